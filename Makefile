@@ -1,0 +1,41 @@
+# Two verbs matter: `make run` (set up and serve the lab) and `make test` (set up and run every test).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test test-fast migrations-check check-deploy bench clean
+
+# Wheels only for the XML stack: lxml and xmlsec must link the same libxml2 (see README).
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q --only-binary lxml,xmlsec,cryptography -r requirements-dev.txt
+	$(PY) -c "import lxml.etree, xmlsec; print('lxml/xmlsec libxml2 pairing OK')"
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest
+
+test-fast: install
+	$(PY) -m pytest -m "not browser"
+
+check-deploy: install
+	DJANGO_SETTINGS_MODULE=securecart.settings.production SECRET_KEY=check-only-$$(date +%s)-not-a-real-secret-0123456789abcdef \
+	  ALLOWED_HOSTS=lab.example.com $(PY) manage.py check --deploy --fail-level WARNING
+
+bench: install
+	$(PY) scripts/bench_policy.py
+	$(PY) scripts/bench_gateway.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache
