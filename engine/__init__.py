@@ -1,0 +1,1 @@
+"""The STS engine: pure Python (no Django). See docs/architecture.md."""
