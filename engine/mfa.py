@@ -1,13 +1,15 @@
 """Virtual MFA (TOTP) for the lab: the ONE verifier every MFA check goes through.
 
-NOTE FOR engine/sts (GetSessionToken / AssumeRole with SerialNumber + TokenCode) — please use this module:
+NOTE FOR engine/sts (GetSessionToken / AssumeRole with SerialNumber + TokenCode): engine/sts/mfa.py has a second
+MfaVerifier; please make it `from engine.mfa import MfaVerifier, MfaCheckFailed, INVALID_CODE_MESSAGE` so the lab has
+ONE verifier (EnableMFADevice in the gateway marks the second code as used in the same store, so a code typed at
+enrolment cannot be replayed at GetSessionToken). Keep ONE instance per Lab as `lab.mfa` (the gateway's IAM overrides
+look for that attribute). Drop-in call, same signature as yours:
 
-    from engine.mfa import MfaVerifier, MfaCheckFailed
-    verifier = lab.mfa            # one MfaVerifier per Lab (add `self.mfa = MfaVerifier()` in Lab.__init__)
-    proof = verifier.verify_token(serial, seed, token_code)   # raises MfaCheckFailed (an AccessDenied, 403)
-    # proof.serial, proof.step, proof.verified_at (epoch seconds, real time)
-    # Unknown serial / device not enabled for this user:
-    raise MfaCheckFailed.unknown_device(serial)
+    lab.mfa.verify(serial, device.seed, token_code)          # -> MfaProof; raises MfaCheckFailed (AccessDenied 403)
+    raise MfaCheckFailed.unknown_device(serial)              # serial unknown / not enabled for this user
+
+Please pass no `now`: codes are checked against REAL time (see "Time" below), not the sandbox clock.
 
 Rules (RFC 6238, as AWS's virtual MFA does it): 6 digits, 30-second steps, HMAC-SHA1; a code is accepted for the
 current step or one step either side (clock drift); a code whose step is not newer than the last step accepted for
@@ -30,6 +32,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import quote
 
 import pyotp
@@ -213,10 +216,19 @@ class MfaVerifier:
             return None, "replayed", "this code (or a later one) was already used with this device; each code works once"
         return step, "ok", "accepted"
 
-    def verify_token(self, serial: str, seed: str, code: str, *, at: float | None = None) -> MfaProof:
+    def verify(self, serial: str, seed: str | bytes | None, code: str, now: datetime | float | None = None) -> MfaProof:
+        """Drop-in for engine/sts/mfa.py's verifier. `now` should be left out (real time); kept for tests."""
+        at = now.timestamp() if isinstance(now, datetime) else now
+        return self.verify_token(serial, seed, code, at=at)
+
+    def verify_token(self, serial: str, seed: str | bytes | None, code: str, *, at: float | None = None) -> MfaProof:
         """Accept `code` for the device or raise MfaCheckFailed. Records the step so the code cannot be reused."""
         now = time.time() if at is None else at
-        key = self._key(serial, seed)
+        try:
+            key = self._key(serial, seed or "")
+            seed = key[1]
+        except ValueError:  # a hardware device (no seed) or a seed that is not base32: a failed check, never a 500
+            raise MfaCheckFailed("wrong", "the lab cannot compute codes for this device (no virtual seed)") from None
         with self._lock:
             step, reason, detail = self._classify(seed, code, step_of(now), self._last_step.get(key))
             if step is None:
@@ -227,13 +239,21 @@ class MfaVerifier:
     def check_token(self, serial: str, seed: str, code: str, *, at: float | None = None) -> tuple[bool, str, str]:
         """Dry run for the explanation panel: (would_accept, reason, detail); records nothing."""
         now = time.time() if at is None else at
+        try:
+            key = self._key(serial, seed)
+        except ValueError:
+            return False, "wrong", "the lab cannot compute codes for this device (no virtual seed)"
         with self._lock:
-            step, reason, detail = self._classify(seed, code, step_of(now), self._last_step.get(self._key(serial, seed)))
+            step, reason, detail = self._classify(key[1], code, step_of(now), self._last_step.get(key))
         return step is not None, reason, detail
 
     def verify_enable(self, serial: str, seed: str, code1: str, code2: str, *, at: float | None = None) -> MfaProof:
         """EnableMFADevice: code2 must be the code right after code1, and code2 must be current (±window)."""
         now = time.time() if at is None else at
+        try:
+            seed = normalise_seed(seed)
+        except ValueError:
+            raise InvalidAuthenticationCode("wrong", "the lab cannot compute codes for this device (no virtual seed)") from None
         if not (_is_six_digits(code1) and _is_six_digits(code2)):
             raise InvalidAuthenticationCode("malformed", "each authentication code is exactly 6 digits")
         if code1 == code2:

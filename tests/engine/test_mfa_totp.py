@@ -128,3 +128,20 @@ def test_seed_accepts_bytes_as_boto3_returns_it():
     with pytest.raises(ValueError):
         mfa.normalise_seed("not base32!")
     assert len(mfa.new_seed()) == 64 and mfa.normalise_seed(mfa.new_seed())
+
+
+def test_drop_in_verify_signature_and_bad_seeds_fail_cleanly():
+    from datetime import datetime, timezone
+    verifier = mfa.MfaVerifier()
+    when = datetime.fromtimestamp(T0, tz=timezone.utc)
+    assert verifier.verify(SERIAL, SEED.encode(), pyotp.TOTP(SEED).at(T0), when).step == mfa.step_of(T0)
+    for seed in (None, "", "not base32!"):
+        with pytest.raises(mfa.MfaCheckFailed):
+            verifier.verify(SERIAL, seed, "123456")
+        with pytest.raises(mfa.InvalidAuthenticationCode):
+            verifier.verify_enable(SERIAL, seed or "", "123456", "654321")  # type: ignore[arg-type]
+
+
+def test_default_time_is_real_time():
+    verifier = mfa.MfaVerifier()
+    assert verifier.verify_token(SERIAL, SEED, pyotp.TOTP(SEED).now()).serial == SERIAL
