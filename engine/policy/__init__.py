@@ -1,0 +1,35 @@
+"""IAM policy language: parsing/validation, evaluation, combination, and the explanation trace.
+
+Public API
+----------
+parse_policy(text_or_dict, *, kind="identity") -> PolicyDocument
+    kind: "identity" | "trust" | "resource" | "boundary" | "session". Raises PolicyError, a
+    MalformedPolicyDocument carrying .message (AWS wording + what/where), .aws_message (IAM's phrase only),
+    .detail, .line/.column (1-based, text input only) and .path ("Statement[0].Condition.StringEquals...").
+    PolicyDocument.warnings lists non-fatal findings (no Version, `Principal: *` in a trust policy, ...).
+Principal, AuthzRequest(action, resource, principal, context)       the request side (context keys case-insensitive)
+NamedPolicy(name, document, source)                                 a policy handed to authorize()
+evaluate_policy(doc, request, *, name=None, role=None, tracer=None) -> PolicyResult   one policy
+authorize(request, *, identity=[...], resource=None, boundary=None, session=[...], resource_account=None,
+          resource_policy_required=False, trace=True) -> Decision
+Decision: .allowed, .effect ("Allow" | "ExplicitDeny" | "ImplicitDeny"), .reason, .deciding [StatementRef],
+    .denied_by, .cross_account, .steps, .trace (list of policy dicts), .to_dict(), .access_denied_message()
+global_context(principal, *, now, source_ip, secure_transport, temporary, mfa_authenticated_at, ...) -> dict
+render_text(decision) -> str                                        plain-text explanation
+"""
+from __future__ import annotations
+
+from .authorizer import ALLOW, EXPLICIT_DENY, IMPLICIT_DENY, Decision, authorize
+from .context import global_context, iso8601
+from .document import (KINDS, PolicyDocument, PolicyError, Statement, find_bad_character, parse_policy,
+                       policy_size)
+from .evaluator import PolicyResult, StatementRef, Tracer, evaluate_policy
+from .model import AuthzRequest, NamedPolicy, Principal
+from .trace import render_text
+
+__all__ = [
+    "ALLOW", "EXPLICIT_DENY", "IMPLICIT_DENY", "AuthzRequest", "Decision", "KINDS", "NamedPolicy", "PolicyDocument",
+    "PolicyError", "PolicyResult", "Principal", "Statement", "StatementRef", "Tracer", "authorize",
+    "evaluate_policy", "find_bad_character", "global_context", "iso8601", "parse_policy", "policy_size",
+    "render_text",
+]

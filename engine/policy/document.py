@@ -1,0 +1,657 @@
+"""Parsing and validating policy documents into precompiled statements.
+
+parse_policy(text_or_dict, kind=...) checks the grammar the way IAM does when a policy is saved
+(IAM User Guide: reference_policies_grammar, reference_policies_elements_*), and raises PolicyError (a
+MalformedPolicyDocument) whose message names the offending element, with the JSON path and, for text input,
+the 1-based line and column. Messages start with the wording IAM uses where we know it:
+"Has prohibited field Resource", "Missing required field Principal", "Policy document should not specify a
+principal.", "Policy statement must contain actions.", "Invalid principal in policy", "Syntax errors in policy."
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.errors import MalformedPolicyDocument
+
+from .conditions import Condition, coerce_condition_value, split_operator, suggest_operator
+from .jsonpos import JsonSyntaxError, SourceMap, format_path, load_with_positions
+from .patterns import arn_pattern, glob
+from .variables import VariableSyntaxError, parse_template
+
+KINDS = ("identity", "trust", "resource", "boundary", "session")
+VERSIONS = ("2012-10-17", "2008-10-17")
+TOP_FIELDS = ("Version", "Id", "Statement")
+STATEMENT_FIELDS = ("Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource",
+                    "NotResource", "Condition")
+PRINCIPAL_TYPES = ("AWS", "Federated", "Service", "CanonicalUser")
+
+# IAM API pattern for policy documents (IAM-MODEL policyDocumentType; reference_iam-quotas).
+_BAD_CHAR = re.compile(r"[^\t\n\r\u0020-\u00FF]")
+_ACCOUNT = re.compile(r"^\d{12}$")
+_AWS_ARN = re.compile(
+    r"^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b):(?:"
+    r"iam::(?P<iam_acct>\d{12}):(?P<iam_res>root|user/.+|role/.+)"
+    r"|sts::(?P<sts_acct>\d{12}):(?P<sts_res>assumed-role/[^/]+/.+|federated-user/.+)"
+    r")$")
+_UNIQUE_ID = re.compile(r"^A[A-Z0-9]{15,127}$")
+_FEDERATED_ARN = re.compile(r"^arn:[a-z-]+:iam::\d{12}:(saml-provider|oidc-provider)/.+$")
+_HOSTLIKE = re.compile(r"^[A-Za-z0-9.-]+(/[\w./-]*)?$")
+_SERVICE = re.compile(r"^[a-z0-9][a-z0-9.-]*\.[a-z0-9.-]+$")
+_ACTION = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9*?_-]+$")
+_SID_IAM = re.compile(r"^[A-Za-z0-9]*$")
+
+
+class PolicyError(MalformedPolicyDocument):
+    """MalformedPolicyDocument with the AWS wording kept apart from our explanation.
+
+    .message = aws_message + " " + detail (what the learner sees); .aws_message is IAM's own phrase, for a
+    wire response that must look like AWS's; .detail says what is wrong and where.
+    """
+
+    def __init__(self, aws_message: str, detail: str, *, line: int | None = None, column: int | None = None,
+                 path: str | None = None) -> None:
+        where = f" (at line {line}, column {column})" if line is not None else ""
+        sep = " " if aws_message.endswith((".", ":")) else ". "
+        full = f"{aws_message}{sep}{detail}{where}" if detail else f"{aws_message}{where}"
+        super().__init__(full, line=line, column=column, path=path)
+        self.aws_message = aws_message
+        self.detail = detail
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "aws_message": self.aws_message,
+                "detail": self.detail, "line": self.line, "column": self.column, "path": self.path}
+
+
+@dataclass(slots=True)
+class Warning_:
+    message: str
+    path: str
+    line: int | None = None
+    column: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"message": self.message, "path": self.path, "line": self.line, "column": self.column}
+
+
+class PrincipalMatcher:
+    """A compiled Principal/NotPrincipal element."""
+
+    __slots__ = ("wildcard", "accounts", "arns", "services", "federated", "canonical", "raw", "values")
+
+    def __init__(self) -> None:
+        self.wildcard = False
+        self.accounts: set[str] = set()
+        self.arns: set[str] = set()
+        self.services: set[str] = set()
+        self.federated: set[str] = set()
+        self.canonical: set[str] = set()
+        self.raw: Any = None
+        self.values: list[tuple[str, str]] = []  # (type, value) as written, for the explanation
+
+    def match(self, principal) -> tuple[bool, str | None, str | None]:
+        """-> (matched, how, matching entry). `how` says what named the caller: "*", "account", "user",
+        "role", "session", "federated-user", "root-user", "service", "federated", "canonical"."""
+        kind = principal.kind
+        best: tuple[str, str] | None = None
+        if kind in ("user", "assumed-role", "federated-user", "root"):
+            arn = principal.arn
+            if arn in self.arns:
+                how = {"user": "user", "assumed-role": "session", "federated-user": "federated-user",
+                       "root": "account"}[kind]
+                best = (how, arn)
+            elif kind == "assumed-role" and principal.role_arn and principal.role_arn in self.arns:
+                best = ("role", principal.role_arn)
+            elif principal.account in self.accounts:
+                best = ("account", principal.account)
+        elif kind == "service":
+            if principal.service and principal.service.lower() in self.services:
+                best = ("service", principal.service)
+        elif kind in ("web-identity", "saml"):
+            if principal.federated and principal.federated in self.federated:
+                best = ("federated", principal.federated)
+        if best is None and principal.canonical_user and principal.canonical_user in self.canonical:
+            best = ("canonical", principal.canonical_user)
+        if best is None and self.wildcard:
+            best = ("*", "*")
+        if best is None:
+            return False, None, None
+        return True, best[0], best[1]
+
+    def lists_fully(self, principal) -> bool:
+        """For NotPrincipal: the caller is excluded only if every identity it carries is listed — the session
+        ARN, the role ARN and the account for a session; the user ARN and the account for a user
+        (reference_policies_elements_notprincipal)."""
+        if self.wildcard:
+            return True
+        kind = principal.kind
+        if kind == "service":
+            return bool(principal.service) and principal.service.lower() in self.services
+        if kind in ("web-identity", "saml"):
+            return bool(principal.federated) and principal.federated in self.federated
+        if kind == "anonymous":
+            return False
+        chain = [principal.account]
+        if kind == "assumed-role":
+            chain += [principal.arn, principal.role_arn]
+        elif kind in ("user", "federated-user"):
+            chain.append(principal.arn)
+        return all(c in self.accounts or c in self.arns for c in chain if c)
+
+
+class ActionMatcher:
+    __slots__ = ("patterns", "exact", "globs", "any")
+
+    def __init__(self, patterns: list[str]) -> None:
+        self.patterns = patterns
+        self.any = "*" in patterns
+        self.exact: set[str] = set()
+        self.globs = []
+        for p in patterns:
+            low = p.lower()
+            if "*" in low or "?" in low:
+                self.globs.append((p, glob(low)))
+            else:
+                self.exact.add(low)
+
+    def first_match(self, action_lc: str) -> str | None:
+        if self.any:
+            return "*"
+        if action_lc in self.exact:
+            for p in self.patterns:
+                if p.lower() == action_lc:
+                    return p
+        for p, g in self.globs:
+            if g.match(action_lc):
+                return p
+        return None
+
+
+class ResourceMatcher:
+    __slots__ = ("patterns", "compiled", "templates", "any")
+
+    def __init__(self, patterns: list[str], variables_enabled: bool) -> None:
+        self.patterns = patterns
+        self.any = "*" in patterns
+        self.compiled = []   # (written, ArnPattern)
+        self.templates = []  # (written, template)
+        for p in patterns:
+            template = parse_template(p) if variables_enabled else None
+            if template is not None:
+                self.templates.append((p, template))
+            else:
+                self.compiled.append((p, arn_pattern(((p, True),))))
+
+    def first_match(self, resource: str, context_lc: dict) -> tuple[str | None, list[str]]:
+        """-> (the pattern that matched, as resolved; patterns whose variables could not be resolved)."""
+        if self.any:
+            return "*", []
+        for written, pat in self.compiled:
+            if pat.match(resource):
+                return written, []
+        unresolved = []
+        if self.templates:
+            from .variables import resolve
+            for written, template in self.templates:
+                segments = resolve(template, context_lc)
+                if segments is None:
+                    unresolved.append(written)
+                    continue
+                if arn_pattern(segments).match(resource):
+                    return "".join(t for t, _ in segments), []
+        return None, unresolved
+
+
+@dataclass(slots=True, eq=False)
+class Statement:
+    index: int
+    sid: str | None
+    effect: str
+    principal: PrincipalMatcher | None
+    principal_negated: bool
+    actions: ActionMatcher
+    action_negated: bool
+    resources: ResourceMatcher | None
+    resource_negated: bool
+    conditions: tuple[Condition, ...]
+    path: str
+    lines: tuple[int, int] | None
+    raw: dict
+
+    @property
+    def is_allow(self) -> bool:
+        return self.effect == "Allow"
+
+    @property
+    def label(self) -> str:
+        return f"`{self.sid}`" if self.sid else f"#{self.index}"
+
+
+@dataclass(slots=True, eq=False)
+class PolicyDocument:
+    kind: str
+    version: str
+    version_explicit: bool
+    id: str | None
+    statements: list[Statement]
+    raw: dict
+    text: str | None = None
+    warnings: list[Warning_] = field(default_factory=list)
+
+    @property
+    def variables_enabled(self) -> bool:
+        return self.version == "2012-10-17"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "version": self.version, "id": self.id, "statements": [
+            {"index": s.index, "sid": s.sid, "effect": s.effect, "lines": list(s.lines) if s.lines else None}
+            for s in self.statements], "warnings": [w.to_dict() for w in self.warnings]}
+
+
+class _Parser:
+    def __init__(self, kind: str, smap: SourceMap | None) -> None:
+        self.kind = kind
+        self.smap = smap
+        self.warnings: list[Warning_] = []
+
+    def where(self, path: tuple) -> tuple[int | None, int | None]:
+        if self.smap is None:
+            return None, None
+        p = path
+        while True:
+            loc = self.smap.start_of(p)
+            if loc or not p:
+                return loc if loc else (None, None)
+            p = p[:-1]
+
+    def fail(self, aws: str, detail: str, path: tuple) -> PolicyError:
+        line, col = self.where(path)
+        return PolicyError(aws, detail, line=line, column=col, path=format_path(path) or "$")
+
+    def warn(self, message: str, path: tuple) -> None:
+        line, col = self.where(path)
+        self.warnings.append(Warning_(message, format_path(path) or "$", line, col))
+
+    def strings(self, value: Any, path: tuple, what: str, aws: str = "Syntax errors in policy.") -> list[str]:
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, list):
+            if not value:
+                raise self.fail(aws, f"`{what}` must not be an empty list.", path)
+            for i, item in enumerate(value):
+                if not isinstance(item, str):
+                    raise self.fail(aws, f"`{what}` values must be strings, found {_json_type(item)}.",
+                                    path + (i,))
+            return list(value)
+        raise self.fail(aws, f"`{what}` must be a string or a list of strings, found {_json_type(value)}.", path)
+
+    # ---- document ----
+    def document(self, root: Any) -> tuple[str, bool, str | None, list[Statement]]:
+        if not isinstance(root, dict):
+            raise self.fail("Syntax errors in policy.", f"A policy must be a JSON object, found {_json_type(root)}.",
+                            ())
+        for key in root:
+            if key not in TOP_FIELDS:
+                raise self.fail("Syntax errors in policy.",
+                                f"Unknown field `{key}` at the top level{_did_you_mean(key, TOP_FIELDS)}; "
+                                f"allowed: Version, Id, Statement.", (key,))
+        version_explicit = "Version" in root
+        version = root.get("Version", "2008-10-17")
+        if not isinstance(version, str) or version not in VERSIONS:
+            raise self.fail("Syntax errors in policy.",
+                            f"`Version` must be \"2012-10-17\" or \"2008-10-17\", found {_show(version)}.",
+                            ("Version",))
+        if not version_explicit:
+            self.warn("No `Version`: the policy is read with 2008-10-17 rules, so policy variables such as "
+                      "${aws:username} are plain text. Add \"Version\": \"2012-10-17\".", ())
+        pid = root.get("Id")
+        if pid is not None and not isinstance(pid, str):
+            raise self.fail("Syntax errors in policy.", "`Id` must be a string.", ("Id",))
+        if "Statement" not in root:
+            raise self.fail("Syntax errors in policy.", "Missing required field `Statement`.", ())
+        raw_statements = root["Statement"]
+        if isinstance(raw_statements, dict):
+            items = [(raw_statements, ("Statement",))]
+        elif isinstance(raw_statements, list):
+            if not raw_statements:
+                raise self.fail("Syntax errors in policy.", "`Statement` must hold at least one statement.",
+                                ("Statement",))
+            items = [(s, ("Statement", i)) for i, s in enumerate(raw_statements)]
+        else:
+            raise self.fail("Syntax errors in policy.",
+                            f"`Statement` must be an object or a list of objects, found "
+                            f"{_json_type(raw_statements)}.", ("Statement",))
+        statements = []
+        sids: dict[str, tuple] = {}
+        for index, (raw, path) in enumerate(items):
+            st = self.statement(raw, path, index, version == "2012-10-17")
+            if st.sid:
+                if st.sid in sids:
+                    raise self.fail("Statement IDs (SID) in a single policy must be unique.",
+                                    f"Sid `{st.sid}` is used twice.", path + ("Sid",))
+                sids[st.sid] = path
+            statements.append(st)
+        return version, version_explicit, pid, statements
+
+    # ---- statement ----
+    def statement(self, raw: Any, path: tuple, index: int, variables: bool) -> Statement:
+        kind = self.kind
+        if not isinstance(raw, dict):
+            raise self.fail("Syntax errors in policy.", f"A statement must be a JSON object, found "
+                            f"{_json_type(raw)}.", path)
+        for key in raw:
+            if key not in STATEMENT_FIELDS:
+                raise self.fail("Syntax errors in policy.",
+                                f"Unknown field `{key}` in a statement{_did_you_mean(key, STATEMENT_FIELDS)}.",
+                                path + (key,))
+        sid = raw.get("Sid")
+        if sid is not None:
+            if not isinstance(sid, str):
+                raise self.fail("Syntax errors in policy.", "`Sid` must be a string.", path + ("Sid",))
+            if kind != "resource" and not _SID_IAM.match(sid):
+                raise self.fail("Syntax errors in policy.",
+                                f"Sid `{sid}` may contain only letters A-Z, a-z and digits 0-9 in an IAM policy.",
+                                path + ("Sid",))
+        if "Effect" not in raw:
+            raise self.fail("Syntax errors in policy.", "Missing required field `Effect`.", path)
+        effect = raw["Effect"]
+        if effect not in ("Allow", "Deny"):
+            raise self.fail("Syntax errors in policy.",
+                            f"`Effect` must be \"Allow\" or \"Deny\" (case-sensitive), found {_show(effect)}.",
+                            path + ("Effect",))
+
+        # Principal / NotPrincipal
+        has_p, has_np = "Principal" in raw, "NotPrincipal" in raw
+        principal = None
+        if has_p and has_np:
+            raise self.fail("Syntax errors in policy.", "A statement cannot have both `Principal` and "
+                            "`NotPrincipal`.", path + ("NotPrincipal",))
+        if kind in ("identity", "boundary", "session"):
+            if has_p or has_np:
+                field_ = "Principal" if has_p else "NotPrincipal"
+                raise self.fail("Policy document should not specify a principal.",
+                                f"`{field_}` is allowed only in trust and resource-based policies; an "
+                                f"identity-based policy applies to whoever it is attached to.", path + (field_,))
+        else:
+            if kind == "trust" and has_np:
+                raise self.fail("Has prohibited field NotPrincipal", "`NotPrincipal` cannot be used in a role "
+                                "trust policy.", path + ("NotPrincipal",))
+            if not (has_p or has_np):
+                raise self.fail("Missing required field Principal", f"Every statement of a {kind} policy must "
+                                "say whom it applies to.", path)
+            field_ = "Principal" if has_p else "NotPrincipal"
+            principal = self.principal(raw[field_], path + (field_,))
+
+        # Action / NotAction
+        has_a, has_na = "Action" in raw, "NotAction" in raw
+        if has_a and has_na:
+            raise self.fail("Syntax errors in policy.", "A statement cannot have both `Action` and `NotAction`.",
+                            path + ("NotAction",))
+        if not (has_a or has_na):
+            raise self.fail("Policy statement must contain actions.", "Add an `Action` (or `NotAction`) element.",
+                            path)
+        a_field = "Action" if has_a else "NotAction"
+        actions = self.strings(raw[a_field], path + (a_field,), a_field)
+        for i, action in enumerate(actions):
+            self.check_action(action, path + (a_field, i) if isinstance(raw[a_field], list) else path + (a_field,))
+
+        # Resource / NotResource
+        has_r, has_nr = "Resource" in raw, "NotResource" in raw
+        resources = None
+        if kind == "trust":
+            if has_r or has_nr:
+                field_ = "Resource" if has_r else "NotResource"
+                raise self.fail(f"Has prohibited field {field_}",
+                                "A role trust policy is attached to the role itself, so it takes no "
+                                f"`{field_}`; name the role ARN in the caller's identity policy instead.",
+                                path + (field_,))
+        else:
+            if has_r and has_nr:
+                raise self.fail("Syntax errors in policy.",
+                                "A statement cannot have both `Resource` and `NotResource`.", path + ("NotResource",))
+            if not (has_r or has_nr):
+                raise self.fail("Policy statement must contain resources.",
+                                "Add a `Resource` (or `NotResource`) element.", path)
+            r_field = "Resource" if has_r else "NotResource"
+            patterns = self.strings(raw[r_field], path + (r_field,), r_field)
+            for i, pattern in enumerate(patterns):
+                rpath = path + (r_field, i) if isinstance(raw[r_field], list) else path + (r_field,)
+                if pattern != "*" and not pattern.startswith("arn:"):
+                    raise self.fail(f"Resource {pattern} must be in ARN format or \"*\".", "", rpath)
+                if variables:
+                    try:
+                        parse_template(pattern)
+                    except VariableSyntaxError as exc:
+                        raise self.fail("Syntax errors in policy.", f"{exc}.", rpath) from None
+                elif "${" in pattern:
+                    self.warn(f"`{pattern}` holds `${{...}}`, but without Version 2012-10-17 it is plain text, "
+                              "not a policy variable.", rpath)
+            resources = ResourceMatcher(patterns, variables)
+
+        conditions: tuple[Condition, ...] = ()
+        if "Condition" in raw:
+            conditions = self.conditions(raw["Condition"], path + ("Condition",), variables)
+
+        lines = self.smap.line_range(path) if self.smap else None
+        return Statement(index=index, sid=sid or None, effect=effect, principal=principal,
+                         principal_negated=has_np, actions=ActionMatcher(actions), action_negated=has_na,
+                         resources=resources, resource_negated=has_nr, conditions=conditions,
+                         path=format_path(path), lines=lines, raw=raw)
+
+    def check_action(self, action: str, path: tuple) -> None:
+        if action == "*":
+            pass
+        elif ":" not in action:
+            raise self.fail("Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.",
+                            f"Action `{action}` has no service prefix; write e.g. `sts:AssumeRole`.", path)
+        elif action.count(":") > 1:
+            raise self.fail("Actions/Condition can contain only one colon.", f"Action `{action}`.", path)
+        elif not _ACTION.match(action):
+            raise self.fail("Syntax errors in policy.", f"Action `{action}` is not of the form "
+                            "`service:ActionName` (letters, digits, `*` and `?`).", path)
+        if self.kind == "trust" and action != "*" and not action.lower().startswith("sts:"):
+            raise self.fail("AssumeRole policy may only specify STS AssumeRole actions.",
+                            f"Action `{action}` does not belong in a role trust policy.", path)
+
+    def principal(self, value: Any, path: tuple) -> PrincipalMatcher:
+        m = PrincipalMatcher()
+        m.raw = value
+        if value == "*":
+            m.wildcard = True
+            m.values.append(("*", "*"))
+            if self.kind == "trust":
+                self.warn("`\"Principal\": \"*\"` lets anyone, in any account, assume this role unless a "
+                          "Condition narrows it.", path)
+            return m
+        if not isinstance(value, dict) or not value:
+            raise self.fail("Invalid principal in policy",
+                            f"`{path[-1]}` must be \"*\" or an object such as {{\"AWS\": \"123456789012\"}}, "
+                            f"found {_show(value)}.", path)
+        for ptype, raw_values in value.items():
+            ppath = path + (ptype,)
+            if ptype not in PRINCIPAL_TYPES:
+                raise self.fail("Invalid principal in policy",
+                                f"Unknown principal type `{ptype}`{_did_you_mean(ptype, PRINCIPAL_TYPES)}; "
+                                "use AWS, Federated, Service or CanonicalUser.", ppath)
+            values = self.strings(raw_values, ppath, ptype, aws="Invalid principal in policy")
+            for i, v in enumerate(values):
+                vpath = ppath + (i,) if isinstance(raw_values, list) else ppath
+                m.values.append((ptype, v))
+                self.principal_value(m, ptype, v, vpath)
+        return m
+
+    def principal_value(self, m: PrincipalMatcher, ptype: str, v: str, path: tuple) -> None:
+        bad = f'Invalid principal in policy: "{ptype}":"{v}"'
+        if ptype == "AWS":
+            if v == "*":
+                m.wildcard = True
+                return
+            if "*" in v or "?" in v:
+                raise self.fail(bad, "A principal cannot use a wildcard to match part of a name or ARN; use "
+                                "\"*\" with a Condition on aws:PrincipalArn instead.", path)
+            if _ACCOUNT.match(v):
+                m.accounts.add(v)
+                return
+            arn = _AWS_ARN.match(v)
+            if arn:
+                if arn.group("iam_res") == "root":
+                    m.accounts.add(arn.group("iam_acct"))
+                else:
+                    m.arns.add(v)
+                return
+            if _UNIQUE_ID.match(v):
+                # IAM rewrites a principal whose user/role was deleted to its unique ID; it matches nobody.
+                self.warn(f"`{v}` looks like the unique ID of a deleted user or role; it matches no caller.", path)
+                m.arns.add(v)
+                return
+            raise self.fail(bad, "Use an account ID, or the ARN of the account root, a user, a role, an "
+                            "assumed-role session or a federated user.", path)
+        if ptype == "Service":
+            if v == "*" or not _SERVICE.match(v):
+                raise self.fail(bad, "A service principal looks like `ec2.amazonaws.com`.", path)
+            m.services.add(v.lower())
+        elif ptype == "Federated":
+            if v == "*" or not (_FEDERATED_ARN.match(v) or _HOSTLIKE.match(v)):
+                raise self.fail(bad, "Use a SAML or OIDC provider ARN, or a web identity provider such as "
+                                "`cognito-identity.amazonaws.com`.", path)
+            m.federated.add(v)
+        elif ptype == "CanonicalUser":
+            if v == "*":
+                m.wildcard = True
+                return
+            if not re.match(r"^[0-9a-f]{64}$", v):
+                raise self.fail(bad, "A canonical user ID is 64 hexadecimal characters.", path)
+            m.canonical.add(v)
+
+    def conditions(self, value: Any, path: tuple, variables: bool) -> tuple[Condition, ...]:
+        if not isinstance(value, dict):
+            raise self.fail("Syntax errors in policy.", f"`Condition` must be an object of operators, found "
+                            f"{_json_type(value)}.", path)
+        out: list[Condition] = []
+        for operator, block in value.items():
+            opath = path + (operator,)
+            try:
+                split_operator(operator)
+            except KeyError:
+                hint = suggest_operator(operator)
+                extra = f" Did you mean `{hint}`? Operator names are case-sensitive." if hint else ""
+                if ":" in operator and operator.split(":", 1)[0] not in ("ForAllValues", "ForAnyValue"):
+                    extra = " The only qualifiers are `ForAllValues:` and `ForAnyValue:`." + extra
+                raise self.fail("Syntax errors in policy.", f"Unknown condition operator `{operator}`.{extra}",
+                                opath) from None
+            if not isinstance(block, dict) or not block:
+                raise self.fail("Syntax errors in policy.",
+                                f"`{operator}` must map condition keys to values, e.g. "
+                                f"{{\"aws:SourceIp\": \"203.0.113.0/24\"}}.", opath)
+            for key, raw_values in block.items():
+                kpath = opath + (key,)
+                if ":" not in key:
+                    raise self.fail("Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.",
+                                    f"Condition key `{key}` has no prefix; write e.g. `aws:{key}`.", kpath)
+                items = raw_values if isinstance(raw_values, list) else [raw_values]
+                if not items:
+                    raise self.fail("Syntax errors in policy.", f"Condition key `{key}` has an empty list of "
+                                    "values.", kpath)
+                values = []
+                for i, item in enumerate(items):
+                    s = coerce_condition_value(item)
+                    if s is None:
+                        raise self.fail("Syntax errors in policy.",
+                                        f"Condition values must be strings, numbers or booleans, found "
+                                        f"{_json_type(item)}.", kpath + ((i,) if isinstance(raw_values, list)
+                                                                       else ()))
+                    values.append(s)
+                try:
+                    cond = Condition(operator, key, values, kpath, variables_enabled=variables)
+                except VariableSyntaxError as exc:
+                    raise self.fail("Syntax errors in policy.", f"{exc}.", kpath) from None
+                for i, message in cond.value_errors:
+                    self.warn(f"{operator} on `{key}`: {message}, so this value never matches.",
+                              kpath + ((i,) if isinstance(raw_values, list) else ()))
+                if cond.literal_variables:
+                    self.warn(f"`{key}` values hold `${{...}}`, but without Version 2012-10-17 they are plain "
+                              "text, not policy variables.", kpath)
+                if cond.qualifier and cond.base == "Null":
+                    self.warn("A ForAllValues/ForAnyValue qualifier has no meaning on Null.", opath)
+                out.append(cond)
+        return tuple(out)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _show(value: Any) -> str:
+    import json
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return f"`{text[:60]}`"
+
+
+def _did_you_mean(key: str, options: tuple[str, ...]) -> str:
+    for opt in options:
+        if opt.lower() == key.lower():
+            return f" (did you mean `{opt}`? field names are case-sensitive)"
+    return ""
+
+
+def find_bad_character(text: str) -> tuple[int, str] | None:
+    m = _BAD_CHAR.search(text)
+    return (m.start(), m.group()) if m else None
+
+
+def policy_size(text: str) -> int:
+    """Characters IAM counts against the size quotas (whitespace is not counted; reference_iam-quotas)."""
+    return sum(1 for ch in text if not ch.isspace())
+
+
+def parse_policy(text: str | dict, *, kind: str = "identity") -> PolicyDocument:
+    """Parse and validate a policy document; see the module docstring."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}")
+    smap = None
+    if isinstance(text, (bytes, bytearray)):
+        text = text.decode("utf-8", "replace")
+    if isinstance(text, str):
+        if not text.strip():
+            raise PolicyError("Syntax errors in policy.", "The policy document is empty.", line=1, column=1,
+                              path="$")
+        bad = find_bad_character(text)
+        if bad:
+            smap = SourceMap(text)
+            line, col = smap.line_col(bad[0])
+            raise PolicyError("Syntax errors in policy.",
+                              f"Character U+{ord(bad[1]):04X} ({bad[1]!r}) is not allowed in a policy; only tab, "
+                              "line feed, carriage return and U+0020-U+00FF are (watch for curly quotes).",
+                              line=line, column=col, path="$")
+        try:
+            root, smap = load_with_positions(text)
+        except JsonSyntaxError as exc:
+            line, col = SourceMap(text).line_col(exc.offset)
+            raise PolicyError("Syntax errors in policy.", f"Invalid JSON: {exc.detail}.", line=line, column=col,
+                              path="$") from None
+        source_text = text
+    elif isinstance(text, dict):
+        root, source_text = text, None
+    else:
+        raise PolicyError("Syntax errors in policy.", f"A policy must be JSON text or an object, found "
+                          f"{_json_type(text)}.", path="$")
+    parser = _Parser(kind, smap)
+    version, explicit, pid, statements = parser.document(root)
+    return PolicyDocument(kind=kind, version=version, version_explicit=explicit, id=pid, statements=statements,
+                          raw=root, text=source_text, warnings=parser.warnings)
