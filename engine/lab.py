@@ -1,0 +1,429 @@
+"""Lab: the per-process façade the gateway and the web layer call (see docs/architecture.md, "engine.lab.Lab").
+
+One RLock guards every public method. Lock order: Lab lock, then `engine.directory.moto_lock` (the Directory takes
+it for each read). Never call into the Lab while holding `moto_lock` yourself.
+
+State kept here (memory only): the sandbox registry (sandbox -> accounts, clock), issued sessions, the recent
+Decisions by request id (bounded LRU), MFA replay memory and the key that seals encoded authorization messages.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Iterable
+
+from engine.clock import SandboxClock
+from engine.directory import AccessKeyInfo, Directory, PolicyText
+from engine.errors import AccessDenied, AwsError, ExpiredToken, InvalidClientTokenId
+from engine.mfa import MfaVerifier
+from engine.sts import ids
+from engine.sts.authmsg import AuthorizationMessageCodec, decision_payload
+from engine.sts.caller import Caller, RequestMeta, principal_context
+from engine.sts.policies import named, named_lenient
+from engine.sts.policy_api import AuthzRequest, Decision, Principal, authorize
+from engine.sts.service import StsService, not_authorized
+from engine.sts.sessions import CredentialStore, IssuedSession
+from engine.sts.validation import validate
+
+# Wire messages. Unknown key / no token: with the full stop [GH:jrl84/amazon-sp-api#218 raw XML]; a session token
+# that does not belong to the key: without it [GH:aws-azure-login/aws-azure-login#251 raw XML].
+INVALID_KEY_MESSAGE = "The security token included in the request is invalid."
+INVALID_TOKEN_MESSAGE = "The security token included in the request is invalid"
+EXPIRED_MESSAGE = "The security token included in the request is expired"
+
+DECISION_LRU_SIZE = 2000
+
+__all__ = ["Lab", "get_lab", "Caller", "RequestMeta", "IssuedSession", "SandboxInfo"]
+
+
+@dataclass
+class SandboxInfo:
+    sandbox_id: str
+    accounts: dict[str, str]                       # label -> account id
+    clock: SandboxClock = field(default_factory=SandboxClock)
+
+
+class Lab:
+    def __init__(self, directory: Directory | None = None) -> None:
+        self._lock = threading.RLock()
+        self.directory = directory or Directory()
+        self.store = CredentialStore()
+        self.mfa = MfaVerifier()
+        self.authmsg = AuthorizationMessageCodec()
+        self._sandboxes: dict[str, SandboxInfo] = {}
+        self._account_sandbox: dict[str, str] = {}
+        self._decisions: "OrderedDict[str, list[Decision]]" = OrderedDict()
+        # STS operations answered by other modules (AssumeRoleWithSAML / AssumeRoleWithWebIdentity):
+        # name -> handler(caller | None, params, RequestMeta) -> result dict. See register_sts_operation.
+        self.federation_operations: dict[str, Callable[[Caller | None, dict[str, Any], RequestMeta], dict]] = {}
+        self._sts = StsService(self)
+
+    # ---- sandboxes and clocks --------------------------------------------------------------------------------------
+    def register_sandbox(self, sandbox_id: str, accounts: dict[str, str], clock_offset: float = 0.0) -> None:
+        """Declare a sandbox and its accounts (label -> 12-digit id). Re-registering updates accounts and clock."""
+        with self._lock:
+            for label, account in accounts.items():
+                if not (isinstance(account, str) and len(account) == 12 and account.isdigit()):
+                    raise ValueError(f"account `{label}` must be a 12-digit id, got {account!r}")
+                owner = self._account_sandbox.get(account)
+                if owner is not None and owner != sandbox_id:
+                    raise ValueError(f"account {account} already belongs to sandbox {owner}")
+            previous = self._sandboxes.get(sandbox_id)
+            if previous is not None:
+                for account in previous.accounts.values():
+                    self._account_sandbox.pop(account, None)
+            self._sandboxes[sandbox_id] = SandboxInfo(sandbox_id, dict(accounts), SandboxClock(clock_offset))
+            for account in accounts.values():
+                self._account_sandbox[account] = sandbox_id
+
+    def forget_sandbox(self, sandbox_id: str) -> None:
+        """Reset: drop the sandbox, its sessions and its root keys."""
+        with self._lock:
+            info = self._sandboxes.pop(sandbox_id, None)
+            self.store.drop_sandbox(sandbox_id)
+            if info is not None:
+                for account in info.accounts.values():
+                    self._account_sandbox.pop(account, None)
+                self.directory.drop_root_keys(info.accounts.values())
+
+    def sandbox(self, sandbox_id: str) -> SandboxInfo | None:
+        with self._lock:
+            return self._sandboxes.get(sandbox_id)
+
+    def set_clock_offset(self, sandbox_id: str, seconds: float) -> None:
+        with self._lock:
+            self._require_sandbox(sandbox_id).clock.offset_seconds = float(seconds)
+
+    def advance_clock(self, sandbox_id: str, seconds: float) -> datetime:
+        """Fast-forward a sandbox (e.g. to watch credentials expire); returns the new sandbox time."""
+        with self._lock:
+            clock = self._require_sandbox(sandbox_id).clock
+            clock.advance(seconds)
+            return clock.now()
+
+    def now(self, sandbox_id: str | None) -> datetime:
+        with self._lock:
+            return self._now_unlocked(sandbox_id)
+
+    def sandbox_of_account(self, account_id: str) -> str | None:
+        with self._lock:
+            return self._account_sandbox.get(account_id)
+
+    def accounts_of(self, sandbox_id: str) -> dict[str, str]:
+        with self._lock:
+            info = self._sandboxes.get(sandbox_id)
+            return dict(info.accounts) if info else {}
+
+    # ---- authentication ------------------------------------------------------------------------------------------
+    def authenticate(self, access_key_id: str, session_token: str | None) -> Caller:
+        """The Caller behind an access key id (+ session token). Raises InvalidClientTokenId / ExpiredToken."""
+        with self._lock:
+            if not access_key_id:
+                raise InvalidClientTokenId(INVALID_KEY_MESSAGE)
+            session = self.store.get(access_key_id)
+            if session is not None:
+                if not session_token:
+                    raise InvalidClientTokenId(INVALID_KEY_MESSAGE)
+                if not _same(session.session_token, session_token):
+                    raise InvalidClientTokenId(INVALID_TOKEN_MESSAGE)
+                if session.is_expired(self._now_unlocked(session.sandbox_id)):
+                    raise ExpiredToken(EXPIRED_MESSAGE)
+                return self._caller_for_session(session)
+            if session_token:
+                # a session token with a key that has no session (a long-term or unknown key)
+                raise InvalidClientTokenId(INVALID_TOKEN_MESSAGE)
+            key = self.directory.access_key(access_key_id, accounts=list(self._account_sandbox))
+            if key is None or key.account not in self._account_sandbox or key.status != "Active":
+                # an inactive key is refused like an unknown one (AWS: InvalidClientTokenId)
+                raise InvalidClientTokenId(INVALID_KEY_MESSAGE)
+            return self._caller_for_key(key)
+
+    def _caller_for_key(self, key: AccessKeyInfo) -> Caller:
+        sandbox_id = self._account_sandbox.get(key.account)
+        if key.is_root:
+            principal = Principal(arn=f"arn:aws:iam::{key.account}:root", account=key.account, kind="root",
+                                  userid=key.account)
+            return Caller(key.access_key_id, key.secret_access_key, principal, sandbox_id, key.account,
+                          is_root=True)
+        user = self.directory.user(key.account, key.user_name or "")
+        if user is None:
+            raise InvalidClientTokenId(INVALID_KEY_MESSAGE)
+        principal = Principal(arn=user.arn, account=user.account, kind="user", userid=user.user_id,
+                              username=user.name, tags=dict(user.tags))
+        return Caller(key.access_key_id, key.secret_access_key, principal, sandbox_id, key.account,
+                      user_name=user.name, user_tags=dict(user.tags))
+
+    def _caller_for_session(self, session: IssuedSession) -> Caller:
+        common = dict(sandbox_id=session.sandbox_id, account=session.account, session=session, is_long_term=False,
+                      mfa=session.mfa_authenticated_at, session_token=session.session_token)
+        if session.kind == "session-token":
+            if session.is_root:
+                principal = Principal(arn=session.arn, account=session.account, kind="root", userid=session.account)
+                return Caller(session.access_key_id, session.secret_access_key, principal, is_root=True, **common)
+            user = self.directory.user(session.account, session.user_name or "")
+            tags = dict(user.tags) if user else dict(session.principal_tags)
+            principal = Principal(arn=session.arn, account=session.account, kind="user", userid=session.user_id,
+                                  username=session.user_name, tags=tags)
+            return Caller(session.access_key_id, session.secret_access_key, principal,
+                          user_name=session.user_name, user_tags=tags, **common)
+        if session.kind == "federated-user":
+            principal = Principal(arn=session.arn, account=session.account, kind="federated-user",
+                                  userid=session.user_id, tags=dict(session.principal_tags))
+            return Caller(session.access_key_id, session.secret_access_key, principal,
+                          user_name=session.user_name, is_root=False, **common)
+        principal = Principal(arn=session.arn, account=session.account, kind="assumed-role",
+                              role_arn=session.role_arn, userid=session.user_id, tags=dict(session.principal_tags))
+        return Caller(session.access_key_id, session.secret_access_key, principal, **common)
+
+    def create_root_access_key(self, sandbox_id: str, account: str) -> tuple[str, str]:
+        """Root-user access keys for an account of the sandbox (moto has none): (access key id, secret)."""
+        with self._lock:
+            if self._account_sandbox.get(account) != sandbox_id:
+                raise ValueError(f"account {account} is not part of sandbox {sandbox_id}")
+            key = AccessKeyInfo(ids.long_term_access_key_id(account), ids.secret_access_key(), "Active", account,
+                                None, is_root=True)
+            self.directory.add_root_key(key)
+            return key.access_key_id, key.secret_access_key
+
+    def set_user_boundary(self, account: str, user_name: str, boundary_arn: str | None) -> None:
+        """PutUserPermissionsBoundary / DeleteUserPermissionsBoundary (the gateway answers them; moto cannot)."""
+        with self._lock:
+            self.directory.set_user_boundary(account, user_name, boundary_arn)
+
+    # ---- STS -------------------------------------------------------------------------------------------------------
+    def sts(self, operation: str, caller: Caller | None, params: dict[str, Any],
+            request_meta: RequestMeta | dict | None = None) -> dict[str, Any]:
+        """Answer one STS operation (AWS name); returns the result members; raises AwsError."""
+        meta = RequestMeta.coerce(request_meta)
+        with self._lock:
+            return self._sts.call(operation, caller, params or {}, meta)
+
+    def register_sts_operation(self, operation: str,
+                               handler: Callable[[Caller | None, dict[str, Any], RequestMeta], dict]) -> None:
+        """Let another module answer an STS operation (AssumeRoleWithSAML, AssumeRoleWithWebIdentity). The handler
+        runs under the Lab lock and typically calls `issue_federated_session`."""
+        with self._lock:
+            self.federation_operations[operation] = handler
+
+    def validate_sts_params(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Model validation (AWS ValidationError wording) for handlers registered with register_sts_operation."""
+        return validate(operation, params)
+
+    def issue_federated_session(self, sandbox_id: str, *, role_arn: str, principal: Principal, action: str,
+                                session_name: str, params: dict[str, Any] | None = None,
+                                tags: dict[str, str] | None = None, transitive_tag_keys: Iterable[str] = (),
+                                source_identity: str | None = None, context: dict[str, Any] | None = None,
+                                duration_cap: int | None = None, provider: str | None = None,
+                                request_meta: RequestMeta | dict | None = None
+                                ) -> tuple[IssuedSession, dict[str, Any]]:
+        """Issue a role session for a validated SAML / web-identity principal.
+
+        principal: Principal(kind="saml"|"web-identity", federated=<provider ARN or host>, ...). action:
+        "sts:AssumeRoleWithSAML" | "sts:AssumeRoleWithWebIdentity". params: the validated request members that
+        apply (DurationSeconds, Policy, PolicyArns). context: the saml:* / <host>:aud|sub keys. duration_cap: e.g.
+        seconds until SessionNotOnOrAfter. Trust is evaluated (plus sts:TagSession / sts:SetSourceIdentity when
+        tags / a source identity come in); denial is AccessDenied "Not authorized to perform <action>".
+        Returns (session, result) with Credentials, AssumedRoleUser, PackedPolicySize, SourceIdentity; the caller
+        adds the operation's own members (Subject, Issuer, Provider ...).
+        """
+        meta = RequestMeta.coerce(request_meta)
+        merged = dict(params or {})
+        if tags:
+            merged["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+        if transitive_tag_keys:
+            merged["TransitiveTagKeys"] = list(transitive_tag_keys)
+        if source_identity is not None:
+            merged["SourceIdentity"] = source_identity
+        short = action.split(":", 1)[-1]
+        with self._lock:
+            return self._sts.issue_role_session(
+                caller=None, sandbox_id=sandbox_id, role_arn=role_arn, session_name=session_name,
+                principal=principal, action=action, params=merged, meta=meta, mfa_time=None, origin=short,
+                deny_error=lambda act: AccessDenied(f"Not authorized to perform {act}"),
+                extra_context=context, duration_cap=duration_cap, federated_provider=provider or principal.federated,
+                session_extra={k: v for k, v in (context or {}).items() if not k.lower().startswith("aws:")})
+
+    def issue_service_role_session(self, sandbox_id: str, role_arn: str, *, service: str = "ec2.amazonaws.com",
+                                   session_name: str, duration: int = 3600,
+                                   request_meta: RequestMeta | dict | None = None) -> IssuedSession:
+        """Credentials an AWS service obtains for a role (EC2 instance profile: session name = instance id).
+
+        The trust policy must trust the service principal. Not role chaining, and not capped by the role's
+        MaxSessionDuration ("sessions assumed by AWS services") [UG:reference_iam-quotas].
+        """
+        meta = RequestMeta.coerce(request_meta)
+        principal = Principal(arn="", account=None, kind="service", service=service)
+        context = {"aws:PrincipalServiceName": service, "aws:PrincipalIsAWSService": "true"}
+        with self._lock:
+            session, _ = self._sts.issue_role_session(
+                caller=None, sandbox_id=sandbox_id, role_arn=role_arn, session_name=session_name,
+                principal=principal, action="sts:AssumeRole", params={"DurationSeconds": int(duration)}, meta=meta,
+                mfa_time=None, origin="ServiceRole", service=service, extra_context=context,
+                deny_error=lambda act: not_authorized(service, act, role_arn))
+            return session
+
+    # ---- authorization of non-STS calls ------------------------------------------------------------------------------
+    def authorize_call(self, caller: Caller, action: str, resource_arn: str, resource_account: str | None,
+                       resource_policy: str | None = None, extra_context: dict[str, Any] | None = None,
+                       request_meta: RequestMeta | dict | None = None) -> Decision:
+        """Decide one non-STS request. Identity + boundary + session policies (+ the resource policy text, if any),
+        the cross-account rule, and the sandbox rule: a caller may only touch accounts of its own sandbox.
+
+        Raises InvalidClientTokenId for credentials IAM does not accept at all (GetSessionToken credentials without
+        MFA, GetFederationToken credentials) [STS-MODEL GetSessionToken, GetFederationToken].
+        """
+        meta = RequestMeta.coerce(request_meta)
+        with self._lock:
+            now = self._now_unlocked(caller.sandbox_id)
+            context = principal_context(caller, now, meta)
+            if extra_context:
+                context.update(extra_context)
+            request = AuthzRequest(action, resource_arn, caller.principal, context)
+            if action.lower().startswith("iam:") and (caller.is_federated_user or
+                                                      (caller.is_session_token and caller.mfa is None)):
+                raise InvalidClientTokenId(INVALID_KEY_MESSAGE)
+            if resource_account is not None and self._account_sandbox.get(resource_account) != caller.sandbox_id:
+                decision = _synthetic_deny(request, f"implicitly denied: account {resource_account} is not part of "
+                                           "this learner's sandbox (the lab only lets a sandbox touch its own "
+                                           "accounts)", resource_account != caller.account)
+            else:
+                resource = None
+                if resource_policy:
+                    from engine.errors import MalformedPolicyDocument
+                    try:
+                        resource = named("resource policy", resource_policy, "resource", "bucket"
+                                         if action.lower().startswith("s3:") else "resource")
+                    except MalformedPolicyDocument:
+                        resource = None
+                identity, boundary, session = self._identity_policies(caller)
+                decision = authorize(request, identity=identity, resource=resource, boundary=boundary,
+                                     session=session, resource_account=resource_account)
+            self._record_unlocked(meta.request_id, decision)
+            return decision
+
+    def encode_authorization_failure(self, caller: Caller, decision: Decision) -> str:
+        """The opaque token for "Encoded authorization failure message: ..." (decoded by DecodeAuthorizationMessage)."""
+        with self._lock:
+            return self.authmsg.encode(decision_payload(decision, decision.request), caller.sandbox_id)
+
+    def identity_policies(self, caller: Caller) -> tuple[list[Any], Any | None, list[Any]]:
+        """(identity NamedPolicies, boundary NamedPolicy | None, session NamedPolicies) for the explanation panel."""
+        with self._lock:
+            return self._identity_policies(caller)
+
+    # ---- decisions -------------------------------------------------------------------------------------------------
+    def record_decision(self, request_id: str, decision: Decision) -> None:
+        with self._lock:
+            self._record_unlocked(request_id, decision)
+
+    def decision(self, request_id: str) -> Decision | None:
+        """The Decision that explains a request: the one that denied it, else the first one evaluated."""
+        with self._lock:
+            decisions = self._decisions.get(request_id)
+            if not decisions:
+                return None
+            return next((d for d in decisions if not d.allowed), decisions[0])
+
+    def decisions(self, request_id: str) -> list[Decision]:
+        """Every Decision of a request, in evaluation order (AssumeRole, then TagSession, SetSourceIdentity)."""
+        with self._lock:
+            return list(self._decisions.get(request_id, []))
+
+    # ---- sessions for the UI ----------------------------------------------------------------------------------------
+    def sessions(self, sandbox_id: str, *, include_expired: bool = False) -> list[dict[str, Any]]:
+        """Issued sessions of a sandbox (no secrets), soonest expiry first."""
+        with self._lock:
+            now = self._now_unlocked(sandbox_id)
+            self.store.purge(sandbox_id, now)
+            found = [s for s in self.store.sessions_of(sandbox_id) if include_expired or not s.is_expired(now)]
+            found.sort(key=lambda s: s.expires_at)
+            return [s.to_summary(now) for s in found]
+
+    def session(self, access_key_id: str) -> IssuedSession | None:
+        with self._lock:
+            return self.store.get(access_key_id)
+
+    # ---- internals (lock held) -------------------------------------------------------------------------------------
+    def _require_sandbox(self, sandbox_id: str) -> SandboxInfo:
+        info = self._sandboxes.get(sandbox_id)
+        if info is None:
+            raise KeyError(f"unknown sandbox {sandbox_id}")
+        return info
+
+    def _now_unlocked(self, sandbox_id: str | None) -> datetime:
+        info = self._sandboxes.get(sandbox_id) if sandbox_id else None
+        return (info.clock if info else _REAL_CLOCK).now()
+
+    def _sandbox_of_account_unlocked(self, account: str) -> str | None:
+        return self._account_sandbox.get(account)
+
+    def _record_unlocked(self, request_id: str | None, decision: Decision) -> None:
+        if not request_id:
+            return
+        entry = self._decisions.get(request_id)
+        if entry is None:
+            self._decisions[request_id] = [decision]
+            if len(self._decisions) > DECISION_LRU_SIZE:
+                self._decisions.popitem(last=False)
+        else:
+            entry.append(decision)
+            self._decisions.move_to_end(request_id)
+
+    def _identity_policies(self, caller: Caller | None) -> tuple[list[Any], Any | None, list[Any]]:
+        if caller is None or caller.is_root:
+            return [], None, []
+        directory = self.directory
+        session = caller.session
+        policies: list[PolicyText] = []
+        boundary_arn: str | None = None
+        if caller.is_role_session and session is not None and session.role_arn:
+            role = directory.role_by_arn(session.role_arn)
+            if role is not None:            # a deleted role's sessions keep no permissions
+                policies = role.policies
+                boundary_arn = role.boundary_arn
+        elif caller.user_name:
+            user = directory.user(caller.account, caller.user_name)
+            if user is not None:
+                policies = user.policies
+                boundary_arn = user.boundary_arn
+        identity = [p for p in (named_lenient(t, "identity", t.source) for t in policies) if p is not None]
+        boundary = None
+        if boundary_arn:
+            text = directory.managed_policy_text(boundary_arn)
+            if text is not None:
+                boundary = named_lenient(PolicyText(boundary_arn.rsplit("/", 1)[-1], text, boundary_arn),
+                                         "boundary", "boundary")
+        session_policies: list[Any] = []
+        if session is not None and session.kind in ("assumed-role", "federated-user"):
+            session_policies = [p for p in (named_lenient(t, "session", "session") for t in session.session_policies)
+                                if p is not None]
+        return identity, boundary, session_policies
+
+
+_REAL_CLOCK = SandboxClock()
+
+
+def _same(a: str, b: str) -> bool:
+    import hmac
+    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
+
+
+def _synthetic_deny(request: AuthzRequest, reason: str, cross_account: bool) -> Decision:
+    return Decision(allowed=False, effect="ImplicitDeny", reason=reason, deciding=[], request=request,
+                    cross_account=cross_account, denied_by="identity", steps=[reason], results=[], events=[])
+
+
+_lab: Lab | None = None
+_lab_lock = threading.Lock()
+
+
+def get_lab() -> Lab:
+    """The process-wide Lab."""
+    global _lab
+    if _lab is None:
+        with _lab_lock:
+            if _lab is None:
+                _lab = Lab()
+    return _lab

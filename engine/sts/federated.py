@@ -1,0 +1,183 @@
+"""AssumeRoleWithSAML and AssumeRoleWithWebIdentity: validate the token (engine.federation), then let the shared
+StsService.issue_role_session evaluate the role's trust policy for the federated principal and issue the session.
+
+Both calls are unsigned ("Calling AssumeRoleWithSAML does not require the use of AWS security credentials" [STS-MODEL]);
+the caller, if any, is ignored. The provider lives in the ROLE's account (moto's IAM backend, read through the
+Directory). The sandbox (and so the sandbox clock) is the one that owns the role's account.
+
+Trust evaluation: principal kind "saml" / "web-identity" with `federated` = the provider ARN, so a trust policy
+`"Principal": {"Federated": "arn:aws:iam::ACCT:saml-provider/NAME"}` matches; the saml:* / <host>:* keys from the
+token go into the request context, and stay on the session (session.extra) for later requests and policy variables.
+A trust policy that does not allow the call gives AccessDenied "Not authorized to perform sts:AssumeRoleWithSAML"
+(observed: aws/aws-sdk-net #744) -- not InvalidIdentityToken.
+"""
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from engine.errors import AccessDenied, AwsError
+from engine.federation.errors import FederationError, InvalidIdentityToken
+from engine.federation.oidc import OidcProviderRecord, OidcValidation, validate_web_identity_token
+from engine.federation.registry import DEFAULT_JWKS_REGISTRY, JwksRegistry
+from engine.federation.saml import SamlProviderRecord, SamlValidation, validate_saml_response
+from engine.policy.model import Principal
+from engine.sts.caller import Caller, RequestMeta
+from engine.sts.validation import validate
+
+if TYPE_CHECKING:
+    from engine.lab import Lab
+
+SAML_OPERATION = "AssumeRoleWithSAML"
+WEB_IDENTITY_OPERATION = "AssumeRoleWithWebIdentity"
+
+
+def federated_not_authorized(action: str) -> AccessDenied:
+    # observed: "Not authorized to perform sts:AssumeRoleWithSAML" (aws/aws-sdk-net #744) and
+    # "... sts:AssumeRoleWithWebIdentity" (aws-amplify/aws-sdk-android #9); 403 AccessDenied.
+    return AccessDenied(f"Not authorized to perform {action}")
+
+
+def install(lab: "Lab") -> None:
+    """Register both operations as the Lab's federation hooks (StsService.call dispatches to them)."""
+    lab.federation_operations[SAML_OPERATION] = partial(assume_role_with_saml, lab)
+    lab.federation_operations[WEB_IDENTITY_OPERATION] = partial(assume_role_with_web_identity, lab)
+
+
+def jwks_registry(lab: "Lab") -> JwksRegistry:
+    return getattr(lab, "jwks_registry", None) or DEFAULT_JWKS_REGISTRY
+
+
+def _service(lab: "Lab") -> Any:
+    from engine.sts.service import StsService
+    for value in vars(lab).values():
+        if isinstance(value, StsService):
+            return value
+    return StsService(lab)   # stateless: a fresh one is equivalent
+
+
+def _sandbox_of(lab: "Lab", account: str) -> str | None:
+    finder = getattr(lab, "_sandbox_of_account_unlocked", None) or lab.sandbox_of_account
+    return finder(account)
+
+
+def _now(lab: "Lab", sandbox_id: str | None):
+    getter = getattr(lab, "_now_unlocked", None) or lab.now
+    return getter(sandbox_id).replace(microsecond=0)
+
+
+def _record_failure(lab: "Lab", meta: RequestMeta, error: FederationError) -> None:
+    """Keep the validation checklist where the web layer can find it (by request id)."""
+    store = getattr(lab, "federation_reports", None)
+    if store is not None and meta.request_id:
+        store[meta.request_id] = {"error": error.explain(),
+                                  "checks": [c.to_dict() for c in getattr(error, "checks", [])]}
+
+
+def _record_success(lab: "Lab", meta: RequestMeta, checks: list) -> None:
+    store = getattr(lab, "federation_reports", None)
+    if store is not None and meta.request_id:
+        store[meta.request_id] = {"error": None, "checks": [c.to_dict() for c in checks]}
+
+
+def _role_account(role_arn: str) -> str:
+    parts = role_arn.split(":")
+    return parts[4] if len(parts) >= 6 else ""
+
+
+# ------------------------------------------------------------------------------------------ AssumeRoleWithSAML
+def assume_role_with_saml(lab: "Lab", caller: Caller | None, params: dict[str, Any],
+                          meta: RequestMeta) -> dict[str, Any]:
+    meta = RequestMeta.coerce(meta)
+    params = validate(SAML_OPERATION, params or {})
+    role_arn: str = params["RoleArn"]
+    provider_arn: str = params["PrincipalArn"]
+    account = _role_account(role_arn)
+    sandbox_id = _sandbox_of(lab, account) if account else None
+    if sandbox_id is None:
+        raise federated_not_authorized("sts:AssumeRoleWithSAML")
+    now = _now(lab, sandbox_id)
+    provider_account = _role_account(provider_arn)
+    info = lab.directory.saml_provider(provider_arn) if _sandbox_of(lab, provider_account) == sandbox_id else None
+    if info is None:
+        error = InvalidIdentityToken("Specified provider doesn't exist", defence="provider",
+                                     detail=f"No SAML provider {provider_arn} exists (CreateSAMLProvider).")
+        _record_failure(lab, meta, error)
+        raise error
+    try:
+        checked: SamlValidation = validate_saml_response(
+            params["SAMLAssertion"], provider=SamlProviderRecord(info.arn, info.metadata), role_arn=role_arn, now=now)
+    except FederationError as error:
+        _record_failure(lab, meta, error)
+        raise
+
+    principal = Principal(arn="", account=info.account, kind="saml", federated=info.arn,
+                          userid=f"{checked.name_qualifier}:{checked.subject}")
+    federated_params = dict(params)
+    if checked.principal_tags:
+        federated_params["Tags"] = [{"Key": k, "Value": v} for k, v in checked.principal_tags.items()]
+    if checked.transitive_tag_keys:
+        federated_params["TransitiveTagKeys"] = list(checked.transitive_tag_keys)
+    if checked.source_identity:
+        federated_params["SourceIdentity"] = checked.source_identity
+    context = dict(checked.condition_context)
+    context["aws:FederatedProvider"] = info.arn
+    try:
+        session, result = _service(lab).issue_role_session(
+            caller=None, sandbox_id=sandbox_id, role_arn=role_arn, session_name=checked.role_session_name,
+            principal=principal, action="sts:AssumeRoleWithSAML", params=federated_params, meta=meta, mfa_time=None,
+            origin=SAML_OPERATION, deny_error=federated_not_authorized, extra_context=context,
+            duration_cap=checked.max_session_seconds(now), federated_provider=info.arn,
+            session_extra=dict(checked.condition_context))
+    except AwsError:
+        _record_success(lab, meta, checked.checks)   # the token was fine; the Decision explains the refusal
+        raise
+    _record_success(lab, meta, checked.checks)
+    result.update(checked.result_fields())
+    return result
+
+
+# ---------------------------------------------------------------------------------- AssumeRoleWithWebIdentity
+def assume_role_with_web_identity(lab: "Lab", caller: Caller | None, params: dict[str, Any],
+                                  meta: RequestMeta) -> dict[str, Any]:
+    meta = RequestMeta.coerce(meta)
+    params = validate(WEB_IDENTITY_OPERATION, params or {})
+    role_arn: str = params["RoleArn"]
+    account = _role_account(role_arn)
+    sandbox_id = _sandbox_of(lab, account) if account else None
+    if sandbox_id is None:
+        raise federated_not_authorized("sts:AssumeRoleWithWebIdentity")
+    if params.get("ProviderId"):
+        # Only for the OAuth 2.0 providers www.amazon.com / graph.facebook.com, which the lab does not simulate.
+        raise InvalidIdentityToken("ProviderId is only for OAuth 2.0 access tokens (www.amazon.com, "
+                                   "graph.facebook.com); omit it for OpenID Connect ID tokens", defence="provider")
+    now = _now(lab, sandbox_id)
+
+    def find_provider(issuer: str) -> OidcProviderRecord | None:
+        info = lab.directory.oidc_provider_for_host(account, issuer)
+        return OidcProviderRecord(info.arn, info.url, tuple(info.client_ids)) if info else None
+
+    try:
+        checked: OidcValidation = validate_web_identity_token(
+            params["WebIdentityToken"], find_provider=find_provider, role_account=account,
+            jwks_for=jwks_registry(lab).resolve, now=now)
+    except FederationError as error:
+        _record_failure(lab, meta, error)
+        raise
+
+    principal = Principal(arn="", account=account, kind="web-identity", federated=checked.provider_arn,
+                          userid=f"{checked.issuer.removeprefix('https://')}:{checked.subject}")
+    context = dict(checked.condition_context)
+    context["aws:FederatedProvider"] = checked.provider_arn
+    try:
+        session, result = _service(lab).issue_role_session(
+            caller=None, sandbox_id=sandbox_id, role_arn=role_arn, session_name=params["RoleSessionName"],
+            principal=principal, action="sts:AssumeRoleWithWebIdentity", params=params, meta=meta, mfa_time=None,
+            origin=WEB_IDENTITY_OPERATION, deny_error=federated_not_authorized, extra_context=context,
+            federated_provider=checked.provider_arn, session_extra=dict(checked.condition_context))
+    except AwsError:
+        _record_success(lab, meta, checked.checks)
+        raise
+    _record_success(lab, meta, checked.checks)
+    result.update(checked.result_fields())
+    return result
