@@ -45,6 +45,7 @@ from onelogin.saml2.settings import OneLogin_Saml2_Settings
 from onelogin.saml2.utils import OneLogin_Saml2_Utils
 from onelogin.saml2.xml_utils import OneLogin_Saml2_XML
 
+from engine.federation.checks import Check, Recorder
 from engine.federation.errors import (ExpiredTokenException, FederationValidationError, InvalidIdentityToken)
 from engine.federation.idp import (ATTR_PRINCIPAL_TAG, ATTR_ROLE, ATTR_ROLE_SESSION_NAME, ATTR_SESSION_DURATION,
                                    ATTR_SOURCE_IDENTITY, ATTR_TRANSITIVE_TAG_KEYS, AWS_SAML_AUDIENCES,
@@ -115,17 +116,6 @@ class SamlProviderRecord:
 
 
 @dataclass
-class Check:
-    name: str          # stable id, e.g. "signature"
-    label: str         # what it checks, for the explanation panel
-    passed: bool
-    detail: str = ""
-
-    def to_dict(self) -> dict:
-        return {"name": self.name, "label": self.label, "passed": self.passed, "detail": self.detail}
-
-
-@dataclass
 class SamlValidation:
     subject: str
     subject_type: str
@@ -159,19 +149,6 @@ class SamlValidation:
         if self.source_identity:
             fields["SourceIdentity"] = self.source_identity
         return fields
-
-
-class _Recorder:
-    def __init__(self) -> None:
-        self.checks: list[Check] = []
-
-    def passed(self, name: str, label: str, detail: str = "") -> None:
-        self.checks.append(Check(name, label, True, detail))
-
-    def fail(self, error: Exception, name: str, label: str) -> Exception:
-        self.checks.append(Check(name, label, False, getattr(error, "detail", str(error))))
-        error.checks = list(self.checks)   # type: ignore[attr-defined]  (the lab shows how far it got)
-        return error
 
 
 def name_qualifier(issuer: str, account_id: str, provider_name: str) -> str:
@@ -248,7 +225,7 @@ def validate_saml_response(assertion_b64: str, *, provider: SamlProviderRecord, 
     Raises a FederationError (InvalidIdentityToken, ExpiredTokenException, ValidationError) carrying `.defence`
     and `.checks`; returns the validated facts otherwise. `now` is the sandbox clock.
     """
-    rec = _Recorder()
+    rec = Recorder()
     try:
         document = decode_document(assertion_b64)
     except InvalidIdentityToken as exc:
@@ -460,7 +437,7 @@ def _role_pairs(values: list[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _check_role_pair(rec: _Recorder, pairs: list[tuple[str, str]], *, role_arn: str, provider_arn: str) -> None:
+def _check_role_pair(rec: Recorder, pairs: list[tuple[str, str]], *, role_arn: str, provider_arn: str) -> None:
     label = "Role attribute contains the pair (RoleArn, PrincipalArn)"
     role_account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ""
     provider_account = provider_arn.split(":")[4] if provider_arn.count(":") >= 5 else ""
@@ -485,7 +462,7 @@ def _check_role_pair(rec: _Recorder, pairs: list[tuple[str, str]], *, role_arn: 
                                                     f"{listed}."), "role-pair", label)
 
 
-def _session_tags(rec: _Recorder, attributes: dict[str, list[str]]) -> tuple[dict[str, str], list[str]]:
+def _session_tags(rec: Recorder, attributes: dict[str, list[str]]) -> tuple[dict[str, str], list[str]]:
     label = "Session tags: PrincipalTag:* (max 50, one value each), TransitiveTagKeys among them"
     tags: dict[str, str] = {}
     for name, values in attributes.items():
