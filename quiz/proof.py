@@ -1,0 +1,101 @@
+"""Engine-backed proofs for "spot the mistake" and "will this call be allowed?" questions.
+
+The explanation panel of such a question shows what the lab's own policy engine answers, computed when the page
+is rendered (not copied into the question text). tests/web/test_quiz_bank.py checks that the engine's outcome
+is the option the question marks as right, so the bank and the engine cannot silently drift apart.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from .bank import Question
+
+log = logging.getLogger(__name__)
+
+# Decision.effect -> the outcome names used in question specs.
+_OUTCOMES = {"Allow": "allow", "ExplicitDeny": "explicit-deny", "ImplicitDeny": "implicit-deny"}
+_SOURCES = {"trust": "trust", "identity": "inline", "boundary": "boundary", "session": "session",
+            "resource": "bucket"}
+
+
+@dataclass
+class Proof:
+    check: str                      # "parse" | "authorize"
+    available: bool = True          # False when the engine failed; the page then says so instead of crashing
+    error: str = ""
+    # parse
+    accepted: bool | None = None
+    code: str = ""
+    message: str = ""
+    line: int | None = None
+    column: int | None = None
+    path: str = ""
+    # authorize
+    outcome: str = ""
+    option_key: str = ""
+    access_denied: str = ""
+    decision: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def agrees(self) -> bool:
+        """Whether the engine backs the question's marked answer (checked again by the bank test)."""
+        return self.available and (self.accepted is False if self.check == "parse" else bool(self.option_key))
+
+
+def _named(question: Question, name: str):
+    from engine.policy import NamedPolicy, parse_policy
+
+    exhibit = question.exhibit(name)
+    document = parse_policy(exhibit.text, kind=exhibit.policy_kind)
+    return NamedPolicy(name=exhibit.title, document=document, source=_SOURCES.get(exhibit.policy_kind, "inline"))
+
+
+def _parse_proof(question: Question) -> Proof:
+    from engine.errors import MalformedPolicyDocument
+    from engine.policy import parse_policy
+
+    spec = question.engine.spec
+    exhibit = question.exhibit(spec["exhibit"])
+    try:
+        parse_policy(exhibit.text, kind=exhibit.policy_kind)
+    except MalformedPolicyDocument as exc:
+        return Proof(check="parse", accepted=False, code=exc.code, message=exc.message,
+                     line=getattr(exc, "line", None), column=getattr(exc, "column", None),
+                     path=getattr(exc, "path", None) or "")
+    return Proof(check="parse", accepted=True)
+
+
+def _authorize_proof(question: Question) -> Proof:
+    from engine.policy import AuthzRequest, Principal, authorize
+
+    spec = question.engine.spec
+    principal = Principal(**spec["principal"])
+    request = AuthzRequest(spec["action"], spec["resource"], principal, spec.get("context") or {})
+    decision = authorize(
+        request,
+        identity=[_named(question, n) for n in spec.get("identity", [])],
+        resource=_named(question, spec["resource_policy"]) if spec.get("resource_policy") else None,
+        boundary=_named(question, spec["boundary"]) if spec.get("boundary") else None,
+        session=[_named(question, n) for n in spec.get("session", [])],
+        resource_account=spec.get("resource_account"),
+        resource_policy_required=bool(spec.get("resource_policy_required", False)),
+    )
+    outcome = _OUTCOMES.get(decision.effect, "")
+    return Proof(check="authorize", outcome=outcome, option_key=spec["outcome_option"].get(outcome, ""),
+                 access_denied="" if decision.allowed else decision.access_denied_message(),
+                 decision=decision.to_dict())
+
+
+def engine_proof(question: Question) -> Proof | None:
+    """Run the question's engine check now. None for questions without one; never raises."""
+    if question.engine is None:
+        return None
+    try:
+        if question.engine.check == "parse":
+            return _parse_proof(question)
+        return _authorize_proof(question)
+    except Exception as exc:  # an engine bug must not take the quiz page down; the page shows the failure
+        log.exception("engine proof failed for question %s", question.id)
+        return Proof(check=question.engine.check, available=False, error=f"{type(exc).__name__}: {exc}")
