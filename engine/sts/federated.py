@@ -16,14 +16,14 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import AccessDenied, AwsError
+from engine.errors import AccessDenied
 from engine.federation.errors import FederationError, InvalidIdentityToken
 from engine.federation.oidc import OidcProviderRecord, OidcValidation, validate_web_identity_token
+from engine.federation.reports import REPORTS
 from engine.federation.registry import DEFAULT_JWKS_REGISTRY, JwksRegistry
 from engine.federation.saml import SamlProviderRecord, SamlValidation, validate_saml_response
 from engine.policy.model import Principal
 from engine.sts.caller import Caller, RequestMeta
-from engine.sts.validation import validate
 
 if TYPE_CHECKING:
     from engine.lab import Lab
@@ -39,44 +39,34 @@ def federated_not_authorized(action: str) -> AccessDenied:
 
 
 def install(lab: "Lab") -> None:
-    """Register both operations as the Lab's federation hooks (StsService.call dispatches to them)."""
-    lab.federation_operations[SAML_OPERATION] = partial(assume_role_with_saml, lab)
-    lab.federation_operations[WEB_IDENTITY_OPERATION] = partial(assume_role_with_web_identity, lab)
+    """Register both operations with the Lab (Lab.sts dispatches unknown STS operations to these hooks)."""
+    lab.register_sts_operation(SAML_OPERATION, partial(assume_role_with_saml, lab))
+    lab.register_sts_operation(WEB_IDENTITY_OPERATION, partial(assume_role_with_web_identity, lab))
 
 
 def jwks_registry(lab: "Lab") -> JwksRegistry:
     return getattr(lab, "jwks_registry", None) or DEFAULT_JWKS_REGISTRY
 
 
-def _service(lab: "Lab") -> Any:
-    from engine.sts.service import StsService
-    for value in vars(lab).values():
-        if isinstance(value, StsService):
-            return value
-    return StsService(lab)   # stateless: a fresh one is equivalent
-
-
 def _sandbox_of(lab: "Lab", account: str) -> str | None:
-    finder = getattr(lab, "_sandbox_of_account_unlocked", None) or lab.sandbox_of_account
-    return finder(account)
+    return lab.sandbox_of_account(account)
 
 
 def _now(lab: "Lab", sandbox_id: str | None):
-    getter = getattr(lab, "_now_unlocked", None) or lab.now
-    return getter(sandbox_id).replace(microsecond=0)
+    return lab.now(sandbox_id).replace(microsecond=0)
 
 
 def _record_failure(lab: "Lab", meta: RequestMeta, error: FederationError) -> None:
     """Keep the validation checklist where the web layer can find it (by request id)."""
-    store = getattr(lab, "federation_reports", None)
-    if store is not None and meta.request_id:
+    store = getattr(lab, "federation_reports", None) or REPORTS
+    if meta.request_id:
         store[meta.request_id] = {"error": error.explain(),
                                   "checks": [c.to_dict() for c in getattr(error, "checks", [])]}
 
 
 def _record_success(lab: "Lab", meta: RequestMeta, checks: list) -> None:
-    store = getattr(lab, "federation_reports", None)
-    if store is not None and meta.request_id:
+    store = getattr(lab, "federation_reports", None) or REPORTS
+    if meta.request_id:
         store[meta.request_id] = {"error": None, "checks": [c.to_dict() for c in checks]}
 
 
@@ -89,7 +79,7 @@ def _role_account(role_arn: str) -> str:
 def assume_role_with_saml(lab: "Lab", caller: Caller | None, params: dict[str, Any],
                           meta: RequestMeta) -> dict[str, Any]:
     meta = RequestMeta.coerce(meta)
-    params = validate(SAML_OPERATION, params or {})
+    params = lab.validate_sts_params(SAML_OPERATION, params or {})
     role_arn: str = params["RoleArn"]
     provider_arn: str = params["PrincipalArn"]
     account = _role_account(role_arn)
@@ -113,35 +103,28 @@ def assume_role_with_saml(lab: "Lab", caller: Caller | None, params: dict[str, A
 
     principal = Principal(arn="", account=info.account, kind="saml", federated=info.arn,
                           userid=f"{checked.name_qualifier}:{checked.subject}")
-    federated_params = dict(params)
-    if checked.principal_tags:
-        federated_params["Tags"] = [{"Key": k, "Value": v} for k, v in checked.principal_tags.items()]
-    if checked.transitive_tag_keys:
-        federated_params["TransitiveTagKeys"] = list(checked.transitive_tag_keys)
-    if checked.source_identity:
-        federated_params["SourceIdentity"] = checked.source_identity
-    context = dict(checked.condition_context)
-    context["aws:FederatedProvider"] = info.arn
     try:
-        session, result = _service(lab).issue_role_session(
-            caller=None, sandbox_id=sandbox_id, role_arn=role_arn, session_name=checked.role_session_name,
-            principal=principal, action="sts:AssumeRoleWithSAML", params=federated_params, meta=meta, mfa_time=None,
-            origin=SAML_OPERATION, deny_error=federated_not_authorized, extra_context=context,
-            duration_cap=checked.max_session_seconds(now), federated_provider=info.arn,
-            session_extra=dict(checked.condition_context))
-    except AwsError:
-        _record_success(lab, meta, checked.checks)   # the token was fine; the Decision explains the refusal
-        raise
-    _record_success(lab, meta, checked.checks)
+        session, result = lab.issue_federated_session(
+            sandbox_id, role_arn=role_arn, principal=principal, action="sts:AssumeRoleWithSAML",
+            session_name=checked.role_session_name, params=_session_params(params),
+            tags=checked.principal_tags, transitive_tag_keys=checked.transitive_tag_keys,
+            source_identity=checked.source_identity, context=dict(checked.condition_context),
+            duration_cap=checked.max_session_seconds(now), provider=info.arn, request_meta=meta)
+    finally:
+        _record_success(lab, meta, checked.checks)   # the token was fine; a refusal is explained by the Decision
     result.update(checked.result_fields())
     return result
+
+
+def _session_params(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: params[k] for k in ("DurationSeconds", "Policy", "PolicyArns") if params.get(k) is not None}
 
 
 # ---------------------------------------------------------------------------------- AssumeRoleWithWebIdentity
 def assume_role_with_web_identity(lab: "Lab", caller: Caller | None, params: dict[str, Any],
                                   meta: RequestMeta) -> dict[str, Any]:
     meta = RequestMeta.coerce(meta)
-    params = validate(WEB_IDENTITY_OPERATION, params or {})
+    params = lab.validate_sts_params(WEB_IDENTITY_OPERATION, params or {})
     role_arn: str = params["RoleArn"]
     account = _role_account(role_arn)
     sandbox_id = _sandbox_of(lab, account) if account else None
@@ -167,17 +150,12 @@ def assume_role_with_web_identity(lab: "Lab", caller: Caller | None, params: dic
 
     principal = Principal(arn="", account=account, kind="web-identity", federated=checked.provider_arn,
                           userid=f"{checked.issuer.removeprefix('https://')}:{checked.subject}")
-    context = dict(checked.condition_context)
-    context["aws:FederatedProvider"] = checked.provider_arn
     try:
-        session, result = _service(lab).issue_role_session(
-            caller=None, sandbox_id=sandbox_id, role_arn=role_arn, session_name=params["RoleSessionName"],
-            principal=principal, action="sts:AssumeRoleWithWebIdentity", params=params, meta=meta, mfa_time=None,
-            origin=WEB_IDENTITY_OPERATION, deny_error=federated_not_authorized, extra_context=context,
-            federated_provider=checked.provider_arn, session_extra=dict(checked.condition_context))
-    except AwsError:
+        session, result = lab.issue_federated_session(
+            sandbox_id, role_arn=role_arn, principal=principal, action="sts:AssumeRoleWithWebIdentity",
+            session_name=params["RoleSessionName"], params=_session_params(params),
+            context=dict(checked.condition_context), provider=checked.provider_arn, request_meta=meta)
+    finally:
         _record_success(lab, meta, checked.checks)
-        raise
-    _record_success(lab, meta, checked.checks)
     result.update(checked.result_fields())
     return result
