@@ -1,0 +1,537 @@
+"""GatewayApp: the WSGI app every AWS request of the lab goes through.
+
+authenticate (Lab) -> verify SigV4 -> parse the operation -> authorise it (Lab.authorize_call, the engine decides)
+-> STS: answered by Lab.sts and written as STS's query XML; everything else: forwarded to moto in the caller's
+account, with S3 bucket names moved into the sandbox's namespace. Every answer carries `x-amzn-RequestId` (S3 also
+`x-amz-request-id`), the key under which the Lab keeps the request's authorisation Decision.
+"""
+from __future__ import annotations
+
+import base64
+import logging
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http import HTTPStatus
+from typing import Any, Callable, Iterable
+from urllib.parse import parse_qsl, quote
+
+from engine.errors import AwsError, SignatureDoesNotMatch
+
+from . import actions, protocols, s3names, sigv4
+from .moto_backend import MotoBackend, MotoLookups, MotoRequest
+from .protocols import Response
+
+log = logging.getLogger(__name__)
+
+try:  # the Lab's own request-metadata type, when engine.lab provides one
+    from engine.lab import RequestMeta  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - only until engine.lab lands
+    @dataclass
+    class RequestMeta:  # type: ignore[no-redef]
+        source_ip: str
+        secure_transport: bool
+        request_id: str
+        user_agent: str = ""
+
+# boto3 sends these two unsigned (their model says auth "none"): the assertion/token is the credential.
+UNSIGNED_STS_OPERATIONS = {"AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"}
+_PRESIGN_PARAMS = {"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders",
+                   "X-Amz-Signature", "X-Amz-Security-Token"}
+_MOTO_REQUEST_ID = re.compile(rb"<(RequestId|requestId|RequestID)>[^<]*</\1>")
+
+
+# ------------------------------------------------------------------------------------------------- request
+@dataclass
+class IncomingRequest:
+    method: str
+    path: str                      # decoded, relative to the mount point ("/bucket/key")
+    raw_path: str                  # as sent and signed, percent-encoded, including the mount prefix
+    query_string: str              # raw
+    headers: dict[str, str]        # lower-case names
+    body: bytes
+    source_ip: str = "127.0.0.1"
+    secure: bool = False
+
+    @property
+    def query(self) -> dict[str, str]:
+        return dict(parse_qsl(self.query_string, keep_blank_values=True))
+
+    @classmethod
+    def from_environ(cls, environ: dict[str, Any], mount_path: str = "") -> IncomingRequest:
+        headers: dict[str, str] = {}
+        for key, value in environ.items():
+            if key.startswith("HTTP_"):
+                headers[key[5:].replace("_", "-").lower()] = value
+        if environ.get("CONTENT_TYPE"):
+            headers["content-type"] = environ["CONTENT_TYPE"]
+        if environ.get("CONTENT_LENGTH"):
+            headers["content-length"] = environ["CONTENT_LENGTH"]
+        body = _read_body(environ)
+        script_name = _wsgi_text(environ.get("SCRIPT_NAME", ""))
+        path = _wsgi_text(environ.get("PATH_INFO", "")) or "/"
+        if mount_path and not script_name and (path == mount_path or path.startswith(mount_path.rstrip("/") + "/")):
+            script_name, path = mount_path.rstrip("/"), path[len(mount_path.rstrip("/")):] or "/"
+        raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+        if raw_uri:
+            raw_path = raw_uri.split("?", 1)[0]
+            if "://" in raw_path:  # absolute-form request target
+                raw_path = "/" + raw_path.split("://", 1)[1].partition("/")[2]
+        else:
+            raw_path = quote((script_name + path).encode("utf-8"), safe="/~")
+        return cls(method=environ.get("REQUEST_METHOD", "GET").upper(), path=path, raw_path=raw_path,
+                   query_string=environ.get("QUERY_STRING", ""), headers=headers, body=body,
+                   source_ip=environ.get("REMOTE_ADDR", "") or "127.0.0.1",
+                   secure=environ.get("wsgi.url_scheme") == "https")
+
+
+def _wsgi_text(value: str) -> str:
+    # PEP 3333 strings are latin-1 decoded bytes; paths are UTF-8 on the wire.
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return b""
+    length = environ.get("CONTENT_LENGTH")
+    if length:
+        try:
+            return stream.read(int(length))
+        except ValueError:
+            return b""
+    if environ.get("wsgi.input_terminated"):
+        return stream.read()
+    return b""
+
+
+# ------------------------------------------------------------------------------------------------- overrides
+@dataclass
+class OperationCall:
+    """What an override handler gets: the parsed, authenticated and authorised call, and a way to forward it."""
+    app: GatewayApp
+    service: str
+    operation: str
+    params: dict[str, Any]
+    caller: Any
+    account: str
+    region: str
+    request_id: str
+    forward: Callable[[], Response]
+
+    def result(self, result: dict[str, Any]) -> Response:
+        """Write an output dict in this service's protocol."""
+        if protocols.PROTOCOLS[self.service] == "json":
+            return protocols.json_result(result)
+        return protocols.query_result(self.service, self.operation, result, self.request_id)
+
+
+OverrideHandler = Callable[[OperationCall], Response]
+_OVERRIDES: dict[tuple[str, str], OverrideHandler] = {}
+
+
+def register_override(service: str, operation: str, handler: OverrideHandler) -> None:
+    """Answer (service, operation) with `handler` instead of moto, after authentication and authorisation."""
+    _OVERRIDES[(service, operation)] = handler
+
+
+def override_for(service: str, operation: str) -> OverrideHandler | None:
+    return _OVERRIDES.get((service, operation))
+
+
+# ------------------------------------------------------------------------------------------------- errors
+def _error(code: str, message: str, status: int) -> AwsError:
+    return AwsError(message, code=code, status=status, sender_fault=status < 500)
+
+
+def translate_auth_error(service: str, error: AwsError) -> AwsError:
+    """Each service names authentication failures its own way; the Lab speaks STS/IAM's dialect."""
+    protocol = protocols.PROTOCOLS.get(service, "query")
+    code = error.code
+    if protocol == "query":
+        return error
+    if code == "InvalidClientTokenId":
+        if protocol == "rest-xml":
+            return _error("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.", 403)
+        if protocol == "ec2":
+            return _error("AuthFailure", "AWS was not able to validate the provided access credentials", 401)
+        return _error("UnrecognizedClientException", "The security token included in the request is invalid.", 400)
+    if code == "ExpiredToken":
+        if protocol == "rest-xml":  # S3 wording, observed: romange/helio#15
+            return _error("ExpiredToken", "The provided token has expired.", 400)
+        if protocol == "ec2":  # observed: hellofresh/eks-rolling-update#103
+            return _error("RequestExpired", "Request has expired.", 400)
+        return _error("ExpiredTokenException", "The security token included in the request is expired", 400)
+    if code == "SignatureDoesNotMatch":
+        if protocol == "ec2":
+            return _error("AuthFailure", "AWS was not able to validate the provided access credentials", 401)
+        if protocol == "json":
+            return _error("InvalidSignatureException", error.message, 400)
+        if protocol == "rest-xml":
+            return _error("SignatureDoesNotMatch", sigv4.S3_SIGNATURE_MISMATCH
+                          if error.message == sigv4.SIGNATURE_MISMATCH else error.message, 403)
+    if code == "InvalidToken" or code == "InvalidClientToken":
+        if protocol == "rest-xml":
+            return _error("InvalidToken", "The provided token is malformed or otherwise invalid.", 400)
+        if protocol == "json":
+            return _error("UnrecognizedClientException", "The security token included in the request is invalid.", 400)
+    return error
+
+
+def missing_authentication(service: str) -> AwsError:
+    protocol = protocols.PROTOCOLS.get(service, "query")
+    if protocol == "rest-xml":
+        return _error("AccessDenied", "Access Denied", 403)
+    if protocol == "json":
+        return _error("MissingAuthenticationTokenException", "Missing Authentication Token", 403)
+    return _error("MissingAuthenticationToken", "Request is missing Authentication Token", 403)
+
+
+def denial_reason(decision: Any, action: str) -> str:
+    """The tail of AWS's denial message: why, and which policy type (IAM UG, "Access denied error messages")."""
+    explicit = bool(_first_attr(decision, ("explicit_deny", "explicit", "is_explicit_deny")))
+    policy_type = _first_attr(decision, ("deny_policy_type", "denied_by", "policy_type", "deciding_policy_type"))
+    policy_type = _POLICY_TYPE_WORDS.get(str(policy_type or "identity").lower(), str(policy_type or "identity-based policy"))
+    if explicit:
+        article = "an" if policy_type[0] in "aeiou" else "a"
+        return f"with an explicit deny in {article} {policy_type}"
+    return f"because no {policy_type} allows the {action} action"
+
+
+_POLICY_TYPE_WORDS = {
+    "identity": "identity-based policy", "identity-based": "identity-based policy",
+    "identity-based policy": "identity-based policy", "resource": "resource-based policy",
+    "resource-based": "resource-based policy", "resource-based policy": "resource-based policy",
+    "boundary": "permissions boundary", "permissions boundary": "permissions boundary",
+    "session": "session policy", "session policy": "session policy",
+    "scp": "service control policy", "service control policy": "service control policy",
+}
+
+
+def _first_attr(obj: Any, names: Iterable[str]) -> Any:
+    for name in names:
+        value = getattr(obj, name, None)
+        if value is not None:
+            return value
+    return None
+
+
+# ------------------------------------------------------------------------------------------------- the app
+class GatewayApp:
+    def __init__(self, lab: Any, moto: MotoBackend | None = None, *, lookups: Any = None, mount_path: str = "",
+                 now: Callable[[], datetime] | None = None) -> None:
+        self.lab = lab
+        self.moto = moto or MotoBackend()
+        self.lookups = lookups or MotoLookups()
+        self.mount_path = mount_path
+        self._now = now or (lambda: datetime.now(timezone.utc))
+
+    # WSGI entry point
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        request = IncomingRequest.from_environ(environ, self.mount_path)
+        response = self.handle(request)
+        status = f"{response.status} {_phrase(response.status)}"
+        headers = list(response.headers)
+        if not any(k.lower() == "content-length" for k, _ in headers):
+            headers.append(("Content-Length", str(len(response.body))))
+        start_response(status, headers)
+        return [b"" if request.method == "HEAD" else response.body]
+
+    def handle(self, request: IncomingRequest) -> Response:
+        service: str | None = None
+        request_id = str(uuid.uuid4())
+        try:
+            service = self.identify_service(request)
+            if service == "s3":
+                request_id = uuid.uuid4().hex[:16].upper()  # S3 request ids are 16 hex characters
+            if service == "sts":
+                response = self._sts(request, request_id)
+            elif service is None:
+                raise _error("UnrecognizedService", "The lab could not tell which AWS service this request is for.",
+                             400)
+            else:
+                response = self._service(service, request, request_id)
+        except AwsError as error:
+            response = protocols.error_response(service, error, request_id)
+        except Exception:  # a bug or a moto crash must still answer like AWS, never with a traceback
+            log.exception("gateway failure")
+            response = protocols.error_response(service, _error("InternalFailure", "The request processing has "
+                                                "failed because of an unknown error, exception or failure.", 500),
+                                                request_id)
+        response.set_header("x-amzn-RequestId", request_id)
+        if service == "s3":
+            response.set_header("x-amz-request-id", request_id)
+            response.set_header("x-amz-id-2", base64.b64encode(request_id.encode()).decode())
+        return response
+
+    # ----------------------------------------------------------------------------------------- routing
+    def identify_service(self, request: IncomingRequest) -> str | None:
+        query = request.query
+        scope_service = sigv4.credential_scope_service(request.headers.get("authorization"), query)
+        if scope_service:
+            return protocols.SIGNING_NAMES.get(scope_service)
+        target_service, _ = protocols.json_operation(request.headers.get("x-amz-target"))
+        if target_service:
+            return target_service
+        if "Action" in query:
+            return "sts"
+        content_type = request.headers.get("content-type", "")
+        if request.method == "POST" and content_type.startswith("application/x-www-form-urlencoded"):
+            if b"Action=" in request.body:
+                return "sts"  # unsigned query calls: STS federation (or a caller who forgot to sign)
+        return "s3"  # anything else unsigned is an anonymous S3 request
+
+    def _meta(self, request: IncomingRequest, request_id: str, region: str | None = None) -> Any:
+        meta = RequestMeta(source_ip=request.source_ip, secure_transport=request.secure, request_id=request_id,
+                           user_agent=request.headers.get("user-agent", ""))
+        if region and hasattr(meta, "region"):
+            meta.region = region
+        return meta
+
+    # ----------------------------------------------------------------------------------------- authentication
+    def authenticate(self, service: str, request: IncomingRequest, auth: sigv4.SigV4Auth, body: bytes) -> Any:
+        s3 = service == "s3"
+        try:
+            sigv4.check_time(auth, self._now(), s3=s3)
+            caller = self.lab.authenticate(auth.access_key_id, auth.session_token)
+            sigv4.verify(auth, caller.secret_access_key, method=request.method, raw_path=request.raw_path,
+                         raw_query=request.query_string, headers=request.headers, body=body, s3=s3,
+                         now=self._now())
+        except AwsError as error:
+            raise translate_auth_error(service, error) from None
+        return caller
+
+    # ----------------------------------------------------------------------------------------- STS
+    def _sts(self, request: IncomingRequest, request_id: str) -> Response:
+        flat = protocols.parse_form(request.body, request.query_string)
+        operation = flat.get("Action", "")
+        if protocols.operation_model("sts", operation) is None:
+            raise _error("InvalidAction", f"Could not find operation {operation} for version "
+                         f"{flat.get('Version', '2011-06-15')}", 400)
+        auth = sigv4.parse_authorization(request.headers, request.query)
+        caller = None
+        if auth is None:
+            if operation not in UNSIGNED_STS_OPERATIONS:
+                raise missing_authentication("sts")
+        else:
+            caller = self.authenticate("sts", request, auth, request.body)
+        params = protocols.parse_query_params("sts", operation, flat)
+        meta = self._meta(request, request_id, auth.region if auth else None)
+        result = self.lab.sts(operation, caller, params, meta)
+        return protocols.query_result("sts", operation, result, request_id)
+
+    # ----------------------------------------------------------------------------------------- other services
+    def _service(self, service: str, request: IncomingRequest, request_id: str) -> Response:
+        auth = sigv4.parse_authorization(request.headers, request.query)
+        body = request.body
+        if auth is None:
+            raise missing_authentication(service)
+        if service == "s3":
+            body = self._s3_payload(request)
+        caller = self.authenticate(service, request, auth, request.body)
+        meta = self._meta(request, request_id, auth.region)
+        if service == "s3":
+            return self._s3(request, caller, auth, body, meta)
+        protocol = protocols.PROTOCOLS[service]
+        if protocol == "json":
+            _, operation = protocols.json_operation(request.headers.get("x-amz-target"))
+            operation = operation or ""
+            params = protocols.parse_json_body(request.body)
+        else:
+            flat = protocols.parse_form(request.body, request.query_string)
+            operation = flat.get("Action", "")
+            if protocols.operation_model(service, operation) is None:
+                if protocol == "ec2":
+                    raise _error("InvalidAction", f"The action {operation} is not valid for this web service.", 400)
+                raise _error("InvalidAction", f"Could not find operation {operation} for version "
+                             f"{flat.get('Version', '')}", 400)
+            params = protocols.parse_query_params(service, operation, flat)
+        region = auth.region or "us-east-1"
+        caller_account = caller.account
+        targets = self._targets(service, operation, params, caller, region)
+        self._authorize(service, caller, targets, meta, display=self._display_resource(service, params))
+        account = targets[0].resource_account if service == "secretsmanager" and targets else caller_account
+        account = account or caller_account
+
+        forward_body = request.body
+        if service == "iam" and operation in actions.SELF_USER_OPERATIONS and not params.get("UserName"):
+            user_name = getattr(caller, "user_name", None)
+            if user_name is None or getattr(getattr(caller, "principal", None), "kind", None) != "user":
+                # AWS: GetUser & co. without UserName only work for IAM users
+                raise _error("ValidationError", "Must specify userName when calling with non-User credentials", 400)
+            # moto would look the user up by access key; name him explicitly instead
+            forward_body = request.body + b"&UserName=" + quote(user_name, safe="").encode()
+            params["UserName"] = user_name
+
+        def forward() -> Response:
+            return self._forward(service, request, account, request_id, body=forward_body)
+
+        handler = override_for(service, operation)
+        if handler is not None:
+            return handler(OperationCall(self, service, operation, params, caller, account, region, request_id,
+                                         forward))
+        return forward()
+
+    def _targets(self, service: str, operation: str, params: dict[str, Any], caller: Any,
+                 region: str) -> list[actions.AuthzTarget]:
+        account = caller.account
+        if service == "iam":
+            principal = getattr(caller, "principal", None)
+            user_arn = getattr(principal, "arn", None) if getattr(principal, "kind", None) == "user" else None
+            return actions.iam_targets(operation, params, account=account, caller_user_arn=user_arn,
+                                       lookups=self.lookups)
+        if service == "ec2":
+            return actions.ec2_targets(operation, params, account=account, region=region, lookups=self.lookups)
+        if service == "secretsmanager":
+            return actions.secretsmanager_targets(operation, params, account=account, region=region,
+                                                  lookups=self.lookups)
+        prefix = actions.ACTION_PREFIXES.get(service, service)
+        return [actions.AuthzTarget(f"{prefix}:{operation}", "*", account)]
+
+    @staticmethod
+    def _display_resource(service: str, params: dict[str, Any]) -> str | None:
+        # Secrets Manager echoes the SecretId as sent ("... on resource: simple_bank because ..."), observed in
+        # public error logs; the policy is still evaluated against the secret's ARN.
+        if service == "secretsmanager" and params.get("SecretId"):
+            return str(params["SecretId"])
+        return None
+
+    def _authorize(self, service: str, caller: Any, targets: list[actions.AuthzTarget], meta: Any, *,
+                   display: str | None = None) -> None:
+        for target in targets:
+            decision = self.lab.authorize_call(caller, target.action, target.resource, target.resource_account,
+                                               resource_policy=target.resource_policy,
+                                               extra_context=target.context or None, request_meta=meta)
+            # (the Lab records each Decision under meta.request_id itself)
+            if not decision.allowed:
+                raise self.access_denied(service, caller, target, decision, meta.request_id, display=display)
+
+    def encoded_failure_message(self, caller: Any, request_id: str, decision: Any) -> str:
+        """EC2's opaque "Encoded authorization failure message"; sts:DecodeAuthorizationMessage reads it back."""
+        encode = getattr(self.lab, "encode_authorization_failure", None)
+        if encode is not None:
+            return encode(caller, decision)
+        return base64.urlsafe_b64encode(f"lab-authz:{request_id}".encode()).decode().rstrip("=")
+
+    def access_denied(self, service: str, caller: Any, target: actions.AuthzTarget, decision: Any, request_id: str,
+                      *, display: str | None = None) -> AwsError:
+        principal = getattr(caller, "principal", None)
+        principal_arn = getattr(principal, "display", None) or getattr(principal, "arn", None) or "anonymous"
+        resource = display or target.resource
+        sentence = (f"User: {principal_arn} is not authorized to perform: {target.action} on resource: {resource} "
+                    f"{denial_reason(decision, target.action)}")
+        protocol = protocols.PROTOCOLS.get(service, "query")
+        if protocol == "ec2":
+            return _error("UnauthorizedOperation", "You are not authorized to perform this operation. "
+                          f"{sentence}. Encoded authorization failure message: "
+                          f"{self.encoded_failure_message(caller, request_id, decision)}", 403)
+        if protocol == "rest-xml":
+            # S3 adds the reason only for requests from the bucket owner's account (same account or organisation);
+            # cross-account denials stay "Access Denied" (S3 UG, "Troubleshoot access denied (403 Forbidden) errors").
+            if target.resource_account and target.resource_account != caller.account:
+                return _error("AccessDenied", "Access Denied", 403)
+            return _error("AccessDenied", sentence, 403)
+        if protocol == "json":
+            return _error("AccessDeniedException", sentence, 400)
+        return _error("AccessDenied", sentence, 403)
+
+    # ----------------------------------------------------------------------------------------- S3
+    @staticmethod
+    def _s3_payload(request: IncomingRequest) -> bytes:
+        encoding = request.headers.get("content-encoding", "")
+        declared = request.headers.get("x-amz-content-sha256", "")
+        if "aws-chunked" in encoding or declared.startswith("STREAMING-"):
+            payload, _ = sigv4.decode_aws_chunked(request.body)
+            return payload
+        return request.body
+
+    def _s3(self, request: IncomingRequest, caller: Any, auth: sigv4.SigV4Auth, payload: bytes,
+            meta: Any) -> Response:
+        sandbox = getattr(caller, "sandbox_id", None)
+        host_bucket = s3names.bucket_from_host(request.headers.get("host"))
+        if host_bucket:
+            bucket, key = host_bucket, (request.path[1:] or None)
+        else:
+            bucket, key = s3names.split_path(request.path)
+        query = request.query
+        call = actions.classify_s3(request.method, bucket, key, query, request.headers)
+        stored = s3names.stored_name(sandbox, bucket) if bucket else None
+        found = self.lookups.bucket(stored) if stored else None
+        owner, policy = found if found else (None, None)
+        headers = dict(request.headers)
+        copy_source = copy_owner = None
+        if "x-amz-copy-source" in headers:
+            headers["x-amz-copy-source"], copy_source = s3names.rewrite_copy_source(sandbox,
+                                                                                    headers["x-amz-copy-source"])
+            if copy_source is not None:
+                copy_owner = self.lookups.bucket(s3names.stored_name(sandbox, copy_source[0]))
+        targets = actions.s3_targets(call, caller_account=caller.account, owner=owner, policy=policy, query=query,
+                                     headers=headers, body=payload, copy_source=copy_source,
+                                     copy_source_owner=copy_owner)
+        self._authorize("s3", caller, targets, meta)
+        path = "/" if stored is None else f"/{stored}" + (f"/{key}" if key else "")
+        response = self._forward("s3", request, owner or caller.account, meta.request_id, body=payload, path=path,
+                                 headers=headers)
+        return self._restore_s3(sandbox, call, response)
+
+    @staticmethod
+    def _restore_s3(sandbox: str | None, call: actions.S3Call, response: Response) -> Response:
+        location = response.header("Location")
+        if location:
+            response.set_header("Location", s3names.restore_location(sandbox, location))
+        if call.operation == "ListBuckets" and response.status == 200:
+            response.body = s3names.filter_list_buckets(sandbox, response.body)
+        elif call.operation != "GetObject" or response.status >= 300:
+            response.body = s3names.restore_names(sandbox, response.body)
+        if call.operation != "HeadObject":
+            response.headers = [(k, v) for k, v in response.headers if k.lower() != "content-length"]
+        return response
+
+    # ----------------------------------------------------------------------------------------- forwarding
+    def _forward(self, service: str, request: IncomingRequest, account: str, request_id: str, *, body: bytes,
+                 path: str | None = None, headers: dict[str, str] | None = None) -> Response:
+        headers = dict(headers or request.headers)
+        query_string = request.query_string
+        if "X-Amz-Signature" in query_string:
+            query_string = "&".join(p for p in query_string.split("&") if p.split("=", 1)[0] not in _PRESIGN_PARAMS)
+        if service == "s3" and ("aws-chunked" in headers.get("content-encoding", "")
+                                or headers.get("x-amz-content-sha256", "").startswith("STREAMING-")):
+            _, trailers = sigv4.decode_aws_chunked(request.body)
+            encodings = [e for e in headers.get("content-encoding", "").split(",") if e.strip() not in ("aws-chunked", "")]
+            headers.pop("content-encoding", None)
+            if encodings:
+                headers["content-encoding"] = ",".join(encodings)
+            for name in ("x-amz-decoded-content-length", "x-amz-trailer"):
+                headers.pop(name, None)
+            headers["x-amz-content-sha256"] = "UNSIGNED-PAYLOAD"
+            headers.update({k: v for k, v in trailers.items() if k.startswith("x-amz-checksum-")})
+        # moto picks its backend from the credential scope; presigned requests have no Authorization header.
+        signing = protocols.service_model(service).signing_name
+        headers["authorization"] = (f"AWS4-HMAC-SHA256 Credential=LAB/20000101/us-east-1/{signing}/aws4_request, "
+                                    "SignedHeaders=host, Signature=0")
+        headers.pop("x-amz-security-token", None)
+        moto_response = self.moto.call(MotoRequest(request.method, path or request.path, query_string, headers, body),
+                                       account)
+        response = Response(moto_response.status, [
+            (k, v) for k, v in moto_response.headers
+            if k.lower() not in ("x-amzn-requestid", "x-amz-request-id", "x-amz-id-2", "content-length", "server",
+                                 "date", "access-control-allow-origin")
+            or (k.lower() == "content-length" and request.method == "HEAD")
+        ], moto_response.body)
+        if service != "s3" and moto_response.status == 404 and b"Not yet implemented" in moto_response.body:
+            raise _error("InvalidAction", "The lab's AWS emulator does not implement this operation.", 400)
+        if service != "s3":
+            response.body = _MOTO_REQUEST_ID.sub(lambda m: b"<%s>%s</%s>" % (m.group(1), request_id.encode(),
+                                                                               m.group(1)), response.body)
+        return response
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"

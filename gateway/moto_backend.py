@@ -1,0 +1,171 @@
+"""In-process calls into moto's own WSGI app.
+
+moto is used only as a store: its auth stays off, and every request the gateway forwards names the account it runs
+in with the `x-moto-account-id` header. moto is not thread-safe (its FAQ: "Moto is not designed for multithreaded
+access"), so every call holds the process-wide moto lock shared with engine.directory.
+"""
+from __future__ import annotations
+
+import io
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import Iterable
+
+_fallback_lock = threading.RLock()
+
+
+def moto_lock() -> threading.RLock:
+    """The one lock around every moto call: engine.directory's when it exists, a local one before it lands."""
+    try:
+        from engine.directory import moto_lock as directory_lock  # noqa: PLC0415 (optional until committed)
+    except ImportError:
+        return _fallback_lock
+    return directory_lock
+
+
+@dataclass
+class MotoResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lowered:
+                return value
+        return None
+
+
+@dataclass
+class MotoRequest:
+    """A request as moto should see it: the path is already free of any mount prefix, bucket names are stored names."""
+    method: str
+    path: str                                   # decoded path ("/bucket/key with space")
+    query_string: str = ""                      # raw, still percent-encoded
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+# Headers that must not be copied into the environ as HTTP_* (WSGI carries them separately or they are hop-by-hop).
+_SKIP_HEADERS = {"content-type", "content-length", "host", "connection", "transfer-encoding"}
+
+
+class MotoBackend:
+    """moto's DomainDispatcherApplication, called like a function."""
+
+    def __init__(self) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        self._app = DomainDispatcherApplication(create_backend_app)
+        self.lock = moto_lock()
+
+    def call(self, request: MotoRequest, account_id: str) -> MotoResponse:
+        environ = self._environ(request, account_id)
+        captured: dict[str, object] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: object = None) -> None:
+            captured["status"] = int(status.split(" ", 1)[0])
+            captured["headers"] = list(headers)
+
+        with self.lock:
+            result: Iterable[bytes] = self._app(environ, start_response)
+            try:
+                body = b"".join(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        return MotoResponse(int(captured.get("status", 500)), captured.get("headers", []), body)  # type: ignore[arg-type]
+
+    @staticmethod
+    def _environ(request: MotoRequest, account_id: str) -> dict[str, object]:
+        # WSGI wants PATH_INFO as the UTF-8 bytes of the decoded path, read as latin-1 (PEP 3333).
+        path_info = request.path.encode("utf-8").decode("latin-1")
+        environ: dict[str, object] = {
+            "REQUEST_METHOD": request.method,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": path_info,
+            "QUERY_STRING": request.query_string,
+            "SERVER_NAME": "localhost",
+            "SERVER_PORT": "80",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            # "localhost" makes moto's S3 read buckets path-style, whatever host the learner used.
+            "HTTP_HOST": "localhost",
+            "CONTENT_LENGTH": str(len(request.body)),
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(request.body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+            "HTTP_X_MOTO_ACCOUNT_ID": account_id,
+        }
+        for name, value in request.headers.items():
+            lowered = name.lower()
+            if lowered == "content-type":
+                environ["CONTENT_TYPE"] = value
+            elif lowered in _SKIP_HEADERS or lowered == "x-moto-account-id":
+                continue
+            else:
+                environ["HTTP_" + lowered.upper().replace("-", "_")] = value
+        return environ
+
+
+class MotoLookups:
+    """Facts about existing resources that authorisation needs, read from moto's backends under the moto lock."""
+
+    def __init__(self) -> None:
+        self.lock = moto_lock()
+
+    def iam_path(self, account: str, kind: str, name: str) -> str | None:
+        from moto.iam.models import iam_backends
+
+        with self.lock:
+            backend = iam_backends[account]["global"]
+            table = {"user": backend.users, "role": backend.roles, "group": backend.groups,
+                     "instance-profile": backend.instance_profiles}.get(kind)
+            if table is None:
+                return None
+            if kind == "role":
+                entity = next((r for r in table.values() if r.name == name), None)
+            elif kind == "instance-profile":
+                entity = next((p for p in table.values() if p.name == name), None)
+            else:
+                entity = table.get(name)
+            return getattr(entity, "path", None) if entity is not None else None
+
+    def bucket(self, stored_name: str) -> tuple[str, str | None] | None:
+        from moto.s3.models import s3_backends
+
+        with self.lock:
+            owner = s3_backends.bucket_accounts.get(stored_name)
+            if owner is None:
+                return None
+            partition, account = owner
+            bucket = s3_backends[account][partition].buckets.get(stored_name)
+            if bucket is None:
+                return None
+            policy = bucket.policy.decode("utf-8") if bucket.policy else None
+            return account, policy
+
+    def secret(self, account: str, region: str, secret_id: str) -> tuple[str, str | None] | None:
+        from moto.secretsmanager.models import secretsmanager_backends
+
+        with self.lock:
+            store = secretsmanager_backends[account][region].secrets
+            if secret_id not in store:
+                return None
+            secret = store[secret_id]
+            return secret.arn, getattr(secret, "policy", None)
+
+    def instance_profile_roles(self, account: str, name: str) -> list[str]:
+        from moto.iam.models import iam_backends
+
+        with self.lock:
+            backend = iam_backends[account]["global"]
+            profile = next((p for p in backend.instance_profiles.values() if p.name == name), None)
+            return [role.arn for role in profile.roles] if profile is not None else []

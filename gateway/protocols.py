@@ -1,0 +1,320 @@
+"""AWS wire protocols: parse requests into typed parameters and write responses and errors the way AWS does.
+
+Parsing and writing are driven by botocore's service models, so parameter names, list encodings
+(`Tags.member.1.Key`, EC2's `InstanceId.1`), integers and booleans come out exactly as the SDKs expect.
+- query (STS, IAM): form body `Action=...&Version=...`; answers `<OpResponse xmlns=..><OpResult>..` and errors
+  `<ErrorResponse><Error><Type>Sender</Type><Code>..</Code><Message>..</Message></Error><RequestId>..`.
+- ec2: like query but flattened lists; errors `<Response><Errors><Error>..</Error></Errors><RequestID>..`.
+- json (Secrets Manager, SSO Admin, Identity Store): `X-Amz-Target: Prefix.Operation`; errors
+  `{"__type": code, "message": ..}` with `x-amzn-ErrorType`.
+- rest-xml (S3): errors `<Error><Code>..</Code><Message>..</Message><RequestId>..</RequestId></Error>`.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any
+from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape
+
+import botocore.session
+from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
+
+from engine.errors import AwsError
+
+# Our name for each service -> the botocore model name. The signing name in a SigV4 scope maps onto these.
+SERVICE_MODELS = {
+    "sts": "sts", "iam": "iam", "s3": "s3", "ec2": "ec2", "secretsmanager": "secretsmanager",
+    "sso-admin": "sso-admin", "identitystore": "identitystore",
+}
+# Credential-scope service -> our service name (SSO Admin signs as "sso": botocore sso-admin signingName).
+SIGNING_NAMES = {
+    "sts": "sts", "iam": "iam", "s3": "s3", "ec2": "ec2", "secretsmanager": "secretsmanager",
+    "sso": "sso-admin", "identitystore": "identitystore",
+}
+PROTOCOLS = {"sts": "query", "iam": "query", "ec2": "ec2", "s3": "rest-xml", "secretsmanager": "json",
+             "sso-admin": "json", "identitystore": "json"}
+JSON_TARGET_PREFIXES = {"secretsmanager": "secretsmanager", "SWBExternalService": "sso-admin",
+                        "AWSIdentityStore": "identitystore"}
+XML_NAMESPACES = {"sts": "https://sts.amazonaws.com/doc/2011-06-15/", "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
+                  "ec2": "http://ec2.amazonaws.com/doc/2016-11-15/"}
+
+
+@lru_cache(maxsize=1)
+def botocore_session() -> botocore.session.Session:
+    """One botocore session (and its loaders/model cache) per process: making them costs tens of ms."""
+    return botocore.session.get_session()
+
+
+@lru_cache(maxsize=None)
+def service_model(service: str) -> ServiceModel:
+    return botocore_session().get_service_model(SERVICE_MODELS[service])
+
+
+@lru_cache(maxsize=None)
+def operation_model(service: str, operation: str) -> OperationModel | None:
+    model = service_model(service)
+    if operation not in model.operation_names:
+        return None
+    return model.operation_model(operation)
+
+
+@dataclass
+class Response:
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lowered:
+                return value
+        return None
+
+    def set_header(self, name: str, value: str) -> None:
+        lowered = name.lower()
+        self.headers = [(k, v) for k, v in self.headers if k.lower() != lowered]
+        self.headers.append((name, value))
+
+
+# ---------------------------------------------------------------------------------------------------- parsing
+def parse_form(body: bytes, query_string: str) -> dict[str, str]:
+    """Flat query-protocol parameters: the query string, then the form body (body wins)."""
+    params = dict(parse_qsl(query_string, keep_blank_values=True))
+    if body:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise AwsError("The request body is not valid UTF-8 form data.", code="MalformedQueryString",
+                           status=400, sender_fault=True) from None
+        params.update(parse_qsl(text, keep_blank_values=True))
+    return params
+
+
+def parse_query_params(service: str, operation: str, flat: dict[str, str]) -> dict[str, Any]:
+    """Typed input from flat query parameters (e.g. Tags.member.1.Key=k -> {"Tags": [{"Key": "k"}]})."""
+    op = operation_model(service, operation)
+    if op is None or op.input_shape is None:
+        return {}
+    ec2 = PROTOCOLS[service] == "ec2"
+    return _parse_structure(op.input_shape, flat, "", ec2) or {}
+
+
+def _member_key(name: str, shape: Shape, ec2: bool) -> str:
+    if ec2:
+        if "queryName" in shape.serialization:
+            return shape.serialization["queryName"]
+        if "name" in shape.serialization:
+            label = shape.serialization["name"]
+            return label[0].upper() + label[1:]
+        return name
+    return shape.serialization.get("name", name)
+
+
+def _parse_value(shape: Shape, flat: dict[str, str], prefix: str, ec2: bool) -> Any:
+    if isinstance(shape, StructureShape):
+        return _parse_structure(shape, flat, prefix + ".", ec2)
+    if isinstance(shape, ListShape):
+        return _parse_list(shape, flat, prefix, ec2)
+    if isinstance(shape, MapShape):
+        return _parse_map(shape, flat, prefix, ec2)
+    if prefix not in flat:
+        return None
+    return _scalar(shape, flat[prefix], prefix)
+
+
+def _scalar(shape: Shape, text: str, name: str) -> Any:
+    kind = shape.type_name
+    if kind in ("integer", "long"):
+        try:
+            return int(text)
+        except ValueError:
+            raise AwsError(f"1 validation error detected: Value '{text}' at '{_lower_first(name)}' failed to "
+                           "satisfy constraint: Member must be a number", code="ValidationError",
+                           status=400, sender_fault=True) from None
+    if kind in ("float", "double"):
+        try:
+            return float(text)
+        except ValueError:
+            raise AwsError(f"Value '{text}' for parameter {name} is not a number", code="ValidationError",
+                           status=400, sender_fault=True) from None
+    if kind == "boolean":
+        return text.lower() == "true"
+    if kind == "blob":
+        try:
+            return base64.b64decode(text)
+        except ValueError:
+            return text.encode()
+    return text
+
+
+def _lower_first(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+def _parse_structure(shape: StructureShape, flat: dict[str, str], prefix: str, ec2: bool) -> dict[str, Any] | None:
+    result: dict[str, Any] = {}
+    for name, member in shape.members.items():
+        value = _parse_value(member, flat, prefix + _member_key(name, member, ec2), ec2)
+        if value is not None:
+            result[name] = value
+    return result or None
+
+
+def _parse_list(shape: ListShape, flat: dict[str, str], prefix: str, ec2: bool) -> list[Any] | None:
+    if ec2 or shape.serialization.get("flattened"):
+        item_prefix = prefix
+    else:
+        item_prefix = prefix + "." + shape.member.serialization.get("name", "member")
+    items = []
+    index = 1
+    while True:
+        value = _parse_value(shape.member, flat, f"{item_prefix}.{index}", ec2)
+        if value is None:
+            break
+        items.append(value)
+        index += 1
+    if not items and prefix in flat and flat[prefix] == "":
+        return []  # "Name=" sends an explicitly empty list
+    return items or None
+
+
+def _parse_map(shape: MapShape, flat: dict[str, str], prefix: str, ec2: bool) -> dict[str, Any] | None:
+    entry = prefix if shape.serialization.get("flattened") else prefix + ".entry"
+    key_name = shape.key.serialization.get("name", "key")
+    value_name = shape.value.serialization.get("name", "value")
+    result = {}
+    index = 1
+    while f"{entry}.{index}.{key_name}" in flat:
+        value = _parse_value(shape.value, flat, f"{entry}.{index}.{value_name}", ec2)
+        result[flat[f"{entry}.{index}.{key_name}"]] = value
+        index += 1
+    return result or None
+
+
+def parse_json_body(body: bytes) -> dict[str, Any]:
+    if not body.strip():
+        return {}
+    try:
+        value = json.loads(body)
+    except ValueError:
+        raise AwsError("Start of structure or map found where not expected.", code="SerializationException",
+                       status=400, sender_fault=True) from None
+    if not isinstance(value, dict):
+        raise AwsError("Start of structure or map found where not expected.", code="SerializationException",
+                       status=400, sender_fault=True)
+    return value
+
+
+def json_operation(target: str | None) -> tuple[str | None, str | None]:
+    """X-Amz-Target "secretsmanager.GetSecretValue" -> ("secretsmanager", "GetSecretValue")."""
+    if not target or "." not in target:
+        return None, None
+    prefix, operation = target.split(".", 1)
+    return JSON_TARGET_PREFIXES.get(prefix), operation
+
+
+# ---------------------------------------------------------------------------------------------------- writing
+def xml_timestamp(value: Any) -> str:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(value)
+
+
+def _write_value(parts: list[str], shape: Shape, tag: str, value: Any) -> None:
+    if value is None:
+        return
+    if isinstance(shape, StructureShape):
+        parts.append(f"<{tag}>")
+        for name, member in shape.members.items():
+            if name in value:
+                _write_value(parts, member, member.serialization.get("name", name), value[name])
+        parts.append(f"</{tag}>")
+    elif isinstance(shape, ListShape):
+        item_tag = shape.member.serialization.get("name", "member")
+        if shape.serialization.get("flattened"):
+            for item in value:
+                _write_value(parts, shape.member, tag, item)
+        else:
+            parts.append(f"<{tag}>")
+            for item in value:
+                _write_value(parts, shape.member, item_tag, item)
+            parts.append(f"</{tag}>")
+    elif isinstance(shape, MapShape):
+        parts.append(f"<{tag}>")
+        for key, item in value.items():
+            parts.append("<entry>")
+            _write_value(parts, shape.key, "key", key)
+            _write_value(parts, shape.value, "value", item)
+            parts.append("</entry>")
+        parts.append(f"</{tag}>")
+    else:
+        kind = shape.type_name
+        if kind == "timestamp":
+            text = xml_timestamp(value)
+        elif kind == "boolean":
+            text = "true" if value else "false"
+        elif kind == "blob":
+            text = base64.b64encode(value if isinstance(value, bytes) else str(value).encode()).decode()
+        else:
+            text = escape(str(value))
+        parts.append(f"<{tag}>{text}</{tag}>")
+
+
+def query_result(service: str, operation: str, result: dict[str, Any], request_id: str) -> Response:
+    """The query-protocol XML answer for an operation's output dict (STS, IAM)."""
+    op = operation_model(service, operation)
+    namespace = XML_NAMESPACES[service]
+    parts = [f'<{operation}Response xmlns="{namespace}">']
+    if op is not None and op.output_shape is not None:
+        wrapper = op.output_shape.serialization.get("resultWrapper", f"{operation}Result")
+        parts.append(f"<{wrapper}>")
+        for name, member in op.output_shape.members.items():
+            if name in result:
+                _write_value(parts, member, member.serialization.get("name", name), result[name])
+        parts.append(f"</{wrapper}>")
+    parts.append(f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{operation}Response>")
+    return Response(200, [("Content-Type", "text/xml")], "".join(parts).encode())
+
+
+def json_result(result: dict[str, Any], service: str = "secretsmanager") -> Response:
+    return Response(200, [("Content-Type", "application/x-amz-json-1.1")], json.dumps(result, default=_json_default).encode())
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    raise TypeError(type(value).__name__)
+
+
+def error_response(service: str | None, error: AwsError, request_id: str) -> Response:
+    protocol = PROTOCOLS.get(service or "", "query")
+    code, message, status = error.code, error.message, error.status
+    if protocol == "json":
+        body = json.dumps({"__type": code, "message": message}).encode()
+        return Response(status, [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", code)], body)
+    if protocol == "rest-xml":
+        extra = "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in getattr(error, "extra", {}).items())
+        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{escape(code)}</Code>'
+                f"<Message>{escape(message)}</Message>{extra}<RequestId>{request_id}</RequestId>"
+                f"<HostId>{request_id}</HostId></Error>")
+        return Response(status, [("Content-Type", "application/xml")], body.encode())
+    if protocol == "ec2":
+        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{escape(code)}</Code>'
+                f"<Message>{escape(message)}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>")
+        return Response(status, [("Content-Type", "text/xml;charset=UTF-8")], body.encode())
+    namespace = XML_NAMESPACES.get(service or "sts", XML_NAMESPACES["sts"])
+    kind = "Sender" if error.sender_fault else "Receiver"
+    body = (f'<ErrorResponse xmlns="{namespace}"><Error><Type>{kind}</Type><Code>{escape(code)}</Code>'
+            f"<Message>{escape(message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>")
+    return Response(status, [("Content-Type", "text/xml")], body.encode())
