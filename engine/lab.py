@@ -246,7 +246,8 @@ class Lab:
                 session_extra={k: v for k, v in (context or {}).items() if not k.lower().startswith("aws:")})
 
     def issue_service_role_session(self, sandbox_id: str, role_arn: str, *, service: str = "ec2.amazonaws.com",
-                                   session_name: str, duration: int = 3600,
+                                   session_name: str, duration: int | None = None,
+                                   duration_seconds: int | None = None,
                                    request_meta: RequestMeta | dict | None = None) -> IssuedSession:
         """Credentials an AWS service obtains for a role (EC2 instance profile: session name = instance id).
 
@@ -254,12 +255,13 @@ class Lab:
         MaxSessionDuration ("sessions assumed by AWS services") [UG:reference_iam-quotas].
         """
         meta = RequestMeta.coerce(request_meta)
+        seconds = int(duration_seconds or duration or 3600)
         principal = Principal(arn="", account=None, kind="service", service=service)
         context = {"aws:PrincipalServiceName": service, "aws:PrincipalIsAWSService": "true"}
         with self._lock:
             session, _ = self._sts.issue_role_session(
                 caller=None, sandbox_id=sandbox_id, role_arn=role_arn, session_name=session_name,
-                principal=principal, action="sts:AssumeRole", params={"DurationSeconds": int(duration)}, meta=meta,
+                principal=principal, action="sts:AssumeRole", params={"DurationSeconds": seconds}, meta=meta,
                 mfa_time=None, origin="ServiceRole", service=service, extra_context=context,
                 deny_error=lambda act: not_authorized(service, act, role_arn))
             return session
@@ -425,5 +427,12 @@ def get_lab() -> Lab:
     if _lab is None:
         with _lab_lock:
             if _lab is None:
-                _lab = Lab()
+                lab = Lab()
+                try:    # AssumeRoleWithSAML / AssumeRoleWithWebIdentity live in engine/sts/federated.py
+                    from engine.sts.federated import install
+                except ImportError:
+                    install = None
+                if install is not None:
+                    install(lab)
+                _lab = lab
     return _lab

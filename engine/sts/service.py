@@ -131,6 +131,7 @@ class StsService:
     def _deny_unless(self, decision: Any, meta: RequestMeta, error: AwsError) -> None:
         self.lab._record_unlocked(meta.request_id, decision)
         if not decision.allowed:
+            error.decision = decision       # type: ignore[attr-defined]  (for callers without a request id)
             raise error
 
     def _validate(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
