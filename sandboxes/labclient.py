@@ -1,0 +1,40 @@
+"""How the web layer reaches the lab: the in-process engine (default) or a remote gateway (LAB_GATEWAY_URL).
+
+Everything in the web layer goes through these three functions, so switching modes touches only this module.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+
+def lab() -> Any:
+    """The Lab façade (engine.lab.Lab contract: register_sandbox, forget_sandbox, set_clock_offset, now, decision...)."""
+    if settings.LAB_GATEWAY_URL:
+        try:
+            from gateway.client import remote_lab  # type: ignore[attr-defined]
+        except ImportError:
+            raise ImproperlyConfigured(
+                "LAB_GATEWAY_URL is set, but this gateway version has no remote lab-control client yet; "
+                "unset LAB_GATEWAY_URL to run the lab in one process") from None
+        return remote_lab(settings.LAB_GATEWAY_URL)
+    from engine.lab import get_lab
+
+    return get_lab()
+
+
+def learner_client(service: str, *, access_key_id: str, secret_access_key: str, session_token: str | None = None,
+                   recorder: Any = None) -> Any:
+    from gateway.client import learner_client as make
+
+    return make(service, access_key_id=access_key_id, secret_access_key=secret_access_key,
+                session_token=session_token, recorder=recorder, region=settings.LAB_REGION,
+                endpoint=settings.LAB_GATEWAY_URL or None)
+
+
+def new_recorder() -> Any:
+    from gateway.client import ExchangeRecorder
+
+    return ExchangeRecorder()

@@ -1,0 +1,108 @@
+"""A learner's sandbox: a set of AWS account ids of their own, a clock, their edits and their progress.
+
+The database is the source of truth. moto's state (IAM entities, buckets, secrets) and the engine's issued
+sessions live in memory and are rebuilt from these rows when they are missing (see sandboxes/services.py).
+"""
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+# Account ids are allocated from a database sequence (the Account primary key) above this base, so they are
+# unique across sandboxes, always 12 digits, and never collide with the ids AWS documentation uses
+# (123456789012, 987654321098, 111122223333) or moto's default account.
+ACCOUNT_ID_BASE = 200_000_000_000
+
+# The SecureCart world's accounts, in the order they are allocated.
+WORLD_ACCOUNTS = ("production", "developer", "auditor")
+
+
+def _new_sandbox_id() -> str:
+    return "sbx-" + secrets.token_hex(5)
+
+
+class Sandbox(models.Model):
+    id = models.SlugField(primary_key=True, max_length=24, default=_new_sandbox_id)
+    owner_session_key = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="sandboxes")
+    # "world" sandboxes hold the SecureCart accounts; "bare" ones (manage.py sandbox create --accounts N)
+    # hold N empty accounts with an admin user each.
+    kind = models.CharField(max_length=8, default="world", choices=[("world", "SecureCart world"), ("bare", "Bare")])
+    clock_offset_seconds = models.FloatField(default=0.0)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return self.id
+
+    def account_ids(self) -> dict[str, str]:
+        return {account.name: account.account_id for account in self.accounts.all()}
+
+
+class Account(models.Model):
+    sandbox = models.ForeignKey(Sandbox, on_delete=models.CASCADE, related_name="accounts")
+    name = models.CharField(max_length=32)
+    account_id = models.CharField(max_length=12, unique=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["sandbox", "name"], name="account_name_unique_in_sandbox")]
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        if not self.account_id:
+            # The primary key is the sequence: unique by construction, no retry loop.
+            self.account_id = f"{ACCOUNT_ID_BASE + self.pk:012d}"
+            super().save(update_fields=["account_id"])
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.account_id})"
+
+
+class AccessKey(models.Model):
+    """Long-term keys of a seeded IAM user (sandbox-only mock keys; they open nothing outside this lab).
+
+    Kept so the terminal page and the scenario steps can use them; replaced when the world is rebuilt.
+    """
+    sandbox = models.ForeignKey(Sandbox, on_delete=models.CASCADE, related_name="access_keys")
+    account_name = models.CharField(max_length=32)
+    user_name = models.CharField(max_length=64)
+    arn = models.CharField(max_length=200)
+    access_key_id = models.CharField(max_length=128)
+    secret_access_key = models.CharField(max_length=128)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sandbox", "account_name", "user_name"],
+                                               name="one_key_per_seeded_user")]
+
+
+class TrustPolicyEdit(models.Model):
+    """The learner's own version of a role's trust policy; replayed onto the world when it is rebuilt."""
+    sandbox = models.ForeignKey(Sandbox, on_delete=models.CASCADE, related_name="trust_edits")
+    account_name = models.CharField(max_length=32)
+    role_name = models.CharField(max_length=64)
+    document = models.TextField()
+    saved_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sandbox", "account_name", "role_name"],
+                                               name="one_edit_per_role")]
+
+
+class StepProgress(models.Model):
+    sandbox = models.ForeignKey(Sandbox, on_delete=models.CASCADE, related_name="progress")
+    scenario = models.SlugField(max_length=64)
+    step = models.SlugField(max_length=64)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # The last run, as shown on the page (HTTP exchanges with secrets masked, outcome, decision); never secrets.
+    last_result = models.JSONField(null=True, blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sandbox", "scenario", "step"], name="one_progress_per_step")]

@@ -1,0 +1,152 @@
+"""Sandbox lifecycle: create, make ready (seed or rebuild from the DB), reset, move the clock.
+
+`ensure_ready` is the one entry point every view calls before using a sandbox: after a server restart moto and
+the engine are empty, so the world is rebuilt from the database (seed, then replay the learner's trust edits).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from datetime import datetime
+
+from django.db import transaction
+from django.http import HttpRequest
+
+from . import credentials, world
+from .labclient import lab
+from .models import WORLD_ACCOUNTS, AccessKey, Account, Sandbox, StepProgress, TrustPolicyEdit
+
+log = logging.getLogger(__name__)
+
+SESSION_KEY = "sandbox_id"
+MAX_BARE_ACCOUNTS = 10
+
+# Seeding a sandbox must happen once even if two requests arrive together (htmx fires several).
+_ready_lock = threading.RLock()
+
+
+def create_sandbox(*, kind: str = "world", bare_accounts: int = 0, session_key: str = "", owner=None) -> Sandbox:
+    names = list(WORLD_ACCOUNTS) if kind == "world" else [f"account-{n}" for n in range(1, bare_accounts + 1)]
+    with transaction.atomic():
+        sandbox = Sandbox.objects.create(kind=kind, owner_session_key=session_key, owner=owner)
+        for name in names:
+            Account.objects.create(sandbox=sandbox, name=name)
+    ensure_ready(sandbox)
+    return sandbox
+
+
+def is_live(sandbox: Sandbox) -> bool:
+    accounts = sandbox.account_ids()
+    return bool(accounts) and lab().sandbox_of_account(next(iter(accounts.values()))) == sandbox.id
+
+
+def ensure_ready(sandbox: Sandbox) -> None:
+    """Register the sandbox with the lab and build its world in moto, unless this process already did."""
+    with _ready_lock:
+        if is_live(sandbox):
+            return
+        _build(sandbox)
+
+
+def _build(sandbox: Sandbox) -> None:
+    accounts = sandbox.account_ids()
+    the_lab = lab()
+    the_lab.register_sandbox(sandbox.id, accounts, sandbox.clock_offset_seconds)
+    # Leftovers are possible when only the lab lost its memory (e.g. a remote gateway kept moto's state).
+    for account_id in accounts.values():
+        world.wipe_account(sandbox.id, account_id)
+    if sandbox.kind == "world":
+        keys = world.seed_world(sandbox.id, accounts)
+    else:
+        keys = world.seed_bare(sandbox.id, accounts)
+    with transaction.atomic():
+        AccessKey.objects.filter(sandbox=sandbox).delete()
+        AccessKey.objects.bulk_create(AccessKey(sandbox=sandbox, **vars(key)) for key in keys)
+    for edit in TrustPolicyEdit.objects.filter(sandbox=sandbox):
+        try:
+            apply_trust_policy(sandbox, edit.account_name, edit.role_name, edit.document)
+        except Exception:  # a saved edit that no longer applies must not block the rebuild
+            log.exception("could not replay trust edit %s/%s on %s", edit.account_name, edit.role_name, sandbox.id)
+
+
+def apply_trust_policy(sandbox: Sandbox, account_name: str, role_name: str, document: str) -> None:
+    """Operator path (rebuild): write a trust policy straight to moto."""
+    from gateway.client import admin_client
+
+    account_id = sandbox.account_ids()[account_name]
+    admin_client("iam", account_id).update_assume_role_policy(RoleName=role_name, PolicyDocument=document)
+
+
+def reset_sandbox(sandbox: Sandbox) -> None:
+    """Wipe the sandbox's moto state, forget its sessions, restore the seed; progress survives, edits do not."""
+    with _ready_lock:
+        TrustPolicyEdit.objects.filter(sandbox=sandbox).delete()
+        StepProgress.objects.filter(sandbox=sandbox).update(last_result=None)
+        sandbox.clock_offset_seconds = 0.0
+        sandbox.save(update_fields=["clock_offset_seconds"])
+        credentials.forget_all(sandbox.id)
+        lab().forget_sandbox(sandbox.id)
+        _build(sandbox)
+
+
+def advance_clock(sandbox: Sandbox, seconds: float) -> float:
+    if seconds <= 0:
+        raise ValueError("the sandbox clock only moves forward")
+    ensure_ready(sandbox)
+    sandbox.clock_offset_seconds += seconds
+    sandbox.save(update_fields=["clock_offset_seconds"])
+    lab().set_clock_offset(sandbox.id, sandbox.clock_offset_seconds)
+    return sandbox.clock_offset_seconds
+
+
+def sandbox_now(sandbox: Sandbox) -> datetime:
+    return lab().now(sandbox.id)
+
+
+def key_for(sandbox: Sandbox, account_name: str, user_name: str) -> AccessKey:
+    return AccessKey.objects.get(sandbox=sandbox, account_name=account_name, user_name=user_name)
+
+
+def sandbox_for_request(request: HttpRequest) -> Sandbox:
+    """The visitor's sandbox: the signed-in learner's own, else the one in the session; created on first visit."""
+    sandbox = None
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        sandbox = Sandbox.objects.filter(owner=user).first()
+    if sandbox is None and request.session.get(SESSION_KEY):
+        sandbox = Sandbox.objects.filter(pk=request.session[SESSION_KEY]).first()
+        if sandbox is not None and user is not None and user.is_authenticated:
+            if sandbox.owner_id is None:
+                sandbox.owner = user  # a visitor who signs in keeps the sandbox they started
+                sandbox.save(update_fields=["owner"])
+            elif sandbox.owner_id != user.pk:
+                sandbox = None
+    if sandbox is None:
+        if not request.session.session_key:
+            request.session.save()
+        owner = user if user is not None and user.is_authenticated else None
+        sandbox = create_sandbox(session_key=request.session.session_key or "", owner=owner)
+    request.session[SESSION_KEY] = sandbox.pk
+    ensure_ready(sandbox)
+    return sandbox
+
+
+def describe(sandbox: Sandbox, endpoint_url: str, region: str) -> dict:
+    """The JSON `manage.py sandbox create --json` prints."""
+    admins = {key.account_name: key for key in AccessKey.objects.filter(sandbox=sandbox, user_name=world.ADMIN_USER)}
+    return {
+        "endpoint_url": endpoint_url,
+        "region": region,
+        "sandbox": sandbox.id,
+        "accounts": [
+            {"name": account.name, "id": account.account_id,
+             "admin": {"arn": admins[account.name].arn, "access_key_id": admins[account.name].access_key_id,
+                       "secret_access_key": admins[account.name].secret_access_key}}
+            for account in sandbox.accounts.all()
+        ],
+    }
+
+
+def dumps(data: dict) -> str:
+    return json.dumps(data, indent=2)

@@ -1,0 +1,134 @@
+"""Sandbox pages: my sandbox (accounts, clock, reset), the terminal page, sign-up, and the internal API that
+`manage.py sandbox ...` uses to reach the running server."""
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.contrib.auth import login
+from django.contrib.auth.forms import UserCreationForm
+from django.core import signing
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import services, world
+from .gatewaymount import MOUNT
+from .models import AccessKey, Sandbox
+
+INTERNAL_SALT = "securecart.sandbox-internal-api"
+INTERNAL_TOKEN_MAX_AGE = 120  # seconds; the command signs a fresh token for every call
+
+
+def endpoint_url(request: HttpRequest) -> str:
+    if settings.LAB_GATEWAY_URL:
+        return settings.LAB_GATEWAY_URL.rstrip("/")
+    return request.build_absolute_uri(MOUNT)
+
+
+@require_GET
+def sandbox_page(request: HttpRequest) -> HttpResponse:
+    sandbox = services.sandbox_for_request(request)
+    return render(request, "sandboxes/sandbox.html", {
+        "sandbox": sandbox, "accounts": sandbox.accounts.all(), "now": services.sandbox_now(sandbox),
+    })
+
+
+@require_POST
+def reset(request: HttpRequest) -> HttpResponse:
+    sandbox = services.sandbox_for_request(request)
+    services.reset_sandbox(sandbox)
+    return redirect("sandbox")
+
+
+@require_POST
+def clock(request: HttpRequest) -> HttpResponse:
+    sandbox = services.sandbox_for_request(request)
+    try:
+        minutes = int(request.POST.get("minutes", ""))
+    except ValueError:
+        minutes = 0
+    if not 1 <= minutes <= 24 * 60:
+        return render(request, "sandboxes/sandbox.html", {
+            "sandbox": sandbox, "accounts": sandbox.accounts.all(), "now": services.sandbox_now(sandbox),
+            "clock_error": "Enter a whole number of minutes between 1 and 1440."}, status=400)
+    services.advance_clock(sandbox, minutes * 60)
+    return redirect("sandbox")
+
+
+@require_GET
+def terminal(request: HttpRequest) -> HttpResponse:
+    sandbox = services.sandbox_for_request(request)
+    keys = AccessKey.objects.filter(sandbox=sandbox).order_by("account_name", "user_name")
+    accounts = sandbox.account_ids()
+    return render(request, "sandboxes/terminal.html", {
+        "sandbox": sandbox, "endpoint": endpoint_url(request), "region": settings.LAB_REGION, "keys": keys,
+        "admin_keys": [k for k in keys if k.user_name == world.ADMIN_USER],
+        "auditor_key": next((k for k in keys if k.user_name == "securecart-auditor"), None),
+        "audit_role_arn": f"arn:aws:iam::{accounts.get('production', '')}:role/SecureCart-AuditRole",
+        "external_id": world.AUDIT_EXTERNAL_ID, "accounts": accounts,
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    form = UserCreationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user)  # the session (and its sandbox) carries over to the new account
+        services.sandbox_for_request(request)
+        return redirect("home")
+    return render(request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+# ------------------------------------------------------------------------------------------ internal API
+def internal_token() -> str:
+    return signing.dumps("sandbox-admin", salt=INTERNAL_SALT)
+
+
+def _authorised(request: HttpRequest) -> bool:
+    try:
+        return signing.loads(request.headers.get("X-Lab-Token", ""), salt=INTERNAL_SALT,
+                             max_age=INTERNAL_TOKEN_MAX_AGE) == "sandbox-admin"
+    except signing.BadSignature:
+        return False
+
+
+def _json_body(request: HttpRequest) -> dict:
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+@csrf_exempt
+@require_POST
+def internal_create(request: HttpRequest) -> JsonResponse:
+    if not _authorised(request):
+        return JsonResponse({"error": "missing or invalid lab token"}, status=403)
+    accounts = _json_body(request).get("accounts")
+    if accounts is None:
+        sandbox = services.create_sandbox()
+    elif isinstance(accounts, int) and 1 <= accounts <= services.MAX_BARE_ACCOUNTS:
+        sandbox = services.create_sandbox(kind="bare", bare_accounts=accounts)
+    else:
+        return JsonResponse({"error": f"accounts must be 1-{services.MAX_BARE_ACCOUNTS}"}, status=400)
+    return JsonResponse(services.describe(sandbox, endpoint_url(request), settings.LAB_REGION))
+
+
+@csrf_exempt
+@require_POST
+def internal_clock(request: HttpRequest, sandbox_id: str) -> JsonResponse:
+    if not _authorised(request):
+        return JsonResponse({"error": "missing or invalid lab token"}, status=403)
+    sandbox = Sandbox.objects.filter(pk=sandbox_id).first()
+    if sandbox is None:
+        return JsonResponse({"error": f"no sandbox {sandbox_id}"}, status=404)
+    seconds = _json_body(request).get("seconds")
+    if not isinstance(seconds, (int, float)) or not 0 < seconds <= 30 * 86400:
+        return JsonResponse({"error": "seconds must be a positive number up to 30 days"}, status=400)
+    offset = services.advance_clock(sandbox, float(seconds))
+    return JsonResponse({"sandbox": sandbox.id, "clock_offset_seconds": offset,
+                         "now": services.sandbox_now(sandbox).isoformat()})

@@ -1,0 +1,329 @@
+"""The SecureCart world every sandbox starts with, and the code that builds it in moto (and tears it down).
+
+The world is data (WORLD_ROLES, WORLD_USERS, ...) with `{production}`, `{developer}` and `{auditor}` standing
+for the sandbox's own account ids, so scenarios, tests and the docs read the same facts.
+
+Seeding goes straight to moto through gateway.client.admin_client: it is the lab operator setting up the
+accounts, not a learner call, so it is neither authorised nor recorded.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+PRODUCTION, DEVELOPER, AUDITOR = "production", "developer", "auditor"
+REGION = "us-east-1"
+
+# The external ID the audit firm was given out of band. AWS recommends one for any third party assuming a role
+# (the "confused deputy" guard); it is not a secret, just a value only SecureCart and the auditors agreed on.
+AUDIT_EXTERNAL_ID = "SecureCart-Audit-7F3K9Q"
+
+PRODUCT_IMAGES = "securecart-product-images"
+INVOICES = "securecart-invoices"
+SECURITY_LOGS = "securecart-security-logs"
+DB_SECRET = "DBPassword"
+ADMIN_USER = "lab-admin"
+
+
+def _doc(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    account: str
+    name: str
+    description: str
+    trust: dict[str, Any]
+    policies: dict[str, dict[str, Any]] = field(default_factory=dict)  # inline policy name -> document
+    max_session_duration: int = 3600
+    instance_profile: bool = False
+
+
+@dataclass(frozen=True)
+class UserSpec:
+    account: str
+    name: str
+    policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    access_key: bool = True
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    name: str
+    objects: dict[str, bytes]
+
+
+WORLD_ROLES: list[RoleSpec] = [
+    RoleSpec(
+        PRODUCTION, "SecureCart-WebTier-Role",
+        "Attached to the web tier's EC2 instances: reads product images and the database password.",
+        trust=_doc({"Sid": "EC2InstancesAssumeThisRole", "Effect": "Allow",
+                    "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}),
+        policies={
+            # The example policy in SecureCart's notes also granted securecart-invoices/*. The web tier only
+            # serves product images, so least privilege leaves invoices out: scenario 4 shows that read DENIED.
+            "WebTierAccess": _doc(
+                {"Sid": "ReadProductImages", "Effect": "Allow", "Action": "s3:GetObject",
+                 "Resource": f"arn:aws:s3:::{PRODUCT_IMAGES}/*"},
+                {"Sid": "ReadDatabasePassword", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                 # Secrets Manager appends a random six-character suffix to secret ARNs.
+                 "Resource": f"arn:aws:secretsmanager:{REGION}:{{production}}:secret:{DB_SECRET}-*"},
+            ),
+        },
+        instance_profile=True,
+    ),
+    RoleSpec(
+        PRODUCTION, "SecureCart-AuditRole",
+        "Assumed by the external audit firm to review security logs, read-only.",
+        trust=_doc({"Sid": "TrustAuditorAccount", "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::{auditor}:root"}, "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"sts:ExternalId": AUDIT_EXTERNAL_ID}}}),
+        policies={
+            "ReadSecurityLogs": _doc(
+                {"Sid": "ListSecurityLogs", "Effect": "Allow", "Action": "s3:ListBucket",
+                 "Resource": f"arn:aws:s3:::{SECURITY_LOGS}"},
+                {"Sid": "ReadSecurityLogs", "Effect": "Allow", "Action": "s3:GetObject",
+                 "Resource": f"arn:aws:s3:::{SECURITY_LOGS}/*"},
+            ),
+        },
+    ),
+    RoleSpec(
+        PRODUCTION, "SecureCart-Developer",
+        "Developers' everyday access to production: look, don't touch.",
+        trust=_doc({"Sid": "TrustDeveloperAccount", "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::{developer}:root"}, "Action": "sts:AssumeRole"}),
+        policies={
+            "DeveloperReadOnly": _doc(
+                {"Sid": "SeeInstances", "Effect": "Allow", "Action": ["ec2:DescribeInstances"], "Resource": "*"},
+                {"Sid": "ReadProductImages", "Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+                 "Resource": [f"arn:aws:s3:::{PRODUCT_IMAGES}", f"arn:aws:s3:::{PRODUCT_IMAGES}/*"]},
+            ),
+        },
+    ),
+    RoleSpec(
+        PRODUCTION, "SecureCart-Operations",
+        "Operations engineers: may restart instances, only after proving MFA.",
+        trust=_doc({"Sid": "TrustDeveloperAccountWithMFA", "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::{developer}:root"}, "Action": "sts:AssumeRole",
+                    "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}),
+        policies={
+            "OperateInstances": _doc(
+                {"Sid": "OperateInstances", "Effect": "Allow",
+                 "Action": ["ec2:DescribeInstances", "ec2:StartInstances", "ec2:StopInstances",
+                            "ec2:RebootInstances"], "Resource": "*"},
+            ),
+        },
+        max_session_duration=3600,
+    ),
+    RoleSpec(
+        PRODUCTION, "SecureCart-DeployPipeline",
+        "The CI pipeline's first hop into production; it may only hand over to the release manager role.",
+        trust=_doc({"Sid": "TrustCiUser", "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::{developer}:user/securecart-ci"}, "Action": "sts:AssumeRole"}),
+        policies={
+            "HandOverToReleaseManager": _doc(
+                {"Sid": "AssumeReleaseManager", "Effect": "Allow", "Action": "sts:AssumeRole",
+                 "Resource": "arn:aws:iam::{production}:role/SecureCart-ReleaseManager"},
+            ),
+        },
+        max_session_duration=43200,
+    ),
+    RoleSpec(
+        PRODUCTION, "SecureCart-ReleaseManager",
+        "Publishes release assets. Only the deploy pipeline's role may assume it (role chaining).",
+        trust=_doc({"Sid": "TrustDeployPipelineRole", "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::{production}:role/SecureCart-DeployPipeline"},
+                    "Action": "sts:AssumeRole"}),
+        policies={
+            "PublishReleaseAssets": _doc(
+                {"Sid": "PublishProductImages", "Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"],
+                 "Resource": f"arn:aws:s3:::{PRODUCT_IMAGES}/releases/*"},
+            ),
+        },
+        # Deliberately above one hour: a chained hop asking for 2 hours then fails for the chaining limit, not
+        # for the role's own maximum — the lesson is the chaining rule.
+        max_session_duration=14400,
+    ),
+]
+
+_ASSUME = "sts:AssumeRole"
+WORLD_USERS: list[UserSpec] = [
+    UserSpec(AUDITOR, "securecart-auditor", {
+        # The other half of cross-account access: the auditor's own account must let them call AssumeRole.
+        "AssumeSecureCartAuditRole": _doc({"Sid": "AssumeAuditRole", "Effect": "Allow", "Action": _ASSUME,
+                                           "Resource": "arn:aws:iam::{production}:role/SecureCart-AuditRole"}),
+    }),
+    # Same account as the auditor, trusted by the same role, but nobody granted them sts:AssumeRole.
+    UserSpec(AUDITOR, "audit-intern", {
+        "ReadOwnAccountOnly": _doc({"Sid": "ListOwnBuckets", "Effect": "Allow", "Action": "s3:ListAllMyBuckets",
+                                    "Resource": "*"}),
+    }),
+    # Was allowed, then suspended by the audit firm with an explicit Deny: Deny beats Allow.
+    UserSpec(AUDITOR, "audit-contractor", {
+        "AssumeSecureCartAuditRole": _doc({"Sid": "AssumeAuditRole", "Effect": "Allow", "Action": _ASSUME,
+                                           "Resource": "arn:aws:iam::{production}:role/SecureCart-AuditRole"}),
+        "ContractSuspended": _doc({"Sid": "SuspendedUntilRenewal", "Effect": "Deny", "Action": "sts:*",
+                                   "Resource": "*"}),
+    }),
+    UserSpec(DEVELOPER, "developer", {
+        "AssumeTeamRoles": _doc({"Sid": "AssumeTeamRoles", "Effect": "Allow", "Action": _ASSUME,
+                                 "Resource": ["arn:aws:iam::{production}:role/SecureCart-Developer",
+                                              "arn:aws:iam::{production}:role/SecureCart-Operations"]}),
+    }),
+    UserSpec(DEVELOPER, "securecart-ci", {
+        "StartDeployPipeline": _doc({"Sid": "AssumeDeployPipeline", "Effect": "Allow", "Action": _ASSUME,
+                                     "Resource": "arn:aws:iam::{production}:role/SecureCart-DeployPipeline"}),
+    }),
+]
+
+ADMIN_POLICY = _doc({"Sid": "LabAdministrator", "Effect": "Allow", "Action": "*", "Resource": "*"})
+
+_LOG_LINE = {"eventVersion": "1.09", "eventSource": "s3.amazonaws.com", "eventName": "GetObject",
+             "awsRegion": REGION, "sourceIPAddress": "203.0.113.24"}
+WORLD_BUCKETS: list[BucketSpec] = [
+    BucketSpec(PRODUCT_IMAGES, {
+        "images/hero-banner.jpg": b"\xff\xd8\xff\xe0 (a tiny stand-in for a JPEG) \xff\xd9",
+        "images/products/espresso-cup.jpg": b"\xff\xd8\xff\xe0 espresso cup \xff\xd9",
+        "releases/README.txt": b"Release assets are published here by SecureCart-ReleaseManager.\n",
+    }),
+    BucketSpec(INVOICES, {
+        "2024/10/INV-100231.pdf": b"%PDF-1.4\n% SecureCart invoice INV-100231 (sample)\n",
+    }),
+    BucketSpec(SECURITY_LOGS, {
+        "cloudtrail/2024/10/01/events.json": json.dumps({"Records": [_LOG_LINE]}, indent=2).encode(),
+        "guardduty/2024/10/findings-summary.txt": b"0 high, 2 medium, 11 low findings. Nothing unresolved.\n",
+    }),
+]
+
+DB_SECRET_VALUE = json.dumps({"username": "securecart_app", "password": "sandbox-only-not-a-real-password"})
+
+
+def fill(value: Any, accounts: dict[str, str]) -> Any:
+    """Replace {production}/{developer}/{auditor} in a (nested) policy with the sandbox's account ids."""
+    if isinstance(value, str):
+        for name, account_id in accounts.items():
+            value = value.replace("{" + name + "}", account_id)
+        return value
+    if isinstance(value, list):
+        return [fill(item, accounts) for item in value]
+    if isinstance(value, dict):
+        return {key: fill(item, accounts) for key, item in value.items()}
+    return value
+
+
+def role_spec(name: str) -> RoleSpec:
+    for spec in WORLD_ROLES:
+        if spec.name == name:
+            return spec
+    raise KeyError(name)
+
+
+def seeded_trust_policy(role_name: str, accounts: dict[str, str]) -> dict[str, Any]:
+    return fill(role_spec(role_name).trust, accounts)
+
+
+@dataclass
+class SeededKey:
+    account_name: str
+    user_name: str
+    arn: str
+    access_key_id: str
+    secret_access_key: str
+
+
+def _admin(service: str, account_id: str, sandbox_id: str | None = None):
+    from gateway.client import admin_client
+
+    # With sandbox_id, S3 bucket names move into the sandbox's namespace as the gateway does for learners.
+    return admin_client(service, account_id, sandbox_id=sandbox_id)
+
+
+def create_user_with_key(account_name: str, account_id: str, user_name: str,
+                         policies: dict[str, dict[str, Any]], accounts: dict[str, str]) -> SeededKey:
+    iam = _admin("iam", account_id)
+    user = iam.create_user(UserName=user_name)["User"]
+    for policy_name, document in policies.items():
+        iam.put_user_policy(UserName=user_name, PolicyName=policy_name,
+                            PolicyDocument=json.dumps(fill(document, accounts)))
+    key = iam.create_access_key(UserName=user_name)["AccessKey"]
+    return SeededKey(account_name, user_name, user["Arn"], key["AccessKeyId"], key["SecretAccessKey"])
+
+
+def seed_world(sandbox_id: str, accounts: dict[str, str]) -> list[SeededKey]:
+    """Build the SecureCart world in moto for these accounts; returns the long-term keys it created."""
+    keys: list[SeededKey] = []
+    # Users first: a trust policy naming a user (SecureCart-DeployPipeline) needs the user to exist, as in IAM.
+    for user in WORLD_USERS:
+        keys.append(create_user_with_key(user.account, accounts[user.account], user.name, user.policies, accounts))
+    for spec in WORLD_ROLES:
+        iam = _admin("iam", accounts[spec.account])
+        iam.create_role(RoleName=spec.name, Description=spec.description,
+                        AssumeRolePolicyDocument=json.dumps(fill(spec.trust, accounts)),
+                        MaxSessionDuration=spec.max_session_duration)
+        for policy_name, document in spec.policies.items():
+            iam.put_role_policy(RoleName=spec.name, PolicyName=policy_name,
+                                PolicyDocument=json.dumps(fill(document, accounts)))
+        if spec.instance_profile:
+            iam.create_instance_profile(InstanceProfileName=spec.name)
+            iam.add_role_to_instance_profile(InstanceProfileName=spec.name, RoleName=spec.name)
+    for account_name, account_id in accounts.items():
+        keys.append(create_user_with_key(account_name, account_id, ADMIN_USER, {"AdministratorAccess": ADMIN_POLICY},
+                                         accounts))
+    s3 = _admin("s3", accounts[PRODUCTION], sandbox_id)
+    for bucket in WORLD_BUCKETS:
+        s3.create_bucket(Bucket=bucket.name)
+        for key, body in bucket.objects.items():
+            s3.put_object(Bucket=bucket.name, Key=key, Body=body)
+    _admin("secretsmanager", accounts[PRODUCTION]).create_secret(Name=DB_SECRET, SecretString=DB_SECRET_VALUE)
+    return keys
+
+
+def seed_bare(sandbox_id: str, accounts: dict[str, str]) -> list[SeededKey]:
+    """N empty accounts, each with an administrator user allowed * on * (for people bringing their own exercises)."""
+    return [create_user_with_key(name, account_id, ADMIN_USER, {"AdministratorAccess": ADMIN_POLICY}, accounts)
+            for name, account_id in accounts.items()]
+
+
+def wipe_account(sandbox_id: str, account_id: str) -> None:
+    """Delete everything the world (or a learner) created in one account. moto has no per-account reset."""
+    iam = _admin("iam", account_id)
+    for profile in iam.list_instance_profiles()["InstanceProfiles"]:
+        for role in profile["Roles"]:
+            iam.remove_role_from_instance_profile(InstanceProfileName=profile["InstanceProfileName"],
+                                                  RoleName=role["RoleName"])
+        iam.delete_instance_profile(InstanceProfileName=profile["InstanceProfileName"])
+    for role in iam.list_roles()["Roles"]:
+        name = role["RoleName"]
+        for policy_name in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+            iam.delete_role_policy(RoleName=name, PolicyName=policy_name)
+        for attached in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
+            iam.detach_role_policy(RoleName=name, PolicyArn=attached["PolicyArn"])
+        iam.delete_role(RoleName=name)
+    for user in iam.list_users()["Users"]:
+        name = user["UserName"]
+        for policy_name in iam.list_user_policies(UserName=name)["PolicyNames"]:
+            iam.delete_user_policy(UserName=name, PolicyName=policy_name)
+        for attached in iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]:
+            iam.detach_user_policy(UserName=name, PolicyArn=attached["PolicyArn"])
+        for key in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]:
+            iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
+        for device in iam.list_mfa_devices(UserName=name)["MFADevices"]:
+            iam.deactivate_mfa_device(UserName=name, SerialNumber=device["SerialNumber"])
+        for group in iam.list_groups_for_user(UserName=name)["Groups"]:
+            iam.remove_user_from_group(GroupName=group["GroupName"], UserName=name)
+        iam.delete_user(UserName=name)
+    for device in iam.list_virtual_mfa_devices()["VirtualMFADevices"]:
+        iam.delete_virtual_mfa_device(SerialNumber=device["SerialNumber"])
+    for policy in iam.list_policies(Scope="Local")["Policies"]:
+        iam.delete_policy(PolicyArn=policy["Arn"])
+    s3 = _admin("s3", account_id, sandbox_id)
+    for bucket in s3.list_buckets().get("Buckets", []):
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket["Name"]):
+            for item in page.get("Contents", []):
+                s3.delete_object(Bucket=bucket["Name"], Key=item["Key"])
+        s3.delete_bucket(Bucket=bucket["Name"])
+    secretsmanager = _admin("secretsmanager", account_id)
+    for secret in secretsmanager.list_secrets().get("SecretList", []):
+        secretsmanager.delete_secret(SecretId=secret["ARN"], ForceDeleteWithoutRecovery=True)

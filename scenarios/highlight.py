@@ -1,0 +1,47 @@
+"""A small server-side JSON highlighter: one list of lines, each a string of escaped HTML spans.
+
+It tokenises any text (learner input may be broken JSON) and never raises; unknown characters are escaped as-is.
+"""
+from __future__ import annotations
+
+import re
+
+from django.utils.html import escape
+
+_TOKEN = re.compile(r"""
+    (?P<string>"(?:[^"\\\n]|\\.)*"?)
+  | (?P<number>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)
+  | (?P<literal>\btrue\b|\bfalse\b|\bnull\b)
+  | (?P<punct>[{}\[\]:,])
+  | (?P<newline>\n)
+  | (?P<space>[ \t\r]+)
+  | (?P<other>.)
+""", re.VERBOSE)
+
+
+def highlight_json(text: str) -> list[str]:
+    lines: list[str] = []
+    current: list[str] = []
+    tokens = list(_TOKEN.finditer(text))
+    for position, match in enumerate(tokens):
+        kind = match.lastgroup
+        value = match.group()
+        if kind == "newline":
+            lines.append("".join(current))
+            current = []
+            continue
+        if kind == "string":
+            css = "j-key" if _followed_by_colon(tokens, position) else "j-str"
+        else:
+            css = {"number": "j-num", "literal": "j-lit", "punct": "j-punct", "other": "j-bad"}.get(kind or "")
+        current.append(f'<span class="{css}">{escape(value)}</span>' if css else escape(value))
+    lines.append("".join(current))
+    return lines
+
+
+def _followed_by_colon(tokens: list[re.Match], position: int) -> bool:
+    for match in tokens[position + 1:]:
+        if match.lastgroup in ("space",):
+            continue
+        return match.group() == ":"
+    return False

@@ -1,0 +1,1 @@
+"""One module per scenario; each defines SCENARIO (see scenarios/README.md)."""

@@ -1,0 +1,116 @@
+"""The "policies in play" panel: documents read live from the sandbox, highlighted, with the engine's decision
+marked on them (the statements that decided, the conditions that held or failed)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from engine.policy.jsonpos import JsonSyntaxError, load_with_positions
+
+from .framework import PolicyRef
+from .highlight import highlight_json
+
+
+@dataclass
+class Line:
+    number: int
+    html: str
+    marks: set[str] = field(default_factory=set)
+
+    @property
+    def css(self) -> str:
+        return " ".join(sorted(self.marks))
+
+
+@dataclass
+class PolicyPanel:
+    ref: PolicyRef
+    text: str
+    lines: list[Line]
+    notes: list[dict[str, Any]]          # statements of this policy the engine looked at, with their summaries
+    error: str = ""
+
+
+def load_document(account_id: str, ref: PolicyRef) -> dict[str, Any] | None:
+    from gateway.client import admin_client
+
+    iam = admin_client("iam", account_id)
+    if ref.kind == "trust":
+        document = iam.get_role(RoleName=ref.role)["Role"]["AssumeRolePolicyDocument"]
+    elif ref.role:
+        document = iam.get_role_policy(RoleName=ref.role, PolicyName=ref.name)["PolicyDocument"]
+    else:
+        document = iam.get_user_policy(UserName=ref.user, PolicyName=ref.name)["PolicyDocument"]
+    if isinstance(document, str):  # IAM returns URL-encoded JSON; botocore usually decodes it already
+        document = json.loads(unquote(document))
+    return document
+
+
+def _matches(ref: PolicyRef, policy: dict[str, Any]) -> bool:
+    if ref.kind == "trust":
+        return policy.get("source") == "trust"
+    return policy.get("name") == ref.name
+
+
+def _statement_path(document: Any, index: int) -> tuple:
+    return ("Statement", index) if isinstance(document.get("Statement"), list) else ("Statement",)
+
+
+def build_panel(account_id: str, ref: PolicyRef, decisions: list[dict[str, Any]]) -> PolicyPanel:
+    try:
+        document = load_document(account_id, ref)
+    except Exception as error:  # the policy may have been deleted in the sandbox from the terminal
+        return PolicyPanel(ref, "", [], [], error=f"Could not read this policy from the sandbox: {error}")
+    text = json.dumps(document, indent=2)
+    lines = [Line(n, html) for n, html in enumerate(highlight_json(text), start=1)]
+    try:
+        _, smap = load_with_positions(text)
+    except JsonSyntaxError:
+        smap = None
+    notes: list[dict[str, Any]] = []
+    for decision in decisions:
+        deciding = {(d["index"]) for d in decision.get("deciding", []) if _matches(ref, d)}
+        for policy in decision.get("policies", []):
+            if not _matches(ref, policy):
+                continue
+            for statement in policy.get("statements", []):
+                path = _statement_path(document, statement["index"])
+                span = smap.line_range(path) if smap else None
+                if statement["applies"]:
+                    mark = "deny" if statement["effect"] == "Deny" else "allow"
+                else:
+                    mark = "nomatch"
+                if statement["index"] in deciding:
+                    mark += " deciding"
+                if span:
+                    for line in lines[span[0] - 1:span[1]]:
+                        line.marks.update(mark.split())
+                for condition in statement.get("conditions", []):
+                    cond_path = path + ("Condition", condition["operator"], condition["key"])
+                    cond_span = smap.line_range(cond_path) if smap else None
+                    if cond_span is None and smap:
+                        cond_span = _find_key_case_insensitive(smap, document, path, condition)
+                    if cond_span:
+                        for line in lines[cond_span[0] - 1:cond_span[1]]:
+                            line.marks.add("cond-ok" if condition["outcome"] else "cond-fail")
+                notes.append({"label": statement.get("sid") or f"statement #{statement['index']}",
+                              "applies": statement["applies"], "effect": statement["effect"],
+                              "deciding": statement["index"] in deciding, "summary": statement.get("summary", ""),
+                              "conditions": statement.get("conditions", []), "lines": span})
+    return PolicyPanel(ref, text, lines, notes)
+
+
+def _find_key_case_insensitive(smap, document, path, condition) -> tuple[int, int] | None:
+    # Condition operators and keys are case-insensitive in IAM, so the document may spell them differently.
+    statement = document
+    for part in path:
+        statement = statement[part]
+    for operator, block in (statement.get("Condition") or {}).items():
+        if operator.lower() != condition["operator"].lower() or not isinstance(block, dict):
+            continue
+        for key in block:
+            if key.lower() == condition["key"].lower():
+                return smap.line_range(path + ("Condition", operator, key))
+    return None

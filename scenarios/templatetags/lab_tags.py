@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def get_item(mapping: Any, key: str) -> Any:
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
+
+
+@register.filter
+def countdown(seconds: int) -> str:
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+@register.filter
+def pretty_json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, indent=2, default=str)
+
+
+@register.filter
+def trace_parts(statement: dict) -> list[dict]:
+    """The Principal/Action/Resource parts of a traced statement that were evaluated, in policy order."""
+    return [statement[name] for name in ("principal", "action", "resource") if statement.get(name)]

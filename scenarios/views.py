@@ -1,0 +1,289 @@
+"""The scenario player: one function view per interaction. Each renders the full step page, or for htmx only
+the step's workspace (policies, editor, result, credential cards), from the same template."""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone as dj_timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from sandboxes import credentials, services
+from sandboxes.models import Sandbox, StepProgress, TrustPolicyEdit
+from sandboxes.world import seeded_trust_policy
+
+from . import registry
+from .framework import NeedsEarlierStep, Scenario, Step, StepContext
+from .policyview import build_panel
+
+log = logging.getLogger(__name__)
+
+MAX_POLICY_CHARS = 10_240  # IAM's trust policy quota is 2048 (4096 adjustable); this only guards the server
+FAST_FORWARD = {"5m": 300, "15m": 900}
+
+
+def _scenario_and_step(slug: str, step_slug: str | None = None) -> tuple[Scenario, Step | None]:
+    scenario = registry.get(slug)
+    if scenario is None:
+        raise Http404(f"There is no scenario called “{slug}”.")
+    if step_slug is None:
+        return scenario, None
+    step = scenario.step(step_slug)
+    if step is None:
+        raise Http404(f"Scenario “{scenario.title}” has no step called “{step_slug}”.")
+    return scenario, step
+
+
+def _step_url(scenario: Scenario, step: Step) -> str:
+    return reverse("scenarios:step", args=[scenario.slug, step.slug])
+
+
+def _progress(sandbox: Sandbox, scenario: Scenario) -> dict[str, StepProgress]:
+    return {p.step: p for p in StepProgress.objects.filter(sandbox=sandbox, scenario=scenario.slug)}
+
+
+def _card(sandbox: Sandbox, name: str, now: datetime) -> dict[str, Any]:
+    creds = credentials.get(sandbox.id, name)
+    if creds is None:
+        return {"name": name, "creds": None}
+    remaining = (creds.expires_at - now).total_seconds()
+    return {"name": name, "creds": creds, "remaining": max(0, int(remaining)), "expired": remaining <= 0,
+            "expires_epoch": creds.expires_at.timestamp(), "token_short": _short(creds.session_token)}
+
+
+def _short(token: str) -> str:
+    return token if len(token) <= 24 else f"{token[:12]}…{token[-8:]}"
+
+
+def _context(request: HttpRequest, sandbox: Sandbox, scenario: Scenario, step: Step, *,
+             editor_text: str | None = None, editor_error: dict[str, Any] | None = None,
+             editor_saved: bool = False) -> dict[str, Any]:
+    progress = _progress(sandbox, scenario)
+    current = progress.get(step.slug)
+    result = current.last_result if current else None
+    decisions = [c["decision"] for c in (result or {}).get("calls", []) if c.get("decision")]
+    accounts = sandbox.account_ids()
+    panels = [build_panel(accounts[ref.account], ref, decisions) for ref in step.policies]
+    now = services.sandbox_now(sandbox)
+    edit = None
+    if step.editable_trust is not None:
+        ref = step.editable_trust
+        edit = TrustPolicyEdit.objects.filter(sandbox=sandbox, account_name=ref.account, role_name=ref.role).first()
+        if editor_text is None:
+            editor_text = edit.document if edit else json.dumps(seeded_trust_policy(ref.role, accounts), indent=2)
+    index = scenario.index_of(step)
+    sessions = list(step.shows_sessions)
+    for name in (result or {}).get("sessions", []):
+        if name not in sessions:
+            sessions.append(name)
+    return {
+        "sandbox": sandbox, "scenario": scenario, "step": step, "index": index,
+        "previous": scenario.steps[index - 1] if index > 0 else None,
+        "next": scenario.steps[index + 1] if index + 1 < len(scenario.steps) else None,
+        "progress": progress, "result": result, "panels": panels,
+        "cards": [_card(sandbox, name, now) for name in sessions],
+        "now": now, "now_epoch": now.timestamp(), "clock_offset": int(sandbox.clock_offset_seconds),
+        "editor_text": editor_text, "editor_error": editor_error, "editor_saved": editor_saved,
+        "trust_edited": edit is not None,
+        "diagram": step.diagram,
+        "step_url": _step_url(scenario, step),
+    }
+
+
+def _render_step(request: HttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    template = "scenarios/step.html"
+    if request.htmx:
+        template += "#workspace"
+    return render(request, template, context, status=status)
+
+
+def _after_post(request: HttpRequest, sandbox: Sandbox, scenario: Scenario, step: Step, anchor: str = "result"
+                ) -> HttpResponse:
+    # Plain form posts redirect (POST/redirect/GET); htmx gets the refreshed workspace straight away.
+    if request.htmx:
+        return _render_step(request, _context(request, sandbox, scenario, step))
+    return redirect(_step_url(scenario, step) + f"#{anchor}")
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    sandbox = services.sandbox_for_request(request)
+    done = {}
+    for p in StepProgress.objects.filter(sandbox=sandbox, completed_at__isnull=False):
+        done.setdefault(p.scenario, set()).add(p.step)
+    rows = []
+    for listing in registry.listings():
+        scenario = listing.scenario
+        completed = len(done.get(scenario.slug, set()) & {s.slug for s in scenario.steps}) if scenario else 0
+        rows.append({"listing": listing, "completed": completed,
+                     "total": len(scenario.steps) if scenario else 0})
+    return render(request, "scenarios/home.html", {"rows": rows, "sandbox": sandbox})
+
+
+@require_GET
+def scenario_start(request: HttpRequest, slug: str) -> HttpResponse:
+    scenario, _ = _scenario_and_step(slug)
+    sandbox = services.sandbox_for_request(request)
+    progress = _progress(sandbox, scenario)
+    # Resume: the first step not completed yet (or the last one when all are done).
+    for step in scenario.steps:
+        if not (progress.get(step.slug) and progress[step.slug].completed_at):
+            return redirect(_step_url(scenario, step))
+    return redirect(_step_url(scenario, scenario.steps[-1]))
+
+
+@require_GET
+def step_page(request: HttpRequest, slug: str, step_slug: str) -> HttpResponse:
+    scenario, step = _scenario_and_step(slug, step_slug)
+    sandbox = services.sandbox_for_request(request)
+    return _render_step(request, _context(request, sandbox, scenario, step))
+
+
+def run_and_store(sandbox: Sandbox, scenario: Scenario, step: Step, variant: str = "") -> dict[str, Any]:
+    """Run the step (or one of its what-ifs) for real and keep the result on the learner's progress row."""
+    ctx = StepContext(sandbox, origin=_step_url(scenario, step))
+    what_if = step.what_if(variant) if variant else None
+    try:
+        if what_if is not None:
+            what_if.run(ctx)
+            result = ctx.result(variant=what_if.slug, variant_label=what_if.label, explanation=what_if.explanation)
+        else:
+            step.run(ctx)
+            result = ctx.result(variant="", variant_label=step.run_label)
+    except NeedsEarlierStep as missing:
+        earlier = scenario.step(missing.step_slug)
+        result = ctx.result(variant=variant, variant_label="")
+        result.update(succeeded=False, needs={
+            "message": missing.message, "step_title": earlier.title if earlier else missing.step_slug,
+            "url": _step_url(scenario, earlier) if earlier else ""})
+    progress, _ = StepProgress.objects.get_or_create(sandbox=sandbox, scenario=scenario.slug, step=step.slug)
+    progress.last_result = result
+    # The step counts as done when its own run (or the "assume again" recovery) did what the lesson shows.
+    if result["succeeded"] and (what_if is None or what_if.slug == "assume-again") and not progress.completed_at:
+        progress.completed_at = dj_timezone.now()
+    progress.save()
+    return result
+
+
+@require_POST
+def run_step(request: HttpRequest, slug: str, step_slug: str) -> HttpResponse:
+    scenario, step = _scenario_and_step(slug, step_slug)
+    variant = request.POST.get("variant", "")[:64]
+    if variant and step.what_if(variant) is None:
+        raise Http404(f"This step has no “what if” called “{variant}”.")
+    sandbox = services.sandbox_for_request(request)
+    run_and_store(sandbox, scenario, step, variant)
+    return _after_post(request, sandbox, scenario, step)
+
+
+@require_POST
+def check_session(request: HttpRequest, slug: str, step_slug: str, name: str) -> HttpResponse:
+    """Prove a session's state: call GetCallerIdentity with it (ExpiredToken once it has expired)."""
+    scenario, step = _scenario_and_step(slug, step_slug)
+    sandbox = services.sandbox_for_request(request)
+    creds = credentials.get(sandbox.id, name)
+    if creds is None:
+        raise Http404("Those credentials are not issued (yet) in your sandbox.")
+    ctx = StepContext(sandbox, origin=_step_url(scenario, step))
+    keys = ctx.session(name, made_by=step.slug)
+    expired = creds.expires_at <= services.sandbox_now(sandbox)
+    ctx.call(f"GetCallerIdentity with the {creds.label}", ctx.client("sts", keys).get_caller_identity,
+             signer=keys, expect="ExpiredToken" if expired else None)
+    result = ctx.result(variant=f"check:{name}", variant_label="Make a call with these credentials")
+    progress, _ = StepProgress.objects.get_or_create(sandbox=sandbox, scenario=scenario.slug, step=step.slug)
+    progress.last_result = result
+    progress.save()
+    return _after_post(request, sandbox, scenario, step)
+
+
+@require_POST
+def fast_forward(request: HttpRequest, slug: str, step_slug: str) -> HttpResponse:
+    scenario, step = _scenario_and_step(slug, step_slug)
+    sandbox = services.sandbox_for_request(request)
+    amount = request.POST.get("by", "")
+    if amount in FAST_FORWARD:
+        seconds = FAST_FORWARD[amount]
+    elif amount.startswith("expiry:"):
+        creds = credentials.get(sandbox.id, amount.removeprefix("expiry:")[:64])
+        if creds is None:
+            raise Http404("Those credentials are not issued (yet) in your sandbox.")
+        seconds = (creds.expires_at - services.sandbox_now(sandbox)).total_seconds() + 1
+    else:
+        return HttpResponse("Choose +5 min, +15 min or “to expiry”.", status=400)
+    if seconds > 0:
+        services.advance_clock(sandbox, seconds)
+    return _after_post(request, sandbox, scenario, step, anchor="sessions")
+
+
+@require_POST
+def save_trust_policy(request: HttpRequest, slug: str, step_slug: str) -> HttpResponse:
+    scenario, step = _scenario_and_step(slug, step_slug)
+    if step.editable_trust is None:
+        raise Http404("This step has no editable trust policy.")
+    sandbox = services.sandbox_for_request(request)
+    ref = step.editable_trust
+    text = request.POST.get("document", "")
+    error = _validate_trust(text)
+    if error is None:
+        error = _apply_through_gateway(sandbox, ref.account, ref.role, text)
+    if error is not None:
+        context = _context(request, sandbox, scenario, step, editor_text=text, editor_error=error)
+        return _render_step(request, context, status=200 if request.htmx else 400)
+    TrustPolicyEdit.objects.update_or_create(sandbox=sandbox, account_name=ref.account, role_name=ref.role,
+                                             defaults={"document": text})
+    run_and_store(sandbox, scenario, step)  # the step re-runs against the learner's policy
+    if request.htmx:
+        return _render_step(request, _context(request, sandbox, scenario, step, editor_saved=True))
+    return redirect(_step_url(scenario, step) + "#result")
+
+
+@require_POST
+def restore_trust_policy(request: HttpRequest, slug: str, step_slug: str) -> HttpResponse:
+    scenario, step = _scenario_and_step(slug, step_slug)
+    if step.editable_trust is None:
+        raise Http404("This step has no editable trust policy.")
+    sandbox = services.sandbox_for_request(request)
+    ref = step.editable_trust
+    original = json.dumps(seeded_trust_policy(ref.role, sandbox.account_ids()), indent=2)
+    services.apply_trust_policy(sandbox, ref.account, ref.role, original)
+    TrustPolicyEdit.objects.filter(sandbox=sandbox, account_name=ref.account, role_name=ref.role).delete()
+    return _after_post(request, sandbox, scenario, step, anchor="editor")
+
+
+def _validate_trust(text: str) -> dict[str, Any] | None:
+    from engine.errors import MalformedPolicyDocument
+    from engine.policy import parse_policy
+
+    if not text.strip():
+        return {"message": "The policy is empty. Paste or write a JSON trust policy.", "line": None, "column": None}
+    if len(text) > MAX_POLICY_CHARS:
+        return {"message": f"The policy is {len(text)} characters long; the editor accepts up to "
+                           f"{MAX_POLICY_CHARS} (IAM's own quota for trust policies is 2048).",
+                "line": None, "column": None}
+    try:
+        parse_policy(text, kind="trust")
+    except MalformedPolicyDocument as error:
+        return {"message": error.message, "line": error.line, "column": error.column, "path": error.path}
+    return None
+
+
+def _apply_through_gateway(sandbox: Sandbox, account_name: str, role_name: str, text: str) -> dict[str, Any] | None:
+    """Save as the account's administrator would: UpdateAssumeRolePolicy through the gateway (AWS checks apply)."""
+    from botocore.exceptions import ClientError
+
+    from sandboxes.labclient import learner_client
+    from sandboxes.world import ADMIN_USER
+
+    key = services.key_for(sandbox, account_name, ADMIN_USER)
+    iam = learner_client("iam", access_key_id=key.access_key_id, secret_access_key=key.secret_access_key)
+    try:
+        iam.update_assume_role_policy(RoleName=role_name, PolicyDocument=text)
+    except ClientError as error:
+        err = error.response.get("Error", {})
+        return {"message": f"{err.get('Code')}: {err.get('Message')}", "line": None, "column": None}
+    return None

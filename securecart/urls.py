@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, re_path
+
+from sandboxes import urls as sandbox_urls
+from sandboxes import views as sandbox_views
+from sandboxes.gatewaymount import aws_endpoint
+from scenarios import views as scenario_views
+
+urlpatterns = [
+    path("", scenario_views.home, name="home"),
+    path("scenarios/", include("scenarios.urls")),
+    path("sandbox/", include(sandbox_urls.urlpatterns)),
+    path("internal/", include(sandbox_urls.internal_urlpatterns)),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/signup/", sandbox_views.signup, name="signup"),
+    # The AWS endpoint: everything under /aws goes to the gateway (AWS wire protocols, csrf-exempt).
+    re_path(r"^aws(?:/.*)?$", aws_endpoint, name="aws"),
+]
+
+handler404 = "securecart.errors.not_found"
+handler500 = "securecart.errors.server_error"
+handler400 = "securecart.errors.bad_request"

@@ -1,0 +1,82 @@
+// SecureCart STS Lab: credential countdowns, the sandbox clock and the large-text toggle. No dependencies.
+(function () {
+  "use strict";
+  var WARN_SECONDS = 300;
+
+  function format(seconds) {
+    seconds = Math.max(0, Math.floor(seconds));
+    var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+    var mm = (m < 10 ? "0" : "") + m, ss = (s < 10 ? "0" : "") + s;
+    return h ? h + ":" + mm + ":" + ss : mm + ":" + ss;
+  }
+
+  // The server renders its sandbox time (real time + the sandbox's fast-forward offset) as data-now; the skew
+  // between it and this browser's clock is fixed when the element is set up, so fast-forwarding moves the count.
+  function setUp(card) {
+    if (card.dataset.countdownReady) return;
+    card.dataset.countdownReady = "1";
+    var skewMs = parseFloat(card.dataset.now) * 1000 - Date.now();
+    var expiresMs = parseFloat(card.dataset.expires) * 1000;
+    var text = card.querySelector("[data-countdown-text]");
+    var status = card.querySelector("[data-countdown-status]");
+    var expiredBlock = card.querySelector("[data-when-expired]");
+    var warned = false;
+    function tick() {
+      if (!document.body.contains(card)) return clearInterval(timer);
+      var remaining = (expiresMs - (Date.now() + skewMs)) / 1000;
+      text.textContent = format(remaining);
+      if (remaining <= 0) {
+        card.classList.remove("warning");
+        card.classList.add("expired");
+        if (status.textContent !== "Expired.") status.textContent = "Expired.";
+        if (expiredBlock) expiredBlock.hidden = false;
+        clearInterval(timer);
+      } else if (remaining <= WARN_SECONDS && !warned) {
+        warned = true;
+        card.classList.add("warning");
+        status.textContent = "Less than 5 minutes left.";
+      }
+    }
+    var timer = setInterval(tick, 1000);
+    tick();
+  }
+
+  function setUpClock(el) {
+    if (el.dataset.clockReady) return;
+    el.dataset.clockReady = "1";
+    var skewMs = parseFloat(el.dataset.now) * 1000 - Date.now();
+    var timer = setInterval(function () {
+      if (!document.body.contains(el)) return clearInterval(timer);
+      el.textContent = new Date(Date.now() + skewMs).toISOString().slice(0, 19).replace("T", " ") + " UTC";
+    }, 1000);
+  }
+
+  function scan(root) {
+    (root || document).querySelectorAll("[data-countdown]").forEach(setUp);
+    (root || document).querySelectorAll("[data-sandbox-clock]").forEach(setUpClock);
+  }
+
+  function setUpLargeToggle() {
+    var button = document.querySelector("[data-toggle-large]");
+    if (!button) return;
+    var root = document.documentElement;
+    button.setAttribute("aria-pressed", root.classList.contains("large") ? "true" : "false");
+    button.addEventListener("click", function () {
+      var on = root.classList.toggle("large");
+      button.setAttribute("aria-pressed", on ? "true" : "false");
+      try { localStorage.setItem("lab-large", on ? "1" : "0"); } catch (e) { /* private mode */ }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { scan(document); setUpLargeToggle(); });
+  document.addEventListener("htmx:afterSettle", function () { scan(document); });
+  // After an htmx action, keep keyboard users where the answer is.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var result = document.getElementById("result");
+    if (result && event.target && event.target.id === "workspace" && event.detail.requestConfig &&
+        event.detail.requestConfig.elt && event.detail.requestConfig.elt.closest("#editor") === null &&
+        event.detail.requestConfig.elt.closest(".fast-forward") === null) {
+      result.focus({ preventScroll: false });
+    }
+  });
+})();
