@@ -134,7 +134,12 @@ class Lab:
             if session_token:
                 # a session token with a key that has no session (a long-term or unknown key)
                 raise InvalidClientTokenId(INVALID_TOKEN_MESSAGE)
-            key = self.directory.access_key(access_key_id, accounts=list(self._account_sandbox))
+            # AKIA ids (AWS's and moto's) encode their account: look there first, then in every sandbox account
+            encoded = ids.account_of_key_id(access_key_id)
+            key = self.directory.access_key(access_key_id, accounts=[encoded]) \
+                if encoded in self._account_sandbox else None
+            if key is None:
+                key = self.directory.access_key(access_key_id, accounts=list(self._account_sandbox))
             if key is None or key.account not in self._account_sandbox or key.status != "Active":
                 # an inactive key is refused like an unknown one (AWS: InvalidClientTokenId)
                 raise InvalidClientTokenId(INVALID_KEY_MESSAGE)

@@ -41,6 +41,15 @@ MAX_SESSION_MESSAGE = "The requested DurationSeconds exceeds the MaxSessionDurat
 ROOT_MESSAGE = "Roles may not be assumed by root accounts."  # [GH:kubeflow/testing#961]
 
 
+# Operations in the STS model that the lab does not emulate, with the reason shown to the learner.
+NOT_SIMULATED = {
+    "AssumeRoot": "it needs an AWS Organizations management account with centralized root access.",
+    "GetDelegatedAccessToken": "it belongs to a 2025 feature outside the lab's scope.",
+    "GetWebIdentityToken": "outbound web identity federation is outside the lab's scope.",
+    "GetScopedCredentials": "it is outside the lab's scope.",
+}
+
+
 class PackedPolicyTooLarge(AwsError):
     code = "PackedPolicyTooLarge"
     status = 400
@@ -109,6 +118,9 @@ class StsService:
             hook = self.lab.federation_operations.get(operation)
             if hook is not None:
                 return hook(caller, params, meta)
+            if operation in NOT_SIMULATED:
+                raise AwsError(f"{operation} is part of STS but not simulated by this lab: {NOT_SIMULATED[operation]}",
+                               code="UnsupportedOperation", status=400, sender_fault=True)
             raise AwsError(f"Could not find operation {operation} for version 2011-06-15", code="InvalidAction",
                            status=400, sender_fault=True)
         if caller is None:
@@ -426,7 +438,7 @@ class StsService:
             duration = min(requested or ROOT_SESSION_MAX, ROOT_SESSION_MAX)
         else:
             duration = requested or USER_SESSION_DEFAULT
-        policy_texts, _ = self._session_policies(params, None)
+        policy_texts, _ = self._session_policies(params, caller.account)
         packed = self._check_packed(policy_texts, tags)
         user = self.lab.directory.user(caller.account, caller.user_name) if caller.user_name else None
         principal_tags = dict(user.tags) if user else {}

@@ -299,3 +299,13 @@ def test_decode_needs_permission_and_refuses_bad_or_foreign_tokens(world: World)
     foreign = world.lab.encode_authorization_failure(outsider, decision)
     with pytest.raises(AwsError, match="invalid"):
         world.sts(allowed, "DecodeAuthorizationMessage", EncodedMessage=foreign)
+
+
+def test_operations_outside_the_lab_get_a_clear_error(world: World) -> None:
+    caller = world.login(world.a, "alice")
+    with pytest.raises(AwsError) as err:
+        world.sts(caller, "AssumeRoot", TargetPrincipal=world.b, TaskPolicyArn={"arn": "x"})
+    assert err.value.code == "UnsupportedOperation" and "not simulated" in err.value.message
+    with pytest.raises(AwsError) as err:
+        world.sts(caller, "DoSomething")
+    assert err.value.code == "InvalidAction"
