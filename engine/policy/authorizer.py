@@ -50,6 +50,10 @@ class Decision:
         return f"Decision({self.effect}: {self.reason})"
 
     @property
+    def explicit_deny(self) -> bool:
+        return self.effect == EXPLICIT_DENY
+
+    @property
     def trace(self) -> list[dict[str, Any]]:
         """Every policy considered, each statement and element, each condition (built on first use)."""
         if self._trace is None:
@@ -279,12 +283,12 @@ def authorize(request: AuthzRequest, *, identity: Iterable[NamedPolicy] = (), re
         return decide(False, IMPLICIT_DENY, f"implicitly denied: {detail}", [], kind)
     if p.kind == "root":
         return decide(True, ALLOW, "allowed: the account root user has full access in its own account", [])
-    return decide(True, ALLOW, "allowed by " + _identity_allow_words(id_side_refs).removeprefix("identity "),
-                  id_side_refs)
+    first = id_side_refs[0]
+    return decide(True, ALLOW, f"allowed by statement {first.label} in policy `{first.policy}`", id_side_refs)
 
 
 def _identity_allow_words(refs: list[StatementRef]) -> str:
     if not refs:
         return "the identity side allows"
     first = refs[0]
-    return f"identity statement {first.label} in policy `{first.policy}` allows"
+    return f"statement {first.label} in identity policy `{first.policy}` allows"

@@ -39,7 +39,7 @@ def _prep_like(segments: tuple):
 
 
 def _prep_arn(segments: tuple):
-    return arn_pattern(segments)
+    return arn_pattern(segments, True)
 
 
 def _prep_number(segments: tuple) -> Decimal:

@@ -42,10 +42,13 @@ class StatementRef:
     sid: str | None
     effect: str
     lines: tuple[int, int] | None
+    actions: list[str] = field(default_factory=list)
+    resources: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"policy": self.policy, "source": self.source, "role": self.role, "index": self.index,
-                "sid": self.sid, "effect": self.effect, "lines": list(self.lines) if self.lines else None}
+                "sid": self.sid, "effect": self.effect, "lines": list(self.lines) if self.lines else None,
+                "actions": list(self.actions), "resources": list(self.resources)}
 
     @property
     def label(self) -> str:
@@ -71,7 +74,8 @@ class PolicyResult:
         return bool(self.denies)
 
     def ref(self, st: Statement) -> StatementRef:
-        return StatementRef(self.name, self.source, self.role, st.index, st.sid, st.effect, st.lines)
+        return StatementRef(self.name, self.source, self.role, st.index, st.sid, st.effect, st.lines,
+                            st.actions.patterns, st.resources.patterns if st.resources else [])
 
 
 def evaluate_statement(st: Statement, request: AuthzRequest, tracer: Tracer | None,

@@ -98,20 +98,21 @@ class ArnPattern:
 
     __slots__ = ("text", "any", "_components", "_whole")
 
-    def __init__(self, segments: Segments) -> None:
+    def __init__(self, segments: Segments, strict: bool = False) -> None:
         self.text = "".join(t for t, _ in segments)
         self.any = segments == (("*", True),)
         comps = None if self.any else _split_segments(segments)
         self._components = [Glob(c) for c in comps] if comps else None
-        # A pattern that is not six components long (e.g. `arn:aws:s3:::*` is fine; `arn:*` is not) is
-        # compared as a whole string.
-        self._whole = None if (self.any or self._components) else Glob(segments)
+        # A pattern that is not six components long (`arn:aws:s3:::*` is six; `arn:aws:iam::*` is five) is
+        # compared as a whole string in a Resource element; for the Arn* condition operators (strict) it
+        # matches nothing, since its components cannot line up with an ARN's.
+        self._whole = None if (self.any or self._components or strict) else Glob(segments)
 
     def match(self, value: str) -> bool:
         if self.any:
             return True
         if self._components is None:
-            return self._whole.match(value)
+            return self._whole is not None and self._whole.match(value)
         parts = split_arn(value)
         if parts is None:
             return False
@@ -125,8 +126,8 @@ class ArnPattern:
 
 
 @lru_cache(maxsize=8192)
-def arn_pattern(segments: Segments) -> ArnPattern:
-    return ArnPattern(segments)
+def arn_pattern(segments: Segments, strict: bool = False) -> ArnPattern:
+    return ArnPattern(segments, strict)
 
 
 def any_glob(patterns: Iterable[Glob], value: str) -> Glob | None:
