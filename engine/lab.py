@@ -290,7 +290,9 @@ class Lab:
             request = AuthzRequest(action, resource_arn, caller.principal, context)
             if action.lower().startswith("iam:") and (caller.is_federated_user or
                                                       (caller.is_session_token and caller.mfa is None)):
-                raise InvalidClientTokenId(INVALID_KEY_MESSAGE)
+                # IAM answers such credentials as if the token were bad [GH:99designs/aws-vault#15],
+                # raw IAM XML without the full stop [GH:aws/aws-cli#8918]
+                raise InvalidClientTokenId(INVALID_TOKEN_MESSAGE)
             if resource_account is not None and self._account_sandbox.get(resource_account) != caller.sandbox_id:
                 decision = _synthetic_deny(request, f"implicitly denied: account {resource_account} is not part of "
                                            "this learner's sandbox (the lab only lets a sandbox touch its own "

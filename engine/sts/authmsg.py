@@ -51,7 +51,7 @@ def decision_payload(decision: Any, request: Any) -> dict[str, Any]:
         as_dict = ref.to_dict() if hasattr(ref, "to_dict") else {"statement": str(ref)}
         matched.append({
             "statementId": as_dict.get("sid") or as_dict.get("statement_id") or "",
-            "effect": as_dict.get("effect", ""),
+            "effect": str(as_dict.get("effect", "")).upper(),     # AWS writes "DENY" / "ALLOW"
             "principals": {"items": [{"value": "*"}]},
             "principalGroups": {"items": []},
             "actions": {"items": [{"value": a} for a in as_dict.get("actions", [])]},
@@ -59,7 +59,7 @@ def decision_payload(decision: Any, request: Any) -> dict[str, Any]:
             "conditions": {"items": []},
             "policy": as_dict.get("policy", ""),
         })
-    explicit = any(m["effect"].lower() == "deny" for m in matched) or bool(getattr(decision, "explicit_deny", False))
+    explicit = any(m["effect"] == "DENY" for m in matched) or bool(getattr(decision, "explicit_deny", False))
     conditions = []
     for key, value in (request.context or {}).items():
         values = value if isinstance(value, list) else [value]
@@ -71,10 +71,15 @@ def decision_payload(decision: Any, request: Any) -> dict[str, Any]:
         "matchedStatements": {"items": matched},
         "failures": {"items": []},
         "context": {
-            "principal": {"id": principal.userid or "", "arn": principal.arn},
+            "principal": {"id": principal.userid or "", "name": _principal_name(principal), "arn": principal.arn},
             "action": request.action,
             "resource": request.resource,
             "conditions": {"items": conditions},
         },
-        "reason": getattr(decision, "reason", ""),
     }
+
+
+def _principal_name(principal: Any) -> str:
+    if principal.username:
+        return principal.username
+    return principal.arn.rsplit("/", 1)[-1] if principal.arn else ""

@@ -284,7 +284,9 @@ def test_decode_authorization_message_reports_explicit_deny(world: World) -> Non
     token = world.lab.encode_authorization_failure(caller, decision)
     decoded = json.loads(world.sts(caller, "DecodeAuthorizationMessage", EncodedMessage=token)["DecodedMessage"])
     assert decoded["explicitDeny"] is True
-    assert decoded["matchedStatements"]["items"]
+    statement = decoded["matchedStatements"]["items"][0]
+    assert statement["statementId"] == "NoEc2" and statement["effect"] == "DENY"
+    assert decoded["context"]["principal"]["name"] == "alice"
 
 
 def test_decode_needs_permission_and_refuses_bad_or_foreign_tokens(world: World) -> None:
