@@ -535,3 +535,6 @@ def _phrase(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Unknown"
+
+
+from . import overrides as _builtin_overrides  # noqa: E402,F401  (registers the IAM operations moto lacks)

@@ -1,0 +1,92 @@
+"""IAM operations the lab needs and moto lacks or gets wrong, answered through the override registry.
+
+moto 5.2.5 has no PutUserPermissionsBoundary / DeleteUserPermissionsBoundary (NotImplementedError) and never shows a
+user's boundary. The boundary lives in the Lab's Directory side table (Lab.set_user_boundary), which is also what the
+engine evaluates, so GetUser/CreateUser here show exactly what authorisation uses.
+"""
+from __future__ import annotations
+
+import re
+
+from engine.errors import AwsError
+
+from .app import OperationCall, register_override
+from .protocols import Response
+
+_POLICY_ARN = re.compile(r"^arn:aws:iam::(aws|\d{12}):policy/.+")
+
+
+def _no_such_user(name: str) -> AwsError:
+    return AwsError(f"The user with name {name} cannot be found.", code="NoSuchEntity", status=404, sender_fault=True)
+
+
+def _check_boundary(call: OperationCall, arn: str) -> None:
+    if not _POLICY_ARN.match(arn or ""):
+        raise AwsError(f"Value ({arn}) for parameter PermissionsBoundary is invalid.", code="InvalidInput",
+                       status=400, sender_fault=True)
+    if call.app.lab.directory.managed_policy_text(arn) is None:
+        raise AwsError(f"Policy {arn} does not exist or is not attachable.", code="NoSuchEntity", status=404,
+                       sender_fault=True)
+
+
+def _user_exists(call: OperationCall, name: str) -> bool:
+    return call.app.lookups.iam_path(call.account, "user", name) is not None
+
+
+def _boundary_xml(arn: str) -> bytes:
+    return (b"<PermissionsBoundary><PermissionsBoundaryType>PermissionsBoundaryPolicy</PermissionsBoundaryType>"
+            b"<PermissionsBoundaryArn>" + arn.encode() + b"</PermissionsBoundaryArn></PermissionsBoundary>")
+
+
+def _show_boundary(response: Response, arn: str | None) -> Response:
+    if arn and response.status == 200 and b"<PermissionsBoundary>" not in response.body:
+        response.body = response.body.replace(b"</User>", _boundary_xml(arn) + b"</User>", 1)
+    return response
+
+
+def put_user_permissions_boundary(call: OperationCall) -> Response:
+    name, arn = call.params.get("UserName", ""), call.params.get("PermissionsBoundary", "")
+    if not _user_exists(call, name):
+        raise _no_such_user(name)
+    _check_boundary(call, arn)
+    call.app.lab.set_user_boundary(call.account, name, arn)
+    return call.result({})
+
+
+def delete_user_permissions_boundary(call: OperationCall) -> Response:
+    name = call.params.get("UserName", "")
+    if not _user_exists(call, name):
+        raise _no_such_user(name)
+    call.app.lab.set_user_boundary(call.account, name, None)
+    return call.result({})
+
+
+def create_user(call: OperationCall) -> Response:
+    arn = call.params.get("PermissionsBoundary")
+    if arn:
+        _check_boundary(call, arn)
+    response = call.forward()
+    if arn and response.status == 200:
+        call.app.lab.set_user_boundary(call.account, call.params["UserName"], arn)
+    return _show_boundary(response, arn)
+
+
+def get_user(call: OperationCall) -> Response:
+    response = call.forward()
+    name = call.params.get("UserName")
+    arn = call.app.lab.directory.user_boundary(call.account, name) if name else None
+    return _show_boundary(response, arn)
+
+
+def delete_user(call: OperationCall) -> Response:
+    response = call.forward()
+    if response.status == 200:  # a user created again later under the same name starts without a boundary
+        call.app.lab.set_user_boundary(call.account, call.params.get("UserName", ""), None)
+    return response
+
+
+register_override("iam", "PutUserPermissionsBoundary", put_user_permissions_boundary)
+register_override("iam", "DeleteUserPermissionsBoundary", delete_user_permissions_boundary)
+register_override("iam", "CreateUser", create_user)
+register_override("iam", "GetUser", get_user)
+register_override("iam", "DeleteUser", delete_user)
