@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from typing import Any
+from urllib.parse import quote
 
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -29,9 +30,13 @@ def aws_endpoint(request: HttpRequest) -> HttpResponse:
         return HttpResponse("Request body too large for the lab", status=413, content_type="text/plain")
     body = request.read(length) if length else b""
     environ = {key: value for key, value in request.META.items()}
-    # The client signed the full path (/aws/...): SCRIPT_NAME keeps the mount so the gateway can rebuild it.
+    full_path = environ.get("PATH_INFO", "")
+    # The client signed the path exactly as sent ("/aws" for STS, "/aws/bucket/key" for S3). wsgiref gives no raw
+    # request URI, so rebuild it (percent-encoded as SDKs do) for SigV4; SCRIPT_NAME/PATH_INFO are for routing.
+    if "RAW_URI" not in environ and "REQUEST_URI" not in environ:
+        environ["RAW_URI"] = quote(full_path.encode("latin-1"), safe="/~")
     environ["SCRIPT_NAME"] = MOUNT
-    environ["PATH_INFO"] = environ.get("PATH_INFO", "")[len(MOUNT):] or "/"
+    environ["PATH_INFO"] = full_path[len(MOUNT):] or "/"
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
     captured: dict[str, Any] = {}
