@@ -1,0 +1,134 @@
+"""Benchmark engine.policy: parse once, evaluate many.
+
+    .venv/bin/python scripts/bench_policy.py [--n 20000]
+
+Prints median / p90 microseconds per evaluation for: the auditor trust policy (account principal + an
+sts:ExternalId StringEquals condition) through authorize() with the trace recorded; the same plus building the
+full explanation (Decision.to_dict()); a bigger identity policy (12 statements, wildcards, variables,
+conditions); and a request denied by a condition (Deny + BoolIfExists on MFA).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from engine.policy import AuthzRequest, NamedPolicy, Principal, authorize, parse_policy  # noqa: E402
+
+TRUST = """{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "TrustAuditors",
+      "Effect": "Allow",
+      "Principal": {"AWS": "arn:aws:iam::987654321098:root"},
+      "Action": "sts:AssumeRole",
+      "Condition": {"StringEquals": {"sts:ExternalId": "SecureCart-audit-7f3e"}}
+    }
+  ]
+}"""
+
+IDENTITY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Sid": "ReadImages", "Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+         "Resource": ["arn:aws:s3:::securecart-product-images", "arn:aws:s3:::securecart-product-images/*"]},
+        {"Sid": "Invoices", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::securecart-invoices/*",
+         "Condition": {"IpAddress": {"aws:SourceIp": ["203.0.113.0/24", "198.51.100.0/24"]}}},
+        {"Sid": "Secrets", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+         "Resource": "arn:aws:secretsmanager:us-east-1:123456789012:secret:DBPassword-*"},
+        {"Sid": "Home", "Effect": "Allow", "Action": ["s3:*Object"],
+         "Resource": "arn:aws:s3:::securecart-home/${aws:username}/*"},
+        {"Sid": "Dynamo", "Effect": "Allow", "Action": ["dynamodb:Get*", "dynamodb:Query", "dynamodb:Scan"],
+         "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/Orders*"},
+        {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": "arn:aws:logs:*:123456789012:log-group:/securecart/*"},
+        {"Sid": "Tagged", "Effect": "Allow", "Action": "ec2:*Instances",
+         "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceTag/team": "${aws:PrincipalTag/team}"}}},
+        {"Sid": "AssumeAudit", "Effect": "Allow", "Action": "sts:AssumeRole",
+         "Resource": "arn:aws:iam::123456789012:role/SecureCart-*"},
+        {"Sid": "DenyIam", "Effect": "Deny", "Action": "iam:*", "Resource": "*"},
+        {"Sid": "DenyOutsideRegion", "Effect": "Deny", "NotAction": ["iam:*", "sts:*", "s3:*"], "Resource": "*",
+         "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["us-east-1", "eu-west-1"]}}},
+        {"Sid": "MfaForDelete", "Effect": "Deny", "Action": "s3:Delete*", "Resource": "*",
+         "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}},
+        {"Sid": "TimeWindow", "Effect": "Allow", "Action": "cloudwatch:Get*", "Resource": "*",
+         "Condition": {"DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}}},
+    ],
+}
+
+
+def measure(fn, n: int) -> tuple[float, float]:
+    for _ in range(min(2000, n // 10)):
+        fn()
+    samples = []
+    clock = time.perf_counter_ns
+    for _ in range(n):
+        t0 = clock()
+        fn()
+        samples.append(clock() - t0)
+    samples.sort()
+    return statistics.median(samples) / 1000, samples[int(len(samples) * 0.9)] / 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=20000)
+    args = parser.parse_args()
+
+    trust = NamedPolicy("SecureCart-AuditRole trust policy", parse_policy(TRUST, kind="trust"), "trust")
+    auditor = Principal(arn="arn:aws:iam::987654321098:user/auditor", account="987654321098", kind="user",
+                        username="auditor")
+    auditor_identity = NamedPolicy("AssumeAudit", parse_policy(
+        '{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sts:AssumeRole",'
+        '"Resource":"arn:aws:iam::123456789012:role/SecureCart-AuditRole"}}'), "inline")
+    trust_request = AuthzRequest("sts:AssumeRole", "arn:aws:iam::123456789012:role/SecureCart-AuditRole", auditor,
+                                 {"sts:ExternalId": "SecureCart-audit-7f3e", "aws:SourceIp": "203.0.113.9",
+                                  "aws:CurrentTime": "2026-05-01T12:00:00Z", "aws:PrincipalArn": auditor.arn,
+                                  "aws:PrincipalAccount": "987654321098", "aws:username": "auditor",
+                                  "sts:RoleSessionName": "audit-session"})
+
+    def trust_eval():
+        return authorize(trust_request, identity=[auditor_identity], resource=trust,
+                         resource_account="123456789012", resource_policy_required=True)
+
+    def trust_eval_explained():
+        return authorize(trust_request, identity=[auditor_identity], resource=trust,
+                         resource_account="123456789012", resource_policy_required=True).to_dict()
+
+    assert trust_eval().allowed
+    alice = Principal(arn="arn:aws:iam::123456789012:user/alice", account="123456789012", kind="user",
+                      username="alice", tags={"team": "red"})
+    big = NamedPolicy("SecureCartDeveloper", parse_policy(json.dumps(IDENTITY, indent=2)), "managed")
+    ctx = {"aws:username": "alice", "aws:PrincipalTag/team": "red", "aws:SourceIp": "203.0.113.9",
+           "aws:RequestedRegion": "us-east-1", "aws:CurrentTime": "2026-05-01T12:00:00Z",
+           "aws:MultiFactorAuthPresent": "true"}
+    big_request = AuthzRequest("s3:GetObject", "arn:aws:s3:::securecart-home/alice/notes.txt", alice, ctx)
+    assert authorize(big_request, identity=[big]).allowed
+
+    deny_request = AuthzRequest("s3:DeleteObject", "arn:aws:s3:::securecart-home/alice/notes.txt", alice,
+                                {k: v for k, v in ctx.items() if k != "aws:MultiFactorAuthPresent"})
+    deny_decision = authorize(deny_request, identity=[big])
+    assert not deny_decision.allowed and deny_decision.effect == "ExplicitDeny"
+
+    rows = [
+        ("trust policy (auditor, ExternalId), authorize + trace events", trust_eval),
+        ("trust policy, authorize + full explanation to_dict()", trust_eval_explained),
+        ("identity policy, 12 statements, allow", lambda: authorize(big_request, identity=[big])),
+        ("identity policy, 12 statements, deny by condition (MFA)", lambda: authorize(deny_request, identity=[big])),
+        ("parse the trust policy text", lambda: parse_policy(TRUST, kind="trust")),
+    ]
+    print(f"{'case':62} {'median us':>10} {'p90 us':>9}")
+    for label, fn in rows:
+        n = args.n if "parse" not in label else max(1000, args.n // 10)
+        median, p90 = measure(fn, n)
+        print(f"{label:62} {median:10.1f} {p90:9.1f}")
+
+
+if __name__ == "__main__":
+    main()
