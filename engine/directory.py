@@ -217,6 +217,11 @@ class Directory:
             else:
                 per_account.pop(user_name, None)
 
+    def drop_user_boundaries(self, accounts: Iterable[str]) -> None:
+        with moto_lock:
+            for account in accounts:
+                self._user_boundaries.pop(account, None)
+
     def user_boundary(self, account: str, user_name: str) -> str | None:
         with moto_lock:
             return self._user_boundaries.get(account, {}).get(user_name)

@@ -87,6 +87,7 @@ class Lab:
                 for account in info.accounts.values():
                     self._account_sandbox.pop(account, None)
                 self.directory.drop_root_keys(info.accounts.values())
+                self.directory.drop_user_boundaries(info.accounts.values())
 
     def sandbox(self, sandbox_id: str) -> SandboxInfo | None:
         with self._lock:

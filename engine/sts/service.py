@@ -203,11 +203,13 @@ class StsService:
     def _mfa_for_request(self, caller: Caller, params: dict[str, Any]) -> datetime | None:
         """Check SerialNumber + TokenCode when given; returns the MFA time (sandbox time) or None."""
         serial, code = params.get("SerialNumber"), params.get("TokenCode")
-        if serial is None and code is None:
+        if code is None:
+            # [STS-MODEL AssumeRole.TokenCode]: a missing code means no MFA in the context; a trust policy that
+            # requires MFA then answers "access denied".
             return None
         from engine.mfa import MfaCheckFailed
-        if serial is None or code is None:
-            raise MfaCheckFailed.unknown_device(serial or "")
+        if serial is None:
+            raise MfaCheckFailed.unknown_device("")
         device = self.lab.directory.mfa_device(serial)
         owner_ok = (device is not None and caller.user_name is not None and device.user_name == caller.user_name
                     and device.account == caller.account)

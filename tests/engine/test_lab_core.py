@@ -41,6 +41,17 @@ def test_forget_sandbox_drops_its_sessions(world: World) -> None:
     assert world.lab.sandbox_of_account(world.a) is None
 
 
+def test_forget_sandbox_drops_user_boundaries_and_root_keys(world: World) -> None:
+    world.user(world.a, "bounded")
+    world.lab.set_user_boundary(world.a, "bounded", f"arn:aws:iam::{world.a}:policy/B")
+    root_key, _ = world.lab.create_root_access_key(world.sandbox, world.a)
+    world.lab.forget_sandbox(world.sandbox)
+    assert world.lab.directory.user_boundary(world.a, "bounded") is None
+    world.lab.register_sandbox(world.sandbox, {"dev": world.a, "prod": world.b})
+    with pytest.raises(InvalidClientTokenId):
+        world.lab.authenticate(root_key, None)
+
+
 # ---- authenticate -------------------------------------------------------------------------------------------------
 
 def test_unknown_key_is_invalid_client_token_id(world: World) -> None:

@@ -391,6 +391,15 @@ def test_mfa_condition_denies_without_code_and_allows_with_valid_code(world: Wor
     assert decision.request.context["aws:MultiFactorAuthPresent"] == "true"
 
 
+def test_serial_without_code_means_no_mfa(world: World) -> None:
+    # [STS-MODEL AssumeRole.TokenCode]: "If the role being assumed requires MFA and if the TokenCode value is
+    # missing or expired, the AssumeRole call returns an 'access denied' error."
+    caller, role_arn, serial, _ = _mfa_role(world)
+    with pytest.raises(AccessDenied) as err:
+        world.assume(caller, role_arn, SerialNumber=serial)
+    assert err.value.message.startswith(f"User: arn:aws:iam::{world.a}:user/alice is not authorized")
+
+
 def test_wrong_mfa_code_is_access_denied_with_aws_message(world: World) -> None:
     # wire text [lonelyplanet/aws-mfa#21]
     caller, role_arn, serial, seed = _mfa_role(world)
