@@ -20,6 +20,7 @@ from .jsonpos import JsonSyntaxError, SourceMap, format_path, load_with_position
 from .patterns import arn_pattern, glob
 from .variables import VariableSyntaxError, parse_template
 
+MAX_TEXT = 131072  # a safety cap far above IAM's quotas (2,048-10,240 characters); quotas are the caller's check
 KINDS = ("identity", "trust", "resource", "boundary", "session")
 VERSIONS = ("2012-10-17", "2008-10-17")
 TOP_FIELDS = ("Version", "Id", "Statement")
@@ -628,6 +629,9 @@ def parse_policy(text: str | dict, *, kind: str = "identity") -> PolicyDocument:
     if isinstance(text, (bytes, bytearray)):
         text = text.decode("utf-8", "replace")
     if isinstance(text, str):
+        if len(text) > MAX_TEXT:
+            raise PolicyError("Syntax errors in policy.", f"The document is {len(text)} characters long; this lab "
+                              f"reads at most {MAX_TEXT}.", line=1, column=1, path="$")
         if not text.strip():
             raise PolicyError("Syntax errors in policy.", "The policy document is empty.", line=1, column=1,
                               path="$")

@@ -16,6 +16,7 @@ from typing import Any
 Path = tuple  # tuple of str (object member) and int (array index)
 
 _WS = re.compile(r"[ \t\n\r]*")
+MAX_DEPTH = 64  # far beyond any real policy; stops "[[[[..." from exhausting the Python stack
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 
 
@@ -74,6 +75,8 @@ class _Reader:
         i = self.ws(i)
         ch = text[i:i + 1]
         start = i
+        if ch in "{[" and ch and len(path) >= MAX_DEPTH:
+            raise JsonSyntaxError(f"Nesting deeper than {MAX_DEPTH} levels", i)
         if ch == "{":
             result, i = self.obj(i, path)
         elif ch == "[":
