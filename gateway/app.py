@@ -326,6 +326,11 @@ class GatewayApp:
 
     # ----------------------------------------------------------------------------------------- other services
     def _service(self, service: str, request: IncomingRequest, request_id: str) -> Response:
+        if service == "s3" and (request.headers.get("authorization", "").startswith("AWS ")
+                                or ("AWSAccessKeyId" in request.query and "Signature" in request.query)):
+            # Signature Version 2: what S3 answers in the regions that accept only SigV4
+            raise _error("InvalidRequest", "The authorization mechanism you have provided is not supported. "
+                         "Please use AWS4-HMAC-SHA256.", 400)
         auth = sigv4.parse_authorization(request.headers, request.query)
         body = request.body
         if auth is None:

@@ -258,8 +258,10 @@ def _operation_hook(client: Any, holder: dict[str, str]) -> None:
     client.meta.events.register("before-call", remember)
 
 
-def _config(unsigned: bool = False) -> Config:
-    return Config(signature_version=UNSIGNED if unsigned else None, s3={"addressing_style": "path"},
+def _config(unsigned: bool = False, service: str = "") -> Config:
+    # S3 presigned URLs would default to SigV2 query auth; the lab speaks SigV4 only, as newer S3 regions do.
+    signature = UNSIGNED if unsigned else ("s3v4" if service == "s3" else None)
+    return Config(signature_version=signature, s3={"addressing_style": "path"},
                   retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=5, read_timeout=30)
 
 
@@ -271,7 +273,7 @@ def _make_client(service: str, *, access_key_id: str | None, secret_access_key: 
     client = boto3_session().client(
         BOTO3_SERVICE.get(service, service), region_name=region, endpoint_url=endpoint_url,
         aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key, aws_session_token=session_token,
-        config=_config(unsigned))
+        config=_config(unsigned, service))
     holder: dict[str, str] = {}
     _operation_hook(client, holder)
     base_path = urlsplit(endpoint_url).path.rstrip("/")
@@ -320,7 +322,7 @@ def admin_client(service: str, account_id: str, *, sandbox_id: str | None = None
     client = boto3_session().client(
         BOTO3_SERVICE.get(service, service), region_name=region, endpoint_url="http://localhost",
         aws_access_key_id="AKIAADMINSEEDING0000", aws_secret_access_key="admin-seeding-not-checked",
-        config=_config())
+        config=_config(service=service))
 
     def send(request: AWSPreparedRequest, _: str) -> AWSResponse:
         body = _body_bytes(request)
