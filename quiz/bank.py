@@ -111,6 +111,10 @@ class Question:
         return DOMAINS[self.domain]
 
     @property
+    def difficulty_label(self) -> str:
+        return DIFFICULTIES[self.difficulty]
+
+    @property
     def style_label(self) -> str:
         return STYLES[self.style]
 

@@ -27,6 +27,7 @@ class Proof:
     error: str = ""
     # parse
     accepted: bool | None = None
+    policy_kind: str = ""
     code: str = ""
     message: str = ""
     line: int | None = None
@@ -61,10 +62,11 @@ def _parse_proof(question: Question) -> Proof:
     try:
         parse_policy(exhibit.text, kind=exhibit.policy_kind)
     except MalformedPolicyDocument as exc:
-        return Proof(check="parse", accepted=False, code=exc.code, message=exc.message,
+        return Proof(check="parse", accepted=False, policy_kind=exhibit.policy_kind or "", code=exc.code,
+                     message=exc.message,
                      line=getattr(exc, "line", None), column=getattr(exc, "column", None),
                      path=getattr(exc, "path", None) or "")
-    return Proof(check="parse", accepted=True)
+    return Proof(check="parse", accepted=True, policy_kind=exhibit.policy_kind or "")
 
 
 def _authorize_proof(question: Question) -> Proof:

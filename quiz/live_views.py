@@ -1,0 +1,390 @@
+"""Instructor "class" mode: a live quiz room with a short join code.
+
+The host (whoever created the room, proven by a token in their session) paces the room: start, reveal, next,
+finish. Players join with the code and a nickname and answer from their phones. Everyone polls with htmx: the
+host's stats every 1.5 s, players every 2 s; a player's poll answers 204 (nothing to swap) until the room's
+version or their own state changes, so a half-made selection is never wiped by a refresh.
+"""
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+import unicodedata
+from typing import Any
+
+from django import forms
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q, Sum
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import services
+from .bank import DOMAINS, InvalidAnswer, get_question
+from .models import LiveAnswer, Player, Room
+from .proof import engine_proof
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read off a projector
+CODE_LENGTH = 6
+MAX_PLAYERS = 200
+MAX_ROOM_QUESTIONS = 30
+HOST_KEY = "quiz_live_host"
+PLAYER_KEY = "quiz_live_player"
+_CODE_RE = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def normalize_code(raw: str) -> str:
+    return re.sub(r"[\s-]", "", str(raw or ""))[:32].upper()
+
+
+def clean_nickname(raw: str) -> str:
+    """1-24 printable characters, inner whitespace collapsed. Raises ValueError with a message for the learner."""
+    text = " ".join(str(raw or "").split())
+    if not text:
+        raise ValueError("Enter a nickname.")
+    if len(text) > 24:
+        raise ValueError("Nicknames can be at most 24 characters.")
+    if any(unicodedata.category(ch).startswith("C") for ch in text):
+        raise ValueError("Nicknames cannot contain control characters.")
+    return text
+
+
+def _room(code: str) -> Room | None:
+    code = normalize_code(code)
+    if not _CODE_RE.match(code):
+        return None
+    return Room.objects.filter(code=code).first()
+
+
+def _session_map(request: HttpRequest, key: str) -> dict[str, str]:
+    value = request.session.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _is_host(request: HttpRequest, room: Room) -> bool:
+    token = _session_map(request, HOST_KEY).get(room.code, "")
+    return bool(token) and hmac.compare_digest(token, room.host_token)
+
+
+def _player(request: HttpRequest, room: Room) -> Player | None:
+    token = _session_map(request, PLAYER_KEY).get(room.code)
+    if not token:
+        return None
+    return room.players.filter(token=token).first()
+
+
+def _live_error(request: HttpRequest, message: str, status: int = 404, **extra: Any) -> HttpResponse:
+    ctx = {"error": message, "create_form": CreateRoomForm(), "join_form": JoinForm()}
+    ctx.update(extra)
+    return render(request, "quiz/live/index.html", ctx, status=status)
+
+
+class CreateRoomForm(forms.Form):
+    title = forms.CharField(max_length=80, required=False, label="Room title (optional)")
+    count = forms.IntegerField(min_value=1, max_value=MAX_ROOM_QUESTIONS, initial=8, label="Number of questions")
+    domains = forms.MultipleChoiceField(choices=list(DOMAINS.items()), required=False,
+                                        widget=forms.CheckboxSelectMultiple, label="Topics")
+
+
+class JoinForm(forms.Form):
+    code = forms.CharField(max_length=32, label="Room code")
+    nickname = forms.CharField(max_length=64, label="Nickname")
+
+
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    join_form = JoinForm(initial={"code": normalize_code(request.GET.get("code", ""))[:CODE_LENGTH]})
+    return render(request, "quiz/live/index.html", {"create_form": CreateRoomForm(), "join_form": join_form})
+
+
+def _new_code() -> str:
+    for _ in range(20):
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if not Room.objects.filter(code=code).exists():
+            return code
+    raise RuntimeError("could not find a free room code")  # 32^6 codes: practically unreachable
+
+
+@require_POST
+def create_room(request: HttpRequest) -> HttpResponse:
+    form = CreateRoomForm(request.POST)
+    if not form.is_valid():
+        return render(request, "quiz/live/index.html", {"create_form": form, "join_form": JoinForm()}, status=400)
+    data = form.cleaned_data
+    try:
+        ids = services.pick_question_ids(count=data["count"], domains=data["domains"])
+    except services.QuizError as exc:
+        form.add_error(None, str(exc))
+        return render(request, "quiz/live/index.html", {"create_form": form, "join_form": JoinForm()}, status=400)
+    token = secrets.token_urlsafe(24)
+    room = Room.objects.create(code=_new_code(), host_token=token, question_ids=ids,
+                               title=" ".join(data["title"].split()) or "SecureCart STS class quiz")
+    hosts = _session_map(request, HOST_KEY)
+    hosts[room.code] = token
+    request.session[HOST_KEY] = hosts
+    return HttpResponseRedirect(reverse("quiz:live_host", args=[room.code]))
+
+
+@require_http_methods(["GET", "POST"])
+def join(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return HttpResponseRedirect(reverse("quiz:live") + (f"?code={normalize_code(request.GET.get('code', ''))[:8]}"
+                                                             if request.GET.get("code") else ""))
+    form = JoinForm(request.POST)
+    if not form.is_valid():
+        return render(request, "quiz/live/index.html", {"create_form": CreateRoomForm(), "join_form": form},
+                      status=400)
+    room = _room(form.cleaned_data["code"])
+    if room is None or room.is_expired:
+        form.add_error("code", "No open room has that code. Check the code on the instructor's screen.")
+        return render(request, "quiz/live/index.html", {"create_form": CreateRoomForm(), "join_form": form},
+                      status=404)
+    existing = _player(request, room)
+    if existing is not None:  # same phone joining again: keep its score
+        return HttpResponseRedirect(reverse("quiz:live_play", args=[room.code]))
+    if room.state == Room.FINISHED:
+        form.add_error("code", "That quiz has already finished.")
+        return render(request, "quiz/live/index.html", {"create_form": CreateRoomForm(), "join_form": form},
+                      status=409)
+    try:
+        nickname = clean_nickname(form.cleaned_data["nickname"])
+    except ValueError as exc:
+        form.add_error("nickname", str(exc))
+        return render(request, "quiz/live/index.html", {"create_form": CreateRoomForm(), "join_form": form},
+                      status=400)
+    if room.players.count() >= MAX_PLAYERS:
+        form.add_error("code", f"This room is full ({MAX_PLAYERS} players).")
+        return render(request, "quiz/live/index.html", {"create_form": CreateRoomForm(), "join_form": form},
+                      status=409)
+    if room.players.filter(nickname__iexact=nickname).exists():
+        form.add_error("nickname", "That nickname is already taken in this room; pick another.")
+        return render(request, "quiz/live/index.html", {"create_form": CreateRoomForm(), "join_form": form},
+                      status=409)
+    token = secrets.token_urlsafe(24)
+    try:
+        with transaction.atomic():
+            Player.objects.create(room=room, nickname=nickname, token=token)
+    except IntegrityError:
+        form.add_error("nickname", "That nickname is already taken in this room; pick another.")
+        return render(request, "quiz/live/index.html", {"create_form": CreateRoomForm(), "join_form": form},
+                      status=409)
+    players = _session_map(request, PLAYER_KEY)
+    players[room.code] = token
+    request.session[PLAYER_KEY] = players
+    return HttpResponseRedirect(reverse("quiz:live_play", args=[room.code]))
+
+
+# ---- shared context -------------------------------------------------------------------------------------------
+
+def leaderboard(room: Room) -> list[dict[str, Any]]:
+    rows = (room.players.annotate(
+        score=Count("answers", filter=Q(answers__correct=True)),
+        seconds=Sum("answers__seconds", filter=Q(answers__correct=True)),
+    ).order_by("-score", "seconds", "joined_at"))
+    board = []
+    for rank, p in enumerate(rows, start=1):
+        board.append({"rank": rank, "nickname": p.nickname, "score": p.score, "seconds": round(p.seconds or 0, 1),
+                      "player_id": p.pk})
+    return board
+
+
+def _question_context(room: Room) -> dict[str, Any]:
+    qid = room.current_question_id
+    question = get_question(qid) if qid else None
+    if question is None:
+        return {"question": None}
+    return {"question": question, "options": services.display_options(question, room.code),
+            "number": room.current + 1, "total": len(room.question_ids)}
+
+
+def _counts(room: Room) -> dict[str, Any]:
+    question = get_question(room.current_question_id or "")
+    answers = list(room.live_answers.filter(index=room.current)) if room.current >= 0 else []
+    per_key = {key: 0 for key in (question.option_keys if question else ())}
+    for a in answers:
+        for key in a.selected:
+            if key in per_key:
+                per_key[key] += 1
+    players = room.players.count()
+    rows = []
+    if question:
+        for letter, opt in services.display_options(question, room.code):
+            count = per_key.get(opt.key, 0)
+            rows.append({"letter": letter, "option": opt, "count": count,
+                         "percent": round(100 * count / len(answers)) if answers else 0})
+    return {"answered": len(answers), "players": players, "rows": rows,
+            "correct_count": sum(1 for a in answers if a.correct)}
+
+
+def _host_context(room: Room, error: str = "") -> dict[str, Any]:
+    ctx: dict[str, Any] = {"room": room, "error": error, "counts": _counts(room),
+                           "player_names": list(room.players.values_list("nickname", flat=True)),
+                           "join_url": reverse("quiz:live") + f"?code={room.code}"}
+    ctx.update(_question_context(room))
+    if room.state in (Room.REVEAL, Room.FINISHED):
+        ctx["leaderboard"] = leaderboard(room)
+    if room.state == Room.REVEAL and ctx.get("question"):
+        ctx["proof"] = engine_proof(ctx["question"])
+    return ctx
+
+
+# ---- host -----------------------------------------------------------------------------------------------------
+
+@require_GET
+def host(request: HttpRequest, code: str) -> HttpResponse:
+    room = _room(code)
+    if room is None:
+        return _live_error(request, "No room has that code.")
+    if not _is_host(request, room):
+        return _live_error(request, "Only the instructor who opened this room can control it. To take part, "
+                                    "join with the code and a nickname.", status=403)
+    return render(request, "quiz/live/host.html", _host_context(room))
+
+
+@require_GET
+def host_panel(request: HttpRequest, code: str) -> HttpResponse:
+    room = _room(code)
+    if room is None or not _is_host(request, room):
+        return HttpResponse("This room is not yours or no longer exists.", status=403)
+    if request.GET.get("v") != str(room.version):  # another tab acted: reload the whole page
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, "quiz/live/_host_stats.html", _host_context(room))
+
+
+_TRANSITIONS = {
+    "start": (Room.LOBBY,),
+    "reveal": (Room.QUESTION,),
+    "next": (Room.REVEAL,),
+    "finish": (Room.LOBBY, Room.QUESTION, Room.REVEAL),
+}
+
+
+@require_POST
+def host_action(request: HttpRequest, code: str) -> HttpResponse:
+    room = _room(code)
+    if room is None:
+        return _live_error(request, "No room has that code.")
+    if not _is_host(request, room):
+        return _live_error(request, "Only the instructor who opened this room can control it.", status=403)
+    action = request.POST.get("action", "")
+    error = ""
+    with transaction.atomic():
+        room = Room.objects.select_for_update().get(pk=room.pk)
+        if action not in _TRANSITIONS:
+            error = "Unknown action."
+        elif room.state not in _TRANSITIONS[action]:
+            error = f"“{action}” is not possible while the room is in the state “{room.get_state_display()}”."
+        elif room.is_expired:
+            error = "This room has expired; open a new one."
+        else:
+            now = timezone.now()
+            if action == "start" or (action == "next" and room.current + 1 < len(room.question_ids)):
+                room.current += 1
+                room.state = Room.QUESTION
+                room.question_opened_at = now
+            elif action == "reveal":
+                room.state = Room.REVEAL
+            else:  # finish, or next after the last question
+                room.state = Room.FINISHED
+            room.version += 1
+            room.save()
+    if error:
+        if _is_htmx(request):
+            return render(request, "quiz/live/_host_controls.html", _host_context(room, error))
+        return render(request, "quiz/live/host.html", _host_context(room, error), status=409)
+    if _is_htmx(request):
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"  # the whole host screen changes with the state
+        return response
+    return HttpResponseRedirect(reverse("quiz:live_host", args=[room.code]))
+
+
+# ---- player ---------------------------------------------------------------------------------------------------
+
+def _player_context(room: Room, player: Player, error: str = "") -> dict[str, Any]:
+    ctx: dict[str, Any] = {"room": room, "player": player, "error": error}
+    ctx.update(_question_context(room))
+    mine = None
+    if room.current >= 0:
+        mine = player.answers.filter(index=room.current).first()
+    ctx["mine"] = mine
+    ctx["selected"] = set(mine.selected) if mine else set()
+    ctx["state_key"] = f"{room.version}-{1 if mine else 0}"
+    if room.state == Room.REVEAL and ctx.get("question"):
+        ctx["proof"] = engine_proof(ctx["question"])
+        ctx["right_letters"] = services.letters_for(ctx["question"], room.code, ctx["question"].correct_keys)
+    if room.state == Room.FINISHED:
+        board = leaderboard(room)
+        ctx["leaderboard"] = board[:10]
+        ctx["my_row"] = next((r for r in board if r["player_id"] == player.pk), None)
+    return ctx
+
+
+def _player_or_error(request: HttpRequest, code: str) -> tuple[Room | None, Player | None, HttpResponse | None]:
+    room = _room(code)
+    if room is None:
+        return None, None, _live_error(request, "No room has that code. Check the code on the instructor's screen.")
+    player = _player(request, room)
+    if player is None:
+        return room, None, HttpResponseRedirect(reverse("quiz:live") + f"?code={room.code}")
+    return room, player, None
+
+
+@require_GET
+def play(request: HttpRequest, code: str) -> HttpResponse:
+    room, player, failure = _player_or_error(request, code)
+    if failure:
+        return failure
+    return render(request, "quiz/live/play.html", _player_context(room, player))
+
+
+@require_GET
+def play_panel(request: HttpRequest, code: str) -> HttpResponse:
+    room = _room(code)
+    player = _player(request, room) if room else None
+    if room is None or player is None:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = reverse("quiz:live")
+        return response
+    ctx = _player_context(room, player)
+    if request.GET.get("s") == ctx["state_key"]:
+        return HttpResponse(status=204)  # nothing changed: keep the learner's half-made selection
+    return render(request, "quiz/live/_player_panel.html", ctx)
+
+
+@require_POST
+def play_answer(request: HttpRequest, code: str) -> HttpResponse:
+    room, player, failure = _player_or_error(request, code)
+    if failure:
+        return failure
+    error = ""
+    question = get_question(room.current_question_id or "")
+    index = request.POST.get("index", "")
+    if room.state != Room.QUESTION or question is None or index != str(room.current):
+        error = "That question is closed; here is where the class is now."
+    else:
+        try:
+            selected = question.clean_selection(request.POST.getlist("choice")[:7])
+            seconds = (timezone.now() - room.question_opened_at).total_seconds() if room.question_opened_at else 0
+            with transaction.atomic():
+                LiveAnswer.objects.create(room=room, player=player, index=room.current, selected=selected,
+                                          correct=question.is_correct(selected), seconds=max(0.0, seconds))
+        except InvalidAnswer as exc:
+            error = str(exc)
+        except IntegrityError:
+            error = "You already answered this question."
+    ctx = _player_context(room, player, error)
+    if _is_htmx(request):
+        return render(request, "quiz/live/_player_panel.html", ctx)
+    if error:
+        return render(request, "quiz/live/play.html", ctx, status=400)
+    return HttpResponseRedirect(reverse("quiz:live_play", args=[room.code]))

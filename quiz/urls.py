@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import live_views, views
+
+app_name = "quiz"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("start/", views.start, name="start"),
+    path("questions/", views.browse, name="browse"),
+    path("questions/<str:qid>/practice/", views.practice_one, name="practice_one"),
+    path("a/<uuid:attempt_id>/", views.resume, name="resume"),
+    path("a/<uuid:attempt_id>/q/<int:number>/", views.question, name="question"),
+    path("a/<uuid:attempt_id>/q/<int:number>/flag/", views.flag, name="flag"),
+    path("a/<uuid:attempt_id>/submit/", views.submit, name="submit"),
+    path("a/<uuid:attempt_id>/review/", views.review, name="review"),
+    path("a/<uuid:attempt_id>/retry/", views.retry, name="retry"),
+    # Live class mode: the instructor hosts, learners join with a code from their phones.
+    path("live/", live_views.index, name="live"),
+    path("live/host/", live_views.create_room, name="live_create"),
+    path("live/join/", live_views.join, name="live_join"),
+    path("live/<str:code>/host/", live_views.host, name="live_host"),
+    path("live/<str:code>/host/panel/", live_views.host_panel, name="live_host_panel"),
+    path("live/<str:code>/host/action/", live_views.host_action, name="live_host_action"),
+    path("live/<str:code>/play/", live_views.play, name="live_play"),
+    path("live/<str:code>/play/panel/", live_views.play_panel, name="live_play_panel"),
+    path("live/<str:code>/play/answer/", live_views.play_answer, name="live_play_answer"),
+]

@@ -1,0 +1,304 @@
+"""Practice, timed exam and review. One function view per interaction; each renders the full page, or for htmx
+only the attempt panel (#quiz-attempt) from the same partial. Plain POSTs redirect (POST/redirect/GET)."""
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import services
+from .bank import DIFFICULTIES, DOMAINS, STYLES, InvalidAnswer, Question, get_question, load_bank
+from .models import Answer, Attempt
+from .proof import engine_proof
+from .services import QuizError
+
+MAX_CHOICES_POSTED = 6
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _redirect(request: HttpRequest, url: str) -> HttpResponse:
+    """Redirect a plain request; tell htmx to navigate the whole page instead of swapping a fragment."""
+    if _is_htmx(request):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return HttpResponseRedirect(url)
+
+
+def not_found(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "quiz/not_found.html", {"message": message}, status=404)
+
+
+class StartForm(forms.Form):
+    mode = forms.ChoiceField(choices=Attempt.MODES)
+    count = forms.IntegerField(min_value=services.EXAM_MIN_QUESTIONS, max_value=services.EXAM_MAX_QUESTIONS,
+                               initial=10, label="Number of questions")
+    minutes = forms.IntegerField(min_value=services.EXAM_MIN_MINUTES, max_value=services.EXAM_MAX_MINUTES,
+                                 required=False, initial=20, label="Time limit (minutes)")
+    domains = forms.MultipleChoiceField(choices=list(DOMAINS.items()), required=False,
+                                        widget=forms.CheckboxSelectMultiple, label="Topics")
+    difficulties = forms.MultipleChoiceField(choices=list(DIFFICULTIES.items()), required=False,
+                                             widget=forms.CheckboxSelectMultiple, label="Difficulty")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("mode") == Attempt.EXAM and not data.get("minutes"):
+            self.add_error("minutes", "A timed exam needs a time limit between 1 and 180 minutes.")
+        return data
+
+
+def _home_context(request: HttpRequest, form: StartForm | None = None) -> dict[str, Any]:
+    attempts = list(services.attempts_for(request).order_by("-started_at")[:10])
+    return {
+        "form": form or StartForm(initial={"mode": Attempt.PRACTICE}),
+        "attempts": attempts,
+        "summary": services.bank_summary(),
+        "total_questions": len(load_bank()),
+        "max_questions": services.EXAM_MAX_QUESTIONS,
+    }
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "quiz/home.html", _home_context(request))
+
+
+@require_POST
+def start(request: HttpRequest) -> HttpResponse:
+    form = StartForm(request.POST)
+    if not form.is_valid():
+        return render(request, "quiz/home.html", _home_context(request, form), status=400)
+    data = form.cleaned_data
+    try:
+        ids = services.pick_question_ids(count=data["count"], domains=data["domains"],
+                                         difficulties=data["difficulties"])
+        minutes = data["minutes"] if data["mode"] == Attempt.EXAM else None
+        title = "Timed exam" if minutes else "Practice"
+        if data["domains"]:
+            title += ": " + ", ".join(DOMAINS[d] for d in data["domains"])
+        attempt = services.create_attempt(request, mode=data["mode"], question_ids=ids, minutes=minutes,
+                                          title=title[:120])
+    except QuizError as exc:
+        form.add_error(None, str(exc))
+        return render(request, "quiz/home.html", _home_context(request, form), status=400)
+    return HttpResponseRedirect(reverse("quiz:question", args=[attempt.pk, 1]))
+
+
+@require_POST
+def practice_one(request: HttpRequest, qid: str) -> HttpResponse:
+    """Start a one-question practice attempt from the question browser."""
+    if get_question(qid) is None:
+        return not_found(request, f"There is no question with the id “{qid[:64]}” in the bank.")
+    attempt = services.create_attempt(request, mode=Attempt.PRACTICE, question_ids=[qid], title="Single question")
+    return HttpResponseRedirect(reverse("quiz:question", args=[attempt.pk, 1]))
+
+
+@require_GET
+def browse(request: HttpRequest) -> HttpResponse:
+    domain = request.GET.get("topic", "")
+    questions = [q for q in load_bank().values() if not domain or q.domain == domain]
+    if domain and domain not in DOMAINS:
+        return render(request, "quiz/browse.html", {"questions": [], "domains": DOMAINS, "topic": "",
+                                                    "error": "Unknown topic; showing nothing."}, status=400)
+    return render(request, "quiz/browse.html", {"questions": questions, "domains": DOMAINS, "topic": domain,
+                                                "styles": STYLES})
+
+
+def _load(request: HttpRequest, attempt_id) -> Attempt | None:
+    attempt = services.get_attempt(request, attempt_id)
+    if attempt is not None:
+        services.expire_if_due(attempt)
+        attempt.refresh_from_db()
+    return attempt
+
+
+def _navigator(attempt: Attempt, current: int) -> list[dict[str, Any]]:
+    return [{"number": a.position + 1, "answered": a.is_answered, "flagged": a.flagged,
+             "correct": a.correct, "current": a.position + 1 == current}
+            for a in attempt.answers.all()]
+
+
+def _question_context(request: HttpRequest, attempt: Attempt, answer: Answer, *, error: str = "",
+                      pending: list[str] | None = None) -> dict[str, Any]:
+    question = get_question(answer.question_id)
+    number = answer.position + 1
+    show_feedback = attempt.mode == Attempt.PRACTICE and answer.is_answered or attempt.is_submitted
+    selected = pending if pending is not None else answer.selected
+    ctx: dict[str, Any] = {
+        "attempt": attempt, "answer": answer, "question": question, "number": number,
+        "options": services.display_options(question, str(attempt.pk)),
+        "selected": set(selected or []),
+        "show_feedback": show_feedback,
+        "proof": engine_proof(question) if show_feedback else None,
+        "error": error,
+        "navigator": _navigator(attempt, number),
+        "prev_number": number - 1 if number > 1 else None,
+        "next_number": number + 1 if number < attempt.total else None,
+        "seconds_left": attempt.seconds_left(),
+        "unanswered": attempt.answers.filter(selected=[]).count(),
+        "flagged_count": attempt.answers.filter(flagged=True).count(),
+    }
+    return ctx
+
+
+def _render_question(request: HttpRequest, ctx: dict[str, Any], status: int = 200) -> HttpResponse:
+    template = "quiz/_attempt_panel.html" if _is_htmx(request) else "quiz/question.html"
+    return render(request, template, ctx, status=status if not _is_htmx(request) else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def question(request: HttpRequest, attempt_id, number: int) -> HttpResponse:
+    attempt = _load(request, attempt_id)
+    if attempt is None:
+        return not_found(request, "This attempt does not exist, or it was started in another browser.")
+    if attempt.is_exam and attempt.is_submitted:
+        return _redirect(request, reverse("quiz:review", args=[attempt.pk]))
+    answer = services.slot(attempt, number)
+    if answer is None:
+        return not_found(request, f"This attempt has questions 1 to {attempt.total}; there is no question "
+                                  f"{number}.")
+    if get_question(answer.question_id) is None:
+        return not_found(request, "This question is no longer in the bank.")
+    if request.method == "GET":
+        response = _render_question(request, _question_context(request, attempt, answer))
+        if _is_htmx(request):
+            response["HX-Push-Url"] = reverse("quiz:question", args=[attempt.pk, number])
+        return response
+    return _answer(request, attempt, answer)
+
+
+def _answer(request: HttpRequest, attempt: Attempt, answer: Answer) -> HttpResponse:
+    """POST on a question: save the selection (if any), then move where the pressed button says."""
+    values = request.POST.getlist("choice")
+    go = request.POST.get("go", "stay")
+    number = answer.position + 1
+    if len(values) > MAX_CHOICES_POSTED:
+        values = values[:MAX_CHOICES_POSTED + 1]  # clean_selection rejects it with a clear message
+    try:
+        if go == "clear" and attempt.is_exam:
+            answer.selected, answer.correct, answer.answered_at = [], None, None
+            answer.save(update_fields=["selected", "correct", "answered_at"])
+        elif values or attempt.mode == Attempt.PRACTICE:
+            services.record_answer(attempt, answer, values)
+    except (InvalidAnswer, QuizError) as exc:
+        ctx = _question_context(request, attempt, answer, error=str(exc), pending=[
+            v for v in values if isinstance(v, str) and len(v) == 1])
+        return _render_question(request, ctx, status=400)
+    attempt.refresh_from_db()
+    target = number
+    if go == "next" and number < attempt.total:
+        target = number + 1
+    elif go == "prev" and number > 1:
+        target = number - 1
+    elif go.isdigit() and 1 <= int(go) <= attempt.total:
+        target = int(go)
+    elif go == "finish":
+        return _redirect(request, reverse("quiz:submit", args=[attempt.pk]))
+    url = reverse("quiz:question", args=[attempt.pk, target])
+    if not _is_htmx(request):
+        return HttpResponseRedirect(url)
+    target_answer = services.slot(attempt, target)
+    response = _render_question(request, _question_context(request, attempt, target_answer))
+    response["HX-Push-Url"] = url
+    return response
+
+
+@require_POST
+def flag(request: HttpRequest, attempt_id, number: int) -> HttpResponse:
+    attempt = _load(request, attempt_id)
+    if attempt is None:
+        return not_found(request, "This attempt does not exist, or it was started in another browser.")
+    if attempt.is_submitted:
+        return _redirect(request, reverse("quiz:review", args=[attempt.pk]))
+    answer = services.slot(attempt, number)
+    if answer is None:
+        return not_found(request, f"There is no question {number} in this attempt.")
+    answer.flagged = not answer.flagged
+    answer.save(update_fields=["flagged"])
+    if not _is_htmx(request):
+        return HttpResponseRedirect(reverse("quiz:question", args=[attempt.pk, number]))
+    return _render_question(request, _question_context(request, attempt, answer))
+
+
+@require_http_methods(["GET", "POST"])
+def submit(request: HttpRequest, attempt_id) -> HttpResponse:
+    """GET: a confirmation page listing unanswered and flagged questions. POST: submit and go to the review."""
+    attempt = _load(request, attempt_id)
+    if attempt is None:
+        return not_found(request, "This attempt does not exist, or it was started in another browser.")
+    if attempt.is_submitted or request.method == "POST":
+        services.submit_attempt(attempt)
+        return _redirect(request, reverse("quiz:review", args=[attempt.pk]))
+    return render(request, "quiz/submit.html", {
+        "attempt": attempt, "navigator": _navigator(attempt, 0),
+        "unanswered": [a.position + 1 for a in attempt.answers.all() if not a.is_answered],
+        "flagged": [a.position + 1 for a in attempt.answers.all() if a.flagged],
+        "seconds_left": attempt.seconds_left(),
+    })
+
+
+@require_GET
+def resume(request: HttpRequest, attempt_id) -> HttpResponse:
+    """Where to continue: the review once submitted, else the first unanswered question."""
+    attempt = _load(request, attempt_id)
+    if attempt is None:
+        return not_found(request, "This attempt does not exist, or it was started in another browser.")
+    if attempt.is_submitted:
+        return HttpResponseRedirect(reverse("quiz:review", args=[attempt.pk]))
+    first_open = attempt.answers.filter(selected=[]).order_by("position").first()
+    number = first_open.position + 1 if first_open else attempt.total
+    return HttpResponseRedirect(reverse("quiz:question", args=[attempt.pk, number]))
+
+
+@require_GET
+def review(request: HttpRequest, attempt_id) -> HttpResponse:
+    attempt = _load(request, attempt_id)
+    if attempt is None:
+        return not_found(request, "This attempt does not exist, or it was started in another browser.")
+    if not attempt.is_submitted:
+        return HttpResponseRedirect(reverse("quiz:submit", args=[attempt.pk]))
+    only = request.GET.get("only", "")
+    items = []
+    seed = str(attempt.pk)
+    for answer in attempt.answers.all():
+        q: Question | None = get_question(answer.question_id)
+        if q is None:
+            continue
+        if only == "wrong" and answer.correct:
+            continue
+        if only == "flagged" and not answer.flagged:
+            continue
+        items.append({
+            "answer": answer, "question": q, "number": answer.position + 1,
+            "options": services.display_options(q, seed), "selected": set(answer.selected),
+            "your_letters": services.letters_for(q, seed, answer.selected),
+            "right_letters": services.letters_for(q, seed, q.correct_keys),
+            "proof": engine_proof(q),
+        })
+    return render(request, "quiz/review.html", {
+        "attempt": attempt, "items": items, "breakdown": services.breakdown(attempt), "only": only,
+        "wrong_count": len(services.wrong_question_ids(attempt)),
+        "flagged_count": attempt.answers.filter(flagged=True).count(),
+    })
+
+
+@require_POST
+def retry(request: HttpRequest, attempt_id) -> HttpResponse:
+    attempt = _load(request, attempt_id)
+    if attempt is None:
+        return not_found(request, "This attempt does not exist, or it was started in another browser.")
+    if not attempt.is_submitted:
+        return HttpResponseRedirect(reverse("quiz:submit", args=[attempt.pk]))
+    ids = services.wrong_question_ids(attempt)
+    if not ids:
+        return HttpResponseRedirect(reverse("quiz:review", args=[attempt.pk]))
+    new = services.create_attempt(request, mode=Attempt.PRACTICE, question_ids=ids, retry_of=attempt,
+                                  title=f"Retry of {attempt.title}"[:120])
+    return HttpResponseRedirect(reverse("quiz:question", args=[new.pk, 1]))

@@ -1,0 +1,51 @@
+// Quiz behaviour that needs the browser: the exam countdown (submits the exam at zero; the server enforces the
+// deadline as well) and moving focus to the new question after an htmx swap, for keyboard and screen-reader users.
+(function () {
+  "use strict";
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function format(seconds) {
+    var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+    return h ? h + ":" + pad(m) + ":" + pad(s) : pad(m) + ":" + pad(s);
+  }
+
+  function startTimer(box) {
+    var deadline = parseInt(box.getAttribute("data-quiz-deadline"), 10) * 1000;
+    var clock = box.querySelector("[data-quiz-clock]");
+    var announce = box.querySelector("[data-quiz-announce]");
+    var form = document.getElementById(box.getAttribute("data-quiz-timeout-form"));
+    var said = {};
+    if (!deadline || !clock) return;
+    function tick() {
+      var left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+      clock.textContent = format(left);
+      box.classList.toggle("is-low", left <= 60);
+      [300, 60].forEach(function (mark) {
+        if (left <= mark && left > mark - 5 && !said[mark]) {
+          said[mark] = true;
+          if (announce) announce.textContent = (mark / 60) + " minute" + (mark > 60 ? "s" : "") + " left";
+        }
+      });
+      if (left <= 0) {
+        clearInterval(timer);
+        if (form && !form.dataset.sent) { form.dataset.sent = "1"; form.submit(); }
+      }
+    }
+    var timer = setInterval(tick, 1000);
+    tick();
+  }
+
+  function init() {
+    document.querySelectorAll("[data-quiz-deadline]").forEach(startTimer);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();
+
+  // After htmx swaps in a new question or the feedback, put focus where reading should continue.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var root = event.detail && event.detail.target;
+    if (!root || !root.isConnected) root = document.getElementById("quiz-attempt") || document.getElementById("live-player");
+    if (!root || (root.id !== "quiz-attempt" && root.id !== "live-player")) return;
+    var target = root.querySelector("[data-quiz-focus-feedback]") || root.querySelector("[data-quiz-focus]");
+    if (target) target.focus({ preventScroll: false });
+  });
+})();
