@@ -52,6 +52,12 @@ def ensure_ready(sandbox: Sandbox) -> None:
 def _build(sandbox: Sandbox) -> None:
     accounts = sandbox.account_ids()
     the_lab = lab()
+    for account_id in accounts.values():
+        owner = the_lab.sandbox_of_account(account_id)
+        # An id the lab still maps to a sandbox the database no longer has (deleted, or a rolled-back test
+        # transaction let SQLite reuse the number): that sandbox is gone, so its sessions must go too.
+        if owner and owner != sandbox.id and not Sandbox.objects.filter(pk=owner).exists():
+            the_lab.forget_sandbox(owner)
     the_lab.register_sandbox(sandbox.id, accounts, sandbox.clock_offset_seconds)
     # Leftovers are possible when only the lab lost its memory (e.g. a remote gateway kept moto's state).
     for account_id in accounts.values():

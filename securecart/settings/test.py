@@ -9,3 +9,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 ALLOWED_HOSTS = ["*"]
+
+WHITENOISE_AUTOREFRESH = True  # serve from the finders; no collectstatic needed
+WHITENOISE_USE_FINDERS = True
