@@ -7,6 +7,7 @@ parse_policy(text_or_dict, *, kind="identity") -> PolicyDocument
     MalformedPolicyDocument carrying .message (AWS wording + what/where), .aws_message (IAM's phrase only),
     .detail, .line/.column (1-based, text input only) and .path ("Statement[0].Condition.StringEquals...").
     PolicyDocument.warnings lists non-fatal findings (no Version, `Principal: *` in a trust policy, ...).
+check_policy(text_or_dict, *, kind) -> {"ok", "error", "warnings", "statements"}   never raises (editor use)
 Principal, AuthzRequest(action, resource, principal, context)       the request side (context keys case-insensitive)
 NamedPolicy(name, document, source)                                 a policy handed to authorize()
 evaluate_policy(doc, request, *, name=None, role=None, tracer=None) -> PolicyResult   one policy
@@ -21,15 +22,15 @@ from __future__ import annotations
 
 from .authorizer import ALLOW, EXPLICIT_DENY, IMPLICIT_DENY, Decision, authorize
 from .context import global_context, iso8601
-from .document import (KINDS, PolicyDocument, PolicyError, Statement, find_bad_character, parse_policy,
-                       policy_size)
+from .document import (KINDS, PolicyDocument, PolicyError, Statement, check_policy, find_bad_character,
+                       parse_policy, policy_size)
 from .evaluator import PolicyResult, StatementRef, Tracer, evaluate_policy
 from .model import AuthzRequest, NamedPolicy, Principal
 from .trace import render_text
 
 __all__ = [
     "ALLOW", "EXPLICIT_DENY", "IMPLICIT_DENY", "AuthzRequest", "Decision", "KINDS", "NamedPolicy", "PolicyDocument",
-    "PolicyError", "PolicyResult", "Principal", "Statement", "StatementRef", "Tracer", "authorize",
+    "PolicyError", "PolicyResult", "Principal", "Statement", "StatementRef", "Tracer", "authorize", "check_policy",
     "evaluate_policy", "find_bad_character", "global_context", "iso8601", "parse_policy", "policy_size",
     "render_text",
 ]

@@ -18,7 +18,7 @@ from engine.errors import MalformedPolicyDocument
 from .conditions import Condition, coerce_condition_value, split_operator, suggest_operator
 from .jsonpos import JsonSyntaxError, SourceMap, format_path, load_with_positions
 from .patterns import arn_pattern, glob
-from .variables import VariableSyntaxError, parse_template
+from .variables import VariableSyntaxError, parse_template, resolve
 
 MAX_TEXT = 131072  # a safety cap far above IAM's quotas (2,048-10,240 characters); quotas are the caller's check
 KINDS = ("identity", "trust", "resource", "boundary", "session")
@@ -41,6 +41,7 @@ _FEDERATED_ARN = re.compile(r"^arn:[a-z-]+:iam::\d{12}:(saml-provider|oidc-provi
 _HOSTLIKE = re.compile(r"^[A-Za-z0-9.-]+(/[\w./-]*)?$")
 _SERVICE = re.compile(r"^[a-z0-9][a-z0-9.-]*\.[a-z0-9.-]+$")
 _ACTION = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9*?_-]+$")
+_BUILTIN_WEB_IDPS = ("cognito-identity.amazonaws.com", "accounts.google.com", "www.amazon.com", "graph.facebook.com")
 _SID_IAM = re.compile(r"^[A-Za-z0-9]*$")
 
 
@@ -110,8 +111,14 @@ class PrincipalMatcher:
             if principal.service and principal.service.lower() in self.services:
                 best = ("service", principal.service)
         elif kind in ("web-identity", "saml"):
-            if principal.federated and principal.federated in self.federated:
-                best = ("federated", principal.federated)
+            fed = principal.federated
+            if fed and fed in self.federated:
+                best = ("federated", fed)
+            elif fed and "oidc-provider/" in fed:
+                # the built-in web identity providers are named by host in trust policies
+                host = fed.split("oidc-provider/", 1)[1]
+                if host in _BUILTIN_WEB_IDPS and host in self.federated:
+                    best = ("federated", host)
         if best is None and principal.canonical_user and principal.canonical_user in self.canonical:
             best = ("canonical", principal.canonical_user)
         if best is None and self.wildcard:
@@ -193,7 +200,6 @@ class ResourceMatcher:
                 return written, []
         unresolved = []
         if self.templates:
-            from .variables import resolve
             for written, template in self.templates:
                 segments = resolve(template, context_lc)
                 if segments is None:
@@ -659,3 +665,14 @@ def parse_policy(text: str | dict, *, kind: str = "identity") -> PolicyDocument:
     version, explicit, pid, statements = parser.document(root)
     return PolicyDocument(kind=kind, version=version, version_explicit=explicit, id=pid, statements=statements,
                           raw=root, text=source_text, warnings=parser.warnings)
+
+
+def check_policy(text: str | dict, *, kind: str = "identity") -> dict[str, Any]:
+    """For an editor's inline validation: never raises on bad input; returns
+    {"ok", "error" (PolicyError.to_dict() or None), "warnings", "statements" (index, sid, effect, lines)}."""
+    try:
+        doc = parse_policy(text, kind=kind)
+    except PolicyError as exc:
+        return {"ok": False, "error": exc.to_dict(), "warnings": [], "statements": []}
+    summary = doc.to_dict()
+    return {"ok": True, "error": None, "warnings": summary["warnings"], "statements": summary["statements"]}

@@ -173,6 +173,7 @@ def _condition_part(cond, outcome, reason, pvals, rvals) -> dict[str, Any]:
         "key": cond.key, "policy_values": list(pvals) if pvals is not None else list(cond.values),
         "policy_values_written": list(cond.values),
         "request_values": list(rvals) if rvals is not None else None,
+        "request_present": rvals is not None,
         "outcome": outcome, "reason_code": reason,
         "reason": condition_reason(cond, outcome, reason, pvals, rvals),
         "path": _path_text(cond.path),

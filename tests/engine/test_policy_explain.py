@@ -159,3 +159,29 @@ def test_global_context_for_an_iam_user_with_long_term_keys():
                   identity=[NamedPolicy("sts", allow_all)], resource=NamedPolicy("R trust", trust_doc, "trust"),
                   resource_account="123456789012", resource_policy_required=True)
     assert d.allowed
+
+
+def test_check_policy_never_raises_and_reports_position():
+    from engine.policy import check_policy
+    bad = check_policy('{"Version": "2012-10-17",\n "Statement": {"Effect": "Allow", "Action": "s3:*"}}')
+    assert bad["ok"] is False
+    assert bad["error"]["aws_message"] == "Policy statement must contain resources."
+    assert (bad["error"]["line"], bad["error"]["column"]) == (2, 15)
+    good = check_policy(TRUST_TEXT, kind="trust")
+    assert good["ok"] and good["statements"][0]["lines"] == [4, 10]
+    assert check_policy(12, kind="trust")["ok"] is False  # wrong type, still an answer
+
+
+def test_evaluating_a_trust_policy_stays_fast():
+    # The budget is 50 us median on an idle machine (scripts/bench_policy.py prints the real figures); this
+    # guard only catches an order-of-magnitude regression on a busy shared CI machine.
+    import statistics
+    import time
+    named = trust()
+    request = AuthzRequest("sts:AssumeRole", ROLE, AUDITOR, {"sts:ExternalId": "SecureCart-audit-7f3e"})
+    samples = []
+    for _ in range(3000):
+        t0 = time.perf_counter()
+        authorize(request, resource=named, resource_account="123456789012", resource_policy_required=True)
+        samples.append(time.perf_counter() - t0)
+    assert statistics.median(samples) < 500e-6
