@@ -104,7 +104,7 @@ def find_instance(instance_id: str, accounts: Iterable[str] | None = None) -> In
                 options = instance.metadata_options
                 return InstanceView(
                     instance_id=instance_id, account=account, region=region, state=instance.state,
-                    http_tokens=options.http_tokens, http_endpoint=options.http_endpoint,
+                    http_tokens=options.http_tokens or "optional", http_endpoint=options.http_endpoint or "enabled",
                     instance_type=instance.instance_type, image_id=instance.image_id,
                     private_ip=instance.private_ip or "", availability_zone=instance.placement.zone or "",
                     profile_arn=profile_arn, profile_id=profile_id, role_arns=role_arns,
