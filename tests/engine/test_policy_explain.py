@@ -166,7 +166,7 @@ def test_check_policy_never_raises_and_reports_position():
     bad = check_policy('{"Version": "2012-10-17",\n "Statement": {"Effect": "Allow", "Action": "s3:*"}}')
     assert bad["ok"] is False
     assert bad["error"]["aws_message"] == "Policy statement must contain resources."
-    assert (bad["error"]["line"], bad["error"]["column"]) == (2, 15)
+    assert (bad["error"]["line"], bad["error"]["column"]) == (2, 2)  # the "Statement" member
     good = check_policy(TRUST_TEXT, kind="trust")
     assert good["ok"] and good["statements"][0]["lines"] == [4, 10]
     assert check_policy(12, kind="trust")["ok"] is False  # wrong type, still an answer
