@@ -264,7 +264,7 @@ class Condition:
     """One (operator, key) pair of a Condition block, with its policy values prepared."""
 
     __slots__ = ("operator", "qualifier", "base", "if_exists", "op", "key", "key_lc", "values", "path",
-                 "_prepared", "_templates", "_fast_set", "literal_variables", "value_errors")
+                 "_prepared", "_templates", "_fast_set", "literal_variables", "value_errors", "line")
 
     def __init__(self, operator: str, key: str, values: list[str], path: tuple, *, variables_enabled: bool) -> None:
         self.operator = operator
@@ -272,6 +272,7 @@ class Condition:
         self.op = BASE_OPERATORS.get(self.base)
         self.key = key
         self.key_lc = key.lower()
+        self.line: int | None = None  # where the key is written, when parsed from text
         self.values = values
         self.path = path
         self._templates: list[tuple[int, Template]] = []
@@ -347,10 +348,8 @@ class Condition:
 
         live = [p for p in prepared if p is not None] if (self._templates or self.value_errors) else prepared
         if not live:
-            # every policy value held an unresolvable variable (or was invalid): no value can match
-            hit = False
-            if self.qualifier is None:
-                return negated, R_UNRESOLVED, shown, request_values
+            # Every policy value held an unresolvable variable (or was invalid), so no value can match: a
+            # positive operator fails; a negated one ("matches none") holds, with or without a set qualifier.
             return negated, R_UNRESOLVED, shown, request_values
 
         fast = self._fast_set

@@ -573,6 +573,7 @@ class _Parser:
                     cond = Condition(operator, key, values, kpath, variables_enabled=variables)
                 except VariableSyntaxError as exc:
                     raise self.fail("Syntax errors in policy.", f"{exc}.", kpath) from None
+                cond.line = self.where(kpath)[0]
                 for i, message in cond.value_errors:
                     self.warn(f"{operator} on `{key}`: {message}, so this value never matches.",
                               kpath + ((i,) if isinstance(raw_values, list) else ()))

@@ -177,6 +177,7 @@ def _condition_part(cond, outcome, reason, pvals, rvals) -> dict[str, Any]:
         "outcome": outcome, "reason_code": reason,
         "reason": condition_reason(cond, outcome, reason, pvals, rvals),
         "path": _path_text(cond.path),
+        "line": cond.line,
     }
 
 

@@ -46,7 +46,7 @@ def test_a_failed_condition_is_explained_with_operator_key_values_and_reason():
     [cond] = st["conditions"]
     assert cond["operator"] == "StringEquals" and cond["key"] == "sts:ExternalId"
     assert cond["policy_values"] == ["SecureCart-audit-7f3e"] and cond["request_values"] == ["guess"]
-    assert cond["outcome"] is False
+    assert cond["outcome"] is False and cond["line"] == 9
     assert cond["reason"] == "request value `guess` does not match [`SecureCart-audit-7f3e`]"
     assert "condition StringEquals on `sts:ExternalId`" in st["summary"]
 
