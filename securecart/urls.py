@@ -11,6 +11,7 @@ from scenarios import views as scenario_views
 urlpatterns = [
     path("", scenario_views.home, name="home"),
     path("scenarios/", include("scenarios.urls")),
+    path("federation/", include("federation.urls")),
     path("sandbox/", include(sandbox_urls.urlpatterns)),
     path("internal/", include(sandbox_urls.internal_urlpatterns)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "template_partials",
     "sandboxes",
     "scenarios",
+    "federation",
 ]
 
 MIDDLEWARE = [

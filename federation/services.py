@@ -1,0 +1,193 @@
+"""The mock IdPs of the lab and their registration in a learner's sandbox.
+
+One corporate IdP ("SecureCart IdP": SAML 2.0 + OpenID Connect) and one simulated GitHub Actions OIDC issuer.
+Their keys are made once per process (the metadata is re-registered when it changes, e.g. after a restart that
+kept moto's state). In each sandbox, the production account gets:
+  - the IAM SAML provider `SecureCartIdP` (CreateSAMLProvider with our metadata),
+  - the IAM OIDC providers `token.actions.githubusercontent.com` (client id sts.amazonaws.com) and
+    `idp.securecart.example/oidc` (client id securecart-console),
+  - the federated roles in ROLE_SPECS (seeded with the world, see apps.py).
+
+JWKS: AWS fetches an OIDC issuer's keys over TLS from its jwks_uri. The lab never leaves the process: our issuers
+publish their JWKS in engine.federation.registry (the lab's in-process registry); the same JWKS is also served
+at /federation/oidc/.../jwks.json so learners can look at it.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from engine.federation.idp import (GITHUB_ACTIONS_AUDIENCE, GITHUB_ACTIONS_ISSUER, OidcIssuer, SamlIdp,
+                                   SamlPerson)
+from engine.federation.keys import SigningKey
+from engine.federation.registry import DEFAULT_JWKS_REGISTRY
+from sandboxes.world import PRODUCT_IMAGES, PRODUCTION, RoleSpec
+
+from . import people
+
+SAML_PROVIDER_NAME = "SecureCartIdP"
+IDP_ENTITY_ID = "https://idp.securecart.example/saml/metadata"
+IDP_SSO_URL = "https://idp.securecart.example/saml/sso"
+CORP_OIDC_ISSUER = "https://idp.securecart.example/oidc"
+CORP_CLIENT_ID = "securecart-console"
+GITHUB_REPOSITORY = "securecart/storefront"
+SAML_AUDIENCE = "https://signin.aws.amazon.com/saml"
+
+_lock = threading.Lock()
+_keys: dict[str, SigningKey] = {}
+
+
+def signing_key(name: str) -> SigningKey:
+    """A per-process signing key by purpose ("corporate-idp", "github-actions", "identity-center")."""
+    with _lock:
+        if name not in _keys:
+            _keys[name] = SigningKey.generate(f"{name}.securecart.example")
+        return _keys[name]
+
+
+def saml_idp() -> SamlIdp:
+    return SamlIdp(IDP_ENTITY_ID, IDP_SSO_URL, signing_key("corporate-idp"))
+
+
+def corporate_oidc() -> OidcIssuer:
+    return OidcIssuer(CORP_OIDC_ISSUER, signing_key("corporate-idp"))
+
+
+def github_oidc() -> OidcIssuer:
+    return OidcIssuer(GITHUB_ACTIONS_ISSUER, signing_key("github-actions"))
+
+
+def oidc_issuers() -> dict[str, OidcIssuer]:
+    """By slug, as used in URLs."""
+    return {"securecart": corporate_oidc(), "github": github_oidc()}
+
+
+def _doc(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+SAML_PROVIDER = "arn:aws:iam::{production}:saml-provider/" + SAML_PROVIDER_NAME
+GITHUB_PROVIDER = "arn:aws:iam::{production}:oidc-provider/token.actions.githubusercontent.com"
+CORP_OIDC_PROVIDER = "arn:aws:iam::{production}:oidc-provider/idp.securecart.example/oidc"
+READ_IMAGES = {"Sid": "ReadProductImages", "Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+               "Resource": [f"arn:aws:s3:::{PRODUCT_IMAGES}", f"arn:aws:s3:::{PRODUCT_IMAGES}/*"]}
+
+ROLE_SPECS: list[RoleSpec] = [
+    RoleSpec(
+        PRODUCTION, "SecureCart-SAML-Developers",
+        "Developers signing in through the SecureCart IdP (SAML): read-only look at product images.",
+        trust=_doc({"Sid": "TrustSecureCartIdP", "Effect": "Allow", "Principal": {"Federated": SAML_PROVIDER},
+                    "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession", "sts:SetSourceIdentity"],
+                    # What the IAM console writes for a SAML role: only assertions addressed to AWS sign-in.
+                    "Condition": {"StringEquals": {"SAML:aud": SAML_AUDIENCE}}}),
+        policies={"ReadProductImages": _doc(READ_IMAGES)},
+    ),
+    RoleSpec(
+        PRODUCTION, "SecureCart-SAML-Operations",
+        "Operations engineers through the SecureCart IdP (SAML); only named people may take it.",
+        trust=_doc({"Sid": "TrustSecureCartIdPForOps", "Effect": "Allow", "Principal": {"Federated": SAML_PROVIDER},
+                    "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession", "sts:SetSourceIdentity"],
+                    "Condition": {"StringEquals": {"SAML:aud": SAML_AUDIENCE, "saml:sub": ["bob"]}}}),
+        policies={"SeeInstances": _doc({"Sid": "SeeInstances", "Effect": "Allow",
+                                        "Action": "ec2:DescribeInstances", "Resource": "*"})},
+    ),
+    RoleSpec(
+        PRODUCTION, "SecureCart-GitHubDeploy",
+        "GitHub Actions workflows of securecart/storefront on main publish release images (OIDC).",
+        trust=_doc({"Sid": "TrustStorefrontMainBranch", "Effect": "Allow",
+                    "Principal": {"Federated": GITHUB_PROVIDER}, "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {"StringEquals": {
+                        "token.actions.githubusercontent.com:aud": GITHUB_ACTIONS_AUDIENCE,
+                        "token.actions.githubusercontent.com:sub":
+                            f"repo:{GITHUB_REPOSITORY}:ref:refs/heads/main"}}}),
+        policies={"PublishReleaseImages": _doc(
+            {"Sid": "PublishReleaseImages", "Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"],
+             "Resource": f"arn:aws:s3:::{PRODUCT_IMAGES}/releases/*"})},
+    ),
+    RoleSpec(
+        PRODUCTION, "SecureCart-OIDC-Analysts",
+        "People signing in to the SecureCart console app (OIDC); MFA required by the trust policy.",
+        trust=_doc({"Sid": "TrustConsoleAppWithMfa", "Effect": "Allow",
+                    "Principal": {"Federated": CORP_OIDC_PROVIDER}, "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {"StringEquals": {"idp.securecart.example/oidc:aud": CORP_CLIENT_ID},
+                                  "ForAnyValue:StringEquals": {"idp.securecart.example/oidc:amr": "mfa"}}}),
+        policies={"ReadProductImages": _doc(READ_IMAGES)},
+    ),
+]
+FEDERATED_ROLE_NAMES = {spec.name for spec in ROLE_SPECS}
+
+
+def register_role_specs() -> None:
+    """Add our roles to the SecureCart world so every sandbox is seeded (and rebuilt) with them, and the scenario
+    player can show and edit their trust policies like any other world role."""
+    from sandboxes import world
+
+    known = {spec.name for spec in world.WORLD_ROLES}
+    for spec in ROLE_SPECS:
+        if spec.name not in known:
+            world.WORLD_ROLES.append(spec)
+
+
+# ------------------------------------------------------------------------------------------------ per sandbox
+@dataclass
+class FederationSetup:
+    account: str
+    saml_provider_arn: str
+    github_provider_arn: str
+    corporate_provider_arn: str
+
+
+def _admin_iam(account_id: str) -> Any:
+    from gateway.client import admin_client
+
+    return admin_client("iam", account_id)
+
+
+def publish_jwks() -> None:
+    """Make our issuers' keys resolvable by STS (the lab's in-process stand-in for fetching jwks_uri)."""
+    from sandboxes.labclient import lab
+
+    the_lab = lab()
+    for issuer in oidc_issuers().values():
+        remote = getattr(the_lab, "register_oidc_jwks", None)
+        if callable(remote):
+            remote(issuer.issuer_url, issuer.jwks())
+        registry = getattr(the_lab, "jwks_registry", None) or DEFAULT_JWKS_REGISTRY
+        registry.register(issuer.issuer_url, issuer.jwks())
+
+
+def ensure_federation(sandbox: Any) -> FederationSetup:
+    """Register the IdPs in the sandbox's production account (idempotent; fixes stale metadata)."""
+    account = sandbox.account_ids()[PRODUCTION]
+    iam = _admin_iam(account)
+    metadata = saml_idp().metadata_xml()
+    saml_arn = f"arn:aws:iam::{account}:saml-provider/{SAML_PROVIDER_NAME}"
+    existing = {p["Arn"] for p in iam.list_saml_providers().get("SAMLProviderList", [])}
+    if saml_arn not in existing:
+        iam.create_saml_provider(Name=SAML_PROVIDER_NAME, SAMLMetadataDocument=metadata)
+    elif iam.get_saml_provider(SAMLProviderArn=saml_arn).get("SAMLMetadataDocument") != metadata:
+        iam.update_saml_provider(SAMLProviderArn=saml_arn, SAMLMetadataDocument=metadata)
+    oidc_existing = {p["Arn"] for p in iam.list_open_id_connect_providers().get("OpenIDConnectProviderList", [])}
+    arns = {}
+    for issuer, client_id in ((github_oidc(), GITHUB_ACTIONS_AUDIENCE), (corporate_oidc(), CORP_CLIENT_ID)):
+        arn = f"arn:aws:iam::{account}:oidc-provider/{issuer.host_path}"
+        if arn not in oidc_existing:
+            iam.create_open_id_connect_provider(Url=issuer.issuer_url, ClientIDList=[client_id],
+                                                ThumbprintList=["0" * 40])
+        arns[issuer.issuer_url] = arn
+    publish_jwks()
+    return FederationSetup(account, saml_arn, arns[GITHUB_ACTIONS_ISSUER], arns[CORP_OIDC_ISSUER])
+
+
+def saml_person(person: people.Person, accounts: dict[str, str], *,
+                role_pairs: list[tuple[str, str]] | None = None) -> SamlPerson:
+    """What the IdP asserts about `person`: its Role pairs with the sandbox's account ids, tags, source identity."""
+    pairs = role_pairs if role_pairs is not None else [
+        (f"arn:aws:iam::{accounts[account]}:role/{role}",
+         f"arn:aws:iam::{accounts[PRODUCTION]}:saml-provider/{SAML_PROVIDER_NAME}")
+        for account, role in person.saml_roles]
+    return SamlPerson(name_id=person.username, role_pairs=pairs, role_session_name=person.email,
+                      session_duration=3600, principal_tags={"Department": person.department},
+                      transitive_tag_keys=["Department"], source_identity=person.username,
+                      extra_attributes={"urn:oid:0.9.2342.19200300.100.1.3": [person.email]})

@@ -1,0 +1,437 @@
+"""Federation pages: the mock IdP (SAML + OIDC), the assertion and JWT viewers, the tamper bench and the IAM
+Identity Center access portal. Every STS call here is real: unsigned, through the gateway, recorded."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from engine.federation import tamper
+from engine.federation.idp import GITHUB_ACTIONS_AUDIENCE, decode_saml_response, encode_saml_response, \
+    github_actions_claims
+from engine.federation.keys import SigningKey
+from sandboxes import services as sandbox_services
+from sandboxes.world import PRODUCTION
+from scenarios.framework import StepContext
+
+from . import calls, identity_center, inspect, people, services
+
+SESSION_SAML = "federation_saml_b64"
+SESSION_TOKEN = "federation_jwt"
+SESSION_PORTAL = "federation_portal"
+MAX_FIELD = 200_000
+
+SAML_FORGERIES = {
+    "change-role": "Change the Role attribute to an admin role (after signing)",
+    "stretch-expiry": "Stretch the expiry by 8 hours and refresh IssueInstant",
+    "strip-signature": "Strip the signature",
+    "xsw-sibling": "Wrap: forged assertion before the signed one (XSW)",
+    "xsw-object": "Wrap: genuine assertion hidden in the forged one's Signature/Object (XSW)",
+    "xsw-extensions": "Wrap: genuine assertion moved to samlp:Extensions (XSW)",
+    "own-key": "Change the Role and re-sign with your own key",
+}
+JWT_FORGERIES = {
+    "alg-none": "Set alg to none and drop the signature",
+    "other-audience": "Change aud (keep the signature)",
+    "other-sub": "Change sub to another branch (keep the signature)",
+    "own-key": "Re-sign with your own key under the issuer's kid",
+    "hs256": "HS256 signed with the issuer's public key (key confusion)",
+}
+DEFENCES = {
+    "decode": "The assertion or token must decode (base64/XML without DTDs, or three base64url JSON parts).",
+    "issuer": "The Issuer must be the entityID in the metadata registered with CreateSAMLProvider.",
+    "signature-missing": "STS requires a signature made with a key from the provider's metadata.",
+    "signature-crypto": "The XML signature covers the signed element byte for byte (after canonicalisation): any "
+                        "edit, or another key, makes it fail.",
+    "xsw-one-assertion": "Exactly one Assertion is allowed, and it must be the signed one: wrapping a forged "
+                         "assertion around or beside the genuine one (XML Signature Wrapping) is refused.",
+    "xsw-reference": "Each Signature must reference its own parent element's ID.",
+    "redeem-window": "STS only accepts an assertion within 5 minutes of its IssueInstant.",
+    "validity": "NotBefore / NotOnOrAfter are checked against the (sandbox) clock.",
+    "recipient": "The SubjectConfirmation must be addressed to https://signin.aws.amazon.com/saml.",
+    "audience": "The Audience must be AWS.",
+    "role-pair": "The Role attribute must contain exactly the (RoleArn, PrincipalArn) pair of the call.",
+    "algorithm": "Only RS256/384/512 and ES256/384/512 are accepted: no `none`, no HMAC.",
+    "provider": "The token's iss must match an IAM OIDC provider in the role's account.",
+    "kid": "The key is taken from the issuer's JWKS by kid; an unknown kid has no key.",
+    "jwks": "STS fetches the issuer's JWKS; an unreachable issuer cannot be verified.",
+    "audience-oidc": "aud must be one of the provider's client ids.",
+    "expiry": "exp must be in the future of the sandbox clock.",
+}
+
+
+def _sandbox(request: HttpRequest) -> Any:
+    sandbox = sandbox_services.sandbox_for_request(request)
+    services.ensure_federation(sandbox)
+    return sandbox
+
+
+def _now(sandbox: Any) -> datetime:
+    return sandbox_services.sandbox_now(sandbox).astimezone(timezone.utc).replace(microsecond=0)
+
+
+def _field(request: HttpRequest, name: str) -> str:
+    return (request.POST.get(name) or "")[:MAX_FIELD]
+
+
+def _saml_roles(sandbox: Any) -> list[dict[str, str]]:
+    accounts = sandbox.account_ids()
+    provider = f"arn:aws:iam::{accounts[PRODUCTION]}:saml-provider/{services.SAML_PROVIDER_NAME}"
+    return [{"name": spec.name, "arn": f"arn:aws:iam::{accounts[spec.account]}:role/{spec.name}",
+             "provider": provider} for spec in services.ROLE_SPECS if "SAML" in spec.name]
+
+
+def _result(ctx: StepContext, label: str) -> dict[str, Any]:
+    result = ctx.result(variant="", variant_label=label)
+    report = calls.last_report(ctx)
+    if report and report.get("error"):
+        report["error"]["why"] = DEFENCES.get(report["error"]["defence"], "")
+    result["report"] = report
+    return result
+
+
+# ------------------------------------------------------------------------------------------------ overview, IdP
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    sandbox = _sandbox(request)
+    setup = services.ensure_federation(sandbox)
+    return render(request, "federation/index.html", {
+        "sandbox": sandbox, "setup": setup, "people": people.PEOPLE, "password": people.DEMO_PASSWORD,
+        "roles": services.ROLE_SPECS, "accounts": sandbox.account_ids(), "issuers": services.oidc_issuers()})
+
+
+@require_GET
+def idp_metadata(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(services.saml_idp().metadata_xml(), content_type="application/samlmetadata+xml")
+    response["Content-Disposition"] = 'attachment; filename="securecart-idp-metadata.xml"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def idp_login(request: HttpRequest) -> HttpResponse:
+    """The IdP's sign-in page. next=aws (default): SAML to AWS; next=portal: sign in to Identity Center."""
+    target = request.GET.get("next") or request.POST.get("next") or "aws"
+    if target not in ("aws", "portal"):
+        target = "aws"
+    error = ""
+    if request.method == "POST":
+        person = people.authenticate(request.POST.get("username", ""), request.POST.get("password", ""))
+        if person is None:
+            error = "Unknown user or wrong password."
+        else:
+            sandbox = _sandbox(request)
+            if target == "portal":
+                request.session[SESSION_PORTAL] = {"username": person.username,
+                                                   "signed_in_at": _now(sandbox).isoformat()}
+                return redirect("federation:portal")
+            xml = services.saml_idp().build_response(services.saml_person(person, sandbox.account_ids()),
+                                                     now=_now(sandbox))
+            request.session[SESSION_SAML] = encode_saml_response(xml)
+            return redirect("federation:saml-response")
+    return render(request, "federation/idp_login.html", {
+        "people": people.PEOPLE, "password": people.DEMO_PASSWORD, "next": target, "error": error},
+        status=401 if error else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def saml_response(request: HttpRequest) -> HttpResponse:
+    """What the browser would POST to https://signin.aws.amazon.com/saml: the signed assertion, its anatomy, and a
+    button that redeems it with STS through the gateway."""
+    sandbox = _sandbox(request)
+    blob = request.session.get(SESSION_SAML)
+    if not blob:
+        return redirect(reverse("federation:idp-login") + "?next=aws")
+    described = inspect.describe_saml(decode_saml_response(blob))
+    roles = []
+    for assertion in described.get("assertions", []):
+        for attribute in assertion["attributes"]:
+            if attribute["name"].endswith("/Role"):
+                roles += [v.split(",", 1) for v in attribute["values"] if "," in v]
+    result = None
+    if request.method == "POST":
+        choice = request.POST.get("role", "")
+        pair = next((r for r in roles if r[0] == choice), None)
+        if pair is None:
+            return HttpResponse("Pick one of the roles the IdP offered.", status=400)
+        ctx = StepContext(sandbox, origin=request.path)
+        response = calls.assume_role_with_saml(ctx, role_arn=pair[0], provider_arn=pair[1], assertion_b64=blob)
+        if response:
+            ctx.keep_session("saml-session", f"{pair[0].rsplit('/', 1)[-1]} (SAML)", response,
+                             issued_by="AssumeRoleWithSAML")
+        result = _result(ctx, "AssumeRoleWithSAML with the IdP's assertion")
+    return render(request, "federation/saml_response.html", {
+        "sandbox": sandbox, "blob": blob, "described": described, "roles": roles, "result": result,
+        "now": _now(sandbox)})
+
+
+# ------------------------------------------------------------------------------------------------ OIDC
+def _issuer(slug: str) -> Any:
+    issuer = services.oidc_issuers().get(slug)
+    if issuer is None:
+        raise Http404("No such issuer in this lab.")
+    return issuer
+
+
+@require_GET
+def oidc_discovery(request: HttpRequest, slug: str) -> JsonResponse:
+    issuer = _issuer(slug)
+    jwks_uri = request.build_absolute_uri(reverse("federation:oidc-jwks", args=[slug]))
+    return JsonResponse(issuer.discovery_document(jwks_uri=jwks_uri))
+
+
+@require_GET
+def oidc_jwks(request: HttpRequest, slug: str) -> JsonResponse:
+    return JsonResponse(_issuer(slug).jwks())
+
+
+def _web_identity_roles(sandbox: Any) -> dict[str, str]:
+    accounts = sandbox.account_ids()
+    return {"github": f"arn:aws:iam::{accounts[PRODUCTION]}:role/SecureCart-GitHubDeploy",
+            "securecart": f"arn:aws:iam::{accounts[PRODUCTION]}:role/SecureCart-OIDC-Analysts"}
+
+
+def _issue_token(sandbox: Any, slug: str, post: Any) -> str:
+    now = _now(sandbox)
+    if slug == "github":
+        branch = (post.get("branch") or "main").strip()[:100] or "main"
+        sub, extra = github_actions_claims(services.GITHUB_REPOSITORY, ref=f"refs/heads/{branch}")
+        return services.github_oidc().issue_token(sub=sub, aud=GITHUB_ACTIONS_AUDIENCE, now=now, lifetime_seconds=300,
+                                                  extra_claims=extra)
+    person = people.person(post.get("username", "alice")) or people.PEOPLE[0]
+    amr = ["pwd", "mfa"] if person.mfa else ["pwd"]
+    return services.corporate_oidc().issue_token(sub=person.username, aud=services.CORP_CLIENT_ID, now=now,
+                                                 amr=amr, extra_claims={"email": person.email})
+
+
+@require_http_methods(["GET", "POST"])
+def oidc_token(request: HttpRequest) -> HttpResponse:
+    sandbox = _sandbox(request)
+    slug = request.POST.get("issuer") or request.GET.get("issuer") or "github"
+    if slug not in ("github", "securecart"):
+        slug = "github"
+    token = request.session.get(SESSION_TOKEN, "")
+    result = None
+    action = request.POST.get("action", "")
+    if request.method == "POST" and action == "issue":
+        token = _issue_token(sandbox, slug, request.POST)
+        request.session[SESSION_TOKEN] = token
+    elif request.method == "POST" and action == "exchange":
+        if not token:
+            return HttpResponse("Issue a token first.", status=400)
+        role_arn = _web_identity_roles(sandbox)[slug]
+        ctx = StepContext(sandbox, origin=request.path)
+        response = calls.assume_role_with_web_identity(ctx, role_arn=role_arn, token=token,
+                                                       session_name="oidc-" + slug)
+        if response:
+            ctx.keep_session("oidc-session", f"{role_arn.rsplit('/', 1)[-1]} (OIDC)", response,
+                             issued_by="AssumeRoleWithWebIdentity")
+        result = _result(ctx, "AssumeRoleWithWebIdentity with the ID token")
+    return render(request, "federation/oidc_token.html", {
+        "sandbox": sandbox, "issuer_slug": slug, "issuers": services.oidc_issuers(), "token": token,
+        "described": inspect.describe_jwt(token) if token else None, "people": people.PEOPLE,
+        "roles": _web_identity_roles(sandbox), "result": result})
+
+
+# ------------------------------------------------------------------------------------------------ viewers
+@require_http_methods(["GET", "POST"])
+def inspect_saml(request: HttpRequest) -> HttpResponse:
+    sandbox = _sandbox(request)
+    text = _field(request, "assertion") if request.method == "POST" else request.session.get(SESSION_SAML, "")
+    described, check, error = None, None, None
+    if text:
+        xml, error = inspect.saml_xml_from_input(text)
+        if xml is not None:
+            described = inspect.describe_saml(xml)
+            error = described.get("error")
+            role_arn = next((v.split(",", 1)[0] for a in described.get("assertions", [])
+                             for attr in a["attributes"] if attr["name"].endswith("/Role")
+                             for v in attr["values"] if "," in v), "")
+            if not error:
+                setup = services.ensure_federation(sandbox)
+                check = calls.dry_check_saml(encode_saml_response(xml), provider_arn=setup.saml_provider_arn,
+                                             metadata=services.saml_idp().metadata_xml(),
+                                             role_arn=role_arn or "arn:aws:iam::000000000000:role/none",
+                                             now=_now(sandbox))
+    return render(request, "federation/inspect_saml.html", {"text": text, "described": described, "check": check,
+                                                            "error": error})
+
+
+@require_http_methods(["GET", "POST"])
+def inspect_jwt(request: HttpRequest) -> HttpResponse:
+    _sandbox(request)
+    token = _field(request, "token").strip() if request.method == "POST" else request.session.get(SESSION_TOKEN, "")
+    described = inspect.describe_jwt(token) if token else None
+    return render(request, "federation/inspect_jwt.html", {"token": token, "described": described})
+
+
+# ------------------------------------------------------------------------------------------------ tamper bench
+def _attacker_key() -> SigningKey:
+    return services.signing_key("attacker")
+
+
+def _forge_saml(sandbox: Any, xml: str, forgery: str) -> str:
+    accounts = sandbox.account_ids()
+    admin_role = f"arn:aws:iam::{accounts[PRODUCTION]}:role/SecureCart-SAML-Operations"
+    provider = f"arn:aws:iam::{accounts[PRODUCTION]}:saml-provider/{services.SAML_PROVIDER_NAME}"
+    if forgery == "change-role":
+        return tamper.change_role(xml, admin_role, provider)
+    if forgery == "stretch-expiry":
+        return tamper.stretch_expiry(xml, 8 * 3600, refresh_issue_instant=_now(sandbox))
+    if forgery == "strip-signature":
+        return tamper.strip_signature(xml)
+    if forgery == "xsw-sibling":
+        return tamper.xsw_sibling(xml, admin_role, provider)
+    if forgery == "xsw-object":
+        return tamper.xsw_wrap_in_object(xml, admin_role, provider)
+    if forgery == "xsw-extensions":
+        return tamper.xsw_in_extensions(xml, admin_role, provider)
+    if forgery == "own-key":
+        return tamper.resign_with_key(xml, services.saml_idp(), _attacker_key(), role_arn=admin_role,
+                                      provider_arn=provider)
+    raise ValueError(f"unknown forgery {forgery}")
+
+
+def _forge_jwt(token: str, forgery: str) -> str:
+    if forgery == "alg-none":
+        return tamper.jwt_alg_none(token)
+    if forgery == "other-audience":
+        return tamper.jwt_with_claims_keep_signature(token, aud="sts.amazon.com")
+    if forgery == "other-sub":
+        return tamper.jwt_with_claims_keep_signature(
+            token, sub=f"repo:{services.GITHUB_REPOSITORY}:ref:refs/heads/feature-x")
+    if forgery == "own-key":
+        return tamper.jwt_signed_with_own_key(token, _attacker_key())
+    if forgery == "hs256":
+        return tamper.jwt_hs256_key_confusion(token, services.github_oidc().key.public_key_pem)
+    raise ValueError(f"unknown forgery {forgery}")
+
+
+def _fresh_saml(sandbox: Any) -> str:
+    person = people.person("alice")
+    return services.saml_idp().build_response(services.saml_person(person, sandbox.account_ids()), now=_now(sandbox))
+
+
+def _fresh_token(sandbox: Any) -> str:
+    return _issue_token(sandbox, "github", {"branch": "main"})
+
+
+def _first_role(xml: str) -> str:
+    described = inspect.describe_saml(xml)
+    for assertion in described.get("assertions", []):
+        for attribute in assertion["attributes"]:
+            if attribute["name"].endswith("/Role"):
+                for value in attribute["values"]:
+                    if "," in value:
+                        return value.split(",", 1)[0].strip()
+    return ""
+
+
+@require_http_methods(["GET", "POST"])
+def tamper_bench(request: HttpRequest) -> HttpResponse:
+    sandbox = _sandbox(request)
+    kind = request.POST.get("kind") or request.GET.get("kind") or "saml"
+    if kind not in ("saml", "jwt"):
+        kind = "saml"
+    action = request.POST.get("action", "")
+    xml = _field(request, "xml") if request.method == "POST" and kind == "saml" else ""
+    token = _field(request, "token").strip() if request.method == "POST" and kind == "jwt" else ""
+    result, applied, error = None, "", ""
+    if action == "fresh" or (kind == "saml" and not xml) :
+        xml = _fresh_saml(sandbox)
+    if action == "fresh" or (kind == "jwt" and not token):
+        token = _fresh_token(sandbox)
+    if action.startswith("forge:"):
+        forgery = action.removeprefix("forge:")
+        try:
+            if kind == "saml" and forgery in SAML_FORGERIES:
+                xml, applied = _forge_saml(sandbox, xml, forgery), SAML_FORGERIES[forgery]
+            elif kind == "jwt" and forgery in JWT_FORGERIES:
+                token, applied = _forge_jwt(token, forgery), JWT_FORGERIES[forgery]
+            else:
+                error = "Unknown forgery."
+        except Exception as exc:   # a learner's hand-edited document may not have what the forgery needs
+            error = f"Could not apply that to the current document: {exc}"
+    elif action == "submit":
+        ctx = StepContext(sandbox, origin=request.path)
+        if kind == "saml":
+            accounts = sandbox.account_ids()
+            provider = f"arn:aws:iam::{accounts[PRODUCTION]}:saml-provider/{services.SAML_PROVIDER_NAME}"
+            role_arn = (request.POST.get("role_arn") or "").strip()[:2048] or _first_role(xml) or \
+                f"arn:aws:iam::{accounts[PRODUCTION]}:role/SecureCart-SAML-Developers"
+            calls.assume_role_with_saml(ctx, role_arn=role_arn, provider_arn=provider,
+                                        assertion_b64=encode_saml_response(xml))
+        else:
+            calls.assume_role_with_web_identity(ctx, role_arn=_web_identity_roles(sandbox)["github"], token=token,
+                                                session_name="tamper-bench")
+        result = _result(ctx, "Submitted to STS for real")
+    return render(request, "federation/tamper.html", {
+        "sandbox": sandbox, "kind": kind, "xml": xml, "token": token, "result": result, "applied": applied,
+        "error": error, "saml_forgeries": SAML_FORGERIES, "jwt_forgeries": JWT_FORGERIES,
+        "role_arn": request.POST.get("role_arn", ""), "roles": _saml_roles(sandbox)})
+
+
+# ------------------------------------------------------------------------------------------------ access portal
+def _portal_person(request: HttpRequest, sandbox: Any) -> tuple[people.Person | None, datetime | None, bool]:
+    """(person, signed-in time, expired) for the access-portal session kept in the browser session."""
+    state = request.session.get(SESSION_PORTAL) or {}
+    person = people.person(state.get("username", ""))
+    try:
+        signed_in = datetime.fromisoformat(state["signed_in_at"])
+    except (KeyError, TypeError, ValueError):
+        signed_in = None
+    if person is None:
+        return None, None, False
+    return person, signed_in, identity_center.portal_expired(signed_in, _now(sandbox))
+
+
+@require_GET
+def portal(request: HttpRequest) -> HttpResponse:
+    sandbox = _sandbox(request)
+    identity_center.ensure_identity_center(sandbox)
+    person, signed_in, expired = _portal_person(request, sandbox)
+    roles = identity_center.entitlements(sandbox, person.username) if person and not expired else []
+    ends = signed_in + timedelta(seconds=identity_center.PORTAL_SESSION_SECONDS) if signed_in else None
+    return render(request, "federation/portal.html", {
+        "sandbox": sandbox, "person": person if not expired else None, "expired_person": person if expired else None,
+        "roles": roles, "session_ends": ends, "now": _now(sandbox),
+        "portal_hours": identity_center.PORTAL_SESSION_SECONDS // 3600})
+
+
+@require_POST
+def portal_signout(request: HttpRequest) -> HttpResponse:
+    request.session.pop(SESSION_PORTAL, None)
+    return redirect("federation:portal")
+
+
+@require_POST
+def portal_credentials(request: HttpRequest) -> HttpResponse:
+    sandbox = _sandbox(request)
+    person, _, expired = _portal_person(request, sandbox)
+    if person is None or expired:
+        return redirect("federation:portal")
+    inst, _ = identity_center.ensure_identity_center(sandbox)
+    wanted = (request.POST.get("account_id", ""), request.POST.get("permission_set", ""))
+    role = next((r for r in identity_center.entitlements(sandbox, person.username)
+                 if (r.account_id, r.permission_set) == wanted), None)
+    if role is None:
+        return HttpResponse("You have no assignment for that account and permission set.", status=403)
+    ctx = StepContext(sandbox, origin=request.path)
+    now = _now(sandbox)
+    assertion = identity_center.portal_assertion(inst, person, role, now)
+    response = calls.assume_role_with_saml(
+        ctx, role_arn=role.role_arn, provider_arn=role.provider_arn, assertion_b64=encode_saml_response(assertion),
+        label=f"Identity Center redeems its own assertion for {role.role_name} (AssumeRoleWithSAML)",
+        DurationSeconds=role.session_seconds)
+    if response:
+        ctx.keep_session("portal-session", f"{role.permission_set} in {role.account_name} (Identity Center)",
+                         response, issued_by="AssumeRoleWithSAML")
+    result = _result(ctx, "Get credentials from the access portal")
+    return render(request, "federation/portal_credentials.html", {
+        "sandbox": sandbox, "person": person, "role": role, "result": result, "response": response,
+        "assertion": inspect.describe_saml(assertion), "trust": json.dumps(
+            identity_center.reserved_role_trust(role.account_id, inst.instance_arn), indent=2), "now": now})
