@@ -1,0 +1,122 @@
+"""The question bank is valid, balanced, and the engine agrees with every engine-backed answer."""
+from __future__ import annotations
+
+import copy
+from collections import Counter
+
+import pytest
+
+from quiz.bank import DOMAINS, BankError, InvalidAnswer, build_question, load_bank
+from quiz.proof import engine_proof
+from quiz.questions import cross_account
+
+BANK = load_bank()
+QUESTIONS = list(BANK.values())
+ENGINE_QUESTIONS = [q for q in QUESTIONS if q.engine is not None]
+
+
+def test_it_has_a_full_bank_with_unique_ids() -> None:
+    assert 30 <= len(QUESTIONS) <= 60
+    assert len({q.id for q in QUESTIONS}) == len(QUESTIONS)
+
+
+@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.id)
+def test_every_question_is_complete(question) -> None:
+    assert question.domain in DOMAINS
+    assert question.difficulty in ("easy", "medium", "hard")
+    assert len(question.stem) >= 40
+    assert len(question.explanation) >= 80
+    assert question.citation_url.startswith("https://docs.aws.amazon.com/")
+    assert question.citation_title
+    right = [o for o in question.options if o.correct]
+    assert right, "a right answer must be among the options"
+    if question.multi:
+        assert len(right) >= 2 and len(right) < len(question.options)
+        assert "Choose" in question.stem or "choose" in question.stem  # the stem says how many to pick
+    else:
+        assert len(right) == 1
+    for option in question.options:
+        assert len(option.why) >= 20, f"option {option.key} needs a why"
+    assert len({o.text for o in question.options}) == len(question.options)
+
+
+def test_it_covers_every_topic_and_mixes_question_kinds() -> None:
+    per_domain = Counter(q.domain for q in QUESTIONS)
+    assert set(per_domain) == set(DOMAINS)
+    assert min(per_domain.values()) >= 3
+    assert sum(q.multi for q in QUESTIONS) >= 5
+    styles = Counter(q.style for q in QUESTIONS)
+    assert styles["spot-the-mistake"] >= 3 and styles["will-it-be-allowed"] >= 5
+    assert Counter(q.difficulty for q in QUESTIONS)["hard"] >= 5
+
+
+@pytest.mark.parametrize("question", ENGINE_QUESTIONS, ids=lambda q: q.id)
+def test_the_engine_proves_the_marked_answer(question) -> None:
+    proof = engine_proof(question)
+    assert proof is not None and proof.available, proof and proof.error
+    spec = question.engine.spec
+    if question.engine.check == "parse":
+        assert proof.accepted is False
+        assert proof.code == "MalformedPolicyDocument"
+        assert spec["expect_error"] in proof.message
+    else:
+        assert proof.outcome == spec["expect"], proof.decision.get("reason")
+        assert {proof.option_key} == set(question.correct_keys)
+        assert proof.decision["request"]["action"] == spec["action"]
+        assert proof.decision["policies"], "the trace lists the policies it evaluated"
+
+
+def test_the_auditor_spot_the_mistake_is_refused_for_its_resource_element() -> None:
+    # securecart-world.md: the source's auditor policy has Principal and Resource; IAM refuses it as a trust policy.
+    proof = engine_proof(BANK["trust-auditor-policy-prohibited-resource"])
+    assert "Has prohibited field Resource" in proof.message
+    assert proof.path.endswith("Resource")
+
+
+def _raw(qid: str) -> dict:
+    return copy.deepcopy(next(r for r in cross_account.QUESTIONS if r["id"] == qid))
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda r: r["options"][0].update(correct=False), "exactly one right answer"),
+    (lambda r: r.update(domain="networking"), "domain"),
+    (lambda r: r.update(citation={"title": "Blog", "url": "https://example.com/x"}), "AWS documentation"),
+    (lambda r: r["options"][1].update(why="no"), "why"),
+    (lambda r: r.update(explanation="Too short."), "explanation"),
+    (lambda r: r.update(surprise=1), "unknown fields"),
+])
+def test_the_validator_rejects_broken_questions(mutate, message) -> None:
+    raw = _raw("xacct-auditors-best-approach")
+    mutate(raw)
+    with pytest.raises(BankError, match=message):
+        build_question(raw)
+
+
+def test_the_validator_rejects_a_multi_select_with_one_right_answer() -> None:
+    raw = _raw("xacct-both-sides-multi")
+    raw["options"][1]["correct"] = False
+    with pytest.raises(BankError, match="at least 2 right answers"):
+        build_question(raw)
+
+
+def test_the_validator_rejects_an_engine_expectation_that_contradicts_the_marked_answer() -> None:
+    raw = _raw("xacct-missing-external-id")
+    raw["engine"]["expect"] = "allow"
+    with pytest.raises(BankError, match="engine.expect"):
+        build_question(raw)
+
+
+def test_selections_are_checked_against_the_options() -> None:
+    single = BANK["xacct-auditors-best-approach"]
+    multi = BANK["xacct-both-sides-multi"]
+    right = sorted(multi.correct_keys)
+    assert multi.clean_selection(list(reversed(right))) == right
+    assert multi.is_correct(right) and not multi.is_correct(right[:1] + ["e"])
+    for values, message in [([], "Choose an answer"), (["z"], "does not match"), (["a", "b"], "exactly one"),
+                            (["a" * 5000], "does not match"), (["a"] * 10, "more choices")]:
+        with pytest.raises(InvalidAnswer, match=message):
+            single.clean_selection(values)
+    with pytest.raises(InvalidAnswer, match="exactly 2"):
+        multi.clean_selection(["a"])
+    with pytest.raises(InvalidAnswer, match="twice"):
+        multi.clean_selection(["a", "a"])
