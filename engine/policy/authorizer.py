@@ -131,7 +131,8 @@ def authorize(request: AuthzRequest, *, identity: Iterable[NamedPolicy] = (), re
     id_results = [evaluate_policy(np.document, request, name=np.name, source=np.source, role="identity",
                                   tracer=tracer) for np in identity]
     res_result = (evaluate_policy(resource.document, request, name=resource.name, source=resource.source,
-                                  role="resource", tracer=tracer) if resource is not None else None)
+                                  role="resource", tracer=tracer, has_boundary=boundary is not None)
+                  if resource is not None else None)
     b_result = (evaluate_policy(boundary.document, request, name=boundary.name, source=boundary.source,
                                 role="boundary", tracer=tracer) if boundary is not None else None)
     s_results = [evaluate_policy(np.document, request, name=np.name, source=np.source, role="session",

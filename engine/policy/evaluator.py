@@ -79,7 +79,7 @@ class PolicyResult:
 
 
 def evaluate_statement(st: Statement, request: AuthzRequest, tracer: Tracer | None,
-                       check_principal: bool) -> tuple[bool, str | None]:
+                       check_principal: bool, has_boundary: bool = False) -> tuple[bool, str | None]:
     """-> (applies, how the principal matched). Every element is evaluated, even after one fails, so the
     explanation can show the whole statement."""
     ok = True
@@ -88,7 +88,13 @@ def evaluate_statement(st: Statement, request: AuthzRequest, tracer: Tracer | No
     if check_principal and st.principal is not None:
         if st.principal_negated:
             listed = st.principal.lists_fully(request.principal)
-            p_info = (not listed, "listed" if listed else "not-listed")
+            if listed and has_boundary and st.effect == "Deny" and request.principal.is_iam:
+                # access_policies_boundaries, "Important": NotPrincipal with Deny always denies an IAM principal
+                # that has a permissions boundary, whatever NotPrincipal lists.
+                listed = False
+                p_info = (True, "boundary-quirk")
+            else:
+                p_info = (not listed, "listed" if listed else "not-listed")
             ok = not listed
             how = "not-principal" if ok else None
         else:
@@ -127,7 +133,7 @@ def evaluate_statement(st: Statement, request: AuthzRequest, tracer: Tracer | No
 
 def evaluate_policy(doc: PolicyDocument | NamedPolicy, request: AuthzRequest, *, name: str | None = None,
                     role: str | None = None, source: str | None = None,
-                    tracer: Tracer | None = None) -> PolicyResult:
+                    tracer: Tracer | None = None, has_boundary: bool = False) -> PolicyResult:
     """Judge every statement of one policy. `role` is how the authorizer uses it (identity, resource, boundary,
     session); by default it follows the document's kind (trust -> resource)."""
     if isinstance(doc, NamedPolicy):
@@ -142,7 +148,7 @@ def evaluate_policy(doc: PolicyDocument | NamedPolicy, request: AuthzRequest, *,
         tracer.events.append((EV_POLICY, result))
     check_principal = role == "resource"
     for st in doc.statements:
-        applies, how = evaluate_statement(st, request, tracer, check_principal)
+        applies, how = evaluate_statement(st, request, tracer, check_principal, has_boundary)
         if applies:
             if st.effect == "Deny":
                 result.denies.append(st)

@@ -50,7 +50,11 @@ def _principal_part(st, info, request: AuthzRequest) -> dict[str, Any]:
     matched, entry = info[0], info[1]
     element = "NotPrincipal" if st.principal_negated else "Principal"
     values = [f"{t}: {v}" if t != "*" else "*" for t, v in st.principal.values]
-    if st.principal_negated:
+    if st.principal_negated and entry == "boundary-quirk":
+        reason = (f"caller {_principal_caller(request)} has a permissions boundary: AWS always applies a Deny "
+                  "with NotPrincipal to such a caller, whatever NotPrincipal lists")
+        entry = None
+    elif st.principal_negated:
         reason = (f"caller {_principal_caller(request)} is not fully listed in NotPrincipal, so the statement "
                   "applies to it" if matched else
                   f"caller {_principal_caller(request)} is listed in NotPrincipal, so the statement does not apply")
