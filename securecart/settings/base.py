@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "sandboxes",
     "scenarios",
     "federation",
+    "quiz",
 ]
 
 MIDDLEWARE = [
