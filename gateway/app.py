@@ -542,4 +542,8 @@ def _phrase(status: int) -> str:
         return "Unknown"
 
 
-from . import overrides as _builtin_overrides  # noqa: E402,F401  (registers the IAM operations moto lacks)
+# Overrides register themselves on import: the IAM operations moto lacks (overrides), MFA devices with real
+# codes and QR PNGs (mfa_overrides), EC2 instance metadata options for IMDS (ec2_overrides).
+from . import ec2_overrides as _ec2_overrides  # noqa: E402,F401
+from . import mfa_overrides as _mfa_overrides  # noqa: E402,F401
+from . import overrides as _builtin_overrides  # noqa: E402,F401
