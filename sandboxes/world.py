@@ -324,6 +324,13 @@ def wipe_account(sandbox_id: str, account_id: str) -> None:
             for item in page.get("Contents", []):
                 s3.delete_object(Bucket=bucket["Name"], Key=item["Key"])
         s3.delete_bucket(Bucket=bucket["Name"])
+    # Scenario 4 launches EC2 instances; a reset must not leave them running with a dangling instance profile.
+    ec2 = _admin("ec2", account_id)
+    running = [i["InstanceId"] for r in ec2.describe_instances(
+        Filters=[{"Name": "instance-state-name", "Values": ["pending", "running", "stopped"]}])["Reservations"]
+        for i in r["Instances"]]
+    if running:
+        ec2.terminate_instances(InstanceIds=running)
     secretsmanager = _admin("secretsmanager", account_id)
     for secret in secretsmanager.list_secrets().get("SecretList", []):
         secretsmanager.delete_secret(SecretId=secret["ARN"], ForceDeleteWithoutRecovery=True)
