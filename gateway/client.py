@@ -318,6 +318,11 @@ def admin_client(service: str, account_id: str, *, sandbox_id: str | None = None
     With `sandbox_id`, S3 bucket names are moved into that sandbox's namespace exactly as the gateway does for its
     learners, so seeding can use the familiar names.
     """
+    remote = os.environ.get("LAB_GATEWAY_URL") if moto is None else None
+    if remote:  # several web processes: moto lives in the `python -m gateway` process (gateway/labcontrol.py)
+        from .labcontrol import remote_admin_client  # noqa: PLC0415
+
+        return remote_admin_client(remote, service, account_id, sandbox_id=sandbox_id, region=region)
     backend = moto or default_moto()
     client = boto3_session().client(
         BOTO3_SERVICE.get(service, service), region_name=region, endpoint_url="http://localhost",
