@@ -273,3 +273,29 @@ def test_recorder_masks_secrets(local: Sandbox) -> None:
     session = local.lab.session(exchange.response_body.split("<AccessKeyId>")[1].split("<")[0])
     assert session.secret_access_key not in exchange.response_body
     assert exchange.request_id and local.lab.decision(exchange.request_id).allowed
+
+
+def test_forwarded_answers_carry_the_gateway_request_id(local: Sandbox) -> None:
+    reader = local.user("reader", allow("iam:ListUsers"))
+    answer = local.client("iam", reader).list_users()
+    request_id = answer["ResponseMetadata"]["RequestId"]
+    # moto's own id in the XML body is replaced, so the SDK's RequestId is the key of the Lab's Decision
+    assert answer["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"] == request_id
+    decision = local.lab.decision(request_id)
+    assert decision is not None and decision.allowed and decision.request.action == "iam:ListUsers"
+
+
+def test_learner_clients_are_cheap_to_make(local: Sandbox) -> None:
+    import statistics
+    import time
+
+    from gateway.client import learner_client
+
+    creds = {"access_key_id": "AKIAIOSFODNN7EXAMPLE", "secret_access_key": "x" * 40}
+    learner_client("s3", **creds)  # first one loads the model
+    samples = []
+    for service in ["sts", "s3", "iam", "ec2"] * 5:
+        started = time.perf_counter()
+        learner_client(service, **creds)
+        samples.append(time.perf_counter() - started)
+    assert statistics.median(samples) < 0.025   # ~2-4 ms with the shared botocore session; ~50 ms without
