@@ -37,7 +37,7 @@ def not_found(request: HttpRequest, message: str) -> HttpResponse:
 
 
 class StartForm(forms.Form):
-    mode = forms.ChoiceField(choices=Attempt.MODES)
+    mode = forms.ChoiceField(choices=Attempt.MODES, widget=forms.RadioSelect)
     count = forms.IntegerField(min_value=services.EXAM_MIN_QUESTIONS, max_value=services.EXAM_MAX_QUESTIONS,
                                initial=10, label="Number of questions")
     minutes = forms.IntegerField(min_value=services.EXAM_MIN_MINUTES, max_value=services.EXAM_MAX_MINUTES,

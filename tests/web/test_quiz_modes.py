@@ -51,6 +51,8 @@ def test_it_shows_the_quiz_home_with_topics_and_modes(client_) -> None:
     assert "Timed exam" in html and "Practice" in html
     assert "Cross-account access" in html
     assert 'action="/quiz/start/"' in html
+    assert re.search(r'<input type="radio" name="mode" value="exam"[^>]*id="(id_mode_\d)"', html)
+    assert '<label for="id_count">' in html
 
 
 def test_practice_gives_instant_feedback_with_explanation_and_citation(client_) -> None:

@@ -1,0 +1,97 @@
+"""A learner takes a short timed exam in Chromium: htmx navigation, flagging, submit, review; and the countdown
+submits an exam by itself when time runs out."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from quiz.bank import get_question
+from quiz.models import Attempt
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _start_exam(page, count: int, minutes: int) -> Attempt:
+    page.goto("/quiz/")
+    page.get_by_label(re.compile("Timed exam")).check()
+    page.get_by_label(re.compile("Number of questions")).fill(str(count))
+    page.get_by_label(re.compile("Time limit")).fill(str(minutes))
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_role("heading", name=re.compile("Question 1"))).to_be_visible()
+    return Attempt.objects.get()
+
+
+def _choose(page, attempt: Attempt, number: int, right: bool) -> None:
+    question = get_question(attempt.question_ids[number - 1])
+    keys = sorted(question.correct_keys) if right else [next(o.key for o in question.options if not o.correct)]
+    if not right and question.multi:
+        keys = sorted(list(question.correct_keys)[:-1] + keys)
+    for key in keys:
+        page.locator(f"#choice-{number}-{key}").check()
+
+
+def test_a_short_timed_exam_and_its_review(page):
+    attempt = _start_exam(page, count=3, minutes=5)
+    timer = page.locator("[data-quiz-clock]")
+    expect(timer).to_have_text(re.compile(r"0[45]:\d\d"))
+    page.evaluate("window.__noReload = true")  # survives only if navigation is done by htmx swaps
+
+    # Question 1: answer with the keyboard (focus the first option, Space selects it for radios/checkboxes).
+    question1 = get_question(attempt.question_ids[0])
+    page.locator("#quiz-attempt input[name=choice]").first.focus()
+    page.keyboard.press("Space")
+    for _ in range(question1.select_count - 1):  # checkboxes: Tab to the next one and tick it too
+        page.keyboard.press("Tab")
+        page.keyboard.press("Space")
+    expect(page.locator("#quiz-attempt input[name=choice]:checked")).to_have_count(question1.select_count)
+    page.get_by_role("button", name="Save and next →").click()
+    expect(page.get_by_role("heading", name=re.compile("Question 2"))).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"/quiz/a/{attempt.pk}/q/2/$"))
+    assert page.evaluate("window.__noReload") is True
+
+    # Question 2: flag it, answer it right, go on.
+    page.get_by_role("button", name=re.compile("Flag for review")).click()
+    expect(page.get_by_role("button", name=re.compile("Flagged for review"))).to_have_attribute("aria-pressed", "true")
+    _choose(page, attempt, 2, right=True)
+    page.get_by_role("button", name="Save and next →").click()
+    expect(page.get_by_role("heading", name=re.compile("Question 3"))).to_be_visible()
+
+    # Jump back with the navigator; the saved answer is still selected.
+    page.locator(".quiz-navigator a", has_text="2").click()
+    expect(page.get_by_role("heading", name=re.compile("Question 2"))).to_be_visible()
+    expect(page.locator("#quiz-attempt input[name=choice]:checked")).not_to_have_count(0)
+    page.locator(".quiz-navigator a", has_text="3").click()
+    _choose(page, attempt, 3, right=False)
+    page.get_by_role("button", name="Save answer").click()
+    expect(page.get_by_text("Answer saved.")).to_be_visible()
+
+    page.get_by_role("button", name="Review and submit…").click()
+    expect(page.get_by_role("heading", name="Ready to submit?")).to_be_visible()
+    page.get_by_role("button", name="Submit exam").click()
+
+    expect(page.get_by_role("heading", name=re.compile("^Results"))).to_be_visible()
+    attempt.refresh_from_db()
+    assert attempt.is_submitted and attempt.score is not None
+    expect(page.locator("[data-quiz-score]")).to_have_text(f"{attempt.score} / 3")
+    expect(page.get_by_role("table")).to_contain_text("Correct")
+    expect(page.locator(".quiz-review-item")).to_have_count(3)
+    expect(page.locator(".quiz-review-item").nth(1)).to_contain_text("⚑ Flagged")
+    expect(page.locator(".quiz-review-item").nth(2)).to_contain_text("Wrong")
+    # the wrong answer's explanation is open, with its citation
+    expect(page.locator(".quiz-review-item").nth(2).locator(".quiz-citation a")).to_be_visible()
+
+
+def test_the_countdown_submits_the_exam_when_time_runs_out(page):
+    attempt = _start_exam(page, count=2, minutes=10)
+    _choose(page, attempt, 1, right=True)
+    page.get_by_role("button", name="Save and next →").click()
+    expect(page.get_by_role("heading", name=re.compile("Question 2"))).to_be_visible()
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() + timedelta(seconds=3))
+    page.reload()
+    expect(page.get_by_role("heading", name=re.compile("^Results"))).to_be_visible(timeout=15_000)
+    attempt.refresh_from_db()
+    assert attempt.is_submitted and attempt.score == 1
