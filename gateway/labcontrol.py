@@ -69,7 +69,9 @@ def to_wire(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
+        if not math.isfinite(value):
+            raise ValueError(f"{value} is not a finite number: JSON cannot carry it")
+        return value
     if isinstance(value, datetime):
         return {"$datetime": value.isoformat()}
     if isinstance(value, (bytes, bytearray)):
