@@ -190,6 +190,22 @@ def _register_oidc_jwks(lab: Any, issuer_url: str, jwks: dict[str, Any]) -> None
     jwks_registry(lab).register(issuer_url, jwks)
 
 
+def _imds(lab: Any) -> Any:
+    from .imds import ImdsApp  # noqa: PLC0415 (per-lab instance registry: every ImdsApp(lab) shares it)
+
+    return ImdsApp(lab)
+
+
+def _imds_handle(lab: Any, args: dict[str, Any]) -> dict[str, Any]:
+    headers = _arg(args, "headers", (dict,), required=False, default={})
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
+        raise _BadArguments("`headers` must map strings to strings")
+    method = _text(args, "method", limit=16)
+    answer = _imds(lab).handle(method, _text(args, "path", limit=4096), headers)
+    return {"status": answer.status, "body": answer.body, "content_type": answer.content_type,
+            "headers": dict(answer.headers)}
+
+
 def _decision_dict(decision: Any) -> dict[str, Any] | None:
     return decision.to_dict() if decision is not None else None
 
@@ -217,6 +233,9 @@ LAB_METHODS: dict[str, tuple[tuple[str, ...], Callable[[Any, dict[str, Any]], An
         _text(a, "sandbox_id"), _text(a, "account")))),
     "register_oidc_jwks": (("issuer_url", "jwks"), lambda lab, a: _register_oidc_jwks(
         lab, _text(a, "issuer_url"), _arg(a, "jwks", (dict,)))),
+    # Scenario 4: an instance's metadata service (gateway/imds.py) runs where the instances and sessions are.
+    "imds_handle": (("method", "path", "headers"), _imds_handle),
+    "imds_timeline": (("instance_id",), lambda lab, a: _imds(lab).timeline(_text(a, "instance_id", limit=64))),
 }
 
 # Changes on every gateway start: a web process can tell that the gateway restarted (and lost its memory).
@@ -525,6 +544,10 @@ class RemoteLab:
         """Publish a mock issuer's JWKS where the gateway's STS resolves keys (federation.services.publish_jwks)."""
         self._call("register_oidc_jwks", issuer_url=issuer_url, jwks=jwks)
 
+    def imds_app(self) -> "RemoteImdsApp":
+        """Stand-in for gateway.imds.ImdsApp(lab): handle() and timeline() run in the gateway process."""
+        return RemoteImdsApp(self)
+
     # ---- seeding
     def admin_client(self, service: str, account_id: str, *, sandbox_id: str | None = None,
                      region: str = "us-east-1") -> Any:
@@ -533,6 +556,22 @@ class RemoteLab:
 
     def __repr__(self) -> str:
         return f"RemoteLab({self.url})"
+
+
+class RemoteImdsApp:
+    """gateway.imds.ImdsApp's page-facing methods, answered by the gateway process (which owns the instances)."""
+
+    def __init__(self, lab: RemoteLab) -> None:
+        self.lab = lab
+
+    def handle(self, method: str, path: str, headers: dict[str, str]) -> Any:
+        from .imds import ImdsResponse  # noqa: PLC0415
+
+        answer = self.lab._call("imds_handle", method=method, path=path, headers=dict(headers))
+        return ImdsResponse(int(answer["status"]), answer["body"], answer["content_type"], dict(answer["headers"]))
+
+    def timeline(self, instance_id: str) -> list[dict[str, Any]]:
+        return self.lab._call("imds_timeline", instance_id=instance_id)
 
 
 _remote_labs: dict[tuple[str, str], RemoteLab] = {}

@@ -200,6 +200,34 @@ def test_register_oidc_jwks_reaches_the_gateways_sts(remote: RemoteLab) -> None:
     assert result["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{account}:assumed-role/WebRole/web"
 
 
+def test_instance_metadata_is_served_by_the_gateway_process(remote: RemoteLab) -> None:
+    """Scenario 4 in remote mode: the instance, its role session and its IMDS tokens live in the gateway."""
+    sandbox_id, account = "mp-" + secrets.token_hex(4), new_account()
+    remote.register_sandbox(sandbox_id, {"prod": account})
+    iam = remote.admin_client("iam", account)
+    iam.create_role(RoleName="WebTier", AssumeRolePolicyDocument=trust({"Service": "ec2.amazonaws.com"}))
+    iam.create_instance_profile(InstanceProfileName="WebTier")
+    iam.add_role_to_instance_profile(InstanceProfileName="WebTier", RoleName="WebTier")
+    instance = remote.admin_client("ec2", account).run_instances(
+        ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="t3.micro",
+        IamInstanceProfile={"Name": "WebTier"}, MetadataOptions={"HttpTokens": "required"})["Instances"][0]["InstanceId"]
+    imds = remote.imds_app()
+    assert imds.handle("GET", f"/{instance}/latest/meta-data/instance-id", {}).status == 401   # IMDSv1 refused
+    token = imds.handle("PUT", f"/{instance}/latest/api/token", {"X-aws-ec2-metadata-token-ttl-seconds": "60"})
+    assert token.status == 200 and token.headers["X-aws-ec2-metadata-token-ttl-seconds"] == "60"
+    answer = imds.handle("GET", f"/{instance}/latest/meta-data/iam/security-credentials/WebTier",
+                         {"X-aws-ec2-metadata-token": token.body})
+    assert answer.status == 200 and answer.content_type == "application/json"
+    document = answer.json()
+    arn = learner_client("sts", access_key_id=document["AccessKeyId"], secret_access_key=document["SecretAccessKey"],
+                         session_token=document["Token"], endpoint=remote.url).get_caller_identity()["Arn"]
+    assert arn == f"arn:aws:sts::{account}:assumed-role/WebTier/{instance}"
+    [generation] = imds.timeline(instance)
+    assert generation["access_key_id"] == document["AccessKeyId"] and generation["state"] == "served"
+    assert isinstance(generation["expires_at"], datetime)
+    assert imds.handle("GET", "/i-0000000000000000/latest/meta-data/", {}).status == 404
+
+
 # ------------------------------------------------------------------------------------------------ errors
 def test_lab_errors_come_back_as_the_same_kind(remote: RemoteLab) -> None:
     with pytest.raises(KeyError, match="unknown sandbox"):
