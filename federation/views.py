@@ -24,7 +24,7 @@ from . import calls, identity_center, inspect, people, services
 SESSION_SAML = "federation_saml_b64"
 SESSION_TOKEN = "federation_jwt"
 SESSION_PORTAL = "federation_portal"
-MAX_FIELD = 200_000
+MAX_FIELD = 60_000   # below DATA_UPLOAD_MAX_MEMORY_SIZE (64 KB); assertions are ~5 KB
 
 SAML_FORGERIES = {
     "change-role": "Change the Role attribute to an admin role (after signing)",
