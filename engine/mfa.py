@@ -55,6 +55,11 @@ INVALID_AUTHENTICATION_CODE_MESSAGE = "Authentication code for device is not val
 _BASE32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 
+def clock() -> float:
+    """Real time, as a phone keeps it (one seam, so tests can let 30 s pass without sleeping)."""
+    return time.time()
+
+
 class MfaCheckFailed(AccessDenied):
     """A TokenCode refused by STS. `.reason`: malformed | wrong | stale | replayed | unknown-device."""
 
@@ -124,12 +129,12 @@ def code_for_step(seed: str, step: int) -> str:
 
 
 def code_at(seed: str, at: float | None = None) -> str:
-    return code_for_step(seed, step_of(time.time() if at is None else at))
+    return code_for_step(seed, step_of(clock() if at is None else at))
 
 
 def phone_display(seed: str, at: float | None = None) -> PhoneDisplay:
     """The on-screen "virtual phone" for learners without an authenticator app."""
-    now = time.time() if at is None else at
+    now = clock() if at is None else at
     step = step_of(now)
     seconds_left = STEP_SECONDS - int(now - step * STEP_SECONDS)
     return PhoneDisplay(code=code_for_step(seed, step), seconds_left=seconds_left, step=step,
@@ -223,7 +228,7 @@ class MfaVerifier:
 
     def verify_token(self, serial: str, seed: str | bytes | None, code: str, *, at: float | None = None) -> MfaProof:
         """Accept `code` for the device or raise MfaCheckFailed. Records the step so the code cannot be reused."""
-        now = time.time() if at is None else at
+        now = clock() if at is None else at
         try:
             key = self._key(serial, seed or "")
             seed = key[1]
@@ -238,7 +243,7 @@ class MfaVerifier:
 
     def check_token(self, serial: str, seed: str, code: str, *, at: float | None = None) -> tuple[bool, str, str]:
         """Dry run for the explanation panel: (would_accept, reason, detail); records nothing."""
-        now = time.time() if at is None else at
+        now = clock() if at is None else at
         try:
             key = self._key(serial, seed)
         except ValueError:
@@ -249,7 +254,7 @@ class MfaVerifier:
 
     def verify_enable(self, serial: str, seed: str, code1: str, code2: str, *, at: float | None = None) -> MfaProof:
         """EnableMFADevice: code2 must be the code right after code1, and code2 must be current (±window)."""
-        now = time.time() if at is None else at
+        now = clock() if at is None else at
         try:
             seed = normalise_seed(seed)
         except ValueError:

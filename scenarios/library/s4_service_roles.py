@@ -10,6 +10,7 @@ import html
 import json
 from typing import Any
 
+import gateway.ec2_overrides  # noqa: F401  (registers the gateway overrides this scenario relies on)
 from sandboxes import services
 from sandboxes.labclient import lab
 from sandboxes.world import ADMIN_USER, INVOICES, PRODUCT_IMAGES, PRODUCTION
