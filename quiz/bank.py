@@ -130,10 +130,10 @@ class Question:
                 return ex
         raise KeyError(name)
 
-    def clean_selection(self, values: Iterable[str]) -> list[str]:
-        """Validate submitted option keys: known keys only, no duplicates, one for single-select.
-
-        Raises InvalidAnswer with a message fit to show the learner.
+    def clean_selection(self, values: Iterable[str], *, partial: bool = False) -> list[str]:
+        """Validate submitted option keys: known keys only, no duplicates, one for single-select, exactly the
+        stated number for multi-select (`partial`: fewer is accepted, as an exam saves work in progress; it
+        scores as wrong). Raises InvalidAnswer with a message fit to show the learner.
         """
         keys = [str(v) for v in values]
         if not keys:
@@ -147,7 +147,9 @@ class Question:
             raise InvalidAnswer("The same option was sent twice.")
         if not self.multi and len(keys) != 1:
             raise InvalidAnswer("This question takes exactly one answer.")
-        if self.multi and len(keys) != self.select_count:
+        if self.multi and len(keys) > self.select_count:
+            raise InvalidAnswer(f"Choose at most {self.select_count} options.")
+        if self.multi and len(keys) < self.select_count and not partial:
             raise InvalidAnswer(f"Choose exactly {self.select_count} options.")
         return sorted(keys)
 

@@ -128,7 +128,7 @@ def record_answer(attempt: Attempt, answer: Answer, values: list[str]) -> Answer
         raise QuizError("This attempt has been submitted; answers can no longer change.")
     if attempt.mode == Attempt.PRACTICE and answer.is_answered:
         raise QuizError("You already answered this question.")
-    selected = question.clean_selection(values)
+    selected = question.clean_selection(values, partial=attempt.is_exam)
     answer.selected = selected
     answer.correct = question.is_correct(selected)
     answer.answered_at = timezone.now()

@@ -199,6 +199,10 @@ def _answer(request: HttpRequest, attempt: Attempt, answer: Answer) -> HttpRespo
         target = number - 1
     elif go.isdigit() and 1 <= int(go) <= attempt.total:
         target = int(go)
+    elif go == "flag" and attempt.is_exam:  # the flag button submits the answer form, so a selection is kept
+        answer.refresh_from_db()
+        answer.flagged = not answer.flagged
+        answer.save(update_fields=["flagged"])
     elif go == "finish":
         return _redirect(request, reverse("quiz:submit", args=[attempt.pk]))
     url = reverse("quiz:question", args=[attempt.pk, target])

@@ -53,10 +53,12 @@ def test_a_short_timed_exam_and_its_review(page):
     expect(page).to_have_url(re.compile(rf"/quiz/a/{attempt.pk}/q/2/$"))
     assert page.evaluate("window.__noReload") is True
 
-    # Question 2: flag it, answer it right, go on.
+    # Question 2: answer it right, then flag it: flagging keeps the selection.
+    _choose(page, attempt, 2, right=True)
+    checked = page.locator("#quiz-attempt input[name=choice]:checked").count()
     page.get_by_role("button", name=re.compile("Flag for review")).click()
     expect(page.get_by_role("button", name=re.compile("Flagged for review"))).to_have_attribute("aria-pressed", "true")
-    _choose(page, attempt, 2, right=True)
+    expect(page.locator("#quiz-attempt input[name=choice]:checked")).to_have_count(checked)
     page.get_by_role("button", name="Save and next →").click()
     expect(page.get_by_role("heading", name=re.compile("Question 3"))).to_be_visible()
 

@@ -118,5 +118,9 @@ def test_selections_are_checked_against_the_options() -> None:
             single.clean_selection(values)
     with pytest.raises(InvalidAnswer, match="exactly 2"):
         multi.clean_selection(["a"])
+    assert multi.clean_selection(["a"], partial=True) == ["a"]  # an exam saves work in progress...
+    assert not multi.is_correct(["a"])                           # ...which scores as wrong
+    with pytest.raises(InvalidAnswer, match="at most 2"):
+        multi.clean_selection(["a", "b", "c"], partial=True)
     with pytest.raises(InvalidAnswer, match="twice"):
         multi.clean_selection(["a", "a"])

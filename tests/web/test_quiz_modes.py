@@ -203,3 +203,28 @@ def test_the_bank_browser_lists_questions_by_topic(client_) -> None:
     html = client_.get("/quiz/questions/?topic=federation").content.decode()
     assert "GitHub" in html and "Practise this question" in html
     assert "permissions boundary shown" not in html  # a guardrails question is filtered out
+
+
+def test_flagging_in_an_exam_keeps_the_selection_made_before(client_) -> None:
+    attempt = start(client_, mode="exam", count="2", minutes="10")
+    response = client_.post(q_url(attempt, 1), {"choice": wrong(attempt, 1), "go": "flag"}, **HX)
+    assert "Flagged for review" in response.content.decode()
+    slot = attempt.answers.get(position=0)
+    assert slot.flagged and slot.selected == wrong(attempt, 1)
+    client_.post(q_url(attempt, 1), {"go": "flag"})
+    assert attempt.answers.get(position=0).flagged is False
+
+
+def test_an_exam_saves_a_partial_multi_select_and_scores_it_wrong(client_) -> None:
+    client_.post("/quiz/start/", {"mode": "exam", "count": "1", "minutes": "5"})
+    attempt = Attempt.objects.order_by("-started_at").first()
+    Attempt.objects.filter(pk=attempt.pk).update(question_ids=["xacct-both-sides-multi"])
+    attempt.answers.filter(position=0).update(question_id="xacct-both-sides-multi")
+    first_right = sorted(get_question("xacct-both-sides-multi").correct_keys)[:1]
+    response = client_.post(q_url(attempt, 1), {"choice": first_right, "go": "stay"})
+    assert response.status_code == 302
+    assert "You have chosen 1 of 2" in client_.get(q_url(attempt, 1)).content.decode()
+    client_.post(f"/quiz/a/{attempt.pk}/submit/")
+    attempt.refresh_from_db()
+    assert attempt.score == 0
+
