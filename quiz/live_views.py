@@ -13,6 +13,8 @@ import secrets
 import unicodedata
 from typing import Any
 
+import segno
+
 from django import forms
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
@@ -20,6 +22,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import services
@@ -223,10 +226,20 @@ def _counts(room: Room) -> dict[str, Any]:
             "correct_count": sum(1 for a in answers if a.correct)}
 
 
-def _host_context(room: Room, error: str = "") -> dict[str, Any]:
+def join_qr_svg(url: str) -> SafeString:
+    """The join link as an inline SVG QR code, for phones in the room to scan off the projector."""
+    svg = segno.make_qr(url).svg_inline(scale=5, border=2, dark="#1b1f24", light="#ffffff",
+                                        title="QR code for the join link")
+    return mark_safe(svg.replace("<svg ", '<svg role="img" aria-label="QR code for the join link" ', 1))
+
+
+def _host_context(room: Room, error: str = "", request: HttpRequest | None = None) -> dict[str, Any]:
+    join_url = reverse("quiz:live") + f"?code={room.code}"
     ctx: dict[str, Any] = {"room": room, "error": error, "counts": _counts(room),
                            "player_names": list(room.players.values_list("nickname", flat=True)),
-                           "join_url": reverse("quiz:live") + f"?code={room.code}"}
+                           "join_url": join_url}
+    if request is not None and room.state == Room.LOBBY:
+        ctx["join_qr"] = join_qr_svg(request.build_absolute_uri(join_url))
     ctx.update(_question_context(room))
     if room.state in (Room.REVEAL, Room.FINISHED):
         ctx["leaderboard"] = leaderboard(room)
@@ -245,7 +258,7 @@ def host(request: HttpRequest, code: str) -> HttpResponse:
     if not _is_host(request, room):
         return _live_error(request, "Only the instructor who opened this room can control it. To take part, "
                                     "join with the code and a nickname.", status=403)
-    return render(request, "quiz/live/host.html", _host_context(room))
+    return render(request, "quiz/live/host.html", _host_context(room, request=request))
 
 
 @require_GET
@@ -300,7 +313,7 @@ def host_action(request: HttpRequest, code: str) -> HttpResponse:
     if error:
         if _is_htmx(request):
             return render(request, "quiz/live/_host_controls.html", _host_context(room, error))
-        return render(request, "quiz/live/host.html", _host_context(room, error), status=409)
+        return render(request, "quiz/live/host.html", _host_context(room, error, request), status=409)
     if _is_htmx(request):
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"  # the whole host screen changes with the state

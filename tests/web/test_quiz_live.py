@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from quiz.bank import get_question
-from quiz.live_views import CODE_ALPHABET
+from quiz.live_views import CODE_ALPHABET, join_qr_svg
 from quiz.models import LiveAnswer, Player, Room
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -62,6 +62,8 @@ def test_a_whole_class_session(host) -> None:
     assert re.fullmatch(f"[{CODE_ALPHABET}]{{6}}", room.code)
     page = host.get(f"/quiz/live/{room.code}/host/").content.decode()
     assert room.code in page and "Start the quiz" in page and "Waiting for players" in page
+    # phones scan the join link, with the code filled in
+    assert str(join_qr_svg(f"http://testserver/quiz/live/?code={room.code}")) in page
 
     ana = join(room.code.lower(), "Ana")          # codes are case-insensitive
     ben = join(f" {room.code[:3]}-{room.code[3:]} ", "Ben")  # and tolerate spaces/dashes
