@@ -48,8 +48,9 @@ QUESTIONS = [
              "why": """Wrong. That trades temporary credentials for long-term ones, which are worse if leaked (and
                 environment variables can leak too)."""},
             {"text": "Shorten the role's `MaxSessionDuration` to one hour.",
-             "why": """Wrong. One hour is already the minimum maximum; stolen credentials would still work until they
-                expire."""},
+             "why": """Wrong. MaxSessionDuration limits AssumeRole calls, not the credentials EC2 delivers to the
+                instance; and however short-lived, stolen credentials work until they expire while the SSRF stays
+                open."""},
             {"text": "Restart the instances every night so that the role credentials change.",
              "why": """Wrong. The credentials rotate anyway; any credentials stolen during the day keep working until
                 they expire, and the SSRF still works after the restart."""},

@@ -75,9 +75,10 @@ QUESTIONS = [
              "why": """Wrong. That reports the current session's ARN but does not carry anything through the
                 chain."""},
         ],
-        "explanation": """`SourceIdentity` (2-64 characters, not starting with `aws:`) is set once, by the first
-            AssumeRole* call, and then persists unchanged through role chaining; it shows up in CloudTrail and as
-            `aws:SourceIdentity` in policy conditions. Setting it requires `sts:SetSourceIdentity` in the trust
+        "explanation": """`SourceIdentity` (2-64 characters, not starting with `aws:`) is set by an AssumeRole* call
+            (usually the first one, from the identity provider) and can never be changed afterwards: it persists
+            through role chaining, shows up in CloudTrail and is available as `aws:SourceIdentity` in policy
+            conditions. Setting it requires `sts:SetSourceIdentity` in the trust
             policy.""",
         "citation": {"title": "IAM User Guide: Monitor and control actions taken with assumed roles",
                      "url": "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html"},
