@@ -1,0 +1,135 @@
+"""SecureCart use case: developers and operations get least-privilege roles; production changes need MFA.
+
+`developer` (developer account) may assume SecureCart-Developer (look, don't touch) and SecureCart-Operations, whose
+trust policy requires aws:MultiFactorAuthPresent — so the operations role only opens with an MFA code.
+"""
+from __future__ import annotations
+
+import gateway.mfa_overrides  # noqa: F401  (registers the MFA overrides this case relies on)
+from sandboxes.world import DEVELOPER, PRODUCTION
+
+from ..framework import Diagram, Node, PolicyRef, Scenario, Step, StepContext
+
+USER = "developer"
+DEVICE = "developer-phone"
+DEV_ROLE = "SecureCart-Developer"
+OPS_ROLE = "SecureCart-Operations"
+DEV_SESSION = "usecase-dev-session"
+OPS_SESSION = "usecase-ops-session"
+INSTANCE_NAME = "securecart-web-usecase"
+
+USER_NODE = Node(USER, "IAM user · developer account", "principal")
+DEV_NODE = Node(DEV_ROLE, "role · production", "role")
+OPS_NODE = Node(OPS_ROLE, "role · production (MFA)", "role")
+DEV_TRUST = PolicyRef("trust", PRODUCTION, role=DEV_ROLE, title="Trust policy of SecureCart-Developer")
+DEV_POLICY = PolicyRef("identity", PRODUCTION, role=DEV_ROLE, name="DeveloperReadOnly",
+                       title="Permissions of SecureCart-Developer")
+OPS_TRUST = PolicyRef("trust", PRODUCTION, role=OPS_ROLE, title="Trust policy of SecureCart-Operations")
+
+
+def _instance(ctx: StepContext) -> str:
+    """A production instance to look at and reboot, launched quietly by the operator."""
+    from gateway.client import admin_client
+
+    ec2 = admin_client("ec2", ctx.accounts[PRODUCTION])
+    found = ec2.describe_instances(Filters=[{"Name": "tag:Name", "Values": [INSTANCE_NAME]},
+                                            {"Name": "instance-state-name", "Values": ["running"]}])
+    for reservation in found.get("Reservations", []):
+        for instance in reservation.get("Instances", []):
+            return instance["InstanceId"]
+    return ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="t3.micro",
+                             TagSpecifications=[{"ResourceType": "instance", "Tags": [
+                                 {"Key": "Name", "Value": INSTANCE_NAME}]}])["Instances"][0]["InstanceId"]
+
+
+def _device(ctx: StepContext) -> tuple[str, str]:
+    """The developer's MFA device, issued by IT (created and enabled by the operator on first use)."""
+    from gateway.client import admin_client
+
+    from engine import mfa
+    from sandboxes.labclient import lab
+
+    account = ctx.accounts[DEVELOPER]
+    serial = f"arn:aws:iam::{account}:mfa/{DEVICE}"
+    device = lab().directory.mfa_device(serial)
+    if device is not None and device.user_name == USER and device.seed:
+        return serial, device.seed
+    iam = admin_client("iam", account)
+    if device is None:
+        iam.create_virtual_mfa_device(VirtualMFADeviceName=DEVICE)
+    seed = lab().directory.mfa_device(serial).seed
+    now = mfa.clock()
+    iam.enable_mfa_device(UserName=USER, SerialNumber=serial, AuthenticationCode1=mfa.code_at(seed, now - 30),
+                          AuthenticationCode2=mfa.code_at(seed, now))
+    lab().mfa.verify_enable(serial, seed, mfa.code_at(seed, now - 30), mfa.code_at(seed, now), at=now)
+    ctx.note("<p>IT issued the developer a virtual MFA device (scenario 5 shows the enrolment).</p>")
+    return serial, seed
+
+
+def developer_role(ctx: StepContext) -> None:
+    instance = _instance(ctx)
+    dev = ctx.user(DEVELOPER, USER)
+    response = ctx.call("Assume the developer role", ctx.client("sts", dev).assume_role, signer=dev,
+                        RoleArn=ctx.role_arn(PRODUCTION, DEV_ROLE), RoleSessionName="dev-alice")
+    if ctx.keep_session(DEV_SESSION, "Developer session (read-only)", response):
+        session = ctx.session(DEV_SESSION, made_by="developers")
+        ec2 = ctx.client("ec2", session)
+        ctx.call("Look at production instances", ec2.describe_instances, signer=session)
+        ctx.call("Try to reboot one", ec2.reboot_instances, signer=session, expect="UnauthorizedOperation",
+                 InstanceIds=[instance])
+
+
+def operations_without_mfa(ctx: StepContext) -> None:
+    dev = ctx.user(DEVELOPER, USER)
+    ctx.call("Assume the operations role without MFA", ctx.client("sts", dev).assume_role, signer=dev,
+             expect="AccessDenied", RoleArn=ctx.role_arn(PRODUCTION, OPS_ROLE), RoleSessionName="ops-alice")
+
+
+def operations_with_mfa(ctx: StepContext) -> None:
+    from engine import mfa
+    from sandboxes.labclient import lab
+
+    instance = _instance(ctx)
+    serial, seed = _device(ctx)
+    step = mfa.step_of(mfa.clock())
+    last = lab().mfa.last_used_step(serial, seed)
+    code = mfa.code_for_step(seed, max(step, (last or step - 1) + 1))
+    dev = ctx.user(DEVELOPER, USER)
+    response = ctx.call(f"Assume the operations role with the MFA code {code}", ctx.client("sts", dev).assume_role,
+                        signer=dev, RoleArn=ctx.role_arn(PRODUCTION, OPS_ROLE), RoleSessionName="ops-alice",
+                        SerialNumber=serial, TokenCode=code)
+    if ctx.keep_session(OPS_SESSION, "Operations session (MFA)", response):
+        session = ctx.session(OPS_SESSION, made_by="operations")
+        ctx.call("Reboot the instance", ctx.client("ec2", session).reboot_instances, signer=session,
+                 InstanceIds=[instance])
+
+
+SCENARIO = Scenario(
+    number=9,
+    slug="use-case-teams",
+    title="Use case: developer and operations roles, production behind MFA",
+    sts_call="AssumeRole (with SerialNumber and TokenCode)",
+    summary="Developers look but don't touch; operations may change production, but their role only opens with "
+            "an MFA code.",
+    steps=(
+        Step(slug="developers", title="Developers: look, don't touch",
+             narrative="<p>The developer assumes <code>SecureCart-Developer</code>: it may describe instances and "
+                       "read product images, nothing else.</p>",
+             run=developer_role, run_label="Assume the developer role",
+             lesson="<p>Least privilege: the reboot is refused.</p>",
+             diagram=Diagram((USER_NODE, Node("AWS STS", "", "sts"), DEV_NODE), active=2),
+             policies=(DEV_TRUST, DEV_POLICY), shows_sessions=(DEV_SESSION,)),
+        Step(slug="operations-need-mfa", title="Operations without MFA: refused",
+             narrative="<p><code>SecureCart-Operations</code> trusts the developer account only with "
+                       "<code>\"Bool\": {\"aws:MultiFactorAuthPresent\": \"true\"}</code>.</p>",
+             run=operations_without_mfa, run_label="Assume operations without MFA",
+             lesson="<p>The trust policy's MFA condition is false: AccessDenied.</p>",
+             diagram=Diagram((USER_NODE, Node("AWS STS", "", "sts"), OPS_NODE), active=1), policies=(OPS_TRUST,)),
+        Step(slug="operations", title="Operations with MFA",
+             narrative="<p>The same AssumeRole, now with the device's serial number and current code.</p>",
+             run=operations_with_mfa, run_label="Assume operations with MFA",
+             lesson="<p>With MFA the role opens, and the operations session may reboot the instance.</p>",
+             diagram=Diagram((USER_NODE, Node("AWS STS", "", "sts"), OPS_NODE), active=2), policies=(OPS_TRUST,),
+             shows_sessions=(OPS_SESSION,)),
+    ),
+)
