@@ -206,6 +206,25 @@ def _imds_handle(lab: Any, args: dict[str, Any]) -> dict[str, Any]:
             "headers": dict(answer.headers)}
 
 
+def _mfa_device(lab: Any, args: dict[str, Any]) -> dict[str, Any] | None:
+    device = lab.directory.mfa_device(_text(args, "serial_number"))
+    return None if device is None else {"serial_number": device.serial_number, "account": device.account,
+                                        "seed": device.seed, "user_name": device.user_name}
+
+
+def _mfa_verify_enable(lab: Any, args: dict[str, Any]) -> dict[str, Any]:
+    at = _arg(args, "at", (int, float), required=False, nullable=True)
+    proof = lab.mfa.verify_enable(_text(args, "serial"), _text(args, "seed"), _text(args, "code1", limit=16),
+                                  _text(args, "code2", limit=16), at=at)
+    return {"serial": proof.serial, "step": proof.step, "verified_at": proof.verified_at}
+
+
+def _federation_report(lab: Any, request_id: str) -> dict[str, Any] | None:
+    from engine.federation.reports import REPORTS  # noqa: PLC0415 (where engine.sts.federated records them)
+
+    return (getattr(lab, "federation_reports", None) or REPORTS).get(request_id)
+
+
 def _decision_dict(decision: Any) -> dict[str, Any] | None:
     return decision.to_dict() if decision is not None else None
 
@@ -233,6 +252,12 @@ LAB_METHODS: dict[str, tuple[tuple[str, ...], Callable[[Any, dict[str, Any]], An
         _text(a, "sandbox_id"), _text(a, "account")))),
     "register_oidc_jwks": (("issuer_url", "jwks"), lambda lab, a: _register_oidc_jwks(
         lab, _text(a, "issuer_url"), _arg(a, "jwks", (dict,)))),
+    # lab.directory / lab.mfa / federation reports: the few reads and writes scenarios 5, 9 and the tamper bench make
+    "directory.mfa_device": (("serial_number",), _mfa_device),
+    "mfa.last_used_step": (("serial", "seed"), lambda lab, a: lab.mfa.last_used_step(
+        _text(a, "serial"), _text(a, "seed"))),
+    "mfa.verify_enable": (("serial", "seed", "code1", "code2", "at"), _mfa_verify_enable),
+    "federation_report": (("request_id",), lambda lab, a: _federation_report(lab, _text(a, "request_id"))),
     # Scenario 4: an instance's metadata service (gateway/imds.py) runs where the instances and sessions are.
     "imds_handle": (("method", "path", "headers"), _imds_handle),
     "imds_timeline": (("instance_id",), lambda lab, a: _imds(lab).timeline(_text(a, "instance_id", limit=64))),
@@ -321,8 +346,9 @@ class LabControlApp:
             from engine.errors import AwsError  # noqa: PLC0415
 
             if isinstance(error, AwsError):
+                extra = {k: getattr(error, k) for k in ("reason", "detail") if isinstance(getattr(error, k, None), str)}
                 return 400, _error("AwsError", error.message, code=error.code, status=error.status,
-                                   sender_fault=error.sender_fault), []
+                                   sender_fault=error.sender_fault, **extra), []
             log.exception("lab control call %s failed", name)
             return 500, _error("InternalError", f"the gateway failed to run `{name}` (see its log)"), []
 
@@ -479,8 +505,12 @@ def _raise(error: dict[str, Any], status: int, base: str, name: str) -> None:
     if kind == "AwsError":
         from engine.errors import AwsError  # noqa: PLC0415
 
-        raise AwsError(message, code=str(error.get("code", "InternalFailure")), status=int(error.get("status", 400)),
-                       sender_fault=bool(error.get("sender_fault", True)))
+        raised = AwsError(message, code=str(error.get("code", "InternalFailure")),
+                          status=int(error.get("status", 400)), sender_fault=bool(error.get("sender_fault", True)))
+        for name in ("reason", "detail"):   # engine.mfa's refusals say which check failed
+            if isinstance(error.get(name), str):
+                setattr(raised, name, error[name])
+        raise raised
     if status in (401, 403):
         raise LabControlError(f"the lab gateway at {base} refused the control call {name} ({status}): {message}",
                               status)
@@ -544,6 +574,21 @@ class RemoteLab:
         """Publish a mock issuer's JWKS where the gateway's STS resolves keys (federation.services.publish_jwks)."""
         self._call("register_oidc_jwks", issuer_url=issuer_url, jwks=jwks)
 
+    @property
+    def directory(self) -> "RemoteDirectory":
+        """engine.directory.Directory reads the web layer makes (mfa_device only)."""
+        return RemoteDirectory(self)
+
+    @property
+    def mfa(self) -> "RemoteMfa":
+        """engine.mfa.MfaVerifier calls the web layer makes (last_used_step, verify_enable)."""
+        return RemoteMfa(self)
+
+    @property
+    def federation_reports(self) -> "RemoteFederationReports":
+        """Validation checklists of federation calls by request id (`.get(request_id)`, as engine REPORTS)."""
+        return RemoteFederationReports(self)
+
     def imds_app(self) -> "RemoteImdsApp":
         """Stand-in for gateway.imds.ImdsApp(lab): handle() and timeline() run in the gateway process."""
         return RemoteImdsApp(self)
@@ -556,6 +601,39 @@ class RemoteLab:
 
     def __repr__(self) -> str:
         return f"RemoteLab({self.url})"
+
+
+class RemoteDirectory:
+    def __init__(self, lab: RemoteLab) -> None:
+        self.lab = lab
+
+    def mfa_device(self, serial_number: str) -> Any:
+        from engine.directory import MfaDeviceInfo  # noqa: PLC0415 (a plain dataclass; no moto import)
+
+        data = self.lab._call("directory.mfa_device", serial_number=serial_number)
+        return MfaDeviceInfo(**data) if data is not None else None
+
+
+class RemoteMfa:
+    def __init__(self, lab: RemoteLab) -> None:
+        self.lab = lab
+
+    def last_used_step(self, serial: str, seed: str) -> int | None:
+        return self.lab._call("mfa.last_used_step", serial=serial, seed=seed)
+
+    def verify_enable(self, serial: str, seed: str, code1: str, code2: str, *, at: float | None = None) -> Any:
+        from engine.mfa import MfaProof  # noqa: PLC0415
+
+        data = self.lab._call("mfa.verify_enable", serial=serial, seed=seed, code1=code1, code2=code2, at=at)
+        return MfaProof(**data)
+
+
+class RemoteFederationReports:
+    def __init__(self, lab: RemoteLab) -> None:
+        self.lab = lab
+
+    def get(self, request_id: str) -> dict[str, Any] | None:
+        return self.lab._call("federation_report", request_id=request_id)
 
 
 class RemoteImdsApp:

@@ -20,6 +20,7 @@ import urllib3
 from botocore.exceptions import ClientError
 
 from conftest import allow, doc, new_account, trust
+from engine.errors import AwsError
 from gateway.client import learner_client
 from gateway.labcontrol import (LabControlApp, LabControlError, RemoteDecision, RemoteLab, from_wire,
                                 remote_admin_client, to_wire)
@@ -195,6 +196,8 @@ def test_register_oidc_jwks_reaches_the_gateways_sts(remote: RemoteLab) -> None:
         sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="web", WebIdentityToken=token)
     assert unknown.value.response["Error"]["Code"] == "InvalidIdentityToken"
     assert "Couldn't retrieve verification key" in unknown.value.response["Error"]["Message"]
+    report = remote.federation_reports.get(unknown.value.response["ResponseMetadata"]["RequestId"])
+    assert report is not None and report["error"]["defence"] == "jwks"   # the checklist the tamper bench shows
     remote.register_oidc_jwks(issuer.issuer_url, issuer.jwks())
     result = sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="web", WebIdentityToken=token)
     assert result["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{account}:assumed-role/WebRole/web"
@@ -226,6 +229,31 @@ def test_instance_metadata_is_served_by_the_gateway_process(remote: RemoteLab) -
     assert generation["access_key_id"] == document["AccessKeyId"] and generation["state"] == "served"
     assert isinstance(generation["expires_at"], datetime)
     assert imds.handle("GET", "/i-0000000000000000/latest/meta-data/", {}).status == 404
+
+
+def test_mfa_device_seed_and_replay_memory_are_the_gateways(remote: RemoteLab) -> None:
+    """Scenario 5/9 reads: lab.directory.mfa_device (the seed for the virtual phone) and lab.mfa's replay memory."""
+    from engine import mfa
+    from engine.directory import MfaDeviceInfo
+
+    sandbox_id, account = "mp-" + secrets.token_hex(4), new_account()
+    remote.register_sandbox(sandbox_id, {"prod": account})
+    serial = remote.admin_client("iam", account).create_virtual_mfa_device(
+        VirtualMFADeviceName="oncall-phone")["VirtualMFADevice"]["SerialNumber"]
+    device = remote.directory.mfa_device(serial)
+    assert isinstance(device, MfaDeviceInfo) and device.account == account and device.user_name is None
+    assert device.seed and remote.directory.mfa_device(serial.replace("oncall", "nobody")) is None
+    assert remote.mfa.last_used_step(serial, device.seed) is None
+    now = mfa.clock()
+    proof = remote.mfa.verify_enable(serial, device.seed, mfa.code_at(device.seed, now - 30),
+                                     mfa.code_at(device.seed, now), at=now)
+    assert proof.serial == serial and proof.step == mfa.step_of(now)
+    assert remote.mfa.last_used_step(serial, device.seed) == proof.step
+    code = mfa.code_at(device.seed, now)
+    with pytest.raises(AwsError) as refused:
+        remote.mfa.verify_enable(serial, device.seed, code, code, at=now)
+    assert refused.value.code == "InvalidAuthenticationCode" and refused.value.status == 403
+    assert getattr(refused.value, "reason") == "same-code"
 
 
 # ------------------------------------------------------------------------------------------------ errors
