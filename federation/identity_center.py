@@ -289,3 +289,31 @@ def portal_assertion(inst: Instance, person: people.Person, role: ProvisionedRol
 
 def portal_expired(signed_in_at: datetime | None, now: datetime) -> bool:
     return signed_in_at is None or now >= signed_in_at + timedelta(seconds=PORTAL_SESSION_SECONDS)
+
+
+def wipe(account_id: str) -> None:
+    """Forget Identity Center's data in `account_id` (assignments, permission sets, identity store). For a sandbox
+    reset: world.wipe_account clears IAM, S3 and Secrets Manager, and moto keeps sso-admin/identitystore apart."""
+    sso_admin, identitystore = admin("sso-admin", account_id), admin("identitystore", account_id)
+    inst = instance(sso_admin)
+    for ps_arn in sso_admin.list_permission_sets(InstanceArn=inst.instance_arn)["PermissionSets"]:
+        for target in sso_admin.list_accounts_for_provisioned_permission_set(
+                InstanceArn=inst.instance_arn, PermissionSetArn=ps_arn).get("AccountIds", []):
+            _delete_assignments(sso_admin, inst.instance_arn, ps_arn, target)
+        sso_admin.delete_permission_set(InstanceArn=inst.instance_arn, PermissionSetArn=ps_arn)
+    store = inst.identity_store_id
+    for group in identitystore.list_groups(IdentityStoreId=store)["Groups"]:
+        for membership in identitystore.list_group_memberships(IdentityStoreId=store,
+                                                               GroupId=group["GroupId"])["GroupMemberships"]:
+            identitystore.delete_group_membership(IdentityStoreId=store, MembershipId=membership["MembershipId"])
+        identitystore.delete_group(IdentityStoreId=store, GroupId=group["GroupId"])
+    for user in identitystore.list_users(IdentityStoreId=store)["Users"]:
+        identitystore.delete_user(IdentityStoreId=store, UserId=user["UserId"])
+
+
+def _delete_assignments(sso_admin: Any, instance_arn: str, ps_arn: str, account_id: str) -> None:
+    for assignment in sso_admin.list_account_assignments(InstanceArn=instance_arn, AccountId=account_id,
+                                                         PermissionSetArn=ps_arn)["AccountAssignments"]:
+        sso_admin.delete_account_assignment(InstanceArn=instance_arn, TargetId=account_id, TargetType="AWS_ACCOUNT",
+                                            PermissionSetArn=ps_arn, PrincipalType=assignment["PrincipalType"],
+                                            PrincipalId=assignment["PrincipalId"])
