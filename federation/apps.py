@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
-from django.conf import settings
 
 
 class FederationConfig(AppConfig):
@@ -11,11 +10,6 @@ class FederationConfig(AppConfig):
     def ready(self) -> None:
         from . import services
 
-        # Seed every sandbox with the federated roles (the world is data; see services.ROLE_SPECS).
+        # Seed every sandbox with the federated roles (the world is data; see services.ROLE_SPECS). The STS
+        # operations themselves are installed by engine.lab.get_lab() (engine.sts.federated.install).
         services.register_role_specs()
-        if not getattr(settings, "LAB_GATEWAY_URL", ""):
-            # In-process mode: this process answers STS, so it must know AssumeRoleWithSAML/WithWebIdentity.
-            from engine.lab import get_lab
-            from engine.sts.federated import install
-
-            install(get_lab())

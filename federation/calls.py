@@ -24,12 +24,19 @@ def unsigned_sts(ctx: StepContext) -> Any:
     return unsigned_client("sts", recorder=ctx.recorder, region=getattr(settings, "LAB_REGION", "us-east-1"))
 
 
+def _reports() -> Any:
+    """engine REPORTS in-process; the gateway's, over lab control, when the Lab is remote (LAB_GATEWAY_URL)."""
+    from sandboxes.labclient import lab
+
+    return getattr(lab(), "federation_reports", None) or REPORTS
+
+
 def last_report(ctx: StepContext) -> dict[str, Any] | None:
-    """The checklist of the last federation call this context made (None in remote-gateway mode)."""
+    """The checklist of the last federation call this context made."""
     for call in reversed(ctx.calls):
         request_id = call.get("request_id")
         if request_id:
-            return REPORTS.get(request_id)
+            return _reports().get(request_id)
     return None
 
 
