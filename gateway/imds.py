@@ -319,3 +319,26 @@ _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden"
 def _error(status: int, text: str, headers: dict[str, str] | None = None) -> ImdsResponse:
     # IMDS answers errors with a small HTML page; a plain text line is enough for SDKs, which only read the status.
     return ImdsResponse(status, text, "text/plain", headers or {})
+
+
+def with_imds(app: Callable[..., Any], lab: Any, prefix: str = "/imds") -> Callable[..., Any]:
+    """Wrap a WSGI app so `<prefix>/<instance-id>/latest/...` reaches the metadata service and the rest reaches `app`.
+
+    For `python -m gateway` (and any single-process mount): `curl -X PUT http://127.0.0.1:4566/imds/i-.../latest/
+    api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300'`. In the lab whoever knows the instance id acts as code
+    on that instance (on EC2 only the instance reaches 169.254.169.254); ids are random and sandboxes are private.
+    """
+    imds = ImdsApp(lab)
+    prefix = "/" + prefix.strip("/")
+
+    def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "") or "/"
+        if path == prefix or path.startswith(prefix + "/"):
+            inner = dict(environ)
+            inner["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
+            inner["PATH_INFO"] = path[len(prefix):] or "/"
+            return imds(inner, start_response)
+        return app(environ, start_response)
+
+    dispatch.imds = imds  # type: ignore[attr-defined]
+    return dispatch

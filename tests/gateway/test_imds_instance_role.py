@@ -255,3 +255,35 @@ def test_botocore_reads_the_instance_credentials_from_our_imds_over_http(local: 
     finally:
         server.shutdown()
         thread.join(5)
+
+
+def test_with_imds_mounts_the_metadata_service_beside_the_gateway_over_http(local: Sandbox) -> None:
+    import threading
+    import urllib.request
+
+    from werkzeug.serving import make_server
+
+    from gateway.imds import with_imds
+
+    role = web_tier(local)
+    instance = launch(local, role, tokens="required")
+    server = make_server("127.0.0.1", 0, with_imds(local.app, local.lab), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        put = urllib.request.Request(f"{base}/imds/{instance}/latest/api/token", method="PUT",
+                                     headers={"X-aws-ec2-metadata-token-ttl-seconds": "60"})
+        imds_token = urllib.request.urlopen(put, timeout=5).read().decode()
+        get = urllib.request.Request(f"{base}/imds/{instance}/latest/meta-data/iam/security-credentials/",
+                                     headers={"X-aws-ec2-metadata-token": imds_token})
+        assert urllib.request.urlopen(get, timeout=5).read().decode() == role
+        # Everything else still reaches the gateway (an unsigned request: AWS's MissingAuthenticationToken family).
+        try:
+            urllib.request.urlopen(f"{base}/?Action=GetCallerIdentity&Version=2011-06-15", timeout=5)
+            raise AssertionError("an unsigned STS call must be refused")
+        except urllib.error.HTTPError as error:
+            assert error.code in (400, 403)
+    finally:
+        server.shutdown()
+        thread.join(5)
