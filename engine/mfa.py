@@ -1,15 +1,10 @@
 """Virtual MFA (TOTP) for the lab: the ONE verifier every MFA check goes through.
 
-NOTE FOR engine/sts (GetSessionToken / AssumeRole with SerialNumber + TokenCode): engine/sts/mfa.py has a second
-MfaVerifier; please make it `from engine.mfa import MfaVerifier, MfaCheckFailed, INVALID_CODE_MESSAGE` so the lab has
-ONE verifier (EnableMFADevice in the gateway marks the second code as used in the same store, so a code typed at
-enrolment cannot be replayed at GetSessionToken). Keep ONE instance per Lab as `lab.mfa` (the gateway's IAM overrides
-look for that attribute). Drop-in call, same signature as yours:
-
-    lab.mfa.verify(serial, device.seed, token_code)          # -> MfaProof; raises MfaCheckFailed (AccessDenied 403)
-    raise MfaCheckFailed.unknown_device(serial)              # serial unknown / not enabled for this user
-
-Please pass no `now`: codes are checked against REAL time (see "Time" below), not the sandbox clock.
+Who uses it: the Lab holds ONE `MfaVerifier` as `lab.mfa`. engine/sts checks SerialNumber + TokenCode on
+GetSessionToken/AssumeRole with `lab.mfa.verify(serial, device.seed, token_code)` (-> MfaProof; raises MfaCheckFailed,
+an AccessDenied 403) or `MfaCheckFailed.unknown_device(serial)`; the gateway's EnableMFADevice override
+(gateway/mfa_overrides.py) calls `lab.mfa.verify_enable(...)` on the same store, so a code typed at enrolment cannot be
+replayed at GetSessionToken. Pass no time: codes are checked against `clock()`, i.e. REAL time (see "Time" below).
 
 Rules (RFC 6238, as AWS's virtual MFA does it): 6 digits, 30-second steps, HMAC-SHA1; a code is accepted for the
 current step or one step either side (clock drift); a code whose step is not newer than the last step accepted for
