@@ -39,11 +39,31 @@ _keys: dict[str, SigningKey] = {}
 
 
 def signing_key(name: str) -> SigningKey:
-    """A per-process signing key by purpose ("corporate-idp", "github-actions", "identity-center")."""
+    """The signing key for a purpose ("corporate-idp", "github-actions", "identity-center", "attacker"), made once
+    and kept in the database so every web process signs with the same key."""
     with _lock:
         if name not in _keys:
-            _keys[name] = SigningKey.generate(f"{name}.securecart.example")
+            _keys[name] = _stored_key(name)
         return _keys[name]
+
+
+def _stored_key(name: str) -> SigningKey:
+    from django.db import DatabaseError, IntegrityError
+
+    from .models import SigningKeyRecord
+
+    try:
+        record = SigningKeyRecord.objects.filter(purpose=name).first()
+        if record is not None:
+            return SigningKey.from_json(record.key_json)
+        key = SigningKey.generate(f"{name}.securecart.example")
+        try:
+            SigningKeyRecord.objects.create(purpose=name, key_json=key.to_json())
+        except IntegrityError:   # another process stored one first: use theirs
+            return SigningKey.from_json(SigningKeyRecord.objects.get(purpose=name).key_json)
+        return key
+    except DatabaseError:        # no table yet (e.g. before migrate): a key for this process only
+        return SigningKey.generate(f"{name}.securecart.example")
 
 
 def saml_idp() -> SamlIdp:
