@@ -6,12 +6,16 @@ process points LAB_GATEWAY_URL at it: learner boto3 clients already go there ove
 carries the rest.
 
 Server side: `LabControlApp` wraps the gateway's WSGI app and answers `POST /_lab/v1/<method>` (JSON in, JSON out)
-with the Lab methods the web layer uses, plus `POST /_lab/v1/admin`, which hands one raw AWS request straight to moto
-in a given account (the remote twin of gateway.client.admin_client: seeding, no authentication, no authorization).
-Every other path goes to the gateway untouched.
+with the Lab methods the web layer uses (LAB_METHODS: sandboxes, clocks, decisions, sessions, JWKS, plus the few
+reads of lab.directory / lab.mfa / federation reports / IMDS that scenarios make), and `POST /_lab/v1/admin`, which
+hands one raw AWS request straight to moto in a given account (the remote twin of gateway.client.admin_client:
+seeding, no authentication, no authorization). Every other path goes to the gateway untouched.
 
 Client side: `RemoteLab` (same method names and return types as engine.lab.Lab for those methods; Decisions come
-back as `RemoteDecision`, built from Decision.to_dict()), `remote_lab(url)` and `remote_admin_client(...)`.
+back as `RemoteDecision`, built from Decision.to_dict(); `.directory.mfa_device`, `.mfa.last_used_step /
+verify_enable`, `.federation_reports.get`, `.imds_app()` mirror the engine objects the web layer reaches into),
+`remote_lab(url)` and `remote_admin_client(...)`. gateway.client.admin_client returns a remote admin client by itself
+when LAB_GATEWAY_URL is set, as learner_client already did.
 
 Security. `/_lab/` gives full control over every sandbox, so it needs a shared secret: the gateway reads
 LAB_CONTROL_TOKEN (at least 16 characters) and the caller sends it as `Authorization: Bearer <token>`; the compare is
