@@ -60,7 +60,16 @@ DEFENCES = {
     "provider": "The token's iss must match an IAM OIDC provider in the role's account.",
     "kid": "The key is taken from the issuer's JWKS by kid; an unknown kid has no key.",
     "jwks": "STS fetches the issuer's JWKS; an unreachable issuer cannot be verified.",
-    "audience-oidc": "aud must be one of the provider's client ids.",
+    "client-id": "aud must be one of the IAM OIDC provider's client ids (its audience list).",
+    "signature": "The JWT signature must verify with the issuer's published key for that kid: edited claims or "
+                 "another key fail.",
+    "subject": "The token must name its subject (sub).",
+    "metadata": "The SAML provider's metadata must hold the IdP's entityID and signing certificate.",
+    "saml-strict": "The SAML 2.0 web SSO profile rules (schema, Destination, AuthnStatement) must hold.",
+    "role-session-name": "The RoleSessionName attribute must be 2-64 characters of letters, digits and +=,.@_-.",
+    "session-duration": "The SessionDuration attribute must be 900-43200 seconds.",
+    "session-tags": "PrincipalTag attributes must be valid tags; TransitiveTagKeys must name some of them.",
+    "source-identity": "The SourceIdentity attribute must be 2-64 characters and not start with aws:.",
     "expiry": "exp must be in the future of the sandbox clock.",
 }
 

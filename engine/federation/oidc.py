@@ -175,11 +175,11 @@ def validate_web_identity_token(token: str, *, find_provider: ProviderLookup, ro
         [a for a in audiences if isinstance(a, str)] if isinstance(audiences, list) else []
     matched = next((a for a in audience_list if a in provider.client_ids), None)
     if matched is None:
-        raise rec.fail(InvalidIdentityToken(AUDIENCE_WRONG, defence="audience", observed=True,
+        raise rec.fail(InvalidIdentityToken(AUDIENCE_WRONG, defence="client-id", observed=True,
                                             detail=f"aud is {audience_list or 'missing'}; the provider accepts "
                                                    f"{list(provider.client_ids) or 'no client ids'}."),
-                       "audience", label)
-    rec.passed("audience", label, matched)
+                       "client-id", label)
+    rec.passed("client-id", label, matched)
 
     label = "exp in the future, iat/nbf not in the future (sandbox clock)"
     now_ts = now.timestamp()
