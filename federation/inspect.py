@@ -166,3 +166,32 @@ def describe_jwt(token: str) -> dict[str, Any]:
             "header_json": json.dumps(header, indent=2), "claims_json": json.dumps(claims, indent=2),
             "signature": parts[2][:43] + ("…" if len(parts[2]) > 43 else ""), "signed": bool(parts[2]),
             "condition_keys": keys, "issuer_host": host}
+
+
+def check_jwt_signature(token: str, jwks_for: Any) -> dict[str, str]:
+    """Verify only the signature, as STS would: allow-listed alg, key by kid from the issuer's JWKS."""
+    import jwt as pyjwt
+
+    from engine.federation.idp import SUPPORTED_JWT_ALGORITHMS
+
+    described = describe_jwt(token)
+    if described.get("error"):
+        return {"status": "undecodable", "detail": described["error"]}
+    alg = described["header"].get("alg")
+    if alg not in SUPPORTED_JWT_ALGORITHMS:
+        return {"status": "refused", "detail": f"alg {alg!r} is not one STS accepts (RS256/384/512, ES256/384/512)."}
+    iss = described["claims"].get("iss")
+    jwks = jwks_for(iss) if isinstance(iss, str) and iss else None
+    if not jwks:
+        return {"status": "unknown-issuer", "detail": f"No published keys for issuer {iss!r} in this lab."}
+    kid = described["header"].get("kid")
+    jwk = next((k for k in jwks.get("keys", []) if k.get("kid") == kid), None)
+    if jwk is None:
+        return {"status": "unknown-kid", "detail": f"The issuer publishes no key with kid {kid!r}."}
+    try:
+        key = pyjwt.PyJWK(jwk, algorithm=alg)
+        pyjwt.decode(token.strip(), key=key.key, algorithms=[alg],
+                     options={"verify_exp": False, "verify_aud": False, "verify_iat": False, "verify_nbf": False})
+    except pyjwt.PyJWTError as exc:
+        return {"status": "invalid", "detail": f"The signature does not verify with key {kid}: {exc}."}
+    return {"status": "valid", "detail": f"Signed by the key {kid} that {iss} publishes."}

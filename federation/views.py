@@ -275,7 +275,12 @@ def inspect_jwt(request: HttpRequest) -> HttpResponse:
     _sandbox(request)
     token = _field(request, "token").strip() if request.method == "POST" else request.session.get(SESSION_TOKEN, "")
     described = inspect.describe_jwt(token) if token else None
-    return render(request, "federation/inspect_jwt.html", {"token": token, "described": described})
+    signature = None
+    if described and not described.get("error"):
+        from engine.federation.registry import DEFAULT_JWKS_REGISTRY
+        signature = inspect.check_jwt_signature(token, DEFAULT_JWKS_REGISTRY.resolve)
+    return render(request, "federation/inspect_jwt.html", {"token": token, "described": described,
+                                                           "signature": signature})
 
 
 # ------------------------------------------------------------------------------------------------ tamper bench

@@ -84,6 +84,7 @@ def test_audience_list_matches_any_client_id(issuer, registry):
 def test_wrong_audience(issuer, registry):
     error = refused(token(issuer, aud="sts.amazon.com"), registry)
     assert (error.code, error.message, error.status) == ("InvalidIdentityToken", "Incorrect token audience", 400)
+    assert error.defence == "client-id"
 
 
 def test_audience_edited_after_signing_breaks_the_signature(issuer, registry):

@@ -218,3 +218,16 @@ def _textarea(html: str, element_id: str) -> str:
     match = re.search(rf'<textarea id="{element_id}"[^>]*>(.*?)</textarea>', html, re.S)
     assert match, f"no textarea {element_id}"
     return htmllib.unescape(match.group(1))
+
+
+def test_jwt_viewer_checks_the_signature(learner):
+    from engine.federation import tamper
+    learner.client.post("/federation/oidc/token/", {"action": "issue", "issuer": "github", "branch": "main"})
+    html = learner.client.get("/federation/inspect/jwt/").content.decode()
+    assert 'data-signature-status="valid"' in html and "repo:securecart/storefront:ref:refs/heads/main" in html
+    token = learner.client.session["federation_jwt"]
+    forged = tamper.jwt_with_claims_keep_signature(token, sub="repo:evil/fork:ref:refs/heads/main")
+    html = learner.client.post("/federation/inspect/jwt/", {"token": forged}).content.decode()
+    assert 'data-signature-status="invalid"' in html
+    html = learner.client.post("/federation/inspect/jwt/", {"token": tamper.jwt_alg_none(token)}).content.decode()
+    assert 'data-signature-status="refused"' in html
