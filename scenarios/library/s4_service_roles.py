@@ -39,9 +39,12 @@ IMDS_SIGNER = "the instance itself (IMDS needs no AWS credentials; only code on 
 
 # --------------------------------------------------------------------------------------------------- helpers
 def imds_app() -> Any:
+    """The metadata service where the instances live: in-process, or the gateway process's (LAB_GATEWAY_URL)."""
     from gateway.imds import ImdsApp
 
-    return ImdsApp(lab())
+    the_lab = lab()
+    remote = getattr(the_lab, "imds_app", None)
+    return remote() if callable(remote) else ImdsApp(the_lab)
 
 
 def _admin(ctx: StepContext):
