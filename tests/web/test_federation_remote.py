@@ -1,0 +1,63 @@
+"""Federation with LAB_GATEWAY_URL: the web process signs, the `python -m gateway` process validates. The IdP
+metadata and providers are registered in the gateway's moto, the JWKS over lab control, and the checklist of a
+refused forgery comes back from the gateway's reports."""
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+import pytest
+from django.test import Client
+from test_multiprocess_web import TOKEN, GatewayProcess
+
+from gateway.labcontrol import remote_lab
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
+    process = GatewayProcess(tmp_path_factory.mktemp("fed-gateway"))
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture(autouse=True)
+def remote_mode(gateway, settings, monkeypatch, db):
+    settings.LAB_GATEWAY_URL = gateway.url
+    monkeypatch.setenv("LAB_GATEWAY_URL", gateway.url)
+    monkeypatch.setenv("LAB_CONTROL_TOKEN", TOKEN)
+    return gateway
+
+
+def _textarea(html: str, element_id: str) -> str:
+    import html as htmllib
+    return htmllib.unescape(re.search(rf'<textarea id="{element_id}"[^>]*>(.*?)</textarea>', html, re.S).group(1))
+
+
+def test_saml_and_oidc_against_the_gateway_process(gateway):
+    client = Client()
+    assert client.get("/federation/").status_code == 200
+    from sandboxes.models import Sandbox
+    sandbox = Sandbox.objects.get(pk=client.session["sandbox_id"])
+    production = sandbox.account_ids()["production"]
+    remote = remote_lab(gateway.url, TOKEN)
+    providers = remote.admin_client("iam", production).list_saml_providers()["SAMLProviderList"]
+    assert any(p["Arn"].endswith(":saml-provider/SecureCartIdP") for p in providers)
+
+    client.post("/federation/idp/login/", {"username": "alice", "password": "securecart", "next": "aws"})
+    html = client.post("/federation/idp/saml-response/",
+                       {"role": f"arn:aws:iam::{production}:role/SecureCart-SAML-Developers"}).content.decode()
+    assert "200 OK" in html and "assumed-role/SecureCart-SAML-Developers" in html
+
+    client.post("/federation/oidc/token/", {"action": "issue", "issuer": "github", "branch": "main"})
+    html = client.post("/federation/oidc/token/", {"action": "exchange", "issuer": "github"}).content.decode()
+    assert "200 OK" in html   # the gateway resolved the JWKS the web process published over lab control
+
+    page = client.get("/federation/tamper/?kind=saml").content.decode()
+    forged = _textarea(client.post("/federation/tamper/", {"kind": "saml", "xml": _textarea(page, "tamper-xml"),
+                                                           "action": "forge:xsw-sibling"}).content.decode(),
+                       "tamper-xml")
+    html = client.post("/federation/tamper/", {"kind": "saml", "xml": forged, "action": "submit"}).content.decode()
+    assert "InvalidIdentityToken" in html and 'data-defence="xsw-one-assertion"' in html
