@@ -26,8 +26,16 @@ from engine.federation.saml import parse_saml_time
 _NS = {"saml": NS_SAML, "samlp": NS_SAMLP, "ds": NS_DS}
 
 
+_SAFE_PARSER = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False)
+
+
 def _parse(xml: str) -> etree._Element:
-    return etree.fromstring(xml.encode() if isinstance(xml, str) else xml)
+    """Parse a (learner-edited) document without DTDs or entities: no XXE through the tamper bench."""
+    raw = xml.encode() if isinstance(xml, str) else xml
+    root = etree.fromstring(raw, parser=_SAFE_PARSER)
+    if root.getroottree().docinfo.doctype:
+        raise ValueError("documents with a DOCTYPE are refused (STS refuses them too)")
+    return root
 
 
 def _text(root: etree._Element) -> str:

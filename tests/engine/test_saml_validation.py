@@ -279,3 +279,12 @@ def test_failure_carries_the_checks_passed_so_far(idp, provider):
     error = refused(tamper.change_role(signed_xml(idp), ADMIN_ROLE, PROVIDER_ARN), provider, role_arn=ADMIN_ROLE)
     names = [(c.name, c.passed) for c in error.checks]
     assert names == [("decode", True), ("issuer", True), ("signature", False)]
+
+
+def test_tamper_helpers_never_resolve_entities(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET")
+    xxe = (f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file://{secret}">]>'
+           '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">&x;</samlp:Response>')
+    with pytest.raises(ValueError):
+        tamper.strip_signature(xxe)
