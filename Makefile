@@ -22,7 +22,7 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install
+test: install check-deploy
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest
 
