@@ -41,6 +41,7 @@ import math
 import os
 import re
 import threading
+from collections import OrderedDict
 from datetime import datetime
 from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit
@@ -229,13 +230,86 @@ def _federation_report(lab: Any, request_id: str) -> dict[str, Any] | None:
     return (getattr(lab, "federation_reports", None) or REPORTS).get(request_id)
 
 
+class KeyValueStore:
+    """Small shared memory for the web processes (a Django cache backend can sit on it): the learner's current
+    session credentials belong here, next to the sessions themselves, not in the database. Gone on restart, like
+    the sessions. Bounded (oldest entries go first); values are JSON-safe; timeouts in seconds (None = no expiry)."""
+
+    MAX_ENTRIES = 20000
+    MAX_VALUE_BYTES = 256 * 1024
+
+    def __init__(self, now: Callable[[], float] | None = None) -> None:
+        import time  # noqa: PLC0415
+
+        self._now = now or time.monotonic
+        self._lock = threading.Lock()
+        self._items: "OrderedDict[str, tuple[Any, float | None]]" = OrderedDict()
+
+    def _live(self, key: str) -> tuple[Any, float | None] | None:
+        entry = self._items.get(key)
+        if entry is not None and entry[1] is not None and entry[1] <= self._now():
+            del self._items[key]
+            return None
+        return entry
+
+    def _deadline(self, timeout: float | None) -> float | None:
+        return None if timeout is None else self._now() + timeout
+
+    def get(self, key: str) -> Any:
+        with self._lock:
+            entry = self._live(key)
+            return entry[0] if entry is not None else None
+
+    def set(self, key: str, value: Any, timeout: float | None = None) -> None:
+        if len(json.dumps(to_wire(value))) > self.MAX_VALUE_BYTES:
+            raise ValueError(f"value too large for the lab's shared store (limit {self.MAX_VALUE_BYTES} bytes)")
+        with self._lock:
+            if timeout is not None and timeout <= 0:
+                self._items.pop(key, None)
+                return
+            self._items[key] = (value, self._deadline(timeout))
+            self._items.move_to_end(key)
+            while len(self._items) > self.MAX_ENTRIES:
+                self._items.popitem(last=False)
+
+    def add(self, key: str, value: Any, timeout: float | None = None) -> bool:
+        with self._lock:
+            if self._live(key) is not None:
+                return False
+        self.set(key, value, timeout)
+        return True
+
+    def touch(self, key: str, timeout: float | None = None) -> bool:
+        with self._lock:
+            entry = self._live(key)
+            if entry is None:
+                return False
+            self._items[key] = (entry[0], self._deadline(timeout))
+            return True
+
+    def delete(self, key: str) -> bool:
+        with self._lock:
+            return self._items.pop(key, None) is not None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+def _timeout(args: dict[str, Any]) -> float | None:
+    value = _arg(args, "timeout", (int, float), required=False, nullable=True)
+    if value is not None and not math.isfinite(value):
+        raise _BadArguments("`timeout` must be a finite number of seconds or null")
+    return None if value is None else float(value)
+
+
 def _decision_dict(decision: Any) -> dict[str, Any] | None:
     return decision.to_dict() if decision is not None else None
 
 
 # name -> (allowed argument names, call(lab, args) -> result). Exactly what the web layer needs; nothing that takes
 # or returns engine objects (Caller, IssuedSession), which stay inside the gateway process.
-LAB_METHODS: dict[str, tuple[tuple[str, ...], Callable[[Any, dict[str, Any]], Any]]] = {
+LAB_METHODS: dict[str, tuple[tuple[str, ...], Callable[..., Any]]] = {
     "ping": ((), lambda lab, a: {"ok": True, "instance": _INSTANCE}),
     "register_sandbox": (("sandbox_id", "accounts", "clock_offset"), lambda lab, a: lab.register_sandbox(
         _text(a, "sandbox_id"), _accounts(a), _seconds(a, "clock_offset", required=False))),
@@ -262,6 +336,15 @@ LAB_METHODS: dict[str, tuple[tuple[str, ...], Callable[[Any, dict[str, Any]], An
         _text(a, "serial"), _text(a, "seed"))),
     "mfa.verify_enable": (("serial", "seed", "code1", "code2", "at"), _mfa_verify_enable),
     "federation_report": (("request_id",), lambda lab, a: _federation_report(lab, _text(a, "request_id"))),
+    # The web processes' shared memory (KeyValueStore); the store is the LabControlApp's, passed as `store`.
+    "kv.get": (("key",), lambda lab, a, store: store.get(_text(a, "key", limit=512))),
+    "kv.set": (("key", "value", "timeout"), lambda lab, a, store: store.set(
+        _text(a, "key", limit=512), a.get("value"), _timeout(a))),
+    "kv.add": (("key", "value", "timeout"), lambda lab, a, store: store.add(
+        _text(a, "key", limit=512), a.get("value"), _timeout(a))),
+    "kv.touch": (("key", "timeout"), lambda lab, a, store: store.touch(_text(a, "key", limit=512), _timeout(a))),
+    "kv.delete": (("key",), lambda lab, a, store: store.delete(_text(a, "key", limit=512))),
+    "kv.clear": ((), lambda lab, a, store: store.clear()),
     # Scenario 4: an instance's metadata service (gateway/imds.py) runs where the instances and sessions are.
     "imds_handle": (("method", "path", "headers"), _imds_handle),
     "imds_timeline": (("instance_id",), lambda lab, a: _imds(lab).timeline(_text(a, "instance_id", limit=64))),
@@ -300,6 +383,7 @@ class LabControlApp:
         self.lab = lab if lab is not None else app.lab
         self.moto = moto if moto is not None else app.moto
         self._token = token.encode("utf-8") if token else None
+        self.store = KeyValueStore()
         self._admin_clients: dict[tuple[str, str, str | None, str], Any] = {}
         self._admin_lock = threading.Lock()
 
@@ -339,7 +423,8 @@ class LabControlApp:
                 return 200, {"result": self._admin_call(args)}, []
             allowed, call = LAB_METHODS[name]
             _check_args(args, allowed)
-            return 200, {"result": to_wire(call(self.lab, args))}, []
+            result = call(self.lab, args, self.store) if name.startswith("kv.") else call(self.lab, args)
+            return 200, {"result": to_wire(result)}, []
         except _BadArguments as error:
             return 400, _error("ValueError", str(error)), []
         except KeyError as error:
@@ -593,6 +678,11 @@ class RemoteLab:
         """Validation checklists of federation calls by request id (`.get(request_id)`, as engine REPORTS)."""
         return RemoteFederationReports(self)
 
+    @property
+    def kv(self) -> "RemoteKeyValueStore":
+        """The gateway's KeyValueStore, shared by every web process (e.g. behind a Django cache backend)."""
+        return RemoteKeyValueStore(self)
+
     def imds_app(self) -> "RemoteImdsApp":
         """Stand-in for gateway.imds.ImdsApp(lab): handle() and timeline() run in the gateway process."""
         return RemoteImdsApp(self)
@@ -638,6 +728,31 @@ class RemoteFederationReports:
 
     def get(self, request_id: str) -> dict[str, Any] | None:
         return self.lab._call("federation_report", request_id=request_id)
+
+
+class RemoteKeyValueStore:
+    """KeyValueStore's methods, answered by the gateway process."""
+
+    def __init__(self, lab: RemoteLab) -> None:
+        self.lab = lab
+
+    def get(self, key: str) -> Any:
+        return self.lab._call("kv.get", key=key)
+
+    def set(self, key: str, value: Any, timeout: float | None = None) -> None:
+        self.lab._call("kv.set", key=key, value=value, timeout=timeout)
+
+    def add(self, key: str, value: Any, timeout: float | None = None) -> bool:
+        return self.lab._call("kv.add", key=key, value=value, timeout=timeout)
+
+    def touch(self, key: str, timeout: float | None = None) -> bool:
+        return self.lab._call("kv.touch", key=key, timeout=timeout)
+
+    def delete(self, key: str) -> bool:
+        return self.lab._call("kv.delete", key=key)
+
+    def clear(self) -> None:
+        self.lab._call("kv.clear")
 
 
 class RemoteImdsApp:

@@ -256,6 +256,48 @@ def test_mfa_device_seed_and_replay_memory_are_the_gateways(remote: RemoteLab) -
     assert getattr(refused.value, "reason") == "same-code"
 
 
+def test_shared_key_value_store_is_one_for_every_web_process(gateway_url: str) -> None:
+    """Two web processes (two RemoteLabs) see the same learner credentials; values round-trip; timeouts apply."""
+    first, second = RemoteLab(gateway_url, TOKEN), RemoteLab(gateway_url, TOKEN)
+    key = "creds:" + secrets.token_hex(4)
+    value = {"access_key_id": "ASIAEXAMPLE", "expiration": datetime(2030, 1, 1, tzinfo=timezone.utc), "n": [1, 2]}
+    assert first.kv.get(key) is None
+    first.kv.set(key, value)
+    assert second.kv.get(key) == value
+    assert not second.kv.add(key, {"other": 1}) and first.kv.get(key) == value
+    assert second.kv.delete(key) and first.kv.get(key) is None and not first.kv.delete(key)
+    first.kv.set(key, "short-lived", timeout=0.2)
+    assert second.kv.get(key) == "short-lived"
+    time.sleep(0.3)
+    assert second.kv.get(key) is None and not second.kv.touch(key, 10)
+    with pytest.raises(ValueError, match="too large"):
+        first.kv.set(key, "x" * 300_000)
+
+
+def test_key_value_store_bounds_and_expiry() -> None:
+    from gateway.labcontrol import KeyValueStore
+
+    now = [100.0]
+    store = KeyValueStore(now=lambda: now[0])
+    store.set("a", 1, timeout=10)
+    store.set("b", 2)
+    now[0] += 5
+    assert store.touch("a", 10) and store.get("a") == 1
+    now[0] += 9
+    assert store.get("a") == 1 and store.get("b") == 2
+    now[0] += 2
+    assert store.get("a") is None and store.get("b") == 2
+    assert store.add("a", 3) and store.get("a") == 3
+    store.set("b", 4, timeout=0)            # a zero timeout deletes, as Django's caches do
+    assert store.get("b") is None
+    store.MAX_ENTRIES = 3
+    for name in "wxyz":
+        store.set(name, name)
+    assert store.get("a") is None and [store.get(n) for n in "xyz"] == ["x", "y", "z"]
+    store.clear()
+    assert store.get("z") is None
+
+
 # ------------------------------------------------------------------------------------------------ errors
 def test_lab_errors_come_back_as_the_same_kind(remote: RemoteLab) -> None:
     with pytest.raises(KeyError, match="unknown sandbox"):
