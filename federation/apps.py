@@ -8,8 +8,12 @@ class FederationConfig(AppConfig):
     verbose_name = "Federation and single sign-on"
 
     def ready(self) -> None:
-        from . import services
+        from sandboxes import world
 
-        # Seed every sandbox with the federated roles (the world is data; see services.ROLE_SPECS). The STS
-        # operations themselves are installed by engine.lab.get_lab() (engine.sts.federated.install).
-        services.register_role_specs()
+        from . import identity_center, services
+
+        # Every sandbox's world gets the federated roles (services.ROLE_SPECS) and the IdPs they trust; a reset
+        # also forgets Identity Center's data, which moto keeps apart from IAM. The STS operations themselves
+        # are installed by engine.lab.get_lab() (engine.sts.federated.install).
+        world.register_world_extension("federation", roles=services.ROLE_SPECS, seed=services.seed_providers,
+                                       wipe=identity_center.wipe_for_reset)

@@ -6,7 +6,8 @@ kept moto's state). In each sandbox, the production account gets:
   - the IAM SAML provider `SecureCartIdP` (CreateSAMLProvider with our metadata),
   - the IAM OIDC providers `token.actions.githubusercontent.com` (client id sts.amazonaws.com) and
     `idp.securecart.example/oidc` (client id securecart-console),
-  - the federated roles in ROLE_SPECS (seeded with the world, see apps.py).
+  - the federated roles in ROLE_SPECS.
+All three are added to every sandbox's world by apps.py (sandboxes.world.register_world_extension).
 
 JWKS: AWS fetches an OIDC issuer's keys over TLS from its jwks_uri. The lab never leaves the process: our issuers
 publish their JWKS in engine.federation.registry (the lab's in-process registry); the same JWKS is also served
@@ -138,17 +139,6 @@ ROLE_SPECS: list[RoleSpec] = [
 FEDERATED_ROLE_NAMES = {spec.name for spec in ROLE_SPECS}
 
 
-def register_role_specs() -> None:
-    """Add our roles to the SecureCart world so every sandbox is seeded (and rebuilt) with them, and the scenario
-    player can show and edit their trust policies like any other world role."""
-    from sandboxes import world
-
-    known = {spec.name for spec in world.WORLD_ROLES}
-    for spec in ROLE_SPECS:
-        if spec.name not in known:
-            world.WORLD_ROLES.append(spec)
-
-
 # ------------------------------------------------------------------------------------------------ per sandbox
 @dataclass
 class FederationSetup:
@@ -179,7 +169,16 @@ def publish_jwks() -> None:
 
 def ensure_federation(sandbox: Any) -> FederationSetup:
     """Register the IdPs in the sandbox's production account (idempotent; fixes stale metadata)."""
-    account = sandbox.account_ids()[PRODUCTION]
+    return register_providers(sandbox.account_ids())
+
+
+def seed_providers(sandbox_id: str, accounts: dict[str, str]) -> None:
+    """World-extension seed step (apps.py): a new or reset sandbox has the IdPs from the start."""
+    register_providers(accounts)
+
+
+def register_providers(accounts: dict[str, str]) -> FederationSetup:
+    account = accounts[PRODUCTION]
     iam = _admin_iam(account)
     metadata = saml_idp().metadata_xml()
     saml_arn = f"arn:aws:iam::{account}:saml-provider/{SAML_PROVIDER_NAME}"

@@ -5,10 +5,14 @@ for the sandbox's own account ids, so scenarios, tests and the docs read the sam
 
 Seeding goes straight to moto through gateway.client.admin_client: it is the lab operator setting up the
 accounts, not a learner call, so it is neither authorised nor recorded.
+
+Other apps add to the world without this module importing them: register_world_extension(...) from their
+AppConfig.ready() (federation adds its roles, its identity providers and Identity Center's reset).
 """
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -213,8 +217,40 @@ def fill(value: Any, accounts: dict[str, str]) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class WorldExtension:
+    """What another app adds to the world: more roles (seeded and reset like WORLD_ROLES), a seed step run after
+    the world is built, and a wipe step run for every account on reset. seed(sandbox_id, accounts),
+    wipe(sandbox_id, account_id)."""
+    name: str
+    roles: tuple[RoleSpec, ...] = ()
+    seed: Callable[[str, dict[str, str]], None] | None = None
+    wipe: Callable[[str, str], None] | None = None
+
+
+# Filled by other apps in AppConfig.ready(), so this module never imports them (federation/apps.py).
+_EXTENSIONS: dict[str, WorldExtension] = {}
+
+
+def register_world_extension(name: str, *, roles: tuple[RoleSpec, ...] | list[RoleSpec] = (),
+                             seed: Callable[[str, dict[str, str]], None] | None = None,
+                             wipe: Callable[[str, str], None] | None = None) -> None:
+    """Add to every sandbox's world. Registering the same name again replaces it (ready() may run twice)."""
+    taken = {spec.name for spec in WORLD_ROLES} | {spec.name for ext in _EXTENSIONS.values() if ext.name != name
+                                                  for spec in ext.roles}
+    clash = sorted(taken & {spec.name for spec in roles})
+    if clash:
+        raise ValueError(f"world extension {name!r}: roles already in the world: {', '.join(clash)}")
+    _EXTENSIONS[name] = WorldExtension(name, tuple(roles), seed, wipe)
+
+
+def world_roles() -> list[RoleSpec]:
+    """The roles every sandbox is seeded with: SecureCart's own and those of registered extensions."""
+    return WORLD_ROLES + [spec for ext in _EXTENSIONS.values() for spec in ext.roles]
+
+
 def role_spec(name: str) -> RoleSpec:
-    for spec in WORLD_ROLES:
+    for spec in world_roles():
         if spec.name == name:
             return spec
     raise KeyError(name)
@@ -257,7 +293,7 @@ def seed_world(sandbox_id: str, accounts: dict[str, str]) -> list[SeededKey]:
     # Users first: a trust policy naming a user (SecureCart-DeployPipeline) needs the user to exist, as in IAM.
     for user in WORLD_USERS:
         keys.append(create_user_with_key(user.account, accounts[user.account], user.name, user.policies, accounts))
-    for spec in WORLD_ROLES:
+    for spec in world_roles():
         iam = _admin("iam", accounts[spec.account])
         iam.create_role(RoleName=spec.name, Description=spec.description,
                         AssumeRolePolicyDocument=json.dumps(fill(spec.trust, accounts)),
@@ -277,6 +313,9 @@ def seed_world(sandbox_id: str, accounts: dict[str, str]) -> list[SeededKey]:
         for key, body in bucket.objects.items():
             s3.put_object(Bucket=bucket.name, Key=key, Body=body)
     _admin("secretsmanager", accounts[PRODUCTION]).create_secret(Name=DB_SECRET, SecretString=DB_SECRET_VALUE)
+    for extension in _EXTENSIONS.values():
+        if extension.seed is not None:
+            extension.seed(sandbox_id, accounts)
     return keys
 
 
@@ -288,6 +327,10 @@ def seed_bare(sandbox_id: str, accounts: dict[str, str]) -> list[SeededKey]:
 
 def wipe_account(sandbox_id: str, account_id: str) -> None:
     """Delete everything the world (or a learner) created in one account. moto has no per-account reset."""
+    # Extensions first: their data may point at IAM entities deleted below (e.g. Identity Center assignments).
+    for extension in _EXTENSIONS.values():
+        if extension.wipe is not None:
+            extension.wipe(sandbox_id, account_id)
     iam = _admin("iam", account_id)
     for profile in iam.list_instance_profiles()["InstanceProfiles"]:
         for role in profile["Roles"]:
@@ -318,6 +361,11 @@ def wipe_account(sandbox_id: str, account_id: str) -> None:
         iam.delete_virtual_mfa_device(SerialNumber=device["SerialNumber"])
     for policy in iam.list_policies(Scope="Local")["Policies"]:
         iam.delete_policy(PolicyArn=policy["Arn"])
+    # Identity providers: the federation app's and Identity Center's AWSSSO_ ones, or a learner's own.
+    for provider in iam.list_saml_providers().get("SAMLProviderList", []):
+        iam.delete_saml_provider(SAMLProviderArn=provider["Arn"])
+    for provider in iam.list_open_id_connect_providers().get("OpenIDConnectProviderList", []):
+        iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=provider["Arn"])
     s3 = _admin("s3", account_id, sandbox_id)
     for bucket in s3.list_buckets().get("Buckets", []):
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket["Name"]):
