@@ -1,0 +1,28 @@
+"""The site's frame (templates/base.html): the main navigation and per-app assets in <head>."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+
+def _nav(html: str) -> str:
+    return re.search(r'<nav aria-label="Main">(.*?)</nav>', html, re.S).group(1)
+
+
+@pytest.mark.parametrize("url", ["/", "/quiz/", "/federation/", "/sandbox/"])
+def test_main_navigation_reaches_every_part_of_the_lab(learner, url):
+    nav = _nav(learner.client.get(url).content.decode())
+    for href, label in (("/", "Scenarios"), ("/federation/", "Federation"), ("/quiz/", "Quiz"),
+                        ("/sandbox/", "My sandbox"), ("/sandbox/terminal/", "Use your own terminal")):
+        assert f'<a href="{href}">{label}</a>' in nav
+
+
+@pytest.mark.parametrize("url", ["/quiz/", "/quiz/live/", "/quiz/questions/"])
+def test_quiz_pages_load_their_stylesheet_in_head_not_in_main(learner, url):
+    r = learner.client.get(url)
+    assert r.status_code == 200
+    html = r.content.decode()
+    head, body = html.split("</head>", 1)
+    assert "quiz/quiz.css" in head and "quiz/quiz.js" in head
+    assert "quiz/quiz.css" not in body and "<link" not in body
