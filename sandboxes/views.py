@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import services, world
+from . import imdsmount, services, world
 from .gatewaymount import MOUNT
 from .models import AccessKey, Sandbox
 
@@ -68,6 +68,8 @@ def terminal(request: HttpRequest) -> HttpResponse:
         "auditor_key": next((k for k in keys if k.user_name == "securecart-auditor"), None),
         "audit_role_arn": f"arn:aws:iam::{accounts.get('production', '')}:role/SecureCart-AuditRole",
         "external_id": world.AUDIT_EXTERNAL_ID, "accounts": accounts,
+        "instances": [dict(instance, imds=imdsmount.base_url(request, sandbox, instance["instance_id"]))
+                      for instance in imdsmount.sandbox_instances(sandbox)],
     })
 
 

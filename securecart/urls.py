@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 from sandboxes import urls as sandbox_urls
 from sandboxes import views as sandbox_views
 from sandboxes.gatewaymount import aws_endpoint
+from sandboxes.imdsmount import imds_endpoint
 from scenarios import views as scenario_views
 
 urlpatterns = [
@@ -20,6 +21,8 @@ urlpatterns = [
     path("accounts/signup/", sandbox_views.signup, name="signup"),
     # The AWS endpoint: everything under /aws goes to the gateway (AWS wire protocols, csrf-exempt).
     re_path(r"^aws(?:/.*)?$", aws_endpoint, name="aws"),
+    # Instance metadata for the learner's terminal, scoped to their sandbox (sandboxes/imdsmount.py, csrf-exempt).
+    re_path(r"^imds/(?P<key>[^/]+)/(?P<instance_id>i-[0-9a-zA-Z]{1,40})(?P<rest>/.*)?$", imds_endpoint, name="imds"),
 ]
 
 handler404 = "securecart.errors.not_found"

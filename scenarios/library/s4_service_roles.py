@@ -12,7 +12,7 @@ from typing import Any
 
 import gateway.ec2_overrides  # noqa: F401  (registers the gateway overrides this scenario relies on)
 from sandboxes import services
-from sandboxes.labclient import lab
+from sandboxes.imdsmount import imds_app
 from sandboxes.world import ADMIN_USER, INVOICES, PRODUCT_IMAGES, PRODUCTION
 
 from ..framework import Diagram, NeedsEarlierStep, Node, PolicyRef, Scenario, Step, StepContext, WhatIf, mask_secret, \
@@ -38,15 +38,6 @@ IMDS_SIGNER = "the instance itself (IMDS needs no AWS credentials; only code on 
 
 
 # --------------------------------------------------------------------------------------------------- helpers
-def imds_app() -> Any:
-    """The metadata service where the instances live: in-process, or the gateway process's (LAB_GATEWAY_URL)."""
-    from gateway.imds import ImdsApp
-
-    the_lab = lab()
-    remote = getattr(the_lab, "imds_app", None)
-    return remote() if callable(remote) else ImdsApp(the_lab)
-
-
 def _admin(ctx: StepContext):
     return ctx.user(PRODUCTION, ADMIN_USER)
 
