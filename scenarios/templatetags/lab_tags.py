@@ -27,7 +27,7 @@ def countdown(seconds: int) -> str:
 def pretty_json(value: Any) -> str:
     import json
 
-    return json.dumps(value, indent=2, default=str)
+    return json.dumps(value, indent=2, default=str, ensure_ascii=False)
 
 
 @register.filter
