@@ -260,24 +260,33 @@ class KeyValueStore:
             entry = self._live(key)
             return entry[0] if entry is not None else None
 
-    def set(self, key: str, value: Any, timeout: float | None = None) -> None:
+    def _check_size(self, value: Any) -> None:
         if len(json.dumps(to_wire(value))) > self.MAX_VALUE_BYTES:
             raise ValueError(f"value too large for the lab's shared store (limit {self.MAX_VALUE_BYTES} bytes)")
+
+    def _store(self, key: str, value: Any, timeout: float | None) -> None:
+        # caller holds the lock
+        if timeout is not None and timeout <= 0:
+            self._items.pop(key, None)
+            return
+        self._items[key] = (value, self._deadline(timeout))
+        self._items.move_to_end(key)
+        while len(self._items) > self.MAX_ENTRIES:
+            self._items.popitem(last=False)
+
+    def set(self, key: str, value: Any, timeout: float | None = None) -> None:
+        self._check_size(value)
         with self._lock:
-            if timeout is not None and timeout <= 0:
-                self._items.pop(key, None)
-                return
-            self._items[key] = (value, self._deadline(timeout))
-            self._items.move_to_end(key)
-            while len(self._items) > self.MAX_ENTRIES:
-                self._items.popitem(last=False)
+            self._store(key, value, timeout)
 
     def add(self, key: str, value: Any, timeout: float | None = None) -> bool:
+        """Store only if absent; check and store under one lock, so two processes racing cannot both win."""
+        self._check_size(value)
         with self._lock:
             if self._live(key) is not None:
                 return False
-        self.set(key, value, timeout)
-        return True
+            self._store(key, value, timeout)
+            return True
 
     def touch(self, key: str, timeout: float | None = None) -> bool:
         with self._lock:
@@ -531,9 +540,22 @@ def _known_services() -> set[str]:
     return _services_cache
 
 
+def env_token() -> str:
+    """LAB_CONTROL_TOKEN, or the content of the file LAB_CONTROL_TOKEN_FILE names (a secret mounted as a file wins,
+    as for the Django settings' other secrets)."""
+    path = os.environ.get(TOKEN_ENV + "_FILE")
+    if path:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                return handle.read().strip()
+        except OSError as error:
+            raise LabControlError(f"cannot read {TOKEN_ENV}_FILE={path!r}: {error.strerror}") from None
+    return os.environ.get(TOKEN_ENV, "")
+
+
 def with_lab_control(app: Any, token: str | None = None) -> LabControlApp:
-    """Wrap the gateway app for `python -m gateway`: the token comes from LAB_CONTROL_TOKEN unless given."""
-    token = token if token is not None else os.environ.get(TOKEN_ENV, "")
+    """Wrap the gateway app for `python -m gateway`: the token comes from LAB_CONTROL_TOKEN(_FILE) unless given."""
+    token = token if token is not None else env_token()
     wrapped = LabControlApp(app, token=token)
     if not wrapped.enabled:
         log.warning("lab control API (/_lab/) is disabled: set %s to let web processes use this gateway",
@@ -613,7 +635,7 @@ class RemoteLab:
 
     def __init__(self, url: str, token: str | None = None, *, timeout: float = 60.0) -> None:
         self.url = url.rstrip("/")
-        self._token = token if token is not None else os.environ.get(TOKEN_ENV, "")
+        self._token = token if token is not None else env_token()
         self._transport = _Transport(self.url, self._token, timeout)
 
     def _call(self, name: str, **args: Any) -> Any:
@@ -777,7 +799,7 @@ _remote_lock = threading.Lock()
 
 def remote_lab(url: str, token: str | None = None) -> RemoteLab:
     """The RemoteLab for this gateway URL (one per process and URL, so its connection pool is reused)."""
-    token = token if token is not None else os.environ.get(TOKEN_ENV, "")
+    token = token if token is not None else env_token()
     key = (url.rstrip("/"), token)
     with _remote_lock:
         lab = _remote_labs.get(key)
