@@ -19,7 +19,8 @@ def lab() -> Any:
             raise ImproperlyConfigured(
                 "LAB_GATEWAY_URL is set, but this gateway version has no remote lab-control client yet; "
                 "unset LAB_GATEWAY_URL to run the lab in one process") from None
-        return remote_lab(settings.LAB_GATEWAY_URL)
+        # the token from settings (LAB_CONTROL_TOKEN or _FILE); None falls back to the environment
+        return remote_lab(settings.LAB_GATEWAY_URL, getattr(settings, "LAB_CONTROL_TOKEN", "") or None)
     from engine.lab import get_lab
 
     return get_lab()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from .env import envbool, envint, envlist, envstr
 
@@ -64,6 +65,10 @@ DATABASES = {
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=envint("DB_CONN_MAX_AGE", "0")
     )
 }
+if DATABASES["default"].get("ENGINE") == "django.db.backends.sqlite3":
+    # Several processes on one SQLite file (gunicorn -w 2): take the write lock when a transaction begins and wait
+    # for it, instead of failing with "database is locked" when a read transaction tries to become a write one.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -91,12 +96,21 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 30  # a visitor keeps their sandbox for a month on the same browser
 
-# Issued session credentials live only in memory (like the engine's credential store); the cache holds the
-# learner's current credentials per scenario so a page can show them and use them again.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "securecart"}}
-
-# Multi-process mode: when set, boto3 clients and lab-control calls go to `python -m gateway` at this URL.
+# Multi-process mode: when set, boto3 clients and lab-control calls go to `python -m gateway` at this URL, with
+# this shared secret (the gateway is started with the same LAB_CONTROL_TOKEN or LAB_CONTROL_TOKEN_FILE).
 LAB_GATEWAY_URL = envstr("LAB_GATEWAY_URL", "")
+LAB_CONTROL_TOKEN = envstr("LAB_CONTROL_TOKEN", "")
+if LAB_GATEWAY_URL and not LAB_CONTROL_TOKEN:
+    raise ImproperlyConfigured("LAB_GATEWAY_URL is set but LAB_CONTROL_TOKEN (or LAB_CONTROL_TOKEN_FILE) is not: "
+                               "set it to the token the gateway was started with")
+
+# Issued session credentials live only in memory (like the engine's credential store); the cache holds the
+# learner's current credentials per scenario so a page can show them and use them again. With several web
+# processes, every process must see the same ones: the cache is then the gateway's shared store (memory too).
+if LAB_GATEWAY_URL:
+    CACHES = {"default": {"BACKEND": "sandboxes.labcache.GatewayCache", "LOCATION": LAB_GATEWAY_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "securecart"}}
 LAB_REGION = envstr("LAB_REGION", "us-east-1")
 # Where `manage.py sandbox create` reaches the running server (make run).
 LAB_SERVER_URL = envstr("LAB_SERVER_URL", "http://127.0.0.1:8000")
