@@ -33,6 +33,10 @@ class Sandbox(models.Model):
     kind = models.CharField(max_length=8, default="world", choices=[("world", "SecureCart world"), ("bare", "Bare")])
     clock_offset_seconds = models.FloatField(default=0.0)
     created = models.DateTimeField(auto_now_add=True)
+    # Who is building this sandbox's world in moto right now (services.ensure_ready): one web process at a time,
+    # even with several processes; a claim older than BUILD_CLAIM_STALE_SECONDS belonged to a process that died.
+    build_claim = models.CharField(max_length=32, blank=True, default="")
+    build_claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created"]

@@ -2,16 +2,29 @@
 
 `ensure_ready` is the one entry point every view calls before using a sandbox: after a server restart moto and
 the engine are empty, so the world is rebuilt from the database (seed, then replay the learner's trust edits).
+
+Several web processes may want to build the same sandbox at once (two gunicorn workers serving htmx requests that
+arrive together). A build therefore first claims the Sandbox row in the database with one conditional UPDATE,
+which is atomic on SQLite and PostgreSQL alike (no SELECT ... FOR UPDATE, which SQLite ignores); the others wait
+for the claim to go, then find the sandbox live. The lab registers the sandbox only once the world is complete,
+so registration means "built": a build that fails midway (or a process that dies) leaves it unregistered, and the
+next attempt wipes the half-built accounts and starts again.
 """
 from __future__ import annotations
 
 import json
 import logging
+import secrets
 import threading
-from datetime import datetime
+import time
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Iterator
 
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
+from django.utils import timezone
 
 from . import credentials, world
 from .labclient import lab
@@ -22,8 +35,17 @@ log = logging.getLogger(__name__)
 SESSION_KEY = "sandbox_id"
 MAX_BARE_ACCOUNTS = 10
 
-# Seeding a sandbox must happen once even if two requests arrive together (htmx fires several).
+# Seeding a sandbox must happen once even if two requests arrive together (htmx fires several): this lock keeps
+# this process's threads in line, the database claim (_build_claim) the other processes.
 _ready_lock = threading.RLock()
+# A world builds in a few seconds; a claim this old belongs to a process that died while building.
+BUILD_CLAIM_STALE_SECONDS = 60.0
+# How long a request waits for another process's build before giving up (under gunicorn's 30 s worker timeout).
+BUILD_WAIT_SECONDS = 25.0
+
+
+class SandboxBusy(RuntimeError):
+    """Another process has been building this sandbox for longer than a request may wait."""
 
 
 def create_sandbox(*, kind: str = "world", bare_accounts: int = 0, session_key: str = "", owner=None) -> Sandbox:
@@ -42,14 +64,41 @@ def is_live(sandbox: Sandbox) -> bool:
 
 
 def ensure_ready(sandbox: Sandbox) -> None:
-    """Register the sandbox with the lab and build its world in moto, unless this process already did."""
-    with _ready_lock:
-        if is_live(sandbox):
+    """Build the sandbox's world in moto and register it with the lab, unless it is live already."""
+    if is_live(sandbox):
+        return
+    with _ready_lock, _build_claim(sandbox):
+        if is_live(sandbox):   # another process built it while we waited for the claim
             return
+        sandbox.refresh_from_db(fields=["clock_offset_seconds"])
         _build(sandbox)
 
 
+def _try_claim(sandbox_id: str, token: str) -> bool:
+    now = timezone.now()
+    free = Q(build_claimed_at__isnull=True) | Q(build_claimed_at__lt=now - timedelta(seconds=BUILD_CLAIM_STALE_SECONDS))
+    # One UPDATE ... WHERE: the database decides who wins, whatever the number of processes.
+    return Sandbox.objects.filter(free, pk=sandbox_id).update(build_claim=token, build_claimed_at=now) == 1
+
+
+@contextmanager
+def _build_claim(sandbox: Sandbox) -> Iterator[None]:
+    token = secrets.token_hex(16)
+    deadline = time.monotonic() + BUILD_WAIT_SECONDS
+    while not _try_claim(sandbox.pk, token):
+        if not Sandbox.objects.filter(pk=sandbox.pk).exists():
+            raise Sandbox.DoesNotExist(f"sandbox {sandbox.pk} no longer exists")
+        if time.monotonic() > deadline:
+            raise SandboxBusy(f"sandbox {sandbox.pk} is still being built by another process; try again shortly")
+        time.sleep(0.2)
+    try:
+        yield
+    finally:
+        Sandbox.objects.filter(pk=sandbox.pk, build_claim=token).update(build_claim="", build_claimed_at=None)
+
+
 def _build(sandbox: Sandbox) -> None:
+    """Wipe and seed the sandbox's accounts, then register it. Safe to run again after a failure midway."""
     accounts = sandbox.account_ids()
     the_lab = lab()
     for account_id in accounts.values():
@@ -58,8 +107,8 @@ def _build(sandbox: Sandbox) -> None:
         # transaction let SQLite reuse the number): that sandbox is gone, so its sessions must go too.
         if owner and owner != sandbox.id and not Sandbox.objects.filter(pk=owner).exists():
             the_lab.forget_sandbox(owner)
-    the_lab.register_sandbox(sandbox.id, accounts, sandbox.clock_offset_seconds)
-    # Leftovers are possible when only the lab lost its memory (e.g. a remote gateway kept moto's state).
+    # Leftovers are possible when only the lab lost its memory (e.g. a remote gateway kept moto's state) or a
+    # previous build stopped midway.
     for account_id in accounts.values():
         world.wipe_account(sandbox.id, account_id)
     if sandbox.kind == "world":
@@ -74,6 +123,8 @@ def _build(sandbox: Sandbox) -> None:
             apply_trust_policy(sandbox, edit.account_name, edit.role_name, edit.document)
         except Exception:  # a saved edit that no longer applies must not block the rebuild
             log.exception("could not replay trust edit %s/%s on %s", edit.account_name, edit.role_name, sandbox.id)
+    # Last: from now on the sandbox counts as live (is_live), in every web process.
+    the_lab.register_sandbox(sandbox.id, accounts, sandbox.clock_offset_seconds)
 
 
 def apply_trust_policy(sandbox: Sandbox, account_name: str, role_name: str, document: str) -> None:
@@ -86,7 +137,7 @@ def apply_trust_policy(sandbox: Sandbox, account_name: str, role_name: str, docu
 
 def reset_sandbox(sandbox: Sandbox) -> None:
     """Wipe the sandbox's moto state, forget its sessions, restore the seed; progress survives, edits do not."""
-    with _ready_lock:
+    with _ready_lock, _build_claim(sandbox):
         TrustPolicyEdit.objects.filter(sandbox=sandbox).delete()
         StepProgress.objects.filter(sandbox=sandbox).update(last_result=None)
         sandbox.clock_offset_seconds = 0.0
