@@ -1,11 +1,22 @@
-"""Mounts the gateway's WSGI app at /aws/ so `aws --endpoint-url http://127.0.0.1:8000/aws ...` works against
-`make run`. The request is handed over untouched (raw body, headers); the gateway speaks AWS's protocols."""
+"""Mounts the gateway at /aws/ so `aws --endpoint-url http://127.0.0.1:8000/aws ...` works against the web server.
+The request is handed over untouched (raw body, headers); the gateway speaks AWS's protocols.
+
+In one process (default) the gateway's WSGI app is called in-process. With LAB_GATEWAY_URL (several web processes)
+the request is forwarded over HTTP to the `python -m gateway` process that owns moto and the sessions, because this
+process's own Lab is empty. SigV4 signs both the Host header and the path as the client sent them, so the forwarded
+request keeps the client's Host and the `/aws` prefix; the gateway is therefore started with `--mount /aws` to route
+`/aws/bucket/key` as `/bucket/key`. Lab control (`/_lab/`) is never reachable this way: the forwarded path always
+starts with `/aws/`, dot segments are refused, and `/aws/_lab...` is refused outright.
+"""
 from __future__ import annotations
 
 import io
+import threading
+import uuid
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -23,18 +34,47 @@ def gateway_app() -> Any:
     return default_gateway()
 
 
+def _raw_target(environ: dict[str, Any]) -> str:
+    """The request target as the client sent (and signed) it: path and query, percent-encoded as SDKs do."""
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        if "://" in raw:  # absolute-form request target
+            raw = "/" + raw.split("://", 1)[1].partition("/")[2]
+        return raw
+    # wsgiref (runserver) gives no raw request URI: rebuild it from PATH_INFO and the raw query
+    target = quote(environ.get("PATH_INFO", "").encode("latin-1"), safe="/~")
+    query = environ.get("QUERY_STRING", "")
+    return f"{target}?{query}" if query else target
+
+
+def _aws_error(status: int, code: str, message: str) -> HttpResponse:
+    """An AWS-shaped error (query XML) for failures of the mount itself; SDKs show code and message."""
+    from xml.sax.saxutils import escape
+
+    body = (f'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Receiver</Type>'
+            f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error></ErrorResponse>")
+    response = HttpResponse(body, status=status, content_type="text/xml")
+    response["x-amzn-RequestId"] = str(uuid.uuid4())
+    return response
+
+
 @csrf_exempt
 def aws_endpoint(request: HttpRequest) -> HttpResponse:
-    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return HttpResponse("Bad Content-Length", status=400, content_type="text/plain")
     if length > MAX_BODY:
         return HttpResponse("Request body too large for the lab", status=413, content_type="text/plain")
-    body = request.read(length) if length else b""
+    body = request.read(length) if length > 0 else b""
+    if settings.LAB_GATEWAY_URL:
+        return _forward(request, body, settings.LAB_GATEWAY_URL)
     environ = {key: value for key, value in request.META.items()}
     full_path = environ.get("PATH_INFO", "")
     # The client signed the path exactly as sent ("/aws" for STS, "/aws/bucket/key" for S3). wsgiref gives no raw
     # request URI, so rebuild it (percent-encoded as SDKs do) for SigV4; SCRIPT_NAME/PATH_INFO are for routing.
     if "RAW_URI" not in environ and "REQUEST_URI" not in environ:
-        environ["RAW_URI"] = quote(full_path.encode("latin-1"), safe="/~")
+        environ["RAW_URI"] = _raw_target(environ)
     environ["SCRIPT_NAME"] = MOUNT
     environ["PATH_INFO"] = full_path[len(MOUNT):] or "/"
     environ["wsgi.input"] = io.BytesIO(body)
@@ -55,5 +95,66 @@ def aws_endpoint(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(content, status=captured.get("status", 500))
     for name, value in captured.get("headers", []):
         if name.lower() not in _HOP_BY_HOP and name.lower() != "content-length":
+            response[name] = value
+    return response
+
+
+# ------------------------------------------------------------------------------------------------ remote mode
+_pools: dict[str, Any] = {}
+_pools_lock = threading.Lock()
+
+
+def _pool(gateway_url: str) -> Any:
+    """One keep-alive connection pool per gateway (urllib3, botocore's HTTP library); never retries a sent request."""
+    import urllib3
+
+    with _pools_lock:
+        pool = _pools.get(gateway_url)
+        if pool is None:
+            pool = _pools[gateway_url] = urllib3.connection_from_url(
+                gateway_url, maxsize=8, block=False, timeout=urllib3.Timeout(connect=5.0, read=60.0),
+                retries=urllib3.Retry(total=1, connect=1, read=0, status=0, other=0, redirect=0))
+        return pool
+
+
+def _is_safe_target(target: str) -> bool:
+    path = target.split("?", 1)[0]
+    if not (path == MOUNT or path.startswith(MOUNT + "/")):
+        return False
+    segments = path.split("/")
+    if any(segment in (".", "..") or segment.lower() in ("%2e", "%2e%2e", ".%2e", "%2e.") for segment in segments):
+        return False  # a proxy or the gateway could resolve them into /_lab/
+    rest = path[len(MOUNT):]
+    return not (rest == "/_lab" or rest.startswith("/_lab/"))
+
+
+def _forward(request: HttpRequest, body: bytes, gateway_url: str) -> HttpResponse:
+    import urllib3
+
+    target = _raw_target(request.META)
+    if not _is_safe_target(target):
+        return _aws_error(404, "NotFound", "The lab's /aws endpoint does not serve this path.")
+    headers = {}
+    for key, value in request.META.items():
+        if key.startswith("HTTP_"):
+            name = key[5:].replace("_", "-").title()
+            if name.lower() not in _HOP_BY_HOP and name.lower() != "expect":
+                headers[name] = value
+    if request.META.get("CONTENT_TYPE"):
+        headers["Content-Type"] = request.META["CONTENT_TYPE"]
+    headers["Content-Length"] = str(len(body))
+    # Host stays the client's: SigV4 signed it (urllib3 sends a Host header given here instead of its own)
+    headers["Host"] = request.META.get("HTTP_HOST") or request.get_host()
+    try:
+        answer = _pool(gateway_url.rstrip("/")).urlopen(
+            request.method or "GET", target, body=body, headers=headers, redirect=False, preload_content=True,
+            assert_same_host=False)
+    except urllib3.exceptions.HTTPError as error:
+        host = urlsplit(gateway_url).netloc
+        return _aws_error(503, "ServiceUnavailable",
+                          f"The lab's gateway ({host}) could not be reached: {type(error).__name__}. Try again.")
+    response = HttpResponse(answer.data, status=answer.status)
+    for name, value in answer.headers.items():
+        if name.lower() not in _HOP_BY_HOP and name.lower() not in ("content-length", "server", "date"):
             response[name] = value
     return response
