@@ -22,8 +22,8 @@ INTERNAL_TOKEN_MAX_AGE = 120  # seconds; the command signs a fresh token for eve
 
 
 def endpoint_url(request: HttpRequest) -> str:
-    if settings.LAB_GATEWAY_URL:
-        return settings.LAB_GATEWAY_URL.rstrip("/")
+    # Always this server's /aws mount: with LAB_GATEWAY_URL it forwards to the gateway process, which may sit on a
+    # private network learners cannot reach.
     return request.build_absolute_uri(MOUNT)
 
 
