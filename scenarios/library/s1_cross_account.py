@@ -1,6 +1,7 @@
 """Scenario 1 — cross-account AssumeRole: SecureCart's external auditors read the security logs."""
 from __future__ import annotations
 
+from sandboxes.services import sandbox_now
 from sandboxes.world import AUDIT_EXTERNAL_ID, AUDITOR, PRODUCTION, SECURITY_LOGS
 
 from ..framework import Diagram, Node, PolicyRef, Scenario, Step, StepContext, WhatIf
@@ -91,6 +92,11 @@ def try_to_write(ctx: StepContext) -> None:
 # --------------------------------------------------------------------------------------------------- step 5
 def call_after_expiry(ctx: StepContext) -> None:
     session = ctx.session(SESSION, made_by="assume-audit-role")
+    left = (ctx.stored_session(SESSION).expires_at - sandbox_now(ctx.sandbox)).total_seconds()
+    if left > 0:
+        ctx.note(f"<p>The session is still valid for {int(left) // 60} min {int(left) % 60} s, so S3 still "
+                 "accepts it. Fast-forward the sandbox clock with <strong>To expiry</strong> on the credentials "
+                 "card below, then run this step again.</p>")
     ctx.call("List the logs again with the old session", ctx.client("s3", session).list_objects_v2,
              signer=session, expect="ExpiredToken", Bucket=SECURITY_LOGS)
 

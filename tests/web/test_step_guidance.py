@@ -1,0 +1,24 @@
+"""A run that does not do what the step says must tell the learner why, and re-running a step must work
+(found in the learner QA sweep)."""
+from __future__ import annotations
+
+from sandboxes import services
+
+S1 = "cross-account-auditors"
+S5 = "mfa-protected-access"
+
+
+def test_calling_before_the_expiry_says_to_fast_forward_first(learner):
+    learner.run(S1, "assume-audit-role")
+    learner.run(S1, "session-expires")
+    result = learner.last_result(S1, "session-expires")
+    assert not result["succeeded"] and result["calls"][0]["ok"]        # still valid: S3 answers
+    assert any("still valid" in note and "To expiry" in note for note in result["notes"])
+    page = learner.client.get(learner.step_url(S1, "session-expires")).content.decode()
+    assert "data-unexpected" in page and "The lesson expects <strong>ExpiredToken</strong> here" in page
+
+    services.advance_clock(learner.sandbox, 3601)
+    learner.run(S1, "session-expires")
+    result = learner.last_result(S1, "session-expires")
+    assert result["succeeded"] and not result["notes"]
+    assert "data-unexpected" not in learner.client.get(learner.step_url(S1, "session-expires")).content.decode()
