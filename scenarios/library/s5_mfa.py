@@ -197,6 +197,17 @@ def _enable(ctx: StepContext, *, same_code: bool = False) -> None:
     now = mfa_clock()
     code2 = mfa.code_at(seed, now)
     code1 = code2 if same_code else mfa.code_at(seed, now - mfa.STEP_SECONDS)
+    from sandboxes.labclient import lab
+
+    device = lab().directory.mfa_device(serial(ctx))
+    if device is not None and device.user_name == USER:
+        # Run again (or the what-if after activating): IAM refuses EnableMFADevice for an active device
+        # (EntityAlreadyExists), so take it back first, as a person re-doing the set-up would.
+        ctx.note("<p>The device is already active for <code>securecart-oncall</code>, so it is deactivated first"
+                 + (" and stays inactive after this refusal; activate it again with the step's main button.</p>"
+                    if same_code else ".</p>"))
+        ctx.call("Deactivate the device first (DeactivateMFADevice)", ctx.client("iam", user).deactivate_mfa_device,
+                 signer=user, UserName=USER, SerialNumber=serial(ctx))
     ctx.note(f"<p>Codes typed: <code>{code1}</code> then <code>{code2}</code> "
              f"{'(the same code twice)' if same_code else '(the one shown 30 s ago, then the current one)'}.</p>"
              + phone_html(seed))

@@ -22,3 +22,26 @@ def test_calling_before_the_expiry_says_to_fast_forward_first(learner):
     result = learner.last_result(S1, "session-expires")
     assert result["succeeded"] and not result["notes"]
     assert "data-unexpected" not in learner.client.get(learner.step_url(S1, "session-expires")).content.decode()
+
+
+def _codes(result):
+    return [(c["operation"], (c["error"] or {}).get("code")) for c in result["calls"]]
+
+
+def test_activation_can_be_run_again_and_the_same_code_what_if_still_shows_its_refusal(learner):
+    learner.run(S5, "enrol-device")
+    learner.run(S5, "activate-device")
+    assert learner.last_result(S5, "activate-device")["succeeded"]
+
+    # The what-if after activation: IAM would say EntityAlreadyExists; the lesson is about the two codes.
+    learner.run(S5, "activate-device", "same-code")
+    result = learner.last_result(S5, "activate-device")
+    assert _codes(result) == [("DeactivateMFADevice", None), ("EnableMFADevice", "InvalidAuthenticationCode")]
+    assert all(call["met_expectation"] for call in result["calls"])
+
+    learner.run(S5, "activate-device")                 # inactive after the refusal: activates again
+    assert learner.last_result(S5, "activate-device")["succeeded"]
+    learner.run(S5, "activate-device")                 # active: deactivate, then activate again
+    result = learner.last_result(S5, "activate-device")
+    assert result["succeeded"], result
+    assert [op for op, _ in _codes(result)] == ["DeactivateMFADevice", "EnableMFADevice", "ListMFADevices"]
