@@ -45,3 +45,12 @@ def test_activation_can_be_run_again_and_the_same_code_what_if_still_shows_its_r
     result = learner.last_result(S5, "activate-device")
     assert result["succeeded"], result
     assert [op for op, _ in _codes(result)] == ["DeactivateMFADevice", "EnableMFADevice", "ListMFADevices"]
+
+
+def test_a_trust_policy_syntax_error_names_its_place_once(learner):
+    text = '{\n  "Version": "2012-10-17",\n  "Statement": [\n    {"Effect": "Allow" "Action": "sts:AssumeRole"}\n  ]\n}'
+    r = learner.client.post(learner.step_url(S1, "assume-audit-role", "trust"), {"document": text},
+                            HTTP_HX_REQUEST="true")
+    error = r.content.decode().split('id="trust-error"', 1)[1].split("</div>", 1)[0]
+    assert error.count("line 4, column") == 1
+    assert "Where:" not in error          # the JSON root ("$") tells the learner nothing
