@@ -1,4 +1,5 @@
-// SecureCart STS Lab: credential countdowns, the sandbox clock and the large-text toggle. No dependencies.
+// SecureCart STS Lab: credential countdowns, the sandbox clock, the large-text toggle and failed-request notices.
+// No dependencies.
 (function () {
   "use strict";
   var WARN_SECONDS = 300;
@@ -67,6 +68,34 @@
       try { localStorage.setItem("lab-large", on ? "1" : "0"); } catch (e) { /* private mode */ }
     });
   }
+
+  // htmx swaps nothing when a request fails; say so instead of leaving the button looking dead.
+  function showRequestError(message) {
+    var box = document.getElementById("request-error");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "request-error";
+      box.className = "callout warn";
+      box.setAttribute("role", "alert");
+      var main = document.getElementById("main");
+      main.insertBefore(box, main.firstChild);
+    }
+    box.textContent = message;
+  }
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    showRequestError(status >= 500
+      ? "The lab hit an error (HTTP " + status + ") and changed nothing. Reload the page and try again."
+      : "The lab refused that request (HTTP " + status + "), for example because it was too large or the page " +
+        "is out of date. Nothing was changed; reload the page and try again.");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    showRequestError("The lab server did not answer. Check that it is running, then reload the page.");
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    var box = document.getElementById("request-error");
+    if (box) box.remove();
+  });
 
   document.addEventListener("DOMContentLoaded", function () { scan(document); setUpLargeToggle(); });
   document.addEventListener("htmx:afterSettle", function () { scan(document); });

@@ -1,0 +1,34 @@
+"""Found in the learner QA sweep: pages must fit a phone (no sideways scrolling), and a failed htmx request must
+say so instead of doing nothing."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+S1 = "/scenarios/cross-account-auditors"
+
+
+def test_a_step_with_its_result_fits_a_phone(page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{S1}/assume-audit-role/")
+    page.get_by_role("button", name="Call AssumeRole").click()
+    expect(page.locator("#result .decision")).to_be_visible()
+    # The explanation quotes long ARNs; they must wrap instead of widening the page.
+    page.reload()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    for path in ("/", "/federation/", "/quiz/", "/sandbox/terminal/"):
+        page.goto(path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+
+
+def test_a_refused_htmx_request_is_reported(page):
+    page.goto(f"{S1}/assume-audit-role/")
+    editor = page.locator("#trust-document")
+    # Beyond the form size cap (DATA_UPLOAD_MAX_MEMORY_SIZE): the server answers 400 and htmx swaps nothing.
+    editor.evaluate("el => { el.removeAttribute('maxlength'); el.value = 'x'.repeat(70000); }")
+    page.get_by_role("button", name="Save and run again").click()
+    expect(page.get_by_role("alert").filter(has_text="refused that request (HTTP 400)")).to_be_visible()
+    page.get_by_role("button", name="Call AssumeRole").click()
+    expect(page.locator("#request-error")).to_have_count(0)
