@@ -271,7 +271,7 @@ def _session_token(ctx: StepContext, code: str | None, *, expect: str | None = N
 def get_session_token(ctx: StepContext) -> None:
     seed = device_seed(ctx, enabled=True)
     code = fresh_code(ctx, seed)
-    ctx.note(f"<p>The phone shows <code>{code}</code>.</p>" + phone_html(seed))
+    ctx.note(f"<p>Code typed: <code>{code}</code>.</p>" + phone_html(seed))
     _session_token(ctx, code)
 
 
@@ -349,7 +349,7 @@ def expire_and_reauthenticate(ctx: StepContext) -> None:
     _get_secret(ctx, session, "Use the expired MFA session", "ExpiredTokenException")
     seed = device_seed(ctx, enabled=True)
     code = fresh_code(ctx, seed)
-    ctx.note(f"<p>Re-authenticate: the phone shows <code>{code}</code>.</p>" + phone_html(seed))
+    ctx.note(f"<p>Re-authenticate: code typed <code>{code}</code>.</p>" + phone_html(seed))
     _session_token(ctx, code, label="Sign in again with a fresh code (GetSessionToken)")
     fresh = ctx.session(SESSION, made_by="get-session-token")
     _get_secret(ctx, fresh, "Read the database password with the new session", None)

@@ -54,3 +54,13 @@ def test_a_trust_policy_syntax_error_names_its_place_once(learner):
     error = r.content.decode().split('id="trust-error"', 1)[1].split("</div>", 1)[0]
     assert error.count("line 4, column") == 1
     assert "Where:" not in error          # the JSON root ("$") tells the learner nothing
+
+
+def test_the_note_names_the_code_typed_not_a_code_the_phone_does_not_show(learner):
+    learner.run(S5, "enrol-device")
+    learner.run(S5, "activate-device")        # uses the phone's current code: the next sign-in takes the next one
+    learner.run(S5, "get-session-token")
+    result = learner.last_result(S5, "get-session-token")
+    typed = result["calls"][0]["params"]["TokenCode"]
+    assert any(f"Code typed: <code>{typed}</code>" in note for note in result["notes"])
+    assert not any("phone shows" in note for note in result["notes"])
