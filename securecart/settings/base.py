@@ -39,6 +39,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "sandboxes.middleware.LabUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "securecart.urls"
