@@ -5,6 +5,7 @@ the learner simply assumes the role again. The database never holds session secr
 """
 from __future__ import annotations
 
+import secrets
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -32,19 +33,26 @@ class SessionCredentials:
                 "session_token": self.session_token}
 
 
+# Reset must drop every kept credential at once, from any web process, without a read-modify-write index that two
+# processes could race on: entries live under a per-sandbox generation, and forgetting them all starts a new one.
+_KEEP_SECONDS = 2 * 86400  # longer than any STS session (GetSessionToken allows 36 hours)
+
+
+def _generation(sandbox_id: str) -> str:
+    key = f"creds-gen:{sandbox_id}"
+    generation = cache.get(key)
+    if generation is None:
+        cache.add(key, secrets.token_hex(8), timeout=None)
+        generation = cache.get(key)
+    return generation
+
+
 def _key(sandbox_id: str, name: str) -> str:
-    return f"creds:{sandbox_id}:{name}"
-
-
-def _index_key(sandbox_id: str) -> str:
-    return f"creds-index:{sandbox_id}"
+    return f"creds:{sandbox_id}:{_generation(sandbox_id)}:{name}"
 
 
 def keep(sandbox_id: str, creds: SessionCredentials) -> None:
-    cache.set(_key(sandbox_id, creds.name), asdict(creds), timeout=None)
-    names = set(cache.get(_index_key(sandbox_id), ()))
-    names.add(creds.name)
-    cache.set(_index_key(sandbox_id), sorted(names), timeout=None)
+    cache.set(_key(sandbox_id, creds.name), asdict(creds), timeout=_KEEP_SECONDS)
 
 
 def get(sandbox_id: str, name: str) -> SessionCredentials | None:
@@ -53,6 +61,4 @@ def get(sandbox_id: str, name: str) -> SessionCredentials | None:
 
 
 def forget_all(sandbox_id: str) -> None:
-    for name in cache.get(_index_key(sandbox_id), ()):
-        cache.delete(_key(sandbox_id, name))
-    cache.delete(_index_key(sandbox_id))
+    cache.set(f"creds-gen:{sandbox_id}", secrets.token_hex(8), timeout=None)
