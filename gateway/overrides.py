@@ -1,5 +1,9 @@
 """IAM operations the lab needs and moto lacks or gets wrong, answered through the override registry.
 
+moto stores trust policies of any size; IAM refuses one over the ACLSizePerRole quota (2048 characters by default,
+white space not counted: IAM User Guide, "IAM and AWS STS quotas") with LimitExceeded, 409, "Cannot exceed quota
+for ACLSizePerRole: 2048" (observed: apache/airflow#27331, kubeflow/kubeflow#6687).
+
 moto 5.2.5 has no PutUserPermissionsBoundary / DeleteUserPermissionsBoundary (NotImplementedError) and never shows a
 user's boundary. The boundary lives in the Lab's Directory side table (Lab.set_user_boundary), which is also what the
 engine evaluates, so GetUser/CreateUser here show exactly what authorisation uses.
@@ -85,6 +89,27 @@ def delete_user(call: OperationCall) -> Response:
     return response
 
 
+TRUST_POLICY_QUOTA = 2048
+
+
+def _check_trust_policy_size(document: str | None) -> None:
+    if document and len(re.sub(r"\s", "", document)) > TRUST_POLICY_QUOTA:
+        raise AwsError(f"Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_QUOTA}", code="LimitExceeded",
+                       status=409, sender_fault=True)
+
+
+def create_role(call: OperationCall) -> Response:
+    _check_trust_policy_size(call.params.get("AssumeRolePolicyDocument"))
+    return call.forward()
+
+
+def update_assume_role_policy(call: OperationCall) -> Response:
+    _check_trust_policy_size(call.params.get("PolicyDocument"))
+    return call.forward()
+
+
+register_override("iam", "CreateRole", create_role)
+register_override("iam", "UpdateAssumeRolePolicy", update_assume_role_policy)
 register_override("iam", "PutUserPermissionsBoundary", put_user_permissions_boundary)
 register_override("iam", "DeleteUserPermissionsBoundary", delete_user_permissions_boundary)
 register_override("iam", "CreateUser", create_user)
