@@ -32,3 +32,12 @@ def test_a_refused_htmx_request_is_reported(page):
     expect(page.get_by_role("alert").filter(has_text="refused that request (HTTP 400)")).to_be_visible()
     page.get_by_role("button", name="Call AssumeRole").click()
     expect(page.locator("#request-error")).to_have_count(0)
+
+
+def test_names_in_tables_are_not_split_letter_by_letter(page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/federation/", "/sandbox/terminal/"):
+        page.goto(path)
+        heights = page.locator("td code.name").evaluate_all("els => els.map(e => e.getClientRects().length)")
+        assert heights and all(lines == 1 for lines in heights), path
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
