@@ -41,3 +41,12 @@ def test_names_in_tables_are_not_split_letter_by_letter(page):
         heights = page.locator("td code.name").evaluate_all("els => els.map(e => e.getClientRects().length)")
         assert heights and all(lines == 1 for lines in heights), path
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+
+
+def test_federation_text_areas_use_the_page_width(page):
+    for path in ("/federation/tamper/", "/federation/tamper/?kind=jwt", "/federation/inspect/saml/",
+                 "/federation/inspect/jwt/"):
+        page.goto(path)
+        widths = page.locator("main textarea").evaluate_all(
+            "els => els.map(e => e.getBoundingClientRect().width / e.closest('form').getBoundingClientRect().width)")
+        assert widths and min(widths) > 0.95, (path, widths)
