@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.forms import UserCreationForm
 from django.core import signing
@@ -39,6 +40,8 @@ def sandbox_page(request: HttpRequest) -> HttpResponse:
 def reset(request: HttpRequest) -> HttpResponse:
     sandbox = services.sandbox_for_request(request)
     services.reset_sandbox(sandbox)
+    messages.success(request, "Your sandbox was reset: SecureCart's world is rebuilt with new access keys, the "
+                              "clock is back to real time and earlier credentials no longer work.")
     return redirect("sandbox")
 
 

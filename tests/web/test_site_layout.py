@@ -26,3 +26,12 @@ def test_quiz_pages_load_their_stylesheet_in_head_not_in_main(learner, url):
     head, body = html.split("</head>", 1)
     assert "quiz/quiz.css" in head and "quiz/quiz.js" in head
     assert "quiz/quiz.css" not in body and "<link" not in body
+
+
+def test_reset_confirms_what_it_did(learner):
+    r = learner.client.post("/sandbox/reset/", follow=True)
+    assert r.status_code == 200 and r.redirect_chain[-1][0] == "/sandbox/"
+    html = r.content.decode()
+    assert 'role="status">Your sandbox was reset' in html
+    # Shown once, not on every later page.
+    assert "Your sandbox was reset" not in learner.client.get("/sandbox/").content.decode()
