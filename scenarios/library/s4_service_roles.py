@@ -153,9 +153,9 @@ def timeline_note(ctx: StepContext, instance_id: str) -> None:
         f"<td>{r['expires_at_iso']}</td><td>{html.escape(r['state'])}</td></tr>" for r in rows)
     ctx.note(
         "<h3>Credential generations of this instance</h3>"
-        "<table class='timeline' data-credential-timeline><thead><tr><th>#</th><th>AccessKeyId</th>"
-        "<th>Issued (sandbox time)</th><th>Expires</th><th>State</th></tr></thead>"
-        f"<tbody>{body}</tbody></table>"
+        "<div class='table-scroll'><table class='timeline' data-credential-timeline><thead><tr><th scope='col'>#</th>"
+        "<th scope='col'>AccessKeyId</th><th scope='col'>Issued (sandbox time)</th><th scope='col'>Expires</th>"
+        f"<th scope='col'>State</th></tr></thead><tbody>{body}</tbody></table></div>"
         "<p class='muted'><em>served</em>: what IMDS hands out now; <em>still-valid</em>: an older generation that "
         "keeps working until its own expiry. AWS: “We make new credentials available at least five minutes before "
         "the expiration of the old credentials.” (EC2 User Guide)</p>")

@@ -50,3 +50,14 @@ def test_federation_text_areas_use_the_page_width(page):
         widths = page.locator("main textarea").evaluate_all(
             "els => els.map(e => e.getBoundingClientRect().width / e.closest('form').getBoundingClientRect().width)")
         assert widths and min(widths) > 0.95, (path, widths)
+
+
+def test_the_credential_timeline_of_scenario_4_fits_a_phone(page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/scenarios/service-roles/launch-instance/")
+    page.locator("[data-run-step]").click()
+    expect(page.locator("#result .result-headline.good")).to_be_visible()
+    page.goto("/scenarios/service-roles/instance-credentials/")
+    page.locator("[data-run-step]").click()
+    expect(page.locator("[data-credential-timeline]")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
