@@ -257,7 +257,8 @@ def bool_if_exists_mistake(ctx: StepContext) -> None:
 
 
 # --------------------------------------------------------------------------------------------------- step 4
-def _session_token(ctx: StepContext, code: str | None, *, expect: str | None = None, label: str = "") -> None:
+def _session_token(ctx: StepContext, code: str | None, *, expect: str | None = None,
+                   label: str = "") -> dict[str, Any] | None:
     user = oncall(ctx)
     params: dict[str, Any] = {"DurationSeconds": SESSION_SECONDS}
     if code is not None:
@@ -266,6 +267,7 @@ def _session_token(ctx: StepContext, code: str | None, *, expect: str | None = N
                         ctx.client("sts", user).get_session_token, signer=user, expect=expect, **params)
     if expect is None and response and code is not None:
         keep(ctx, response)
+    return response
 
 
 def get_session_token(ctx: StepContext) -> None:
@@ -350,7 +352,8 @@ def expire_and_reauthenticate(ctx: StepContext) -> None:
     seed = device_seed(ctx, enabled=True)
     code = fresh_code(ctx, seed)
     ctx.note(f"<p>Re-authenticate: code typed <code>{code}</code>.</p>" + phone_html(seed))
-    _session_token(ctx, code, label="Sign in again with a fresh code (GetSessionToken)")
+    if _session_token(ctx, code, label="Sign in again with a fresh code (GetSessionToken)") is None:
+        return  # no new session: reading with the old, expired one would only repeat the first refusal
     fresh = ctx.session(SESSION, made_by="get-session-token")
     _get_secret(ctx, fresh, "Read the database password with the new session", None)
 
