@@ -35,3 +35,12 @@ def test_reset_confirms_what_it_did(learner):
     assert 'role="status">Your sandbox was reset' in html
     # Shown once, not on every later page.
     assert "Your sandbox was reset" not in learner.client.get("/sandbox/").content.decode()
+
+
+def test_a_stale_form_gets_a_page_that_explains_it(learner):
+    from django.test import Client
+
+    r = Client(enforce_csrf_checks=True).post("/sandbox/reset/")
+    assert r.status_code == 403
+    html = r.content.decode()
+    assert "That page was out of date" in html and "Nothing was changed" in html and 'class="site-header"' in html
