@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from engine.federation.idp import SamlIdp, SamlPerson
-from sandboxes.world import DEVELOPER, PRODUCT_IMAGES, PRODUCTION
+from sandboxes.world import DEVELOPER, PRODUCT_IMAGES, PRODUCTION, policy_doc
 
 from . import people
 from .services import signing_key
@@ -48,21 +48,17 @@ class PermissionSetSpec:
         return iso_duration_seconds(self.session_duration)
 
 
-def _doc(*statements: dict[str, Any]) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": list(statements)}
-
-
 PERMISSION_SETS: tuple[PermissionSetSpec, ...] = (
     PermissionSetSpec(
         "DeveloperAccess", "Developers: look at product images and instances.", "PT1H",
-        _doc({"Sid": "ReadProductImages", "Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
-              "Resource": [f"arn:aws:s3:::{PRODUCT_IMAGES}", f"arn:aws:s3:::{PRODUCT_IMAGES}/*"]},
-             {"Sid": "SeeInstances", "Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*"}),
+        policy_doc({"Sid": "ReadProductImages", "Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+                    "Resource": [f"arn:aws:s3:::{PRODUCT_IMAGES}", f"arn:aws:s3:::{PRODUCT_IMAGES}/*"]},
+                   {"Sid": "SeeInstances", "Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*"}),
         assignments=(("Developers", DEVELOPER), ("Developers", PRODUCTION))),
     PermissionSetSpec(
         "OperationsAccess", "Operations: run production's instances.", "PT1H",
-        _doc({"Sid": "OperateInstances", "Effect": "Allow",
-              "Action": ["ec2:DescribeInstances", "ec2:StartInstances", "ec2:StopInstances"], "Resource": "*"}),
+        policy_doc({"Sid": "OperateInstances", "Effect": "Allow",
+                    "Action": ["ec2:DescribeInstances", "ec2:StartInstances", "ec2:StopInstances"], "Resource": "*"}),
         assignments=(("Operations", PRODUCTION),)),
 )
 
@@ -98,10 +94,11 @@ def identity_center_idp(instance_arn: str) -> SamlIdp:
 
 
 def reserved_role_trust(account_id: str, instance_arn: str) -> dict[str, Any]:
-    return _doc({"Effect": "Allow",
-                 "Principal": {"Federated": f"arn:aws:iam::{account_id}:saml-provider/{provider_name(instance_arn)}"},
-                 "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"],
-                 "Condition": {"StringEquals": {"SAML:aud": SAML_AUDIENCE}}})
+    return policy_doc({"Effect": "Allow",
+                       "Principal": {
+                           "Federated": f"arn:aws:iam::{account_id}:saml-provider/{provider_name(instance_arn)}"},
+                       "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"],
+                       "Condition": {"StringEquals": {"SAML:aud": SAML_AUDIENCE}}})
 
 
 # ------------------------------------------------------------------------------------------------ clients

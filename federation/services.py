@@ -23,7 +23,7 @@ from engine.federation.idp import (GITHUB_ACTIONS_AUDIENCE, GITHUB_ACTIONS_ISSUE
                                    SamlPerson)
 from engine.federation.keys import SigningKey
 from engine.federation.registry import DEFAULT_JWKS_REGISTRY
-from sandboxes.world import PRODUCT_IMAGES, PRODUCTION, RoleSpec
+from sandboxes.world import PRODUCT_IMAGES, PRODUCTION, RoleSpec, policy_doc
 
 from . import people
 
@@ -84,10 +84,6 @@ def oidc_issuers() -> dict[str, OidcIssuer]:
     return {"securecart": corporate_oidc(), "github": github_oidc()}
 
 
-def _doc(*statements: dict[str, Any]) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": list(statements)}
-
-
 SAML_PROVIDER = "arn:aws:iam::{production}:saml-provider/" + SAML_PROVIDER_NAME
 GITHUB_PROVIDER = "arn:aws:iam::{production}:oidc-provider/token.actions.githubusercontent.com"
 CORP_OIDC_PROVIDER = "arn:aws:iam::{production}:oidc-provider/idp.securecart.example/oidc"
@@ -98,42 +94,43 @@ ROLE_SPECS: list[RoleSpec] = [
     RoleSpec(
         PRODUCTION, "SecureCart-SAML-Developers",
         "Developers signing in through the SecureCart IdP (SAML): read-only look at product images.",
-        trust=_doc({"Sid": "TrustSecureCartIdP", "Effect": "Allow", "Principal": {"Federated": SAML_PROVIDER},
-                    "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession", "sts:SetSourceIdentity"],
-                    # What the IAM console writes for a SAML role: only assertions addressed to AWS sign-in.
-                    "Condition": {"StringEquals": {"SAML:aud": SAML_AUDIENCE}}}),
-        policies={"ReadProductImages": _doc(READ_IMAGES)},
+        trust=policy_doc({"Sid": "TrustSecureCartIdP", "Effect": "Allow", "Principal": {"Federated": SAML_PROVIDER},
+                          "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession", "sts:SetSourceIdentity"],
+                          # What the IAM console writes for a SAML role: only assertions addressed to AWS sign-in.
+                          "Condition": {"StringEquals": {"SAML:aud": SAML_AUDIENCE}}}),
+        policies={"ReadProductImages": policy_doc(READ_IMAGES)},
     ),
     RoleSpec(
         PRODUCTION, "SecureCart-SAML-Operations",
         "Operations engineers through the SecureCart IdP (SAML); only named people may take it.",
-        trust=_doc({"Sid": "TrustSecureCartIdPForOps", "Effect": "Allow", "Principal": {"Federated": SAML_PROVIDER},
-                    "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession", "sts:SetSourceIdentity"],
-                    "Condition": {"StringEquals": {"SAML:aud": SAML_AUDIENCE, "saml:sub": ["bob"]}}}),
-        policies={"SeeInstances": _doc({"Sid": "SeeInstances", "Effect": "Allow",
-                                        "Action": "ec2:DescribeInstances", "Resource": "*"})},
+        trust=policy_doc({"Sid": "TrustSecureCartIdPForOps", "Effect": "Allow",
+                          "Principal": {"Federated": SAML_PROVIDER},
+                          "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession", "sts:SetSourceIdentity"],
+                          "Condition": {"StringEquals": {"SAML:aud": SAML_AUDIENCE, "saml:sub": ["bob"]}}}),
+        policies={"SeeInstances": policy_doc({"Sid": "SeeInstances", "Effect": "Allow",
+                                              "Action": "ec2:DescribeInstances", "Resource": "*"})},
     ),
     RoleSpec(
         PRODUCTION, "SecureCart-GitHubDeploy",
         "GitHub Actions workflows of securecart/storefront on main publish release images (OIDC).",
-        trust=_doc({"Sid": "TrustStorefrontMainBranch", "Effect": "Allow",
-                    "Principal": {"Federated": GITHUB_PROVIDER}, "Action": "sts:AssumeRoleWithWebIdentity",
-                    "Condition": {"StringEquals": {
-                        "token.actions.githubusercontent.com:aud": GITHUB_ACTIONS_AUDIENCE,
-                        "token.actions.githubusercontent.com:sub":
-                            f"repo:{GITHUB_REPOSITORY}:ref:refs/heads/main"}}}),
-        policies={"PublishReleaseImages": _doc(
+        trust=policy_doc({"Sid": "TrustStorefrontMainBranch", "Effect": "Allow",
+                          "Principal": {"Federated": GITHUB_PROVIDER}, "Action": "sts:AssumeRoleWithWebIdentity",
+                          "Condition": {"StringEquals": {
+                              "token.actions.githubusercontent.com:aud": GITHUB_ACTIONS_AUDIENCE,
+                              "token.actions.githubusercontent.com:sub":
+                                  f"repo:{GITHUB_REPOSITORY}:ref:refs/heads/main"}}}),
+        policies={"PublishReleaseImages": policy_doc(
             {"Sid": "PublishReleaseImages", "Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"],
              "Resource": f"arn:aws:s3:::{PRODUCT_IMAGES}/releases/*"})},
     ),
     RoleSpec(
         PRODUCTION, "SecureCart-OIDC-Analysts",
         "People signing in to the SecureCart console app (OIDC); MFA required by the trust policy.",
-        trust=_doc({"Sid": "TrustConsoleAppWithMfa", "Effect": "Allow",
-                    "Principal": {"Federated": CORP_OIDC_PROVIDER}, "Action": "sts:AssumeRoleWithWebIdentity",
-                    "Condition": {"StringEquals": {"idp.securecart.example/oidc:aud": CORP_CLIENT_ID},
-                                  "ForAnyValue:StringEquals": {"idp.securecart.example/oidc:amr": "mfa"}}}),
-        policies={"ReadProductImages": _doc(READ_IMAGES)},
+        trust=policy_doc({"Sid": "TrustConsoleAppWithMfa", "Effect": "Allow",
+                          "Principal": {"Federated": CORP_OIDC_PROVIDER}, "Action": "sts:AssumeRoleWithWebIdentity",
+                          "Condition": {"StringEquals": {"idp.securecart.example/oidc:aud": CORP_CLIENT_ID},
+                                        "ForAnyValue:StringEquals": {"idp.securecart.example/oidc:amr": "mfa"}}}),
+        policies={"ReadProductImages": policy_doc(READ_IMAGES)},
     ),
 ]
 FEDERATED_ROLE_NAMES = {spec.name for spec in ROLE_SPECS}

@@ -30,7 +30,8 @@ DB_SECRET = "DBPassword"
 ADMIN_USER = "lab-admin"
 
 
-def _doc(*statements: dict[str, Any]) -> dict[str, Any]:
+def policy_doc(*statements: dict[str, Any]) -> dict[str, Any]:
+    """A policy document (Version 2012-10-17) with these statements: the world's and other apps' policies."""
     return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
@@ -63,12 +64,12 @@ WORLD_ROLES: list[RoleSpec] = [
     RoleSpec(
         PRODUCTION, "SecureCart-WebTier-Role",
         "Attached to the web tier's EC2 instances: reads product images and the database password.",
-        trust=_doc({"Sid": "EC2InstancesAssumeThisRole", "Effect": "Allow",
-                    "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}),
+        trust=policy_doc({"Sid": "EC2InstancesAssumeThisRole", "Effect": "Allow",
+                          "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}),
         policies={
             # The example policy in SecureCart's notes also granted securecart-invoices/*. The web tier only
             # serves product images, so least privilege leaves invoices out: scenario 4 shows that read DENIED.
-            "WebTierAccess": _doc(
+            "WebTierAccess": policy_doc(
                 {"Sid": "ReadProductImages", "Effect": "Allow", "Action": "s3:GetObject",
                  "Resource": f"arn:aws:s3:::{PRODUCT_IMAGES}/*"},
                 {"Sid": "ReadDatabasePassword", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
@@ -81,11 +82,11 @@ WORLD_ROLES: list[RoleSpec] = [
     RoleSpec(
         PRODUCTION, "SecureCart-AuditRole",
         "Assumed by the external audit firm to review security logs, read-only.",
-        trust=_doc({"Sid": "TrustAuditorAccount", "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::{auditor}:root"}, "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"sts:ExternalId": AUDIT_EXTERNAL_ID}}}),
+        trust=policy_doc({"Sid": "TrustAuditorAccount", "Effect": "Allow",
+                          "Principal": {"AWS": "arn:aws:iam::{auditor}:root"}, "Action": "sts:AssumeRole",
+                          "Condition": {"StringEquals": {"sts:ExternalId": AUDIT_EXTERNAL_ID}}}),
         policies={
-            "ReadSecurityLogs": _doc(
+            "ReadSecurityLogs": policy_doc(
                 {"Sid": "ListSecurityLogs", "Effect": "Allow", "Action": "s3:ListBucket",
                  "Resource": f"arn:aws:s3:::{SECURITY_LOGS}"},
                 {"Sid": "ReadSecurityLogs", "Effect": "Allow", "Action": "s3:GetObject",
@@ -96,10 +97,10 @@ WORLD_ROLES: list[RoleSpec] = [
     RoleSpec(
         PRODUCTION, "SecureCart-Developer",
         "Developers' everyday access to production: look, don't touch.",
-        trust=_doc({"Sid": "TrustDeveloperAccount", "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::{developer}:root"}, "Action": "sts:AssumeRole"}),
+        trust=policy_doc({"Sid": "TrustDeveloperAccount", "Effect": "Allow",
+                          "Principal": {"AWS": "arn:aws:iam::{developer}:root"}, "Action": "sts:AssumeRole"}),
         policies={
-            "DeveloperReadOnly": _doc(
+            "DeveloperReadOnly": policy_doc(
                 {"Sid": "SeeInstances", "Effect": "Allow", "Action": ["ec2:DescribeInstances"], "Resource": "*"},
                 {"Sid": "ReadProductImages", "Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
                  "Resource": [f"arn:aws:s3:::{PRODUCT_IMAGES}", f"arn:aws:s3:::{PRODUCT_IMAGES}/*"]},
@@ -109,11 +110,11 @@ WORLD_ROLES: list[RoleSpec] = [
     RoleSpec(
         PRODUCTION, "SecureCart-Operations",
         "Operations engineers: may restart instances, only after proving MFA.",
-        trust=_doc({"Sid": "TrustDeveloperAccountWithMFA", "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::{developer}:root"}, "Action": "sts:AssumeRole",
-                    "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}),
+        trust=policy_doc({"Sid": "TrustDeveloperAccountWithMFA", "Effect": "Allow",
+                          "Principal": {"AWS": "arn:aws:iam::{developer}:root"}, "Action": "sts:AssumeRole",
+                          "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}),
         policies={
-            "OperateInstances": _doc(
+            "OperateInstances": policy_doc(
                 {"Sid": "OperateInstances", "Effect": "Allow",
                  "Action": ["ec2:DescribeInstances", "ec2:StartInstances", "ec2:StopInstances",
                             "ec2:RebootInstances"], "Resource": "*"},
@@ -124,10 +125,11 @@ WORLD_ROLES: list[RoleSpec] = [
     RoleSpec(
         PRODUCTION, "SecureCart-DeployPipeline",
         "The CI pipeline's first hop into production; it may only hand over to the release manager role.",
-        trust=_doc({"Sid": "TrustCiUser", "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::{developer}:user/securecart-ci"}, "Action": "sts:AssumeRole"}),
+        trust=policy_doc({"Sid": "TrustCiUser", "Effect": "Allow",
+                          "Principal": {"AWS": "arn:aws:iam::{developer}:user/securecart-ci"},
+                          "Action": "sts:AssumeRole"}),
         policies={
-            "HandOverToReleaseManager": _doc(
+            "HandOverToReleaseManager": policy_doc(
                 {"Sid": "AssumeReleaseManager", "Effect": "Allow", "Action": "sts:AssumeRole",
                  "Resource": "arn:aws:iam::{production}:role/SecureCart-ReleaseManager"},
             ),
@@ -137,11 +139,11 @@ WORLD_ROLES: list[RoleSpec] = [
     RoleSpec(
         PRODUCTION, "SecureCart-ReleaseManager",
         "Publishes release assets. Only the deploy pipeline's role may assume it (role chaining).",
-        trust=_doc({"Sid": "TrustDeployPipelineRole", "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::{production}:role/SecureCart-DeployPipeline"},
-                    "Action": "sts:AssumeRole"}),
+        trust=policy_doc({"Sid": "TrustDeployPipelineRole", "Effect": "Allow",
+                          "Principal": {"AWS": "arn:aws:iam::{production}:role/SecureCart-DeployPipeline"},
+                          "Action": "sts:AssumeRole"}),
         policies={
-            "PublishReleaseAssets": _doc(
+            "PublishReleaseAssets": policy_doc(
                 {"Sid": "PublishProductImages", "Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"],
                  "Resource": f"arn:aws:s3:::{PRODUCT_IMAGES}/releases/*"},
             ),
@@ -156,33 +158,33 @@ _ASSUME = "sts:AssumeRole"
 WORLD_USERS: list[UserSpec] = [
     UserSpec(AUDITOR, "securecart-auditor", {
         # The other half of cross-account access: the auditor's own account must let them call AssumeRole.
-        "AssumeSecureCartAuditRole": _doc({"Sid": "AssumeAuditRole", "Effect": "Allow", "Action": _ASSUME,
-                                           "Resource": "arn:aws:iam::{production}:role/SecureCart-AuditRole"}),
+        "AssumeSecureCartAuditRole": policy_doc({"Sid": "AssumeAuditRole", "Effect": "Allow", "Action": _ASSUME,
+                                                 "Resource": "arn:aws:iam::{production}:role/SecureCart-AuditRole"}),
     }),
     # Same account as the auditor, trusted by the same role, but nobody granted them sts:AssumeRole.
     UserSpec(AUDITOR, "audit-intern", {
-        "ReadOwnAccountOnly": _doc({"Sid": "ListOwnBuckets", "Effect": "Allow", "Action": "s3:ListAllMyBuckets",
-                                    "Resource": "*"}),
+        "ReadOwnAccountOnly": policy_doc({"Sid": "ListOwnBuckets", "Effect": "Allow", "Action": "s3:ListAllMyBuckets",
+                                          "Resource": "*"}),
     }),
     # Was allowed, then suspended by the audit firm with an explicit Deny: Deny beats Allow.
     UserSpec(AUDITOR, "audit-contractor", {
-        "AssumeSecureCartAuditRole": _doc({"Sid": "AssumeAuditRole", "Effect": "Allow", "Action": _ASSUME,
-                                           "Resource": "arn:aws:iam::{production}:role/SecureCart-AuditRole"}),
-        "ContractSuspended": _doc({"Sid": "SuspendedUntilRenewal", "Effect": "Deny", "Action": "sts:*",
-                                   "Resource": "*"}),
+        "AssumeSecureCartAuditRole": policy_doc({"Sid": "AssumeAuditRole", "Effect": "Allow", "Action": _ASSUME,
+                                                 "Resource": "arn:aws:iam::{production}:role/SecureCart-AuditRole"}),
+        "ContractSuspended": policy_doc({"Sid": "SuspendedUntilRenewal", "Effect": "Deny", "Action": "sts:*",
+                                         "Resource": "*"}),
     }),
     UserSpec(DEVELOPER, "developer", {
-        "AssumeTeamRoles": _doc({"Sid": "AssumeTeamRoles", "Effect": "Allow", "Action": _ASSUME,
-                                 "Resource": ["arn:aws:iam::{production}:role/SecureCart-Developer",
-                                              "arn:aws:iam::{production}:role/SecureCart-Operations"]}),
+        "AssumeTeamRoles": policy_doc({"Sid": "AssumeTeamRoles", "Effect": "Allow", "Action": _ASSUME,
+                                       "Resource": ["arn:aws:iam::{production}:role/SecureCart-Developer",
+                                                    "arn:aws:iam::{production}:role/SecureCart-Operations"]}),
     }),
     UserSpec(DEVELOPER, "securecart-ci", {
-        "StartDeployPipeline": _doc({"Sid": "AssumeDeployPipeline", "Effect": "Allow", "Action": _ASSUME,
-                                     "Resource": "arn:aws:iam::{production}:role/SecureCart-DeployPipeline"}),
+        "StartDeployPipeline": policy_doc({"Sid": "AssumeDeployPipeline", "Effect": "Allow", "Action": _ASSUME,
+                                           "Resource": "arn:aws:iam::{production}:role/SecureCart-DeployPipeline"}),
     }),
 ]
 
-ADMIN_POLICY = _doc({"Sid": "LabAdministrator", "Effect": "Allow", "Action": "*", "Resource": "*"})
+ADMIN_POLICY = policy_doc({"Sid": "LabAdministrator", "Effect": "Allow", "Action": "*", "Resource": "*"})
 
 _LOG_LINE = {"eventVersion": "1.09", "eventSource": "s3.amazonaws.com", "eventName": "GetObject",
              "awsRegion": REGION, "sourceIPAddress": "203.0.113.24"}

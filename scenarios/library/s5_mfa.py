@@ -14,7 +14,7 @@ from typing import Any
 
 import gateway.mfa_overrides  # noqa: F401  (registers the gateway overrides this scenario relies on)
 from sandboxes import services
-from sandboxes.world import ADMIN_USER, DB_SECRET, PRODUCTION, REGION
+from sandboxes.world import ADMIN_USER, DB_SECRET, PRODUCTION, REGION, policy_doc
 
 from ..framework import Diagram, NeedsEarlierStep, Node, PolicyRef, Scenario, Step, StepContext, WhatIf
 
@@ -35,21 +35,17 @@ def mfa_clock() -> float:
     return mfa.clock()
 
 
-def _doc(*statements: dict[str, Any]) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": list(statements)}
-
-
 def secret_policy(production: str, operator: str = "Bool") -> dict[str, Any]:
     condition: dict[str, Any] = {operator: {"aws:MultiFactorAuthPresent": "true"}}
     if operator == "Bool":
         condition["NumericLessThan"] = {"aws:MultiFactorAuthAge": str(MFA_MAX_AGE)}
-    return _doc({"Sid": "ReadDBPasswordOnlyWithMFA", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
-                 "Resource": f"arn:aws:secretsmanager:{REGION}:{production}:secret:{DB_SECRET}-*",
-                 "Condition": condition})
+    return policy_doc({"Sid": "ReadDBPasswordOnlyWithMFA", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                       "Resource": f"arn:aws:secretsmanager:{REGION}:{production}:secret:{DB_SECRET}-*",
+                       "Condition": condition})
 
 
 def mfa_policy(production: str) -> dict[str, Any]:
-    return _doc(
+    return policy_doc(
         {"Sid": "CreateOwnVirtualDevice", "Effect": "Allow",
          "Action": ["iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"],
          "Resource": f"arn:aws:iam::{production}:mfa/{DEVICE}"},
