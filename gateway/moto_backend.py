@@ -12,6 +12,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from .protocols import header_value
+
 _fallback_lock = threading.RLock()
 
 
@@ -31,11 +33,7 @@ class MotoResponse:
     body: bytes
 
     def header(self, name: str) -> str | None:
-        lowered = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lowered:
-                return value
-        return None
+        return header_value(self.headers, name)
 
 
 @dataclass

@@ -62,6 +62,15 @@ def operation_model(service: str, operation: str) -> OperationModel | None:
     return model.operation_model(operation)
 
 
+def header_value(headers: list[tuple[str, str]], name: str) -> str | None:
+    """The first value of header `name` (case-insensitive) in a WSGI-style header list."""
+    lowered = name.lower()
+    for key, value in headers:
+        if key.lower() == lowered:
+            return value
+    return None
+
+
 @dataclass
 class Response:
     status: int
@@ -69,11 +78,7 @@ class Response:
     body: bytes = b""
 
     def header(self, name: str) -> str | None:
-        lowered = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lowered:
-                return value
-        return None
+        return header_value(self.headers, name)
 
     def set_header(self, name: str, value: str) -> None:
         lowered = name.lower()
