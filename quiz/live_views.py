@@ -39,10 +39,6 @@ PLAYER_KEY = "quiz_live_player"
 _CODE_RE = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
 
 
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 def normalize_code(raw: str) -> str:
     return re.sub(r"[\s-]", "", str(raw or ""))[:32].upper()
 
@@ -311,10 +307,10 @@ def host_action(request: HttpRequest, code: str) -> HttpResponse:
             room.version += 1
             room.save()
     if error:
-        if _is_htmx(request):
+        if request.htmx:
             return render(request, "quiz/live/_host_controls.html", _host_context(room, error))
         return render(request, "quiz/live/host.html", _host_context(room, error, request), status=409)
-    if _is_htmx(request):
+    if request.htmx:
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"  # the whole host screen changes with the state
         return response
@@ -396,7 +392,7 @@ def play_answer(request: HttpRequest, code: str) -> HttpResponse:
         except IntegrityError:
             error = "You already answered this question."
     ctx = _player_context(room, player, error)
-    if _is_htmx(request):
+    if request.htmx:
         return render(request, "quiz/live/_player_panel.html", ctx)
     if error:
         return render(request, "quiz/live/play.html", ctx, status=400)

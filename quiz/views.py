@@ -19,13 +19,9 @@ from .services import QuizError
 MAX_CHOICES_POSTED = 6
 
 
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 def _redirect(request: HttpRequest, url: str) -> HttpResponse:
     """Redirect a plain request; tell htmx to navigate the whole page instead of swapping a fragment."""
-    if _is_htmx(request):
+    if request.htmx:
         response = HttpResponse(status=204)
         response["HX-Redirect"] = url
         return response
@@ -149,8 +145,8 @@ def _question_context(request: HttpRequest, attempt: Attempt, answer: Answer, *,
 
 
 def _render_question(request: HttpRequest, ctx: dict[str, Any], status: int = 200) -> HttpResponse:
-    template = "quiz/_attempt_panel.html" if _is_htmx(request) else "quiz/question.html"
-    return render(request, template, ctx, status=status if not _is_htmx(request) else 200)
+    template = "quiz/_attempt_panel.html" if request.htmx else "quiz/question.html"
+    return render(request, template, ctx, status=status if not request.htmx else 200)
 
 
 @require_http_methods(["GET", "POST"])
@@ -168,7 +164,7 @@ def question(request: HttpRequest, attempt_id, number: int) -> HttpResponse:
         return not_found(request, "This question is no longer in the bank.")
     if request.method == "GET":
         response = _render_question(request, _question_context(request, attempt, answer))
-        if _is_htmx(request):
+        if request.htmx:
             response["HX-Push-Url"] = reverse("quiz:question", args=[attempt.pk, number])
         return response
     return _answer(request, attempt, answer)
@@ -206,7 +202,7 @@ def _answer(request: HttpRequest, attempt: Attempt, answer: Answer) -> HttpRespo
     elif go == "finish":
         return _redirect(request, reverse("quiz:submit", args=[attempt.pk]))
     url = reverse("quiz:question", args=[attempt.pk, target])
-    if not _is_htmx(request):
+    if not request.htmx:
         return HttpResponseRedirect(url)
     target_answer = services.slot(attempt, target)
     response = _render_question(request, _question_context(request, attempt, target_answer))
@@ -226,7 +222,7 @@ def flag(request: HttpRequest, attempt_id, number: int) -> HttpResponse:
         return not_found(request, f"There is no question {number} in this attempt.")
     answer.flagged = not answer.flagged
     answer.save(update_fields=["flagged"])
-    if not _is_htmx(request):
+    if not request.htmx:
         return HttpResponseRedirect(reverse("quiz:question", args=[attempt.pk, number]))
     return _render_question(request, _question_context(request, attempt, answer))
 
