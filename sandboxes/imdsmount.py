@@ -23,8 +23,6 @@ from .models import Sandbox
 
 MOUNT = "/imds"
 _SALT = "securecart.imds-sandbox-key"
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-            405: "Method Not Allowed"}
 
 
 def imds_app() -> Any:
@@ -92,7 +90,6 @@ def imds_endpoint(request: HttpRequest, key: str, instance_id: str, rest: str = 
         headers.pop("x-forwarded-for", None)
     answer = imds_app().handle(request.method or "GET", f"/{instance_id}{rest or '/'}", headers)
     response = HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
-    response.reason_phrase = _REASONS.get(answer.status, "Error")
     for name, value in answer.headers.items():
         response[name] = value
     response["Server"] = "EC2ws"
