@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 
-from engine.errors import AwsError
+from engine.errors import AwsError, MalformedPolicyDocument
+from engine.policy import parse_policy
 
 from .app import OperationCall, register_override
 from .protocols import Response
@@ -98,17 +99,43 @@ def _check_trust_policy_size(document: str | None) -> None:
                        status=409, sender_fault=True)
 
 
+def _check_policy(document: str | None, kind: str) -> None:
+    """IAM refuses a document that breaks the policy grammar; moto stores anything (moto-behaviour.md §1).
+
+    The wire carries IAM's own phrase ("Has prohibited field Resource", "Syntax errors in policy.", ...), as AWS does
+    (IAM API Reference, MalformedPolicyDocument: "The request was rejected because the policy document was malformed").
+    """
+    if document is None:
+        return
+    try:
+        parse_policy(document, kind=kind)
+    except MalformedPolicyDocument as error:
+        raise AwsError(getattr(error, "aws_message", None) or error.message, code="MalformedPolicyDocument",
+                       status=400, sender_fault=True) from None
+
+
 def create_role(call: OperationCall) -> Response:
-    _check_trust_policy_size(call.params.get("AssumeRolePolicyDocument"))
+    document = call.params.get("AssumeRolePolicyDocument")
+    _check_policy(document, "trust")
+    _check_trust_policy_size(document)
     return call.forward()
 
 
 def update_assume_role_policy(call: OperationCall) -> Response:
-    _check_trust_policy_size(call.params.get("PolicyDocument"))
+    document = call.params.get("PolicyDocument")
+    _check_policy(document, "trust")
+    _check_trust_policy_size(document)
+    return call.forward()
+
+
+def _identity_policy_checked(call: OperationCall) -> Response:
+    _check_policy(call.params.get("PolicyDocument"), "identity")
     return call.forward()
 
 
 register_override("iam", "CreateRole", create_role)
+for _operation in ("PutRolePolicy", "PutUserPolicy", "PutGroupPolicy", "CreatePolicy", "CreatePolicyVersion"):
+    register_override("iam", _operation, _identity_policy_checked)
 register_override("iam", "UpdateAssumeRolePolicy", update_assume_role_policy)
 register_override("iam", "PutUserPermissionsBoundary", put_user_permissions_boundary)
 register_override("iam", "DeleteUserPermissionsBoundary", delete_user_permissions_boundary)
