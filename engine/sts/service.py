@@ -257,6 +257,12 @@ class StsService:
         role = directory.role_by_arn(role_arn) if in_sandbox else None
         parent = caller.session if caller is not None else None
         chained = caller is not None and caller.is_role_session
+        # The 1-hour cap also binds AssumeRole signed with GetSessionToken credentials: AWS Knowledge Center
+        # "iam-role-chaining-limit" ("Users that use MFA with the AWS CLI use temporary credentials to assume
+        # another role. The temporary credentials use the AWS STS GetSessionToken API and are limited to 1 hour"),
+        # wire text observed in [GH:mmmorris1975/aws-runas#11]. Instance-profile credentials are role sessions, so
+        # they are capped too (observed: gitlab-org/gitlab-runner#38370); only the instance's own session is not.
+        one_hour_cap = chained or (caller is not None and caller.is_session_token)
 
         # ---- session tags [UG:id_session-tags] --------------------------------------------------------------------
         tags = self._tags(params)
@@ -333,7 +339,7 @@ class StsService:
 
         # ---- duration [STS-MODEL], [UG:id_roles_use] -----------------------------------------------------------------
         requested = params.get("DurationSeconds")
-        if chained:
+        if one_hour_cap:
             if requested is not None and requested > CHAINED_MAX_DURATION:
                 raise ValidationError(CHAINING_MESSAGE)
             duration = requested if requested is not None else min(DEFAULT_ROLE_DURATION, CHAINED_MAX_DURATION)

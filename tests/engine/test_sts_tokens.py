@@ -163,9 +163,25 @@ def test_get_session_token_with_mfa_sets_mfa_context_used_by_assume_role(world: 
     world.lab.advance_clock(world.sandbox, 120)
     decision = world.lab.authorize_call(with_mfa, "s3:ListAllMyBuckets", "*", None)
     assert decision.request.context["aws:MultiFactorAuthAge"] == "120"
-    # GetSessionToken credentials may call AssumeRole (not role chaining: no 1-hour default cap applies here)
+    # GetSessionToken credentials may call AssumeRole; the new session is not a hop of a role chain
     result = world.assume(with_mfa, role_arn)
     assert not world.lab.session(result["Credentials"]["AccessKeyId"]).chained
+
+
+def test_assume_role_with_session_token_credentials_is_capped_at_one_hour(world: World) -> None:
+    # AWS Knowledge Center "iam-role-chaining-limit": GetSessionToken credentials used to assume a role "are limited
+    # to 1 hour"; wire text observed in [GH:mmmorris1975/aws-runas#11]. MaxSessionDuration (12 h here) does not help.
+    role_arn = world.role(world.a, "LongRole", trust({"AWS": world.a}), max_session=43200)
+    caller = world.login(world.a, "alice", doc(allow("sts:AssumeRole")))
+    assert world.assume(caller, role_arn, "direct", DurationSeconds=7200)     # long-term keys: role maximum applies
+    session = world.lab.authenticate(**_creds(world.sts(caller, "GetSessionToken")))
+    with pytest.raises(ValidationError) as err:
+        world.assume(session, role_arn, "via-session-token", DurationSeconds=3601)
+    assert err.value.message == ("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed "
+                                 "by role chaining.")
+    result = world.assume(session, role_arn, "via-session-token", DurationSeconds=3600)
+    lifetime = result["Credentials"]["Expiration"] - world.lab.now(world.sandbox)
+    assert timedelta(seconds=3598) < lifetime <= timedelta(seconds=3600)
 
 
 def test_get_session_token_with_wrong_code(world: World) -> None:
