@@ -465,11 +465,15 @@ class _Parser:
         m = PrincipalMatcher()
         m.raw = value
         if value == "*":
+            if self.kind == "trust":
+                # IAM refuses the bare form in a role trust policy although the Principal page calls it equivalent
+                # to {"AWS": "*"} (observed: hashicorp/terraform-provider-aws#4248, aws/aws-cdk#5732 and #5746).
+                raise self.fail('AssumeRolepolicy contained an invalid principal: "STAR":"*"',
+                                'IAM does not accept a bare `"Principal": "*"` in a role trust policy; write '
+                                '`{"AWS": "*"}` and narrow it with a Condition (for example aws:PrincipalOrgID).',
+                                path)
             m.wildcard = True
             m.values.append(("*", "*"))
-            if self.kind == "trust":
-                self.warn("`\"Principal\": \"*\"` lets anyone, in any account, assume this role unless a "
-                          "Condition narrows it.", path)
             return m
         if not isinstance(value, dict) or not value:
             raise self.fail("Invalid principal in policy",
@@ -493,6 +497,9 @@ class _Parser:
         if ptype == "AWS":
             if v == "*":
                 m.wildcard = True
+                if self.kind == "trust":
+                    self.warn("`{\"AWS\": \"*\"}` lets anyone, in any account, assume this role unless a "
+                              "Condition narrows it.", path)
                 return
             if "*" in v or "?" in v:
                 raise self.fail(bad, "A principal cannot use a wildcard to match part of a name or ARN; use "

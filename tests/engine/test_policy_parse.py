@@ -53,8 +53,7 @@ def test_dict_input_errors_carry_a_path_but_no_line():
 
 
 @pytest.mark.parametrize("principal", [
-    "*",
-    {"AWS": "*"},
+    {"AWS": "*"},   # a bare "*" is refused in trust policies: test_a_bare_wildcard_trust_principal_is_malformed
     {"AWS": "123456789012"},
     {"AWS": "arn:aws:iam::123456789012:root"},
     {"AWS": "arn:aws:iam::123456789012:user/division/alice"},
@@ -87,11 +86,24 @@ def test_a_literal_variable_under_2008_is_warned_about():
     assert any("plain text" in w.message for w in doc.warnings)
 
 
-def test_a_wildcard_trust_principal_is_accepted_with_a_warning():
-    doc = parse_policy('{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*",'
+def test_an_aws_wildcard_trust_principal_is_accepted_with_a_warning():
+    doc = parse_policy('{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"*"},'
                        '"Action":"sts:AssumeRole"}}', kind="trust")
-    assert doc.warnings and doc.warnings[0].path == "Statement.Principal"
+    assert doc.warnings and doc.warnings[0].path == "Statement.Principal.AWS"
     assert doc.warnings[0].line == 1
+
+
+def test_a_bare_wildcard_trust_principal_is_malformed():
+    # IAM answers `MalformedPolicyDocument: AssumeRolepolicy contained an invalid principal: "STAR":"*"` for a bare
+    # "*" in a trust policy (observed: hashicorp/terraform-provider-aws#4248; aws/aws-cdk#5732, fixed by #5746),
+    # while the same bare "*" stays valid in a bucket policy.
+    with pytest.raises(MalformedPolicyDocument) as err:
+        parse_policy('{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*",'
+                     '"Action":"sts:AssumeRole"}}', kind="trust")
+    assert err.value.message.startswith('AssumeRolepolicy contained an invalid principal: "STAR":"*"')
+    bucket = parse_policy('{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*",'
+                          '"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}', kind="resource")
+    assert bucket.statements[0].principal.wildcard
 
 
 def test_an_invalid_condition_value_is_a_warning_and_never_matches():
