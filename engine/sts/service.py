@@ -326,6 +326,8 @@ class StsService:
             except MalformedPolicyDocument:
                 trust = None                # a stored trust policy we cannot read trusts nobody
         actions = [action]
+        # Inherited transitive tags count as tags being set: the next hop's trust policy must allow sts:TagSession
+        # even when the call passes no Tags (undocumented; observed aws/eks-pod-identity-agent#80).
         if tags or inherited:
             actions.append("sts:TagSession")
         if requested_si is not None or inherited_si:
