@@ -10,6 +10,7 @@ engine evaluates, so GetUser/CreateUser here show exactly what authorisation use
 """
 from __future__ import annotations
 
+import json
 import re
 
 from engine.errors import AwsError, MalformedPolicyDocument
@@ -114,9 +115,34 @@ def _check_policy(document: str | None, kind: str) -> None:
                        status=400, sender_fault=True) from None
 
 
+_IAM_ENTITY_ARN = re.compile(r"^arn:aws:iam::\d{12}:(user|role)/.+")
+
+
+def _check_trust_principals_exist(call: OperationCall, document: str | None) -> None:
+    """IAM resolves user and role ARNs in a trust policy when it is saved (it stores their unique ids), so naming one
+    that does not exist fails: MalformedPolicyDocument "Invalid principal in policy" (aws-sts-facts.md §4.2, observed
+    hashicorp/terraform-provider-aws#8905). Account principals (`123456789012`, `:root`) are not resolved."""
+    if not document:
+        return
+    statements = json.loads(document).get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        principal = statement.get("Principal") if isinstance(statement, dict) else None
+        values = principal.get("AWS", []) if isinstance(principal, dict) else []
+        for arn in [values] if isinstance(values, str) else values:
+            match = _IAM_ENTITY_ARN.match(arn) if isinstance(arn, str) else None
+            if not match:
+                continue
+            directory = call.app.lab.directory
+            found = directory.user_by_arn(arn) if match.group(1) == "user" else directory.role_by_arn(arn)
+            if found is None:
+                raise AwsError(f'Invalid principal in policy: "AWS":"{arn}"', code="MalformedPolicyDocument",
+                               status=400, sender_fault=True)
+
+
 def create_role(call: OperationCall) -> Response:
     document = call.params.get("AssumeRolePolicyDocument")
     _check_policy(document, "trust")
+    _check_trust_principals_exist(call, document)
     _check_trust_policy_size(document)
     return call.forward()
 
@@ -124,6 +150,7 @@ def create_role(call: OperationCall) -> Response:
 def update_assume_role_policy(call: OperationCall) -> Response:
     document = call.params.get("PolicyDocument")
     _check_policy(document, "trust")
+    _check_trust_principals_exist(call, document)
     _check_trust_policy_size(document)
     return call.forward()
 

@@ -9,7 +9,7 @@ import base64
 
 import pytest
 
-from conftest import Sandbox, allow, trust
+from gateway_kit import Sandbox, allow, trust
 
 AWS = shutil.which("aws")
 

@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import Sandbox, allow, deny, doc, trust
+from gateway_kit import Sandbox, allow, deny, doc, trust
 from test_gateway_sts import error_of
 
 

@@ -8,7 +8,7 @@ import pyotp
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import Sandbox, allow, deny, doc, trust
+from gateway_kit import Sandbox, allow, deny, doc, trust
 
 
 def error_of(info: pytest.ExceptionInfo) -> tuple[str, str, int]:

@@ -11,7 +11,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import allow, doc, trust
+from gateway_kit import allow, doc, trust
 
 
 def _admin(sbx):
@@ -57,3 +57,24 @@ def test_a_valid_inline_policy_still_goes_through(sbx) -> None:
     iam.create_role(RoleName="Reader", AssumeRolePolicyDocument=trust({"AWS": f"arn:aws:iam::{sbx.dev}:root"}))
     iam.put_role_policy(RoleName="Reader", PolicyName="read", PolicyDocument=doc(allow("s3:GetObject")))
     assert iam.list_role_policies(RoleName="Reader")["PolicyNames"] == ["read"]
+
+
+def test_a_trust_policy_naming_a_user_that_does_not_exist_is_invalid_principal(sbx) -> None:
+    # aws-sts-facts.md §4.2: saving a trust policy that names a nonexistent user or role fails with
+    # MalformedPolicyDocument "Invalid principal in policy" (observed hashicorp/terraform-provider-aws#8905).
+    iam = sbx.client("iam", _admin(sbx))
+    ghost = f"arn:aws:iam::{sbx.dev}:user/nobody-{sbx.id}"
+    with pytest.raises(ClientError) as caught:
+        iam.create_role(RoleName="TrustsAGhost", AssumeRolePolicyDocument=trust({"AWS": ghost}))
+    assert caught.value.response["Error"]["Code"] == "MalformedPolicyDocument"
+    assert caught.value.response["Error"]["Message"] == f'Invalid principal in policy: "AWS":"{ghost}"'
+
+
+def test_a_trust_policy_naming_an_existing_user_or_an_account_is_saved(sbx) -> None:
+    admin = _admin(sbx)
+    sbx.user("real-" + sbx.id)
+    iam = sbx.client("iam", admin)
+    real = f"arn:aws:iam::{sbx.dev}:user/real-{sbx.id}"
+    iam.create_role(RoleName="TrustsReal", AssumeRolePolicyDocument=trust({"AWS": [real, sbx.prod]}))
+    stored = iam.get_role(RoleName="TrustsReal")["Role"]["AssumeRolePolicyDocument"]
+    assert stored["Statement"][0]["Principal"]["AWS"] == [real, sbx.prod]

@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import Sandbox, allow, trust
+from gateway_kit import Sandbox, allow, trust
 from gateway.imds import ImdsApp
 
 EC2_TRUST = {"Service": "ec2.amazonaws.com"}

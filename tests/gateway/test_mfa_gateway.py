@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import gateway.mfa_overrides  # noqa: F401  (registers CreateVirtualMFADevice / EnableMFADevice)
-from conftest import Sandbox, allow
+from gateway_kit import Sandbox, allow
 
 zxingcpp = pytest.importorskip("zxingcpp")
 Image = pytest.importorskip("PIL.Image")

@@ -19,7 +19,7 @@ import pytest
 import urllib3
 from botocore.exceptions import ClientError
 
-from conftest import allow, doc, new_account, trust
+from gateway_kit import allow, doc, new_account, trust
 from engine.errors import AwsError
 from gateway.client import learner_client
 from gateway.labcontrol import (LabControlApp, LabControlError, RemoteDecision, RemoteLab, from_wire,

@@ -8,7 +8,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import allow
+from gateway_kit import allow
 
 
 def _trust(accounts: int, indent: int | None = None) -> str:
