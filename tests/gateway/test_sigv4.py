@@ -49,7 +49,23 @@ def test_query_protocol_post_verifies_and_wrong_secret_fails() -> None:
     verify(r)
     with pytest.raises(AwsError) as info:
         verify(r, "not-the-secret")
-    assert info.value.code == "SignatureDoesNotMatch" and info.value.message == sigv4.SIGNATURE_MISMATCH
+    # AWS's wire text for the query/JSON services (observed: okigan/awscurl#27, aristidb/aws#1), spelled out here so
+    # a wrong constant in gateway/sigv4.py cannot pass.
+    assert info.value.code == "SignatureDoesNotMatch" and info.value.message == (
+        "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access "
+        "Key and signing method. Consult the service documentation for details.")
+
+
+def test_s3_wrong_secret_uses_s3s_shorter_wording() -> None:
+    # S3 words it differently (S3 API Reference, Error responses; observed: cyberduck#9317, boto/boto#2144).
+    r = signed("PUT", "http://h/b/k", service="s3", body=b"data", s3=True,
+               headers={"x-amz-content-sha256": hashlib.sha256(b"data").hexdigest()})
+    verify(r, s3=True)
+    with pytest.raises(AwsError) as info:
+        verify(r, "not-the-secret", s3=True)
+    assert info.value.code == "SignatureDoesNotMatch" and info.value.status == 403
+    assert info.value.message == ("The request signature we calculated does not match the signature you provided. "
+                                  "Check your key and signing method.")
 
 
 def test_tampered_body_fails() -> None:
@@ -73,8 +89,13 @@ def test_s3_paths_are_not_double_encoded(key: str) -> None:
 
 
 def test_non_s3_paths_are_double_encoded() -> None:
+    # botocore's SigV4Auth encodes the already-escaped path again ("%20" -> "%2520") for every service but S3.
     r = signed("GET", "http://h/some%20path/x", service="execute-api")
+    assert sigv4.canonical_uri(r["raw_path"], s3=False) == "/some%2520path/x"
     verify(r)
+    with pytest.raises(AwsError) as info:
+        verify(r, s3=True)  # S3's single encoding yields another canonical request, so another signature
+    assert info.value.code == "SignatureDoesNotMatch"
 
 
 def test_s3_payload_hash_mismatch() -> None:
