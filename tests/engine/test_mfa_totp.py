@@ -75,10 +75,15 @@ def test_replay_state_is_per_device():
     verifier = mfa.MfaVerifier()
     other_serial = "arn:aws:iam::123456789012:mfa/bob-phone"
     code = pyotp.TOTP(SEED).at(T0)
-    verifier.verify_token(SERIAL, SEED, code, at=T0)
-    verifier.verify_token(other_serial, SEED, code, at=T0)  # same seed, other device: not a replay
+    assert verifier.verify_token(SERIAL, SEED, code, at=T0).serial == SERIAL
+    # same seed, other device: not a replay
+    assert verifier.verify_token(other_serial, SEED, code, at=T0).serial == other_serial
+    with pytest.raises(mfa.MfaCheckFailed) as caught:
+        verifier.verify_token(other_serial, SEED, code, at=T0 + 1)  # ...but that device now refuses it too
+    assert caught.value.reason == "replayed"
     other_seed = mfa.new_seed()
-    verifier.verify_token(SERIAL, other_seed, pyotp.TOTP(other_seed).at(T0), at=T0)  # recreated device
+    # a device recreated under the same serial (new seed) starts with no used steps
+    assert verifier.verify_token(SERIAL, other_seed, pyotp.TOTP(other_seed).at(T0), at=T0).step == mfa.step_of(T0)
 
 
 def test_check_token_is_a_dry_run():
