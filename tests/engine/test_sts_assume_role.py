@@ -194,6 +194,9 @@ def test_role_chaining_is_capped_at_one_hour(world: World) -> None:
         world.assume(hop1, second, "hop2", DurationSeconds=3601)
     assert err.value.message == ("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed "
                                  "by role chaining.")
+    # exactly one hour is still allowed on a chained hop
+    result = world.assume(hop1, second, "hop2", DurationSeconds=3600)
+    assert result["Credentials"]["Expiration"] - world.lab.now(world.sandbox) > timedelta(seconds=3590)
 
 
 def test_role_chaining_defaults_to_one_hour_and_records_depth(world: World) -> None:
