@@ -173,7 +173,9 @@ def test_web_identity_issues_credentials(world):
                        WebIdentityToken=gh_token(world))
     assert result["SubjectFromWebIdentityToken"] == "repo:securecart/storefront:ref:refs/heads/main"
     assert result["Provider"] == "https://token.actions.githubusercontent.com"
-    assert result["Audience"] == GITHUB_ACTIONS_AUDIENCE
+    # the token's aud, as GitHub documents it for AWS (configure-aws-credentials); spelled out so a wrong
+    # constant in engine/federation/idp.py cannot pass
+    assert result["Audience"] == "sts.amazonaws.com"
     assert result["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{world.a}:assumed-role/Deploy/gha-deploy"
     assert world.session_caller(result).session.origin == "AssumeRoleWithWebIdentity"
 
