@@ -109,6 +109,26 @@ def test_bucket_names_are_per_sandbox_and_rewritten_both_ways(lab_app) -> None:
     assert f"sbx{first.id}-securecart-invoices" in stored
 
 
+
+def test_another_sandboxs_stored_bucket_name_is_no_such_bucket_even_when_public(lab_app) -> None:
+    # Naming another sandbox's bucket the way moto stores it must not reach it: the name is prefixed again, so it is
+    # a bucket that does not exist. A public bucket policy makes sure the authoriser alone would not stop it.
+    alice_box, bob_box = Sandbox(*lab_app), Sandbox(*lab_app)
+    bob_s3 = bob_box.admin("s3")
+    bob_s3.create_bucket(Bucket="securecart-public")
+    bob_s3.put_object(Bucket="securecart-public", Key="hello.txt", Body=b"bob's")
+    bob_s3.put_bucket_policy(Bucket="securecart-public", Policy=doc({
+        "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::securecart-public/*"}))
+    bobs_stored = f"sbx{bob_box.id}-securecart-public"
+    from gateway.client import admin_client
+    assert bobs_stored in [b["Name"] for b in admin_client("s3", bob_box.dev).list_buckets()["Buckets"]]
+    alice = alice_box.user("alice", allow("s3:*"))
+    with pytest.raises(ClientError) as info:
+        alice_box.client("s3", alice).get_object(Bucket=bobs_stored, Key="hello.txt")
+    assert info.value.response["Error"]["Code"] == "NoSuchBucket"
+    assert info.value.response["Error"]["BucketName"] == bobs_stored
+
+
 def test_cross_account_bucket_needs_the_bucket_policy(sbx: Sandbox) -> None:
     prod_s3 = sbx.admin("s3", sbx.prod)
     prod_s3.create_bucket(Bucket="securecart-reports")
