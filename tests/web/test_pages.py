@@ -77,6 +77,15 @@ def test_terminal_page_has_endpoint_keys_and_snippets(learner):
     assert "import boto3" in html
 
 
-def test_login_and_signup_pages_render(db, client):
-    assert client.get("/accounts/login/").status_code == 200
-    assert client.get("/accounts/signup/").status_code == 200
+def test_login_and_signup_pages_render_their_forms(db, client):
+    login = client.get("/accounts/login/")
+    assert login.status_code == 200
+    html = login.content.decode()
+    assert 'name="username"' in html and 'name="password"' in html and "csrfmiddlewaretoken" in html
+    signup = client.get("/accounts/signup/")
+    assert signup.status_code == 200
+    html = signup.content.decode()
+    assert all(f'name="{field}"' in html for field in ("username", "password1", "password2", "csrfmiddlewaretoken"))
+    # a bad submission is a 400 with the form's own error, not a crash
+    refused = client.post("/accounts/signup/", {"username": "carol", "password1": "a", "password2": "b"})
+    assert refused.status_code == 400 and "password fields didn" in refused.content.decode()
