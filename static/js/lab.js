@@ -99,13 +99,74 @@
 
   document.addEventListener("DOMContentLoaded", function () { scan(document); setUpLargeToggle(); });
   document.addEventListener("htmx:afterSettle", function () { scan(document); });
-  // After an htmx action, keep keyboard users where the answer is.
+  // Screen readers hear a short summary of what an htmx action did through one polite live region (base.html),
+  // instead of every status element in the swapped fragment (or nothing, since freshly inserted regions are often
+  // not read).
+  function announce(message) {
+    var region = document.getElementById("lab-announcer");
+    if (!region || !message) return;
+    region.textContent = "";
+    setTimeout(function () { region.textContent = message.replace(/\s+/g, " ").trim(); }, 150);
+  }
+  function text(el) { return el ? el.textContent.replace(/\s+/g, " ").trim() : ""; }
+  function resultSummary(result) {
+    var headline = result.querySelector(".result-headline strong");
+    var parts = [headline ? "Ran: " + text(headline) : ""];
+    result.querySelectorAll(".call").forEach(function (call) {
+      parts.push(text(call.querySelector("h3")) + ": " + text(call.querySelector(".outcome .badge")));
+    });
+    return parts.filter(Boolean).join(". ");
+  }
+  function cardSummary(card) {
+    var title = text(card.querySelector("h3"));
+    if (card.classList.contains("expired")) return title + ": expired.";
+    var left = text(card.querySelector("[data-countdown-text]"));
+    return left ? title + ": expires in " + left + "." : title + ".";
+  }
+
+  // What started the workspace request: the trust editor, a fast-forward button (which card, which amount) or a run.
+  var lastTrigger = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!elt || !elt.closest || !elt.closest("#workspace")) return;
+    var submitter = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent &&
+      event.detail.requestConfig.triggeringEvent.submitter;
+    var pressed = submitter || document.activeElement;
+    var card = elt.closest(".creds-card");
+    lastTrigger = {
+      kind: elt.closest("#editor") ? "editor" : elt.closest(".fast-forward") ? "clock" : "run",
+      cardId: card ? card.id : null,
+      value: pressed && pressed.value ? pressed.value : null
+    };
+  });
+  // After an htmx action, keep keyboard users where the answer is, and say what happened.
   document.addEventListener("htmx:afterSettle", function (event) {
     var result = document.getElementById("result");
-    if (result && event.target && event.target.id === "workspace" && event.detail.requestConfig &&
-        event.detail.requestConfig.elt && event.detail.requestConfig.elt.closest("#editor") === null &&
-        event.detail.requestConfig.elt.closest(".fast-forward") === null) {
+    if (!result || !event.target || event.target.id !== "workspace") return;
+    var trigger = lastTrigger || { kind: "run" };
+    lastTrigger = null;
+    if (trigger.kind === "editor") {
+      // The textarea was replaced by the swap; put the learner back in it. Its aria-describedby names the error.
+      var area = document.getElementById("trust-document");
+      if (area) area.focus({ preventScroll: false });
+      var error = document.getElementById("trust-error");
+      var saved = document.querySelector("#editor .form-ok");
+      // An error is role="alert" and the textarea's description already; only a save needs saying.
+      if (!error) announce((saved ? text(saved) + " " : "") + resultSummary(result));
+    } else if (trigger.kind === "clock") {
+      var card = trigger.cardId && document.getElementById(trigger.cardId);
+      var target = null;
+      if (card && card.classList.contains("expired")) target = card.querySelector("[data-prove-expired]");
+      if (!target && card && trigger.value && window.CSS && CSS.escape) {
+        target = card.querySelector('.fast-forward button[value="' + CSS.escape(trigger.value) + '"]');
+      }
+      (target || result).focus({ preventScroll: false });
+      var clock = document.querySelector("[data-sandbox-clock]");
+      announce("Sandbox clock moved forward" + (clock ? " to " + text(clock) : "") + ". " +
+        (card ? cardSummary(card) : ""));
+    } else {
       result.focus({ preventScroll: false });
+      announce(resultSummary(result));
     }
   });
 })();
