@@ -97,7 +97,50 @@
     if (box) box.remove();
   });
 
-  document.addEventListener("DOMContentLoaded", function () { scan(document); setUpLargeToggle(); });
+  // Single-key shortcuts for class demos, only on pages that list them (the step page's help panel). They stay
+  // quiet while the learner types, with a modifier key held, and when switched off in the panel (WCAG 2.1.4).
+  var SHORTCUTS = {
+    r: "[data-run-step]",
+    f: ".creds-card .fast-forward button[value='5m']",
+    e: ".creds-card [data-ff-expiry]",
+    n: ".step-nav a[rel=next]",
+    p: ".step-nav a[rel=prev]",
+    l: "[data-toggle-large]"
+  };
+  function shortcutsOn() {
+    try { return localStorage.getItem("lab-shortcuts") !== "0"; } catch (e) { return true; }
+  }
+  function typingIn(el) {
+    return el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  }
+  function setUpShortcuts() {
+    var panel = document.querySelector("[data-shortcuts]");
+    if (!panel) return;
+    var toggle = panel.querySelector("[data-shortcuts-toggle]");
+    if (toggle) {
+      toggle.checked = shortcutsOn();
+      toggle.addEventListener("change", function () {
+        try { localStorage.setItem("lab-shortcuts", toggle.checked ? "1" : "0"); } catch (e) { /* private mode */ }
+      });
+    }
+    document.addEventListener("keydown", function (event) {
+      if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
+      if (typingIn(event.target) || !shortcutsOn()) return;
+      if (event.key === "?") {
+        event.preventDefault();
+        panel.open = true;
+        panel.querySelector("summary").focus();
+        return;
+      }
+      var selector = SHORTCUTS[event.key];
+      var target = selector && document.querySelector(selector);
+      if (!target) return;
+      event.preventDefault();
+      target.click();
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { scan(document); setUpLargeToggle(); setUpShortcuts(); });
   document.addEventListener("htmx:afterSettle", function () { scan(document); });
   // Screen readers hear a short summary of what an htmx action did through one polite live region (base.html),
   // instead of every status element in the swapped fragment (or nothing, since freshly inserted regions are often

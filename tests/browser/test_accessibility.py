@@ -8,6 +8,8 @@ Contrast follows WCAG 2.x relative luminance (https://www.w3.org/TR/WCAG21/#dfn-
 least 24 px, or 18.66 px bold (https://www.w3.org/TR/WCAG21/#dfn-large-scale)."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -237,6 +239,44 @@ def test_the_countdown_is_silent_each_second_and_speaks_on_expiry(page):
     expect(page.locator("#creds-audit-session [data-countdown-status]")).to_have_text("Expired.")
     expect(page.locator("#creds-audit-session [data-prove-expired]")).to_be_focused()
     expect(page.locator("#lab-announcer")).to_contain_text("expired")
+
+
+def test_demo_shortcuts_run_the_step_but_not_while_typing_and_can_be_switched_off(page):
+    page.goto(S1_STEP)
+    result_headline = page.locator("#result .result-headline")
+    # Typing an "r" in the trust editor edits the policy; it does not run the step.
+    editor = page.locator("#trust-document")
+    before = editor.input_value()
+    editor.focus()
+    page.keyboard.type("r")
+    page.wait_for_timeout(300)
+    expect(result_headline).to_have_count(0)
+    assert editor.input_value().count("r") == before.count("r") + 1
+    # Outside a text box, "r" runs it.
+    page.locator("main h1").click()
+    page.keyboard.press("r")
+    expect(result_headline).to_contain_text("Call AssumeRole")
+    # "?" opens the list of shortcuts; switching them off there silences them on the next page too.
+    page.locator("main h1").click()
+    page.keyboard.press("?")
+    panel = page.locator("#shortcuts")
+    expect(panel).to_have_attribute("open", "")
+    expect(panel).to_contain_text("Next / previous step")
+    panel.get_by_label("Use these single-key shortcuts").uncheck()
+    page.reload()
+    ran_at = page.locator("#result .ran-at").inner_text()  # the page shows the last run again after a reload
+    page.wait_for_timeout(1100)  # so that a new run would show a later time
+    page.locator("main h1").click()
+    page.keyboard.press("n")
+    page.keyboard.press("r")
+    page.wait_for_timeout(400)
+    assert page.url.endswith(S1_STEP)
+    expect(page.locator("#result .ran-at")).to_have_text(ran_at)
+    page.locator("#shortcuts summary").click()
+    page.get_by_label("Use these single-key shortcuts").check()
+    page.locator("main h1").click()
+    page.keyboard.press("n")
+    expect(page).to_have_url(re.compile(r"/cross-account-auditors/read-security-logs/$"))
 
 
 def test_the_checks_catch_known_problems(page):
