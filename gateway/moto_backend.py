@@ -17,6 +17,28 @@ from .protocols import header_value
 _fallback_lock = threading.RLock()
 
 
+def _aws_shaped_user_ids() -> None:
+    """moto gives IAM users 20 random lowercase characters as UserId; AWS's are `AIDA` + 17 (IAM User Guide,
+    reference_identifiers: "unique identifiers"). Give users the AWS shape at the source, as moto already does for
+    roles (`AROA…`), so `iam get-user` and `sts get-caller-identity` show the same id, as they do on AWS."""
+    from moto.iam import models as iam_models
+    from moto.iam.utils import generate_access_key_id_from_account_id
+
+    if getattr(iam_models.User, "_lab_aws_ids", False):
+        return
+    original_init = iam_models.User.__init__
+
+    def __init__(self, account_id: str, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        original_init(self, account_id, *args, **kwargs)
+        self.id = generate_access_key_id_from_account_id(account_id=account_id, prefix="AIDA", total_length=21)
+
+    iam_models.User.__init__ = __init__
+    iam_models.User._lab_aws_ids = True
+
+
+_aws_shaped_user_ids()
+
+
 def moto_lock() -> threading.RLock:
     """The one lock around every moto call: engine.directory's when it exists, a local one before it lands."""
     try:
