@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import io
 import sys
-import threading
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from .protocols import header_value
+from engine.directory import moto_lock
 
-_fallback_lock = threading.RLock()
+from .protocols import header_value
 
 
 def _aws_shaped_user_ids() -> None:
@@ -37,15 +36,6 @@ def _aws_shaped_user_ids() -> None:
 
 
 _aws_shaped_user_ids()
-
-
-def moto_lock() -> threading.RLock:
-    """The one lock around every moto call: engine.directory's when it exists, a local one before it lands."""
-    try:
-        from engine.directory import moto_lock as directory_lock  # noqa: PLC0415 (optional until committed)
-    except ImportError:
-        return _fallback_lock
-    return directory_lock
 
 
 @dataclass
@@ -79,7 +69,7 @@ class MotoBackend:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         self._app = DomainDispatcherApplication(create_backend_app)
-        self.lock = moto_lock()
+        self.lock = moto_lock
 
     def call(self, request: MotoRequest, account_id: str) -> MotoResponse:
         environ = self._environ(request, account_id)
@@ -139,7 +129,7 @@ class MotoLookups:
     """Facts about existing resources that authorisation needs, read from moto's backends under the moto lock."""
 
     def __init__(self) -> None:
-        self.lock = moto_lock()
+        self.lock = moto_lock
 
     def iam_path(self, account: str, kind: str, name: str) -> str | None:
         from moto.iam.models import iam_backends

@@ -10,7 +10,6 @@ import html
 import json
 from typing import Any
 
-import gateway.ec2_overrides  # noqa: F401  (registers the gateway overrides this scenario relies on)
 from sandboxes import services
 from sandboxes.imdsmount import imds_app
 from sandboxes.world import ADMIN_USER, INVOICES, PRODUCT_IMAGES, PRODUCTION

@@ -12,7 +12,6 @@ import html
 import json
 from typing import Any
 
-import gateway.mfa_overrides  # noqa: F401  (registers the gateway overrides this scenario relies on)
 from sandboxes import services
 from sandboxes.world import ADMIN_USER, DB_SECRET, PRODUCTION, REGION, policy_doc
 

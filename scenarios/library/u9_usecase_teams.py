@@ -5,7 +5,6 @@ trust policy requires aws:MultiFactorAuthPresent — so the operations role only
 """
 from __future__ import annotations
 
-import gateway.mfa_overrides  # noqa: F401  (registers the MFA overrides this case relies on)
 from sandboxes.world import DEVELOPER, PRODUCTION
 
 from ..framework import Diagram, Node, PolicyRef, Scenario, Step, StepContext
