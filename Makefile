@@ -27,7 +27,7 @@ test: install check-deploy
 	$(PY) -m pytest
 
 test-fast: install
-	$(PY) -m pytest -m "not browser"
+	$(PY) -m pytest -m "not browser and not slow"
 
 check-deploy: install
 	DJANGO_SETTINGS_MODULE=securecart.settings.production SECRET_KEY=check-only-$$(date +%s)-not-a-real-secret-0123456789abcdef \

@@ -12,3 +12,9 @@ ALLOWED_HOSTS = ["*"]
 
 WHITENOISE_AUTOREFRESH = True  # serve from the finders; no collectstatic needed
 WHITENOISE_USE_FINDERS = True
+
+# A file, not SQLite's shared in-memory database: pytest-django's live_server thread then has a connection of its
+# own, so a request still in flight when a browser test ends cannot break the teardown's flush on the shared
+# connection ("cannot commit - no transaction is active"). pytest-xdist suffixes the name per worker.
+DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-artifacts" / "test-db.sqlite3")}  # noqa: F405
+MIDDLEWARE = ["tests.inflight.InflightRequestsMiddleware", *MIDDLEWARE]  # noqa: F405

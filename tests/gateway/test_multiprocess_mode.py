@@ -359,7 +359,9 @@ def test_unknown_method_wrong_verb_and_oversized_body(gateway_url: str, remote: 
 
 # ------------------------------------------------------------------------------------------------ the token
 @pytest.mark.parametrize("authorization", [None, "Bearer wrong-token-of-some-length", f"Basic {TOKEN}",
-                                           f"Bearer {TOKEN}x", "Bearer ", f"Bearer {TOKEN[:-1]}"])
+                                           f"Bearer {TOKEN}x", "Bearer ", f"Bearer {TOKEN[:-1]}"],
+                         # stable ids: the token is random per process, and pytest-xdist workers must collect alike
+                         ids=["none", "wrong", "basic-scheme", "token-plus-char", "empty-bearer", "token-minus-char"])
 def test_missing_or_wrong_token_is_refused(gateway_url: str, authorization: str | None) -> None:
     headers = {"Authorization": authorization} if authorization is not None else {}
     status, response_headers, data = raw_post(gateway_url, "/_lab/v1/ping", {}, token=None, headers=headers)
