@@ -16,5 +16,6 @@ WHITENOISE_USE_FINDERS = True
 # A file, not SQLite's shared in-memory database: pytest-django's live_server thread then has a connection of its
 # own, so a request still in flight when a browser test ends cannot break the teardown's flush on the shared
 # connection ("cannot commit - no transaction is active"). pytest-xdist suffixes the name per worker.
+(BASE_DIR / "test-artifacts").mkdir(exist_ok=True)  # noqa: F405
 DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-artifacts" / "test-db.sqlite3")}  # noqa: F405
 MIDDLEWARE = ["tests.inflight.InflightRequestsMiddleware", *MIDDLEWARE]  # noqa: F405
