@@ -20,6 +20,10 @@ EXAM_MIN_MINUTES, EXAM_MAX_MINUTES = 1, 180
 # An answer posted this long after the deadline still counts: the countdown submits at zero, and the last
 # click may be in flight.
 DEADLINE_GRACE = timedelta(seconds=5)
+# An exam submitted this close to its deadline (or later) is marked timed out. The countdown fires at 00:00 on the
+# learner's clock, which can run a little ahead of the server's, so "at the deadline" needs a margin. The lab's
+# choice; the real exam simply ends.
+TIMEOUT_MARGIN = timedelta(seconds=2)
 
 
 class QuizError(ValueError):
@@ -55,6 +59,9 @@ def pick_question_ids(*, count: int, domains: Iterable[str] = (), difficulties: 
     pool = [q.id for q in select_questions(domains=domains, difficulties=difficulties)]
     if not pool:
         raise QuizError("No questions match those filters. Choose more topics or difficulties.")
+    if count > len(pool):  # never start a shorter quiz than was asked for without saying so
+        raise QuizError(f"Only {len(pool)} question{'s' if len(pool) != 1 else ''} match those filters, and you "
+                        f"asked for {count}. Ask for {len(pool)} or fewer, or tick more topics or difficulties.")
     rng = rng or random.Random()
     rng.shuffle(pool)
     return pool[:count]
@@ -111,6 +118,14 @@ def expire_if_due(attempt: Attempt) -> bool:
     return False
 
 
+def retry_title(original: Attempt) -> str:
+    """ "Missed questions (retry 2): Timed exam", not "Retry of Retry of Timed exam"."""
+    root, depth = original, 1
+    while root.retry_of is not None and depth < 50:
+        root, depth = root.retry_of, depth + 1
+    return f"Missed questions (retry {depth}): {root.title}"[:120]
+
+
 def slot(attempt: Attempt, number: int) -> Answer | None:
     """The answer slot for 1-based question `number`, or None if out of range."""
     if not 1 <= number <= attempt.total:
@@ -126,6 +141,8 @@ def record_answer(attempt: Attempt, answer: Answer, values: list[str]) -> Answer
         raise QuizError("This question is no longer in the bank.")
     if attempt.is_submitted:
         raise QuizError("This attempt has been submitted; answers can no longer change.")
+    if attempt.deadline and timezone.now() >= attempt.deadline + DEADLINE_GRACE:
+        raise QuizError("Time is up; this answer arrived after the exam ended.")
     if attempt.mode == Attempt.PRACTICE and answer.is_answered:
         raise QuizError("You already answered this question.")
     selected = question.clean_selection(values, partial=attempt.is_exam)
@@ -153,7 +170,8 @@ def submit_attempt(attempt: Attempt, *, timed_out: bool = False) -> Attempt:
         score += correct
     attempt.score = score
     attempt.submitted_at = timezone.now()
-    attempt.timed_out = timed_out
+    attempt.timed_out = timed_out or bool(
+        attempt.deadline and attempt.submitted_at >= attempt.deadline - TIMEOUT_MARGIN)
     attempt.save(update_fields=["score", "submitted_at", "timed_out"])
     return attempt
 

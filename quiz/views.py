@@ -140,6 +140,8 @@ def _question_context(request: HttpRequest, attempt: Attempt, answer: Answer, *,
         "seconds_left": attempt.seconds_left(),
         "unanswered": attempt.answers.filter(selected=[]).count(),
         "flagged_count": attempt.answers.filter(flagged=True).count(),
+        # While an exam runs, the navigator's numbers submit the answer form, so no selection is dropped.
+        "nav_form": f"quiz-answer-{number}" if attempt.is_exam and not attempt.is_submitted else "",
     }
     return ctx
 
@@ -184,6 +186,9 @@ def _answer(request: HttpRequest, attempt: Attempt, answer: Answer) -> HttpRespo
         elif values or attempt.mode == Attempt.PRACTICE:
             services.record_answer(attempt, answer, values)
     except (InvalidAnswer, QuizError) as exc:
+        if go == "timeout" and attempt.is_exam:  # the countdown's last save failed: end the exam all the same
+            services.submit_attempt(attempt)
+            return _redirect(request, reverse("quiz:review", args=[attempt.pk]))
         ctx = _question_context(request, attempt, answer, error=str(exc), pending=[
             v for v in values if isinstance(v, str) and len(v) == 1])
         return _render_question(request, ctx, status=400)
@@ -201,6 +206,11 @@ def _answer(request: HttpRequest, attempt: Attempt, answer: Answer) -> HttpRespo
         answer.save(update_fields=["flagged"])
     elif go == "finish":
         return _redirect(request, reverse("quiz:submit", args=[attempt.pk]))
+    elif go == "timeout" and attempt.is_exam:
+        # The countdown reached zero: the selection on screen was saved above; submit now (submit_attempt marks
+        # it timed out when it is at or past the deadline minus services.TIMEOUT_MARGIN).
+        services.submit_attempt(attempt)
+        return _redirect(request, reverse("quiz:review", args=[attempt.pk]))
     url = reverse("quiz:question", args=[attempt.pk, target])
     if not request.htmx:
         return HttpResponseRedirect(url)
@@ -300,5 +310,5 @@ def retry(request: HttpRequest, attempt_id) -> HttpResponse:
     if not ids:
         return HttpResponseRedirect(reverse("quiz:review", args=[attempt.pk]))
     new = services.create_attempt(request, mode=Attempt.PRACTICE, question_ids=ids, retry_of=attempt,
-                                  title=f"Retry of {attempt.title}"[:120])
+                                  title=services.retry_title(attempt))
     return HttpResponseRedirect(reverse("quiz:question", args=[new.pk, 1]))

@@ -28,7 +28,20 @@
       });
       if (left <= 0) {
         clearInterval(timer);
-        if (form && !form.dataset.sent) { form.dataset.sent = "1"; form.submit(); }
+        // Send the selection on screen with the time-out: the answer form carries go=timeout (saved, then
+        // submitted); without one (e.g. a feedback page), the plain submit form.
+        var answerForm = document.querySelector("#quiz-attempt form.quiz-answer-form");
+        var target = answerForm || form;
+        if (target && !target.dataset.sent) {
+          target.dataset.sent = "1";
+          if (answerForm) {
+            var go = document.createElement("input");
+            go.type = "hidden"; go.name = "go"; go.value = "timeout";
+            answerForm.appendChild(go);
+            answerForm.removeAttribute("hx-post");  // a full POST: the page goes to the results
+          }
+          target.submit();
+        }
       }
     }
     var timer = setInterval(tick, 1000);

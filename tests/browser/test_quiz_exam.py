@@ -63,10 +63,10 @@ def test_a_short_timed_exam_and_its_review(page):
     expect(page.get_by_role("heading", name=re.compile("Question 3"))).to_be_visible()
 
     # Jump back with the navigator; the saved answer is still selected.
-    page.locator(".quiz-navigator a", has_text="2").click()
+    page.locator(".quiz-navigator .quiz-nav-item", has_text="2").click()
     expect(page.get_by_role("heading", name=re.compile("Question 2"))).to_be_visible()
     expect(page.locator("#quiz-attempt input[name=choice]:checked")).not_to_have_count(0)
-    page.locator(".quiz-navigator a", has_text="3").click()
+    page.locator(".quiz-navigator .quiz-nav-item", has_text="3").click()
     _choose(page, attempt, 3, right=False)
     page.get_by_role("button", name="Save answer").click()
     expect(page.get_by_text("Answer saved.")).to_be_visible()
@@ -97,3 +97,34 @@ def test_the_countdown_submits_the_exam_when_time_runs_out(page):
     expect(page.get_by_role("heading", name=re.compile("^Results"))).to_be_visible(timeout=15_000)
     attempt.refresh_from_db()
     assert attempt.is_submitted and attempt.score == 1
+
+
+def test_the_navigator_and_the_time_out_keep_the_selection_on_screen(page):
+    attempt = _start_exam(page, count=3, minutes=10)
+    # Choose on question 1 but press no save button: jump away with the navigator, then come back.
+    _choose(page, attempt, 1, right=True)
+    page.locator(".quiz-navigator .quiz-nav-item", has_text="3").click()
+    expect(page.get_by_role("heading", name=re.compile("Question 3"))).to_be_visible()
+    page.locator(".quiz-navigator .quiz-nav-item", has_text="1").click()
+    expect(page.get_by_role("heading", name=re.compile("Question 1"))).to_be_visible()
+    right_keys = sorted(get_question(attempt.question_ids[0]).correct_keys)
+    for key in right_keys:
+        expect(page.locator(f"#choice-1-{key}")).to_be_checked()
+    # The timer stays in view when the page is scrolled down.
+    page.mouse.wheel(0, 4000)
+    expect(page.locator(".quiz-timer")).to_be_in_viewport()
+
+    # Now the time runs out with an unsaved selection on question 2 on screen.
+    page.locator(".quiz-navigator .quiz-nav-item", has_text="2").click()
+    expect(page.get_by_role("heading", name=re.compile("Question 2"))).to_be_visible()
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() + timedelta(seconds=6))
+    page.reload()
+    _choose(page, attempt, 2, right=True)
+    expect(page.get_by_role("heading", name=re.compile("^Results"))).to_be_visible(timeout=20_000)
+    expect(page.get_by_text("Time ran out; the exam was submitted automatically.")).to_be_visible()
+    attempt.refresh_from_db()
+    assert attempt.timed_out is True
+    assert attempt.answers.get(position=1).selected == sorted(get_question(attempt.question_ids[1]).correct_keys)
+    assert attempt.score == 2
+    page.goto("/quiz/")
+    expect(page.locator(".quiz-attempts")).to_contain_text("timed out")

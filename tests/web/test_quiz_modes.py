@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from quiz.bank import get_question
+from quiz.bank import get_question, select_questions
 from quiz.models import Attempt
 from quiz.proof import engine_proof
 
@@ -172,9 +172,60 @@ def test_attempts_resume_in_the_same_browser_only(client_) -> None:
 
 
 def test_topic_and_difficulty_filters_pick_matching_questions(client_) -> None:
-    attempt = start(client_, count="50", domains=["mfa", "tags"], difficulties=["hard"])
+    pool = select_questions(domains=["mfa", "tags"], difficulties=["hard"])
+    attempt = start(client_, count=str(len(pool)), domains=["mfa", "tags"], difficulties=["hard"])
     questions = [get_question(q) for q in attempt.question_ids]
-    assert questions and all(q.domain in ("mfa", "tags") and q.difficulty == "hard" for q in questions)
+    assert len(questions) == len(pool)
+    assert all(q.domain in ("mfa", "tags") and q.difficulty == "hard" for q in questions)
+
+
+def test_asking_for_more_questions_than_match_says_so_before_starting(client_) -> None:
+    pool = select_questions(domains=["tags"])
+    response = client_.post("/quiz/start/", {"mode": "exam", "count": str(len(pool) + 1), "minutes": "10",
+                                             "domains": ["tags"]})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f"Only {len(pool)} questions match those filters, and you asked for {len(pool) + 1}" in html
+    assert not Attempt.objects.exists()
+
+
+def test_an_exam_submitted_at_the_deadline_is_timed_out(client_) -> None:
+    attempt = start(client_, mode="exam", count="2", minutes="10")
+    # The countdown fires at 00:00 on the learner's clock, a moment before the server's deadline.
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() + timedelta(milliseconds=900))
+    response = client_.post(q_url(attempt, 1), {"choice": right(attempt, 1), "go": "timeout"})
+    assert response["Location"] == f"/quiz/a/{attempt.pk}/review/"
+    attempt.refresh_from_db()
+    assert attempt.timed_out and attempt.score == 1  # the selection on screen was saved with the time-out
+    assert "Time ran out" in client_.get(response["Location"]).content.decode()
+
+
+def test_an_exam_submitted_well_before_the_deadline_is_not_timed_out(client_) -> None:
+    attempt = start(client_, mode="exam", count="1", minutes="10")
+    client_.post(f"/quiz/a/{attempt.pk}/submit/")
+    attempt.refresh_from_db()
+    assert attempt.is_submitted and not attempt.timed_out
+
+
+def test_the_navigator_saves_the_selection_before_moving(client_) -> None:
+    attempt = start(client_, mode="exam", count="3", minutes="10")
+    response = client_.post(q_url(attempt, 1), {"choice": right(attempt, 1), "go": "3"})
+    assert response["Location"] == q_url(attempt, 3)
+    assert attempt.answers.get(position=0).selected == right(attempt, 1)
+    html = client_.get(q_url(attempt, 3)).content.decode()
+    assert f'form="quiz-answer-3" name="go" value="1"' in html
+
+
+def test_retry_titles_count_retries_instead_of_nesting(client_) -> None:
+    attempt = start(client_, mode="exam", count="2", minutes="10")
+    client_.post(f"/quiz/a/{attempt.pk}/submit/")
+    client_.post(f"/quiz/a/{attempt.pk}/retry/")
+    first = Attempt.objects.order_by("-started_at").first()
+    client_.post(f"/quiz/a/{first.pk}/submit/")
+    client_.post(f"/quiz/a/{first.pk}/retry/")
+    second = Attempt.objects.order_by("-started_at").first()
+    assert first.title == "Missed questions (retry 1): Timed exam"
+    assert second.title == "Missed questions (retry 2): Timed exam"
 
 
 def test_an_engine_backed_question_shows_the_engines_decision_trace(client_) -> None:
