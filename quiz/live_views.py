@@ -1,12 +1,15 @@
 """Instructor "class" mode: a live quiz room with a short join code.
 
-The host (whoever created the room, proven by a token in their session) paces the room: start, reveal, next,
-finish. Players join with the code and a nickname and answer from their phones. Everyone polls with htmx: the
-host's stats every 1.5 s, players every 2 s; a player's poll answers 204 (nothing to swap) until the room's
-version or their own state changes, so a half-made selection is never wiped by a refresh.
+The host (the browser that created the room, proven by a token in its session; or, from any browser, the
+signed-in instructor who opened it and the co-hosts they invited) paces the room: start, next, finish. Each
+question has a timer and is revealed by itself when the time is up or everyone has answered (Room.reveal_if_due,
+run on every poll); the host can reveal early. Players join with the code and a nickname and answer from their
+phones. Everyone polls with htmx: the host's stats every 1.5 s, players every 2 s; a player's poll answers 204
+(nothing to swap) until the room's version or their own state changes, so a half-made selection is never wiped.
 """
 from __future__ import annotations
 
+import csv
 import hmac
 import re
 import secrets
@@ -16,8 +19,8 @@ from typing import Any
 import segno
 
 from django import forms
+from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -27,7 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import services
 from .bank import DOMAINS, InvalidAnswer, get_question
-from .models import LiveAnswer, Player, Room
+from .models import Attempt, LiveAnswer, Player, Room
 from .proof import engine_proof
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read off a projector
@@ -69,7 +72,9 @@ def _session_map(request: HttpRequest, key: str) -> dict[str, str]:
 
 def _is_host(request: HttpRequest, room: Room) -> bool:
     token = _session_map(request, HOST_KEY).get(room.code, "")
-    return bool(token) and hmac.compare_digest(token, room.host_token)
+    if token and hmac.compare_digest(token, room.host_token):
+        return True
+    return room.is_hosted_by(request.user)
 
 
 def _player(request: HttpRequest, room: Room) -> Player | None:
@@ -88,6 +93,11 @@ def _live_error(request: HttpRequest, message: str, status: int = 404, **extra: 
 class CreateRoomForm(forms.Form):
     title = forms.CharField(max_length=80, required=False, label="Room title (optional)")
     count = forms.IntegerField(min_value=1, max_value=MAX_ROOM_QUESTIONS, initial=8, label="Number of questions")
+    seconds_per_question = forms.IntegerField(min_value=5, max_value=240, initial=30, required=False,
+                                              label="Seconds per question")
+
+    def clean_seconds_per_question(self) -> int:
+        return self.cleaned_data.get("seconds_per_question") or 30
     domains = forms.MultipleChoiceField(choices=list(DOMAINS.items()), required=False,
                                         widget=forms.CheckboxSelectMultiple, label="Topics")
 
@@ -124,6 +134,9 @@ def create_room(request: HttpRequest) -> HttpResponse:
         return render(request, "quiz/live/index.html", {"create_form": form, "join_form": JoinForm()}, status=400)
     token = secrets.token_urlsafe(24)
     room = Room.objects.create(code=_new_code(), host_token=token, question_ids=ids,
+                               seconds_per_question=data["seconds_per_question"],
+                               owner=request.user if request.user.is_authenticated else None,
+                               cohost_token=secrets.token_urlsafe(24),
                                title=" ".join(data["title"].split()) or "SecureCart STS class quiz")
     hosts = _session_map(request, HOST_KEY)
     hosts[room.code] = token
@@ -183,15 +196,15 @@ def join(request: HttpRequest) -> HttpResponse:
 # ---- shared context -------------------------------------------------------------------------------------------
 
 def leaderboard(room: Room) -> list[dict[str, Any]]:
-    rows = (room.players.annotate(
-        score=Count("answers", filter=Q(answers__correct=True)),
-        seconds=Sum("answers__seconds", filter=Q(answers__correct=True)),
-    ).order_by("-score", "seconds", "joined_at"))
-    board = []
-    for rank, p in enumerate(rows, start=1):
-        board.append({"rank": rank, "nickname": p.nickname, "score": p.score, "seconds": round(p.seconds or 0, 1),
-                      "player_id": p.pk})
-    return board
+    return [{"rank": r.rank, "nickname": r.nickname, "points": r.points, "score": r.correct,
+             "best_streak": r.best_streak, "player_id": r.player_id} for r in room.player_scores()]
+
+
+def podium(board: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Ranks 1 to 3 (ties share a step), shown in the podium's order: second, first, third."""
+    top = [row for row in board if row["rank"] <= 3]
+    order = {2: 0, 1: 1, 3: 2}
+    return sorted(top, key=lambda row: (order[row["rank"]], row["nickname"].lower()))
 
 
 def _question_context(room: Room) -> dict[str, Any]:
@@ -218,8 +231,12 @@ def _counts(room: Room) -> dict[str, Any]:
             count = per_key.get(opt.key, 0)
             rows.append({"letter": letter, "option": opt, "count": count,
                          "percent": round(100 * count / len(answers)) if answers else 0})
+    top = max([r["count"] for r in rows] + [1])
+    for r in rows:  # bar height relative to the most chosen option, for the projector chart
+        r["height"] = round(100 * r["count"] / top)
     return {"answered": len(answers), "players": players, "rows": rows,
-            "correct_count": sum(1 for a in answers if a.correct)}
+            "correct_count": sum(1 for a in answers if a.correct),
+            "waiting_for": [p.nickname for p in room.unanswered_players()] if room.state == Room.QUESTION else []}
 
 
 def join_qr_svg(url: str) -> SafeString:
@@ -233,12 +250,16 @@ def _host_context(room: Room, error: str = "", request: HttpRequest | None = Non
     join_url = reverse("quiz:live") + f"?code={room.code}"
     ctx: dict[str, Any] = {"room": room, "error": error, "counts": _counts(room),
                            "player_names": list(room.players.values_list("nickname", flat=True)),
-                           "join_url": join_url}
+                           "join_url": join_url, "seconds_left": room.seconds_left(),
+                           "cohost_url": reverse("quiz:live_cohost", args=[room.code]) + f"?t={room.cohost_token}"
+                           if room.cohost_token else "",
+                           "cohosts": list(room.cohosts.values_list("username", flat=True))}
     if request is not None and room.state == Room.LOBBY:
         ctx["join_qr"] = join_qr_svg(request.build_absolute_uri(join_url))
     ctx.update(_question_context(room))
     if room.state in (Room.REVEAL, Room.FINISHED):
         ctx["leaderboard"] = leaderboard(room)
+        ctx["podium"] = podium(ctx["leaderboard"])
     if room.state == Room.REVEAL and ctx.get("question"):
         ctx["proof"] = engine_proof(ctx["question"])
     return ctx
@@ -252,8 +273,9 @@ def host(request: HttpRequest, code: str) -> HttpResponse:
     if room is None:
         return _live_error(request, "No room has that code.")
     if not _is_host(request, room):
-        return _live_error(request, "Only the instructor who opened this room can control it. To take part, "
-                                    "join with the code and a nickname.", status=403)
+        return _live_error(request, "Only the instructor who opened this room and their co-hosts can control it. "
+                                    "To take part, join with the code and a nickname.", status=403)
+    room.reveal_if_due()
     return render(request, "quiz/live/host.html", _host_context(room, request=request))
 
 
@@ -262,6 +284,7 @@ def host_panel(request: HttpRequest, code: str) -> HttpResponse:
     room = _room(code)
     if room is None or not _is_host(request, room):
         return HttpResponse("This room is not yours or no longer exists.", status=403)
+    room.reveal_if_due()
     if request.GET.get("v") != str(room.version):  # another tab acted: reload the whole page
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"
@@ -286,6 +309,13 @@ def host_action(request: HttpRequest, code: str) -> HttpResponse:
         return _live_error(request, "Only the instructor who opened this room can control it.", status=403)
     action = request.POST.get("action", "")
     error = ""
+    if action == "finish" and request.POST.get("confirm") != "yes" and room.state != Room.FINISHED:
+        # Ending is final for every player: ask first (a second form, so it works without JavaScript too).
+        ctx = _host_context(room, request=request)
+        ctx["confirm_finish"] = True
+        if request.htmx:
+            return render(request, "quiz/live/_host_controls.html", ctx)
+        return render(request, "quiz/live/host.html", ctx)
     with transaction.atomic():
         room = Room.objects.select_for_update().get(pk=room.pk)
         if action not in _TRANSITIONS:
@@ -320,7 +350,7 @@ def host_action(request: HttpRequest, code: str) -> HttpResponse:
 # ---- player ---------------------------------------------------------------------------------------------------
 
 def _player_context(room: Room, player: Player, error: str = "") -> dict[str, Any]:
-    ctx: dict[str, Any] = {"room": room, "player": player, "error": error}
+    ctx: dict[str, Any] = {"room": room, "player": player, "error": error, "seconds_left": room.seconds_left()}
     ctx.update(_question_context(room))
     mine = None
     if room.current >= 0:
@@ -334,7 +364,9 @@ def _player_context(room: Room, player: Player, error: str = "") -> dict[str, An
     if room.state == Room.FINISHED:
         board = leaderboard(room)
         ctx["leaderboard"] = board[:10]
+        ctx["podium"] = podium(board)
         ctx["my_row"] = next((r for r in board if r["player_id"] == player.pk), None)
+        ctx["missed_count"] = len(_missed_question_ids(room, player))
     return ctx
 
 
@@ -353,6 +385,7 @@ def play(request: HttpRequest, code: str) -> HttpResponse:
     room, player, failure = _player_or_error(request, code)
     if failure:
         return failure
+    room.reveal_if_due()
     return render(request, "quiz/live/play.html", _player_context(room, player))
 
 
@@ -364,6 +397,7 @@ def play_panel(request: HttpRequest, code: str) -> HttpResponse:
         response = HttpResponse(status=204)
         response["HX-Redirect"] = reverse("quiz:live")
         return response
+    room.reveal_if_due()
     ctx = _player_context(room, player)
     if request.GET.get("s") == ctx["state_key"]:
         return HttpResponse(status=204)  # nothing changed: keep the learner's half-made selection
@@ -376,6 +410,7 @@ def play_answer(request: HttpRequest, code: str) -> HttpResponse:
     if failure:
         return failure
     error = ""
+    room.reveal_if_due()  # an answer after the timer ran out does not count
     question = get_question(room.current_question_id or "")
     index = request.POST.get("index", "")
     if room.state != Room.QUESTION or question is None or index != str(room.current):
@@ -384,9 +419,14 @@ def play_answer(request: HttpRequest, code: str) -> HttpResponse:
         try:
             selected = question.clean_selection(request.POST.getlist("choice")[:7])
             seconds = (timezone.now() - room.question_opened_at).total_seconds() if room.question_opened_at else 0
+            previous = player.answers.filter(index=room.current - 1).first()
+            correct = question.is_correct(selected)
+            points, streak = LiveAnswer.score(correct=correct, seconds=seconds, limit=room.seconds_per_question,
+                                              previous_streak=previous.streak if previous else 0)
             with transaction.atomic():
                 LiveAnswer.objects.create(room=room, player=player, index=room.current, selected=selected,
-                                          correct=question.is_correct(selected), seconds=max(0.0, seconds))
+                                          correct=correct, seconds=max(0.0, seconds), points=points, streak=streak)
+            room.reveal_if_due()  # the last player to answer reveals it for everyone
         except InvalidAnswer as exc:
             error = str(exc)
         except IntegrityError:
@@ -397,3 +437,71 @@ def play_answer(request: HttpRequest, code: str) -> HttpResponse:
     if error:
         return render(request, "quiz/live/play.html", ctx, status=400)
     return HttpResponseRedirect(reverse("quiz:live_play", args=[room.code]))
+
+
+def _missed_question_ids(room: Room, player: Player) -> list[str]:
+    """Questions the room reached that this player got wrong or did not answer."""
+    right = set(player.answers.filter(correct=True).values_list("index", flat=True))
+    reached = room.question_ids[:room.current + 1]
+    return [qid for index, qid in enumerate(reached) if index not in right and get_question(qid)]
+
+
+@require_POST
+def play_review(request: HttpRequest, code: str) -> HttpResponse:
+    """"Review my misses": a practice attempt, in this browser, with the questions this player missed."""
+    room, player, failure = _player_or_error(request, code)
+    if failure:
+        return failure
+    if room.state != Room.FINISHED:
+        return HttpResponseRedirect(reverse("quiz:live_play", args=[room.code]))
+    missed = _missed_question_ids(room, player)
+    if not missed:
+        return render(request, "quiz/live/play.html", _player_context(room, player, "You missed nothing: "
+                                                                                    "every question was right."))
+    attempt = services.create_attempt(request, mode=Attempt.PRACTICE, question_ids=missed,
+                                      title=f"My misses from {room.title}"[:120])
+    return HttpResponseRedirect(reverse("quiz:question", args=[attempt.pk, 1]))
+
+
+# ---- co-hosts and export --------------------------------------------------------------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cohost(request: HttpRequest, code: str) -> HttpResponse:
+    """A signed-in instructor with the room's invite link becomes a co-host, from any browser."""
+    room = _room(code)
+    token = request.GET.get("t", "") or request.POST.get("t", "")
+    if room is None or room.is_expired:
+        return _live_error(request, "No open room has that code.")
+    if not room.cohost_token or not hmac.compare_digest(str(token), room.cohost_token):
+        return _live_error(request, "This co-host link is not valid for that room; ask the host for the link "
+                                    "shown on their screen.", status=403)
+    if request.method == "POST":
+        room.cohosts.add(request.user)
+        return HttpResponseRedirect(reverse("quiz:live_host", args=[room.code]))
+    return render(request, "quiz/live/cohost.html", {"room": room, "token": token})
+
+
+@require_GET
+def export_csv(request: HttpRequest, code: str) -> HttpResponse:
+    """Results as CSV: one row per player, their rank and total, then points per question."""
+    room = _room(code)
+    if room is None:
+        return _live_error(request, "No room has that code.")
+    if not _is_host(request, room):
+        return _live_error(request, "Only the room's hosts can export its results.", status=403)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="quiz-{room.code}-results.csv"'
+    writer = csv.writer(response)
+    numbers = range(len(room.question_ids))
+    writer.writerow(["rank", "nickname", "points", "correct", "answered", "best_streak"]
+                    + [f"q{i + 1} {room.question_ids[i]}" for i in numbers])
+    for row in room.player_scores():
+        cells = []
+        for i in numbers:
+            a = row.by_question.get(i)
+            cells.append("" if a is None else f"{'right' if a.correct else 'wrong'} {a.points}")
+        # A nickname starting with = + - @ would run as a formula in a spreadsheet: quote it (OWASP CSV injection).
+        name = "'" + row.nickname if row.nickname[:1] in "=+-@\t\r" else row.nickname
+        writer.writerow([row.rank, name, row.points, row.correct, row.answered, row.best_streak] + cells)
+    return response

@@ -7,6 +7,7 @@ Django session (and to the user, when signed in).
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -97,6 +98,12 @@ class Room(models.Model):
 
     code = models.CharField(max_length=8, unique=True)
     host_token = models.CharField(max_length=64)
+    # A signed-in instructor who opens a room can host it from any browser; co-hosts join with the invite token.
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="hosted_rooms")
+    cohosts = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="cohosted_rooms")
+    cohost_token = models.CharField(max_length=64, blank=True, default="")
+    seconds_per_question = models.PositiveSmallIntegerField(default=30)
     title = models.CharField(max_length=120)
     question_ids = models.JSONField(default=list)
     state = models.CharField(max_length=16, choices=STATES, default=LOBBY)
@@ -121,6 +128,81 @@ class Room(models.Model):
             return self.question_ids[self.current]
         return None
 
+    @property
+    def question_deadline(self) -> datetime | None:
+        if self.state != self.QUESTION or self.question_opened_at is None:
+            return None
+        return self.question_opened_at + timedelta(seconds=self.seconds_per_question)
+
+    def seconds_left(self, now: datetime | None = None) -> int | None:
+        deadline = self.question_deadline
+        if deadline is None:
+            return None
+        return max(0, int(round((deadline - (now or timezone.now())).total_seconds())))
+
+    def is_hosted_by(self, user) -> bool:
+        """A signed-in owner or co-host (the browser that opened the room is checked by its session token)."""
+        if user is None or not user.is_authenticated:
+            return False
+        return self.owner_id == user.pk or self.cohosts.filter(pk=user.pk).exists()
+
+    def unanswered_players(self) -> list["Player"]:
+        if self.current < 0:
+            return []
+        return list(self.players.exclude(answers__index=self.current))
+
+    def reveal_if_due(self, now: datetime | None = None) -> bool:
+        """Open question -> revealed, once its timer ran out or every player has answered (as Kahoot does).
+
+        Called on every poll and answer, so no background worker is needed; True if this call revealed it.
+        """
+        if self.state != self.QUESTION:
+            return False
+        now = now or timezone.now()
+        players = self.players.count()
+        answered = self.live_answers.filter(index=self.current).count()
+        time_up = self.question_deadline is not None and now >= self.question_deadline
+        if not (time_up or (players and answered >= players)):
+            return False
+        updated = Room.objects.filter(pk=self.pk, state=self.QUESTION, current=self.current).update(
+            state=self.REVEAL, version=models.F("version") + 1)
+        self.refresh_from_db()
+        return bool(updated)
+
+    def player_scores(self) -> list["PlayerScore"]:
+        """Every player's total, ranked: points (correctness and speed) first; equal points share a rank
+        (1, 2, 2, 4). The model-level result other apps (classroom exports) read."""
+        totals: dict[int, PlayerScore] = {
+            p.pk: PlayerScore(player_id=p.pk, nickname=p.nickname, joined_at=p.joined_at)
+            for p in self.players.all()}
+        for answer in self.live_answers.order_by("index"):
+            row = totals.get(answer.player_id)
+            if row is None:
+                continue
+            row.points += answer.points
+            row.answered += 1
+            row.correct += answer.correct
+            row.best_streak = max(row.best_streak, answer.streak)
+            row.by_question[answer.index] = answer
+        rows = sorted(totals.values(), key=lambda r: (-r.points, r.nickname.lower()))
+        for position, row in enumerate(rows, start=1):
+            previous = rows[position - 2] if position > 1 else None
+            row.rank = previous.rank if previous and previous.points == row.points else position
+        return rows
+
+
+@dataclass
+class PlayerScore:
+    player_id: int
+    nickname: str
+    joined_at: datetime
+    points: int = 0
+    correct: int = 0
+    answered: int = 0
+    best_streak: int = 0
+    rank: int = 0
+    by_question: dict[int, "LiveAnswer"] = field(default_factory=dict)
+
 
 class Player(models.Model):
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="players")
@@ -142,7 +224,25 @@ class LiveAnswer(models.Model):
     index = models.PositiveIntegerField()
     selected = models.JSONField(default=list)
     correct = models.BooleanField(default=False)
-    seconds = models.FloatField(default=0.0)  # time from question opening to answer, for the tie-break
+    seconds = models.FloatField(default=0.0)  # time from question opening to answer
+    points = models.PositiveIntegerField(default=0)
+    streak = models.PositiveIntegerField(default=0)  # consecutive right answers ending with this one
+
+    # Points as Kahoot! scores them: a right answer earns up to 1000, less the slower it comes (half at the
+    # buzzer), plus a streak bonus of 100 per consecutive right answer after the first, at most 500. The
+    # lab's choice of numbers; a wrong or missing answer earns 0 and ends the streak.
+    MAX_POINTS = 1000
+    STREAK_STEP, STREAK_CAP = 100, 500
+
+    @classmethod
+    def score(cls, *, correct: bool, seconds: float, limit: int, previous_streak: int) -> tuple[int, int]:
+        """(points, streak) for one answer."""
+        if not correct:
+            return 0, 0
+        fraction = min(max(seconds, 0.0), float(limit)) / float(limit) if limit else 0.0
+        base = round(cls.MAX_POINTS * (1 - fraction / 2))
+        streak = previous_streak + 1
+        return base + min(cls.STREAK_STEP * (streak - 1), cls.STREAK_CAP), streak
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["player", "index"], name="quiz_liveanswer_one_per_question")]

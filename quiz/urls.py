@@ -24,7 +24,10 @@ urlpatterns = [
     path("live/<str:code>/host/", live_views.host, name="live_host"),
     path("live/<str:code>/host/panel/", live_views.host_panel, name="live_host_panel"),
     path("live/<str:code>/host/action/", live_views.host_action, name="live_host_action"),
+    path("live/<str:code>/host/results.csv", live_views.export_csv, name="live_export"),
+    path("live/<str:code>/cohost/", live_views.cohost, name="live_cohost"),
     path("live/<str:code>/play/", live_views.play, name="live_play"),
     path("live/<str:code>/play/panel/", live_views.play_panel, name="live_play_panel"),
     path("live/<str:code>/play/answer/", live_views.play_answer, name="live_play_answer"),
+    path("live/<str:code>/play/review/", live_views.play_review, name="live_play_review"),
 ]

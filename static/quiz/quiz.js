@@ -48,9 +48,37 @@
     tick();
   }
 
+  // Live rooms: a per-question countdown. At zero it asks the panels to poll at once (the server reveals the
+  // answer when the time is up, whoever asks first).
+  function startLiveTimer(box) {
+    if (box.dataset.liveStarted) return;
+    box.dataset.liveStarted = "1";
+    var deadline = parseInt(box.getAttribute("data-live-deadline"), 10) * 1000;
+    var clock = box.querySelector("[data-live-clock]");
+    var fired = false;
+    function tick() {
+      if (!box.isConnected) { clearInterval(timer); return; }
+      var left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+      clock.textContent = left;
+      box.classList.toggle("is-low", left <= 5);
+      if (left <= 0 && !fired) {
+        fired = true;
+        clearInterval(timer);
+        if (window.htmx) setTimeout(function () { htmx.trigger(document.body, "live-timeup"); }, 300);
+      }
+    }
+    var timer = setInterval(tick, 250);
+    tick();
+  }
+
   function init() {
     document.querySelectorAll("[data-quiz-deadline]").forEach(startTimer);
+    document.querySelectorAll("[data-live-deadline]").forEach(startLiveTimer);
   }
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.detail && event.detail.elt;
+    if (root && root.querySelectorAll) root.querySelectorAll("[data-live-deadline]").forEach(startLiveTimer);
+  });
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();
 
   // After htmx swaps in a new question or the feedback, put focus where reading should continue.

@@ -86,12 +86,15 @@ def test_a_whole_class_session(host) -> None:
     assert "Answer locked in" in locked.content.decode()
     twice = answer(ana, room, keys(room, right=False))
     assert "already answered" in twice.content.decode()
-    answer(ben, room, keys(room, right=False))
     stats = host.get(f"/quiz/live/{room.code}/host/panel/?v={room.version}").content.decode()
-    assert re.search(r"data-live-answered>2<", stats)
-    assert sum(int(n) for n in re.findall(r'data-live-count="[A-F]">(\d+)<', stats)) >= 2
+    assert re.search(r"data-live-answered>1<", stats)
+    assert sum(int(n) for n in re.findall(r'data-live-count="[A-F]">(\d+)<', stats)) >= 1
+    waiting = re.search(r"data-live-waiting>(.*?)</ul>", stats).group(1)
+    assert "Ben" in waiting and "Ana" not in waiting  # who has not answered yet
 
-    act(host, room, "reveal")
+    answer(ben, room, keys(room, right=False))  # the last player answers: revealed for everyone at once
+    room.refresh_from_db()
+    assert room.state == Room.REVEAL
     revealed = ana.get(f"/quiz/live/{room.code}/play/").content.decode()
     assert "Correct!" in revealed and "Explanation" in revealed
     assert "Not this time" in ben.get(f"/quiz/live/{room.code}/play/").content.decode()
@@ -102,31 +105,143 @@ def test_a_whole_class_session(host) -> None:
     room.refresh_from_db()
     assert room.current == 1 and room.state == Room.QUESTION
     answer(ben, room, keys(room, right=True))
-    act(host, room, "reveal")
+    act(host, room, "reveal")  # Ana has not answered: the host reveals early
     act(host, room, "next")  # after the last question: the final leaderboard
     room.refresh_from_db()
     assert room.state == Room.FINISHED
 
     final = host.get(f"/quiz/live/{room.code}/host/").content.decode()
-    assert "Final leaderboard" in final
-    ranks = re.findall(r"<td>(\d+)</td><th scope=\"row\">(\w+)</th><td>(\d+)</td>", final)
-    assert [(r, n) for r, n, _ in ranks][:2] in ([("1", "Ana"), ("2", "Ben")], [("1", "Ben"), ("2", "Ana")])
-    assert {n: s for _, n, s in ranks} == {"Ana": "1", "Ben": "1"}
+    assert "Final podium" in final and 'class="quiz-podium"' in final
+    rows = re.findall(r'<th scope="row">(\w+)</th><td data-live-points>(\d+)</td><td>(\d+)</td>', final)
+    assert {n: c for n, _, c in rows} == {"Ana": "1", "Ben": "1"}
+    assert all(500 <= int(p) <= 1000 for _, p, _ in rows)  # one right answer each, with its speed points
     assert "You placed" in ana.get(f"/quiz/live/{room.code}/play/").content.decode()
 
 
-def test_the_leaderboard_ranks_by_correct_answers_then_speed(host) -> None:
+def test_points_reward_correctness_speed_and_streaks() -> None:
+    assert LiveAnswer.score(correct=True, seconds=0, limit=20, previous_streak=0) == (1000, 1)
+    assert LiveAnswer.score(correct=True, seconds=10, limit=20, previous_streak=0) == (750, 1)
+    assert LiveAnswer.score(correct=True, seconds=25, limit=20, previous_streak=0) == (500, 1)  # at the buzzer
+    assert LiveAnswer.score(correct=True, seconds=0, limit=20, previous_streak=2) == (1200, 3)  # streak bonus
+    assert LiveAnswer.score(correct=True, seconds=0, limit=20, previous_streak=9) == (1500, 10)  # capped at +500
+    assert LiveAnswer.score(correct=False, seconds=0, limit=20, previous_streak=5) == (0, 0)
+
+
+def test_a_streak_builds_across_questions(host) -> None:
+    room = open_room(host, count=2)
+    ana = join(room.code, "Ana")
+    act(host, room, "start")
+    answer(ana, room, keys(room, right=True))
+    act(host, room, "next")
+    answer(ana, room, keys(room, right=True))
+    second = LiveAnswer.objects.get(index=1)
+    assert second.streak == 2 and second.points > 1000  # speed points plus the streak bonus
+    assert "streak of 2" in ana.get(f"/quiz/live/{room.code}/play/").content.decode()
+
+
+def test_equal_points_share_a_rank(host) -> None:
     room = open_room(host, count=1)
-    fast, slow, wrong = join(room.code, "Fast"), join(room.code, "Slow"), join(room.code, "Wrong")
+    fast, same, wrong = join(room.code, "Fast"), join(room.code, "Same"), join(room.code, "Wrong")
     act(host, room, "start")
     answer(fast, room, keys(room, right=True))
-    answer(slow, room, keys(room, right=True))
+    answer(same, room, keys(room, right=True))
     answer(wrong, room, keys(room, right=False))
-    LiveAnswer.objects.filter(player__nickname="Fast").update(seconds=3.0)
-    LiveAnswer.objects.filter(player__nickname="Slow").update(seconds=9.0)
-    act(host, room, "finish")
+    LiveAnswer.objects.filter(player__nickname__in=["Fast", "Same"]).update(points=900)
+    ranks = {r.nickname: r.rank for r in room.player_scores()}
+    assert ranks == {"Fast": 1, "Same": 1, "Wrong": 3}
+    host.post(f"/quiz/live/{room.code}/host/action/", {"action": "finish", "confirm": "yes"})
     html = host.get(f"/quiz/live/{room.code}/host/").content.decode()
-    assert re.findall(r"<th scope=\"row\">(\w+)</th>", html)[:3] == ["Fast", "Slow", "Wrong"]
+    assert re.findall(r'data-live-rank="(\d)"><td>\d</td><th scope="row">(\w+)', html) == [
+        ("1", "Fast"), ("1", "Same"), ("3", "Wrong")]
+
+
+def test_the_timer_reveals_the_answer_by_itself(host) -> None:
+    room = open_room(host, count=1, seconds_per_question="10")
+    ana, ben = join(room.code, "Ana"), join(room.code, "Ben")
+    act(host, room, "start")
+    answer(ana, room, keys(room, right=True))
+    room.refresh_from_db()
+    assert room.state == Room.QUESTION  # Ben has not answered and there is time left
+    Room.objects.filter(pk=room.pk).update(question_opened_at=timezone.now() - timedelta(seconds=11))
+    html = ben.get(f"/quiz/live/{room.code}/play/").content.decode()
+    room.refresh_from_db()
+    assert room.state == Room.REVEAL and "You did not answer this one" in html
+    assert "That question is closed" in answer(ben, room, keys(room, right=True), index=0).content.decode()
+
+
+def test_ending_the_quiz_asks_for_confirmation(host) -> None:
+    room = open_room(host, count=2)
+    join(room.code, "Ana")
+    act(host, room, "start")
+    asked = act(host, room, "finish")
+    assert asked.status_code == 200 and "End the quiz for all 1 player?" in asked.content.decode()
+    room.refresh_from_db()
+    assert room.state == Room.QUESTION
+    host.post(f"/quiz/live/{room.code}/host/action/", {"action": "finish", "confirm": "yes"})
+    room.refresh_from_db()
+    assert room.state == Room.FINISHED
+
+
+def test_a_signed_in_instructor_co_hosts_from_another_browser(host, django_user_model) -> None:
+    room = open_room(host, count=1)
+    link = f"/quiz/live/{room.code}/cohost/?t={room.cohost_token}"
+    assert link in host.get(f"/quiz/live/{room.code}/host/").content.decode()
+    anonymous = Client()
+    assert anonymous.get(link)["Location"].startswith("/accounts/login/")
+    teacher = Client()
+    teacher.force_login(django_user_model.objects.create_user("teacher", password="x" * 12))
+    assert teacher.get(f"/quiz/live/{room.code}/cohost/?t=wrong").status_code == 403
+    assert teacher.get(f"/quiz/live/{room.code}/host/").status_code == 403
+    assert "Co-host room" in teacher.get(link).content.decode()
+    assert teacher.post(f"/quiz/live/{room.code}/cohost/", {"t": room.cohost_token})["Location"] == \
+        f"/quiz/live/{room.code}/host/"
+    assert act(teacher, room, "start").status_code == 302
+    room.refresh_from_db()
+    assert room.state == Room.QUESTION
+
+
+def test_a_signed_in_owner_hosts_from_any_browser(django_user_model) -> None:
+    owner = django_user_model.objects.create_user("owner", password="x" * 12)
+    laptop, tablet = Client(), Client()
+    laptop.force_login(owner)
+    tablet.force_login(owner)
+    room = open_room(laptop, count=1)
+    assert room.owner == owner
+    assert tablet.get(f"/quiz/live/{room.code}/host/").status_code == 200
+
+
+def test_hosts_export_the_results_as_csv(host) -> None:
+    room = open_room(host, count=2)
+    ana, eve = join(room.code, "Ana"), join(room.code, "=cmd")
+    act(host, room, "start")
+    answer(ana, room, keys(room, right=True))
+    answer(eve, room, keys(room, right=False))
+    response = host.get(f"/quiz/live/{room.code}/host/results.csv")
+    assert response["Content-Type"].startswith("text/csv")
+    lines = response.content.decode().splitlines()
+    assert lines[0].startswith("rank,nickname,points,correct,answered,best_streak,q1 ")
+    ana_points = LiveAnswer.objects.get(player__nickname="Ana").points
+    assert lines[1] == f"1,Ana,{ana_points},1,1,1,right {ana_points},"
+    assert lines[2] == "2,'=cmd,0,0,1,0,wrong 0,"  # no spreadsheet formula from a nickname
+    assert ana.get(f"/quiz/live/{room.code}/host/results.csv").status_code == 403
+
+
+def test_each_player_can_review_their_misses(host) -> None:
+    room = open_room(host, count=2)
+    ana = join(room.code, "Ana")
+    act(host, room, "start")
+    answer(ana, room, keys(room, right=False))
+    act(host, room, "next")
+    answer(ana, room, keys(room, right=True))
+    act(host, room, "next")
+    final = ana.get(f"/quiz/live/{room.code}/play/").content.decode()
+    assert "Review my 1 miss" in final
+    response = ana.post(f"/quiz/live/{room.code}/play/review/")
+    from quiz.models import Attempt
+    attempt = Attempt.objects.get()
+    assert response["Location"] == f"/quiz/a/{attempt.pk}/q/1/"
+    assert attempt.question_ids == room.question_ids[:1] and attempt.mode == "practice"
+    assert ana.get(response["Location"]).status_code == 200  # the attempt belongs to this phone
 
 
 def test_only_the_host_controls_the_room(host) -> None:
@@ -191,7 +306,7 @@ def test_the_same_phone_rejoining_keeps_its_player(host) -> None:
 
 def test_finished_and_expired_rooms_refuse_new_players(host) -> None:
     room = open_room(host)
-    act(host, room, "finish")
+    host.post(f"/quiz/live/{room.code}/host/action/", {"action": "finish", "confirm": "yes"})
     response = Client().post("/quiz/live/join/", {"code": room.code, "nickname": "Late"})
     assert response.status_code == 409 and "already finished" in response.content.decode()
     other = open_room(host)
