@@ -7,3 +7,6 @@ class QuizConfig(AppConfig):
     name = "quiz"
     verbose_name = "SAA exam-prep quiz"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import generator  # noqa: F401  registers the engine-made questions ("gen-...") with the bank

@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 # Topic tags used for filtering and for the per-domain breakdown. Every question here sits in the SAA-C03 domain
 # "Design Secure Architectures"; the topics are finer so a score breakdown tells the learner what to re-read.
@@ -26,6 +26,12 @@ DOMAINS: dict[str, str] = {
     "ops": "Identity checks, expiry & revocation",
 }
 EXAM_DOMAIN = "Design Secure Architectures"
+# SAA-C03 exam guide, domain 1 (https://docs.aws.amazon.com/aws-certification/latest/solutions-architect-associate-03/solutions-architect-associate-03-domain1.html)
+TASKS: dict[str, str] = {
+    "1.1": "Task 1.1: Design secure access to AWS resources",
+    "1.2": "Task 1.2: Design secure workloads and applications",
+    "1.3": "Task 1.3: Determine appropriate data security controls",
+}
 DIFFICULTIES: dict[str, str] = {"easy": "Easy", "medium": "Medium", "hard": "Hard"}
 STYLES: dict[str, str] = {
     "standard": "Scenario",
@@ -93,6 +99,13 @@ class Question:
     exhibits: tuple[Exhibit, ...] = ()
     engine: EngineCheck | None = None
     tags: tuple[str, ...] = field(default=())
+    task: str = ""          # SAA-C03 task statement, e.g. "1.1" (see TASKS)
+    teaches: str = ""       # "<scenario slug>/<step number>" of the lab step that teaches it
+    generated: bool = False  # made by quiz.generator from a seed, not written in quiz/questions/
+
+    @property
+    def task_label(self) -> str:
+        return TASKS.get(self.task, "")
 
     @property
     def correct_keys(self) -> frozenset[str]:
@@ -270,8 +283,22 @@ def load_bank() -> dict[str, Question]:
     return bank
 
 
+# Questions made on demand (quiz.generator registers "gen-"), looked up by id prefix. A registry rather than an
+# import, so the generator can build on this module without an import cycle.
+_SOURCES: dict[str, Callable[[str], "Question | None"]] = {}
+
+
+def register_source(prefix: str, resolve: Callable[[str], "Question | None"]) -> None:
+    _SOURCES[prefix] = resolve
+
+
 def get_question(qid: str) -> Question | None:
-    return load_bank().get(qid)
+    question = load_bank().get(qid)
+    if question is None and isinstance(qid, str):
+        for prefix, resolve in _SOURCES.items():
+            if qid.startswith(prefix):
+                return resolve(qid)
+    return question
 
 
 def select_questions(*, domains: Iterable[str] = (), difficulties: Iterable[str] = ()) -> list[Question]:

@@ -85,7 +85,12 @@ def _authorize_proof(question: Question) -> Proof:
         resource_policy_required=bool(spec.get("resource_policy_required", False)),
     )
     outcome = _OUTCOMES.get(decision.effect, "")
-    return Proof(check="authorize", outcome=outcome, option_key=spec["outcome_option"].get(outcome, ""),
+    if "decision_option" in spec:  # engine-made questions: options name the policy type that decided, too
+        decided = outcome if outcome == "allow" else f"{outcome}:{decision.denied_by}"
+        option_key = spec["decision_option"].get(decided, "")
+    else:
+        option_key = spec["outcome_option"].get(outcome, "")
+    return Proof(check="authorize", outcome=outcome, option_key=option_key,
                  access_denied="" if decision.allowed else decision.access_denied_message(),
                  decision=decision.to_dict())
 

@@ -9,6 +9,7 @@ app_name = "quiz"
 urlpatterns = [
     path("", views.home, name="home"),
     path("start/", views.start, name="start"),
+    path("generated/", views.start_generated, name="start_generated"),
     path("questions/", views.browse, name="browse"),
     path("questions/<str:qid>/practice/", views.practice_one, name="practice_one"),
     path("a/<uuid:attempt_id>/", views.resume, name="resume"),

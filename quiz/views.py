@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import services
+from . import generator, services
 from .bank import DIFFICULTIES, DOMAINS, STYLES, InvalidAnswer, Question, get_question, load_bank
 from .models import Answer, Attempt
 from .proof import engine_proof
@@ -50,10 +50,12 @@ class StartForm(forms.Form):
         return data
 
 
-def _home_context(request: HttpRequest, form: StartForm | None = None) -> dict[str, Any]:
+def _home_context(request: HttpRequest, form: StartForm | None = None,
+                  generated_form: "GeneratedForm | None" = None) -> dict[str, Any]:
     attempts = list(services.attempts_for(request).order_by("-started_at")[:10])
     return {
         "form": form or StartForm(initial={"mode": Attempt.PRACTICE}),
+        "generated_form": generated_form or GeneratedForm(),
         "attempts": attempts,
         "summary": services.bank_summary(),
         "total_questions": len(load_bank()),
@@ -312,3 +314,27 @@ def retry(request: HttpRequest, attempt_id) -> HttpResponse:
     new = services.create_attempt(request, mode=Attempt.PRACTICE, question_ids=ids, retry_of=attempt,
                                   title=services.retry_title(attempt))
     return HttpResponseRedirect(reverse("quiz:question", args=[new.pk, 1]))
+
+
+class GeneratedForm(forms.Form):
+    difficulty = forms.ChoiceField(choices=list(DIFFICULTIES.items()), widget=forms.RadioSelect, initial="medium")
+    count = forms.IntegerField(min_value=1, max_value=30, initial=5, label="Number of questions")
+    seed = forms.IntegerField(min_value=0, max_value=generator.MAX_SEED, required=False,
+                              label="Seed (optional, to replay a question)")
+
+
+@require_POST
+def start_generated(request: HttpRequest) -> HttpResponse:
+    """A practice attempt of engine-made questions; with a seed, exactly that question (shareable)."""
+    form = GeneratedForm(request.POST)
+    if not form.is_valid():
+        return render(request, "quiz/home.html", _home_context(request, generated_form=form), status=400)
+    data = form.cleaned_data
+    difficulty = data["difficulty"]
+    if data["seed"] is not None:
+        ids = [f"gen-{difficulty}-{data['seed']}"]
+    else:
+        ids = generator.new_ids(difficulty, data["count"])
+    attempt = services.create_attempt(request, mode=Attempt.PRACTICE, question_ids=ids,
+                                      title=f"Engine-made questions ({DIFFICULTIES[difficulty].lower()})")
+    return HttpResponseRedirect(reverse("quiz:question", args=[attempt.pk, 1]))
