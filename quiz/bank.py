@@ -45,6 +45,7 @@ QUESTION_MODULES = ("trust", "cross_account", "federation", "compute", "mfa", "g
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
 _KEY_RE = re.compile(r"^[a-f]$")
+_TEACHES_RE = re.compile(r"^([a-z0-9-]+/[a-z0-9-]+|challenge:[a-z0-9-]+)$")
 
 
 class BankError(ValueError):
@@ -188,7 +189,7 @@ def build_question(raw: dict[str, Any]) -> Question:
     qid = raw.get("id", "?")
     _require(isinstance(qid, str) and bool(_ID_RE.match(qid)), str(qid), "id must match [a-z0-9-]{3,64}")
     allowed_keys = {"id", "domain", "difficulty", "style", "multi", "stem", "options", "explanation", "citation",
-                    "exhibits", "engine", "tags"}
+                    "exhibits", "engine", "tags", "task", "teaches"}
     extra = set(raw) - allowed_keys
     _require(not extra, qid, f"unknown fields {sorted(extra)}")
     _require(raw.get("domain") in DOMAINS, qid, f"domain must be one of {list(DOMAINS)}")
@@ -259,13 +260,23 @@ def build_question(raw: dict[str, Any]) -> Question:
                      "the right option must be the one engine.expect maps to")
         engine = EngineCheck(check=check, spec=spec)
 
+    task = raw.get("task", "1.1")
+    _require(task in TASKS, qid, f"task must be one of {list(TASKS)}")
+    teaches = raw.get("teaches", "")
+    _require(isinstance(teaches, str) and (not teaches or bool(_TEACHES_RE.match(teaches))), qid,
+             "teaches must be '<scenario slug>/<step slug>' (or 'challenge:<slug>')")
+    if style == "will-it-be-allowed" or not multi:
+        _require(len(options) == 4, qid, "a single-answer question has 4 options, as on the exam")
+    else:
+        _require(len(options) == 5, qid, "a \"choose two/three\" question has 5 options, as on the exam")
+
     tags = tuple(raw.get("tags", ()))
     return Question(
         id=qid, domain=raw["domain"], difficulty=raw["difficulty"], style=style, multi=multi,
         stem=_text(raw, "stem", qid, min_len=20), options=tuple(options),
         explanation=_text(raw, "explanation", qid, min_len=40),
         citation_title=citation["title"], citation_url=citation["url"], exhibits=tuple(exhibits),
-        engine=engine, tags=tags,
+        engine=engine, tags=tags, task=task, teaches=teaches,
     )
 
 

@@ -246,3 +246,37 @@ class LiveAnswer(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["player", "index"], name="quiz_liveanswer_one_per_question")]
+
+
+def owner_key_for(user, token: str) -> str:
+    """Whose review schedule: the signed-in user's, else this browser's (the quiz owner token)."""
+    if user is not None and getattr(user, "is_authenticated", False):
+        return f"u{user.pk}"
+    return f"t{token}"
+
+
+class ReviewCard(models.Model):
+    """One question in a learner's spaced-review deck, scheduled by FSRS (the `fsrs` package).
+
+    A card is made when a question is missed or flagged; every later answer to it is a review (wrong: Again,
+    right but flagged: Hard, right: Good). `fsrs_card` is fsrs.Card.to_dict(); `due` mirrors its due date so the
+    "due today" queue is one indexed query.
+    """
+    owner_key = models.CharField(max_length=80, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
+    question_id = models.CharField(max_length=64)
+    fsrs_card = models.JSONField(default=dict)
+    due = models.DateTimeField(db_index=True)
+    flagged = models.BooleanField(default=False)
+    lapses = models.PositiveIntegerField(default=0)
+    reviews = models.PositiveIntegerField(default=0)
+    last_correct = models.BooleanField(null=True)
+    last_reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["due"]
+        constraints = [models.UniqueConstraint(fields=["owner_key", "question_id"], name="quiz_reviewcard_one_per_q")]
+
+    def __str__(self) -> str:
+        return f"{self.question_id} due {self.due:%Y-%m-%d %H:%M}"

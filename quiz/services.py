@@ -12,7 +12,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from .bank import DOMAINS, Option, Question, get_question, load_bank, select_questions
-from .models import Answer, Attempt
+from . import spaced
+from .models import Answer, Attempt, owner_key_for
 
 SESSION_OWNER_KEY = "quiz_owner"
 EXAM_MIN_QUESTIONS, EXAM_MAX_QUESTIONS = 1, 65      # the real SAA-C03 exam has 65 questions in 130 minutes
@@ -150,6 +151,8 @@ def record_answer(attempt: Attempt, answer: Answer, values: list[str]) -> Answer
     answer.correct = question.is_correct(selected)
     answer.answered_at = timezone.now()
     answer.save(update_fields=["selected", "correct", "answered_at"])
+    if attempt.mode == Attempt.PRACTICE:  # graded now; an exam's answers are scheduled when it is submitted
+        spaced.record_answer_review(attempt, answer)
     if attempt.mode == Attempt.PRACTICE and not attempt.answers.filter(selected=[]).exists():
         submit_attempt(attempt)
     return answer
@@ -167,6 +170,8 @@ def submit_attempt(attempt: Attempt, *, timed_out: bool = False) -> Attempt:
         if answer.correct != correct:
             answer.correct = correct
             answer.save(update_fields=["correct"])
+        if attempt.is_exam and question is not None:
+            spaced.record_answer_review(attempt, answer)  # missed and flagged questions enter spaced review
         score += correct
     attempt.score = score
     attempt.submitted_at = timezone.now()
@@ -210,3 +215,8 @@ def bank_summary() -> list[tuple[str, str, int]]:
     for q in load_bank().values():
         counts[q.domain] = counts.get(q.domain, 0) + 1
     return [(slug, label, counts.get(slug, 0)) for slug, label in DOMAINS.items()]
+
+
+def review_key(request: HttpRequest) -> str:
+    """Whose spaced-review deck this request sees (the signed-in user's, else this browser's)."""
+    return owner_key_for(request.user, owner_token(request))

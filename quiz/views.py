@@ -7,12 +7,13 @@ from typing import Any
 from django import forms
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils.safestring import mark_safe
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import generator, services
+from . import generator, services, spaced
 from .bank import DIFFICULTIES, DOMAINS, STYLES, InvalidAnswer, Question, get_question, load_bank
-from .models import Answer, Attempt
+from .models import Answer, Attempt, ReviewCard
 from .proof import engine_proof
 from .services import QuizError
 
@@ -56,6 +57,8 @@ def _home_context(request: HttpRequest, form: StartForm | None = None,
     return {
         "form": form or StartForm(initial={"mode": Attempt.PRACTICE}),
         "generated_form": generated_form or GeneratedForm(),
+        "question_of_the_day": spaced.question_of_the_day(),
+        "due_count": len(spaced.due_cards(services.review_key(request))),
         "attempts": attempts,
         "summary": services.bank_summary(),
         "total_questions": len(load_bank()),
@@ -337,4 +340,32 @@ def start_generated(request: HttpRequest) -> HttpResponse:
         ids = generator.new_ids(difficulty, data["count"])
     attempt = services.create_attempt(request, mode=Attempt.PRACTICE, question_ids=ids,
                                       title=f"Engine-made questions ({DIFFICULTIES[difficulty].lower()})")
+    return HttpResponseRedirect(reverse("quiz:question", args=[attempt.pk, 1]))
+
+
+@require_GET
+def progress(request: HttpRequest) -> HttpResponse:
+    """Spaced review and readiness: the due-today queue, missed and flagged questions, readiness per task
+    statement and its chart over time."""
+    key = services.review_key(request)
+    attempts = services.attempts_for(request)
+    cards = [c for c in ReviewCard.objects.filter(owner_key=key) if get_question(c.question_id)]
+    due = spaced.due_cards(key)
+    return render(request, "quiz/progress.html", {
+        "readiness": spaced.readiness(attempts),
+        "chart": mark_safe(spaced.progress_svg(spaced.progress_series(attempts))),  # built from numbers + escape
+        "due": [(c, get_question(c.question_id)) for c in due],
+        "upcoming": [(c, get_question(c.question_id)) for c in cards if c not in due][:20],
+        "question_of_the_day": spaced.question_of_the_day(),
+    })
+
+
+@require_POST
+def start_review(request: HttpRequest) -> HttpResponse:
+    """Practise today's due cards (at most 30, most overdue first)."""
+    due = spaced.due_cards(services.review_key(request))[:30]
+    if not due:
+        return HttpResponseRedirect(reverse("quiz:progress"))
+    attempt = services.create_attempt(request, mode=Attempt.PRACTICE, question_ids=[c.question_id for c in due],
+                                      title="Spaced review: due today")
     return HttpResponseRedirect(reverse("quiz:question", args=[attempt.pk, 1]))

@@ -5,6 +5,7 @@ QUESTIONS = [
     {
         "id": "compute-instance-profile-no-keys",
         "domain": "compute",
+        "teaches": "service-roles/launch-instance",
         "difficulty": "easy",
         "stem": """A developer has put an IAM user's access keys in `/etc/securecart/app.env` on the EC2 web servers
             so the app can read `securecart-product-images`. What is the most secure replacement?""",
@@ -34,6 +35,7 @@ QUESTIONS = [
     {
         "id": "compute-imdsv2-ssrf",
         "domain": "compute",
+        "teaches": "service-roles/instance-credentials",
         "difficulty": "medium",
         "stem": """A penetration test finds that SecureCart's image-resizing service can be tricked into fetching any
             URL with a GET request (server-side request forgery). The testers used it to read the instance role's
@@ -56,14 +58,18 @@ QUESTIONS = [
                 they expire, and the SSRF still works after the restart."""},
         ],
         "explanation": """IMDSv1 answers plain GET requests, which is why SSRF bugs leak instance credentials. IMDSv2
-            adds a session: a PUT to `/latest/api/token` returns a token that must accompany later requests, and the
-            token response's hop limit keeps it on the instance. Requiring IMDSv2 disables the v1 path entirely.""",
+            adds a session: a PUT to `/latest/api/token` returns a token that must accompany later requests.
+            Requiring IMDSv2 disables the v1 path entirely. The PUT response's hop limit decides how far the token
+            can travel: the default is 1 (the instance only), but instances launched from an AMI marked
+            `ImdsSupport=v2.0` get `HttpTokens=required` with a hop limit of 2, so containers on the instance can
+            reach IMDS too. Where containers must not use the instance role, set the hop limit to 1.""",
         "citation": {"title": "Amazon EC2 User Guide: Use the Instance Metadata Service to access instance metadata",
                      "url": "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-service.html"},
     },
     {
         "id": "compute-instance-profile-facts",
         "domain": "compute",
+        "teaches": "service-roles/rotation",
         "difficulty": "medium",
         "multi": True,
         "stem": """Which **two** statements about EC2 instance profiles are correct? (Choose two.)""",
@@ -81,6 +87,8 @@ QUESTIONS = [
             {"text": "The user who launches the instance needs no permission related to the role.",
              "why": """Wrong. Launching an instance with a role requires `iam:PassRole` on that role, which stops
                 users from handing instances more power than they have."""},
+            {"text": 'Instance role credentials last 12 hours and are never refreshed while the instance runs.',
+             "why": """Wrong. EC2 refreshes the credentials automatically and makes new ones available well before the old ones expire."""},
         ],
         "explanation": """An instance profile is a container for one role. Passing the role to EC2 needs
             `iam:PassRole`; afterwards EC2 obtains and rotates temporary credentials for the role and serves them
@@ -91,6 +99,7 @@ QUESTIONS = [
     {
         "id": "compute-lambda-execution-role",
         "domain": "compute",
+        "teaches": "service-roles/service-principal-only",
         "difficulty": "easy",
         "stem": """A Lambda function that generates invoices must write to `securecart-invoices`. How should it get
             AWS credentials?""",
@@ -117,6 +126,7 @@ QUESTIONS = [
     {
         "id": "compute-trust-policy-with-permissions",
         "domain": "compute",
+        "teaches": "service-roles/service-principal-only",
         "difficulty": "medium",
         "style": "spot-the-mistake",
         "stem": """To let the web servers read product images, an engineer edits the trust relationship of

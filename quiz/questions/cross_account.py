@@ -19,6 +19,7 @@ QUESTIONS = [
     {
         "id": "xacct-auditors-best-approach",
         "domain": "cross-account",
+        "teaches": "use-case-auditors/one-hour",
         "difficulty": "easy",
         "stem": """External auditors work in their own AWS account (987654321098). They need read-only access to
             SecureCart's security logs in the production account (123456789012) for a few hours at a time, and
@@ -50,6 +51,7 @@ QUESTIONS = [
     {
         "id": "xacct-both-sides-multi",
         "domain": "cross-account",
+        "teaches": "cross-account-auditors/assume-audit-role",
         "difficulty": "medium",
         "multi": True,
         "stem": """The IAM user `auditor-jane` in account 987654321098 must assume `SecureCart-AuditRole` in account
@@ -82,6 +84,7 @@ QUESTIONS = [
     {
         "id": "xacct-missing-identity-policy",
         "domain": "cross-account",
+        "teaches": "cross-account-auditors/assume-audit-role",
         "difficulty": "medium",
         "style": "will-it-be-allowed",
         "stem": """The trust policy of `SecureCart-AuditRole` trusts the auditor account. In account 987654321098,
@@ -112,6 +115,8 @@ QUESTIONS = [
              "correct": True,
              "why": """Right. In the cross-account case both the caller's identity policy and the trust policy must
                 allow the call; her identity policy allows only S3 reads on her own bucket."""},
+            {"text": 'Allowed for 15 minutes only: without an identity policy STS issues the shortest session.',
+             "why": """Wrong. There is no such fallback. Without an Allow in her own account the cross-account call fails, whatever duration she asks for."""},
         ],
         "explanation": """Trusting an account (`arn:aws:iam::987654321098:root`) delegates to that account's
             administrators, who must grant `sts:AssumeRole` on the role ARN with an identity policy. Until they do,
@@ -138,6 +143,7 @@ QUESTIONS = [
     {
         "id": "xacct-missing-external-id",
         "domain": "cross-account",
+        "teaches": "cross-account-auditors/assume-audit-role",
         "difficulty": "medium",
         "style": "will-it-be-allowed",
         "stem": """Now `auditor-jane`'s identity policy allows `sts:AssumeRole` on `SecureCart-AuditRole`. She runs
@@ -170,11 +176,15 @@ QUESTIONS = [
              "correct": True,
              "why": """Right. A `StringEquals` condition on a key that is missing from the request is false, so the
                 trust policy allows nothing and the role's side says no."""},
+            {"text": 'Rejected before any policy is read: AssumeRole requires the ExternalId parameter for roles in other accounts.',
+             "why": """Wrong. ExternalId is an optional AssumeRole parameter. Only the trust policy's condition makes it necessary, and when it is missing that condition is simply false."""},
         ],
-        "explanation": """`sts:ExternalId` is present in the request context only when the caller passes
-            ExternalId. A condition operator other than the negated ones and `...IfExists` evaluates to false when
-            its key is absent, so the statement does not match and the request ends in an implicit deny. The
-            decision below was computed by the lab's policy engine.""",
+        "explanation": """`sts:ExternalId` is in the request context only when the caller passes ExternalId. When a
+            key is absent, a positive operator such as `StringEquals` is false, so this statement does not match and
+            the request ends in an implicit deny. Not every operator behaves that way: negated operators
+            (`StringNotEquals`, `ArnNotLike`, ...) are true for a missing key, `...IfExists` variants are true, and
+            `"Null": {"sts:ExternalId": "true"}` is true exactly when the key is missing. The decision below was
+            computed by the lab's policy engine.""",
         "citation": {"title": "IAM User Guide: Access to AWS accounts owned by third parties",
                      "url": "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_common-scenarios_third-party.html"},
         "engine": {
@@ -195,6 +205,7 @@ QUESTIONS = [
     {
         "id": "xacct-confused-deputy-external-id",
         "domain": "cross-account",
+        "teaches": "cross-account-auditors/assume-audit-role",
         "difficulty": "medium",
         "stem": """SecureCart signs up for a cost-monitoring SaaS. The vendor asks every customer for a role ARN and
             assumes those roles from its own AWS account. What protects SecureCart if another of the vendor's
@@ -225,6 +236,7 @@ QUESTIONS = [
     {
         "id": "xacct-external-id-who-generates",
         "domain": "cross-account",
+        "teaches": "cross-account-auditors/meet-the-auditor",
         "difficulty": "hard",
         "multi": True,
         "stem": """Which **two** statements about the ExternalId used with third-party roles are correct?
@@ -243,6 +255,8 @@ QUESTIONS = [
             {"text": "AWS generates it automatically when the role is created.",
              "why": """Wrong. ExternalId is any string of 2-1224 characters matching `[\\w+=,.@:/-]*`; AWS does not
                 generate it."""},
+            {"text": 'The ExternalId must be rotated every 90 days like an access key.',
+             "why": """Wrong. The ExternalId is not a secret credential and AWS sets no rotation rule for it. It only has to be unique per customer, so the vendor cannot be tricked into using it for someone else."""},
         ],
         "explanation": """The ExternalId is a value the caller passes in `AssumeRole` and the trust policy checks with
             `"StringEquals": {"sts:ExternalId": "..."}`. Its job is to stop the confused-deputy problem, so what
@@ -254,6 +268,7 @@ QUESTIONS = [
     {
         "id": "xacct-identity-policy-with-principal",
         "domain": "cross-account",
+        "teaches": "cross-account-auditors/meet-the-auditor",
         "difficulty": "medium",
         "style": "spot-the-mistake",
         "stem": """The auditors' administrator writes the identity-policy half for `auditor-jane` in account

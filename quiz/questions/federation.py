@@ -8,6 +8,7 @@ QUESTIONS = [
     {
         "id": "fed-saml-vs-oidc",
         "domain": "federation",
+        "teaches": "federation-idp/saml-sign-in",
         "difficulty": "easy",
         "stem": """SecureCart's staff sign in to Microsoft AD FS, which issues SAML 2.0 assertions. Its GitHub
             Actions pipelines receive OpenID Connect tokens. Which STS operations should each use to obtain AWS
@@ -37,13 +38,14 @@ QUESTIONS = [
         "id": "fed-github-oidc-missing-sub",
         "domain": "federation",
         "difficulty": "hard",
-        "style": "will-it-be-allowed",
-        "stem": """SecureCart's deploy role trusts GitHub's OIDC provider with the policy shown. A stranger's
-            workflow in the repository `mallory/anything` obtains a GitHub token with audience `sts.amazonaws.com`
-            and calls `AssumeRoleWithWebIdentity` on the role. What happens?""",
+        "task": "1.1",
+        "teaches": "federation-idp/github-actions-oidc",
+        "stem": """SecureCart moves its deployments to GitHub Actions and wants no long-term AWS keys in GitHub. A
+            platform engineer registers GitHub's OIDC provider in IAM and creates the deploy role with the trust
+            policy shown, which checks only the audience. Which statement is MOST accurate?""",
         "exhibits": [{
             "name": "trust",
-            "title": "Trust policy of " + DEPLOY_ROLE,
+            "title": "Proposed trust policy of " + DEPLOY_ROLE,
             "policy_kind": "trust",
             "policy": {
                 "Version": "2012-10-17",
@@ -57,45 +59,39 @@ QUESTIONS = [
             },
         }],
         "options": [
-            {"text": "Allowed: nothing in the trust policy restricts which repository the token comes from.",
+            {"text": "IAM refuses to create this role: a role that trusts GitHub's provider must also test "
+                     "`token.actions.githubusercontent.com:sub` (or `:job_workflow_ref`) with a value that is not "
+                     "scoped to all, e.g. `repo:SecureCart/storefront:ref:refs/heads/main`.",
              "correct": True,
-             "why": """Right, and that is the mistake. Every GitHub workflow can get a token with this audience; only
-                a condition on `token.actions.githubusercontent.com:sub` (e.g. `repo:SecureCart/storefront:ref:
-                refs/heads/main`) limits the role to SecureCart's repository."""},
-            {"text": "Denied by an explicit deny.",
-             "why": """Wrong. There is no Deny statement; the policy is too permissive, not too strict."""},
-            {"text": "Denied implicitly: the OIDC provider only accepts tokens from SecureCart's GitHub "
-                     "organisation.",
+             "why": """Right. Every GitHub workflow in the world can get a token with this audience, so AWS now
+                rejects such trust policies when the role is created or its trust policy updated. Scope `sub` to
+                SecureCart's repository (StringEquals for one branch, StringLike for `repo:SecureCart/storefront:*`)."""},
+            {"text": "The role works, and only workflows of the GitHub organisation that registered the provider "
+                     "can assume it.",
              "why": """Wrong. The IAM OIDC provider checks the token's issuer, signature and audience; the issuer is
-                the same for every GitHub repository."""},
+                the same for every repository on GitHub, so registering it says nothing about whose workflows."""},
+            {"text": "The role works, but each workflow must also pass an ExternalId that matches the repository name.",
+             "why": """Wrong. ExternalId is an AssumeRole parameter for third-party access; AssumeRoleWithWebIdentity
+                has none. The repository is identified by the token's `sub` claim."""},
+            {"text": "The role works; adding `aws:SourceIp` for GitHub's runner ranges is the recommended way to "
+                     "restrict it.",
+             "why": """Wrong. GitHub-hosted runners share address ranges with every other GitHub customer, and AWS
+                and GitHub both point to the `sub` claim as the control."""},
         ],
-        "explanation": """For GitHub Actions, AWS documents two conditions: `...:aud` = `sts.amazonaws.com` and
-            `...:sub` matching your repository (StringEquals for an exact branch, StringLike for
-            `repo:Org/Repo:*`). Without the `sub` condition any repository on GitHub can assume the role. The
-            decision below was computed by the lab's policy engine.""",
+        "explanation": """For GitHub Actions, AWS documents two conditions: `...:aud` = `sts.amazonaws.com` and `...:sub`
+            matching your repository, branch or environment. Because a trust policy without a scoped `sub` would
+            let any repository on GitHub assume the role, IAM refuses to save one for GitHub's provider (observed
+            rejection: "must evaluate, using StringEquals, StringLike or StringEqualsIgnoreCase,
+            token.actions.githubusercontent.com:sub or ...:job_workflow_ref which is not scoped to all"). Note: the
+            lab's own policy engine does not enforce this GitHub-specific rule; the scenario step shows why it
+            matters by letting a stranger's workflow in.""",
         "citation": {"title": "IAM User Guide: Create a role for OpenID Connect federation",
                      "url": "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_oidc.html"},
-        "engine": {
-            "check": "authorize",
-            "principal": {"arn": "", "account": None, "kind": "web-identity", "federated": OIDC_PROVIDER},
-            "action": "sts:AssumeRoleWithWebIdentity",
-            "resource": DEPLOY_ROLE,
-            "context": {
-                "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-                "token.actions.githubusercontent.com:sub": "repo:mallory/anything:ref:refs/heads/main",
-                "aws:FederatedProvider": OIDC_PROVIDER,
-            },
-            "identity": [],
-            "resource_policy": "trust",
-            "resource_account": "123456789012",
-            "resource_policy_required": True,
-            "expect": "allow",
-            "outcome_option": {"allow": "a", "explicit-deny": "b", "implicit-deny": "c"},
-        },
     },
     {
         "id": "fed-identity-center-permission-sets",
         "domain": "federation",
+        "teaches": "identity-center/permission-set",
         "difficulty": "medium",
         "stem": """SecureCart has 20 AWS accounts in AWS Organizations and its workforce is in Okta. Developers must
             get the same read-only access in every account with one sign-in, and access must be managed centrally.
@@ -112,7 +108,8 @@ QUESTIONS = [
             {"text": "A single IAM user shared by all developers, with its keys stored in Secrets Manager.",
              "why": """Wrong. Shared credentials destroy accountability and are still long-term keys."""},
             {"text": "A service control policy that grants read-only access to the developers.",
-             "why": """Wrong. SCPs never grant permissions; they only set the maximum for accounts in an OU."""},
+             "why": """Wrong. SCPs never grant permissions. Attached to the organization root, an OU or an
+                individual account, they only set the maximum permissions of the accounts below them."""},
         ],
         "explanation": """A permission set is a template of policies (and a session duration) stored in Identity
             Center. When you assign it to users or groups for an account, Identity Center creates a matching IAM role
@@ -124,6 +121,7 @@ QUESTIONS = [
     {
         "id": "fed-saml-trust-multi",
         "domain": "federation",
+        "teaches": "federation-idp/saml-sub-condition",
         "difficulty": "hard",
         "multi": True,
         "stem": """SecureCart federates AD FS into the role `SecureCart-Support` with SAML 2.0. Which **two**
@@ -144,6 +142,8 @@ QUESTIONS = [
             {"text": "STS checks the assertion's signature with the certificate of the IdP's TLS website.",
              "why": """Wrong. STS checks it against the signing certificate in the SAML metadata uploaded to the
                 IAM SAML provider."""},
+            {"text": 'Each federated user needs an IAM user with the same name in the account.',
+             "why": """Wrong. SAML federation exists so that no IAM users are needed. The assertion names the role and the provider, and STS issues a role session."""},
         ],
         "explanation": """In SAML federation the IdP signs an assertion listing the role and provider ARNs the user
             may use. STS verifies the signature with the IAM SAML provider's metadata, then evaluates the role's
@@ -155,6 +155,7 @@ QUESTIONS = [
     {
         "id": "fed-mobile-cognito",
         "domain": "federation",
+        "teaches": "federation-idp/github-actions-oidc",
         "difficulty": "easy",
         "stem": """SecureCart's new mobile app lets shoppers sign in with Google or Apple and then upload profile
             pictures directly to S3. Which design does AWS recommend?""",

@@ -9,44 +9,54 @@ QUESTIONS = [
         "id": "guard-role-chaining-one-hour",
         "domain": "guardrails",
         "difficulty": "medium",
-        "stem": """A job runs as a session of role `SecureCart-CI` and from it assumes `SecureCart-Deployer` with
-            `DurationSeconds=7200`. `SecureCart-Deployer` has `MaxSessionDuration` = 43200. What happens?""",
+        "task": "1.1",
+        "teaches": "role-chaining/second-hop",
+        "stem": """SecureCart's CI runners are EC2 instances with the instance profile role `SecureCart-CI`. A
+            release job that takes 90 minutes uses the instance's credentials to assume `SecureCart-Deployer`
+            (`MaxSessionDuration` = 43200) with `DurationSeconds=7200`. What happens?""",
         "options": [
-            {"text": "The call fails with `ValidationError`: the requested DurationSeconds exceeds the 1 hour "
-                     "session limit for roles assumed by role chaining.",
+            {"text": "The AssumeRole call fails: using the instance role's credentials to assume another role is "
+                     "role chaining, and a chained session can last at most one hour.",
              "correct": True,
-             "why": """Right. Assuming a role with role credentials is role chaining, and chained sessions are
-                capped at one hour; asking for more makes the call fail."""},
-            {"text": "It succeeds with a 2-hour session, because 7200 is below the role's MaxSessionDuration.",
-             "why": """Wrong. MaxSessionDuration does not apply to chained sessions; the one-hour cap does."""},
+             "why": """Right. The instance's own session (delivered by EC2) is not limited by the one-hour cap, but
+                it is a role session; assuming another role with it is role chaining, and asking for more than an
+                hour makes the call fail. Ask for 3600 seconds or less and refresh."""},
+            {"text": "It succeeds with a 2-hour session: credentials from an instance profile are not a chain hop.",
+             "why": """Wrong. Only the instance's own role session is exempt; a role assumed with it is chained (the
+                GitLab runner's S3 cache role hit exactly this)."""},
             {"text": "It succeeds, but STS silently shortens the session to one hour.",
-             "why": """Wrong. For AssumeRole STS rejects the request rather than shortening it."""},
-            {"text": "It fails with `AccessDenied` because roles cannot assume other roles.",
-             "why": """Wrong. Roles can assume roles (that is role chaining) if the trust and identity policies
-                allow it."""},
+             "why": """Wrong. For AssumeRole STS rejects a too-long DurationSeconds rather than shortening it."""},
+            {"text": "It fails because a role used in an instance profile cannot assume other roles.",
+             "why": """Wrong. Instance roles can assume roles whose trust policies allow them (that is role
+                chaining); only the duration is the problem here."""},
         ],
         "explanation": """Role chaining (using role credentials to assume another role) limits the new session to at
-            most one hour, whatever the target role's MaxSessionDuration. Omit DurationSeconds (default 3600) or ask
-            for 3600 or less. Credentials that EC2 delivers to an instance are not counted as a chain hop.""",
-        "citation": {"title": "IAM User Guide: Roles terms and concepts",
-                     "url": "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html"},
+            most one hour, whatever the target role's MaxSessionDuration. That includes credentials EC2 delivers
+            for an instance profile: the instance's session itself can be long, but the role it assumes is capped.
+            Omit DurationSeconds (default 3600) or ask for 3600 or less, and let the SDK refresh.""",
+        "citation": {"title": "AWS STS API Reference: AssumeRole (DurationSeconds)",
+                     "url": "https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html"},
     },
     {
         "id": "guard-max-session-duration",
         "domain": "guardrails",
+        "teaches": "use-case-auditors/one-hour",
         "difficulty": "easy",
-        "stem": """`dev-alice` (an IAM user) assumes `SecureCart-Analytics`, whose `MaxSessionDuration` is 3600
-            seconds, with `DurationSeconds=14400`. What does STS answer?""",
+        "stem": """Analysts at SecureCart run 4-hour reports. `dev-alice` (an IAM user) assumes
+            `SecureCart-Analytics`, whose `MaxSessionDuration` is 3600 seconds, with `DurationSeconds=14400`. What is
+            the result, and what is the MOST appropriate fix?""",
         "options": [
-            {"text": "`ValidationError`: the requested DurationSeconds exceeds the MaxSessionDuration set for this "
-                     "role.",
+            {"text": "The call fails because the request exceeds the role's maximum; an administrator raises the "
+                     "role's `MaxSessionDuration` to 4 hours (or more).",
              "correct": True,
-             "why": """Right. A DurationSeconds above the role's MaxSessionDuration makes AssumeRole fail."""},
-            {"text": "Credentials valid for 4 hours.",
+             "why": """Right. A DurationSeconds above the role's MaxSessionDuration makes AssumeRole fail; the
+                ceiling is a setting on the role, up to 12 hours."""},
+            {"text": "Credentials valid for 4 hours; no change is needed.",
              "why": """Wrong. The role's MaxSessionDuration (1 hour here) is the ceiling."""},
-            {"text": "Credentials valid for 1 hour, with a warning.",
-             "why": """Wrong. STS does not silently trim AssumeRole durations."""},
-            {"text": "`AccessDenied`, because long sessions need MFA.",
+            {"text": "Credentials valid for 1 hour; the report should call GetSessionToken to extend them.",
+             "why": """Wrong. STS does not silently trim AssumeRole durations, and GetSessionToken cannot extend a
+                role session."""},
+            {"text": "The call is refused because sessions over one hour need MFA; she should pass an MFA code.",
              "why": """Wrong. Duration and MFA are unrelated unless a policy condition links them."""},
         ],
         "explanation": """A role's `MaxSessionDuration` can be set from 1 to 12 hours (3600-43200 seconds, default
@@ -58,6 +68,7 @@ QUESTIONS = [
     {
         "id": "guard-session-policy-narrows",
         "domain": "guardrails",
+        "teaches": "use-case-auditors/read-only",
         "difficulty": "medium",
         "style": "will-it-be-allowed",
         "stem": """The thumbnail service assumes `SecureCart-ImageUploader` and passes the inline session policy
@@ -84,6 +95,8 @@ QUESTIONS = [
              "correct": True,
              "why": """Right. Session policies only narrow. (And `dynamodb:*` in the session policy grants nothing,
                 because the role's policy does not allow DynamoDB.)"""},
+            {"text": 'Allowed: a session policy only applies to the AWS Management Console.',
+             "why": """Wrong. Session policies passed with `--policy` or `PolicyArns` narrow every request the session makes, from the CLI, SDKs or the console."""},
         ],
         "explanation": """A session policy passed with `Policy` or `PolicyArns` limits the session to what both the
             role's identity policies and the session policy allow. It can never grant anything the role lacks. The
@@ -110,6 +123,7 @@ QUESTIONS = [
     {
         "id": "guard-session-policy-facts",
         "domain": "guardrails",
+        "teaches": "use-case-auditors/read-only",
         "difficulty": "medium",
         "multi": True,
         "stem": """Which **two** statements about session policies passed to `AssumeRole` are correct?
@@ -125,6 +139,8 @@ QUESTIONS = [
              "why": """Wrong. The role's policies still apply; the session policy is an additional filter."""},
             {"text": "They are saved on the role and apply to every later session.",
              "why": """Wrong. A session policy applies only to the session it was passed for."""},
+            {"text": 'Session policies can only be passed by IAM users, not by roles that are chaining.',
+             "why": """Wrong. Any AssumeRole* call (and GetFederationToken) can pass session policies, including a chained AssumeRole made with role credentials."""},
         ],
         "explanation": """Session policies let one role serve several callers with less privilege each time: pass an
             inline policy and/or up to 10 managed policy ARNs when assuming the role. The combined plaintext is
@@ -136,6 +152,7 @@ QUESTIONS = [
     {
         "id": "guard-permissions-boundary",
         "domain": "guardrails",
+        "teaches": "use-case-teams/developers",
         "difficulty": "hard",
         "style": "will-it-be-allowed",
         "stem": """SecureCart lets team leads create IAM users, but every user they create gets the permissions
@@ -161,6 +178,8 @@ QUESTIONS = [
              "correct": True,
              "why": """Right. Effective permissions are the intersection of the identity policies and the
                 boundary."""},
+            {"text": 'Allowed: a permissions boundary only applies to roles, not to IAM users.',
+             "why": """Wrong. Boundaries can be set on IAM users and on roles. Here it caps `contractor-bob`'s effective permissions at what the boundary allows."""},
         ],
         "explanation": """A permissions boundary is a managed policy that sets the maximum permissions an identity
             policy can give a user or role. The request must be allowed by both the identity policy and the boundary
@@ -186,6 +205,7 @@ QUESTIONS = [
     {
         "id": "guard-chaining-credentials-expire",
         "domain": "guardrails",
+        "teaches": "role-chaining/publish-release",
         "difficulty": "medium",
         "stem": """An analyst assumes `SecureCart-Ops` (session A, expires in 60 minutes) and 50 minutes later uses
             session A to assume `SecureCart-ReadOnly` (session B). Session A then expires. What happens to

@@ -25,6 +25,7 @@ QUESTIONS = [
     {
         "id": "mfa-deny-bool-false-long-term-keys",
         "domain": "mfa",
+        "teaches": "mfa-protected-access/long-term-keys-denied",
         "difficulty": "hard",
         "style": "will-it-be-allowed",
         "stem": """To protect invoices, `dev-alice` has the identity policy shown. She runs
@@ -43,6 +44,8 @@ QUESTIONS = [
             {"text": "Denied implicitly: long-term keys cannot delete objects.",
              "why": """Wrong. Long-term keys are subject to the same policies as any other credentials; `s3:*` allows
                 the delete."""},
+            {"text": 'Denied implicitly: the Allow needs MFA as well.',
+             "why": """Wrong. The Allow statement has no condition, so it matches. Only the Deny is about MFA, and with the key absent its `Bool` test is false."""},
         ],
         "explanation": """AWS documents this pitfall: `aws:MultiFactorAuthPresent` is present only for temporary
             credentials. For a Deny that must also catch long-term keys, use `"BoolIfExists":
@@ -66,6 +69,7 @@ QUESTIONS = [
     {
         "id": "mfa-deny-boolifexists-long-term-keys",
         "domain": "mfa",
+        "teaches": "mfa-protected-access/long-term-keys-denied",
         "difficulty": "medium",
         "style": "will-it-be-allowed",
         "stem": """The security team fixes `dev-alice`'s policy as shown (note the operator). She repeats the same
@@ -81,6 +85,8 @@ QUESTIONS = [
                 the Allow."""},
             {"text": "Denied implicitly: the Allow does not match any more.",
              "why": """Wrong. The Allow still matches; it is overridden by the explicit Deny."""},
+            {"text": 'Allowed: an explicit Deny only applies to requests signed with temporary credentials.',
+             "why": """Wrong. A Deny applies to any request it matches. `BoolIfExists` is true when the key is absent, which is the case for long-term keys, so the Deny matches."""},
         ],
         "explanation": """With `BoolIfExists`, a missing `aws:MultiFactorAuthPresent` (long-term keys) and a value of
             false (temporary credentials without MFA) both match, so the Deny blocks every non-MFA delete. To delete,
@@ -104,6 +110,7 @@ QUESTIONS = [
     {
         "id": "mfa-trust-boolifexists-true-admits-keys",
         "domain": "mfa",
+        "teaches": "use-case-teams/operations-need-mfa",
         "difficulty": "hard",
         "style": "will-it-be-allowed",
         "stem": """The role `SecureCart-ProdAdmin` is meant to require MFA. `dev-alice`'s identity policy allows
@@ -132,6 +139,8 @@ QUESTIONS = [
             {"text": "Denied implicitly: the condition requires MFA.",
              "why": """This is what the author intended, but `...IfExists` makes the condition pass when the key is
                 missing."""},
+            {"text": 'Denied: a trust policy cannot test `aws:MultiFactorAuthPresent`.',
+             "why": """Wrong. Trust policies can test it (it is the usual way to require MFA for AssumeRole). The problem is the `...IfExists` operator, which lets requests without the key through."""},
         ],
         "explanation": """For an Allow, `"Bool": {"aws:MultiFactorAuthPresent": "true"}` admits only requests that
             carry MFA; `BoolIfExists` also admits requests without the key. For AssumeRole, MFA comes from the
@@ -157,33 +166,39 @@ QUESTIONS = [
         "id": "mfa-getsessiontoken-flow",
         "domain": "mfa",
         "difficulty": "easy",
-        "stem": """SecureCart's operators use the CLI with long-term access keys. A policy now denies destructive
-            actions unless MFA is present. How does an operator run a destructive command from the CLI?""",
+        "task": "1.1",
+        "teaches": "mfa-protected-access/get-session-token",
+        "stem": """SecureCart's operators run scripts from the CLI with their IAM users' access keys. A new policy
+            denies destructive actions unless `aws:MultiFactorAuthPresent` is true. The scripts must keep working
+            with the LEAST change. Which STS call, made with the operator's own keys and virtual MFA device, returns
+            credentials that satisfy the policy?""",
         "options": [
-            {"text": "Call `aws sts get-session-token --serial-number <mfa-arn> --token-code <6 digits>` and use the "
-                     "returned temporary credentials.",
+            {"text": "`GetSessionToken` with `SerialNumber` (the MFA device ARN) and `TokenCode` (the current "
+                     "6-digit code).",
              "correct": True,
              "why": """Right. GetSessionToken with MFA returns temporary credentials whose requests carry
-                `aws:MultiFactorAuthPresent = true`."""},
-            {"text": "Add the `--mfa` flag to the destructive command.",
-             "why": """Wrong. There is no such flag; MFA context comes from credentials obtained with an MFA
-                code."""},
-            {"text": "Sign in to the console with MFA; the CLI inherits the console session.",
-             "why": """Wrong. The CLI does not share the console's session; its keys carry no MFA context."""},
-            {"text": "Call `aws sts get-caller-identity` with the MFA code.",
-             "why": """Wrong. GetCallerIdentity only reports who you are; it takes no MFA parameters and returns no
-                credentials."""},
+                `aws:MultiFactorAuthPresent = true`; the scripts then use those credentials."""},
+            {"text": "`GetFederationToken` with the MFA code in the `Policy` parameter.",
+             "why": """Wrong. GetFederationToken takes no MFA parameters, and its sessions carry no MFA context."""},
+            {"text": "`GetCallerIdentity` with the MFA code, which marks the access keys as MFA-verified.",
+             "why": """Wrong. GetCallerIdentity only reports who you are; it takes no MFA parameters and changes
+                nothing about the keys."""},
+            {"text": "`AssumeRole` on the operator's own IAM user ARN.",
+             "why": """Wrong. AssumeRole assumes roles, not users; an IAM user cannot be assumed."""},
         ],
-        "explanation": """GetSessionToken is the STS call for "prove MFA, then work with temporary credentials".
-            It must be called with an IAM user's (or the root user's) long-term credentials; with `SerialNumber` and
-            `TokenCode` the resulting session's requests carry MFA context. For IAM users the session lasts 12 hours
-            by default (900 seconds to 36 hours).""",
+        "explanation": """GetSessionToken is the STS call for "prove MFA, then work with temporary credentials". It
+            must be called with an IAM user's (or the root user's) long-term credentials; with `SerialNumber` and
+            `TokenCode` the session's requests carry MFA context. For IAM users it lasts 12 hours by default (900
+            seconds to 36 hours). A newer way to avoid long-term keys on a laptop altogether is `aws login`
+            (AWS CLI 2.32.0 or later), which signs the CLI in with your console credentials in the browser and
+            manages temporary credentials for up to 12 hours.""",
         "citation": {"title": "AWS STS API Reference: GetSessionToken",
                      "url": "https://docs.aws.amazon.com/STS/latest/APIReference/API_GetSessionToken.html"},
     },
     {
         "id": "mfa-getsessiontoken-with-session-creds",
         "domain": "mfa",
+        "teaches": "mfa-protected-access/get-session-token",
         "difficulty": "medium",
         "stem": """A script running with credentials from `AssumeRole` calls `GetSessionToken` to get an MFA session.
             It fails with `AccessDenied`. Why?""",
@@ -211,6 +226,7 @@ QUESTIONS = [
     {
         "id": "mfa-getsessiontoken-durations",
         "domain": "mfa",
+        "teaches": "mfa-protected-access/session-expires",
         "difficulty": "medium",
         "stem": """An IAM user calls `GetSessionToken` and wants the longest-lived session STS allows for an IAM
             user. Which `DurationSeconds` can the user request at most?""",

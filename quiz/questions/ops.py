@@ -5,6 +5,7 @@ QUESTIONS = [
     {
         "id": "ops-getcalleridentity-no-permission",
         "domain": "ops",
+        "teaches": "role-chaining/ci-identity",
         "difficulty": "easy",
         "stem": """A deployment script must check, before doing anything, which account and which role it is running
             as. Its role has an explicit `Deny` on `sts:*`. Which call still works and answers the question?""",
@@ -32,6 +33,7 @@ QUESTIONS = [
     {
         "id": "ops-assumed-role-arn-format",
         "domain": "ops",
+        "teaches": "cross-account-auditors/assume-audit-role",
         "difficulty": "medium",
         "stem": """`auditor-jane` (account 987654321098) assumes `arn:aws:iam::123456789012:role/audit/SecureCart-AuditRole`
             (note the path `/audit/`) with `RoleSessionName=jane-q4`. What ARN does `GetCallerIdentity` return for
@@ -56,6 +58,7 @@ QUESTIONS = [
     {
         "id": "ops-revoke-leaked-session",
         "domain": "ops",
+        "teaches": "cross-account-auditors/session-expires",
         "difficulty": "medium",
         "stem": """Credentials of a `SecureCart-Ops` role session were pasted into a public chat. They are valid
             for another 10 hours. What immediately stops them from working while letting people assume the role
@@ -84,6 +87,7 @@ QUESTIONS = [
     {
         "id": "ops-expired-token-handling",
         "domain": "ops",
+        "teaches": "cross-account-auditors/session-expires",
         "difficulty": "easy",
         "stem": """A batch job assumes a role once at start-up with the default duration and runs for three hours.
             After about an hour every call fails with `ExpiredToken`. What is the right fix?""",
@@ -110,6 +114,7 @@ QUESTIONS = [
     {
         "id": "ops-access-key-prefixes",
         "domain": "ops",
+        "teaches": "use-case-ec2-product-images/instance-credentials",
         "difficulty": "medium",
         "multi": True,
         "stem": """An incident responder finds two access key IDs in a log: `AKIAIOSFODNN7EXAMPLE` and
@@ -126,6 +131,8 @@ QUESTIONS = [
             {"text": "`ASIA...` keys can be deactivated with `iam:UpdateAccessKey`.",
              "why": """Wrong. UpdateAccessKey works on IAM users' long-term keys; temporary credentials are stopped
                 by revoking the role's sessions or by expiry."""},
+            {"text": '`AIDA...` is a temporary access key issued to federated users.',
+             "why": """Wrong. `AIDA` is the unique ID of an IAM user (not a key). Federated and role sessions get `ASIA` access keys."""},
         ],
         "explanation": """IAM unique-ID prefixes tell you what you are looking at: `AKIA` long-term access key, `ASIA`
             STS temporary access key, `AIDA` IAM user, `AROA` role. `GetAccessKeyInfo` maps a key to its account,

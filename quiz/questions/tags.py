@@ -5,6 +5,7 @@ QUESTIONS = [
     {
         "id": "tags-tagsession-permission",
         "domain": "tags",
+        "teaches": "federation-idp/saml-sign-in",
         "difficulty": "medium",
         "stem": """SecureCart's Okta SAML assertions now carry a `PrincipalTag:CostCenter` attribute so that
             attribute-based access control can use `aws:PrincipalTag/CostCenter`. Immediately every federated sign-in
@@ -31,6 +32,7 @@ QUESTIONS = [
     {
         "id": "tags-transitive-through-chain",
         "domain": "tags",
+        "teaches": "role-chaining/second-hop",
         "difficulty": "hard",
         "stem": """A user assumes `SecureCart-Ops` with the session tag `Project=checkout`, then from that session
             assumes `SecureCart-Checkout`, whose trust policy requires
@@ -57,6 +59,7 @@ QUESTIONS = [
     {
         "id": "tags-source-identity-audit",
         "domain": "tags",
+        "teaches": "role-chaining/ci-identity",
         "difficulty": "medium",
         "stem": """Engineers federate into `SecureCart-Ops` and often chain into other roles. Security wants every
             CloudTrail event, even after several hops, to show which human started the chain, and no one should be
@@ -86,6 +89,7 @@ QUESTIONS = [
     {
         "id": "tags-set-source-identity-permission",
         "domain": "tags",
+        "teaches": "federation-idp/saml-sign-in",
         "difficulty": "hard",
         "stem": """A SAML IdP starts sending the `SourceIdentity` attribute. Federated sign-ins to
             `SecureCart-Analytics` now fail with `AccessDenied ... not authorized to perform: sts:SetSourceIdentity`.

@@ -7,6 +7,7 @@ QUESTIONS = [
     {
         "id": "trust-auditor-policy-prohibited-resource",
         "domain": "trust",
+        "teaches": "cross-account-auditors/meet-the-auditor",
         "difficulty": "medium",
         "style": "spot-the-mistake",
         "stem": """SecureCart's runbook gives this single document for letting the external auditors (account
@@ -56,6 +57,7 @@ QUESTIONS = [
     {
         "id": "trust-root-principal-means-account",
         "domain": "trust",
+        "teaches": "cross-account-auditors/assume-audit-role",
         "difficulty": "medium",
         "stem": """The trust policy of `SecureCart-AuditRole` names `"AWS": "arn:aws:iam::987654321098:root"` as
             principal. Which statement describes who can assume the role?""",
@@ -84,6 +86,7 @@ QUESTIONS = [
     {
         "id": "trust-recreated-user-unique-id",
         "domain": "trust",
+        "teaches": "cross-account-auditors/assume-audit-role",
         "difficulty": "hard",
         "stem": """A role's trust policy names `arn:aws:iam::123456789012:user/dev-alice`. During a clean-up the
             user dev-alice was deleted and then re-created with the same name and the same permissions. Now her
@@ -114,6 +117,7 @@ QUESTIONS = [
     {
         "id": "trust-same-account-named-user-allowed",
         "domain": "trust",
+        "teaches": "role-chaining/first-hop",
         "difficulty": "hard",
         "style": "will-it-be-allowed",
         "stem": """In SecureCart's production account, the role `SecureCart-Deployer` has the trust policy below,
@@ -143,6 +147,8 @@ QUESTIONS = [
              "why": """Wrong for the same account when the trust policy names the user. The identity policy would
                 be needed if the trust policy trusted only the account (or if the caller were in another
                 account)."""},
+            {"text": 'Allowed, but only because every IAM user implicitly has `sts:AssumeRole` on roles in its own account.',
+             "why": """Wrong. IAM users have no permissions by default. It is the trust policy naming `release-bot` directly that lets the same-account call through on its own."""},
         ],
         "explanation": """Same-account evaluation allows a request if either the identity policy or the resource-
             based policy allows it. The trust policy names `release-bot` directly, so its Allow suffices. Had the
@@ -168,6 +174,7 @@ QUESTIONS = [
     {
         "id": "trust-ec2-service-principal",
         "domain": "trust",
+        "teaches": "service-roles/service-principal-only",
         "difficulty": "easy",
         "stem": """SecureCart's web servers on EC2 must read `securecart-product-images` without stored keys. The
             team creates the role `SecureCart-WebServer` with an `s3:GetObject` permission policy. Which trust
@@ -199,6 +206,7 @@ QUESTIONS = [
     {
         "id": "trust-notprincipal-not-allowed",
         "domain": "trust",
+        "teaches": "cross-account-auditors/meet-the-auditor",
         "difficulty": "medium",
         "style": "spot-the-mistake",
         "stem": """To let "everyone except the contractors' account" assume a role, an engineer writes the trust
@@ -226,14 +234,15 @@ QUESTIONS = [
              "why": """Wrong. `NotPrincipal` is not accepted in trust policies, with or without conditions."""},
             {"text": "`NotPrincipal` is fine, but the account must be written as a bare 12-digit ID.",
              "why": """Wrong. The two account forms are equivalent; the element itself is the problem."""},
-            {"text": "It would trust only the contractors' account, the opposite of the intent.",
-             "why": """Wrong reading: `NotPrincipal` with Allow would mean "everyone but", which is exactly why it is
-                dangerous and why trust policies do not accept it."""},
+            {"text": "Change the statement's `Effect` to `Deny` and add a separate Allow: trust policies accept "
+                     "`NotPrincipal` in Deny statements.",
+             "why": """Wrong. Role trust policies do not accept `NotPrincipal` with any effect. To exclude an account,
+                name the trusted principals in `Principal` (or deny with a condition on `aws:PrincipalAccount`)."""},
         ],
-        "explanation": """`Allow` with `NotPrincipal` would grant access to every principal except those listed,
-            including anonymous and unrelated accounts. AWS does not accept `NotPrincipal` in role trust policies;
-            trust is always granted by naming principals (accounts, roles, users, services or identity providers)
-            in `Principal`, optionally narrowed with conditions.""",
+        "explanation": """AWS does not support `NotPrincipal` with `"Effect": "Allow"` in any policy, and role trust
+            policies refuse the `NotPrincipal` element altogether. Trust is granted by naming principals (accounts,
+            roles, users, services or identity providers) in `Principal`, optionally narrowed with conditions; to
+            keep one account out of a broad grant, add a Deny with a condition such as `aws:PrincipalAccount`.""",
         "citation": {"title": "IAM User Guide: IAM JSON policy elements: NotPrincipal",
                      "url": "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html"},
         "engine": {"check": "parse", "exhibit": "trust", "expect_error": "Has prohibited field NotPrincipal"},
@@ -241,6 +250,7 @@ QUESTIONS = [
     {
         "id": "trust-partial-wildcard-principal",
         "domain": "trust",
+        "teaches": "cross-account-auditors/meet-the-auditor",
         "difficulty": "hard",
         "style": "spot-the-mistake",
         "stem": """The auditors create a new IAM user for every engagement (`audit-2026q1`, `audit-2026q2`, ...).
@@ -287,6 +297,7 @@ QUESTIONS = [
     {
         "id": "trust-rolesessionname-username",
         "domain": "trust",
+        "teaches": "cross-account-auditors/assume-audit-role",
         "difficulty": "hard",
         "stem": """SecureCart wants CloudTrail to show which IAM user took each action through the shared
             `SecureCart-Ops` role. Which trust policy condition forces IAM users to use their own user name as the

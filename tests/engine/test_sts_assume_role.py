@@ -464,3 +464,20 @@ def test_assume_role_costs_well_under_a_millisecond(world: World) -> None:
         world.assume(caller, role_arn)
     per_call = (time.perf_counter() - start) / rounds
     assert per_call < 0.001, f"AssumeRole took {per_call * 1000:.3f} ms"
+
+
+def test_instance_profile_credentials_assuming_another_role_are_a_chain_hop(world: World) -> None:
+    # AWS: "if you assume a role using role chaining and provide a DurationSeconds parameter value greater than one
+    # hour, the operation fails" (STS API Reference, AssumeRole, DurationSeconds). Credentials EC2 delivers for an
+    # instance profile are a role session, so using them to assume another role is role chaining: observed with an
+    # instance profile / ECS task role in [GL:gitlab-org/gitlab-runner#38370] and [GH:deployment-io/runner#89].
+    # Only the instance's own session is exempt from the cap (test_service_role_session_for_an_ec2_instance).
+    web = world.role(world.a, "WebRole", trust({"Service": "ec2.amazonaws.com"}), ASSUME_ANY, max_session=43200)
+    upload = world.role(world.a, "Upload", trust({"AWS": web}), max_session=43200)
+    instance = world.lab.issue_service_role_session(world.sandbox, web, session_name="i-0abc", duration=21600)
+    caller = world.lab.authenticate(instance.access_key_id, instance.session_token)
+    with pytest.raises(ValidationError) as err:
+        world.assume(caller, upload, "cache", DurationSeconds=7200)
+    assert "1 hour session limit for roles assumed by role chaining" in err.value.message
+    session = world.lab.session(world.assume(caller, upload, "cache")["Credentials"]["AccessKeyId"])
+    assert session.chained and session.chain_depth == 1
