@@ -24,6 +24,9 @@ DOMAINS: dict[str, str] = {
     "guardrails": "Session policies, boundaries & chaining",
     "tags": "Session tags & source identity",
     "ops": "Identity checks, expiry & revocation",
+    "organizations": "Organizations, SCPs & RCPs",
+    "data-protection": "KMS, secrets & S3 data protection",
+    "governance": "Root user, Access Analyzer & credential hygiene",
 }
 EXAM_DOMAIN = "Design Secure Architectures"
 # SAA-C03 exam guide, domain 1 (https://docs.aws.amazon.com/aws-certification/latest/solutions-architect-associate-03/solutions-architect-associate-03-domain1.html)
@@ -41,7 +44,8 @@ STYLES: dict[str, str] = {
 POLICY_KINDS = ("identity", "trust", "resource", "boundary", "session")
 ENGINE_OUTCOMES = ("allow", "explicit-deny", "implicit-deny")
 
-QUESTION_MODULES = ("trust", "cross_account", "federation", "compute", "mfa", "guardrails", "tags", "ops")
+QUESTION_MODULES = ("trust", "cross_account", "federation", "compute", "mfa", "guardrails", "tags", "ops",
+                    "organizations", "data_protection", "governance", "app_identity")
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
 _KEY_RE = re.compile(r"^[a-f]$")
@@ -107,6 +111,14 @@ class Question:
     @property
     def task_label(self) -> str:
         return TASKS.get(self.task, "")
+
+    @property
+    def teaches_step(self) -> tuple[str, str] | None:
+        """(scenario slug, step slug) of the lab step that teaches this, for a link; None for a challenge."""
+        if "/" in self.teaches and not self.teaches.startswith("challenge:"):
+            scenario, step = self.teaches.split("/", 1)
+            return scenario, step
+        return None
 
     @property
     def correct_keys(self) -> frozenset[str]:
@@ -317,3 +329,11 @@ def select_questions(*, domains: Iterable[str] = (), difficulties: Iterable[str]
     difficulties = set(difficulties)
     return [q for q in load_bank().values()
             if (not domains or q.domain in domains) and (not difficulties or q.difficulty in difficulties)]
+
+
+def bank_counts() -> dict[str, dict[str, int]]:
+    """Written questions per task statement and difficulty: {task: {difficulty: n}}."""
+    counts = {task: {level: 0 for level in DIFFICULTIES} for task in TASKS}
+    for q in load_bank().values():
+        counts[q.task][q.difficulty] += 1
+    return counts

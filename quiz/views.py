@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import generator, services, spaced
-from .bank import DIFFICULTIES, DOMAINS, STYLES, InvalidAnswer, Question, get_question, load_bank
+from .bank import (DIFFICULTIES, DOMAINS, STYLES, TASKS, InvalidAnswer, Question, bank_counts, get_question,
+                   load_bank)
 from .models import Answer, Attempt, ReviewCard
 from .proof import engine_proof
 from .services import QuizError
@@ -108,8 +109,10 @@ def browse(request: HttpRequest) -> HttpResponse:
     if domain and domain not in DOMAINS:
         return render(request, "quiz/browse.html", {"questions": [], "domains": DOMAINS, "topic": "",
                                                     "error": "Unknown topic; showing nothing."}, status=400)
+    counts = [{"label": TASKS[task], "cells": [row[level] for level in DIFFICULTIES], "total": sum(row.values())}
+              for task, row in bank_counts().items()]
     return render(request, "quiz/browse.html", {"questions": questions, "domains": DOMAINS, "topic": domain,
-                                                "styles": STYLES})
+                                                "styles": STYLES, "counts": counts, "difficulties": DIFFICULTIES})
 
 
 def _load(request: HttpRequest, attempt_id) -> Attempt | None:

@@ -102,7 +102,7 @@ QUESTIONS = [
             {"text": "Switch the job to an IAM user's long-term access keys.",
              "why": """Wrong. That removes the expiry by introducing the long-term secret roles are meant to
                 avoid."""},
-            {"text": "Catch `ExpiredToken` and retry the same call with the same credentials.",
+            {"text": "When a call fails because the credentials expired, retry the same call with the same credentials.",
              "why": """Wrong. Expired credentials stay expired; retrying cannot succeed."""},
         ],
         "explanation": """Every STS credential carries an `Expiration` (AssumeRole defaults to one hour). Long-running

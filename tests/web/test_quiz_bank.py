@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections import Counter
 
 import pytest
 
-from quiz.bank import DOMAINS, BankError, InvalidAnswer, build_question, load_bank
+from quiz.bank import TASKS, DOMAINS, BankError, InvalidAnswer, bank_counts, build_question, load_bank
 from quiz.proof import engine_proof
 from quiz.questions import cross_account
 
@@ -16,8 +17,43 @@ ENGINE_QUESTIONS = [q for q in QUESTIONS if q.engine is not None]
 
 
 def test_it_has_a_full_bank_with_unique_ids() -> None:
-    assert 30 <= len(QUESTIONS) <= 60
+    assert 86 <= len(QUESTIONS) <= 200  # 46 from the first round, at least 40 added at exam grade
     assert len({q.id for q in QUESTIONS}) == len(QUESTIONS)
+
+
+@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.id)
+def test_every_question_has_exam_shape_a_task_statement_and_a_teaching_step(question) -> None:
+    from scenarios import registry
+
+    assert question.task in TASKS
+    if question.multi:
+        assert len(question.options) == 5 and question.select_count == 2  # "choose two" as on the exam
+    else:
+        assert len(question.options) == 4
+    scenario, step = question.teaches_step
+    assert step in [s.slug for s in registry.get(scenario).steps], question.teaches
+    # answers do not hinge on remembering an error string: no option quotes an error code
+    for option in question.options:
+        assert not re.search(r"ValidationError|AccessDenied|ExpiredToken|MalformedPolicyDocument|"
+                             r"InvalidClientTokenId", option.text), option.text
+
+
+def test_task_statements_1_2_and_1_3_and_the_listed_gaps_are_covered() -> None:
+    per_task = Counter(q.task for q in QUESTIONS)
+    assert per_task["1.2"] >= 6 and per_task["1.3"] >= 6
+    text = " ".join(q.stem + " " + " ".join(o.text for o in q.options) for q in QUESTIONS)
+    for topic in ("SCP", "RCP", "Object Ownership", "key policy", "Access Analyzer", "Secrets Manager",
+                  "root user", "permissions boundary", "Identity Center", "ABAC", "user pool", "rotation"):
+        assert topic.lower() in text.lower(), topic
+    qualifiers = sum(1 for q in QUESTIONS if re.search(r"\b(MOST|LEAST)\b", q.stem))
+    assert qualifiers >= 20
+
+
+def test_the_bank_counts_add_up(client) -> None:
+    counts = bank_counts()
+    assert sum(sum(row.values()) for row in counts.values()) == len(QUESTIONS)
+    html = client.get("/quiz/questions/").content.decode()
+    assert "data-quiz-counts" in html and "Task 1.3: Determine appropriate data security controls" in html
 
 
 @pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.id)
