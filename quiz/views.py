@@ -57,7 +57,7 @@ def _home_context(request: HttpRequest, form: StartForm | None = None,
     attempts = list(services.attempts_for(request).order_by("-started_at")[:10])
     return {
         "form": form or StartForm(initial={"mode": Attempt.PRACTICE}),
-        "generated_form": generated_form or GeneratedForm(),
+        "generated_form": generated_form or GeneratedForm(auto_id="gen_%s"),  # ids apart from the start form
         "question_of_the_day": spaced.question_of_the_day(),
         "due_count": len(spaced.due_cards(services.review_key(request))),
         "attempts": attempts,
@@ -324,7 +324,7 @@ def retry(request: HttpRequest, attempt_id) -> HttpResponse:
 
 class GeneratedForm(forms.Form):
     difficulty = forms.ChoiceField(choices=list(DIFFICULTIES.items()), widget=forms.RadioSelect, initial="medium")
-    count = forms.IntegerField(min_value=1, max_value=30, initial=5, label="Number of questions")
+    count = forms.IntegerField(min_value=1, max_value=30, initial=5, label="How many to generate")
     seed = forms.IntegerField(min_value=0, max_value=generator.MAX_SEED, required=False,
                               label="Seed (optional, to replay a question)")
 
@@ -332,7 +332,7 @@ class GeneratedForm(forms.Form):
 @require_POST
 def start_generated(request: HttpRequest) -> HttpResponse:
     """A practice attempt of engine-made questions; with a seed, exactly that question (shareable)."""
-    form = GeneratedForm(request.POST)
+    form = GeneratedForm(request.POST, auto_id="gen_%s")
     if not form.is_valid():
         return render(request, "quiz/home.html", _home_context(request, generated_form=form), status=400)
     data = form.cleaned_data

@@ -128,3 +128,7 @@ def test_the_navigator_and_the_time_out_keep_the_selection_on_screen(page):
     assert attempt.score == 2
     page.goto("/quiz/")
     expect(page.locator(".quiz-attempts")).to_contain_text("timed out")
+    # the missed question 3 (unanswered) is scheduled for review, and readiness is charted
+    page.goto("/quiz/progress/")
+    expect(page.locator("[data-quiz-due]")).not_to_have_text("0")
+    expect(page.locator("svg.quiz-progress-chart polyline[data-task='1.1'] ~ circle").first).to_be_visible()

@@ -42,6 +42,8 @@ def test_a_live_room_with_timer_speed_points_ties_cohost_and_csv(browser, live_s
     code = host.locator("[data-room-code]").inner_text().strip()
     room = Room.objects.get(code=code)
 
+    # Two questions with policy exhibits, so the phones show policy text.
+    Room.objects.filter(pk=room.pk).update(question_ids=["xacct-missing-external-id", "guard-permissions-boundary"])
     players = {name: _join(browser, live_server, code, name) for name in ("Ana", "Ben", "Cy")}
     expect(host.locator("[data-live-players]")).to_have_text("3")
     host.get_by_role("button", name="Start the quiz").click()
@@ -54,6 +56,11 @@ def test_a_live_room_with_timer_speed_points_ties_cohost_and_csv(browser, live_s
     question = get_question(room.current_question_id)
     for key in sorted(question.correct_keys):
         ana.locator(f"#live-0-{key}").check()
+    # On a 390 px phone the policy text wraps instead of running off the screen.
+    exhibit = ana.locator(".quiz-exhibit pre").first
+    expect(exhibit).to_be_visible()
+    assert exhibit.evaluate("e => getComputedStyle(e).whiteSpace") == "pre-wrap"
+    assert exhibit.evaluate("e => e.scrollWidth <= e.clientWidth + 1")
     ana.get_by_role("button", name="Lock in my answer").click()
     expect(ana.get_by_text("Answer locked in")).to_be_visible()
     expect(host.locator("[data-live-waiting]")).to_contain_text("Ben")
