@@ -280,6 +280,19 @@ def host(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_GET
+def screen(request: HttpRequest, code: str) -> HttpResponse:
+    """The projector view: question, timer and a large answer chart, no controls (drive it from another tab or a
+    co-host's browser; it follows every change)."""
+    room = _room(code)
+    if room is None:
+        return _live_error(request, "No room has that code.")
+    if not _is_host(request, room):
+        return _live_error(request, "Only the room's hosts can open its projector view.", status=403)
+    room.reveal_if_due()
+    return render(request, "quiz/live/screen.html", _host_context(room, request=request))
+
+
+@require_GET
 def host_panel(request: HttpRequest, code: str) -> HttpResponse:
     room = _room(code)
     if room is None or not _is_host(request, room):

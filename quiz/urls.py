@@ -26,6 +26,7 @@ urlpatterns = [
     path("live/join/", live_views.join, name="live_join"),
     path("live/<str:code>/host/", live_views.host, name="live_host"),
     path("live/<str:code>/host/panel/", live_views.host_panel, name="live_host_panel"),
+    path("live/<str:code>/screen/", live_views.screen, name="live_screen"),
     path("live/<str:code>/host/action/", live_views.host_action, name="live_host_action"),
     path("live/<str:code>/host/results.csv", live_views.export_csv, name="live_export"),
     path("live/<str:code>/cohost/", live_views.cohost, name="live_cohost"),

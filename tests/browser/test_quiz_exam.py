@@ -110,9 +110,12 @@ def test_the_navigator_and_the_time_out_keep_the_selection_on_screen(page):
     right_keys = sorted(get_question(attempt.question_ids[0]).correct_keys)
     for key in right_keys:
         expect(page.locator(f"#choice-1-{key}")).to_be_checked()
-    # The timer stays in view when the page is scrolled down.
-    page.mouse.wheel(0, 4000)
+    # The timer stays in view when the page is scrolled down, also on a phone-sized screen.
+    page.set_viewport_size({"width": 390, "height": 700})
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    assert page.evaluate("window.scrollY") > 300
     expect(page.locator(".quiz-timer")).to_be_in_viewport()
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # Now the time runs out with an unsaved selection on question 2 on screen.
     page.locator(".quiz-navigator .quiz-nav-item", has_text="2").click()

@@ -347,3 +347,14 @@ def test_a_bad_host_form_says_what_is_wrong(host) -> None:
         response = host.post("/quiz/live/host/", data)
         assert response.status_code == 400 and message in response.content.decode()
     assert not Room.objects.exists()
+
+
+def test_the_projector_view_shows_a_large_chart_for_hosts_only(host) -> None:
+    room = open_room(host, count=1)
+    ana, ben = join(room.code, "Ana"), join(room.code, "Ben")
+    act(host, room, "start")
+    answer(ana, room, keys(room, right=True))
+    html = host.get(f"/quiz/live/{room.code}/screen/").content.decode()
+    assert 'class="quiz-live-chart"' in html and "data-live-waiting" in html and "Ben" in html
+    assert "Lock in" not in html and 'name="action"' not in html  # no controls on the projector
+    assert ana.get(f"/quiz/live/{room.code}/screen/").status_code == 403
