@@ -215,7 +215,7 @@ def _named(kind: str, document: dict, title: str) -> NamedPolicy:
                        source=source)
 
 
-TITLES = {"identity": "Identity policy attached to {who}", "resource": "Bucket policy on `{bucket}`",
+TITLES = {"identity": "Identity policy attached to {who}", "resource": "Bucket policy on {bucket}",
           "boundary": "Permissions boundary", "session": "Session policy passed to AssumeRole"}
 
 
