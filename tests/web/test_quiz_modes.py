@@ -279,3 +279,11 @@ def test_an_exam_saves_a_partial_multi_select_and_scores_it_wrong(client_) -> No
     attempt.refresh_from_db()
     assert attempt.score == 0
 
+
+
+def test_the_explanation_links_the_lab_step_that_teaches_the_question(client_) -> None:
+    client_.post("/quiz/questions/guard-role-chaining-one-hour/practice/")
+    attempt = Attempt.objects.order_by("-started_at").first()
+    html = client_.post(q_url(attempt, 1), {"choice": ["b"]}, **HX).content.decode()
+    assert 'href="/scenarios/role-chaining/second-hop/" data-quiz-teaches' in html
+    assert "Task 1.1" in html
