@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import services
+from . import services, spaced
 from .bank import DOMAINS, InvalidAnswer, get_question
 from .models import Attempt, LiveAnswer, Player, Room
 from .proof import engine_proof
@@ -439,6 +439,8 @@ def play_answer(request: HttpRequest, code: str) -> HttpResponse:
             with transaction.atomic():
                 LiveAnswer.objects.create(room=room, player=player, index=room.current, selected=selected,
                                           correct=correct, seconds=max(0.0, seconds), points=points, streak=streak)
+            # A live answer is a review too: a miss enters this phone's spaced-review deck (FSRS).
+            spaced.review(services.review_key(request), request.user, question.id, correct=correct)
             room.reveal_if_due()  # the last player to answer reveals it for everyone
         except InvalidAnswer as exc:
             error = str(exc)

@@ -358,3 +358,17 @@ def test_the_projector_view_shows_a_large_chart_for_hosts_only(host) -> None:
     assert 'class="quiz-live-chart"' in html and "data-live-waiting" in html and "Ben" in html
     assert "Lock in" not in html and 'name="action"' not in html  # no controls on the projector
     assert ana.get(f"/quiz/live/{room.code}/screen/").status_code == 403
+
+
+def test_a_missed_live_answer_enters_the_players_spaced_review(host) -> None:
+    from quiz.models import ReviewCard
+
+    room = open_room(host, count=1)
+    ana, ben = join(room.code, "Ana"), join(room.code, "Ben")
+    act(host, room, "start")
+    answer(ana, room, keys(room, right=False))
+    answer(ben, room, keys(room, right=True))
+    card = ReviewCard.objects.get()  # only Ana's miss; Ben's right answer makes no card
+    assert card.question_id == room.question_ids[0] and card.lapses == 1
+    assert 'data-quiz-due>1<' in ana.get("/quiz/progress/").content.decode()
+    assert 'data-quiz-due>0<' in ben.get("/quiz/progress/").content.decode()
