@@ -8,7 +8,7 @@ QUESTIONS = [
         "teaches": "service-roles/launch-instance",
         "difficulty": "easy",
         "stem": """A developer has put an IAM user's access keys in `/etc/securecart/app.env` on the EC2 web servers
-            so the app can read `securecart-product-images`. What is the most secure replacement?""",
+            so the app can read `securecart-product-images`. Which replacement is the MOST secure?""",
         "options": [
             {"text": "Attach an IAM role to the instances through an instance profile; the SDK picks up temporary "
                      "credentials from the instance metadata service.",
@@ -101,8 +101,8 @@ QUESTIONS = [
         "domain": "compute",
         "teaches": "service-roles/service-principal-only",
         "difficulty": "easy",
-        "stem": """A Lambda function that generates invoices must write to `securecart-invoices`. How should it get
-            AWS credentials?""",
+        "stem": """A Lambda function that generates invoices must write to `securecart-invoices`. Which way of giving it
+            AWS credentials is the MOST secure?""",
         "options": [
             {"text": "Give the function an execution role that trusts `lambda.amazonaws.com` and allows "
                      "`s3:PutObject` on the bucket.",

@@ -95,7 +95,7 @@ QUESTIONS = [
         "difficulty": "medium",
         "stem": """SecureCart has 20 AWS accounts in AWS Organizations and its workforce is in Okta. Developers must
             get the same read-only access in every account with one sign-in, and access must be managed centrally.
-            What should the solutions architect use?""",
+            Which solution meets these requirements with the LEAST operational overhead?""",
         "options": [
             {"text": "IAM Identity Center with Okta as the identity source, and a permission set assigned to the "
                      "developers' group in each account.",
@@ -158,7 +158,7 @@ QUESTIONS = [
         "teaches": "federation-idp/github-actions-oidc",
         "difficulty": "easy",
         "stem": """SecureCart's new mobile app lets shoppers sign in with Google or Apple and then upload profile
-            pictures directly to S3. Which design does AWS recommend?""",
+            pictures directly to S3. Which design meets the requirement with the LEAST operational overhead and no AWS keys in the app?""",
         "options": [
             {"text": "Use an Amazon Cognito identity pool, which exchanges the provider's token for temporary AWS "
                      "credentials of a limited role.",

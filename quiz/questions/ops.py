@@ -90,7 +90,7 @@ QUESTIONS = [
         "teaches": "cross-account-auditors/session-expires",
         "difficulty": "easy",
         "stem": """A batch job assumes a role once at start-up with the default duration and runs for three hours.
-            After about an hour every call fails with `ExpiredToken`. What is the right fix?""",
+            After about an hour every call fails with `ExpiredToken`. What is the MOST operationally efficient fix?""",
         "options": [
             {"text": "Obtain new credentials before the old ones expire, for example with the SDK's assume-role "
                      "credential provider, which refreshes automatically.",

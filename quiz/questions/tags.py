@@ -63,7 +63,7 @@ QUESTIONS = [
         "difficulty": "medium",
         "stem": """Engineers federate into `SecureCart-Ops` and often chain into other roles. Security wants every
             CloudTrail event, even after several hops, to show which human started the chain, and no one should be
-            able to change that value later in the chain. What should they use?""",
+            able to change that value later in the chain. Which solution meets these requirements with the LEAST operational overhead?""",
         "options": [
             {"text": "Set `SourceIdentity` (e.g. to the user's corporate ID) when the first role is assumed.",
              "correct": True,
