@@ -53,6 +53,13 @@ class PolicyText:
     source: str = "inline"          # inline | managed | group-inline | group-managed
 
 
+@dataclass(frozen=True)
+class EntityPolicies:
+    inline: dict[str, str]          # policy name -> document
+    managed_arns: tuple[str, ...]
+    group_count: int = 0
+
+
 @dataclass
 class UserInfo:
     account: str
@@ -168,6 +175,24 @@ class Directory:
                 if policy is not None:
                     return _default_version_text(policy)
             return None
+
+    # ---- what an entity holds, for IAM's quotas ------------------------------------------------------------------
+    def entity_policies(self, account: str, kind: str, name: str) -> EntityPolicies | None:
+        """Inline documents, attached managed policy ARNs and (users) group count of a user, role or group."""
+        with moto_lock:
+            backend = self._iam(account)
+            if backend is None:
+                return None
+            store = {"user": backend.users, "role": backend.roles, "group": backend.groups}[kind]
+            if kind == "role":
+                entity = next((r for r in store.values() if r.name == name), None)
+            else:
+                entity = store.get(name)
+            if entity is None:
+                return None
+            groups = sum(1 for g in backend.groups.values() if entity in g.users) if kind == "user" else 0
+            return EntityPolicies({n: normalise_policy_text(d) for n, d in entity.policies.items()},
+                                  tuple(entity.managed_policies), groups)
 
     # ---- users ---------------------------------------------------------------------------------------------------
     def user(self, account: str, name: str) -> UserInfo | None:

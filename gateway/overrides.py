@@ -16,6 +16,7 @@ import re
 from engine.errors import AwsError, MalformedPolicyDocument
 from engine.policy import parse_policy
 
+from . import iam_quotas
 from .app import OperationCall, register_override
 from .protocols import Response
 
@@ -155,12 +156,22 @@ def update_assume_role_policy(call: OperationCall) -> Response:
     return call.forward()
 
 
+_QUOTA_KIND = {"PutUserPolicy": "user", "PutRolePolicy": "role", "PutGroupPolicy": "group"}
+
+
 def _identity_policy_checked(call: OperationCall) -> Response:
     _check_policy(call.params.get("PolicyDocument"), "identity")
+    if call.operation in _QUOTA_KIND:
+        iam_quotas.check_inline_policy(call, _QUOTA_KIND[call.operation])
+    else:
+        iam_quotas.check_managed_policy(call)
     return call.forward()
 
 
 register_override("iam", "CreateRole", create_role)
+for _kind in ("User", "Role", "Group"):
+    register_override("iam", f"Attach{_kind}Policy", iam_quotas.attach_policy(_kind.lower()))
+register_override("iam", "AddUserToGroup", iam_quotas.add_user_to_group)
 for _operation in ("PutRolePolicy", "PutUserPolicy", "PutGroupPolicy", "CreatePolicy", "CreatePolicyVersion"):
     register_override("iam", _operation, _identity_policy_checked)
 register_override("iam", "UpdateAssumeRolePolicy", update_assume_role_policy)
