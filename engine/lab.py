@@ -9,6 +9,7 @@ Decisions by request id (bounded LRU), MFA replay memory and the key that seals 
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -283,35 +284,41 @@ class Lab:
         MFA, GetFederationToken credentials) [STS-MODEL GetSessionToken, GetFederationToken].
         """
         meta = RequestMeta.coerce(request_meta)
+        # Only the sandbox registry needs the Lab lock. The policies are read through the Directory (which takes
+        # moto_lock itself) and evaluated without the lock, so one learner's heavy policy never queues another
+        # learner's calls behind it (issue 9, fair sharing); parsed documents are immutable and shared read-only.
         with self._lock:
             now = self._now_unlocked(caller.sandbox_id)
-            context = principal_context(caller, now, meta)
-            if extra_context:
-                context.update(extra_context)
-            request = AuthzRequest(action, resource_arn, caller.principal, context)
-            if action.lower().startswith("iam:") and (caller.is_federated_user or
-                                                      (caller.is_session_token and caller.mfa is None)):
-                # IAM answers such credentials as if the token were bad [GH:99designs/aws-vault#15],
-                # raw IAM XML without the full stop [GH:aws/aws-cli#8918]
-                raise InvalidClientTokenId(INVALID_TOKEN_MESSAGE)
-            if resource_account is not None and self._account_sandbox.get(resource_account) != caller.sandbox_id:
-                decision = _synthetic_deny(request, f"implicitly denied: account {resource_account} is not part of "
-                                           "this learner's sandbox (the lab only lets a sandbox touch its own "
-                                           "accounts)", resource_account != caller.account)
-            else:
-                resource = None
-                if resource_policy:
-                    from engine.errors import MalformedPolicyDocument
-                    try:
-                        resource = named("resource policy", resource_policy, "resource", "bucket"
-                                         if action.lower().startswith("s3:") else "resource")
-                    except MalformedPolicyDocument:
-                        resource = None
-                identity, boundary, session = self._identity_policies(caller)
-                decision = authorize(request, identity=identity, resource=resource, boundary=boundary,
-                                     session=session, resource_account=resource_account)
+            in_sandbox = resource_account is None or self._account_sandbox.get(resource_account) == caller.sandbox_id
+        context = principal_context(caller, now, meta)
+        if extra_context:
+            context.update(extra_context)
+        request = AuthzRequest(action, resource_arn, caller.principal, context)
+        if action.lower().startswith("iam:") and (caller.is_federated_user or
+                                                  (caller.is_session_token and caller.mfa is None)):
+            # IAM answers such credentials as if the token were bad [GH:99designs/aws-vault#15],
+            # raw IAM XML without the full stop [GH:aws/aws-cli#8918]
+            raise InvalidClientTokenId(INVALID_TOKEN_MESSAGE)
+        if not in_sandbox:
+            decision = _synthetic_deny(request, f"implicitly denied: account {resource_account} is not part of "
+                                       "this learner's sandbox (the lab only lets a sandbox touch its own "
+                                       "accounts)", resource_account != caller.account)
+        else:
+            resource = None
+            if resource_policy:
+                from engine.errors import MalformedPolicyDocument
+                try:
+                    resource = named("resource policy", resource_policy, "resource", "bucket"
+                                     if action.lower().startswith("s3:") else "resource")
+                except MalformedPolicyDocument:
+                    resource = None
+            identity, boundary, session = self._identity_policies(caller)
+            decision = authorize(request, identity=identity, resource=resource, boundary=boundary,
+                                 session=session, resource_account=resource_account,
+                                 between_policies=yield_to_other_threads)
+        with self._lock:
             self._record_unlocked(meta.request_id, decision)
-            return decision
+        return decision
 
     def encode_authorization_failure(self, caller: Caller, decision: Decision) -> str:
         """The opaque token for "Encoded authorization failure message: ..." (decoded by DecodeAuthorizationMessage)."""
@@ -413,6 +420,12 @@ class Lab:
 
 
 _REAL_CLOCK = SandboxClock()
+
+
+def yield_to_other_threads() -> None:
+    """Let a waiting thread (another learner's request) take the interpreter now rather than at the next forced
+    switch: sleep(0) releases the GIL."""
+    time.sleep(0)
 
 
 def _same(a: str, b: str) -> bool:

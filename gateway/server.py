@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 import threading
 from typing import Any
 
@@ -30,8 +31,20 @@ def build_app(lab: Any = None, mount_path: str = "") -> Any:
     return app
 
 
+# Every learner's request is a thread of one process. CPython hands the interpreter from a busy thread to a waiting
+# one only every `sys.getswitchinterval()` (5 ms by default), so a learner whose call needs a few ms of policy
+# evaluation could add up to 5 ms to every other learner's call; 1 ms keeps that wait small (scripts/bench_fairness.py).
+FAIR_SWITCH_INTERVAL = 0.001
+
+
+def share_the_interpreter_fairly() -> None:
+    if sys.getswitchinterval() > FAIR_SWITCH_INTERVAL:
+        sys.setswitchinterval(FAIR_SWITCH_INTERVAL)
+
+
 def make_gateway_server(host: str, port: int, app: Any = None) -> BaseWSGIServer:
     """A threaded werkzeug server for `app` (port 0 picks a free port: read server.server_port)."""
+    share_the_interpreter_fairly()
     return make_server(host, port, app or build_app(), threaded=True, request_handler=_QuietHandler)
 
 

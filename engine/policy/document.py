@@ -17,7 +17,7 @@ from engine.errors import MalformedPolicyDocument
 
 from .conditions import Condition, coerce_condition_value, split_operator, suggest_operator
 from .jsonpos import JsonSyntaxError, SourceMap, format_path, load_with_positions
-from .patterns import arn_pattern, glob
+from .patterns import arn_pattern, glob, split_arn
 from .variables import VariableSyntaxError, parse_template, resolve
 
 MAX_TEXT = 131072  # a safety cap far above IAM's quotas (2,048-10,240 characters); quotas are the caller's check
@@ -195,8 +195,9 @@ class ResourceMatcher:
         """-> (the pattern that matched, as resolved; patterns whose variables could not be resolved)."""
         if self.any:
             return "*", []
+        parts = split_arn(resource)
         for written, pat in self.compiled:
-            if pat.match(resource):
+            if pat.match_parts(parts, resource) if parts is not None else pat.match(resource):
                 return written, []
         unresolved = []
         if self.templates:

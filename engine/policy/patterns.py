@@ -182,13 +182,17 @@ class ArnPattern:
     """An ARN pattern matched component by component: a wildcard never spans a colon between the first five
     components (AWS: "each of the six colon-delimited components of the ARN is checked separately")."""
 
-    __slots__ = ("text", "any", "_components", "_whole")
+    __slots__ = ("text", "any", "_components", "_exact", "_wild", "_whole")
 
     def __init__(self, segments: Segments, strict: bool = False) -> None:
         self.text = "".join(t for t, _ in segments)
         self.any = segments == (("*", True),)
         comps = None if self.any else _split_segments(segments)
         self._components = [Glob(c) for c in comps] if comps else None
+        # Components without wildcards are compared first and as plain strings: most patterns differ from a
+        # resource in its service or account, so they are rejected before any wildcard is looked at.
+        self._exact = [(i, g.exact) for i, g in enumerate(self._components or []) if g.exact is not None]
+        self._wild = [(i, g) for i, g in enumerate(self._components or []) if g.exact is None]
         # A pattern that is not six components long (`arn:aws:s3:::*` is six; `arn:aws:iam::*` is five) is
         # compared as a whole string in a Resource element; for the Arn* condition operators (strict) it
         # matches nothing, since its components cannot line up with an ARN's.
@@ -200,10 +204,19 @@ class ArnPattern:
         if self._components is None:
             return self._whole is not None and self._whole.match(value)
         parts = split_arn(value)
-        if parts is None:
-            return False
-        for glob_, part in zip(self._components, parts):
-            if not glob_.match(part):
+        return parts is not None and self.match_parts(parts, value)
+
+    def match_parts(self, parts: list[str], value: str) -> bool:
+        """Match an ARN already split with split_arn (a Resource element splits its resource once)."""
+        if self.any:
+            return True
+        if self._components is None:
+            return self._whole is not None and self._whole.match(value)
+        for i, exact in self._exact:
+            if parts[i] != exact:
+                return False
+        for i, glob_ in self._wild:
+            if not glob_.match(parts[i]):
                 return False
         return True
 
