@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable
 from engine.clock import SandboxClock
 from engine.directory import AccessKeyInfo, Directory, PolicyText
 from engine.errors import AccessDenied, AwsError, ExpiredToken, InvalidClientTokenId
+from engine.federation.registry import JwksRegistry
 from engine.mfa import MfaVerifier
 from engine.sts import ids
 from engine.sts.authmsg import AuthorizationMessageCodec, decision_payload
@@ -60,6 +61,9 @@ class Lab:
         # name -> handler(caller | None, params, RequestMeta) -> result dict. See register_sts_operation.
         self.federation_operations: dict[str, Callable[[Caller | None, dict[str, Any], RequestMeta], dict]] = {}
         self._sts = StsService(self)
+        # The mock OIDC issuers' keys, per sandbox (engine.federation.registry: a token minted for one sandbox
+        # cannot be verified in another).
+        self.jwks_registry = JwksRegistry()
 
     # ---- sandboxes and clocks --------------------------------------------------------------------------------------
     def register_sandbox(self, sandbox_id: str, accounts: dict[str, str], clock_offset: float = 0.0) -> None:
@@ -84,11 +88,19 @@ class Lab:
         with self._lock:
             info = self._sandboxes.pop(sandbox_id, None)
             self.store.drop_sandbox(sandbox_id)
+            self.jwks_registry.forget_sandbox(sandbox_id)
             if info is not None:
                 for account in info.accounts.values():
                     self._account_sandbox.pop(account, None)
                 self.directory.drop_root_keys(info.accounts.values())
                 self.directory.drop_user_boundaries(info.accounts.values())
+
+    def register_oidc_jwks(self, sandbox_id: str, issuer_url: str, jwks: dict[str, Any]) -> None:
+        """Publish an OIDC issuer's JWKS for one sandbox: STS resolves keys for that sandbox's roles only."""
+        self.jwks_registry.register(sandbox_id, issuer_url, jwks)
+
+    def oidc_jwks(self, sandbox_id: str, issuer_url: str) -> dict[str, Any] | None:
+        return self.jwks_registry.resolve(sandbox_id, issuer_url)
 
     def sandbox(self, sandbox_id: str) -> SandboxInfo | None:
         with self._lock:

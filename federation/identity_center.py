@@ -87,10 +87,11 @@ def reserved_role_name(permission_set: str, account_id: str, instance_arn: str) 
     return f"AWSReservedSSO_{permission_set}_{_suffix(instance_arn, permission_set, account_id)}"
 
 
-def identity_center_idp(instance_arn: str) -> SamlIdp:
-    """Identity Center's own SAML IdP (one per instance), whose metadata goes into every AWSSSO_ provider."""
+def identity_center_idp(instance_arn: str, sandbox_id: str) -> SamlIdp:
+    """Identity Center's own SAML IdP (one per instance, with the sandbox's own key), whose metadata goes into
+    every AWSSSO_ provider."""
     entity = f"https://portal.sso.us-east-1.amazonaws.com/saml/assertion/{_suffix('entity', instance_arn)}"
-    return SamlIdp(entity, "https://portal.sso.us-east-1.amazonaws.com/saml/sso", signing_key("identity-center"))
+    return SamlIdp(entity, "https://portal.sso.us-east-1.amazonaws.com/saml/sso", signing_key("identity-center", sandbox_id))
 
 
 def reserved_role_trust(account_id: str, instance_arn: str) -> dict[str, Any]:
@@ -191,12 +192,12 @@ class ProvisionedRole:
     session_seconds: int
 
 
-def provision(sso_admin: Any, accounts: dict[str, str], inst: Instance) -> list[ProvisionedRole]:
+def provision(sso_admin: Any, accounts: dict[str, str], inst: Instance, sandbox_id: str) -> list[ProvisionedRole]:
     """Identity Center's side of ProvisionPermissionSet: make the AWSSSO_ provider and AWSReservedSSO_ role in
     each target account that has an assignment. Idempotent (updates the policy and trust when they drifted)."""
     names = {account_id: name for name, account_id in accounts.items()}
     done: list[ProvisionedRole] = []
-    metadata = identity_center_idp(inst.instance_arn).metadata_xml()
+    metadata = identity_center_idp(inst.instance_arn, sandbox_id).metadata_xml()
     for ps_name, ps_arn in permission_sets(sso_admin, inst.instance_arn).items():
         described = sso_admin.describe_permission_set(InstanceArn=inst.instance_arn, PermissionSetArn=ps_arn)
         seconds = iso_duration_seconds(described["PermissionSet"].get("SessionDuration") or "PT1H")
@@ -248,7 +249,7 @@ def ensure_identity_center(sandbox: Any) -> tuple[Instance, list[ProvisionedRole
         arn = create_permission_set(sso_admin, inst.instance_arn, spec)
         for group, account_name in spec.assignments:
             assign(sso_admin, inst.instance_arn, arn, groups[group], accounts[account_name])
-    return inst, provision(sso_admin, accounts, inst)
+    return inst, provision(sso_admin, accounts, inst, sandbox.id)
 
 
 # ------------------------------------------------------------------------------------------------ the portal
@@ -265,7 +266,7 @@ def entitlements(sandbox: Any, username: str) -> list[ProvisionedRole]:
         return []
     principal_ids = {user_id} | {m["GroupId"] for m in identitystore.list_group_memberships_for_member(
         IdentityStoreId=inst.identity_store_id, MemberId={"UserId": user_id})["GroupMemberships"]}
-    provisioned = {(r.account_id, r.permission_set): r for r in provision(sso_admin, accounts, inst)}
+    provisioned = {(r.account_id, r.permission_set): r for r in provision(sso_admin, accounts, inst, sandbox.id)}
     out = []
     for ps_name, ps_arn in permission_sets(sso_admin, inst.instance_arn).items():
         for account_name, account_id in accounts.items():
@@ -276,12 +277,13 @@ def entitlements(sandbox: Any, username: str) -> list[ProvisionedRole]:
     return sorted(out, key=lambda r: (r.account_name, r.permission_set))
 
 
-def portal_assertion(inst: Instance, person: people.Person, role: ProvisionedRole, now: datetime) -> str:
+def portal_assertion(inst: Instance, person: people.Person, role: ProvisionedRole, now: datetime,
+                     sandbox_id: str) -> str:
     """The SAML Response Identity Center signs for itself when the portal fetches role credentials."""
     subject = SamlPerson(name_id=person.email, name_id_format="emailAddress",
                          role_pairs=[(role.role_arn, role.provider_arn)], role_session_name=person.username,
                          session_duration=role.session_seconds)
-    return identity_center_idp(inst.instance_arn).build_response(subject, now=now)
+    return identity_center_idp(inst.instance_arn, sandbox_id).build_response(subject, now=now)
 
 
 def portal_expired(signed_in_at: datetime | None, now: datetime) -> bool:

@@ -1,8 +1,8 @@
 """The mock IdPs of the lab and their registration in a learner's sandbox.
 
-One corporate IdP ("SecureCart IdP": SAML 2.0 + OpenID Connect) and one simulated GitHub Actions OIDC issuer.
-Their keys are made once per process (the metadata is re-registered when it changes, e.g. after a restart that
-kept moto's state). In each sandbox, the production account gets:
+One corporate IdP ("SecureCart IdP": SAML 2.0 + OpenID Connect) and one simulated GitHub Actions OIDC issuer, each
+with its own signing keys in every sandbox (kept in the database; the metadata is re-registered when it changes,
+e.g. after a restart that kept moto's state). In each sandbox, the production account gets:
   - the IAM SAML provider `SecureCartIdP` (CreateSAMLProvider with our metadata),
   - the IAM OIDC providers `token.actions.githubusercontent.com` (client id sts.amazonaws.com) and
     `idp.securecart.example/oidc` (client id securecart-console),
@@ -10,19 +10,20 @@ kept moto's state). In each sandbox, the production account gets:
 All three are added to every sandbox's world by apps.py (sandboxes.world.register_world_extension).
 
 JWKS: AWS fetches an OIDC issuer's keys over TLS from its jwks_uri. The lab never leaves the process: our issuers
-publish their JWKS in engine.federation.registry (the lab's in-process registry); the same JWKS is also served
-at /federation/oidc/.../jwks.json so learners can look at it.
+publish each sandbox's JWKS for that sandbox only (Lab.register_oidc_jwks, engine.federation.registry); the same
+JWKS is also served at /federation/oidc/.../jwks.json (the visitor's sandbox's) so learners can look at it.
 """
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 from engine.federation.idp import (GITHUB_ACTIONS_AUDIENCE, GITHUB_ACTIONS_ISSUER, OidcIssuer, SamlIdp,
                                    SamlPerson)
 from engine.federation.keys import SigningKey
-from engine.federation.registry import DEFAULT_JWKS_REGISTRY
+from engine.federation.registry import normalise_issuer
 from sandboxes.world import PRODUCT_IMAGES, PRODUCTION, RoleSpec, policy_doc
 
 from . import people
@@ -35,53 +36,74 @@ CORP_CLIENT_ID = "securecart-console"
 GITHUB_REPOSITORY = "securecart/storefront"
 SAML_AUDIENCE = "https://signin.aws.amazon.com/saml"
 
+# Keys each sandbox has of its own (its IdPs are its alone: a token minted for one sandbox never verifies in
+# another, engine/federation/registry.py); any other purpose ("attacker") is one key for the whole lab.
+SANDBOX_KEY_PURPOSES = ("corporate-idp", "github-actions", "identity-center")
+_KEY_CACHE_SIZE = 512
+
 _lock = threading.Lock()
-_keys: dict[str, SigningKey] = {}
+_keys: "OrderedDict[tuple[str | None, str], SigningKey]" = OrderedDict()
 
 
-def signing_key(name: str) -> SigningKey:
-    """The signing key for a purpose ("corporate-idp", "github-actions", "identity-center", "attacker"), made once
-    and kept in the database so every web process signs with the same key."""
+def signing_key(name: str, sandbox_id: str | None = None) -> SigningKey:
+    """The signing key for a purpose ("corporate-idp", "github-actions", "identity-center": per sandbox;
+    "attacker": lab-wide), made once and kept in the database so every web process signs with the same key."""
+    if (name in SANDBOX_KEY_PURPOSES) != (sandbox_id is not None):
+        raise ValueError(f"the {name} key is {'per sandbox' if name in SANDBOX_KEY_PURPOSES else 'lab-wide'}")
     with _lock:
-        if name not in _keys:
-            _keys[name] = _stored_key(name)
-        return _keys[name]
+        key = _keys.get((sandbox_id, name))
+        if key is None:
+            key = _keys[(sandbox_id, name)] = _stored_key(name, sandbox_id)
+            if len(_keys) > _KEY_CACHE_SIZE:
+                _keys.popitem(last=False)
+        else:
+            _keys.move_to_end((sandbox_id, name))
+        return key
 
 
-def _stored_key(name: str) -> SigningKey:
-    from django.db import DatabaseError, IntegrityError
+def _stored_key(name: str, sandbox_id: str | None) -> SigningKey:
+    from django.db import DatabaseError, IntegrityError, transaction
 
     from .models import SigningKeyRecord
 
     try:
-        record = SigningKeyRecord.objects.filter(purpose=name).first()
+        record = SigningKeyRecord.objects.filter(purpose=name, sandbox_id=sandbox_id).first()
         if record is not None:
             return SigningKey.from_json(record.key_json)
         key = SigningKey.generate(f"{name}.securecart.example")
         try:
-            SigningKeyRecord.objects.create(purpose=name, key_json=key.to_json())
+            with transaction.atomic():
+                SigningKeyRecord.objects.create(purpose=name, sandbox_id=sandbox_id, key_json=key.to_json())
         except IntegrityError:   # another process stored one first: use theirs
-            return SigningKey.from_json(SigningKeyRecord.objects.get(purpose=name).key_json)
+            return SigningKey.from_json(SigningKeyRecord.objects.get(purpose=name, sandbox_id=sandbox_id).key_json)
         return key
     except DatabaseError:        # no table yet (e.g. before migrate): a key for this process only
         return SigningKey.generate(f"{name}.securecart.example")
 
 
-def saml_idp() -> SamlIdp:
-    return SamlIdp(IDP_ENTITY_ID, IDP_SSO_URL, signing_key("corporate-idp"))
+def saml_idp(sandbox_id: str) -> SamlIdp:
+    """The corporate IdP as this sandbox's learner knows it (its own key; same entity id in every sandbox)."""
+    return SamlIdp(IDP_ENTITY_ID, IDP_SSO_URL, signing_key("corporate-idp", sandbox_id))
 
 
-def corporate_oidc() -> OidcIssuer:
-    return OidcIssuer(CORP_OIDC_ISSUER, signing_key("corporate-idp"))
+def corporate_oidc(sandbox_id: str) -> OidcIssuer:
+    return OidcIssuer(CORP_OIDC_ISSUER, signing_key("corporate-idp", sandbox_id))
 
 
-def github_oidc() -> OidcIssuer:
-    return OidcIssuer(GITHUB_ACTIONS_ISSUER, signing_key("github-actions"))
+def github_oidc(sandbox_id: str) -> OidcIssuer:
+    return OidcIssuer(GITHUB_ACTIONS_ISSUER, signing_key("github-actions", sandbox_id))
 
 
-def oidc_issuers() -> dict[str, OidcIssuer]:
+def oidc_issuers(sandbox_id: str) -> dict[str, OidcIssuer]:
     """By slug, as used in URLs."""
-    return {"securecart": corporate_oidc(), "github": github_oidc()}
+    return {"securecart": corporate_oidc(sandbox_id), "github": github_oidc(sandbox_id)}
+
+
+def jwks_for(sandbox_id: str, issuer_url: str) -> dict | None:
+    """The JWKS this sandbox's own issuer publishes at `issuer_url` (None for an issuer the lab does not run)."""
+    wanted = normalise_issuer(issuer_url)
+    issuer = next((i for i in oidc_issuers(sandbox_id).values() if normalise_issuer(i.issuer_url) == wanted), None)
+    return issuer.jwks() if issuer is not None else None
 
 
 SAML_PROVIDER = "arn:aws:iam::{production}:saml-provider/" + SAML_PROVIDER_NAME
@@ -151,33 +173,30 @@ def _admin_iam(account_id: str) -> Any:
     return admin_client("iam", account_id)
 
 
-def publish_jwks() -> None:
-    """Make our issuers' keys resolvable by STS (the lab's in-process stand-in for fetching jwks_uri)."""
+def publish_jwks(sandbox_id: str) -> None:
+    """Make this sandbox's issuers' keys resolvable by its STS calls (the lab's in-process stand-in for fetching
+    jwks_uri); in-process or at the gateway process alike (Lab.register_oidc_jwks)."""
     from sandboxes.labclient import lab
 
     the_lab = lab()
-    for issuer in oidc_issuers().values():
-        remote = getattr(the_lab, "register_oidc_jwks", None)
-        if callable(remote):
-            remote(issuer.issuer_url, issuer.jwks())
-        registry = getattr(the_lab, "jwks_registry", None) or DEFAULT_JWKS_REGISTRY
-        registry.register(issuer.issuer_url, issuer.jwks())
+    for issuer in oidc_issuers(sandbox_id).values():
+        the_lab.register_oidc_jwks(sandbox_id, issuer.issuer_url, issuer.jwks())
 
 
 def ensure_federation(sandbox: Any) -> FederationSetup:
     """Register the IdPs in the sandbox's production account (idempotent; fixes stale metadata)."""
-    return register_providers(sandbox.account_ids())
+    return register_providers(sandbox.id, sandbox.account_ids())
 
 
 def seed_providers(sandbox_id: str, accounts: dict[str, str]) -> None:
     """World-extension seed step (apps.py): a new or reset sandbox has the IdPs from the start."""
-    register_providers(accounts)
+    register_providers(sandbox_id, accounts)
 
 
-def register_providers(accounts: dict[str, str]) -> FederationSetup:
+def register_providers(sandbox_id: str, accounts: dict[str, str]) -> FederationSetup:
     account = accounts[PRODUCTION]
     iam = _admin_iam(account)
-    metadata = saml_idp().metadata_xml()
+    metadata = saml_idp(sandbox_id).metadata_xml()
     saml_arn = f"arn:aws:iam::{account}:saml-provider/{SAML_PROVIDER_NAME}"
     existing = {p["Arn"] for p in iam.list_saml_providers().get("SAMLProviderList", [])}
     if saml_arn not in existing:
@@ -186,13 +205,14 @@ def register_providers(accounts: dict[str, str]) -> FederationSetup:
         iam.update_saml_provider(SAMLProviderArn=saml_arn, SAMLMetadataDocument=metadata)
     oidc_existing = {p["Arn"] for p in iam.list_open_id_connect_providers().get("OpenIDConnectProviderList", [])}
     arns = {}
-    for issuer, client_id in ((github_oidc(), GITHUB_ACTIONS_AUDIENCE), (corporate_oidc(), CORP_CLIENT_ID)):
+    for issuer, client_id in ((github_oidc(sandbox_id), GITHUB_ACTIONS_AUDIENCE),
+                              (corporate_oidc(sandbox_id), CORP_CLIENT_ID)):
         arn = f"arn:aws:iam::{account}:oidc-provider/{issuer.host_path}"
         if arn not in oidc_existing:
             iam.create_open_id_connect_provider(Url=issuer.issuer_url, ClientIDList=[client_id],
                                                 ThumbprintList=["0" * 40])
         arns[issuer.issuer_url] = arn
-    publish_jwks()
+    publish_jwks(sandbox_id)
     return FederationSetup(account, saml_arn, arns[GITHUB_ACTIONS_ISSUER], arns[CORP_OIDC_ISSUER])
 
 

@@ -111,12 +111,13 @@ def index(request: HttpRequest) -> HttpResponse:
     setup = services.ensure_federation(sandbox)
     return render(request, "federation/index.html", {
         "sandbox": sandbox, "setup": setup, "people": people.PEOPLE, "password": people.DEMO_PASSWORD,
-        "roles": services.ROLE_SPECS, "accounts": sandbox.account_ids(), "issuers": services.oidc_issuers()})
+        "roles": services.ROLE_SPECS, "accounts": sandbox.account_ids(), "issuers": services.oidc_issuers(sandbox.id)})
 
 
 @require_GET
 def idp_metadata(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(services.saml_idp().metadata_xml(), content_type="application/samlmetadata+xml")
+    sandbox = _sandbox(request)
+    response = HttpResponse(services.saml_idp(sandbox.id).metadata_xml(), content_type="application/samlmetadata+xml")
     response["Content-Disposition"] = 'attachment; filename="securecart-idp-metadata.xml"'
     return response
 
@@ -138,7 +139,7 @@ def idp_login(request: HttpRequest) -> HttpResponse:
                 request.session[SESSION_PORTAL] = {"username": person.username,
                                                    "signed_in_at": _now(sandbox).isoformat()}
                 return redirect("federation:portal")
-            xml = services.saml_idp().build_response(services.saml_person(person, sandbox.account_ids()),
+            xml = services.saml_idp(sandbox.id).build_response(services.saml_person(person, sandbox.account_ids()),
                                                      now=_now(sandbox))
             request.session[SESSION_SAML] = encode_saml_response(xml)
             return redirect("federation:saml-response")
@@ -179,8 +180,9 @@ def saml_response(request: HttpRequest) -> HttpResponse:
 
 
 # ------------------------------------------------------------------------------------------------ OIDC
-def _issuer(slug: str) -> Any:
-    issuer = services.oidc_issuers().get(slug)
+def _issuer(request: HttpRequest, slug: str) -> Any:
+    """The visitor's sandbox's issuer (each sandbox runs its own, with its own keys)."""
+    issuer = services.oidc_issuers(_sandbox(request).id).get(slug)
     if issuer is None:
         raise Http404("No such issuer in this lab.")
     return issuer
@@ -188,14 +190,14 @@ def _issuer(slug: str) -> Any:
 
 @require_GET
 def oidc_discovery(request: HttpRequest, slug: str) -> JsonResponse:
-    issuer = _issuer(slug)
+    issuer = _issuer(request, slug)
     jwks_uri = request.build_absolute_uri(reverse("federation:oidc-jwks", args=[slug]))
     return JsonResponse(issuer.discovery_document(jwks_uri=jwks_uri))
 
 
 @require_GET
 def oidc_jwks(request: HttpRequest, slug: str) -> JsonResponse:
-    return JsonResponse(_issuer(slug).jwks())
+    return JsonResponse(_issuer(request, slug).jwks())
 
 
 def _web_identity_roles(sandbox: Any) -> dict[str, str]:
@@ -209,11 +211,11 @@ def _issue_token(sandbox: Any, slug: str, post: Any) -> str:
     if slug == "github":
         branch = (post.get("branch") or "main").strip()[:100] or "main"
         sub, extra = github_actions_claims(services.GITHUB_REPOSITORY, ref=f"refs/heads/{branch}")
-        return services.github_oidc().issue_token(sub=sub, aud=GITHUB_ACTIONS_AUDIENCE, now=now, lifetime_seconds=300,
+        return services.github_oidc(sandbox.id).issue_token(sub=sub, aud=GITHUB_ACTIONS_AUDIENCE, now=now, lifetime_seconds=300,
                                                   extra_claims=extra)
     person = people.person(post.get("username", "alice")) or people.PEOPLE[0]
     amr = ["pwd", "mfa"] if person.mfa else ["pwd"]
-    return services.corporate_oidc().issue_token(sub=person.username, aud=services.CORP_CLIENT_ID, now=now,
+    return services.corporate_oidc(sandbox.id).issue_token(sub=person.username, aud=services.CORP_CLIENT_ID, now=now,
                                                  amr=amr, extra_claims={"email": person.email})
 
 
@@ -241,7 +243,7 @@ def oidc_token(request: HttpRequest) -> HttpResponse:
                              issued_by="AssumeRoleWithWebIdentity")
         result = _result(ctx, "AssumeRoleWithWebIdentity with the ID token")
     return render(request, "federation/oidc_token.html", {
-        "sandbox": sandbox, "issuer_slug": slug, "issuers": services.oidc_issuers(), "token": token,
+        "sandbox": sandbox, "issuer_slug": slug, "issuers": services.oidc_issuers(sandbox.id), "token": token,
         "described": inspect.describe_jwt(token) if token else None, "people": people.PEOPLE,
         "roles": _web_identity_roles(sandbox), "result": result})
 
@@ -263,7 +265,7 @@ def inspect_saml(request: HttpRequest) -> HttpResponse:
             if not error:
                 setup = services.ensure_federation(sandbox)
                 check = calls.dry_check_saml(encode_saml_response(xml), provider_arn=setup.saml_provider_arn,
-                                             metadata=services.saml_idp().metadata_xml(),
+                                             metadata=services.saml_idp(sandbox.id).metadata_xml(),
                                              role_arn=role_arn or "arn:aws:iam::000000000000:role/none",
                                              now=_now(sandbox))
     return render(request, "federation/inspect_saml.html", {"text": text, "described": described, "check": check,
@@ -272,13 +274,12 @@ def inspect_saml(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def inspect_jwt(request: HttpRequest) -> HttpResponse:
-    _sandbox(request)
+    sandbox = _sandbox(request)
     token = _field(request, "token").strip() if request.method == "POST" else request.session.get(SESSION_TOKEN, "")
     described = inspect.describe_jwt(token) if token else None
     signature = None
     if described and not described.get("error"):
-        from engine.federation.registry import DEFAULT_JWKS_REGISTRY
-        signature = inspect.check_jwt_signature(token, DEFAULT_JWKS_REGISTRY.resolve)
+        signature = inspect.check_jwt_signature(token, lambda issuer: services.jwks_for(sandbox.id, issuer))
     return render(request, "federation/inspect_jwt.html", {"token": token, "described": described,
                                                            "signature": signature})
 
@@ -305,12 +306,12 @@ def _forge_saml(sandbox: Any, xml: str, forgery: str) -> str:
     if forgery == "xsw-extensions":
         return tamper.xsw_in_extensions(xml, admin_role, provider)
     if forgery == "own-key":
-        return tamper.resign_with_key(xml, services.saml_idp(), _attacker_key(), role_arn=admin_role,
+        return tamper.resign_with_key(xml, services.saml_idp(sandbox.id), _attacker_key(), role_arn=admin_role,
                                       provider_arn=provider)
     raise ValueError(f"unknown forgery {forgery}")
 
 
-def _forge_jwt(token: str, forgery: str) -> str:
+def _forge_jwt(sandbox: Any, token: str, forgery: str) -> str:
     if forgery == "alg-none":
         return tamper.jwt_alg_none(token)
     if forgery == "other-audience":
@@ -321,13 +322,14 @@ def _forge_jwt(token: str, forgery: str) -> str:
     if forgery == "own-key":
         return tamper.jwt_signed_with_own_key(token, _attacker_key())
     if forgery == "hs256":
-        return tamper.jwt_hs256_key_confusion(token, services.github_oidc().key.public_key_pem)
+        return tamper.jwt_hs256_key_confusion(token, services.github_oidc(sandbox.id).key.public_key_pem)
     raise ValueError(f"unknown forgery {forgery}")
 
 
 def _fresh_saml(sandbox: Any) -> str:
     person = people.person("alice")
-    return services.saml_idp().build_response(services.saml_person(person, sandbox.account_ids()), now=_now(sandbox))
+    return services.saml_idp(sandbox.id).build_response(services.saml_person(person, sandbox.account_ids()),
+                                                   now=_now(sandbox))
 
 
 def _fresh_token(sandbox: Any) -> str:
@@ -365,7 +367,7 @@ def tamper_bench(request: HttpRequest) -> HttpResponse:
             if kind == "saml" and forgery in SAML_FORGERIES:
                 xml, applied = _forge_saml(sandbox, xml, forgery), SAML_FORGERIES[forgery]
             elif kind == "jwt" and forgery in JWT_FORGERIES:
-                token, applied = _forge_jwt(token, forgery), JWT_FORGERIES[forgery]
+                token, applied = _forge_jwt(sandbox, token, forgery), JWT_FORGERIES[forgery]
             else:
                 error = "Unknown forgery."
         except Exception as exc:   # a learner's hand-edited document may not have what the forgery needs
@@ -436,7 +438,7 @@ def portal_credentials(request: HttpRequest) -> HttpResponse:
         return HttpResponse("You have no assignment for that account and permission set.", status=403)
     ctx = StepContext(sandbox, origin=request.path)
     now = _now(sandbox)
-    assertion = identity_center.portal_assertion(inst, person, role, now)
+    assertion = identity_center.portal_assertion(inst, person, role, now, sandbox.id)
     response = calls.assume_role_with_saml(
         ctx, role_arn=role.role_arn, provider_arn=role.provider_arn, assertion_b64=encode_saml_response(assertion),
         label=f"Identity Center redeems its own assertion for {role.role_name} (AssumeRoleWithSAML)",

@@ -189,12 +189,6 @@ def _check_args(args: dict[str, Any], allowed: Iterable[str]) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ server: Lab methods
-def _register_oidc_jwks(lab: Any, issuer_url: str, jwks: dict[str, Any]) -> None:
-    from engine.sts.federated import jwks_registry  # noqa: PLC0415 (same registry STS resolves keys from)
-
-    jwks_registry(lab).register(issuer_url, jwks)
-
-
 def _imds(lab: Any) -> Any:
     from .imds import ImdsApp  # noqa: PLC0415 (per-lab instance registry: every ImdsApp(lab) shares it)
 
@@ -337,8 +331,10 @@ LAB_METHODS: dict[str, tuple[tuple[str, ...], Callable[..., Any]]] = {
                                                           default=False)))),
     "create_root_access_key": (("sandbox_id", "account"), lambda lab, a: list(lab.create_root_access_key(
         _text(a, "sandbox_id"), _text(a, "account")))),
-    "register_oidc_jwks": (("issuer_url", "jwks"), lambda lab, a: _register_oidc_jwks(
-        lab, _text(a, "issuer_url"), _arg(a, "jwks", (dict,)))),
+    "register_oidc_jwks": (("sandbox_id", "issuer_url", "jwks"), lambda lab, a: lab.register_oidc_jwks(
+        _text(a, "sandbox_id"), _text(a, "issuer_url"), _arg(a, "jwks", (dict,)))),
+    "oidc_jwks": (("sandbox_id", "issuer_url"), lambda lab, a: lab.oidc_jwks(
+        _text(a, "sandbox_id"), _text(a, "issuer_url"))),
     # lab.directory / lab.mfa / federation reports: the few reads and writes scenarios 5, 9 and the tamper bench make
     "directory.mfa_device": (("serial_number",), _mfa_device),
     "mfa.last_used_step": (("serial", "seed"), lambda lab, a: lab.mfa.last_used_step(
@@ -681,9 +677,13 @@ class RemoteLab:
         key_id, secret = self._call("create_root_access_key", sandbox_id=sandbox_id, account=account)
         return key_id, secret
 
-    def register_oidc_jwks(self, issuer_url: str, jwks: dict[str, Any]) -> None:
-        """Publish a mock issuer's JWKS where the gateway's STS resolves keys (federation.services.publish_jwks)."""
-        self._call("register_oidc_jwks", issuer_url=issuer_url, jwks=jwks)
+    def register_oidc_jwks(self, sandbox_id: str, issuer_url: str, jwks: dict[str, Any]) -> None:
+        """Publish a mock issuer's JWKS for one sandbox where the gateway's STS resolves keys
+        (federation.services.publish_jwks)."""
+        self._call("register_oidc_jwks", sandbox_id=sandbox_id, issuer_url=issuer_url, jwks=jwks)
+
+    def oidc_jwks(self, sandbox_id: str, issuer_url: str) -> dict[str, Any] | None:
+        return self._call("oidc_jwks", sandbox_id=sandbox_id, issuer_url=issuer_url)
 
     @property
     def directory(self) -> "RemoteDirectory":

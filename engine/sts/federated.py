@@ -20,7 +20,7 @@ from engine.errors import AccessDenied
 from engine.federation.errors import FederationError, InvalidIdentityToken
 from engine.federation.oidc import OidcProviderRecord, OidcValidation, validate_web_identity_token
 from engine.federation.reports import REPORTS
-from engine.federation.registry import DEFAULT_JWKS_REGISTRY, JwksRegistry
+from engine.federation.registry import JwksRegistry
 from engine.federation.saml import SamlProviderRecord, SamlValidation, validate_saml_response
 from engine.policy.model import Principal
 from engine.sts.caller import Caller, RequestMeta
@@ -45,7 +45,7 @@ def install(lab: "Lab") -> None:
 
 
 def jwks_registry(lab: "Lab") -> JwksRegistry:
-    return getattr(lab, "jwks_registry", None) or DEFAULT_JWKS_REGISTRY
+    return lab.jwks_registry
 
 
 def _sandbox_of(lab: "Lab", account: str) -> str | None:
@@ -143,7 +143,7 @@ def assume_role_with_web_identity(lab: "Lab", caller: Caller | None, params: dic
     try:
         checked: OidcValidation = validate_web_identity_token(
             params["WebIdentityToken"], find_provider=find_provider, role_account=account,
-            jwks_for=jwks_registry(lab).resolve, now=now)
+            jwks_for=jwks_registry(lab).resolver(sandbox_id), now=now)
     except FederationError as error:
         _record_failure(lab, meta, error)
         raise

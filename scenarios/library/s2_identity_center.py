@@ -109,7 +109,8 @@ def assign(ctx: StepContext) -> None:
 # ------------------------------------------------------------------------------------------------ step 4
 def _developer_role(ctx: StepContext, inst: identity_center.Instance) -> identity_center.ProvisionedRole | None:
     accounts = ctx.accounts
-    roles = identity_center.provision(identity_center.admin("sso-admin", accounts[PRODUCTION]), accounts, inst)
+    roles = identity_center.provision(identity_center.admin("sso-admin", accounts[PRODUCTION]), accounts, inst,
+                                      ctx.sandbox.id)
     return next((r for r in roles if r.account_id == accounts[DEVELOPER] and r.permission_set == PS_NAME), None)
 
 
@@ -143,7 +144,8 @@ def _portal_credentials(ctx: StepContext, username: str, *, expect: str | None =
         ctx.note(f"<p>The access portal shows <code>{username}</code> no tile for this account: neither they nor "
                  f"their groups ({', '.join(person.groups)}) are assigned. Identity Center would not even ask STS; "
                  "the lab asks anyway, with an assertion forged for the role, to show STS refusing it.</p>")
-    assertion = identity_center.portal_assertion(inst, person, role, sandbox_now(ctx.sandbox).replace(microsecond=0))
+    assertion = identity_center.portal_assertion(inst, person, role, sandbox_now(ctx.sandbox).replace(microsecond=0),
+                                                 ctx.sandbox.id)
     response = calls.assume_role_with_saml(
         ctx, role_arn=role.role_arn, provider_arn=role.provider_arn, assertion_b64=encode_saml_response(assertion),
         expect=expect, DurationSeconds=role.session_seconds,
@@ -174,8 +176,9 @@ def other_idc_signer(ctx: StepContext) -> None:
     role = _developer_role(ctx, inst)
     if role is None:
         raise NeedsEarlierStep("The developer account has no provisioned DeveloperAccess role yet.", "provision")
-    genuine = identity_center.portal_assertion(inst, people.person("alice"), role, sandbox_now(ctx.sandbox))
-    forged = tamper.resign_with_key(genuine, identity_center.identity_center_idp(inst.instance_arn),
+    genuine = identity_center.portal_assertion(inst, people.person("alice"), role, sandbox_now(ctx.sandbox),
+                                               ctx.sandbox.id)
+    forged = tamper.resign_with_key(genuine, identity_center.identity_center_idp(inst.instance_arn, ctx.sandbox.id),
                                     services.signing_key("attacker"))
     calls.assume_role_with_saml(ctx, role_arn=role.role_arn, provider_arn=role.provider_arn,
                                 assertion_b64=encode_saml_response(forged), expect="InvalidIdentityToken",

@@ -58,7 +58,7 @@ def _assertion(ctx: StepContext, username: str, *, role_pairs=None, age: timedel
     person = people.person(username)
     now = sandbox_now(ctx.sandbox).replace(microsecond=0) - age
     subject = services.saml_person(person, ctx.accounts, role_pairs=role_pairs)
-    return services.saml_idp().build_response(subject, now=now)
+    return services.saml_idp(ctx.sandbox.id).build_response(subject, now=now)
 
 
 def _redeem(ctx: StepContext, role: str, xml: str, *, expect: str | None = None, label: str = "") -> dict | None:
@@ -117,7 +117,7 @@ def _token(ctx: StepContext, branch: str = "main", **overrides) -> str:
     options = dict(sub=sub, aud=GITHUB_ACTIONS_AUDIENCE, now=sandbox_now(ctx.sandbox).replace(microsecond=0),
                    lifetime_seconds=300, extra_claims=extra)
     options.update(overrides)
-    return services.github_oidc().issue_token(**options)
+    return services.github_oidc(ctx.sandbox.id).issue_token(**options)
 
 
 def _exchange(ctx: StepContext, token: str, *, expect: str | None = None, label: str = "") -> dict | None:
@@ -162,14 +162,14 @@ def forgeries(ctx: StepContext) -> None:
         ("Role attribute edited after signing", tamper.change_role(genuine, ops_arn, provider_arn)),
         ("Signature stripped", tamper.strip_signature(genuine)),
         ("Forged assertion wrapped beside the signed one (XSW)", tamper.xsw_sibling(genuine, ops_arn, provider_arn)),
-        ("Re-signed with the attacker's own key", tamper.resign_with_key(genuine, services.saml_idp(),
+        ("Re-signed with the attacker's own key", tamper.resign_with_key(genuine, services.saml_idp(ctx.sandbox.id),
                                                                           services.signing_key("attacker"),
                                                                           role_arn=ops_arn,
                                                                           provider_arn=provider_arn)),
     ):
         _redeem(ctx, OPS_ROLE, forged, expect="InvalidIdentityToken", label=f"SAML: {label}")
     token = _token(ctx)
-    github_key = services.github_oidc().key
+    github_key = services.github_oidc(ctx.sandbox.id).key
     for label, forged in (
         ("alg: none", tamper.jwt_alg_none(token, sub="repo:evil/fork:ref:refs/heads/main")),
         ("HS256 keyed with the issuer's public key", tamper.jwt_hs256_key_confusion(token, github_key.public_key_pem)),

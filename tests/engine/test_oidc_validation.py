@@ -20,6 +20,7 @@ from engine.federation.registry import JwksRegistry
 
 ACCOUNT = "111122223333"
 ISSUER_URL = "https://idp.securecart.example/oidc"
+SANDBOX = "sb-oidc-tests"
 PROVIDER = OidcProviderRecord(f"arn:aws:iam::{ACCOUNT}:oidc-provider/idp.securecart.example/oidc",
                               "idp.securecart.example/oidc", ("securecart-storefront",))
 NOW = datetime(2031, 3, 4, 10, 0, 0, tzinfo=timezone.utc)
@@ -43,7 +44,7 @@ def issuer(issuer_key) -> OidcIssuer:
 @pytest.fixture()
 def registry(issuer) -> JwksRegistry:
     registry = JwksRegistry()
-    registry.register(issuer.issuer_url, issuer.jwks())
+    registry.register(SANDBOX, issuer.issuer_url, issuer.jwks())
     return registry
 
 
@@ -53,11 +54,12 @@ def token(issuer: OidcIssuer, **options) -> str:
     return issuer.issue_token(**values)
 
 
-def check(tok: str, registry: JwksRegistry, *, providers=(PROVIDER,), now: datetime = NOW):
+def check(tok: str, registry: JwksRegistry, *, providers=(PROVIDER,), now: datetime = NOW,
+          jwks_sandbox: str | None = None):
     def find(iss: str):
         wanted = iss.removeprefix("https://").rstrip("/")
         return next((p for p in providers if p.host_path == wanted), None)
-    return validate_web_identity_token(tok, find_provider=find, role_account=ACCOUNT, jwks_for=registry.resolve,
+    return validate_web_identity_token(tok, find_provider=find, role_account=ACCOUNT, jwks_for=registry.resolver(jwks_sandbox or SANDBOX),
                                        now=now)
 
 
@@ -156,7 +158,7 @@ def test_jwks_not_reachable(issuer):
 def test_key_rotation_publishes_both_keys(issuer_key, attacker_key):
     new_key_issuer = OidcIssuer(ISSUER_URL, attacker_key, extra_keys=[issuer_key])
     registry = JwksRegistry()
-    registry.register(ISSUER_URL, new_key_issuer.jwks())
+    registry.register(SANDBOX, ISSUER_URL, new_key_issuer.jwks())
     old_issuer = OidcIssuer(ISSUER_URL, issuer_key)
     assert check(token(old_issuer), registry).subject == "bob"
     assert check(token(new_key_issuer), registry).subject == "bob"
@@ -179,7 +181,7 @@ def test_missing_sub(issuer, issuer_key, registry):
 def test_github_actions_style_token(issuer_key):
     gh = OidcIssuer("https://token.actions.githubusercontent.com", issuer_key)
     registry = JwksRegistry()
-    registry.register(gh.issuer_url, gh.jwks())
+    registry.register(SANDBOX, gh.issuer_url, gh.jwks())
     sub, extra = github_actions_claims("securecart/storefront", ref="refs/heads/main")
     provider = OidcProviderRecord(f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com",
                                   "token.actions.githubusercontent.com", (GITHUB_ACTIONS_AUDIENCE,))
@@ -192,7 +194,21 @@ def test_github_actions_style_token(issuer_key):
 
 def test_registry_normalises_issuer_urls(issuer):
     registry = JwksRegistry()
-    registry.register("https://idp.securecart.example/oidc/", issuer.jwks())
-    assert registry.resolve("idp.securecart.example/oidc") == issuer.jwks()
+    registry.register(SANDBOX, "https://idp.securecart.example/oidc/", issuer.jwks())
+    assert registry.resolve(SANDBOX, "idp.securecart.example/oidc") == issuer.jwks()
     with pytest.raises(ValueError):
-        registry.register(ISSUER_URL, {"not": "a jwks"})
+        registry.register(SANDBOX, ISSUER_URL, {"not": "a jwks"})
+
+
+def test_registry_keeps_each_sandboxs_keys_to_itself(issuer, issuer_key, attacker_key):
+    # issue 9: the same issuer URL resolves to each sandbox's own keys, and to nothing in a sandbox without them
+    registry = JwksRegistry()
+    registry.register(SANDBOX, ISSUER_URL, issuer.jwks())
+    registry.register("sb-other", ISSUER_URL, OidcIssuer(ISSUER_URL, attacker_key).jwks())
+    assert registry.resolve(SANDBOX, ISSUER_URL) == issuer.jwks()
+    assert registry.resolve("sb-other", ISSUER_URL) != issuer.jwks()
+    assert registry.resolve("sb-third", ISSUER_URL) is None and registry.resolve(None, ISSUER_URL) is None
+    error = refused(token(issuer), registry, jwks_sandbox="sb-other")
+    assert (error.code, error.defence) == ("InvalidIdentityToken", "kid")
+    registry.forget_sandbox(SANDBOX)
+    assert refused(token(issuer), registry).defence == "jwks"

@@ -16,7 +16,6 @@ from engine.errors import AwsError
 from engine.federation.idp import GITHUB_ACTIONS_AUDIENCE, OidcIssuer, SamlIdp, SamlPerson, encode_saml_response, \
     github_actions_claims
 from engine.federation.keys import SigningKey
-from engine.federation.registry import JwksRegistry
 from engine.sts.federated import install
 
 KEY = SigningKey.generate("idp.securecart.example")
@@ -29,7 +28,6 @@ AUD_OK = {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}}
 def world() -> Any:
     w = World()
     install(w.lab)
-    w.lab.jwks_registry = JwksRegistry()
     w.provider_arn = w.iam(w.a).create_saml_provider("SecureCartIdP", IDP.metadata_xml()).arn
     yield w
     w.cleanup()
@@ -154,7 +152,7 @@ GH = OidcIssuer("https://token.actions.githubusercontent.com", KEY)
 
 def oidc_setup(world: World, sub_condition: str = "repo:securecart/storefront:ref:refs/heads/main",
                operator: str = "StringEquals") -> str:
-    world.lab.jwks_registry.register(GH.issuer_url, GH.jwks())
+    world.lab.register_oidc_jwks(world.sandbox, GH.issuer_url, GH.jwks())
     provider = world.iam(world.a).create_open_id_connect_provider(GH.issuer_url, [], [GITHUB_ACTIONS_AUDIENCE], [])
     conditions = {"StringEquals": {"token.actions.githubusercontent.com:aud": GITHUB_ACTIONS_AUDIENCE}}
     conditions.setdefault(operator, {})["token.actions.githubusercontent.com:sub"] = sub_condition
@@ -192,7 +190,7 @@ def test_web_identity_sub_condition_refuses_other_branches(world):
 def test_web_identity_without_provider(world):
     role = world.role(world.a, "NoProvider", trust({"Federated": "arn:aws:iam::123456789012:oidc-provider/x"},
                                                    "sts:AssumeRoleWithWebIdentity"))
-    world.lab.jwks_registry.register(GH.issuer_url, GH.jwks())
+    world.lab.register_oidc_jwks(world.sandbox, GH.issuer_url, GH.jwks())
     with pytest.raises(AwsError) as info:
         world.sts(None, "AssumeRoleWithWebIdentity", RoleArn=role, RoleSessionName="gha",
                   WebIdentityToken=gh_token(world))

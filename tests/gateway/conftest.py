@@ -15,12 +15,10 @@ from gateway_kit import Sandbox
 
 @pytest.fixture(scope="module")
 def lab_app() -> Iterator[tuple[Lab, GatewayApp]]:
-    from engine.federation.registry import JwksRegistry
     from engine.sts.federated import install
 
     lab = Lab()
     install(lab)  # AssumeRoleWithSAML / AssumeRoleWithWebIdentity
-    lab.jwks_registry = JwksRegistry()
     yield lab, GatewayApp(lab, default_moto())
 
 

@@ -16,7 +16,6 @@ from engine.federation import tamper
 from engine.federation.idp import (GITHUB_ACTIONS_AUDIENCE, OidcIssuer, SamlIdp, SamlPerson, encode_saml_response,
                                    github_actions_claims)
 from engine.federation.keys import SigningKey
-from engine.federation.registry import JwksRegistry
 from engine.lab import Lab
 from engine.sts.federated import install
 from gateway.app import GatewayApp
@@ -32,11 +31,10 @@ class Env:
     def __init__(self) -> None:
         self.lab = Lab()
         install(self.lab)
-        self.lab.jwks_registry = JwksRegistry()
-        self.lab.jwks_registry.register(GH.issuer_url, GH.jwks())
         self.account = "7" + "".join(secrets.choice("0123456789") for _ in range(11))
         self.sandbox = "sb-" + secrets.token_hex(4)
         self.lab.register_sandbox(self.sandbox, {"production": self.account})
+        self.lab.register_oidc_jwks(self.sandbox, GH.issuer_url, GH.jwks())
         self.gateway = GatewayApp(self.lab, default_moto())
         iam = iam_backends[self.account]["global"]
         self.provider = iam.create_saml_provider("SecureCartIdP", IDP.metadata_xml()).arn

@@ -198,7 +198,11 @@ def test_register_oidc_jwks_reaches_the_gateways_sts(remote: RemoteLab) -> None:
     assert "Couldn't retrieve verification key" in unknown.value.response["Error"]["Message"]
     report = remote.federation_reports.get(unknown.value.response["ResponseMetadata"]["RequestId"])
     assert report is not None and report["error"]["defence"] == "jwks"   # the checklist the tamper bench shows
-    remote.register_oidc_jwks(issuer.issuer_url, issuer.jwks())
+    remote.register_oidc_jwks("mp-" + secrets.token_hex(4), issuer.issuer_url, issuer.jwks())   # another sandbox's
+    with pytest.raises(ClientError) as elsewhere:
+        sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="web", WebIdentityToken=token)
+    assert "Couldn't retrieve verification key" in elsewhere.value.response["Error"]["Message"]
+    remote.register_oidc_jwks(sandbox_id, issuer.issuer_url, issuer.jwks())
     result = sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="web", WebIdentityToken=token)
     assert result["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{account}:assumed-role/WebRole/web"
 

@@ -61,3 +61,29 @@ def test_saml_and_oidc_against_the_gateway_process(gateway):
                        "tamper-xml")
     html = client.post("/federation/tamper/", {"kind": "saml", "xml": forged, "action": "submit"}).content.decode()
     assert "InvalidIdentityToken" in html and 'data-defence="xsw-one-assertion"' in html
+
+
+def test_a_token_from_one_sandbox_is_refused_by_another_at_the_gateway_process(gateway):
+    """Issue 9, item 1, with LAB_GATEWAY_URL: the JWKS each web process publishes is the sandbox's alone."""
+    from botocore.exceptions import ClientError
+
+    from gateway.client import unsigned_client
+    from sandboxes.models import Sandbox
+
+    learners = []
+    for _ in range(2):
+        client = Client()
+        assert client.get("/federation/").status_code == 200
+        learners.append((client, Sandbox.objects.get(pk=client.session["sandbox_id"])))
+    (client_a, _), (client_b, sandbox_b) = learners
+    client_a.post("/federation/oidc/token/", {"action": "issue", "issuer": "github", "branch": "main"})
+    token_a = client_a.session["federation_jwt"]
+    role_b = f"arn:aws:iam::{sandbox_b.account_ids()['production']}:role/SecureCart-GitHubDeploy"
+    sts = unsigned_client("sts", endpoint=gateway.url)
+    with pytest.raises(ClientError) as refused:
+        sts.assume_role_with_web_identity(RoleArn=role_b, RoleSessionName="attack", WebIdentityToken=token_a)
+    assert refused.value.response["Error"]["Code"] == "InvalidIdentityToken"
+    assert "Couldn't retrieve verification key" in refused.value.response["Error"]["Message"]
+    client_b.post("/federation/oidc/token/", {"action": "issue", "issuer": "github", "branch": "main"})
+    assert sts.assume_role_with_web_identity(RoleArn=role_b, RoleSessionName="own",
+                                             WebIdentityToken=client_b.session["federation_jwt"])["Credentials"]
