@@ -9,6 +9,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from engine.federation import tamper
@@ -149,6 +150,7 @@ def idp_login(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@never_cache   # shows credentials: never kept by a browser or proxy cache
 def saml_response(request: HttpRequest) -> HttpResponse:
     """What the browser would POST to https://signin.aws.amazon.com/saml: the signed assertion, its anatomy, and a
     button that redeems it with STS through the gateway."""
@@ -220,6 +222,7 @@ def _issue_token(sandbox: Any, slug: str, post: Any) -> str:
 
 
 @require_http_methods(["GET", "POST"])
+@never_cache   # shows credentials: never kept by a browser or proxy cache
 def oidc_token(request: HttpRequest) -> HttpResponse:
     sandbox = _sandbox(request)
     slug = request.POST.get("issuer") or request.GET.get("issuer") or "github"
@@ -250,6 +253,7 @@ def oidc_token(request: HttpRequest) -> HttpResponse:
 
 # ------------------------------------------------------------------------------------------------ viewers
 @require_http_methods(["GET", "POST"])
+@never_cache   # shows credentials: never kept by a browser or proxy cache
 def inspect_saml(request: HttpRequest) -> HttpResponse:
     sandbox = _sandbox(request)
     text = _field(request, "assertion") if request.method == "POST" else request.session.get(SESSION_SAML, "")
@@ -273,6 +277,7 @@ def inspect_saml(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@never_cache   # shows credentials: never kept by a browser or proxy cache
 def inspect_jwt(request: HttpRequest) -> HttpResponse:
     sandbox = _sandbox(request)
     token = _field(request, "token").strip() if request.method == "POST" else request.session.get(SESSION_TOKEN, "")
@@ -348,6 +353,7 @@ def _first_role(xml: str) -> str:
 
 
 @require_http_methods(["GET", "POST"])
+@never_cache   # shows credentials: never kept by a browser or proxy cache
 def tamper_bench(request: HttpRequest) -> HttpResponse:
     sandbox = _sandbox(request)
     kind = request.POST.get("kind") or request.GET.get("kind") or "saml"
@@ -406,6 +412,7 @@ def _portal_person(request: HttpRequest, sandbox: Any) -> tuple[people.Person | 
 
 
 @require_GET
+@never_cache   # shows credentials: never kept by a browser or proxy cache
 def portal(request: HttpRequest) -> HttpResponse:
     sandbox = _sandbox(request)
     identity_center.ensure_identity_center(sandbox)
@@ -425,6 +432,7 @@ def portal_signout(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@never_cache   # shows credentials: never kept by a browser or proxy cache
 def portal_credentials(request: HttpRequest) -> HttpResponse:
     sandbox = _sandbox(request)
     person, _, expired = _portal_person(request, sandbox)

@@ -28,6 +28,8 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from securecart.throttle import throttle_room_joins
+
 from . import services, spaced
 from .bank import DOMAINS, InvalidAnswer, get_question
 from .models import Attempt, LiveAnswer, Player, Room
@@ -145,6 +147,7 @@ def create_room(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@throttle_room_joins
 def join(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return HttpResponseRedirect(reverse("quiz:live") + (f"?code={normalize_code(request.GET.get('code', ''))[:8]}"

@@ -11,6 +11,7 @@ from django.contrib.auth.forms import UserCreationForm
 from django.core import signing
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -29,6 +30,7 @@ def endpoint_url(request: HttpRequest) -> str:
 
 
 @require_GET
+@never_cache   # shows credentials: never kept by a browser or proxy cache
 def sandbox_page(request: HttpRequest) -> HttpResponse:
     sandbox = services.sandbox_for_request(request)
     return render(request, "sandboxes/sandbox.html", {
@@ -61,6 +63,7 @@ def clock(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@never_cache   # shows credentials: never kept by a browser or proxy cache
 def terminal(request: HttpRequest) -> HttpResponse:
     sandbox = services.sandbox_for_request(request)
     keys = AccessKey.objects.filter(sandbox=sandbox).order_by("account_name", "user_name")
@@ -110,6 +113,7 @@ def _json_body(request: HttpRequest) -> dict:
 
 @csrf_exempt
 @require_POST
+@never_cache   # shows credentials: never kept by a browser or proxy cache
 def internal_create(request: HttpRequest) -> JsonResponse:
     if not _authorised(request):
         return JsonResponse({"error": "missing or invalid lab token"}, status=403)

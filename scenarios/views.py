@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone as dj_timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from sandboxes import credentials, services
@@ -138,6 +139,7 @@ def scenario_start(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
+@never_cache   # shows credentials: never kept by a browser or proxy cache
 def step_page(request: HttpRequest, slug: str, step_slug: str) -> HttpResponse:
     scenario, step = _scenario_and_step(slug, step_slug)
     sandbox = services.sandbox_for_request(request)
@@ -171,6 +173,7 @@ def run_and_store(sandbox: Sandbox, scenario: Scenario, step: Step, variant: str
 
 
 @require_POST
+@never_cache   # shows credentials: never kept by a browser or proxy cache
 def run_step(request: HttpRequest, slug: str, step_slug: str) -> HttpResponse:
     scenario, step = _scenario_and_step(slug, step_slug)
     variant = request.POST.get("variant", "")[:64]
@@ -182,6 +185,7 @@ def run_step(request: HttpRequest, slug: str, step_slug: str) -> HttpResponse:
 
 
 @require_POST
+@never_cache   # shows credentials: never kept by a browser or proxy cache
 def check_session(request: HttpRequest, slug: str, step_slug: str, name: str) -> HttpResponse:
     """Prove a session's state: call GetCallerIdentity with it (ExpiredToken once it has expired)."""
     scenario, step = _scenario_and_step(slug, step_slug)
@@ -202,6 +206,7 @@ def check_session(request: HttpRequest, slug: str, step_slug: str, name: str) ->
 
 
 @require_POST
+@never_cache   # shows credentials: never kept by a browser or proxy cache
 def fast_forward(request: HttpRequest, slug: str, step_slug: str) -> HttpResponse:
     scenario, step = _scenario_and_step(slug, step_slug)
     sandbox = services.sandbox_for_request(request)
@@ -221,6 +226,7 @@ def fast_forward(request: HttpRequest, slug: str, step_slug: str) -> HttpRespons
 
 
 @require_POST
+@never_cache   # shows credentials: never kept by a browser or proxy cache
 def save_trust_policy(request: HttpRequest, slug: str, step_slug: str) -> HttpResponse:
     scenario, step = _scenario_and_step(slug, step_slug)
     if step.editable_trust is None:
@@ -243,6 +249,7 @@ def save_trust_policy(request: HttpRequest, slug: str, step_slug: str) -> HttpRe
 
 
 @require_POST
+@never_cache   # shows credentials: never kept by a browser or proxy cache
 def restore_trust_policy(request: HttpRequest, slug: str, step_slug: str) -> HttpResponse:
     scenario, step = _scenario_and_step(slug, step_slug)
     if step.editable_trust is None:

@@ -9,6 +9,8 @@ from sandboxes.gatewaymount import aws_endpoint
 from sandboxes.imdsmount import imds_endpoint
 from scenarios import views as scenario_views
 
+from .throttle import throttle_sign_ins
+
 urlpatterns = [
     path("", scenario_views.home, name="home"),
     path("scenarios/", include("scenarios.urls")),
@@ -16,7 +18,7 @@ urlpatterns = [
     path("quiz/", include("quiz.urls")),
     path("sandbox/", include(sandbox_urls.urlpatterns)),
     path("internal/", include(sandbox_urls.internal_urlpatterns)),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", throttle_sign_ins(auth_views.LoginView.as_view()), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", sandbox_views.signup, name="signup"),
     # The AWS endpoint: everything under /aws goes to the gateway (AWS wire protocols, csrf-exempt).

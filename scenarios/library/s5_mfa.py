@@ -114,14 +114,12 @@ def phone_html(seed: str, *, title: str = DEVICE) -> str:
     from engine import mfa
 
     shown = mfa.phone_display(seed)
-    return (f"<div class='virtual-phone' data-virtual-phone data-seed='{html.escape(seed)}' data-shown-step='' "
-            "style='display:inline-block;border:3px solid #333;border-radius:18px;padding:.6rem 1.2rem;"
-            "background:#111;color:#eee;min-width:12rem;text-align:center'>"
-            f"<p style='margin:0;font-size:.8rem'>Virtual phone · {html.escape(title)}</p>"
-            f"<p data-phone-code style='margin:.3rem 0;font:700 2rem monospace;letter-spacing:.1em'>"
-            f"{shown.code[:3]} {shown.code[3:]}</p>"
-            f"<progress data-phone-bar max='30' value='{shown.seconds_left}' style='width:100%'></progress>"
-            f"<p style='margin:0;font-size:.8rem'><span data-phone-seconds>{shown.seconds_left}</span> s left</p>"
+    # Looks come from lab.css (.virtual-phone): the Content-Security-Policy allows no inline styles.
+    return (f"<div class='virtual-phone' data-virtual-phone data-seed='{html.escape(seed)}' data-shown-step=''>"
+            f"<p>Virtual phone · {html.escape(title)}</p>"
+            f"<p class='phone-code' data-phone-code>{shown.code[:3]} {shown.code[3:]}</p>"
+            f"<progress data-phone-bar max='30' value='{shown.seconds_left}'></progress>"
+            f"<p><span data-phone-seconds>{shown.seconds_left}</span> s left</p>"
             "</div><script src='/static/js/virtual-phone.js' defer></script>")
 
 
@@ -175,8 +173,8 @@ def enrol(ctx: StepContext) -> None:
     png = device["QRCodePNG"]
     uri = mfa.provisioning_uri(DEVICE, ctx.accounts[PRODUCTION], seed)
     ctx.note(
-        "<div class='mfa-enrolment' style='display:flex;gap:1.5rem;flex-wrap:wrap;align-items:center'>"
-        f"<figure style='margin:0'><img data-mfa-qr alt='QR code for the virtual MFA device {DEVICE}' "
+        "<div class='mfa-enrolment'>"
+        f"<figure><img data-mfa-qr alt='QR code for the virtual MFA device {DEVICE}' "
         f"src='data:image/png;base64,{base64.b64encode(png).decode()}' width='212' height='212'>"
         "<figcaption class='muted'>The QRCodePNG AWS returned: scan it with any authenticator app.</figcaption>"
         f"</figure><div>{phone_html(seed)}<p class='muted'>No phone? This virtual phone computes the same codes.</p>"

@@ -4,13 +4,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import envbool, envint, envlist, envstr
+from .env import envbool, envint, envlist, envstr, install_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
-SECRET_KEY = envstr("SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789")
+# SECRET_KEY signs sessions, the /imds/ keys and the /internal/ tokens of `manage.py sandbox`. Without one in the
+# environment, each install makes its own random key on first run (never a key that is public in the repository).
+SECRET_KEY_PATH = Path(envstr("SECRET_KEY_PATH", str(BASE_DIR / ".secret_key")))
+SECRET_KEY = envstr("SECRET_KEY", "") or install_secret(SECRET_KEY_PATH)
 DEBUG = envbool("DEBUG", "False")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
@@ -22,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",
     "template_partials",
     "sandboxes",
     "scenarios",
@@ -31,6 +36,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -41,6 +47,25 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "sandboxes.middleware.LabUnavailableMiddleware",
 ]
+
+# Content-Security-Policy (django-csp): scripts and styles only from this site, plus inline ones carrying the
+# request's nonce (templates/base.html: `nonce="{{ request.csp_nonce }}"`). No inline event handlers or style
+# attributes anywhere (static/js/lab.js does data-confirm and data-bar-percent); htmx runs with
+# includeIndicatorStyles and allowEval off (its indicator styles are in lab.css). QR codes are data: images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 ROOT_URLCONF = "securecart.urls"
 WSGI_APPLICATION = "securecart.wsgi.application"
@@ -112,6 +137,11 @@ if LAB_GATEWAY_URL:
     CACHES = {"default": {"BACKEND": "sandboxes.labcache.GatewayCache", "LOCATION": LAB_GATEWAY_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "securecart"}}
+# Failed sign-ins and room joins per address (securecart/throttle.py): shared by every process like "default".
+# (its own LocMem LOCATION: LocMem caches with one LOCATION share one store, and clearing one would clear both)
+CACHES["throttle"] = {**CACHES["default"], "KEY_PREFIX": "throttle"}
+if not LAB_GATEWAY_URL:
+    CACHES["throttle"]["LOCATION"] = "securecart-throttle"
 LAB_REGION = envstr("LAB_REGION", "us-east-1")
 # Where `manage.py sandbox create` reaches the running server (make run).
 LAB_SERVER_URL = envstr("LAB_SERVER_URL", "http://127.0.0.1:8000")

@@ -212,4 +212,25 @@
       announce(resultSummary(result));
     }
   });
+
+  // The Content-Security-Policy forbids inline handlers and style attributes, so these two are done here:
+  // <form data-confirm="question"> asks before submitting, and <span data-bar-percent="N"> is a bar N% wide
+  // (data-bar-height: N% high)
+  // (styles set through the DOM are allowed; `style="..."` in the markup is not).
+  document.addEventListener("submit", function (event) {
+    var question = event.target && event.target.getAttribute && event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  }, true);
+  function sizeBars(root) {
+    var scope = root && root.querySelectorAll ? root : document;
+    [["data-bar-percent", "width"], ["data-bar-height", "height"]].forEach(function (pair) {
+      var bars = scope.querySelectorAll("[" + pair[0] + "]");
+      for (var i = 0; i < bars.length; i++) {
+        var percent = Math.max(0, Math.min(100, parseFloat(bars[i].getAttribute(pair[0])) || 0));
+        bars[i].style[pair[1]] = percent + "%";
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { sizeBars(document); });
+  document.addEventListener("htmx:load", function (event) { sizeBars(event.target); });
 })();

@@ -34,6 +34,13 @@ def _new_learner() -> Learner:
     return Learner(client, sandbox)
 
 
+@pytest.fixture(autouse=True)
+def fresh_throttle_counters():
+    """Every test starts with no failed sign-ins or room joins counted (securecart/throttle.py)."""
+    from django.core.cache import caches
+    caches["throttle"].clear()
+
+
 @pytest.fixture
 def learner(db) -> Learner:
     """Alice: a visitor whose first visit built her sandbox (the SecureCart world in three accounts)."""
