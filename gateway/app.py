@@ -336,7 +336,8 @@ class GatewayApp:
         scope_service = sigv4.credential_scope_service(request.headers.get("authorization"), query)
         return protocols.caller_protocol(scope_service, request.headers, query, request.body)
 
-    def identify_service(self, request: IncomingRequest) -> str | None:
+    @staticmethod
+    def identify_service(request: IncomingRequest) -> str | None:
         query = request.query
         scope_service = sigv4.credential_scope_service(request.headers.get("authorization"), query)
         if scope_service:
