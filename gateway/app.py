@@ -12,7 +12,7 @@ import logging
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qsl, quote, urlencode
@@ -303,7 +303,9 @@ class GatewayApp:
 
     def handle(self, request: IncomingRequest) -> Response:
         service: str | None = None
-        foreign: str | None = None  # the caller's protocol, for a service the lab does not serve
+        # the protocol to answer in when it is not the service's own: a service the lab does not serve (the caller's
+        # protocol), or STS asked for JSON
+        foreign: str | None = None
         request_id = str(uuid.uuid4())
         try:
             service = self.identify_service(request)
@@ -313,6 +315,8 @@ class GatewayApp:
             if service == "s3":
                 request_id = uuid.uuid4().hex[:16].upper()  # S3 request ids are 16 hex characters
             if service == "sts":
+                if protocols.wants_json(request.headers):
+                    foreign = "query-json"
                 response = self._sts(request, request_id)
             else:
                 response = self._service(service, request, request_id)
@@ -371,6 +375,13 @@ class GatewayApp:
             sigv4.verify(auth, caller.secret_access_key, method=request.method, raw_path=request.raw_path,
                          raw_query=request.query_string, headers=request.headers, body=body, s3=s3,
                          now=self._now())
+            if auth.presigned:
+                # X-Amz-Date has whole seconds: a URL stamped in the second of a fast-forward counts as signed after
+                # it (the clock's offset is looked up at the end of that second)
+                sandbox = getattr(caller, "sandbox_id", None)
+                second = timedelta(seconds=1)
+                signed_at = self.lab.time_at(sandbox, auth.signed_at() + second) - second
+                sigv4.check_presigned_on_sandbox_clock(auth, signed_at=signed_at, now=self.lab.now(sandbox), s3=s3)
         except AwsError as error:
             raise translate_auth_error(service, error) from None
         return caller
@@ -393,6 +404,8 @@ class GatewayApp:
         validation.validate("sts", operation, params)
         meta = self._meta(request, request_id, auth.region if auth else None)
         result = self.lab.sts(operation, caller, params, meta)
+        if protocols.wants_json(request.headers):
+            return protocols.query_result_json(operation, result, request_id)
         return protocols.query_result("sts", operation, result, request_id)
 
     # ----------------------------------------------------------------------------------------- other services

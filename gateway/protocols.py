@@ -333,6 +333,19 @@ def query_result(service: str, operation: str, result: dict[str, Any], request_i
     return Response(200, [("Content-Type", "text/xml")], "".join(parts).encode())
 
 
+def wants_json(headers: dict[str, str]) -> bool:
+    """A query-protocol caller asking for JSON, as aws-iam-authenticator asks STS (`Accept: application/json`)."""
+    return "application/json" in headers.get("accept", "").lower()
+
+
+def query_result_json(operation: str, result: dict[str, Any], request_id: str) -> Response:
+    """The JSON form of a query-protocol answer, the shape aws-iam-authenticator decodes (pkg/token/token.go,
+    getCallerIdentityWrapper): {"GetCallerIdentityResponse": {"GetCallerIdentityResult": {...},
+    "ResponseMetadata": {"RequestId": ...}}}."""
+    body = {f"{operation}Response": {f"{operation}Result": result, "ResponseMetadata": {"RequestId": request_id}}}
+    return Response(200, [("Content-Type", "application/json")], json.dumps(body, default=_json_default).encode())
+
+
 def json_result(result: dict[str, Any], service: str = "secretsmanager") -> Response:
     return Response(200, [("Content-Type", "application/x-amz-json-1.1")], json.dumps(result, default=_json_default).encode())
 
@@ -350,6 +363,10 @@ def error_response(service: str | None, error: AwsError, request_id: str, *, pro
     foreign = protocol is not None
     protocol = protocol or PROTOCOLS.get(service or "", "query")
     code, message, status = error.code, error.message, error.status
+    if protocol == "query-json":  # a query API's error for a caller that asked for JSON
+        kind = "Sender" if error.sender_fault else "Receiver"
+        body = json.dumps({"Error": {"Code": code, "Message": message, "Type": kind}, "RequestId": request_id})
+        return Response(status, [("Content-Type", "application/json")], body.encode())
     if protocol == "rest-json":
         body = json.dumps({"message": message}).encode()
         return Response(status, [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)], body)
