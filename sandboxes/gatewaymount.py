@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 MOUNT = "/aws"
+ROOT_FLAG = "securecart.aws_root"  # environ key set by securecart/aws_root.py for requests at the root of its port
 MAX_BODY = 16 * 1024 * 1024  # S3 uploads from a terminal; far above anything the lessons need
 
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
@@ -136,22 +137,24 @@ def _pool(gateway_url: str) -> Any:
         return pool
 
 
-def _is_safe_target(target: str) -> bool:
+def _is_safe_target(target: str, *, root: bool = False) -> bool:
+    """`root`: the request came through the root-path endpoint (securecart/aws_root.py), whose targets have no
+    /aws prefix; the gateway process routes them as root paths."""
     path = target.split("?", 1)[0]
-    if not (path == MOUNT or path.startswith(MOUNT + "/")):
+    if not root and not (path == MOUNT or path.startswith(MOUNT + "/")):
         return False
     segments = path.split("/")
     if any(segment in (".", "..") or segment.lower() in ("%2e", "%2e%2e", ".%2e", "%2e.") for segment in segments):
         return False  # a proxy or the gateway could resolve them into /_lab/
-    rest = path[len(MOUNT):]
-    return not (rest == "/_lab" or rest.startswith("/_lab/"))
+    rest = path if root else path[len(MOUNT):]
+    return not (rest.lower() == "/_lab" or rest.lower().startswith(("/_lab/", "/%5flab")))
 
 
 def _forward(request: HttpRequest, body: bytes, gateway_url: str) -> HttpResponse:
     import urllib3
 
     target = _raw_target(request.META)
-    if not _is_safe_target(target):
+    if not _is_safe_target(target, root=bool(request.META.get(ROOT_FLAG))):
         return _aws_error(404, "NotFound", "The lab's /aws endpoint does not serve this path.", request)
     headers = {}
     for key, value in request.META.items():
