@@ -363,7 +363,7 @@ def error_response(service: str | None, error: AwsError, request_id: str, *, pro
     foreign = protocol is not None
     protocol = protocol or PROTOCOLS.get(service or "", "query")
     code, message, status = error.code, error.message, error.status
-    if protocol == "query-json":  # a query API's error for a caller that asked for JSON
+    if protocol == "query-json":  # a query API's error in JSON, as STS sends it (observed: double-break/spapi-php#44)
         kind = "Sender" if error.sender_fault else "Receiver"
         body = json.dumps({"Error": {"Code": code, "Message": message, "Type": kind}, "RequestId": request_id})
         return Response(status, [("Content-Type", "application/json")], body.encode())
