@@ -79,7 +79,12 @@ class Lab:
             if previous is not None:
                 for account in previous.accounts.values():
                     self._account_sandbox.pop(account, None)
-            self._sandboxes[sandbox_id] = SandboxInfo(sandbox_id, dict(accounts), SandboxClock(clock_offset))
+            if previous is not None:
+                clock = previous.clock
+                clock.offset_seconds = clock_offset  # re-registering keeps the clock's history (presigned URLs)
+            else:
+                clock = SandboxClock(clock_offset)
+            self._sandboxes[sandbox_id] = SandboxInfo(sandbox_id, dict(accounts), clock)
             for account in accounts.values():
                 self._account_sandbox[account] = sandbox_id
 
@@ -120,6 +125,12 @@ class Lab:
     def now(self, sandbox_id: str | None) -> datetime:
         with self._lock:
             return self._now_unlocked(sandbox_id)
+
+    def time_at(self, sandbox_id: str | None, real: datetime) -> datetime:
+        """The sandbox's clock at a past real moment (before or after its fast-forwards)."""
+        with self._lock:
+            info = self._sandboxes.get(sandbox_id) if sandbox_id else None
+            return info.clock.time_at(real) if info else real
 
     def sandbox_of_account(self, account_id: str) -> str | None:
         with self._lock:

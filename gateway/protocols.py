@@ -18,7 +18,8 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
-from xml.sax.saxutils import escape
+import re
+from xml.sax.saxutils import escape as _xml_escape
 
 import botocore.session
 from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
@@ -41,6 +42,22 @@ JSON_TARGET_PREFIXES = {"secretsmanager": "secretsmanager", "SWBExternalService"
                         "AWSIdentityStore": "identitystore"}
 XML_NAMESPACES = {"sts": "https://sts.amazonaws.com/doc/2011-06-15/", "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
                   "ec2": "http://ec2.amazonaws.com/doc/2016-11-15/"}
+
+
+# Characters XML 1.0 cannot carry even as a character reference (&#0; is not well-formed).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_NOT_XML_BYTES = re.compile(b"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def escape(text: str) -> str:
+    """XML text. AWS escapes what XML can carry; the control characters it cannot carry are written here as
+    \\uXXXX (the lab's choice: readable, and the answer stays well-formed for every SDK's parser)."""
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group(0)):04x}", _xml_escape(text))
+
+
+def xml_safe_bytes(body: bytes) -> bytes:
+    """The same for an XML body written by moto, which echoes input unescaped."""
+    return _NOT_XML_BYTES.sub(lambda m: b"\\u%04x" % m.group(0)[0], body)
 
 
 @lru_cache(maxsize=1)
@@ -109,7 +126,7 @@ def parse_query_params(service: str, operation: str, flat: dict[str, str]) -> di
     return _parse_structure(op.input_shape, flat, "", ec2) or {}
 
 
-def _member_key(name: str, shape: Shape, ec2: bool) -> str:
+def member_key(name: str, shape: Shape, ec2: bool) -> str:
     if ec2:
         if "queryName" in shape.serialization:
             return shape.serialization["queryName"]
@@ -164,7 +181,7 @@ def _lower_first(name: str) -> str:
 def _parse_structure(shape: StructureShape, flat: dict[str, str], prefix: str, ec2: bool) -> dict[str, Any] | None:
     result: dict[str, Any] = {}
     for name, member in shape.members.items():
-        value = _parse_value(member, flat, prefix + _member_key(name, member, ec2), ec2)
+        value = _parse_value(member, flat, prefix + member_key(name, member, ec2), ec2)
         if value is not None:
             result[name] = value
     return result or None
@@ -206,13 +223,39 @@ def parse_json_body(body: bytes) -> dict[str, Any]:
         return {}
     try:
         value = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[" * 20000
         raise AwsError("Start of structure or map found where not expected.", code="SerializationException",
                        status=400, sender_fault=True) from None
     if not isinstance(value, dict):
         raise AwsError("Start of structure or map found where not expected.", code="SerializationException",
                        status=400, sender_fault=True)
     return value
+
+
+def caller_protocol(signing_name: str | None, headers: dict[str, str], query: dict[str, str], body: bytes) -> str:
+    """The wire protocol a client speaks, for a service the lab does not serve: botocore's model of the service its
+    credential scope names, else what the request looks like (an X-Amz-Target means the JSON protocol)."""
+    model = _known_model(signing_name) if signing_name else None
+    if model is not None:
+        return model.metadata.get("protocol", "query")
+    content_type = headers.get("content-type", "")
+    if headers.get("x-amz-target") or "x-amz-json" in content_type:
+        return "json"
+    if content_type.startswith("application/json"):
+        return "rest-json"
+    if "Action" in query or (content_type.startswith("application/x-www-form-urlencoded") and b"Action=" in body):
+        return "query"
+    return "rest-xml"
+
+
+@lru_cache(maxsize=64)
+def _known_model(name: str) -> ServiceModel | None:
+    if not re.fullmatch(r"[a-z0-9-]{1,64}", name):
+        return None
+    loader = botocore_session().get_component("data_loader")
+    if name not in loader.list_available_services("service-2"):
+        return None
+    return botocore_session().get_service_model(name)
 
 
 def json_operation(target: str | None) -> tuple[str | None, str | None]:
@@ -290,6 +333,19 @@ def query_result(service: str, operation: str, result: dict[str, Any], request_i
     return Response(200, [("Content-Type", "text/xml")], "".join(parts).encode())
 
 
+def wants_json(headers: dict[str, str]) -> bool:
+    """A query-protocol caller asking for JSON, as aws-iam-authenticator asks STS (`Accept: application/json`)."""
+    return "application/json" in headers.get("accept", "").lower()
+
+
+def query_result_json(operation: str, result: dict[str, Any], request_id: str) -> Response:
+    """The JSON form of a query-protocol answer, the shape aws-iam-authenticator decodes (pkg/token/token.go,
+    getCallerIdentityWrapper): {"GetCallerIdentityResponse": {"GetCallerIdentityResult": {...},
+    "ResponseMetadata": {"RequestId": ...}}}."""
+    body = {f"{operation}Response": {f"{operation}Result": result, "ResponseMetadata": {"RequestId": request_id}}}
+    return Response(200, [("Content-Type", "application/json")], json.dumps(body, default=_json_default).encode())
+
+
 def json_result(result: dict[str, Any], service: str = "secretsmanager") -> Response:
     return Response(200, [("Content-Type", "application/x-amz-json-1.1")], json.dumps(result, default=_json_default).encode())
 
@@ -302,9 +358,18 @@ def _json_default(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-def error_response(service: str | None, error: AwsError, request_id: str) -> Response:
-    protocol = PROTOCOLS.get(service or "", "query")
+def error_response(service: str | None, error: AwsError, request_id: str, *, protocol: str | None = None) -> Response:
+    """`error` in the shape of `service`'s protocol, or of `protocol` when the service is not one the lab serves."""
+    foreign = protocol is not None
+    protocol = protocol or PROTOCOLS.get(service or "", "query")
     code, message, status = error.code, error.message, error.status
+    if protocol == "query-json":  # a query API's error in JSON, as STS sends it (observed: double-break/spapi-php#44)
+        kind = "Sender" if error.sender_fault else "Receiver"
+        body = json.dumps({"Error": {"Code": code, "Message": message, "Type": kind}, "RequestId": request_id})
+        return Response(status, [("Content-Type", "application/json")], body.encode())
+    if protocol == "rest-json":
+        body = json.dumps({"message": message}).encode()
+        return Response(status, [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)], body)
     if protocol == "json":
         body = json.dumps({"__type": code, "message": message}).encode()
         return Response(status, [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", code)], body)
@@ -320,6 +385,7 @@ def error_response(service: str | None, error: AwsError, request_id: str) -> Res
         return Response(status, [("Content-Type", "text/xml;charset=UTF-8")], body.encode())
     namespace = XML_NAMESPACES.get(service or "sts", XML_NAMESPACES["sts"])
     kind = "Sender" if error.sender_fault else "Receiver"
-    body = (f'<ErrorResponse xmlns="{namespace}"><Error><Type>{kind}</Type><Code>{escape(code)}</Code>'
+    opening = "<ErrorResponse>" if foreign else f'<ErrorResponse xmlns="{namespace}">'
+    body = (f'{opening}<Error><Type>{kind}</Type><Code>{escape(code)}</Code>'
             f"<Message>{escape(message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>")
     return Response(status, [("Content-Type", "text/xml")], body.encode())

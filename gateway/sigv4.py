@@ -254,6 +254,29 @@ def check_time(auth: SigV4Auth, now: datetime, *, s3: bool) -> None:
                                 f"{_fmt(now, MAX_SKEW_SECONDS)} ({_fmt(now)} + 15 min.)")
 
 
+def check_presigned_on_sandbox_clock(auth: SigV4Auth, *, signed_at: datetime, now: datetime, s3: bool) -> None:
+    """A presigned URL expires on the sandbox's clock: `signed_at` is what that clock read when the URL was signed
+    (its X-Amz-Date is real time, from the learner's SDK) and `now` is what it reads now. A URL signed before a
+    fast-forward therefore expires with the sandbox; one signed after it still has its full lifetime."""
+    if not auth.presigned:
+        return
+    expires = auth.expires if auth.expires is not None else 900
+    if (now - signed_at).total_seconds() <= expires:
+        return
+    if s3:
+        # S3's answer (S3 API Reference, "Error codes": AccessDenied "Request has expired" with these elements)
+        error = AwsError("Request has expired", code="AccessDenied", status=403, sender_fault=True)
+        error.extra = {"X-Amz-Expires": str(expires),
+                       "Expires": _iso(signed_at.timestamp() + expires), "ServerTime": _iso(now.timestamp())}
+        raise error
+    raise SignatureDoesNotMatch(f"Signature expired: {_fmt(signed_at)} is now earlier than "
+                                f"{_fmt(now, -expires)} ({_fmt(now)} - {expires} sec.)")
+
+
+def _iso(stamp: float) -> str:
+    return datetime.fromtimestamp(stamp, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _fmt(moment: datetime, delta_seconds: float = 0) -> str:
     return datetime.fromtimestamp(moment.timestamp() + delta_seconds, tz=timezone.utc).strftime(_AMZ_DATE)
 

@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 MOUNT = "/aws"
+ROOT_FLAG = "securecart.aws_root"  # environ key set by securecart/aws_root.py for requests at the root of its port
 MAX_BODY = 16 * 1024 * 1024  # S3 uploads from a terminal; far above anything the lessons need
 
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
@@ -47,14 +48,28 @@ def _raw_target(environ: dict[str, Any]) -> str:
     return f"{target}?{query}" if query else target
 
 
-def _aws_error(status: int, code: str, message: str) -> HttpResponse:
-    """An AWS-shaped error (query XML) for failures of the mount itself; SDKs show code and message."""
-    from xml.sax.saxutils import escape
+def _aws_error(status: int, code: str, message: str, request: HttpRequest | None = None,
+               body: bytes = b"") -> HttpResponse:
+    """An AWS-shaped error for failures of the mount itself, in the protocol of the service the client is calling
+    (gateway.protocols reads it from the credential scope and the request's shape), so every SDK parses it."""
+    from engine.errors import AwsError
+    from gateway import protocols
+    from gateway.app import GatewayApp, IncomingRequest
 
-    body = (f'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Receiver</Type>'
-            f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error></ErrorResponse>")
-    response = HttpResponse(body, status=status, content_type="text/xml")
-    response["x-amzn-RequestId"] = str(uuid.uuid4())
+    protocol, service = "query", None
+    if request is not None:
+        incoming = IncomingRequest(method=request.method or "GET", path=request.path, raw_path=request.path,
+                                   query_string=request.META.get("QUERY_STRING", ""),
+                                   headers={k.lower(): v for k, v in request.headers.items()}, body=body)
+        service = GatewayApp.identify_service(incoming)
+        protocol = None if service else GatewayApp.caller_protocol(incoming)
+    request_id = str(uuid.uuid4())
+    error = protocols.error_response(service, AwsError(message, code=code, status=status, sender_fault=status < 500),
+                                     request_id, protocol=protocol)
+    response = HttpResponse(error.body, status=status)
+    for name, value in error.headers:
+        response[name] = value
+    response["x-amzn-RequestId"] = request_id
     return response
 
 
@@ -62,10 +77,13 @@ def _aws_error(status: int, code: str, message: str) -> HttpResponse:
 def aws_endpoint(request: HttpRequest) -> HttpResponse:
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
+        if length < 0:
+            raise ValueError(length)
     except ValueError:
-        return HttpResponse("Bad Content-Length", status=400, content_type="text/plain")
+        return _aws_error(400, "InvalidRequest", "The Content-Length header is not a valid number.", request)
     if length > MAX_BODY:
-        return HttpResponse("Request body too large for the lab", status=413, content_type="text/plain")
+        # S3's words for a body over its limit (S3 API Reference, "Error codes": EntityTooLarge)
+        return _aws_error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", request)
     body = request.read(length) if length > 0 else b""
     if settings.LAB_GATEWAY_URL:
         return _forward(request, body, settings.LAB_GATEWAY_URL)
@@ -94,7 +112,9 @@ def aws_endpoint(request: HttpRequest) -> HttpResponse:
             chunks.close()
     response = HttpResponse(content, status=captured.get("status", 500))
     for name, value in captured.get("headers", []):
-        if name.lower() not in _HOP_BY_HOP and name.lower() != "content-length":
+        # A HEAD answer has no body but keeps the length of the body a GET would get (RFC 9110, 9.3.2): the AWS CLI
+        # reads an object's size from it (`aws s3 cp`, `s3api head-object`).
+        if name.lower() not in _HOP_BY_HOP and (name.lower() != "content-length" or request.method == "HEAD"):
             response[name] = value
     return response
 
@@ -117,23 +137,25 @@ def _pool(gateway_url: str) -> Any:
         return pool
 
 
-def _is_safe_target(target: str) -> bool:
+def _is_safe_target(target: str, *, root: bool = False) -> bool:
+    """`root`: the request came through the root-path endpoint (securecart/aws_root.py), whose targets have no
+    /aws prefix; the gateway process routes them as root paths."""
     path = target.split("?", 1)[0]
-    if not (path == MOUNT or path.startswith(MOUNT + "/")):
+    if not root and not (path == MOUNT or path.startswith(MOUNT + "/")):
         return False
     segments = path.split("/")
     if any(segment in (".", "..") or segment.lower() in ("%2e", "%2e%2e", ".%2e", "%2e.") for segment in segments):
         return False  # a proxy or the gateway could resolve them into /_lab/
-    rest = path[len(MOUNT):]
-    return not (rest == "/_lab" or rest.startswith("/_lab/"))
+    rest = path if root else path[len(MOUNT):]
+    return not (rest.lower() == "/_lab" or rest.lower().startswith(("/_lab/", "/%5flab")))
 
 
 def _forward(request: HttpRequest, body: bytes, gateway_url: str) -> HttpResponse:
     import urllib3
 
     target = _raw_target(request.META)
-    if not _is_safe_target(target):
-        return _aws_error(404, "NotFound", "The lab's /aws endpoint does not serve this path.")
+    if not _is_safe_target(target, root=bool(request.META.get(ROOT_FLAG))):
+        return _aws_error(404, "NotFound", "The lab's /aws endpoint does not serve this path.", request)
     headers = {}
     for key, value in request.META.items():
         if key.startswith("HTTP_"):
@@ -152,9 +174,11 @@ def _forward(request: HttpRequest, body: bytes, gateway_url: str) -> HttpRespons
     except urllib3.exceptions.HTTPError as error:
         host = urlsplit(gateway_url).netloc
         return _aws_error(503, "ServiceUnavailable",
-                          f"The lab's gateway ({host}) could not be reached: {type(error).__name__}. Try again.")
+                          f"The lab's gateway ({host}) could not be reached: {type(error).__name__}. Try again.",
+                          request, body)
     response = HttpResponse(answer.data, status=answer.status)
     for name, value in answer.headers.items():
-        if name.lower() not in _HOP_BY_HOP and name.lower() not in ("content-length", "server", "date"):
+        if name.lower() not in _HOP_BY_HOP and name.lower() not in ("server", "date") and (
+                name.lower() != "content-length" or request.method == "HEAD"):  # see aws_endpoint
             response[name] = value
     return response

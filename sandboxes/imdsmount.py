@@ -11,10 +11,14 @@ else's, which is as close as a web server gets to "only from the instance".
 """
 from __future__ import annotations
 
+import base64
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -44,6 +48,51 @@ def sandbox_from_key(key: str) -> Sandbox | None:
     except signing.BadSignature:
         return None
     return Sandbox.objects.filter(pk=sandbox_id).first()
+
+
+# ---- one host name per instance, for clients that keep only host and port (the JavaScript SDK v3 parses
+# AWS_EC2_METADATA_SERVICE_ENDPOINT and asks `/latest/...` on its host and port, dropping any path). The root-path
+# endpoint (securecart/aws_root.py) answers IMDS for a Host whose first label names the instance, its sandbox and
+# a MAC keyed by SECRET_KEY: `i-0abc...--sbx-12ab...--<16 base32>`. DNS is case-insensitive, hence base32, not the
+# sandbox key's base64; 80 bits cannot be guessed, and the label is shown only to the sandbox's owner.
+_HOST_SALT = "securecart.imds-host"
+_LABEL = re.compile(r"(i-[0-9a-f]{8,17})--(sbx-[0-9a-f]{10})--([a-z2-7]{16})")
+
+
+def _host_mac(sandbox_id: str, instance_id: str) -> str:
+    digest = salted_hmac(_HOST_SALT, f"{sandbox_id}/{instance_id}").digest()
+    return base64.b32encode(digest[:10]).decode().lower()
+
+
+def host_label(sandbox: Sandbox, instance_id: str) -> str:
+    return f"{instance_id}--{sandbox.id}--{_host_mac(sandbox.id, instance_id)}"
+
+
+def names_an_instance(host: str) -> bool:
+    """The Host has an instance label's shape (its MAC may still be wrong)."""
+    return _LABEL.fullmatch(host.split(":", 1)[0].split(".", 1)[0].lower()) is not None
+
+
+def target_of_host(host: str) -> tuple[Sandbox, str] | None:
+    """(sandbox, instance id) named by a Host header like `<label>.localhost:8001`, or None."""
+    match = _LABEL.fullmatch(host.split(":", 1)[0].split(".", 1)[0].lower())
+    if match is None:
+        return None
+    instance_id, sandbox_id, mac = match.groups()
+    if not constant_time_compare(mac, _host_mac(sandbox_id, instance_id)):
+        return None
+    sandbox = Sandbox.objects.filter(pk=sandbox_id).first()
+    return (sandbox, instance_id) if sandbox is not None else None
+
+
+def host_url(root_url: str, sandbox: Sandbox, instance_id: str) -> str:
+    """This instance's metadata address on the root-path endpoint: its label in front of the endpoint's host (for a
+    loopback endpoint, `<label>.localhost`)."""
+    parts = urlsplit(root_url)
+    hostname = parts.hostname or "localhost"
+    parent = "localhost" if hostname in ("127.0.0.1", "::1", "localhost") else hostname
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme or 'http'}://{host_label(sandbox, instance_id)}.{parent}{port}"
 
 
 def base_url(request: HttpRequest, sandbox: Sandbox, instance_id: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -68,15 +69,24 @@ def terminal(request: HttpRequest) -> HttpResponse:
     sandbox = services.sandbox_for_request(request)
     keys = AccessKey.objects.filter(sandbox=sandbox).order_by("account_name", "user_name")
     accounts = sandbox.account_ids()
+    root_url = settings.LAB_AWS_ROOT_URL.rstrip("/")
     return render(request, "sandboxes/terminal.html", {
         "sandbox": sandbox, "endpoint": endpoint_url(request), "region": settings.LAB_REGION, "keys": keys,
         "admin_keys": [k for k in keys if k.user_name == world.ADMIN_USER],
         "auditor_key": next((k for k in keys if k.user_name == "securecart-auditor"), None),
         "audit_role_arn": f"arn:aws:iam::{accounts.get('production', '')}:role/SecureCart-AuditRole",
         "external_id": world.AUDIT_EXTERNAL_ID, "accounts": accounts,
-        "instances": [dict(instance, imds=imdsmount.base_url(request, sandbox, instance["instance_id"]))
+        "instances": [_with_addresses(request, sandbox, instance, root_url)
                       for instance in imdsmount.sandbox_instances(sandbox)],
+        "root_url": root_url,
     })
+
+
+def _with_addresses(request: HttpRequest, sandbox: Sandbox, instance: dict, root_url: str) -> dict:
+    """An instance's metadata addresses: the /imds/ path on this server, and its host name on the root endpoint."""
+    host = imdsmount.host_url(root_url, sandbox, instance["instance_id"]) if root_url else ""
+    return dict(instance, imds=imdsmount.base_url(request, sandbox, instance["instance_id"]), imds_host=host,
+                imds_hostname=urlsplit(host).hostname or "")
 
 
 @require_http_methods(["GET", "POST"])

@@ -32,8 +32,8 @@ from engine.federation.checks import Check, Recorder
 
 NOT_A_JWT = "The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)"
 AUDIENCE_WRONG = "Incorrect token audience"                       # observed: awslabs/amazon-eks-irsa-cfn #18
-NO_VERIFICATION_KEY = ("Couldn't retrieve verification key from your identity provider, please reference "
-                       "AssumeRoleWithWebIdentity documentation for requirements")   # observed: repost.aws
+NO_VERIFICATION_KEY = ("Couldn't retrieve verification key from your identity provider,  please reference "
+                       "AssumeRoleWithWebIdentity documentation for requirements")   # two spaces: aws-sdk-rust#827
 
 
 def no_provider_message(issuer: str) -> str:

@@ -94,7 +94,10 @@ class _Reader:
             if not m or m.end() == i:
                 raise JsonSyntaxError(f"Unexpected {_describe(ch)}: expected a value", i)
             i = m.end()
-            result = float(m.group()) if (m.group(1) or m.group(2)) else int(m.group())
+            try:
+                result = float(m.group()) if (m.group(1) or m.group(2)) else int(m.group())
+            except ValueError:  # Python refuses integers of more than 4,300 digits (CVE-2020-10735's limit)
+                raise JsonSyntaxError(f"Number too long ({m.end() - start} characters)", start) from None
         self.smap.value_spans[path] = (start, i)
         return result, i
 

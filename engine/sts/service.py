@@ -43,7 +43,6 @@ ROOT_MESSAGE = "Roles may not be assumed by root accounts."  # [GH:kubeflow/test
 
 # Operations in the STS model that the lab does not emulate, with the reason shown to the learner.
 NOT_SIMULATED = {
-    "AssumeRoot": "it needs an AWS Organizations management account with centralized root access.",
     "GetDelegatedAccessToken": "it belongs to a 2025 feature outside the lab's scope.",
     "GetWebIdentityToken": "outbound web identity federation is outside the lab's scope.",
     "GetScopedCredentials": "it is outside the lab's scope.",
@@ -110,6 +109,7 @@ class StsService:
             "GetFederationToken": self.get_federation_token,
             "GetAccessKeyInfo": self.get_access_key_info,
             "DecodeAuthorizationMessage": self.decode_authorization_message,
+            "AssumeRoot": self.assume_root,
         }
 
     def call(self, operation: str, caller: Caller | None, params: dict[str, Any], meta: RequestMeta) -> dict[str, Any]:
@@ -505,6 +505,33 @@ class StsService:
         if decoded is None:
             raise InvalidAuthorizationMessage("The message is invalid or expired.")
         return {"DecodedMessage": decoded}
+
+    # ---- AssumeRoot ----------------------------------------------------------------------------------------------------
+    def assume_root(self, caller: Caller, params: dict[str, Any], meta: RequestMeta) -> dict[str, Any]:
+        """Refused as AWS refuses it where centralized root access is not enabled.
+
+        STS API Reference, AssumeRoot: "You must use credentials from an Organizations management account or a
+        delegated administrator account for IAM to call AssumeRoot. You cannot use root user credentials to make this
+        call. Before you can launch a privileged session, you must have centralized root access in your
+        organization." The lab's accounts belong to no organization, so after the checks every caller meets (root
+        credentials, then the identity policy on `arn:aws:iam::TARGET:root`, evaluated and explained as usual) the
+        call is AccessDenied. AWS publishes no wire text for that last refusal; the sentence is the lab's.
+        """
+        params = self._validate("AssumeRoot", params)
+        target = str(params.get("TargetPrincipal", ""))
+        account = target.split(":")[4] if target.startswith("arn:") and target.count(":") >= 5 else target
+        resource = f"arn:aws:iam::{account}:root"
+        if caller.is_root:
+            raise AccessDenied("You cannot use root user credentials to call AssumeRoot.")
+        now = self._now(caller.sandbox_id)
+        context = principal_context(caller, now, meta)
+        decision = self._authorize(caller, caller.principal, "sts:AssumeRoot", resource, context,
+                                   resource_policy=None, resource_account=None,  # no resource policy exists
+                                   resource_policy_required=False)
+        self._deny_unless(decision, meta, not_authorized(caller.arn, "sts:AssumeRoot", resource))
+        raise AccessDenied(f"Account {caller.account} is not the management account or a delegated administrator "
+                           "for centralized root access of an organization, so it cannot start a privileged session "
+                           f"on {account}.")
 
     def _only_long_term_or_role(self, caller: Caller, action: str, resource: str) -> None:
         """GetSessionToken credentials may call only AssumeRole and GetCallerIdentity; GetFederationToken credentials

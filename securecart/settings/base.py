@@ -145,6 +145,9 @@ if not LAB_GATEWAY_URL:
 LAB_REGION = envstr("LAB_REGION", "us-east-1")
 # Where `manage.py sandbox create` reaches the running server (make run).
 LAB_SERVER_URL = envstr("LAB_SERVER_URL", "http://127.0.0.1:8000")
+# Where securecart/aws_root.py (the AWS endpoint at the root of its own port, and IMDS by host name) is served, as
+# learners reach it, e.g. http://127.0.0.1:8001; empty: not served, the terminal page says so.
+LAB_AWS_ROOT_URL = envstr("LAB_AWS_ROOT_URL", "")
 
 LOGGING = {
     "version": 1,

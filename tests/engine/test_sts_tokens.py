@@ -319,11 +319,24 @@ def test_decode_needs_permission_and_refuses_bad_or_foreign_tokens(world: World)
         world.sts(allowed, "DecodeAuthorizationMessage", EncodedMessage=foreign)
 
 
-def test_operations_outside_the_lab_get_a_clear_error(world: World) -> None:
+def test_assume_root_is_refused_as_without_centralized_root_access(world: World) -> None:
+    # STS API Reference, AssumeRoot: only an Organizations management account or delegated administrator, with
+    # centralized root access enabled, may call it. The lab's accounts are in no organization.
+    task = {"arn": "arn:aws:iam::aws:policy/root-task/S3UnlockBucketPolicy"}
     caller = world.login(world.a, "alice")
     with pytest.raises(AwsError) as err:
-        world.sts(caller, "AssumeRoot", TargetPrincipal=world.b, TaskPolicyArn={"arn": "x"})
-    assert err.value.code == "UnsupportedOperation" and "not simulated" in err.value.message
+        world.sts(caller, "AssumeRoot", TargetPrincipal=world.b, TaskPolicyArn=task)
+    assert err.value.code == "AccessDenied" and err.value.message == (
+        f"User: arn:aws:iam::{world.a}:user/alice is not authorized to perform: sts:AssumeRoot on resource: "
+        f"arn:aws:iam::{world.b}:root")
+    admin = world.login(world.a, "rootops", doc(allow("sts:AssumeRoot")))
+    with pytest.raises(AwsError) as err:
+        world.sts(admin, "AssumeRoot", TargetPrincipal=f"arn:aws:iam::{world.b}:root", TaskPolicyArn=task)
+    assert err.value.code == "AccessDenied" and "centralized root access" in err.value.message
+
+
+def test_operations_outside_the_lab_get_a_clear_error(world: World) -> None:
+    caller = world.login(world.a, "alice")
     with pytest.raises(AwsError) as err:
         world.sts(caller, "DoSomething")
     assert err.value.code == "InvalidAction"
