@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, quote
 
 from engine.errors import AwsError, SignatureDoesNotMatch
 
-from . import actions, protocols, s3names, sigv4
+from . import actions, protocols, s3names, sigv4, trailhook
 from .moto_backend import MotoBackend, MotoLookups, MotoRequest
 from .protocols import Response
 
@@ -53,6 +53,8 @@ class IncomingRequest:
     body: bytes
     source_ip: str = "127.0.0.1"
     secure: bool = False
+    # what the handlers learn about the call, for its CloudTrail record (gateway/trailhook.py)
+    trail: dict[str, Any] = field(default_factory=dict)
 
     @property
     def query(self) -> dict[str, str]:
@@ -256,12 +258,15 @@ class GatewayApp:
             else:
                 response = self._service(service, request, request_id)
         except AwsError as error:
+            request.trail["error"] = error
             response = protocols.error_response(service, error, request_id)
         except Exception:  # a bug or a moto crash must still answer like AWS, never with a traceback
             log.exception("gateway failure")
             response = protocols.error_response(service, _error("InternalFailure", "The request processing has "
                                                 "failed because of an unknown error, exception or failure.", 500),
                                                 request_id)
+        if service is not None:
+            trailhook.record(self.lab, request, service, response, request_id)
         response.set_header("x-amzn-RequestId", request_id)
         if service == "s3":
             response.set_header("x-amz-request-id", request_id)
@@ -320,8 +325,11 @@ class GatewayApp:
         else:
             caller = self.authenticate("sts", request, auth, request.body)
         params = protocols.parse_query_params("sts", operation, flat)
+        request.trail.update(operation=operation, caller=caller, params=params,
+                             region=(auth.region if auth else None) or "us-east-1")
         meta = self._meta(request, request_id, auth.region if auth else None)
         result = self.lab.sts(operation, caller, params, meta)
+        request.trail["result"] = result
         return protocols.query_result("sts", operation, result, request_id)
 
     # ----------------------------------------------------------------------------------------- other services
@@ -357,6 +365,7 @@ class GatewayApp:
             params = protocols.parse_query_params(service, operation, flat)
         region = auth.region or "us-east-1"
         caller_account = caller.account
+        request.trail.update(operation=operation, caller=caller, params=params, region=region)
         targets = self._targets(service, operation, params, caller, region)
         self._authorize(service, caller, targets, meta, display=self._display_resource(service, params))
         account = targets[0].resource_account if service == "secretsmanager" and targets else caller_account
@@ -464,6 +473,8 @@ class GatewayApp:
             bucket, key = s3names.split_path(request.path)
         query = request.query
         call = actions.classify_s3(request.method, bucket, key, query, request.headers)
+        request.trail.update(operation=call.operation, caller=caller, region=auth.region or "us-east-1",
+                             s3=(bucket, key))
         stored = s3names.stored_name(sandbox, bucket) if bucket else None
         found = self.lookups.bucket(stored) if stored else None
         owner, policy = found if found else (None, None)
@@ -547,3 +558,4 @@ def _phrase(status: int) -> str:
 from . import ec2_overrides as _ec2_overrides  # noqa: E402,F401
 from . import mfa_overrides as _mfa_overrides  # noqa: E402,F401
 from . import overrides as _builtin_overrides  # noqa: E402,F401
+from . import cloudtrail_overrides as _cloudtrail_overrides  # noqa: E402,F401

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "scenarios",
     "federation",
     "quiz",
+    "trail",
 ]
 
 MIDDLEWARE = [
@@ -40,6 +41,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "sandboxes.middleware.LabUnavailableMiddleware",
+    "trail.middleware.PersistEventsMiddleware",
 ]
 
 ROOT_URLCONF = "securecart.urls"
