@@ -64,6 +64,8 @@ S3_DATA_OPERATIONS = {
 _SECRET_PARAMS = {"SAMLAssertion", "WebIdentityToken", "TokenCode", "SecretAccessKey", "SecretString",
                   "SecretBinary", "Password", "OldPassword", "NewPassword", "AuthenticationCode1",
                   "AuthenticationCode2", "Body", "ProviderId"}
+# maps whose keys are data (tag keys), not member names: written as they came [IAM-CT SAML example principalTags]
+_MAP_PARAMS = {"PrincipalTags", "IncomingTransitiveTags"}
 _READ_PREFIXES = ("Get", "List", "Describe", "Head", "Lookup", "Decode")
 LOOKUP_KEYS = ("EventId", "EventName", "ReadOnly", "Username", "ResourceType", "ResourceName", "EventSource",
                "AccessKeyId")
@@ -175,7 +177,8 @@ def _camel_value(value: Any) -> Any:
 def request_parameters(params: dict[str, Any]) -> dict[str, Any] | None:
     if not params:
         return None
-    out = {lower_camel(k): _camel_value(v) for k, v in params.items() if k not in _SECRET_PARAMS and v is not None}
+    out = {lower_camel(k): (dict(v) if k in _MAP_PARAMS else _camel_value(v))
+           for k, v in params.items() if k not in _SECRET_PARAMS and v is not None}
     return out or None
 
 
