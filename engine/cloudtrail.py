@@ -355,7 +355,8 @@ def build_records(call: ApiCall, *, now: datetime, session_of: Callable[[str], A
     record["requestID"] = call.request_id
     record["eventID"] = str(uuid.uuid4())
     record["readOnly"] = is_read_only(service, operation)
-    resources = [{"accountId": account, "type": kind, "ARN": arn} for kind, arn, account in call.resources]
+    resources = [({"accountId": account} if account else {}) | {"type": kind, "ARN": arn}
+                 for kind, arn, account in call.resources]
     if resources:
         record["resources"] = resources
     record["eventType"] = call.event_type
