@@ -30,6 +30,7 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Protocol
 
@@ -142,7 +143,11 @@ class StoredEvent:
 
 # ------------------------------------------------------------------------------------------------ formatting
 def iso(when: datetime) -> str:
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if when.utcoffset():
+        when = when.astimezone(timezone.utc)
+    # formatted by hand: this runs for every recorded call, and strftime is several times slower
+    return (f"{when.year:04d}-{when.month:02d}-{when.day:02d}T{when.hour:02d}:{when.minute:02d}:"
+            f"{when.second:02d}Z")
 
 
 def parse_iso(text: str) -> datetime:
@@ -153,9 +158,14 @@ def console_date(when: datetime) -> str:
     """STS credentials' `expiration` as CloudTrail writes it: "Oct 2, 2019 11:12:29 PM" [IAM-CT]."""
     when = when.astimezone(timezone.utc)
     hour = when.hour % 12 or 12
-    return f"{when:%b} {when.day}, {when.year} {hour}:{when:%M:%S} {'AM' if when.hour < 12 else 'PM'}"
+    return (f"{_MONTHS[when.month - 1]} {when.day}, {when.year} {hour}:{when.minute:02d}:{when.second:02d} "
+            f"{'AM' if when.hour < 12 else 'PM'}")
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@lru_cache(maxsize=4096)
 def lower_camel(name: str) -> str:
     """CloudTrail writes API member names with a lower-case first letter (RoleArn -> roleArn, SAMLAssertionID ->
     sAMLAssertionID) [IAM-CT]."""
@@ -371,7 +381,7 @@ def build_records(call: ApiCall, *, now: datetime, session_of: Callable[[str], A
             and role_account != recipient):
         shared = str(uuid.uuid4())
         record["sharedEventID"] = shared
-        other = json.loads(json.dumps(record))
+        other = dict(record)      # the nested parts are shared: records are never changed once built
         other["userIdentity"] = {"type": "AWSAccount", "principalId": identity.get("principalId"),
                                  "accountId": caller_account}
         other["eventID"] = str(uuid.uuid4())
@@ -380,12 +390,13 @@ def build_records(call: ApiCall, *, now: datetime, session_of: Callable[[str], A
     return records
 
 
-def stored(sandbox_id: str, account: str, record: dict[str, Any], seq: int) -> StoredEvent:
+def stored(sandbox_id: str, account: str, record: dict[str, Any], seq: int,
+           event_time: datetime | None = None) -> StoredEvent:
     identity = record.get("userIdentity") or {}
     resources = [{"ResourceType": r["type"], "ResourceName": r["ARN"]} for r in record.get("resources") or []]
     return StoredEvent(
         sandbox_id=sandbox_id, account_id=account, seq=seq, event_id=record["eventID"],
-        event_time=parse_iso(record["eventTime"]), event_name=record["eventName"],
+        event_time=event_time or parse_iso(record["eventTime"]), event_name=record["eventName"],
         event_source=record["eventSource"], username=_username(identity, record),
         access_key_id=identity.get("accessKeyId") or "", read_only=bool(record.get("readOnly")),
         error_code=record.get("errorCode") or "", category=record.get("eventCategory") or "Management",
@@ -564,7 +575,10 @@ class MemoryEventStore:
     def add(self, events: list[StoredEvent]) -> None:
         with self._lock:
             for event in events:
-                self._events.setdefault(event.sandbox_id, deque(maxlen=self.retention)).append(event)
+                kept = self._events.get(event.sandbox_id)
+                if kept is None:
+                    kept = self._events[event.sandbox_id] = deque(maxlen=self.retention)
+                kept.append(event)
 
     def forget(self, sandbox_id: str) -> None:
         with self._lock:
@@ -634,7 +648,8 @@ class Trail:
         """Build and keep the record(s) of one call. Returns them (the gateway ignores the value)."""
         if not self.enabled or not call.sandbox_id:
             return []
-        events = [stored(call.sandbox_id, account, record, self.next_seq())
+        when = now.replace(microsecond=0)
+        events = [stored(call.sandbox_id, account, record, self.next_seq(), when)
                   for account, record in build_records(call, now=now, session_of=self._session_of,
                                                        role_account=role_account)]
         self._keep(events)
