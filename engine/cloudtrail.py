@@ -265,7 +265,7 @@ def _username(identity: dict[str, Any], record: dict[str, Any]) -> str:
         return (identity.get("arn") or "").rsplit("/", 1)[-1]
     if kind == "AWSService":   # the service's own session: its name (the instance id for EC2)
         return ((record.get("requestParameters") or {}).get("roleSessionName") or identity.get("invokedBy") or "")
-    return ""
+    return identity.get("userName") or ""
 
 
 # ------------------------------------------------------------------------------------------------ records
@@ -766,7 +766,7 @@ def describe_identity(identity: dict[str, Any]) -> str:
         return f"{identity.get('userName')} (via {identity.get('identityProvider')})"
     if kind == "AWSAccount":
         return f"account {identity.get('accountId')}"
-    return identity.get("arn") or identity.get("principalId") or "unknown"
+    return identity.get("arn") or identity.get("userName") or identity.get("principalId") or "unknown"
 
 
 def origin(hops: list[Hop]) -> dict[str, Any]:

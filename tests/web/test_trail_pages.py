@@ -125,3 +125,14 @@ def test_reset_clears_the_sandbox_events(learner):
     assert TrailEvent.objects.filter(sandbox=learner.sandbox).exists()
     learner.client.post("/sandbox/reset/")
     assert not TrailEvent.objects.filter(sandbox=learner.sandbox).exists()
+
+
+def test_portal_sign_in_is_recorded_and_a_sign_in_without_mfa_is_a_finding(learner):
+    r = learner.client.post("/federation/idp/login/?next=portal", {"username": "bob", "password": "securecart",
+                                                                    "next": "portal"})
+    assert r.status_code == 302
+    event = TrailEvent.objects.get(sandbox=learner.sandbox, event_name="ConsoleLogin")
+    assert event.record["additionalEventData"]["MFAUsed"] == "No" and event.username == "bob"
+    assert event.account_id == learner.sandbox.account_ids()["production"]
+    page = learner.client.get("/trail/findings/").content.decode()
+    assert 'data-rule="signin-without-mfa"' in page and "bob" in page
