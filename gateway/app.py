@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, quote
 
 from engine.errors import AwsError, SignatureDoesNotMatch
 
-from . import actions, protocols, s3names, sigv4, trailhook
+from . import actions, cloudtrail_overrides, protocols, s3names, sigv4, trailhook
 from .moto_backend import MotoBackend, MotoLookups, MotoRequest
 from .protocols import Response
 
@@ -554,8 +554,8 @@ def _phrase(status: int) -> str:
 
 
 # Overrides register themselves on import: the IAM operations moto lacks (overrides), MFA devices with real
-# codes and QR PNGs (mfa_overrides), EC2 instance metadata options for IMDS (ec2_overrides).
+# codes and QR PNGs (mfa_overrides), EC2 instance metadata options for IMDS (ec2_overrides); CloudTrail lookups.
 from . import ec2_overrides as _ec2_overrides  # noqa: E402,F401
 from . import mfa_overrides as _mfa_overrides  # noqa: E402,F401
 from . import overrides as _builtin_overrides  # noqa: E402,F401
-from . import cloudtrail_overrides as _cloudtrail_overrides  # noqa: E402,F401
+register_override("cloudtrail", "LookupEvents", cloudtrail_overrides.lookup_events)
