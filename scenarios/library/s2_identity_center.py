@@ -304,6 +304,9 @@ at the IdP again.</p>""",
             ),
         ),
         defend_step(2, (("developer", "AssumeRoleWithSAML"),),
-                    looks_for="""<ul><li>Identity Center's sign-in is an <code>AssumeRoleWithSAML</code> by a <code>SAMLUser</code>: its <code>userName</code> is the person.</li><li>The role is an <code>AWSReservedSSO_…</code> role; look at <code>mfaAuthenticated</code>.</li></ul>"""),
+                    looks_for="""
+<ul><li>Identity Center's sign-in is an <code>AssumeRoleWithSAML</code> by a <code>SAMLUser</code>: its
+<code>userName</code> is the person.</li><li>The role is an <code>AWSReservedSSO_…</code> role; look at
+<code>mfaAuthenticated</code>.</li></ul>"""),,
     ),
 )

@@ -306,6 +306,9 @@ signature check (any edit), the one-assertion rule (wrapping), the algorithm all
             diagram=Diagram((Node("attacker", "has a copy of a token"), STS_NODE), active=1),
         ),
         defend_step(3, (("production", "AssumeRoleWithSAML"), ("production", "AssumeRoleWithWebIdentity")),
-                    looks_for="""<ul><li>Unsigned federation calls show as <code>SAMLUser</code> / <code>WebIdentityUser</code> with the <code>identityProvider</code>.</li><li>Refused assertions and tokens carry an <code>errorCode</code>.</li></ul>"""),
+                    looks_for="""
+<ul><li>Unsigned federation calls show as <code>SAMLUser</code> / <code>WebIdentityUser</code> with the
+<code>identityProvider</code>.</li><li>Refused assertions and tokens carry an
+<code>errorCode</code>.</li></ul>"""),,
     ),
 )

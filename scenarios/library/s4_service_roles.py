@@ -408,6 +408,9 @@ not revoked: they work until they expire.</p>""",
             shows_sessions=(SESSION,),
         ),
         defend_step(4, (("production", "AssumeRole"),),
-                    looks_for="""<ul><li>Instance credentials come from an <code>AssumeRole</code> by <code>AWSService</code> <code>ec2.amazonaws.com</code>; the session name is the instance id.</li><li>The same credentials used from elsewhere is GuardDuty's <em>InstanceCredentialExfiltration</em>.</li></ul>"""),
+                    looks_for="""
+<ul><li>Instance credentials come from an <code>AssumeRole</code> by <code>AWSService</code>
+<code>ec2.amazonaws.com</code>; the session name is the instance id.</li><li>The same credentials used from
+elsewhere is GuardDuty's <em>InstanceCredentialExfiltration</em>.</li></ul>"""),,
     ),
 )

@@ -481,6 +481,9 @@ the engineer proves MFA again with a new code and gets a new session.</p>""",
             shows_sessions=(SESSION,),
         ),
         defend_step(5, (("production", "GetSessionToken"),),
-                    looks_for="""<ul><li><code>GetSessionToken</code> with <code>serialNumber</code>: MFA offered; the session's calls show <code>mfaAuthenticated</code> <code>true</code>.</li><li>Refused calls carry <code>errorCode</code> <code>AccessDenied</code>.</li></ul>"""),
+                    looks_for="""
+<ul><li><code>GetSessionToken</code> with <code>serialNumber</code>: MFA offered; the session's calls show
+<code>mfaAuthenticated</code> <code>true</code>.</li><li>Refused calls carry <code>errorCode</code>
+<code>AccessDenied</code>.</li></ul>"""),,
     ),
 )

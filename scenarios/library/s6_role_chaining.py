@@ -157,6 +157,9 @@ over. Try the same upload with both sessions.</p>""",
             shows_sessions=(PIPELINE_SESSION, RELEASE_SESSION),
         ),
         defend_step(6, (("production", "AssumeRole"),),
-                    looks_for="""<ul><li>Each hop is its own <code>AssumedRole</code> session; <code>sessionIssuer.arn</code> names the role.</li><li>Role chaining: an <code>AssumeRole</code> whose caller is itself an <code>AssumedRole</code>. Follow <code>accessKeyId</code> back to the user.</li></ul>"""),
+                    looks_for="""
+<ul><li>Each hop is its own <code>AssumedRole</code> session; <code>sessionIssuer.arn</code> names the
+role.</li><li>Role chaining: an <code>AssumeRole</code> whose caller is itself an <code>AssumedRole</code>.
+Follow <code>accessKeyId</code> back to the user.</li></ul>"""),,
     ),
 )

@@ -30,3 +30,10 @@ def trail_json(record: Any) -> SafeString:
         else:
             lines.append(escape(line))
     return mark_safe("\n".join(lines))
+
+
+@register.filter
+def account_label(account_id: str, names: dict[str, str]) -> str:
+    """"production (123456789012)" for the sandbox's own accounts, the bare id otherwise."""
+    name = (names or {}).get(account_id)
+    return f"{name} ({account_id})" if name else account_id
