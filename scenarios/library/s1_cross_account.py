@@ -233,6 +233,6 @@ again and gets a fresh set of credentials, checked against the trust policy as i
                     looks_for="""
 <ul><li>The production account's AssumeRole names only the auditor <em>account</em> (type
 <code>AWSAccount</code>); the auditor account's copy, with the same <code>sharedEventID</code>, names the
-user.</li><li><code>requestParameters.externalId</code>: the third-party guard.</li></ul>"""),,
+user.</li><li><code>requestParameters.externalId</code>: the third-party guard.</li></ul>"""),
     ),
 )

@@ -307,6 +307,6 @@ at the IdP again.</p>""",
                     looks_for="""
 <ul><li>Identity Center's sign-in is an <code>AssumeRoleWithSAML</code> by a <code>SAMLUser</code>: its
 <code>userName</code> is the person.</li><li>The role is an <code>AWSReservedSSO_…</code> role; look at
-<code>mfaAuthenticated</code>.</li></ul>"""),,
+<code>mfaAuthenticated</code>.</li></ul>"""),
     ),
 )

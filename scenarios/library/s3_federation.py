@@ -309,6 +309,6 @@ signature check (any edit), the one-assertion rule (wrapping), the algorithm all
                     looks_for="""
 <ul><li>Unsigned federation calls show as <code>SAMLUser</code> / <code>WebIdentityUser</code> with the
 <code>identityProvider</code>.</li><li>Refused assertions and tokens carry an
-<code>errorCode</code>.</li></ul>"""),,
+<code>errorCode</code>.</li></ul>"""),
     ),
 )

@@ -411,6 +411,6 @@ not revoked: they work until they expire.</p>""",
                     looks_for="""
 <ul><li>Instance credentials come from an <code>AssumeRole</code> by <code>AWSService</code>
 <code>ec2.amazonaws.com</code>; the session name is the instance id.</li><li>The same credentials used from
-elsewhere is GuardDuty's <em>InstanceCredentialExfiltration</em>.</li></ul>"""),,
+elsewhere is GuardDuty's <em>InstanceCredentialExfiltration</em>.</li></ul>"""),
     ),
 )

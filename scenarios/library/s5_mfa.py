@@ -484,6 +484,6 @@ the engineer proves MFA again with a new code and gets a new session.</p>""",
                     looks_for="""
 <ul><li><code>GetSessionToken</code> with <code>serialNumber</code>: MFA offered; the session's calls show
 <code>mfaAuthenticated</code> <code>true</code>.</li><li>Refused calls carry <code>errorCode</code>
-<code>AccessDenied</code>.</li></ul>"""),,
+<code>AccessDenied</code>.</li></ul>"""),
     ),
 )

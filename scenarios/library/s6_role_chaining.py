@@ -160,6 +160,6 @@ over. Try the same upload with both sessions.</p>""",
                     looks_for="""
 <ul><li>Each hop is its own <code>AssumedRole</code> session; <code>sessionIssuer.arn</code> names the
 role.</li><li>Role chaining: an <code>AssumeRole</code> whose caller is itself an <code>AssumedRole</code>.
-Follow <code>accessKeyId</code> back to the user.</li></ul>"""),,
+Follow <code>accessKeyId</code> back to the user.</li></ul>"""),
     ),
 )
