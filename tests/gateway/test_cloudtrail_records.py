@@ -174,7 +174,8 @@ def test_refused_s3_call_is_a_data_event_with_the_s3_denial(local: Sandbox) -> N
     assert record["requestParameters"]["bucketName"] == "ct-records-bucket"
     assert record["requestParameters"]["key"] == "a.txt"
     assert [(r["type"], r["ARN"]) for r in record["resources"]] == [
-        ("AWS::S3::Object", "arn:aws:s3:::ct-records-bucket/a.txt"), ("AWS::S3::Bucket", "arn:aws:s3:::ct-records-bucket")]
+        ("AWS::S3::Object", "arn:aws:s3:::ct-records-bucket/a.txt"),
+        ("AWS::S3::Bucket", "arn:aws:s3:::ct-records-bucket")]
 
 
 # ------------------------------------------------------------------------------------------------ GetSessionToken
