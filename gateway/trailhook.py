@@ -43,15 +43,16 @@ def _record(lab: Any, trail: Any, request: Any, service: str, response: Any, req
     match = _ROLE_ACCOUNT.match(str(params.get("RoleArn") or ""))
     if match:
         role_account = match.group(1)
+    role_sandbox = lab.sandbox_of_account(role_account) if role_account else None
     if caller is not None:
         sandbox_id = caller.sandbox_id
     elif operation in UNSIGNED_STS and role_account:
-        sandbox_id = lab.sandbox_of_account(role_account)
+        sandbox_id = role_sandbox
     else:
         return
     if not sandbox_id:
         return
-    if role_account is not None and lab.sandbox_of_account(role_account) != sandbox_id:
+    if role_account is not None and role_sandbox != sandbox_id:
         role_account = None   # never write into another sandbox's accounts
     error = note.get("error")
     code = getattr(error, "code", None)
