@@ -37,6 +37,7 @@ bench: install
 	$(PY) scripts/bench_policy.py
 	$(PY) scripts/bench_gateway.py
 	$(PY) scripts/bench_fairness.py
+	$(PY) scripts/bench_cloudtrail.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
 from engine.clock import SandboxClock
+from engine.cloudtrail import ApiCall, Trail
 from engine.directory import AccessKeyInfo, Directory, PolicyText
 from engine.errors import AccessDenied, AwsError, ExpiredToken, InvalidClientTokenId
 from engine.federation.registry import JwksRegistry
@@ -64,6 +66,8 @@ class Lab:
         # The mock OIDC issuers' keys, per sandbox (engine.federation.registry: a token minted for one sandbox
         # cannot be verified in another).
         self.jwks_registry = JwksRegistry()
+        # CloudTrail: the gateway records every answered call here; web processes drain it into the database
+        self.trail = Trail(session_of=self.session)
 
     # ---- sandboxes and clocks --------------------------------------------------------------------------------------
     def register_sandbox(self, sandbox_id: str, accounts: dict[str, str], clock_offset: float = 0.0) -> None:
@@ -94,6 +98,7 @@ class Lab:
             info = self._sandboxes.pop(sandbox_id, None)
             self.store.drop_sandbox(sandbox_id)
             self.jwks_registry.forget_sandbox(sandbox_id)
+            self.trail.forget(sandbox_id)
             if info is not None:
                 for account in info.accounts.values():
                     self._account_sandbox.pop(account, None)
@@ -294,7 +299,22 @@ class Lab:
                 principal=principal, action="sts:AssumeRole", params={"DurationSeconds": seconds}, meta=meta,
                 mfa_time=None, origin="ServiceRole", service=service, extra_context=context,
                 deny_error=lambda act: not_authorized(service, act, role_arn))
+            self._record_service_delivery(session, service, meta)
             return session
+
+    def _record_service_delivery(self, session: IssuedSession, service: str, meta: RequestMeta) -> None:
+        # The AssumeRole that AWS records when a service fetches a role's credentials: userIdentity AWSService,
+        # invokedBy / sourceIPAddress / userAgent the service's name [CT-USERID "AWSService"; IAM-CT table].
+        result = {"Credentials": {"AccessKeyId": session.access_key_id, "SessionToken": session.session_token,
+                                  "Expiration": session.expires_at}}
+        call = ApiCall("sts", "AssumeRole", session.sandbox_id, None,
+                       {"RoleArn": session.role_arn, "RoleSessionName": session.session_name},
+                       result, region=meta.region or "us-east-1", source_ip=service, user_agent=service,
+                       request_id=meta.request_id or str(uuid.uuid4()),
+                       resources=[("AWS::IAM::Role", session.role_arn or "", session.account)],
+                       recipient_account=session.account,
+                       identity={"type": "AWSService", "invokedBy": service})
+        self.trail.record(call, now=session.issued_at)
 
     # ---- authorization of non-STS calls ------------------------------------------------------------------------------
     def authorize_call(self, caller: Caller, action: str, resource_arn: str, resource_account: str | None,

@@ -19,6 +19,7 @@ from engine.federation.keys import SigningKey
 from sandboxes import services as sandbox_services
 from sandboxes.world import PRODUCTION
 from scenarios.framework import StepContext
+from trail import signin
 
 from . import calls, identity_center, inspect, people, services
 
@@ -139,6 +140,10 @@ def idp_login(request: HttpRequest) -> HttpResponse:
             if target == "portal":
                 request.session[SESSION_PORTAL] = {"username": person.username,
                                                    "signed_in_at": _now(sandbox).isoformat()}
+                signin.record_portal_signin(sandbox, username=person.username, mfa=person.mfa, when=_now(sandbox),
+                                            source_ip=request.META.get("REMOTE_ADDR", ""),
+                                            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                                            portal_url=request.build_absolute_uri(reverse("federation:portal")))
                 return redirect("federation:portal")
             xml = services.saml_idp(sandbox.id).build_response(services.saml_person(person, sandbox.account_ids()),
                                                      now=_now(sandbox))

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 
 from engine.errors import AwsError, SignatureDoesNotMatch
 
-from . import actions, protocols, s3names, sigv4, validation
+from . import actions, cloudtrail_overrides, protocols, s3names, sigv4, trailhook, validation
 from .moto_backend import MotoBackend, MotoLookups, MotoRequest
 from .protocols import Response
 
@@ -53,6 +53,8 @@ class IncomingRequest:
     body: bytes
     source_ip: str = "127.0.0.1"
     secure: bool = False
+    # what the handlers learn about the call, for its CloudTrail record (gateway/trailhook.py)
+    trail: dict[str, Any] = field(default_factory=dict)
 
     @property
     def query(self) -> dict[str, str]:
@@ -321,12 +323,15 @@ class GatewayApp:
             else:
                 response = self._service(service, request, request_id)
         except AwsError as error:
+            request.trail["error"] = error
             response = protocols.error_response(service, error, request_id, protocol=foreign)
-        except Exception:  # a bug must still answer like AWS, never with a traceback
+        except Exception:  # a bug or a moto crash must still answer like AWS, never with a traceback
             log.exception("gateway failure")
             response = protocols.error_response(service, _error("InternalFailure", "The request processing has "
                                                 "failed because of an unknown error, exception or failure.", 500),
                                                 request_id, protocol=foreign)
+        if service is not None:
+            trailhook.record(self.lab, request, service, response, request_id)
         response.set_header("x-amzn-RequestId", request_id)
         if service == "s3":
             response.set_header("x-amz-request-id", request_id)
@@ -402,8 +407,11 @@ class GatewayApp:
             caller = self.authenticate("sts", request, auth, request.body)
         params = protocols.parse_query_params("sts", operation, flat)
         validation.validate("sts", operation, params)
+        request.trail.update(operation=operation, caller=caller, params=params,
+                             region=(auth.region if auth else None) or "us-east-1")
         meta = self._meta(request, request_id, auth.region if auth else None)
         result = self.lab.sts(operation, caller, params, meta)
+        request.trail["result"] = result
         if protocols.wants_json(request.headers):
             return protocols.query_result_json(operation, result, request_id)
         return protocols.query_result("sts", operation, result, request_id)
@@ -444,6 +452,7 @@ class GatewayApp:
         validation.validate(service, operation, params)
         region = auth.region or "us-east-1"
         caller_account = caller.account
+        request.trail.update(operation=operation, caller=caller, params=params, region=region)
         targets = self._targets(service, operation, params, caller, region)
         self._authorize(service, caller, targets, meta, display=self._display_resource(service, params))
         account = targets[0].resource_account if service == "secretsmanager" and targets else caller_account
@@ -556,6 +565,8 @@ class GatewayApp:
         call = actions.classify_s3(request.method, bucket, key, query, request.headers)
         if bucket:
             validation.validate_s3_method(request.method, key, query, request.headers)
+        request.trail.update(operation=call.operation, caller=caller, region=auth.region or "us-east-1",
+                             s3=(bucket, key))
         stored = s3names.stored_name(sandbox, bucket) if bucket else None
         found = self.lookups.bucket(stored) if stored else None
         owner, policy = found if found else (None, None)
@@ -680,7 +691,8 @@ def _phrase(status: int) -> str:
 
 
 # Overrides register themselves on import: the IAM operations moto lacks (overrides), MFA devices with real
-# codes and QR PNGs (mfa_overrides), EC2 instance metadata options for IMDS (ec2_overrides).
+# codes and QR PNGs (mfa_overrides), EC2 instance metadata options for IMDS (ec2_overrides); CloudTrail lookups.
 from . import ec2_overrides as _ec2_overrides  # noqa: E402,F401
 from . import mfa_overrides as _mfa_overrides  # noqa: E402,F401
 from . import overrides as _builtin_overrides  # noqa: E402,F401
+register_override("cloudtrail", "LookupEvents", cloudtrail_overrides.lookup_events)

@@ -35,6 +35,7 @@ from __future__ import annotations
 import base64
 import copy
 import hmac
+import inspect
 import json
 import logging
 import math
@@ -45,6 +46,8 @@ from collections import OrderedDict
 from datetime import datetime
 from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit
+
+from engine.cloudtrail import Trail
 
 log = logging.getLogger(__name__)
 
@@ -354,6 +357,26 @@ LAB_METHODS: dict[str, tuple[tuple[str, ...], Callable[..., Any]]] = {
     "imds_handle": (("method", "path", "headers"), _imds_handle),
     "imds_timeline": (("instance_id",), lambda lab, a: _imds(lab).timeline(_text(a, "instance_id", limit=64))),
 }
+
+
+def _trail_methods() -> dict[str, tuple[tuple[str, ...], Callable[..., Any]]]:
+    """`trail.<name>` for every name in engine.cloudtrail.Trail.REMOTE_METHODS (that list is the one place)."""
+    methods: dict[str, tuple[tuple[str, ...], Callable[..., Any]]] = {}
+    for name in Trail.REMOTE_METHODS:
+        parameters = tuple(p for p in inspect.signature(getattr(Trail, name)).parameters if p != "self")
+
+        def call(lab: Any, args: dict[str, Any], _name: str = name, _parameters: tuple[str, ...] = parameters) -> Any:
+            missing = [p for p in _parameters if p not in args and
+                       inspect.signature(getattr(Trail, _name)).parameters[p].default is inspect.Parameter.empty]
+            if missing:
+                raise _BadArguments(f"`{missing[0]}` is required")
+            return getattr(lab.trail, _name)(**args)
+
+        methods[f"trail.{name}"] = (parameters, call)
+    return methods
+
+
+LAB_METHODS.update(_trail_methods())
 
 # Changes on every gateway start: a web process can tell that the gateway restarted (and lost its memory).
 _INSTANCE = base64.b32encode(os.urandom(10)).decode("ascii").lower()
@@ -701,6 +724,11 @@ class RemoteLab:
         return RemoteFederationReports(self)
 
     @property
+    def trail(self) -> "RemoteTrail":
+        """engine.cloudtrail.Trail's REMOTE_METHODS, called on the gateway (keyword arguments)."""
+        return RemoteTrail(self._call)
+
+    @property
     def kv(self) -> "RemoteKeyValueStore":
         """The gateway's KeyValueStore, shared by every web process (e.g. behind a Django cache backend)."""
         return RemoteKeyValueStore(self)
@@ -750,6 +778,18 @@ class RemoteFederationReports:
 
     def get(self, request_id: str) -> dict[str, Any] | None:
         return self.lab._call("federation_report", request_id=request_id)
+
+
+class RemoteTrail:
+    """The gateway's Trail seen from a web process: exactly Trail.REMOTE_METHODS, with keyword arguments."""
+
+    def __init__(self, call: Callable[..., Any]) -> None:
+        self._remote_call = call
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name not in Trail.REMOTE_METHODS:
+            raise AttributeError(f"the remote Trail has no method `{name}`")
+        return lambda **args: self._remote_call(f"trail.{name}", **args)
 
 
 class RemoteKeyValueStore:

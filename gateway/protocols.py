@@ -29,17 +29,18 @@ from engine.errors import AwsError
 # Our name for each service -> the botocore model name. The signing name in a SigV4 scope maps onto these.
 SERVICE_MODELS = {
     "sts": "sts", "iam": "iam", "s3": "s3", "ec2": "ec2", "secretsmanager": "secretsmanager",
-    "sso-admin": "sso-admin", "identitystore": "identitystore",
+    "sso-admin": "sso-admin", "identitystore": "identitystore", "cloudtrail": "cloudtrail",
 }
 # Credential-scope service -> our service name (SSO Admin signs as "sso": botocore sso-admin signingName).
 SIGNING_NAMES = {
     "sts": "sts", "iam": "iam", "s3": "s3", "ec2": "ec2", "secretsmanager": "secretsmanager",
-    "sso": "sso-admin", "identitystore": "identitystore",
+    "sso": "sso-admin", "identitystore": "identitystore", "cloudtrail": "cloudtrail",
 }
 PROTOCOLS = {"sts": "query", "iam": "query", "ec2": "ec2", "s3": "rest-xml", "secretsmanager": "json",
-             "sso-admin": "json", "identitystore": "json"}
+             "sso-admin": "json", "identitystore": "json", "cloudtrail": "json"}
 JSON_TARGET_PREFIXES = {"secretsmanager": "secretsmanager", "SWBExternalService": "sso-admin",
-                        "AWSIdentityStore": "identitystore"}
+                        "AWSIdentityStore": "identitystore",
+                        "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101": "cloudtrail"}
 XML_NAMESPACES = {"sts": "https://sts.amazonaws.com/doc/2011-06-15/", "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
                   "ec2": "http://ec2.amazonaws.com/doc/2016-11-15/"}
 
@@ -262,7 +263,7 @@ def json_operation(target: str | None) -> tuple[str | None, str | None]:
     """X-Amz-Target "secretsmanager.GetSecretValue" -> ("secretsmanager", "GetSecretValue")."""
     if not target or "." not in target:
         return None, None
-    prefix, operation = target.split(".", 1)
+    prefix, operation = target.rsplit(".", 1)   # CloudTrail's prefix has dots of its own
     return JSON_TARGET_PREFIXES.get(prefix), operation
 
 

@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
-from . import credentials, world
+from . import credentials, signals, world
 from .labclient import lab
 from .models import WORLD_ACCOUNTS, AccessKey, Account, Sandbox, StepProgress, TrustPolicyEdit
 
@@ -144,6 +144,7 @@ def reset_sandbox(sandbox: Sandbox) -> None:
         sandbox.save(update_fields=["clock_offset_seconds"])
         credentials.forget_all(sandbox.id)
         lab().forget_sandbox(sandbox.id)
+        signals.sandbox_reset.send(sender=Sandbox, sandbox=sandbox)
         _build(sandbox)
 
 

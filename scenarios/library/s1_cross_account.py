@@ -4,6 +4,7 @@ from __future__ import annotations
 from sandboxes.services import sandbox_now
 from sandboxes.world import AUDIT_EXTERNAL_ID, AUDITOR, PRODUCTION, SECURITY_LOGS
 
+from ..defend import defend_step
 from ..framework import Diagram, Node, PolicyRef, Scenario, Step, StepContext, WhatIf
 
 ROLE = "SecureCart-AuditRole"
@@ -228,5 +229,10 @@ again and gets a fresh set of credentials, checked against the trust policy as i
                        "credentials with a new expiry.</p>", assume_again),
             ),
         ),
+        defend_step(1, (("production", "AssumeRole"), ("auditor", "AssumeRole")),
+                    looks_for="""
+<ul><li>The production account's AssumeRole names only the auditor <em>account</em> (type
+<code>AWSAccount</code>); the auditor account's copy, with the same <code>sharedEventID</code>, names the
+user.</li><li><code>requestParameters.externalId</code>: the third-party guard.</li></ul>"""),
     ),
 )

@@ -16,6 +16,7 @@ from federation import calls, identity_center, people
 from sandboxes.services import sandbox_now
 from sandboxes.world import ADMIN_USER, DEVELOPER, PRODUCTION
 
+from ..defend import defend_step
 from ..framework import Diagram, NeedsEarlierStep, Node, Scenario, Step, StepContext, WhatIf
 
 SESSION = "sso-developer"
@@ -305,5 +306,10 @@ at the IdP again.</p>""",
                        "<p>Identity Center signs a fresh assertion; STS issues a fresh hour.</p>", sign_in_again),
             ),
         ),
+        defend_step(2, (("developer", "AssumeRoleWithSAML"),),
+                    looks_for="""
+<ul><li>Identity Center's sign-in is an <code>AssumeRoleWithSAML</code> by a <code>SAMLUser</code>: its
+<code>userName</code> is the person.</li><li>The role is an <code>AWSReservedSSO_…</code> role; look at
+<code>mfaAuthenticated</code>.</li></ul>"""),
     ),
 )

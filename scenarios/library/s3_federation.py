@@ -16,6 +16,7 @@ from federation import calls, people, services
 from sandboxes.services import sandbox_now
 from sandboxes.world import PRODUCT_IMAGES, PRODUCTION
 
+from ..defend import defend_step
 from ..framework import Diagram, Node, PolicyRef, Scenario, Step, StepContext, WhatIf
 
 DEV_ROLE = "SecureCart-SAML-Developers"
@@ -304,5 +305,10 @@ signature check (any edit), the one-assertion rule (wrapping), the algorithm all
 (foreign key).</p>""",
             diagram=Diagram((Node("attacker", "has a copy of a token"), STS_NODE), active=1),
         ),
+        defend_step(3, (("production", "AssumeRoleWithSAML"), ("production", "AssumeRoleWithWebIdentity")),
+                    looks_for="""
+<ul><li>Unsigned federation calls show as <code>SAMLUser</code> / <code>WebIdentityUser</code> with the
+<code>identityProvider</code>.</li><li>Refused assertions and tokens carry an
+<code>errorCode</code>.</li></ul>"""),
     ),
 )

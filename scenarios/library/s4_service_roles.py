@@ -14,6 +14,7 @@ from sandboxes import services
 from sandboxes.imdsmount import imds_app
 from sandboxes.world import ADMIN_USER, INVOICES, PRODUCT_IMAGES, PRODUCTION
 
+from ..defend import defend_step
 from ..framework import Diagram, NeedsEarlierStep, Node, PolicyRef, Scenario, Step, StepContext, WhatIf, mask_secret, \
     shorten_token
 
@@ -406,5 +407,10 @@ not revoked: they work until they expire.</p>""",
             diagram=Diagram((INSTANCE_NODE, IMDS_NODE), active=1),
             shows_sessions=(SESSION,),
         ),
+        defend_step(4, (("production", "AssumeRole"),),
+                    looks_for="""
+<ul><li>Instance credentials come from an <code>AssumeRole</code> by <code>AWSService</code>
+<code>ec2.amazonaws.com</code>; the session name is the instance id.</li><li>The same credentials used from
+elsewhere is GuardDuty's <em>InstanceCredentialExfiltration</em>.</li></ul>"""),
     ),
 )

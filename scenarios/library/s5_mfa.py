@@ -15,6 +15,7 @@ from typing import Any
 from sandboxes import services
 from sandboxes.world import ADMIN_USER, DB_SECRET, PRODUCTION, REGION, policy_doc
 
+from ..defend import defend_step
 from ..framework import Diagram, NeedsEarlierStep, Node, PolicyRef, Scenario, Step, StepContext, WhatIf
 
 USER = "securecart-oncall"
@@ -477,5 +478,10 @@ the engineer proves MFA again with a new code and gets a new session.</p>""",
             diagram=Diagram((USER_NODE, STS_NODE, SECRET_NODE), active=1),
             shows_sessions=(SESSION,),
         ),
+        defend_step(5, (("production", "GetSessionToken"),),
+                    looks_for="""
+<ul><li><code>GetSessionToken</code> with <code>serialNumber</code>: MFA offered; the session's calls show
+<code>mfaAuthenticated</code> <code>true</code>.</li><li>Refused calls carry <code>errorCode</code>
+<code>AccessDenied</code>.</li></ul>"""),
     ),
 )

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sandboxes.world import DEVELOPER, PRODUCT_IMAGES, PRODUCTION
 
+from ..defend import defend_step
 from ..framework import Diagram, Node, PolicyRef, Scenario, Step, StepContext, WhatIf
 
 CI_USER = "securecart-ci"
@@ -155,5 +156,10 @@ over. Try the same upload with both sessions.</p>""",
             policies=(RELEASE_POLICY, PIPELINE_POLICY),
             shows_sessions=(PIPELINE_SESSION, RELEASE_SESSION),
         ),
+        defend_step(6, (("production", "AssumeRole"),),
+                    looks_for="""
+<ul><li>Each hop is its own <code>AssumedRole</code> session; <code>sessionIssuer.arn</code> names the
+role.</li><li>Role chaining: an <code>AssumeRole</code> whose caller is itself an <code>AssumedRole</code>.
+Follow <code>accessKeyId</code> back to the user.</li></ul>"""),
     ),
 )

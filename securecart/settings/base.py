@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "scenarios",
     "federation",
     "quiz",
+    "trail",
 ]
 
 MIDDLEWARE = [
@@ -46,6 +47,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "sandboxes.middleware.LabUnavailableMiddleware",
+    "trail.middleware.PersistEventsMiddleware",
 ]
 
 # Content-Security-Policy (django-csp): scripts and styles only from this site, plus inline ones carrying the

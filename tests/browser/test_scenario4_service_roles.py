@@ -48,5 +48,9 @@ def test_scenario_4_by_clicking(page):
     expect(page.locator("#result")).to_contain_text("HTTP 404")
     expect(page.locator("#result")).to_contain_text("GetCallerIdentity succeeded")
 
+    page.get_by_role("link", name=re.compile("Next: Defend")).click()
+    page.get_by_role("button", name="Look up the events").click()
+    expect(page.locator("#result")).to_contain_text("ec2.amazonaws.com")   # the instance role's delivery
+
     page.goto("/")
-    expect(page.get_by_text("6 of 6 steps")).to_be_visible()
+    expect(page.get_by_text("7 of 7 steps")).to_be_visible()

@@ -70,8 +70,12 @@ def test_scenario_1_by_clicking(page):
     expect(page.locator("#result")).to_contain_text("AssumeRole succeeded")
     expect(page.locator("#creds-audit-session")).not_to_have_class(re.compile("expired"))
 
+    page.goto(f"{S1}/defend/")   # the Defend step closes every scenario (trail app)
+    page.get_by_role("button", name="Look up the events").click()
+    expect(page.locator("#result")).to_contain_text("CloudTrailEvent")
+
     page.goto("/")
-    expect(page.locator(".scenario-item").first).to_contain_text("5 of 5 steps")
+    expect(page.locator(".scenario-item").first).to_contain_text("6 of 6 steps")
 
 
 def test_scenario_6_by_clicking(page):

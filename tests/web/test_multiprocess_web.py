@@ -130,6 +130,34 @@ def test_scenario_1_runs_against_the_gateway_process(gateway: GatewayProcess) ->
     assert expired["error"]["code"] == "ExpiredToken"
 
 
+def test_cloudtrail_events_recorded_by_the_gateway_are_drained_into_this_database(gateway: GatewayProcess) -> None:
+    from sandboxes.labclient import learner_client
+    from sandboxes.services import key_for
+    from trail.models import TrailEvent
+
+    client, sandbox = visit()
+    accounts = sandbox.account_ids()
+    run_step(client, "assume-audit-role")
+    assert client.get("/trail/", {"event_name": "AssumeRole"}).status_code == 200   # a trail page drains
+    rows = list(TrailEvent.objects.filter(sandbox=sandbox, event_name="AssumeRole"))
+    # cross-account: the auditor's account and the role's account each got the event, with one shared id
+    assert {row.account_id for row in rows} == {accounts["auditor"], accounts["production"]}
+    assert len({row.record["sharedEventID"] for row in rows}) == 1
+    # lookup-events is answered by the gateway process from its own memory of recent events
+    key = key_for(sandbox, "production", "lab-admin")
+    cloudtrail = learner_client("cloudtrail", access_key_id=key.access_key_id, secret_access_key=key.secret_access_key)
+    found = cloudtrail.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "AssumeRole"}])
+    production_row = next(row for row in rows if row.account_id == accounts["production"])
+    assert [event["EventId"] for event in found["Events"]] == [production_row.event_id]
+    # a reset clears both the gateway's memory and the database
+    client.post("/sandbox/reset/")
+    assert not TrailEvent.objects.filter(sandbox=sandbox).exists()
+    key = key_for(sandbox, "production", "lab-admin")   # the reset rebuilt the world with new keys
+    cloudtrail = learner_client("cloudtrail", access_key_id=key.access_key_id, secret_access_key=key.secret_access_key)
+    assert cloudtrail.lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "AssumeRole"}])["Events"] == []
+
+
 def test_a_gateway_restart_loses_sessions_and_the_next_visit_rebuilds_the_sandbox(gateway: GatewayProcess) -> None:
     client, sandbox = visit()
     production = sandbox.account_ids()["production"]

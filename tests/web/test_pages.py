@@ -15,14 +15,14 @@ def test_home_lists_six_scenarios_with_progress(learner):
     assert html.count('class="scenario-item') == len(listings()) >= 6
     # Lessons show as "coming" until their modules land in scenarios/library.
     assert html.count(">Coming<") == sum(1 for listing in listings() if listing.scenario is None)
-    assert "0 of 5 steps" in html
+    assert "0 of 6 steps" in html
     for account in learner.sandbox.accounts.all():
         assert account.account_id in html
 
 
 def test_home_shows_progress_after_a_step(learner):
     learner.run(S1, "meet-the-auditor")
-    assert "1 of 5 steps" in learner.client.get("/").content.decode()
+    assert "1 of 6 steps" in learner.client.get("/").content.decode()
 
 
 def test_scenario_start_resumes_at_first_unfinished_step(learner):

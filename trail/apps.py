@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class TrailConfig(AppConfig):
+    name = "trail"
+    verbose_name = "CloudTrail event history"
+
+    def ready(self) -> None:
+        from django.conf import settings
+
+        from sandboxes.signals import sandbox_reset
+
+        from . import store
+
+        sandbox_reset.connect(store.clear_on_reset, dispatch_uid="trail-clear-on-reset")
+        if not settings.LAB_GATEWAY_URL:
+            # In one process the gateway's LookupEvents reads the database (a restart loses nothing); with a remote
+            # gateway, the gateway answers from its own bounded memory and web processes persist what it buffers.
+            from engine.lab import get_lab
+
+            get_lab().trail.use_store(store.DatabaseEventStore())
