@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "scenarios",
     "federation",
     "quiz",
+    "challenges",
 ]
 
 MIDDLEWARE = [

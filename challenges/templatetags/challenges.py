@@ -1,0 +1,23 @@
+"""{% challenge_list %} for the home page and {% challenges_for_scenario slug %} for scenario pages: small, additive
+inclusions so the pages other apps own need one line each."""
+from __future__ import annotations
+
+from django import template
+
+from ..catalog import CHALLENGES, TRACKS
+
+register = template.Library()
+
+
+@register.inclusion_tag("challenges/_home_list.html", takes_context=True)
+def challenge_list(context) -> dict:
+    from ..views import challenge_rows
+
+    sandbox = context.get("sandbox")
+    return {"rows": challenge_rows(sandbox) if sandbox is not None else
+            [{"challenge": c, "track": TRACKS[c.track], "solved_at": None} for c in CHALLENGES]}
+
+
+@register.inclusion_tag("challenges/_for_scenario.html")
+def challenges_for_scenario(scenario_slug: str) -> dict:
+    return {"challenges": [c for c in CHALLENGES if c.scenario == scenario_slug]}
