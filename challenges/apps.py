@@ -12,6 +12,8 @@ class ChallengesConfig(AppConfig):
 
         from . import seeding
 
-        # Every sandbox's world carries each challenge's seeded misconfiguration (its own roles and users, never
-        # SecureCart's), so a challenge can be reset alone (seeding.reset_challenge) or with the whole sandbox.
-        world.register_world_extension("challenges", roles=seeding.all_roles(), seed=seeding.seed_all)
+        # Each challenge's seeded misconfiguration (its own roles and users, never SecureCart's) is part of the
+        # sandbox's world, built on the challenge's first use (seeding.ensure_seeded) so that sandboxes nobody uses
+        # for challenges cost nothing; rebuilding the world forgets it (seeding.forget_all), a reset wipes it with
+        # everything else, and one challenge resets alone (seeding.reset_challenge).
+        world.register_world_extension("challenges", seed=seeding.forget_all)

@@ -216,9 +216,9 @@ def check_revocation(ctx: CheckContext) -> list[Finding]:
 
 def check_boundary(ctx: CheckContext) -> list[Finding]:
     junior = key_of(ctx.sandbox, "junior-dev")
-    admin = key_of(ctx.sandbox, "lab-admin", "production")
+    admin_key = key_of(ctx.sandbox, "lab-admin", "production")
     findings: list[Finding] = []
-    boundary = (client_for("iam", admin).get_user(UserName="junior-dev")["User"].get("PermissionsBoundary") or {}
+    boundary = (client_for("iam", admin_key).get_user(UserName="junior-dev")["User"].get("PermissionsBoundary") or {}
                 ).get("PermissionsBoundaryArn")
     findings.append(Finding(bool(boundary), f"junior-dev has a permissions boundary: {boundary or 'none'}"))
     ok, code = attempt(client_for("s3", junior).get_object, Bucket=PRODUCT_IMAGES, Key="images/hero-banner.jpg")
@@ -234,7 +234,7 @@ def check_boundary(ctx: CheckContext) -> list[Finding]:
         ok, code = attempt(iam.delete_user_permissions_boundary, UserName="junior-dev")
         expect(findings, ok, False, "junior-dev removes his own boundary", code)
         if ok and boundary:  # the probe took the learner's boundary off: put it back as it was
-            client_for("iam", admin).put_user_permissions_boundary(UserName="junior-dev", PermissionsBoundary=boundary)
+            client_for("iam", admin_key).put_user_permissions_boundary(UserName="junior-dev", PermissionsBoundary=boundary)
     finally:
         if wrote:
             admin("iam", ctx.accounts["production"]).delete_user_policy(UserName="junior-dev",

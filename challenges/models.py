@@ -40,12 +40,12 @@ class ChallengeKey(models.Model):
                                                name="one_key_per_challenge_user")]
 
 
-class LiveSeed(models.Model):
-    """Seed steps that are real signed calls (a leaked session, the call a defender must find): they need the
-    sandbox live, so they run on first use after the world is (re)built, which clears these rows."""
-    sandbox = models.ForeignKey(Sandbox, on_delete=models.CASCADE, related_name="challenge_live_seeds")
+class ChallengeSeed(models.Model):
+    """This challenge's part of the sandbox (its roles, users, and seed calls such as a leaked session) exists for the
+    current build of the sandbox's world. Seeded on first use; a rebuild or reset of the world clears these rows."""
+    sandbox = models.ForeignKey(Sandbox, on_delete=models.CASCADE, related_name="challenge_seeds")
     challenge = models.SlugField(max_length=64)
-    done_at = models.DateTimeField(auto_now_add=True)
+    seeded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["sandbox", "challenge"], name="one_live_seed_per_challenge")]
+        constraints = [models.UniqueConstraint(fields=["sandbox", "challenge"], name="one_seed_per_challenge")]

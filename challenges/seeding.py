@@ -1,9 +1,10 @@
-"""What the challenges add to every sandbox (a world extension, registered in apps.py) and how one challenge is
-reset alone: its roles and users deleted and seeded again, the learner's changes to them gone.
+"""What the challenges add to a sandbox's world and how one challenge is reset alone: its roles and users deleted
+and seeded again, the learner's changes to them gone.
 
-Two kinds of seed steps: IAM entities, created while the world is built (straight to moto, like the world), and live
-steps, real signed calls through the gateway (a session that leaks, the calls a defender must find), which need the
-sandbox registered with the lab and so run on first use (ensure_live).
+A challenge's part is built on first use (ensure_seeded: the challenge page, its console, its checker): IAM entities
+straight to moto as the world's seed does, then live steps, real signed calls through the gateway (a session that
+leaks, the calls a defender must find). The world extension (apps.py) forgets what was built whenever the world is
+rebuilt or reset, since that wipes the accounts.
 """
 from __future__ import annotations
 
@@ -20,15 +21,11 @@ from sandboxes.models import AccessKey, Sandbox
 from sandboxes.world import RoleSpec, fill
 
 from .catalog import BY_SLUG, CHALLENGES, INVOICE_KEY, INVOICES, REFUSED_USER, SECRET_READER, Challenge
-from .models import ChallengeKey, LiveSeed
+from .models import ChallengeKey, ChallengeSeed
 
 log = logging.getLogger(__name__)
 
 LEAKED_SESSION = "challenge-leaked-session"
-
-
-def all_roles() -> list[RoleSpec]:
-    return [role for challenge in CHALLENGES for role in challenge.roles]
 
 
 def admin(service: str, account_id: str, sandbox_id: str | None = None) -> Any:
@@ -44,15 +41,12 @@ def _seed_users(sandbox_id: str, accounts: dict[str, str], challenge: Challenge)
         ChallengeKey.objects.filter(sandbox_id=sandbox_id, challenge=challenge.slug).delete()
         ChallengeKey.objects.bulk_create(ChallengeKey(sandbox_id=sandbox_id, challenge=challenge.slug, **vars(key))
                                          for key in keys)
-        LiveSeed.objects.filter(sandbox_id=sandbox_id, challenge=challenge.slug).delete()
 
 
-def seed_all(sandbox_id: str, accounts: dict[str, str]) -> None:
-    """World extension seed: the challenges' users (their roles are seeded with the world's)."""
-    if "production" not in accounts:  # bare sandboxes have no SecureCart world
-        return
-    for challenge in CHALLENGES:
-        _seed_users(sandbox_id, accounts, challenge)
+def forget_all(sandbox_id: str, accounts: dict[str, str]) -> None:
+    """World extension seed: the world was just (re)built from scratch, so no challenge's part exists in it."""
+    ChallengeSeed.objects.filter(sandbox_id=sandbox_id).delete()
+    ChallengeKey.objects.filter(sandbox_id=sandbox_id).delete()
 
 
 def _create_role(spec: RoleSpec, accounts: dict[str, str]) -> None:
@@ -120,6 +114,8 @@ def _terminate_instances_of(account_id: str, profile_names: set[str]) -> None:
 def reset_challenge(sandbox: Sandbox, challenge: Challenge) -> None:
     """Put this challenge's part of the sandbox back as seeded; the rest of the sandbox is left alone."""
     services.ensure_ready(sandbox)
+    if sandbox.kind != "world":
+        raise ValueError("challenges need a SecureCart world sandbox")
     accounts = sandbox.account_ids()
     profiles = {role.name for role in challenge.roles if role.instance_profile}
     for account_name, account_id in accounts.items():
@@ -132,7 +128,10 @@ def reset_challenge(sandbox: Sandbox, challenge: Challenge) -> None:
     for role in challenge.roles:
         _create_role(role, accounts)
     _seed_users(sandbox.id, accounts, challenge)
-    ensure_live(sandbox, challenge)
+    live = LIVE_SEEDS.get(challenge.slug)
+    if live is not None:
+        live(sandbox)
+    ChallengeSeed.objects.get_or_create(sandbox=sandbox, challenge=challenge.slug)
 
 
 # ------------------------------------------------------------------------------------------------ live seeds
@@ -185,17 +184,14 @@ LIVE_SEEDS = {"revoke-leaked-sessions": _leak_a_session, "who-read-the-secret": 
               "find-the-refused-call": _refused_delete}
 
 
-def ensure_live(sandbox: Sandbox, challenge: Challenge) -> None:
-    """Run the challenge's live seed once per build of the sandbox (and again after a reset of the challenge)."""
-    step = LIVE_SEEDS.get(challenge.slug)
-    if step is None:
-        return
+def ensure_seeded(sandbox: Sandbox, challenge: Challenge) -> None:
+    """Build this challenge's part of the sandbox unless the current world has it (and, for the revocation
+    challenge, the leaked session is still known: it lives in the cache, which a restart empties)."""
     services.ensure_ready(sandbox)
-    needs_leak = challenge.slug == "revoke-leaked-sessions" and credentials.get(sandbox.id, LEAKED_SESSION) is None
-    if LiveSeed.objects.filter(sandbox=sandbox, challenge=challenge.slug).exists() and not needs_leak:
-        return
-    step(sandbox)
-    LiveSeed.objects.get_or_create(sandbox=sandbox, challenge=challenge.slug)
+    if ChallengeSeed.objects.filter(sandbox=sandbox, challenge=challenge.slug).exists():
+        if challenge.slug != "revoke-leaked-sessions" or credentials.get(sandbox.id, LEAKED_SESSION) is not None:
+            return
+    reset_challenge(sandbox, challenge)
 
 
 def values_for(sandbox: Sandbox, challenge: Challenge) -> dict[str, str]:

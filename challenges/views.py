@@ -56,7 +56,7 @@ def identities(sandbox: Sandbox) -> list[Identity]:
 
 def _console_context(sandbox: Sandbox, selected: str = "", challenge: Challenge | None = None) -> dict[str, Any]:
     if not selected and challenge is not None and challenge.start:
-        account, user = challenge.start[-1]
+        account, user = challenge.start[0]
         selected = f"key:{account}/{user}"
     return {"identities": identities(sandbox), "selected": selected or "key:production/lab-admin",
             "console_challenge": challenge, "form": ConsoleForm(), "limits": {
@@ -115,7 +115,7 @@ def console_run(request: HttpRequest) -> HttpResponse:
     else:
         challenge = seeding.challenge(form.cleaned_data["challenge"] or "")
         if challenge is not None:
-            seeding.ensure_live(sandbox, challenge)
+            seeding.ensure_seeded(sandbox, challenge)
         creds = _credentials_from(form, sandbox)
         try:
             argv = console.parse(form.cleaned_data["command"])
@@ -181,7 +181,7 @@ def challenge_rows(sandbox: Sandbox) -> list[dict[str, Any]]:
 def challenge_page(request: HttpRequest, slug: str) -> HttpResponse:
     challenge = _challenge_or_404(slug)
     sandbox = services.sandbox_for_request(request)
-    seeding.ensure_live(sandbox, challenge)
+    seeding.ensure_seeded(sandbox, challenge)
     return render(request, "challenges/challenge.html", _challenge_context(request, sandbox, challenge))
 
 
@@ -221,7 +221,7 @@ def challenge_check(request: HttpRequest, slug: str) -> HttpResponse:
         context = _challenge_context(request, sandbox, challenge, answers_form=form)
         return render(request, "challenges/_check.html" if request.htmx else "challenges/challenge.html", context,
                       status=400)
-    seeding.ensure_live(sandbox, challenge)
+    seeding.ensure_seeded(sandbox, challenge)
     result = checks.check(sandbox, challenge, form.cleaned_data if challenge.answers else {})
     progress = progress_of(sandbox, challenge)
     progress.attempts += 1
