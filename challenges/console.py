@@ -210,8 +210,10 @@ def child_environment(credentials: ConsoleCredentials, sandbox_id: str, home: st
 
 
 def run(argv: list[str], credentials: ConsoleCredentials, sandbox_id: str, *,
-        time_limit: float = TIME_LIMIT_SECONDS, output_limit: int = OUTPUT_LIMIT_BYTES) -> RunResult:
+        time_limit: float | None = None, output_limit: int | None = None) -> RunResult:
     """Run `aws <argv>` (already checked by parse/refusal) for this sandbox with these credentials."""
+    time_limit = TIME_LIMIT_SECONDS if time_limit is None else time_limit
+    output_limit = OUTPUT_LIMIT_BYTES if output_limit is None else output_limit
     if not _runs.acquire(timeout=time_limit):
         return RunResult(None, "", "the console is busy with other learners' commands; try again in a moment", 0.0)
     try:
