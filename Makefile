@@ -36,6 +36,7 @@ check-deploy: install
 bench: install
 	$(PY) scripts/bench_policy.py
 	$(PY) scripts/bench_gateway.py
+	$(PY) scripts/bench_console.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
