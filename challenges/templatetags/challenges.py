@@ -2,7 +2,11 @@
 inclusions so the pages other apps own need one line each."""
 from __future__ import annotations
 
+import re
+
 from django import template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from ..catalog import CHALLENGES, TRACKS
 
@@ -21,3 +25,12 @@ def challenge_list(context) -> dict:
 @register.inclusion_tag("challenges/_for_scenario.html")
 def challenges_for_scenario(scenario_slug: str) -> dict:
     return {"challenges": [c for c in CHALLENGES if c.scenario == scenario_slug]}
+
+
+_TICKS = re.compile(r"`([^`]+)`")
+
+
+@register.filter
+def codeticks(text: str) -> str:
+    """Challenge prose marks commands and values with backticks, as the catalog's source does: show them as code."""
+    return mark_safe(_TICKS.sub(lambda m: f"<code>{m.group(1)}</code>", str(escape(text))))
