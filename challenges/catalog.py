@@ -10,7 +10,7 @@ requests through the gateway with probe identities, the sessions the lab issued,
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from federation.services import GITHUB_PROVIDER, GITHUB_REPOSITORY
 from sandboxes.world import (AUDIT_EXTERNAL_ID, AUDITOR, DB_SECRET, DEVELOPER, INVOICES, PRODUCT_IMAGES,
@@ -18,8 +18,9 @@ from sandboxes.world import (AUDIT_EXTERNAL_ID, AUDITOR, DB_SECRET, DEVELOPER, I
 
 BUILDER, ATTACKER, DEFENDER = "builder", "attacker", "defender"
 TRACKS = {BUILDER: "Builder", ATTACKER: "Attacker", DEFENDER: "Defender"}
-CONSOLE, EDITOR, TERMINAL = "console", "editor", "terminal"
-TOOL_NAMES = {CONSOLE: "the AWS CLI console on this page", EDITOR: "the trust-policy editor of the scenarios",
+# The scenarios' trust-policy editor edits SecureCart's own roles only, so the challenges (own roles) offer the CLI.
+CONSOLE, TERMINAL = "console", "terminal"
+TOOL_NAMES = {CONSOLE: "the AWS CLI console on this page",
               TERMINAL: "your own terminal against the lab's /aws endpoint (Terminal page)"}
 LAB_ADMIN = (PRODUCTION, "lab-admin")
 INVOICE_KEY = "2024/10/INV-100231.pdf"
@@ -123,7 +124,7 @@ BUILDERS = [
                f"(`{AUDIT_EXTERNAL_ID}`), and a person who proved MFA."),
         objective=("Change the trust policy of Challenge-AuditReview so that principals of the auditor account may "
                    "assume it only with the ExternalId AND after MFA."),
-        start=(LAB_ADMIN,), tools=(CONSOLE, EDITOR, TERMINAL),
+        start=(LAB_ADMIN,), tools=(CONSOLE, TERMINAL),
         hints=("Look at the policy first: `aws iam get-role --role-name Challenge-AuditReview --query "
                "Role.AssumeRolePolicyDocument`.",
                "Two condition keys: `sts:ExternalId` (StringEquals) and `aws:MultiFactorAuthPresent` (Bool). Keys in "
@@ -151,7 +152,7 @@ BUILDERS = [
                "trust policy checks the audience but accepts any `sub`: any branch, even a pull request from a fork "
                "that edits the workflow, can deploy."),
         objective=(f"Restrict {GITHUB_ROLE} to workflows running on the main branch of {GITHUB_REPOSITORY}."),
-        start=(LAB_ADMIN,), tools=(CONSOLE, EDITOR, TERMINAL),
+        start=(LAB_ADMIN,), tools=(CONSOLE, TERMINAL),
         hints=(f"GitHub puts the repository and ref in the `sub` claim: `repo:{GITHUB_REPOSITORY}:ref:refs/heads/main`.",
                f"The condition key is `{GITHUB_HOST}:sub`; keep `{GITHUB_HOST}:aud` equal to `sts.amazonaws.com`.",
                "StringLike with `*` is what let every branch in; use StringEquals with the exact value."),
@@ -205,7 +206,7 @@ BUILDERS = [
                "name as SourceIdentity, which stays with the session and every role it chains into."),
         objective=("Change Challenge-Deployer's trust policy so that an assume-role succeeds only when it sets "
                    "SourceIdentity to the caller's own IAM user name."),
-        start=(LAB_ADMIN, (DEVELOPER, "dev-alex")), tools=(CONSOLE, EDITOR, TERMINAL),
+        start=(LAB_ADMIN, (DEVELOPER, "dev-alex")), tools=(CONSOLE, TERMINAL),
         hints=("Setting a source identity needs its own permission in the trust policy: `sts:SetSourceIdentity`.",
                "The request's value is `sts:SourceIdentity`; compare it with a policy variable.",
                "`${aws:username}` is the caller's user name. Try it as dev-alex: "

@@ -9,7 +9,6 @@ rebuilt or reset, since that wipes the accounts.
 from __future__ import annotations
 
 import json
-import logging
 from datetime import timezone
 from typing import Any
 
@@ -20,10 +19,8 @@ from sandboxes.labclient import learner_client
 from sandboxes.models import AccessKey, Sandbox
 from sandboxes.world import RoleSpec, fill
 
-from .catalog import BY_SLUG, CHALLENGES, INVOICE_KEY, INVOICES, REFUSED_USER, SECRET_READER, Challenge
+from .catalog import BY_SLUG, INVOICE_KEY, INVOICES, REFUSED_USER, SECRET_READER, Challenge
 from .models import ChallengeKey, ChallengeSeed
-
-log = logging.getLogger(__name__)
 
 LEAKED_SESSION = "challenge-leaked-session"
 
