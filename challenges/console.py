@@ -168,6 +168,9 @@ class RunResult:
 
 
 _runs = threading.BoundedSemaphore(MAX_CONCURRENT_RUNS)
+# One command at a time per sandbox, so one learner cannot take every slot of the shared server.
+_sandbox_runs: set[str] = set()
+_sandbox_runs_lock = threading.Lock()
 _endpoint_lock = threading.Lock()
 _endpoint: dict[str, str] = {}
 
@@ -209,12 +212,24 @@ def child_environment(credentials: ConsoleCredentials, sandbox_id: str, home: st
     return env
 
 
+def is_running(sandbox_id: str) -> bool:
+    """Whether a command of this sandbox is running now."""
+    with _sandbox_runs_lock:
+        return sandbox_id in _sandbox_runs
+
+
 def run(argv: list[str], credentials: ConsoleCredentials, sandbox_id: str, *,
         time_limit: float | None = None, output_limit: int | None = None) -> RunResult:
     """Run `aws <argv>` (already checked by parse/refusal) for this sandbox with these credentials."""
     time_limit = TIME_LIMIT_SECONDS if time_limit is None else time_limit
     output_limit = OUTPUT_LIMIT_BYTES if output_limit is None else output_limit
+    with _sandbox_runs_lock:
+        if sandbox_id in _sandbox_runs:
+            return RunResult(None, "", "your previous command is still running; wait for it to finish or stop", 0.0)
+        _sandbox_runs.add(sandbox_id)
     if not _runs.acquire(timeout=time_limit):
+        with _sandbox_runs_lock:
+            _sandbox_runs.discard(sandbox_id)
         return RunResult(None, "", "the console is busy with other learners' commands; try again in a moment", 0.0)
     try:
         with tempfile.TemporaryDirectory(prefix="lab-console-") as home:
@@ -224,6 +239,8 @@ def run(argv: list[str], credentials: ConsoleCredentials, sandbox_id: str, *,
                               child_environment(credentials, sandbox_id, home), home, time_limit, output_limit)
     finally:
         _runs.release()
+        with _sandbox_runs_lock:
+            _sandbox_runs.discard(sandbox_id)
 
 
 def _run_child(command: list[str], env: dict[str, str], cwd: str, time_limit: float, output_limit: int) -> RunResult:

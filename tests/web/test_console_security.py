@@ -142,3 +142,37 @@ def test_a_command_that_prints_megabytes_is_cut_off(learner):
     html = run(learner, "aws s3 cp s3://securecart-invoices/big.bin -")
     assert f"passed {console.OUTPUT_LIMIT_BYTES // 1024} KB and was cut off" in html
     assert len(html) < 2 * console.OUTPUT_LIMIT_BYTES
+
+
+def test_one_learner_runs_one_command_at_a_time(learner, other_learner):
+    import threading
+
+    accounts = learner.sandbox.account_ids()
+    instance = admin_client("ec2", accounts["production"]).run_instances(
+        ImageId="ami-12c6146b", InstanceType="t3.micro", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    key = AccessKey.objects.get(sandbox=learner.sandbox, account_name="production", user_name="lab-admin")
+    creds = console.ConsoleCredentials(key.access_key_id, key.secret_access_key)
+    started = threading.Event()
+    results = []
+
+    def forever():
+        started.set()
+        results.append(console.run(["ec2", "wait", "instance-terminated", "--instance-ids", instance], creds,
+                                   learner.sandbox.id, time_limit=6))
+
+    thread = threading.Thread(target=forever)
+    thread.start()
+    started.wait()
+    import time
+
+    deadline = time.monotonic() + 10
+    while not console.is_running(learner.sandbox.id) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    second = console.run(["sts", "get-caller-identity"], creds, learner.sandbox.id)
+    assert "previous command is still running" in second.stderr and second.exit_code is None
+    bobs = AccessKey.objects.get(sandbox=other_learner.sandbox, account_name="production", user_name="lab-admin")
+    meanwhile = console.run(["sts", "get-caller-identity"], console.ConsoleCredentials(
+        bobs.access_key_id, bobs.secret_access_key), other_learner.sandbox.id)
+    assert meanwhile.exit_code == 0, meanwhile.stderr  # another learner is not held up
+    thread.join(10)
+    assert results and results[0].timed_out
