@@ -94,6 +94,8 @@ AUDIT_TRUST_NO_MFA = _trust({"AWS": "arn:aws:iam::{auditor}:root"},
 
 GITHUB_ROLE = "Challenge-GitHubRelease"
 GITHUB_HOST = "token.actions.githubusercontent.com"
+# GitHub's documented sub for a branch: repo:ORG/REPO:ref:refs/heads/BRANCH (docs.github.com, "About security
+# hardening with OpenID Connect"); engine/federation/idp.py builds tokens the same way.
 GITHUB_TRUST_SOLVED = _trust({"Federated": GITHUB_PROVIDER}, "sts:AssumeRoleWithWebIdentity", {"StringEquals": {
     f"{GITHUB_HOST}:aud": "sts.amazonaws.com", f"{GITHUB_HOST}:sub": f"repo:{GITHUB_REPOSITORY}:ref:refs/heads/main"}})
 GITHUB_TRUST_ANY_BRANCH = _trust({"Federated": GITHUB_PROVIDER}, "sts:AssumeRoleWithWebIdentity", {
@@ -106,6 +108,8 @@ SOURCE_IDENTITY_TRUST = _trust({"AWS": "arn:aws:iam::{developer}:root"}, ["sts:A
                                {"StringEquals": {"sts:SourceIdentity": "${aws:username}"}})
 SOURCE_IDENTITY_LOOSE = _trust({"AWS": "arn:aws:iam::{developer}:root"}, ["sts:AssumeRole", "sts:SetSourceIdentity"])
 
+# The policy IAM's "Revoke active sessions" adds (IAM UG, id_roles_use_revoke-sessions: inline AWSRevokeOlderSessions,
+# Deny * when aws:TokenIssueTime is before the chosen moment).
 REVOKE_OLDER = policy_doc({"Sid": "RevokeOlderSessions", "Effect": "Deny", "Action": "*", "Resource": "*",
                            "Condition": {"DateLessThan": {"aws:TokenIssueTime": "{now}"}}})
 DENY_EVERYTHING = policy_doc({"Sid": "DenyAll", "Effect": "Deny", "Action": "*", "Resource": "*"})
@@ -159,8 +163,7 @@ BUILDERS = [
         solution=(f"aws iam update-assume-role-policy --role-name {GITHUB_ROLE} --policy-document "
                   f"'{compact(GITHUB_TRUST_SOLVED)}'",),
         reasoning=("AssumeRoleWithWebIdentity puts the token's claims into the request context under the provider's "
-                   "host name. A role for one pipeline must pin `sub` exactly; AWS even refuses to create GitHub "
-                   "trust policies without a `sub` condition. The checker signs GitHub-shaped tokens for main, for a "
+                   "host name. A role for one pipeline must pin `sub` exactly; The checker signs GitHub-shaped tokens for main, for a "
                    "feature branch and for another repository, and trades each for credentials."),
         wrong_attempt=(f"aws iam update-assume-role-policy --role-name {GITHUB_ROLE} --policy-document "
                        f"'{compact(GITHUB_TRUST_ANY_BRANCH)}'",),
