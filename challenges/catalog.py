@@ -163,8 +163,9 @@ BUILDERS = [
         solution=(f"aws iam update-assume-role-policy --role-name {GITHUB_ROLE} --policy-document "
                   f"'{compact(GITHUB_TRUST_SOLVED)}'",),
         reasoning=("AssumeRoleWithWebIdentity puts the token's claims into the request context under the provider's "
-                   "host name. A role for one pipeline must pin `sub` exactly; The checker signs GitHub-shaped tokens for main, for a "
-                   "feature branch and for another repository, and trades each for credentials."),
+                   "host name. A role for one pipeline must pin `sub` exactly. The checker signs GitHub-shaped "
+                   "tokens for main, for a feature branch and for another repository, and trades each for "
+                   "credentials."),
         wrong_attempt=(f"aws iam update-assume-role-policy --role-name {GITHUB_ROLE} --policy-document "
                        f"'{compact(GITHUB_TRUST_ANY_BRANCH)}'",),
         roles=(RoleSpec(PRODUCTION, GITHUB_ROLE, "GitHub Actions release workflow (challenge).",
