@@ -85,6 +85,8 @@ def main(argv: list[str]) -> int:
         url = request.url
         if not (url == endpoint or url.startswith(endpoint + "/") or url.startswith(endpoint + "?")):
             raise LocalFileRefused(f"the lab console only talks to the lab's endpoint, not {url.split('?')[0]}")
+        if url[len(endpoint):].startswith("/_lab"):  # the gateway process's lab control, never an AWS path
+            raise LocalFileRefused("the lab console only makes AWS requests")
 
     driver.session.register("before-sign", mark_sandbox)
     driver.session.register("before-send", only_the_lab)

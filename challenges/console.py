@@ -185,7 +185,8 @@ s3 =
 def endpoint() -> str:
     """Where the console's CLI sends its requests: the gateway process, or this process's loopback server."""
     if settings.LAB_GATEWAY_URL:
-        return settings.LAB_GATEWAY_URL.rstrip("/") + "/aws"
+        # the gateway's root: it serves AWS there whether or not it was started with --mount /aws
+        return settings.LAB_GATEWAY_URL.rstrip("/")
     with _endpoint_lock:
         if "url" not in _endpoint:
             from gateway.client import default_gateway

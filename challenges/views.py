@@ -130,11 +130,16 @@ def console_run(request: HttpRequest) -> HttpResponse:
                 entry.update(result=result, identity=creds.label)
                 if result.exit_code == 0:
                     entry["kept"] = _keep_issued_session(sandbox, result.stdout)
-    context = {"entry": entry, "sandbox": sandbox,
-               **_console_context(sandbox, request.POST.get("identity", ""),
-                                  seeding.challenge(request.POST.get("challenge", "")))}
+    challenge = seeding.challenge(request.POST.get("challenge", ""))
     if request.htmx:
+        context = {"entry": entry, "sandbox": sandbox,
+                   **_console_context(sandbox, request.POST.get("identity", ""), challenge)}
         return render(request, "challenges/_console_entry.html", context, status=status)
+    if challenge is not None:  # without JavaScript: the challenge page again, with the command's output
+        context = _challenge_context(request, sandbox, challenge)
+        context.update(entry=entry, selected=request.POST.get("identity", "") or context["selected"])
+        return render(request, "challenges/challenge.html", context, status=status)
+    context = {"entry": entry, "sandbox": sandbox, **_console_context(sandbox, request.POST.get("identity", ""))}
     return render(request, "challenges/console.html", context, status=status)
 
 

@@ -127,3 +127,13 @@ def test_the_class_api_lists_who_solved_a_challenge():
     assert ("wildcard-trust", "Attacker · A role that trusts everybody") in api.choices()
     with pytest.raises(KeyError):
         api.solved_by("no-such-challenge", [alice])
+
+
+def test_without_javascript_a_console_command_comes_back_on_the_challenge_page(learner):
+    learner.client.get("/challenges/wildcard-trust/")
+    r = learner.client.post("/challenges/console/run/", {"command": "aws sts get-caller-identity --query Arn",
+                                                         "identity": "key:auditor/vendor-contractor",
+                                                         "challenge": "wildcard-trust"})
+    html = r.content.decode()
+    assert r.status_code == 200 and "Objective" in html and "user/vendor-contractor" in html
+    assert 'value="key:auditor/vendor-contractor" selected' in html

@@ -124,6 +124,8 @@ def test_the_childs_own_fences_hold_when_the_checks_are_bypassed(learner):
     away = console.run(["--endpoint-url", "http://127.0.0.1:9", "sts", "get-caller-identity"], creds,
                        learner.sandbox.id)
     assert away.exit_code != 0 and "only talks to the lab's endpoint" in away.stderr
+    control = console.run(["s3api", "list-objects-v2", "--bucket", "_lab"], creds, learner.sandbox.id)
+    assert control.exit_code != 0 and "only makes AWS requests" in control.stderr
 
 
 def test_a_command_that_runs_forever_is_stopped(learner, monkeypatch):
