@@ -239,7 +239,8 @@ BUILDERS = [
         objective=("Make every session of Challenge-Analytics issued until now useless, while new sessions keep "
                    "working."),
         start=(LAB_ADMIN, (DEVELOPER, "analytics-dev")), tools=(CONSOLE, TERMINAL),
-        hints=("The console's \"Revoke active sessions\" button adds an inline policy named AWSRevokeOlderSessions.",
+        hints=("In AWS's web console, IAM's \"Revoke active sessions\" button adds an inline policy named "
+               "AWSRevokeOlderSessions to the role; here you write it yourself.",
                "It denies everything to sessions whose `aws:TokenIssueTime` is older than a moment you choose.",
                "Use DateLessThan with the current time, `{now}` in this sandbox."),
         solution=("aws iam put-role-policy --role-name Challenge-Analytics --policy-name AWSRevokeOlderSessions "
