@@ -38,6 +38,7 @@ bench: install
 	$(PY) scripts/bench_gateway.py
 	$(PY) scripts/bench_fairness.py
 	$(PY) scripts/bench_cloudtrail.py
+	$(PY) scripts/bench_console.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -40,6 +40,10 @@ UNSIGNED_STS_OPERATIONS = {"AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"}
 _PRESIGN_PARAMS = {"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders",
                    "X-Amz-Signature", "X-Amz-Security-Token"}
 _MOTO_REQUEST_ID = re.compile(rb"<(RequestId|requestId|RequestID)>[^<]*</\1>")
+# Set by the lab's in-page AWS CLI console (challenges/cli_child.py) on every request it signs: the sandbox the
+# console belongs to. A key of any other sandbox is refused, so a learner cannot use the console with keys
+# copied from someone else. The header only ever narrows what a request may do.
+CONSOLE_SANDBOX_HEADER = "x-lab-console-sandbox"
 
 
 # ------------------------------------------------------------------------------------------------- request
@@ -389,7 +393,15 @@ class GatewayApp:
                 sigv4.check_presigned_on_sandbox_clock(auth, signed_at=signed_at, now=self.lab.now(sandbox), s3=s3)
         except AwsError as error:
             raise translate_auth_error(service, error) from None
+        self._check_console_sandbox(request, getattr(caller, "sandbox_id", None))
         return caller
+
+    def _check_console_sandbox(self, request: IncomingRequest, sandbox_id: str | None) -> None:
+        console_sandbox = request.headers.get(CONSOLE_SANDBOX_HEADER)
+        if console_sandbox is not None and sandbox_id != console_sandbox:
+            # The lab's own choice of code and words: AWS has no console tied to a sandbox.
+            raise _error("InvalidClientTokenId", "The security token included in the request is invalid: these "
+                         "credentials belong to another sandbox, and the lab console only uses your own.", 403)
 
     # ----------------------------------------------------------------------------------------- STS
     def _sts(self, request: IncomingRequest, request_id: str) -> Response:
@@ -409,6 +421,11 @@ class GatewayApp:
         validation.validate("sts", operation, params)
         request.trail.update(operation=operation, caller=caller, params=params,
                              region=(auth.region if auth else None) or "us-east-1")
+        if caller is None and request.headers.get(CONSOLE_SANDBOX_HEADER) is not None:
+            # unsigned federation calls from the console: the role must be one of the console's sandbox
+            role_account = str(params.get("RoleArn", "")).split(":")[4:5]
+            owner = self.lab.sandbox_of_account(role_account[0]) if role_account else None
+            self._check_console_sandbox(request, owner)
         meta = self._meta(request, request_id, auth.region if auth else None)
         result = self.lab.sts(operation, caller, params, meta)
         request.trail["result"] = result

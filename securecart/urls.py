@@ -17,6 +17,7 @@ urlpatterns = [
     path("federation/", include("federation.urls")),
     path("quiz/", include("quiz.urls")),
     path("trail/", include("trail.urls")),
+    path("challenges/", include("challenges.urls")),
     path("sandbox/", include(sandbox_urls.urlpatterns)),
     path("internal/", include(sandbox_urls.internal_urlpatterns)),
     path("accounts/login/", throttle_sign_ins(auth_views.LoginView.as_view()), name="login"),

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "federation",
     "quiz",
     "trail",
+    "challenges",
 ]
 
 MIDDLEWARE = [

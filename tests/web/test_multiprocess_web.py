@@ -187,3 +187,27 @@ def test_lab_control_is_not_reachable_through_the_django_aws_mount() -> None:
                                HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
         assert response.status_code >= 400 and "x-amzn-RequestId" in response
         assert b"instance" not in response.content and b'"result"' not in response.content
+
+
+def test_the_challenge_console_runs_against_the_gateway_process(gateway: GatewayProcess) -> None:
+    from sandboxes.models import AccessKey
+
+    client, sandbox = visit()
+    production = sandbox.account_ids()["production"]
+    r = client.post("/challenges/console/run/", {"command": "aws sts get-caller-identity --query Arn --output text",
+                                                 "identity": "key:production/lab-admin"}, HTTP_HX_REQUEST="true")
+    assert f"arn:aws:iam::{production}:user/lab-admin" in r.content.decode()
+    # the gateway process enforces the console's sandbox too
+    _, other = visit()
+    theirs = AccessKey.objects.get(sandbox=other, account_name="production", user_name="lab-admin")
+    r = client.post("/challenges/console/run/", {"command": "aws s3 ls", "identity": "pasted",
+                                                 "access_key_id": theirs.access_key_id,
+                                                 "secret_access_key": theirs.secret_access_key},
+                    HTTP_HX_REQUEST="true")
+    assert "belong to another sandbox" in r.content.decode()
+    # a checker runs its real calls there as well
+    assert client.get("/challenges/find-the-refused-call/").status_code == 200
+    r = client.post("/challenges/find-the-refused-call/check/", {"action": "s3:DeleteObject",
+                                                                 "policy_name": "ProtectInvoices"},
+                    HTTP_HX_REQUEST="true")
+    assert "Solved!" in r.content.decode()

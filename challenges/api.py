@@ -1,0 +1,62 @@
+"""The public face of challenges for other apps (the classroom: an instructor assigns a challenge and sees who
+solved it). Plain data in, plain data out; no views, no templates.
+
+    from challenges import api
+    api.catalog()                       # every challenge: slug, title, track, difficulty, minutes, url
+    api.get("wildcard-trust")           # one, or None
+    api.solved_by("wildcard-trust", users)   # {user id: solved_at} among these users
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable
+
+from django.urls import reverse
+
+from .catalog import BY_SLUG, CHALLENGES, TRACKS, Challenge
+from .models import ChallengeProgress
+
+
+@dataclass(frozen=True)
+class ChallengeInfo:
+    slug: str
+    title: str
+    track: str          # "Builder" | "Attacker" | "Defender"
+    difficulty: str     # "easy" | "medium" | "hard"
+    minutes: int
+    scenario: str       # slug of the scenario that teaches it
+    url: str
+
+
+def _info(challenge: Challenge) -> ChallengeInfo:
+    return ChallengeInfo(challenge.slug, challenge.title, TRACKS[challenge.track], challenge.difficulty,
+                         challenge.minutes, challenge.scenario, reverse("challenges:detail", args=[challenge.slug]))
+
+
+def catalog() -> list[ChallengeInfo]:
+    return [_info(c) for c in CHALLENGES]
+
+
+def get(slug: str) -> ChallengeInfo | None:
+    challenge = BY_SLUG.get(slug)
+    return _info(challenge) if challenge else None
+
+
+def choices() -> list[tuple[str, str]]:
+    """For a Django ChoiceField / model field choices: (slug, "Track · title")."""
+    return [(c.slug, f"{TRACKS[c.track]} · {c.title}") for c in CHALLENGES]
+
+
+def solved_by(slug: str, users: Iterable) -> dict[int, datetime]:
+    """When each of these users (signed-in learners: their sandbox is theirs) first solved the challenge."""
+    if slug not in BY_SLUG:
+        raise KeyError(f"no challenge {slug!r}")
+    user_ids = [getattr(u, "pk", u) for u in users]
+    rows = (ChallengeProgress.objects.filter(challenge=slug, solved_at__isnull=False, sandbox__owner_id__in=user_ids)
+            .values_list("sandbox__owner_id", "solved_at"))
+    solved: dict[int, datetime] = {}
+    for owner_id, solved_at in rows:
+        if owner_id not in solved or solved_at < solved[owner_id]:
+            solved[owner_id] = solved_at
+    return solved

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from django import forms
+
+from . import console
+from .catalog import Challenge
+
+
+class ConsoleForm(forms.Form):
+    command = forms.CharField(max_length=console.MAX_COMMAND_CHARS, strip=True,
+                              error_messages={"required": "type an AWS CLI command, for example: "
+                                                          "aws sts get-caller-identity"})
+    identity = forms.CharField(max_length=200)
+    access_key_id = forms.CharField(max_length=128, required=False, strip=True)
+    secret_access_key = forms.CharField(max_length=128, required=False, strip=True)
+    session_token = forms.CharField(max_length=4096, required=False, strip=True)
+    challenge = forms.SlugField(max_length=64, required=False)
+
+
+class AnswersForm(forms.Form):
+    """A defender challenge's report: one text field per AnswerField of the challenge."""
+
+    def __init__(self, challenge: Challenge, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for answer in challenge.answers:
+            self.fields[answer.name] = forms.CharField(label=answer.label, max_length=200, help_text=answer.help,
+                                                       strip=True)

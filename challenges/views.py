@@ -1,0 +1,256 @@
+"""Challenge pages and the in-page AWS CLI console: one function view per interaction.
+
+Every view works on the visitor's own sandbox (sandboxes.services.sandbox_for_request); the console's identities are
+looked up only among that sandbox's keys and kept sessions, and the gateway refuses any other sandbox's key.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone as dj_timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from sandboxes import credentials, services
+from sandboxes.models import AccessKey, Sandbox
+from scenarios import registry
+
+from . import checks, console, kept, seeding
+from .catalog import CHALLENGES, TOOL_NAMES, TRACKS, Challenge
+from .forms import AnswersForm, ConsoleForm
+from .models import ChallengeKey, ChallengeProgress
+
+
+@dataclass
+class Identity:
+    value: str
+    label: str
+    credentials: console.ConsoleCredentials | None
+
+
+def _challenge_or_404(slug: str) -> Challenge:
+    challenge = seeding.challenge(slug)
+    if challenge is None:
+        raise Http404(f"There is no challenge called “{slug}”.")
+    return challenge
+
+
+def identities(sandbox: Sandbox) -> list[Identity]:
+    """What the console may sign with: this sandbox's seeded users, the sessions kept by the console, pasted keys."""
+    found = []
+    for key in [*AccessKey.objects.filter(sandbox=sandbox).order_by("account_name", "user_name"),
+                *ChallengeKey.objects.filter(sandbox=sandbox).order_by("account_name", "user_name")]:
+        found.append(Identity(f"key:{key.account_name}/{key.user_name}", f"{key.user_name} ({key.account_name})",
+                              console.ConsoleCredentials(key.access_key_id, key.secret_access_key)))
+    for session in kept.sessions(sandbox.id):
+        found.append(Identity(f"session:{session.name}", session.label,
+                              console.ConsoleCredentials(session.access_key_id, session.secret_access_key,
+                                                         session.session_token)))
+    found.append(Identity("pasted", "keys I paste below", None))
+    return found
+
+
+def _console_context(sandbox: Sandbox, selected: str = "", challenge: Challenge | None = None) -> dict[str, Any]:
+    if not selected and challenge is not None and challenge.start:
+        account, user = challenge.start[0]
+        selected = f"key:{account}/{user}"
+    return {"identities": identities(sandbox), "selected": selected or "key:production/lab-admin",
+            "console_challenge": challenge, "form": ConsoleForm(), "limits": {
+                "seconds": int(console.TIME_LIMIT_SECONDS), "kilobytes": console.OUTPUT_LIMIT_BYTES // 1024}}
+
+
+def _credentials_from(form: ConsoleForm, sandbox: Sandbox) -> console.ConsoleCredentials | None:
+    choice = form.cleaned_data["identity"]
+    if choice == "pasted":
+        if not (form.cleaned_data["access_key_id"] and form.cleaned_data["secret_access_key"]):
+            return None
+        return console.ConsoleCredentials(form.cleaned_data["access_key_id"], form.cleaned_data["secret_access_key"],
+                                          form.cleaned_data["session_token"], "pasted keys")
+    for identity in identities(sandbox):
+        if identity.value == choice and identity.credentials is not None:
+            identity.credentials.label = identity.label
+            return identity.credentials
+    return None
+
+
+def _keep_issued_session(sandbox: Sandbox, stdout: str) -> credentials.SessionCredentials | None:
+    """An STS answer printed as JSON (assume-role, get-session-token, ...): keep it so it can be chosen next."""
+    try:
+        data = json.loads(stdout)
+    except ValueError:
+        return None
+    creds = data.get("Credentials") if isinstance(data, dict) else None
+    if not isinstance(creds, dict) or not {"AccessKeyId", "SecretAccessKey", "SessionToken"} <= set(creds):
+        return None
+    arn = ((data.get("AssumedRoleUser") or data.get("FederatedUser") or {}).get("Arn")) or ""
+    label = (arn.split(":", 5)[-1] if arn else "session") + f" ({creds['AccessKeyId'][-6:]})"
+    session = credentials.SessionCredentials(
+        name=f"console-{creds['AccessKeyId']}", label=label, arn=arn, access_key_id=creds["AccessKeyId"],
+        secret_access_key=creds["SecretAccessKey"], session_token=creds["SessionToken"],
+        expiration=str(creds.get("Expiration", "")), issued_by="console")
+    kept.keep(sandbox.id, session)
+    return session
+
+
+# ------------------------------------------------------------------------------------------------ console
+@require_GET
+def console_page(request: HttpRequest) -> HttpResponse:
+    sandbox = services.sandbox_for_request(request)
+    return render(request, "challenges/console.html", {"sandbox": sandbox, **_console_context(sandbox)})
+
+
+@require_POST
+def console_run(request: HttpRequest) -> HttpResponse:
+    sandbox = services.sandbox_for_request(request)
+    form = ConsoleForm(request.POST)
+    entry: dict[str, Any] = {"command": request.POST.get("command", "")[:console.MAX_COMMAND_CHARS]}
+    status = 200
+    if not form.is_valid():
+        entry["refused"] = "; ".join(e for errors in form.errors.values() for e in errors)
+        status = 400
+    else:
+        challenge = seeding.challenge(form.cleaned_data["challenge"] or "")
+        if challenge is not None:
+            seeding.ensure_seeded(sandbox, challenge)
+        creds = _credentials_from(form, sandbox)
+        try:
+            argv = console.parse(form.cleaned_data["command"])
+        except console.Refused as refused:
+            entry["refused"] = str(refused)
+        else:
+            if creds is None:
+                entry["refused"] = ("choose whose credentials to use, or paste an access key id and secret access key "
+                                    "(and a session token for temporary credentials)")
+            else:
+                result = console.run(argv, creds, sandbox.id)
+                entry.update(result=result, identity=creds.label)
+                if result.exit_code == 0:
+                    entry["kept"] = _keep_issued_session(sandbox, result.stdout)
+    challenge = seeding.challenge(request.POST.get("challenge", ""))
+    if request.htmx:
+        context = {"entry": entry, "sandbox": sandbox,
+                   **_console_context(sandbox, request.POST.get("identity", ""), challenge)}
+        return render(request, "challenges/_console_entry.html", context, status=status)
+    if challenge is not None:  # without JavaScript: the challenge page again, with the command's output
+        context = _challenge_context(request, sandbox, challenge)
+        context.update(entry=entry, selected=request.POST.get("identity", "") or context["selected"])
+        return render(request, "challenges/challenge.html", context, status=status)
+    context = {"entry": entry, "sandbox": sandbox, **_console_context(sandbox, request.POST.get("identity", ""))}
+    return render(request, "challenges/console.html", context, status=status)
+
+
+# ------------------------------------------------------------------------------------------------ challenges
+def progress_of(sandbox: Sandbox, challenge: Challenge) -> ChallengeProgress:
+    progress, _ = ChallengeProgress.objects.get_or_create(sandbox=sandbox, challenge=challenge.slug)
+    return progress
+
+
+def _challenge_context(request: HttpRequest, sandbox: Sandbox, challenge: Challenge, **extra: Any) -> dict[str, Any]:
+    progress = progress_of(sandbox, challenge)
+    values = seeding.values_for(sandbox, challenge)
+    scenario = registry.get(challenge.scenario)
+    start = []
+    for account, user in challenge.start:
+        key = seeding.key_of(sandbox, user, account)
+        start.append({"account": account, "user": user, "key": key})
+    leaked = credentials.get(sandbox.id, seeding.LEAKED_SESSION) if challenge.slug == "revoke-leaked-sessions" else None
+    return {
+        "sandbox": sandbox, "challenge": challenge, "progress": progress, "scenario": scenario,
+        "story": seeding.fill_text(challenge.story, values), "objective": seeding.fill_text(challenge.objective, values),
+        "start": start, "tools": [TOOL_NAMES[t] for t in challenge.tools],
+        "hints": [seeding.fill_text(h, values) for h in challenge.hints[:progress.hints_shown]],
+        "more_hints": progress.hints_shown < len(challenge.hints),
+        "solution": [seeding.fill_text(s, values) for s in challenge.solution] if progress.solution_shown else [],
+        "check": progress.last_check, "answers_form": extra.pop("answers_form", None) or AnswersForm(challenge),
+        "leaked": leaked, **_console_context(sandbox, challenge=challenge), **extra,
+    }
+
+
+@require_GET
+def challenge_list(request: HttpRequest) -> HttpResponse:
+    sandbox = services.sandbox_for_request(request)
+    return render(request, "challenges/list.html", {"sandbox": sandbox, "rows": challenge_rows(sandbox)})
+
+
+def challenge_rows(sandbox: Sandbox) -> list[dict[str, Any]]:
+    solved = dict(ChallengeProgress.objects.filter(sandbox=sandbox, solved_at__isnull=False)
+                  .values_list("challenge", "solved_at"))
+    return [{"challenge": c, "track": TRACKS[c.track], "solved_at": solved.get(c.slug)} for c in CHALLENGES]
+
+
+@require_GET
+def challenge_page(request: HttpRequest, slug: str) -> HttpResponse:
+    challenge = _challenge_or_404(slug)
+    sandbox = services.sandbox_for_request(request)
+    seeding.ensure_seeded(sandbox, challenge)
+    return render(request, "challenges/challenge.html", _challenge_context(request, sandbox, challenge))
+
+
+def _back(request: HttpRequest, sandbox: Sandbox, challenge: Challenge, partial: str, **extra: Any) -> HttpResponse:
+    if request.htmx:
+        return render(request, partial, _challenge_context(request, sandbox, challenge, **extra))
+    return redirect(reverse("challenges:detail", args=[challenge.slug]))
+
+
+@require_POST
+def challenge_hint(request: HttpRequest, slug: str) -> HttpResponse:
+    challenge = _challenge_or_404(slug)
+    sandbox = services.sandbox_for_request(request)
+    progress = progress_of(sandbox, challenge)
+    if progress.hints_shown < len(challenge.hints):
+        progress.hints_shown += 1
+        progress.save(update_fields=["hints_shown", "updated"])
+    return _back(request, sandbox, challenge, "challenges/_help.html")
+
+
+@require_POST
+def challenge_solution(request: HttpRequest, slug: str) -> HttpResponse:
+    challenge = _challenge_or_404(slug)
+    sandbox = services.sandbox_for_request(request)
+    progress = progress_of(sandbox, challenge)
+    progress.hints_shown, progress.solution_shown = len(challenge.hints), True
+    progress.save(update_fields=["hints_shown", "solution_shown", "updated"])
+    return _back(request, sandbox, challenge, "challenges/_help.html")
+
+
+@require_POST
+def challenge_check(request: HttpRequest, slug: str) -> HttpResponse:
+    challenge = _challenge_or_404(slug)
+    sandbox = services.sandbox_for_request(request)
+    form = AnswersForm(challenge, request.POST)
+    if challenge.answers and not form.is_valid():
+        context = _challenge_context(request, sandbox, challenge, answers_form=form)
+        return render(request, "challenges/_check.html" if request.htmx else "challenges/challenge.html", context,
+                      status=400)
+    seeding.ensure_seeded(sandbox, challenge)
+    result = checks.check(sandbox, challenge, form.cleaned_data if challenge.answers else {})
+    progress = progress_of(sandbox, challenge)
+    progress.attempts += 1
+    progress.last_check = result.to_dict()
+    if result.passed and progress.solved_at is None:
+        progress.solved_at = dj_timezone.now()
+    progress.save()
+    if request.htmx:
+        return render(request, "challenges/_check.html",
+                      _challenge_context(request, sandbox, challenge, answers_form=form))
+    return redirect(reverse("challenges:detail", args=[challenge.slug]))
+
+
+@require_POST
+def challenge_reset(request: HttpRequest, slug: str) -> HttpResponse:
+    challenge = _challenge_or_404(slug)
+    sandbox = services.sandbox_for_request(request)
+    seeding.reset_challenge(sandbox, challenge)
+    progress = progress_of(sandbox, challenge)
+    progress.last_check = None
+    progress.save(update_fields=["last_check", "updated"])
+    from django.contrib import messages
+
+    messages.success(request, f"“{challenge.title}” was reset: its roles and users are back as seeded, with new "
+                              "access keys. A solved challenge stays solved.")
+    return redirect(reverse("challenges:detail", args=[challenge.slug]))
+
