@@ -14,6 +14,7 @@ urlpatterns = [
     path("scenarios/", include("scenarios.urls")),
     path("federation/", include("federation.urls")),
     path("quiz/", include("quiz.urls")),
+    path("class/", include("classroom.urls")),
     path("sandbox/", include(sandbox_urls.urlpatterns)),
     path("internal/", include(sandbox_urls.internal_urlpatterns)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

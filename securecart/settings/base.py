@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "scenarios",
     "federation",
     "quiz",
+    "classroom",
 ]
 
 MIDDLEWARE = [
@@ -40,6 +41,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "sandboxes.middleware.LabUnavailableMiddleware",
+    "classroom.middleware.LockedScenarioMiddleware",
 ]
 
 ROOT_URLCONF = "securecart.urls"
@@ -56,6 +58,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "sandboxes.context_processors.lab",
+                "classroom.context_processors.class_bar",
             ],
         },
     },
@@ -115,6 +118,8 @@ else:
 LAB_REGION = envstr("LAB_REGION", "us-east-1")
 # Where `manage.py sandbox create` reaches the running server (make run).
 LAB_SERVER_URL = envstr("LAB_SERVER_URL", "http://127.0.0.1:8000")
+# The address other devices reach this server at (make class sets it); join links and QR codes use it.
+LAB_PUBLIC_URL = envstr("LAB_PUBLIC_URL", "")
 
 LOGGING = {
     "version": 1,
