@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-fast migrations-check check-deploy bench clean
+.PHONY: install run class test test-fast migrations-check check-deploy bench clean
 
 # Wheels only for the XML stack: lxml and xmlsec must link the same libxml2 (see README).
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -22,6 +22,10 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# A classroom: gunicorn (one process, threads) on this machine's addresses; prints the URL students type + a QR.
+class: install
+	$(PY) scripts/serve_class.py --port $(PORT)
+
 test: install check-deploy
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest
@@ -36,6 +40,7 @@ check-deploy: install
 bench: install
 	$(PY) scripts/bench_policy.py
 	$(PY) scripts/bench_gateway.py
+	$(PY) scripts/bench_classroom.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
