@@ -8,6 +8,9 @@ from .services import CLASS_CLOCK_STEPS
 
 class OpenClassForm(forms.Form):
     title = forms.CharField(max_length=80, label="Class name", initial="SecureCart STS class")
+    expected_students = forms.IntegerField(
+        min_value=0, max_value=200, required=False, initial=40, label="Students expected",
+        help_text="Their sandboxes are built now, in the background, so joining takes a ready one.")
 
 
 class JoinClassForm(forms.Form):
@@ -37,3 +40,7 @@ class VoteForm(forms.Form):
 
 class FollowingForm(forms.Form):
     following = forms.BooleanField(required=False)
+
+
+class PrepareForm(forms.Form):
+    expected_students = forms.IntegerField(min_value=0, max_value=200, label="Students expected")

@@ -53,6 +53,8 @@ class Classroom(models.Model):
     follow_scenario = models.SlugField(max_length=64, blank=True, default="")
     follow_step = models.SlugField(max_length=64, blank=True, default="")
     # The live quiz room started from this class's dashboard (quiz scores go into the class export).
+    # How many sandboxes to build ahead of the students (see SpareSandbox): joining then takes a ready one.
+    expected_students = models.PositiveIntegerField(default=0)
     quiz_room = models.ForeignKey("quiz.Room", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # Hook for challenges (another issue): an instructor assigning a challenge to the class adds a model here
     # that points at Classroom, and the roster reads it the way it reads StepProgress.
@@ -104,6 +106,20 @@ class Student(models.Model):
 
     def link(self) -> str:
         return reverse("classroom:rejoin", args=[self.classroom.code, self.token])
+
+
+class SpareSandbox(models.Model):
+    """A sandbox built before anyone asked for it, waiting for the next student of this class to join.
+
+    Building a sandbox takes seconds and builds run one at a time, so 40 students joining in the same minute
+    would queue; the class builds them while the instructor is still setting up.
+    """
+    classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE, related_name="spares")
+    sandbox = models.OneToOneField(Sandbox, on_delete=models.CASCADE, related_name="+")
+    built_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["built_at", "id"]
 
 
 class Activity(models.Model):

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
+import threading
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.urls import Resolver404, resolve
 from django.utils import timezone
@@ -18,7 +20,9 @@ from sandboxes import credentials, services as sandbox_services
 from sandboxes.models import Sandbox, StepProgress
 from scenarios import registry
 
-from .models import OUTCOMES, Activity, Classroom, Poll, PollVote, Student, classify
+from .models import OUTCOMES, Activity, Classroom, Poll, PollVote, SpareSandbox, Student, classify
+
+log = logging.getLogger(__name__)
 
 MAX_STUDENTS = 200
 # "Stuck": the same refusal on the same step this many times in a row, or no run for this long.
@@ -56,13 +60,67 @@ def join(classroom: Classroom, nickname: str, *, session_key: str) -> Student:
         raise ClassError(f"This class is full ({MAX_STUDENTS} students).")
     if active.filter(nickname__iexact=nickname).exists():
         raise ClassError("That nickname is already taken in this class; pick another.")
-    sandbox = sandbox_services.create_sandbox(session_key=session_key)
+    sandbox = take_spare(classroom, session_key) or sandbox_services.create_sandbox(session_key=session_key)
     try:
         with transaction.atomic():
             return Student.objects.create(classroom=classroom, nickname=nickname, sandbox=sandbox)
     except IntegrityError:  # two phones asked for the same nickname at the same moment
         sandbox.delete()
         raise ClassError("That nickname is already taken in this class; pick another.") from None
+
+
+def take_spare(classroom: Classroom, session_key: str) -> Sandbox | None:
+    """A prepared sandbox of this class, claimed for one student (one DELETE decides between two joins)."""
+    for spare in classroom.spares.select_related("sandbox")[:5]:
+        if SpareSandbox.objects.filter(pk=spare.pk).delete()[0]:
+            sandbox = spare.sandbox
+            sandbox.owner_session_key = session_key
+            sandbox.save(update_fields=["owner_session_key"])
+            sandbox_services.ensure_ready(sandbox)  # rebuilt from the database if the server restarted since
+            return sandbox
+    return None
+
+
+def sandboxes_to_prepare(classroom: Classroom) -> int:
+    have = classroom.active_students().count() + classroom.spares.count()
+    return max(0, min(MAX_STUDENTS, classroom.expected_students) - have) if classroom.is_open else 0
+
+
+def prepare_sandboxes(classroom: Classroom) -> int:
+    """Build sandboxes until the class has one per expected student (joined or spare). Returns how many it built."""
+    built = 0
+    while True:
+        classroom.refresh_from_db(fields=["expected_students", "ended_at"])
+        if sandboxes_to_prepare(classroom) <= 0:
+            return built
+        sandbox = sandbox_services.create_sandbox()
+        SpareSandbox.objects.create(classroom=classroom, sandbox=sandbox)
+        built += 1
+
+
+_preparing: set[int] = set()
+_preparing_lock = threading.Lock()
+
+
+def prepare_in_background(classroom: Classroom) -> bool:
+    """Start prepare_sandboxes in a thread of this process (the one that owns moto), unless one runs already."""
+    with _preparing_lock:
+        if classroom.pk in _preparing or sandboxes_to_prepare(classroom) <= 0:
+            return False
+        _preparing.add(classroom.pk)
+
+    def work() -> None:
+        try:
+            prepare_sandboxes(Classroom.objects.get(pk=classroom.pk))
+        except Exception:  # a failed build must not kill the server; joining builds on demand instead
+            log.exception("preparing sandboxes for class %s stopped", classroom.code)
+        finally:
+            with _preparing_lock:
+                _preparing.discard(classroom.pk)
+            connection.close()
+
+    threading.Thread(target=work, name=f"prepare-{classroom.code}", daemon=True).start()
+    return True
 
 
 def locate(path: str) -> tuple[str, str]:

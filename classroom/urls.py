@@ -21,6 +21,7 @@ urlpatterns = [
     path("<str:code>/roster/", views.roster, name="roster"),
     path("<str:code>/students/<int:student_id>/", views.student_detail, name="student"),
     path("<str:code>/students/<int:student_id>/remove/", views.remove_student, name="remove"),
+    path("<str:code>/prepare/", views.prepare, name="prepare"),
     path("<str:code>/end/", views.end_class, name="end"),
     path("<str:code>/follow/", views.follow, name="follow"),
     path("<str:code>/poll/", views.open_poll, name="poll"),

@@ -32,7 +32,7 @@ from . import services
 from .bar import bar_context
 from .access import (HOSTING_KEY, STUDENT_KEY, class_for_instructor, hosted_class, instructor_required,
                      is_instructor, student_for_request)
-from .forms import ClockForm, FollowingForm, JoinClassForm, LockForm, OpenClassForm, StepForm, VoteForm
+from .forms import ClockForm, FollowingForm, JoinClassForm, LockForm, OpenClassForm, PrepareForm, StepForm, VoteForm
 from .models import Classroom, Poll, Student
 from .services import ClassError
 
@@ -68,9 +68,11 @@ def open_class(request: HttpRequest) -> HttpResponse:
         return render(request, "classroom/index.html", {"classes": classes, "open_form": form,
                                                         "join_form": JoinClassForm()}, status=400)
     for _ in range(20):  # 32^6 codes; a clash is rare, a retry cheap
-        candidate = Classroom(title=" ".join(form.cleaned_data["title"].split()), instructor=request.user)
+        candidate = Classroom(title=" ".join(form.cleaned_data["title"].split()), instructor=request.user,
+                              expected_students=form.cleaned_data["expected_students"] or 0)
         if not Classroom.objects.filter(code=candidate.code).exists():
             candidate.save()
+            services.prepare_in_background(candidate)
             return redirect("classroom:dashboard", code=candidate.code)
     raise RuntimeError("could not find a free class code")
 
@@ -149,7 +151,7 @@ def bar(request: HttpRequest) -> HttpResponse:
             response = HttpResponse(status=204)
             response["HX-Redirect"] = target
             return response
-    context = bar_context(request, path)
+    context = bar_context(request, path, student)
     if not context:
         return HttpResponse(status=204)
     if request.GET.get("v") == context["class_bar"]["version"]:
@@ -219,7 +221,7 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
 
 def _dashboard_context(classroom: Classroom) -> dict:
     poll = classroom.current_poll()
-    return {"classroom": classroom, "rows": services.roster(classroom), "step_counts": services.step_counts(classroom),
+    return {"classroom": classroom, "rows": services.roster(classroom), "spares": classroom.spares.count(), "step_counts": services.step_counts(classroom),
             "poll": poll, "tally": poll.tally() if poll else None, "poll_step": _step_title(poll),
             "roster_poll_seconds": ROSTER_POLL_SECONDS}
 
@@ -258,6 +260,19 @@ def remove_student(request: HttpRequest, code: str, student_id: int) -> HttpResp
     student = get_object_or_404(Student, pk=student_id, classroom=classroom, removed_at__isnull=True)
     services.remove_student(student)
     messages.success(request, f"{student.nickname} is off the roster; their link no longer works.")
+    return redirect("classroom:dashboard", code=classroom.code)
+
+
+@require_POST
+@instructor_required
+def prepare(request: HttpRequest, code: str) -> HttpResponse:
+    classroom = class_for_instructor(request, code)
+    form = PrepareForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("Give a number of students from 0 to 200.", status=400)
+    classroom.expected_students = form.cleaned_data["expected_students"]
+    classroom.save(update_fields=["expected_students"])
+    services.prepare_in_background(classroom)
     return redirect("classroom:dashboard", code=classroom.code)
 
 

@@ -104,7 +104,10 @@ def main() -> int:
     gunicorn = [python, "-m", "gunicorn", "securecart.wsgi", "--worker-class", "gthread", "--workers", "1",
                 "--threads", str(args.threads), "--bind", f"{args.bind}:{args.port}",
                 # A long class-wide reset runs in a request thread; gthread's heartbeat keeps the worker alive.
-                "--timeout", "120", "--access-logfile", "-"]
+                "--timeout", "120", "--access-logfile", "-",
+                # Pages poll every 1-2 s: keep their connections open longer than that (gunicorn's default is 2 s,
+                # which races a 2 s poll and resets the connection just as the next request is sent).
+                "--keep-alive", "10"]
     os.chdir(ROOT)
     os.execve(python, gunicorn, env)
     return 0  # not reached

@@ -235,3 +235,21 @@ def test_other_instructors_cannot_see_the_class(classroom):
     other.force_login(User.objects.get(username="ivan"))
     assert other.get(f"/class/{classroom.code}/").status_code == 404
     assert other.get(f"/class/{classroom.code}/export.csv").status_code == 404
+
+
+def test_prepared_sandboxes_are_handed_to_joining_students(classroom):
+    from classroom import services
+
+    classroom.expected_students = 2
+    classroom.save()
+    assert services.prepare_sandboxes(classroom) == 2
+    spare_ids = set(classroom.spares.values_list("sandbox_id", flat=True))
+    _, alice = join(classroom, "alice")
+    assert alice.sandbox_id in spare_ids
+    assert classroom.spares.count() == 1
+    # Joined plus spare already cover the two expected: nothing more to build.
+    assert services.prepare_sandboxes(classroom) == 0
+    _, bob = join(classroom, "bob")
+    _, carol = join(classroom, "carol")  # beyond the prepared ones: built on demand
+    assert len({alice.sandbox_id, bob.sandbox_id, carol.sandbox_id}) == 3
+    assert classroom.spares.count() == 0
