@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
 from quiz.models import Room
@@ -148,6 +148,8 @@ def follow_target(classroom: Classroom, student: Student, path: str) -> str:
     """The URL a following student's page must move to, or "" when they are where the instructor is."""
     url = classroom.follow_url()
     if not url or not student.following or not classroom.is_open:
+        return ""
+    if path.startswith(reverse("quiz:live")):  # the class quiz is where the instructor sent them too
         return ""
     return "" if path == url else url
 

@@ -149,6 +149,8 @@ def test_follow_me_redirects_following_students_only(instructor, classroom):
     assert "HX-Redirect" not in r
     r = alice_client.get("/class/bar/", {"at": step_url}, HTTP_HX_REQUEST="true")
     assert "HX-Redirect" not in r
+    r = alice_client.get("/class/bar/", {"at": "/quiz/live/ABCDEF/play/"}, HTTP_HX_REQUEST="true")
+    assert "HX-Redirect" not in r  # a student in the class quiz stays there
     alice.refresh_from_db()
     assert (alice.at_scenario, alice.at_step) == (S1, "assume-audit-role")
 
@@ -253,3 +255,17 @@ def test_prepared_sandboxes_are_handed_to_joining_students(classroom):
     _, carol = join(classroom, "carol")  # beyond the prepared ones: built on demand
     assert len({alice.sandbox_id, bob.sandbox_id, carol.sandbox_id}) == 3
     assert classroom.spares.count() == 0
+
+
+def test_join_links_and_qr_codes_use_the_public_address(instructor, classroom, settings):
+    """make class sets LAB_PUBLIC_URL: links must point where phones reach, even when the instructor browses
+    127.0.0.1 on the laptop itself."""
+    settings.LAB_PUBLIC_URL = "http://192.168.1.20:8000"
+    r = instructor.get(f"/class/{classroom.code}/", HTTP_HOST="127.0.0.1:8000")
+    assert f"http://192.168.1.20:8000/class/?code={classroom.code}".encode() in r.content
+    assert b"127.0.0.1" not in r.content
+    r = instructor.post(f"/class/{classroom.code}/quiz/")
+    r = instructor.get(r["Location"], HTTP_HOST="127.0.0.1:8000")
+    classroom.refresh_from_db()
+    assert f"http://192.168.1.20:8000/quiz/live/?code={classroom.quiz_room.code}".encode() in r.content
+    assert b'aria-label="QR code for the join link"' in r.content
