@@ -400,6 +400,7 @@ def start_quiz(request: HttpRequest, code: str) -> HttpResponse:
             if not Room.objects.filter(code=room_code).exists():
                 break
         room = Room.objects.create(code=room_code, host_token=token, question_ids=question_ids,
+                                   cohost_token=secrets.token_urlsafe(24),
                                    title=f"{classroom.title} quiz")
         services.start_quiz_room(classroom, room)
     hosts = request.session.get(HOST_KEY) if isinstance(request.session.get(HOST_KEY), dict) else {}
