@@ -18,7 +18,7 @@ NICKNAMES = ("ada", "bo", "cy")
 
 def _context(browser, live_server):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
-    context.set_default_timeout(20_000)
+    context.set_default_timeout(30_000)  # joins build sandboxes; this machine is shared
     return context
 
 

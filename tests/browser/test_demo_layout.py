@@ -17,7 +17,7 @@ def _in_view(page, locator) -> bool:
 
 def _context(browser, live_server, width: int, height: int, large: bool):
     context = browser.new_context(viewport={"width": width, "height": height}, base_url=live_server.url)
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(30_000)  # the first page builds the sandbox; this machine is shared
     if large:
         context.add_init_script("localStorage.setItem('lab-large', '1')")
     return context
