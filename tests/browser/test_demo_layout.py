@@ -33,6 +33,9 @@ def test_on_a_projector_in_large_text_the_next_what_if_stays_in_view(browser, li
         page.wait_for_timeout(300)  # let the focus move (and scroll) to the result
         assert page.evaluate("window.scrollY") > 0  # the page did scroll to the answer...
         assert _in_view(page, page.locator("[data-what-if]").first)  # ...and the next action is still on screen
+        panel_bottom = page.locator(".workspace > .actions").bounding_box()
+        heading = page.locator("#result-title").bounding_box()
+        assert heading["y"] >= panel_bottom["y"] + panel_bottom["height"]  # the answer lands below the panel
         assert page.locator("main").bounding_box()["width"] > 1700  # the projector's width is used
 
         # Number keys run the What-ifs, in order; the first one's number shows on it.
