@@ -11,6 +11,7 @@ S5 = "/scenarios/mfa-protected-access"
 
 
 def test_next_code_unblocks_a_fast_demo(page):
+    page.set_default_timeout(30_000)  # several sandbox builds and runs; this machine is shared
     page.goto(f"{S5}/enrol-device/")
     page.get_by_role("button", name="Create the virtual device").click()
     expect(page.locator("[data-virtual-phone]").first).to_be_visible()
