@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -38,6 +39,14 @@ from .services import ClassError
 
 ROSTER_POLL_SECONDS = 2
 BAR_POLL_SECONDS = 1  # follow-me must move students within 2 s
+
+
+def _local_path(request: HttpRequest, value: str) -> str:
+    """A path on this site to go back to (the page a form came from), or "": never a redirect elsewhere."""
+    value = str(value or "")[:300]
+    if value.startswith("/") and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()}):
+        return value
+    return ""
 
 
 def qr_svg(url: str, label: str) -> SafeString:
@@ -169,7 +178,7 @@ def set_following(request: HttpRequest) -> HttpResponse:
     student.following = form.cleaned_data.get("following", False)
     student.save(update_fields=["following"])
     target = student.classroom.follow_url() if student.following else ""
-    back = target or request.POST.get("at", "")[:300] or reverse("classroom:student_home")
+    back = target or _local_path(request, request.POST.get("at", "")) or reverse("classroom:student_home")
     return _htmx_or_redirect(request, back)
 
 
@@ -198,7 +207,7 @@ def _htmx_or_redirect(request: HttpRequest, url: str) -> HttpResponse:
 
 
 def _bar_or_redirect(request: HttpRequest) -> HttpResponse:
-    path = request.POST.get("at", "")[:300]
+    path = _local_path(request, request.POST.get("at", ""))
     if request.htmx:
         return render(request, "classroom/_class_bar.html", bar_context(request, path))
     return HttpResponseRedirect(path or reverse("classroom:index"))
@@ -335,10 +344,10 @@ def reveal_poll(request: HttpRequest, code: str, poll_id: int) -> HttpResponse:
 
 def _back(request: HttpRequest, classroom: Classroom) -> HttpResponse:
     """After a control: htmx from the class bar re-renders the bar; a plain form goes back where it came from."""
-    path = request.POST.get("at", "")[:300]
+    path = _local_path(request, request.POST.get("at", ""))
     if request.htmx and path:
         return render(request, "classroom/_class_bar.html", bar_context(request, path))
-    if path.startswith("/") and not path.startswith("//"):
+    if path:
         return HttpResponseRedirect(path)
     return redirect("classroom:dashboard", code=classroom.code)
 

@@ -269,3 +269,12 @@ def test_join_links_and_qr_codes_use_the_public_address(instructor, classroom, s
     classroom.refresh_from_db()
     assert f"http://192.168.1.20:8000/quiz/live/?code={classroom.quiz_room.code}".encode() in r.content
     assert b'aria-label="QR code for the join link"' in r.content
+
+
+def test_back_links_never_leave_the_site(instructor, classroom):
+    alice_client, _ = join(classroom, "alice")
+    for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example/"):
+        r = alice_client.post("/class/bar/following/", {"at": evil})
+        assert r.status_code == 302 and r["Location"] == "/class/me/"
+        r = instructor.post(f"/class/{classroom.code}/follow/", {"release": "1", "at": evil})
+        assert r.status_code == 302 and r["Location"] == f"/class/{classroom.code}/"
