@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-fast migrations-check check-deploy bench clean
+.PHONY: install run class test test-fast migrations-check check-deploy bench clean
 
 # Wheels only for the XML stack: lxml and xmlsec must link the same libxml2 (see README).
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -21,6 +21,10 @@ install: $(VENV)/.installed
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# A classroom: gunicorn (one process, threads) on this machine's addresses; prints the URL students type + a QR.
+class: install
+	$(PY) scripts/serve_class.py --port $(PORT)
 
 test: install check-deploy
 	$(PY) manage.py makemigrations --check --dry-run
@@ -39,6 +43,7 @@ bench: install
 	$(PY) scripts/bench_fairness.py
 	$(PY) scripts/bench_cloudtrail.py
 	$(PY) scripts/bench_console.py
+	$(PY) scripts/bench_classroom.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -21,6 +21,7 @@ from engine.cloudtrail import ApiCall, Trail
 from engine.directory import AccessKeyInfo, Directory, PolicyText
 from engine.errors import AccessDenied, AwsError, ExpiredToken, InvalidClientTokenId
 from engine.federation.registry import JwksRegistry
+from engine import mfa as totp
 from engine.mfa import MfaVerifier
 from engine.sts import ids
 from engine.sts.authmsg import AuthorizationMessageCodec, decision_payload
@@ -126,6 +127,15 @@ class Lab:
             clock = self._require_sandbox(sandbox_id).clock
             clock.advance(seconds)
             return clock.now()
+
+    def mfa_clock(self, sandbox_id: str | None) -> float:
+        """The time this sandbox's MFA devices show codes for, and STS checks them at: the phone's clock
+        (engine.mfa.clock, real time) moved by the sandbox clock's offset. A sandbox's phones live in its world, so
+        moving its clock to the next 30-second window gives them a fresh code (a lab choice for live demos; AWS and a
+        real phone share real time)."""
+        with self._lock:
+            info = self._sandboxes.get(sandbox_id) if sandbox_id else None
+            return totp.clock() + (info.clock.offset_seconds if info else 0.0)
 
     def now(self, sandbox_id: str | None) -> datetime:
         with self._lock:

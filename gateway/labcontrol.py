@@ -325,6 +325,7 @@ LAB_METHODS: dict[str, tuple[tuple[str, ...], Callable[..., Any]]] = {
     "advance_clock": (("sandbox_id", "seconds"), lambda lab, a: lab.advance_clock(
         _text(a, "sandbox_id"), _seconds(a, "seconds"))),
     "now": (("sandbox_id",), lambda lab, a: lab.now(_text(a, "sandbox_id", nullable=True))),
+    "mfa_clock": (("sandbox_id",), lambda lab, a: lab.mfa_clock(_text(a, "sandbox_id", nullable=True))),
     "sandbox_of_account": (("account_id",), lambda lab, a: lab.sandbox_of_account(_text(a, "account_id"))),
     "accounts_of": (("sandbox_id",), lambda lab, a: lab.accounts_of(_text(a, "sandbox_id"))),
     "decision": (("request_id",), lambda lab, a: _decision_dict(lab.decision(_text(a, "request_id")))),
@@ -679,6 +680,9 @@ class RemoteLab:
 
     def now(self, sandbox_id: str | None) -> datetime:
         return self._call("now", sandbox_id=sandbox_id)
+
+    def mfa_clock(self, sandbox_id: str | None) -> float:
+        return self._call("mfa_clock", sandbox_id=sandbox_id)
 
     def sandbox_of_account(self, account_id: str) -> str | None:
         return self._call("sandbox_of_account", account_id=account_id)

@@ -102,7 +102,8 @@ def enable_mfa_device(call: OperationCall) -> Response:
         raise AwsError("MFA Device is already in use.", code="EntityAlreadyExists", status=409, sender_fault=True)
     if lab.directory.user(call.account, str(params.get("UserName") or "")) is None:
         return call.forward()  # moto answers NoSuchEntity for the user, in IAM's words
-    lab.mfa.verify_enable(serial, device.seed, str(code1), str(code2))
+    lab.mfa.verify_enable(serial, device.seed, str(code1), str(code2),
+                          at=lab.mfa_clock(lab.sandbox_of_account(call.account)))
     return call.forward()
 
 

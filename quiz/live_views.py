@@ -29,6 +29,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from securecart.throttle import throttle_room_joins
+from securecart.publicurl import public_url
 
 from . import services, spaced
 from .bank import DOMAINS, InvalidAnswer, get_question
@@ -258,7 +259,8 @@ def _host_context(room: Room, error: str = "", request: HttpRequest | None = Non
                            if room.cohost_token else "",
                            "cohosts": list(room.cohosts.values_list("username", flat=True))}
     if request is not None and room.state == Room.LOBBY:
-        ctx["join_qr"] = join_qr_svg(request.build_absolute_uri(join_url))
+        ctx["join_link"] = public_url(request, join_url)
+        ctx["join_qr"] = join_qr_svg(ctx["join_link"])
     ctx.update(_question_context(room))
     if room.state in (Room.REVEAL, Room.FINISHED):
         ctx["leaderboard"] = leaderboard(room)

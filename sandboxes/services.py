@@ -158,6 +158,21 @@ def advance_clock(sandbox: Sandbox, seconds: float) -> float:
     return sandbox.clock_offset_seconds
 
 
+# A "next code" lands this far into the next 30-second TOTP window, clear of the boundary.
+TOTP_STEP_SECONDS = 30
+NEXT_CODE_MARGIN_SECONDS = 2.0
+
+
+def advance_to_next_mfa_code(sandbox: Sandbox) -> float:
+    """Move the sandbox clock to the next 30-second TOTP window, so its virtual MFA devices show a code not used
+    yet (each code still works once). Returns the seconds moved. The sandbox's sessions move by as much."""
+    ensure_ready(sandbox)
+    at = lab().mfa_clock(sandbox.id)
+    seconds = TOTP_STEP_SECONDS - (at % TOTP_STEP_SECONDS) + NEXT_CODE_MARGIN_SECONDS
+    advance_clock(sandbox, seconds)
+    return seconds
+
+
 def sandbox_now(sandbox: Sandbox) -> datetime:
     return lab().now(sandbox.id)
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.sandbox_page, name="sandbox"),
     path("reset/", views.reset, name="sandbox-reset"),
     path("clock/", views.clock, name="sandbox-clock"),
+    path("clock/next-mfa-code/", views.next_mfa_code, name="sandbox-next-mfa-code"),
     path("terminal/", views.terminal, name="terminal"),
 ]
 

@@ -13,6 +13,8 @@ from django.core import signing
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -61,6 +63,21 @@ def clock(request: HttpRequest) -> HttpResponse:
             "clock_error": "Enter a whole number of minutes between 1 and 1440."}, status=400)
     services.advance_clock(sandbox, minutes * 60)
     return redirect("sandbox")
+
+
+@require_POST
+def next_mfa_code(request: HttpRequest) -> HttpResponse:
+    """The virtual phone's "Next code": the sandbox clock moves to the next 30-second window, then the page reloads."""
+    sandbox = services.sandbox_for_request(request)
+    services.advance_to_next_mfa_code(sandbox)
+    back = request.POST.get("back", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("sandbox")
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = back
+        return response
+    return redirect(back)
 
 
 @require_GET

@@ -215,7 +215,7 @@ class StsService:
                     and device.account == caller.account)
         if not owner_ok:
             raise MfaCheckFailed.unknown_device(serial)
-        self.lab.mfa.verify(serial, device.seed, code)
+        self.lab.mfa.verify(serial, device.seed, code, now=self.lab.mfa_clock(caller.sandbox_id))
         return self._now(caller.sandbox_id)
 
     # ---- GetCallerIdentity -------------------------------------------------------------------------------------------

@@ -29,10 +29,11 @@ POLICY_NAME = "ReadDBPasswordWithRecentMFA"
 MFA_POLICY_NAME = "ManageOwnMFADevice"
 
 
-def mfa_clock() -> float:
-    from engine import mfa
+def mfa_clock(ctx: StepContext) -> float:
+    """The time the sandbox's phones (and STS) go by: real time moved by the sandbox clock (Lab.mfa_clock)."""
+    from sandboxes.labclient import lab
 
-    return mfa.clock()
+    return lab().mfa_clock(ctx.sandbox.id)
 
 
 def secret_policy(production: str, operator: str = "Bool") -> dict[str, Any]:
@@ -111,16 +112,22 @@ def device_seed(ctx: StepContext, *, enabled: bool | None = None, needed_by: str
     return device.seed
 
 
-def phone_html(seed: str, *, title: str = DEVICE) -> str:
+def phone_html(ctx: StepContext, seed: str, *, title: str = DEVICE) -> str:
     from engine import mfa
 
-    shown = mfa.phone_display(seed)
+    shown = mfa.phone_display(seed, at=mfa_clock(ctx))
     # Looks come from lab.css (.virtual-phone): the Content-Security-Policy allows no inline styles.
     return (f"<div class='virtual-phone' data-virtual-phone data-seed='{html.escape(seed)}' data-shown-step=''>"
             f"<p>Virtual phone · {html.escape(title)}</p>"
             f"<p class='phone-code' data-phone-code>{shown.code[:3]} {shown.code[3:]}</p>"
             f"<progress data-phone-bar max='30' value='{shown.seconds_left}'></progress>"
             f"<p><span data-phone-seconds>{shown.seconds_left}</span> s left</p>"
+            # For a fast demo: a fresh code now instead of waiting for the next 30-second window (lab choice).
+            f"<p class='phone-next'><button type='button' class='button small' data-next-code "
+            f"hx-post='/sandbox/clock/next-mfa-code/' hx-vals='{{\"back\": \"{html.escape(ctx.origin)}\"}}'>"
+            "Next code</button></p>"
+            "<p class='phone-next-note'>Moves this sandbox's clock to the next "
+            "30-second window (its sessions' clocks move the same few seconds). Each code still works once.</p>"
             "</div><script src='/static/js/virtual-phone.js' defer></script>")
 
 
@@ -129,7 +136,7 @@ def fresh_code(ctx: StepContext, seed: str) -> str:
     from engine import mfa
     from sandboxes.labclient import lab
 
-    now = mfa_clock()
+    now = mfa_clock(ctx)
     step = mfa.step_of(now)
     last = lab().mfa.last_used_step(serial(ctx), seed)
     if last is not None and last >= step:
@@ -140,7 +147,9 @@ def fresh_code(ctx: StepContext, seed: str) -> str:
         else:
             wait = int(step * mfa.STEP_SECONDS - mfa.WINDOW_STEPS * mfa.STEP_SECONDS - now) + 1
             ctx.note(f"<p><strong>No unused code yet:</strong> every code this phone can show right now was already "
-                     f"used. A person would wait about {wait} s for the next one; the call below is refused.</p>")
+                     f"used. A person would wait about {wait} s for the next one; the call below is refused. For a "
+                     f"demo, press <strong>Next code</strong> on the virtual phone: it moves this sandbox's clock "
+                     f"to the next 30-second window.</p>")
     return mfa.code_for_step(seed, step)
 
 
@@ -178,7 +187,7 @@ def enrol(ctx: StepContext) -> None:
         f"<figure><img data-mfa-qr alt='QR code for the virtual MFA device {DEVICE}' "
         f"src='data:image/png;base64,{base64.b64encode(png).decode()}' width='212' height='212'>"
         "<figcaption class='muted'>The QRCodePNG AWS returned: scan it with any authenticator app.</figcaption>"
-        f"</figure><div>{phone_html(seed)}<p class='muted'>No phone? This virtual phone computes the same codes.</p>"
+        f"</figure><div>{phone_html(ctx, seed)}<p class='muted'>No phone? This virtual phone computes the same codes.</p>"
         f"</div></div><p>The QR code encodes <code data-otpauth-uri>{html.escape(uri)}</code>.</p>")
 
 
@@ -188,7 +197,7 @@ def _enable(ctx: StepContext, *, same_code: bool = False) -> None:
 
     user = oncall(ctx)
     seed = device_seed(ctx)
-    now = mfa_clock()
+    now = mfa_clock(ctx)
     code2 = mfa.code_at(seed, now)
     code1 = code2 if same_code else mfa.code_at(seed, now - mfa.STEP_SECONDS)
     from sandboxes.labclient import lab
@@ -204,7 +213,7 @@ def _enable(ctx: StepContext, *, same_code: bool = False) -> None:
                  signer=user, UserName=USER, SerialNumber=serial(ctx))
     ctx.note(f"<p>Codes typed: <code>{code1}</code> then <code>{code2}</code> "
              f"{'(the same code twice)' if same_code else '(the one shown 30 s ago, then the current one)'}.</p>"
-             + phone_html(seed))
+             + phone_html(ctx, seed))
     ctx.call("Activate the device with two codes (EnableMFADevice)", ctx.client("iam", user).enable_mfa_device,
              signer=user, expect="InvalidAuthenticationCode" if same_code else None, UserName=USER,
              SerialNumber=serial(ctx), AuthenticationCode1=code1, AuthenticationCode2=code2)
@@ -267,7 +276,7 @@ def _session_token(ctx: StepContext, code: str | None, *, expect: str | None = N
 def get_session_token(ctx: StepContext) -> None:
     seed = device_seed(ctx, enabled=True)
     code = fresh_code(ctx, seed)
-    ctx.note(f"<p>Code typed: <code>{code}</code>.</p>" + phone_html(seed))
+    ctx.note(f"<p>Code typed: <code>{code}</code>.</p>" + phone_html(ctx, seed))
     _session_token(ctx, code)
 
 
@@ -284,7 +293,7 @@ def stale_code(ctx: StepContext) -> None:
     from engine import mfa
 
     seed = device_seed(ctx, enabled=True)
-    old = mfa.code_at(seed, mfa_clock() - 120)
+    old = mfa.code_at(seed, mfa_clock(ctx) - 120)
     _session_token(ctx, old, expect="AccessDenied", label=f"GetSessionToken with a code from 2 minutes ago ({old})")
 
 
@@ -294,7 +303,7 @@ def replayed_code(ctx: StepContext) -> None:
 
     seed = device_seed(ctx, enabled=True)
     last = lab().mfa.last_used_step(serial(ctx), seed)
-    if last is None or last < mfa.step_of(mfa_clock()) - 1:
+    if last is None or last < mfa.step_of(mfa_clock(ctx)) - 1:
         # Nothing recent to replay: use the current code once, as a person would, then replay it.
         code = fresh_code(ctx, seed)
         _session_token(ctx, code, label=f"GetSessionToken with the current code ({code})")
@@ -345,7 +354,7 @@ def expire_and_reauthenticate(ctx: StepContext) -> None:
     _get_secret(ctx, session, "Use the expired MFA session", "ExpiredTokenException")
     seed = device_seed(ctx, enabled=True)
     code = fresh_code(ctx, seed)
-    ctx.note(f"<p>Re-authenticate: code typed <code>{code}</code>.</p>" + phone_html(seed))
+    ctx.note(f"<p>Re-authenticate: code typed <code>{code}</code>.</p>" + phone_html(ctx, seed))
     if _session_token(ctx, code, label="Sign in again with a fresh code (GetSessionToken)") is None:
         return  # no new session: reading with the old, expired one would only repeat the first refusal
     fresh = ctx.session(SESSION, made_by="get-session-token")

@@ -57,7 +57,7 @@ def _device(ctx: StepContext) -> tuple[str, str]:
     if device is None:
         iam.create_virtual_mfa_device(VirtualMFADeviceName=DEVICE)
     seed = lab().directory.mfa_device(serial).seed
-    now = mfa.clock()
+    now = lab().mfa_clock(ctx.sandbox.id)  # the sandbox's phones go by its clock (Lab.mfa_clock)
     iam.enable_mfa_device(UserName=USER, SerialNumber=serial, AuthenticationCode1=mfa.code_at(seed, now - 30),
                           AuthenticationCode2=mfa.code_at(seed, now))
     lab().mfa.verify_enable(serial, seed, mfa.code_at(seed, now - 30), mfa.code_at(seed, now), at=now)
@@ -90,7 +90,7 @@ def operations_with_mfa(ctx: StepContext) -> None:
 
     instance = _instance(ctx)
     serial, seed = _device(ctx)
-    step = mfa.step_of(mfa.clock())
+    step = mfa.step_of(lab().mfa_clock(ctx.sandbox.id))
     last = lab().mfa.last_used_step(serial, seed)
     code = mfa.code_for_step(seed, max(step, (last or step - 1) + 1))
     dev = ctx.user(DEVELOPER, USER)

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "quiz",
     "trail",
     "challenges",
+    "classroom",
 ]
 
 MIDDLEWARE = [
@@ -49,6 +50,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "sandboxes.middleware.LabUnavailableMiddleware",
     "trail.middleware.PersistEventsMiddleware",
+    "classroom.middleware.LockedScenarioMiddleware",
 ]
 
 # Content-Security-Policy (django-csp): scripts and styles only from this site, plus inline ones carrying the
@@ -84,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "sandboxes.context_processors.lab",
+                "classroom.context_processors.class_bar",
             ],
         },
     },
@@ -151,6 +154,8 @@ LAB_SERVER_URL = envstr("LAB_SERVER_URL", "http://127.0.0.1:8000")
 # Where securecart/aws_root.py (the AWS endpoint at the root of its own port, and IMDS by host name) is served, as
 # learners reach it, e.g. http://127.0.0.1:8001; empty: not served, the terminal page says so.
 LAB_AWS_ROOT_URL = envstr("LAB_AWS_ROOT_URL", "")
+# The address other devices reach this server at (make class sets it); join links and QR codes use it.
+LAB_PUBLIC_URL = envstr("LAB_PUBLIC_URL", "")
 
 LOGGING = {
     "version": 1,

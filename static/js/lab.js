@@ -134,6 +134,9 @@
       }
       var selector = SHORTCUTS[event.key];
       var target = selector && document.querySelector(selector);
+      if (/^[1-9]$/.test(event.key)) {  // number keys: the What-if buttons, in page order
+        target = document.querySelectorAll(".what-ifs [data-what-if]")[Number(event.key) - 1];
+      }
       if (!target) return;
       event.preventDefault();
       target.click();

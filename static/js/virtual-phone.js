@@ -1,6 +1,6 @@
 /* The lab's "virtual phone": an authenticator app on the page for learners without one.
    Computes the same RFC 6238 code as engine/mfa.py (HMAC-SHA1, 30 s steps, 6 digits) from the device's seed,
-   with real time (a phone's clock), using the browser's Web Crypto. Without Web Crypto the server-rendered code
+   with the sandbox's time (real time moved by the sandbox clock), using the browser's Web Crypto. Without Web Crypto the server-rendered code
    stays and only the seconds count down. */
 (function () {
   "use strict";
@@ -41,8 +41,22 @@
     });
   }
 
+  // The sandbox's phones go by the sandbox clock (engine Lab.mfa_clock): real time plus the offset the step page's
+  // clock shows ([data-sandbox-clock] data-now, the sandbox time when the page was rendered). "Next code" moves it.
+  var clockSeen = null, offset = 0;
+  function sandboxOffset() {
+    var clock = document.querySelector("[data-sandbox-clock][data-now]");
+    if (!clock) { return 0; }
+    if (clock.dataset.now !== clockSeen) {
+      clockSeen = clock.dataset.now;
+      var rendered = parseFloat(clock.dataset.now);
+      offset = isNaN(rendered) ? 0 : rendered - Date.now() / 1000;
+    }
+    return offset;
+  }
+
   function tick() {
-    var now = Date.now() / 1000, step = Math.floor(now / 30), left = 30 - Math.floor(now % 30);
+    var now = Date.now() / 1000 + sandboxOffset(), step = Math.floor(now / 30), left = 30 - Math.floor(now % 30);
     document.querySelectorAll("[data-virtual-phone]").forEach(function (phone) {
       var seconds = phone.querySelector("[data-phone-seconds]");
       if (seconds) { seconds.textContent = String(left); }

@@ -120,14 +120,46 @@ def test_enrol_twice_starts_afresh(learner):
     assert again["succeeded"] and "fresh enrolment" in " ".join(again["notes"])
 
 
-def test_clicking_faster_than_the_phone_explains_the_wait(learner, phone):
+def test_clicking_faster_than_the_phone_explains_the_wait_and_next_code_moves_on(learner, phone):
     learner.run(S5, "enrol-device")
     learner.run(S5, "activate-device")          # spends the current window's code
     learner.run(S5, "get-session-token")        # takes the next window's code (within ±1)
     assert learner.last_result(S5, "get-session-token")["succeeded"]
-    learner.run(S5, "session-expires")          # no unused code left yet: refused, and the page says why
+    for _ in range(4):  # each run spends the next code; soon none is left (a window may pass meanwhile)
+        learner.run(S5, "get-session-token")
+        result = learner.last_result(S5, "get-session-token")
+        if not result["succeeded"]:
+            break
+    notes = " ".join(result["notes"])
+    assert not result["succeeded"] and "No unused code yet" in notes and "Next code" in notes
+    assert result["calls"][0]["error"]["message"] == INVALID_OTP
+    # "Next code" on the virtual phone: the sandbox clock moves into the next 30-second window...
+    back = f"/scenarios/{S5}/get-session-token/"
+    r = learner.client.post("/sandbox/clock/next-mfa-code/", {"back": back})
+    assert r.status_code == 302 and r["Location"] == back
+    learner.sandbox.refresh_from_db()
+    assert 2 <= learner.sandbox.clock_offset_seconds <= 32
+    # ...so the phone has a code not used yet, and STS takes it.
+    learner.run(S5, "get-session-token")
+    assert learner.last_result(S5, "get-session-token")["succeeded"]
+    # A code still works once (AWS): replaying the one just used is refused.
+    learner.run(S5, "get-session-token", "replayed-code")
+    replay = learner.last_result(S5, "get-session-token")
+    assert replay["calls"][-1]["error"]["code"] == "AccessDenied"
+
+
+def test_next_code_refuses_a_back_link_to_another_site(learner):
+    r = learner.client.post("/sandbox/clock/next-mfa-code/", {"back": "https://evil.example/"})
+    assert r.status_code == 302 and r["Location"] == "/sandbox/"
+
+
+def test_step_7_reached_quickly_signs_in_again(learner, phone):
+    # The expiry fast-forward moves the sandbox's phone too, so a fresh code is there at once (issue 11).
+    learner.run(S5, "enrol-device")
+    learner.run(S5, "activate-device")
+    learner.run(S5, "get-session-token")
+    learner.run(S5, "session-expires")
     result = learner.last_result(S5, "session-expires")
-    assert not result["succeeded"] and "No unused code yet" in " ".join(result["notes"])
-    assert result["calls"][1]["error"]["message"] == INVALID_OTP
-    # No new session, so no read "with the new session" that would really use the expired one.
-    assert len(result["calls"]) == 2
+    assert result["succeeded"], result["notes"]
+    assert [c["error"]["code"] if c["error"] else "ok" for c in result["calls"]] == [
+        "ExpiredTokenException", "ok", "ok"]

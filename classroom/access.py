@@ -1,0 +1,51 @@
+"""Who is who in a class: the instructor (a permission) and a student (the token in their session)."""
+from __future__ import annotations
+
+import functools
+from typing import Callable
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+
+from .models import Classroom, Student
+
+STUDENT_KEY = "classroom_student"   # session: the student's token
+HOSTING_KEY = "classroom_hosting"   # session: code of the class whose dashboard the instructor last opened
+PERMISSION = "classroom.run_class"
+
+
+def is_instructor(user) -> bool:
+    return user.is_authenticated and user.has_perm(PERMISSION)
+
+
+def instructor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @login_required
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not is_instructor(request.user):
+            raise PermissionDenied("Running a class needs the instructor permission "
+                                   "(manage.py instructor USERNAME grants it).")
+        return view(request, *args, **kwargs)
+    return wrapped
+
+
+def class_for_instructor(request: HttpRequest, code: str) -> Classroom:
+    classroom = Classroom.objects.filter(code=code.upper()[:8], instructor=request.user).first()
+    if classroom is None:
+        raise Http404("You run no class with that code.")
+    return classroom
+
+
+def student_for_request(request: HttpRequest) -> Student | None:
+    token = request.session.get(STUDENT_KEY)
+    if not token or not isinstance(token, str):
+        return None
+    return (Student.objects.select_related("classroom").filter(token=token, removed_at__isnull=True).first())
+
+
+def hosted_class(request: HttpRequest) -> Classroom | None:
+    code = request.session.get(HOSTING_KEY)
+    if not code or not is_instructor(request.user):
+        return None
+    return Classroom.objects.filter(code=code, instructor=request.user, ended_at__isnull=True).first()

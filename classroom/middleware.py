@@ -1,0 +1,26 @@
+"""Scenarios the instructor has locked stay closed to the class's students (pages and actions alike)."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from .access import STUDENT_KEY, student_for_request
+
+
+class LockedScenarioMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view: Callable, args: Any, kwargs: dict) -> HttpResponse | None:
+        match = request.resolver_match
+        if match is None or match.namespace != "scenarios" or not request.session.get(STUDENT_KEY):
+            return None
+        student = student_for_request(request)
+        if student is None or kwargs.get("slug") not in student.classroom.locked_scenarios:
+            return None
+        return render(request, "classroom/locked.html", {"classroom": student.classroom}, status=403)

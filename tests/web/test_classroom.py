@@ -1,0 +1,280 @@
+"""Classroom: an instructor (with the permission) opens a class; students join with a nickname only."""
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.core.management import call_command
+from django.test import Client
+
+from classroom.models import Activity, Classroom, Poll, Student
+from sandboxes import credentials
+from sandboxes.models import Sandbox
+
+S1 = "cross-account-auditors"
+
+
+@pytest.fixture
+def instructor(db) -> Client:
+    """Iris: an instructor (granted by manage.py instructor)."""
+    User.objects.create_user("iris", password="a-long-classroom-password")
+    call_command("instructor", "iris", stdout=io.StringIO())
+    client = Client()
+    client.force_login(User.objects.get(username="iris"))
+    return client
+
+
+@pytest.fixture
+def classroom(instructor) -> Classroom:
+    r = instructor.post("/class/new/", {"title": "Tuesday STS"})
+    assert r.status_code == 302
+    return Classroom.objects.get(title="Tuesday STS")
+
+
+def join(classroom: Classroom, nickname: str) -> tuple[Client, Student]:
+    client = Client()
+    r = client.post("/class/join/", {"code": classroom.code.lower(), "nickname": nickname})
+    assert r.status_code == 302, r.content[:500]
+    return client, Student.objects.get(classroom=classroom, nickname=nickname, removed_at__isnull=True)
+
+
+def test_it_grants_the_instructor_permission_and_refuses_others(db):
+    User.objects.create_user("plain", password="a-long-classroom-password")
+    client = Client()
+    client.force_login(User.objects.get(username="plain"))
+    assert client.post("/class/new/", {"title": "x"}).status_code == 403
+    call_command("instructor", "plain", stdout=io.StringIO())
+    assert client.post("/class/new/", {"title": "x"}).status_code == 302
+    call_command("instructor", "plain", "--revoke", stdout=io.StringIO())
+    assert not User.objects.get(username="plain").has_perm("classroom.run_class")
+
+
+def test_it_joins_with_a_nickname_and_gives_each_student_a_sandbox(classroom):
+    alice, a = join(classroom, "alice")
+    bob, b = join(classroom, "bob")
+    assert a.sandbox_id != b.sandbox_id
+    assert alice.session["sandbox_id"] == a.sandbox_id
+    r = alice.get("/")
+    assert r.status_code == 200 and b"you are <strong>alice</strong>" in r.content
+    # The player uses the student's sandbox.
+    alice.post(f"/scenarios/{S1}/assume-audit-role/run/")
+    assert Sandbox.objects.get(pk=a.sandbox_id).progress.filter(step="assume-audit-role").exists()
+    assert not Sandbox.objects.get(pk=b.sandbox_id).progress.exists()
+
+
+def test_it_refuses_a_taken_nickname_and_a_wrong_code(classroom):
+    join(classroom, "alice")
+    r = Client().post("/class/join/", {"code": classroom.code, "nickname": "ALICE"})
+    assert r.status_code == 409 and b"already taken" in r.content
+    r = Client().post("/class/join/", {"code": "ZZZZZZ", "nickname": "carol"})
+    assert r.status_code == 404 and b"No class has that code" in r.content
+    r = Client().post("/class/join/", {"code": classroom.code, "nickname": "  "})
+    assert r.status_code in (400, 409)
+
+
+def test_the_own_link_restores_the_place_on_another_device(classroom):
+    _, alice = join(classroom, "alice")
+    phone = Client()
+    r = phone.get(alice.link())
+    assert r.status_code == 302
+    assert phone.session["sandbox_id"] == alice.sandbox_id
+
+
+def test_a_removed_student_loses_the_class_and_the_link(instructor, classroom):
+    client, alice = join(classroom, "alice")
+    r = instructor.post(f"/class/{classroom.code}/students/{alice.pk}/remove/")
+    assert r.status_code == 302
+    assert Client().get(alice.link()).status_code == 404
+    assert client.get("/class/me/").status_code == 302  # back to the join page
+    # The nickname is free again.
+    join(classroom, "alice")
+
+
+def test_an_ended_class_takes_nobody_new_and_can_reopen(instructor, classroom):
+    instructor.post(f"/class/{classroom.code}/end/")
+    r = Client().post("/class/join/", {"code": classroom.code, "nickname": "late"})
+    assert r.status_code == 409 and b"ended" in r.content
+    instructor.post(f"/class/{classroom.code}/end/", {"reopen": "1"})
+    join(classroom, "late")
+
+
+def test_roster_shows_step_outcome_and_stuck(instructor, classroom):
+    alice_client, alice = join(classroom, "alice")
+    for _ in range(3):  # the intern has no sts:AssumeRole: the same denial three times on the main run
+        alice_client.post(f"/scenarios/{S1}/assume-audit-role/run/", {"variant": "intern-without-permission"})
+    assert Activity.objects.filter(student=alice, outcome="denied", code="AccessDenied").count() == 3
+    r = instructor.get(f"/class/{classroom.code}/roster/")
+    assert b"AccessDenied" in r.content and b"what-if" in r.content
+    assert b"not on a step" in r.content or b"Assume" in r.content
+    alice_client.post(f"/scenarios/{S1}/assume-audit-role/run/")
+    r = instructor.get(f"/class/{classroom.code}/roster/")
+    assert b'data-last-outcome="allowed"' in r.content
+    assert b'data-step-count="cross-account-auditors/assume-audit-role"' in r.content
+
+
+def test_stuck_means_the_same_refusal_three_times(instructor, classroom, monkeypatch):
+    from classroom import services
+
+    _, alice = join(classroom, "alice")
+    for _ in range(3):
+        Activity.objects.create(student=alice, scenario=S1, step="read-security-logs", outcome="error",
+                                code="ExpiredToken", succeeded=False)
+    row = services.roster(classroom)[0]
+    assert row.stuck == "ExpiredToken 3 times in a row"
+
+
+def test_student_detail_shows_the_last_exchange_masked(instructor, classroom):
+    alice_client, alice = join(classroom, "alice")
+    alice_client.post(f"/scenarios/{S1}/assume-audit-role/run/")
+    r = instructor.get(f"/class/{classroom.code}/students/{alice.pk}/")
+    assert r.status_code == 200 and b"AssumeRole" in r.content
+    secret = credentials.get(alice.sandbox_id, "auditor")
+    body = r.content.decode()
+    if secret is not None:
+        assert secret.secret_access_key not in body and secret.session_token not in body
+    assert "hidden)" in body
+
+
+def test_follow_me_redirects_following_students_only(instructor, classroom):
+    alice_client, alice = join(classroom, "alice")
+    bob_client, bob = join(classroom, "bob")
+    step_url = f"/scenarios/{S1}/assume-audit-role/"
+    instructor.post(f"/class/{classroom.code}/follow/", {"scenario": S1, "step": "assume-audit-role"})
+    r = alice_client.get("/class/bar/", {"at": "/"}, HTTP_HX_REQUEST="true")
+    assert r.status_code == 204 and r["HX-Redirect"] == step_url
+    bob_client.post("/class/bar/following/", {"at": "/"})  # bob explores on his own
+    r = bob_client.get("/class/bar/", {"at": "/"}, HTTP_HX_REQUEST="true")
+    assert "HX-Redirect" not in r
+    r = alice_client.get("/class/bar/", {"at": step_url}, HTTP_HX_REQUEST="true")
+    assert "HX-Redirect" not in r
+    alice.refresh_from_db()
+    assert (alice.at_scenario, alice.at_step) == (S1, "assume-audit-role")
+    r = alice_client.get("/class/bar/", {"at": "/quiz/live/ABCDEF/play/"}, HTTP_HX_REQUEST="true")
+    assert "HX-Redirect" not in r  # a student in the class quiz stays there
+
+
+def test_poll_is_answered_and_revealed_with_the_real_answer(instructor, classroom):
+    alice_client, alice = join(classroom, "alice")
+    bob_client, bob = join(classroom, "bob")
+    instructor.post(f"/class/{classroom.code}/poll/", {"scenario": S1, "step": "assume-audit-role"})
+    poll = Poll.objects.get(classroom=classroom)
+    assert alice_client.post(f"/class/bar/poll/{poll.pk}/vote/", {"choice": "allowed"}).status_code == 302
+    assert bob_client.post(f"/class/bar/poll/{poll.pk}/vote/", {"choice": "denied"}).status_code == 302
+    assert bob_client.post(f"/class/bar/poll/{poll.pk}/vote/", {"choice": "nonsense"}).status_code == 400
+    # Not revealed before the instructor ran the step.
+    instructor.post(f"/class/{classroom.code}/poll/{poll.pk}/reveal/")
+    poll.refresh_from_db()
+    assert not poll.is_revealed
+    instructor.post(f"/scenarios/{S1}/assume-audit-role/run/")
+    instructor.post(f"/class/{classroom.code}/poll/{poll.pk}/reveal/")
+    poll.refresh_from_db()
+    assert poll.is_revealed and poll.answer == "allowed"
+    assert {row["choice"]: row["count"] for row in poll.tally()} == {"allowed": 1, "denied": 1, "error": 0}
+    assert alice_client.post(f"/class/bar/poll/{poll.pk}/vote/", {"choice": "denied"}).status_code == 409
+
+
+def test_class_clock_moves_every_sandbox_and_reset_restores_them(instructor, classroom):
+    a_client, alice = join(classroom, "alice")
+    b_client, bob = join(classroom, "bob")
+    r = instructor.post(f"/class/{classroom.code}/clock/", {"by": "1h"})
+    assert r.status_code == 302
+    assert {Sandbox.objects.get(pk=s.sandbox_id).clock_offset_seconds for s in (alice, bob)} == {3600.0}
+    assert instructor.post(f"/class/{classroom.code}/clock/", {"by": "-5m"}).status_code == 400
+    instructor.post(f"/class/{classroom.code}/reset/")
+    assert {Sandbox.objects.get(pk=s.sandbox_id).clock_offset_seconds for s in (alice, bob)} == {0.0}
+
+
+def test_locked_scenarios_are_closed_to_students(instructor, classroom):
+    alice_client, _ = join(classroom, "alice")
+    instructor.post(f"/class/{classroom.code}/scenarios/", {"scenario": S1, "locked": "on"})
+    assert alice_client.get(f"/scenarios/{S1}/meet-the-auditor/").status_code == 403
+    assert alice_client.post(f"/scenarios/{S1}/meet-the-auditor/run/").status_code == 403
+    assert instructor.get(f"/scenarios/{S1}/meet-the-auditor/").status_code == 200
+    instructor.post(f"/class/{classroom.code}/scenarios/", {"scenario": S1})
+    assert alice_client.get(f"/scenarios/{S1}/meet-the-auditor/").status_code == 200
+
+
+def test_csv_export_lists_steps_polls_and_quiz_scores(instructor, classroom):
+    from quiz.models import LiveAnswer, Player
+
+    alice_client, alice = join(classroom, "=alice")
+    alice_client.post(f"/scenarios/{S1}/meet-the-auditor/run/")
+    instructor.post(f"/class/{classroom.code}/poll/", {"scenario": S1, "step": "meet-the-auditor"})
+    poll = Poll.objects.get(classroom=classroom)
+    alice_client.post(f"/class/bar/poll/{poll.pk}/vote/", {"choice": "allowed"})
+    instructor.post(f"/scenarios/{S1}/meet-the-auditor/run/")
+    instructor.post(f"/class/{classroom.code}/poll/{poll.pk}/reveal/")
+    r = instructor.post(f"/class/{classroom.code}/quiz/")
+    assert r.status_code == 302 and "/quiz/live/" in r["Location"]
+    classroom.refresh_from_db()
+    room = classroom.quiz_room
+    player = Player.objects.create(room=room, nickname="=alice", token="t" * 20)
+    LiveAnswer.objects.create(room=room, player=player, index=0, selected=["a"], correct=True)
+    r = instructor.get(f"/class/{classroom.code}/export.csv")
+    assert r["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(r.content.decode())))
+    header, row = rows[0], rows[1]
+    values = dict(zip(header, row))
+    assert values["nickname"] == "'=alice"  # no spreadsheet formula
+    assert values["steps_done"] == "1"
+    assert values[f"scenario 1 steps done (of 5)"] == "1"
+    assert values[f"poll 1: {S1}/meet-the-auditor (answer: allowed)"] == "allowed"
+    assert values["poll 1 correct"] == "yes"
+    assert values[f"quiz {room.code} score (of {len(room.question_ids)})"] == "1"
+
+
+def test_a_signed_in_visitor_is_told_to_join_signed_out(instructor, classroom):
+    r = instructor.post("/class/join/", {"code": classroom.code, "nickname": "iris"})
+    assert r.status_code == 409 and b"signed out" in r.content
+
+
+def test_other_instructors_cannot_see_the_class(classroom):
+    User.objects.create_user("ivan", password="a-long-classroom-password")
+    call_command("instructor", "ivan", stdout=io.StringIO())
+    other = Client()
+    other.force_login(User.objects.get(username="ivan"))
+    assert other.get(f"/class/{classroom.code}/").status_code == 404
+    assert other.get(f"/class/{classroom.code}/export.csv").status_code == 404
+
+
+def test_prepared_sandboxes_are_handed_to_joining_students(classroom):
+    from classroom import services
+
+    classroom.expected_students = 2
+    classroom.save()
+    assert services.prepare_sandboxes(classroom) == 2
+    spare_ids = set(classroom.spares.values_list("sandbox_id", flat=True))
+    _, alice = join(classroom, "alice")
+    assert alice.sandbox_id in spare_ids
+    assert classroom.spares.count() == 1
+    # Joined plus spare already cover the two expected: nothing more to build.
+    assert services.prepare_sandboxes(classroom) == 0
+    _, bob = join(classroom, "bob")
+    _, carol = join(classroom, "carol")  # beyond the prepared ones: built on demand
+    assert len({alice.sandbox_id, bob.sandbox_id, carol.sandbox_id}) == 3
+    assert classroom.spares.count() == 0
+
+
+def test_join_links_and_qr_codes_use_the_public_address(instructor, classroom, settings):
+    """make class sets LAB_PUBLIC_URL: links must point where phones reach, even when the instructor browses
+    127.0.0.1 on the laptop itself."""
+    settings.LAB_PUBLIC_URL = "http://192.168.1.20:8000"
+    r = instructor.get(f"/class/{classroom.code}/", HTTP_HOST="127.0.0.1:8000")
+    assert f"http://192.168.1.20:8000/class/?code={classroom.code}".encode() in r.content
+    assert b"127.0.0.1" not in r.content
+    r = instructor.post(f"/class/{classroom.code}/quiz/")
+    r = instructor.get(r["Location"], HTTP_HOST="127.0.0.1:8000")
+    classroom.refresh_from_db()
+    assert f"http://192.168.1.20:8000/quiz/live/?code={classroom.quiz_room.code}".encode() in r.content
+    assert b'aria-label="QR code for the join link"' in r.content
+
+
+def test_back_links_never_leave_the_site(instructor, classroom):
+    alice_client, _ = join(classroom, "alice")
+    for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example/"):
+        r = alice_client.post("/class/bar/following/", {"at": evil})
+        assert r.status_code == 302 and r["Location"] == "/class/me/"
+        r = instructor.post(f"/class/{classroom.code}/follow/", {"release": "1", "at": evil})
+        assert r.status_code == 302 and r["Location"] == f"/class/{classroom.code}/"
