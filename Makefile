@@ -20,7 +20,8 @@ install: $(VENV)/.installed
 
 run: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	# gunicorn, one process, threads (securecart/server.py: why not runserver)
+	$(PY) manage.py serve --bind $(HOST):$(PORT)
 
 test: install check-deploy
 	$(PY) manage.py makemigrations --check --dry-run
