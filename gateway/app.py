@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, quote
 
 from engine.errors import AwsError, SignatureDoesNotMatch
 
-from . import actions, protocols, s3names, sigv4
+from . import actions, journal, protocols, s3names, sigv4
 from .moto_backend import MotoBackend, MotoLookups, MotoRequest
 from .protocols import Response
 
@@ -529,10 +529,23 @@ class GatewayApp:
         ], moto_response.body)
         if service != "s3" and moto_response.status == 404 and b"Not yet implemented" in moto_response.body:
             raise _error("InvalidAction", "The lab's AWS emulator does not implement this operation.", 400)
+        if moto_response.status < 300 and journal.has_sink():
+            journal.record(self.lab.sandbox_of_account(account), service, _operation_of(service, headers, body,
+                           query_string), account, request.method, path or request.path, query_string, headers, body,
+                           moto_response.body)
         if service != "s3":
             response.body = _MOTO_REQUEST_ID.sub(lambda m: b"<%s>%s</%s>" % (m.group(1), request_id.encode(),
                                                                                m.group(1)), response.body)
         return response
+
+
+def _operation_of(service: str, headers: dict[str, str], body: bytes, query_string: str) -> str:
+    """The AWS operation a forwarded request names (S3: its HTTP method is enough for the journal)."""
+    if service == "s3":
+        return ""
+    if protocols.PROTOCOLS.get(service) == "json":
+        return protocols.json_operation(headers.get("x-amz-target"))[1] or ""
+    return protocols.parse_form(body, query_string).get("Action", "")
 
 
 def _phrase(status: int) -> str:

@@ -26,9 +26,9 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
-from . import credentials, world
-from .labclient import lab
-from .models import WORLD_ACCOUNTS, AccessKey, Account, Sandbox, StepProgress, TrustPolicyEdit
+from . import credentials, journal, template, world
+from .labclient import lab, world_state
+from .models import WORLD_ACCOUNTS, AccessKey, Account, JournaledWrite, Sandbox, StepProgress, TrustPolicyEdit
 
 log = logging.getLogger(__name__)
 
@@ -98,33 +98,67 @@ def _build_claim(sandbox: Sandbox) -> Iterator[None]:
 
 
 def _build(sandbox: Sandbox) -> None:
-    """Wipe and seed the sandbox's accounts, then register it. Safe to run again after a failure midway."""
+    """Drop whatever moto still holds for the sandbox's accounts, give them the world (a copy of the template, or
+    the seeding calls replayed), its long-term keys (the ones in the database, so terminal profiles survive a
+    rebuild), then the learner's trust edits and journaled writes; register it last. Safe to run again."""
     accounts = sandbox.account_ids()
     the_lab = lab()
+    state = world_state()
     for account_id in accounts.values():
         owner = the_lab.sandbox_of_account(account_id)
         # An id the lab still maps to a sandbox the database no longer has (deleted, or a rolled-back test
         # transaction let SQLite reuse the number): that sandbox is gone, so its sessions must go too.
         if owner and owner != sandbox.id and not Sandbox.objects.filter(pk=owner).exists():
             the_lab.forget_sandbox(owner)
-    # Leftovers are possible when only the lab lost its memory (e.g. a remote gateway kept moto's state) or a
-    # previous build stopped midway.
+    # Leftovers are possible when only the lab lost its memory (e.g. a remote gateway kept moto's state), on reset,
+    # or after a build that stopped midway. Extensions may keep state for an account outside its moto data.
     for account_id in accounts.values():
-        world.wipe_account(sandbox.id, account_id)
-    if sandbox.kind == "world":
-        keys = world.seed_world(sandbox.id, accounts)
+        if state.account_loaded(account_id):
+            world.wipe_extensions(sandbox.id, account_id)
+    state.drop_accounts(list(accounts.values()))
+    copied = sandbox.kind == "world" and template.can_copy(sandbox, accounts)
+    if copied:
+        template.copy_world(sandbox, accounts)
+    elif sandbox.kind == "world":
+        world.seed_world(sandbox.id, accounts, extensions=False)
     else:
-        keys = world.seed_bare(sandbox.id, accounts)
-    with transaction.atomic():
-        AccessKey.objects.filter(sandbox=sandbox).delete()
-        AccessKey.objects.bulk_create(AccessKey(sandbox=sandbox, **vars(key)) for key in keys)
+        world.seed_bare(sandbox.id, accounts)
+    _restore_keys(sandbox, accounts, state)
+    if sandbox.kind == "world":
+        world.run_extension_seeds(sandbox.id, accounts)
     for edit in TrustPolicyEdit.objects.filter(sandbox=sandbox):
         try:
             apply_trust_policy(sandbox, edit.account_name, edit.role_name, edit.document)
         except Exception:  # a saved edit that no longer applies must not block the rebuild
             log.exception("could not replay trust edit %s/%s on %s", edit.account_name, edit.role_name, sandbox.id)
+    writes = journal.entries(sandbox)
+    if writes:
+        failed = state.replay(writes)
+        if failed:
+            log.warning("%d of %d journaled writes of %s did not apply again", failed, len(writes), sandbox.id)
     # Last: from now on the sandbox counts as live (is_live), in every web process.
     the_lab.register_sandbox(sandbox.id, accounts, sandbox.clock_offset_seconds)
+
+
+def _restore_keys(sandbox: Sandbox, accounts: dict[str, str], state) -> None:
+    """The seeded users' long-term keys: those the database has (a rebuild keeps them), new ones otherwise."""
+    known = {(key.account_name, key.user_name): key for key in AccessKey.objects.filter(sandbox=sandbox)}
+    users = world.keyed_users(sandbox.kind, accounts)
+    entries = []
+    for account_name, user_name in users:
+        key = known.get((account_name, user_name))
+        wanted = {"access_key_id": key.access_key_id, "secret_access_key": key.secret_access_key} if key else {}
+        entries.append({"account_id": accounts[account_name], "user_name": user_name, "keys": [wanted]})
+    results = state.set_access_keys(entries)
+    new_rows = []
+    for (account_name, user_name), keys in zip(users, results):
+        if (account_name, user_name) not in known:
+            new_rows.append(AccessKey(sandbox=sandbox, account_name=account_name, user_name=user_name,
+                                      arn=f"arn:aws:iam::{accounts[account_name]}:user/{user_name}",
+                                      access_key_id=keys[0]["access_key_id"],
+                                      secret_access_key=keys[0]["secret_access_key"]))
+    if new_rows:
+        AccessKey.objects.bulk_create(new_rows)
 
 
 def apply_trust_policy(sandbox: Sandbox, account_name: str, role_name: str, document: str) -> None:
@@ -139,6 +173,7 @@ def reset_sandbox(sandbox: Sandbox) -> None:
     """Wipe the sandbox's moto state, forget its sessions, restore the seed; progress survives, edits do not."""
     with _ready_lock, _build_claim(sandbox):
         TrustPolicyEdit.objects.filter(sandbox=sandbox).delete()
+        JournaledWrite.objects.filter(sandbox=sandbox).delete()
         StepProgress.objects.filter(sandbox=sandbox).update(last_result=None)
         sandbox.clock_offset_seconds = 0.0
         sandbox.save(update_fields=["clock_offset_seconds"])

@@ -289,8 +289,11 @@ def create_user_with_key(account_name: str, account_id: str, user_name: str,
     return SeededKey(account_name, user_name, user["Arn"], key["AccessKeyId"], key["SecretAccessKey"])
 
 
-def seed_world(sandbox_id: str, accounts: dict[str, str]) -> list[SeededKey]:
-    """Build the SecureCart world in moto for these accounts; returns the long-term keys it created."""
+def seed_world(sandbox_id: str, accounts: dict[str, str], *, extensions: bool = True) -> list[SeededKey]:
+    """Build the SecureCart world in moto for these accounts; returns the long-term keys it created.
+
+    extensions=False leaves out the registered extensions' seed steps (run_extension_seeds): the prepared template
+    (sandboxes/template.py) holds the world's moto state, and each sandbox then runs those steps for itself."""
     keys: list[SeededKey] = []
     # Users first: a trust policy naming a user (SecureCart-DeployPipeline) needs the user to exist, as in IAM.
     for user in WORLD_USERS:
@@ -315,10 +318,28 @@ def seed_world(sandbox_id: str, accounts: dict[str, str]) -> list[SeededKey]:
         for key, body in bucket.objects.items():
             s3.put_object(Bucket=bucket.name, Key=key, Body=body)
     _admin("secretsmanager", accounts[PRODUCTION]).create_secret(Name=DB_SECRET, SecretString=DB_SECRET_VALUE)
+    if extensions:
+        run_extension_seeds(sandbox_id, accounts)
+    return keys
+
+
+def run_extension_seeds(sandbox_id: str, accounts: dict[str, str]) -> None:
     for extension in _EXTENSIONS.values():
         if extension.seed is not None:
             extension.seed(sandbox_id, accounts)
-    return keys
+
+
+def keyed_users(kind: str, accounts: dict[str, str]) -> list[tuple[str, str]]:
+    """(account name, user name) of every seeded user with a long-term access key, in seeding order."""
+    users = [(user.account, user.name) for user in WORLD_USERS if user.access_key] if kind == "world" else []
+    return users + [(name, ADMIN_USER) for name in accounts]
+
+
+def wipe_extensions(sandbox_id: str, account_id: str) -> None:
+    """Extensions' wipe steps for one account (state they keep outside the account's own moto data)."""
+    for extension in _EXTENSIONS.values():
+        if extension.wipe is not None:
+            extension.wipe(sandbox_id, account_id)
 
 
 def seed_bare(sandbox_id: str, accounts: dict[str, str]) -> list[SeededKey]:
