@@ -20,6 +20,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from . import wakeup
+
 MOUNT = "/aws"
 MAX_BODY = 16 * 1024 * 1024  # S3 uploads from a terminal; far above anything the lessons need
 
@@ -67,6 +69,8 @@ def aws_endpoint(request: HttpRequest) -> HttpResponse:
     if length > MAX_BODY:
         return HttpResponse("Request body too large for the lab", status=413, content_type="text/plain")
     body = request.read(length) if length > 0 else b""
+    # A sandbox not in memory (restart, eviction, a scripted sandbox) is rebuilt before its first call is answered.
+    wakeup.wake_sandbox_for(request)
     if settings.LAB_GATEWAY_URL:
         return _forward(request, body, settings.LAB_GATEWAY_URL)
     environ = {key: value for key, value in request.META.items()}

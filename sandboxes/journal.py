@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import logging
 
-from django.db import close_old_connections
-
 from gateway import journal
 
 from .models import JournaledWrite, Sandbox
@@ -17,8 +15,6 @@ log = logging.getLogger(__name__)
 
 
 def store(write: journal.JournaledWrite) -> None:
-    # Gateway threads outside a Django request (manage.py gateway) must not keep a dead connection around.
-    close_old_connections()
     if not Sandbox.objects.filter(pk=write.sandbox_id).exists():
         return
     created = write.created_key or {}

@@ -37,6 +37,8 @@ class Sandbox(models.Model):
     # even with several processes; a claim older than BUILD_CLAIM_STALE_SECONDS belonged to a process that died.
     build_claim = models.CharField(max_length=32, blank=True, default="")
     build_claimed_at = models.DateTimeField(null=True, blank=True)
+    # Last page or /aws use (minute resolution): idle sandboxes may be evicted from memory (services.evict_idle).
+    last_active = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-created"]

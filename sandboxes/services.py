@@ -38,14 +38,22 @@ MAX_BARE_ACCOUNTS = 10
 # Seeding a sandbox must happen once even if two requests arrive together (htmx fires several): this lock keeps
 # this process's threads in line, the database claim (_build_claim) the other processes.
 _ready_lock = threading.RLock()
-# A world builds in a few seconds; a claim this old belongs to a process that died while building.
-BUILD_CLAIM_STALE_SECONDS = 60.0
+# A world builds in well under a second from the template (replayed seeding: a few seconds); a claim this old
+# belongs to a process that died while building, and the next request takes it over.
+BUILD_CLAIM_STALE_SECONDS = 10.0
+ACTIVITY_RESOLUTION_SECONDS = 60.0
 # How long a request waits for another process's build before giving up (under gunicorn's 30 s worker timeout).
 BUILD_WAIT_SECONDS = 25.0
 
 
 class SandboxBusy(RuntimeError):
     """Another process has been building this sandbox for longer than a request may wait."""
+
+
+class SandboxNotStarted(RuntimeError):
+    """A visitor without a session cookie: answer with a light page that sets one, and build on the next request.
+    A crawler or a health check (no cookies kept) never costs a world; a learner whose build request times out
+    already holds the cookie, and their retry finds the same sandbox (owner_session_key) instead of a second one."""
 
 
 def create_sandbox(*, kind: str = "world", bare_accounts: int = 0, session_key: str = "", owner=None) -> Sandbox:
@@ -63,15 +71,57 @@ def is_live(sandbox: Sandbox) -> bool:
     return bool(accounts) and lab().sandbox_of_account(next(iter(accounts.values()))) == sandbox.id
 
 
-def ensure_ready(sandbox: Sandbox) -> None:
-    """Build the sandbox's world in moto and register it with the lab, unless it is live already."""
+def ensure_ready(sandbox: Sandbox) -> bool:
+    """Build the sandbox's world in moto and register it with the lab, unless it is live already.
+    True when this call built it (after a restart or an eviction: same keys, edits and writes as before)."""
+    _mark_active(sandbox)
     if is_live(sandbox):
-        return
+        return False
     with _ready_lock, _build_claim(sandbox):
         if is_live(sandbox):   # another process built it while we waited for the claim
-            return
+            return False
         sandbox.refresh_from_db(fields=["clock_offset_seconds"])
         _build(sandbox)
+        return True
+
+
+_marked: dict[str, float] = {}   # sandbox id -> monotonic time its last_active was written by this process
+
+
+def recently_active(sandbox_id: str) -> bool:
+    marked = _marked.get(sandbox_id)
+    return marked is not None and time.monotonic() - marked < ACTIVITY_RESOLUTION_SECONDS
+
+
+def _mark_active(sandbox: Sandbox) -> None:
+    """Remember when the sandbox was last used (at most one UPDATE a minute): eviction picks idle ones."""
+    now = timezone.now()
+    if recently_active(sandbox.pk) and sandbox.last_active is not None:
+        return
+    if sandbox.last_active is None or now - sandbox.last_active > timedelta(seconds=ACTIVITY_RESOLUTION_SECONDS):
+        sandbox.last_active = now
+        Sandbox.objects.filter(pk=sandbox.pk).update(last_active=now)
+    if len(_marked) > 100_000:
+        _marked.clear()
+    _marked[sandbox.pk] = time.monotonic()
+
+
+def evict_idle(idle_seconds: float) -> list[str]:
+    """Free the memory of sandboxes unused for `idle_seconds`: their moto state and sessions go; the database keeps
+    everything a rebuild needs (world template, keys, trust edits, journaled writes), so their next request (a page
+    or an /aws call) rebuilds them as they were. Issued sessions are not kept (their secrets are never stored)."""
+    cutoff = timezone.now() - timedelta(seconds=idle_seconds)
+    evicted = []
+    the_lab, state = lab(), world_state()
+    for sandbox in Sandbox.objects.filter(Q(last_active__lt=cutoff) | Q(last_active__isnull=True)):
+        if not is_live(sandbox):
+            continue
+        with _ready_lock, _build_claim(sandbox):
+            the_lab.forget_sandbox(sandbox.id)
+            credentials.forget_all(sandbox.id)
+            state.drop_accounts(list(sandbox.account_ids().values()))
+        evicted.append(sandbox.id)
+    return evicted
 
 
 def _try_claim(sandbox_id: str, token: str) -> bool:
@@ -91,10 +141,23 @@ def _build_claim(sandbox: Sandbox) -> Iterator[None]:
         if time.monotonic() > deadline:
             raise SandboxBusy(f"sandbox {sandbox.pk} is still being built by another process; try again shortly")
         time.sleep(0.2)
+    _claim_tokens[sandbox.pk] = token
     try:
         yield
     finally:
+        _claim_tokens.pop(sandbox.pk, None)
         Sandbox.objects.filter(pk=sandbox.pk, build_claim=token).update(build_claim="", build_claimed_at=None)
+
+
+_claim_tokens: dict[str, str] = {}   # sandbox id -> this process's claim token while it builds
+
+
+def _renew_claim(sandbox: Sandbox) -> None:
+    """Between build phases: the claim stays fresh while the build makes progress, so only the claim of a process
+    that died goes stale (and is taken over within BUILD_CLAIM_STALE_SECONDS)."""
+    token = _claim_tokens.get(sandbox.pk)
+    if token:
+        Sandbox.objects.filter(pk=sandbox.pk, build_claim=token).update(build_claimed_at=timezone.now())
 
 
 def _build(sandbox: Sandbox) -> None:
@@ -123,6 +186,7 @@ def _build(sandbox: Sandbox) -> None:
         world.seed_world(sandbox.id, accounts, extensions=False)
     else:
         world.seed_bare(sandbox.id, accounts)
+    _renew_claim(sandbox)
     _restore_keys(sandbox, accounts, state)
     if sandbox.kind == "world":
         world.run_extension_seeds(sandbox.id, accounts)
@@ -131,6 +195,7 @@ def _build(sandbox: Sandbox) -> None:
             apply_trust_policy(sandbox, edit.account_name, edit.role_name, edit.document)
         except Exception:  # a saved edit that no longer applies must not block the rebuild
             log.exception("could not replay trust edit %s/%s on %s", edit.account_name, edit.role_name, sandbox.id)
+    _renew_claim(sandbox)
     writes = journal.entries(sandbox)
     if writes:
         failed = state.replay(writes)
@@ -214,7 +279,14 @@ def sandbox_for_request(request: HttpRequest) -> Sandbox:
                 sandbox.save(update_fields=["owner"])
             elif sandbox.owner_id != user.pk:
                 sandbox = None
+    if sandbox is None and request.session.session_key:
+        # A retry of a request that is still building (or timed out): the sandbox already carries this session.
+        sandbox = Sandbox.objects.filter(owner_session_key=request.session.session_key, owner__isnull=True).first()
     if sandbox is None:
+        from django.conf import settings
+
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            raise SandboxNotStarted("no session yet")
         if not request.session.session_key:
             request.session.save()
         owner = user if user is not None and user.is_authenticated else None

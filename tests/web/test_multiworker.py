@@ -182,6 +182,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
 
 def test_scenario_1_through_two_workers_and_the_aws_mount(deployment: Deployment) -> None:
     browser = Browser(deployment.web_url)
+    assert "Preparing your sandbox" in browser.get("/")[1]   # the first visit starts the session
     status, _ = browser.get("/")
     assert status == 200
     sandbox_id = sqlite3.connect(deployment.db).execute("SELECT id FROM sandboxes_sandbox").fetchone()[0]
