@@ -13,6 +13,8 @@ import time
 
 from django.http import HttpRequest
 
+from gateway.labcontrol import LabControlError
+
 from . import services
 from .models import AccessKey, Account, JournaledWrite, Sandbox
 
@@ -58,6 +60,13 @@ def wake_sandbox_for(request: HttpRequest) -> None:
     sandbox_id, account_id = _owner_of(key_id)
     if sandbox_id is None:
         return
+    try:
+        _wake(sandbox_id, account_id)
+    except LabControlError:
+        pass   # the gateway is down: forwarding the request answers with the AWS-shaped 503 (gatewaymount)
+
+
+def _wake(sandbox_id: str, account_id: str | None) -> None:
     if account_id and services.lab().sandbox_of_account(account_id) == sandbox_id and services.recently_active(
             sandbox_id):
         return
