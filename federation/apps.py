@@ -16,4 +16,4 @@ class FederationConfig(AppConfig):
         # also forgets Identity Center's data, which moto keeps apart from IAM. The STS operations themselves
         # are installed by engine.lab.get_lab() (engine.sts.federated.install).
         world.register_world_extension("federation", roles=services.ROLE_SPECS, seed=services.seed_providers,
-                                       wipe=identity_center.wipe_for_reset)
+                                       wipe=identity_center.wipe_for_reset, moto_only=True)

@@ -37,6 +37,8 @@ class Sandbox(models.Model):
     # even with several processes; a claim older than BUILD_CLAIM_STALE_SECONDS belonged to a process that died.
     build_claim = models.CharField(max_length=32, blank=True, default="")
     build_claimed_at = models.DateTimeField(null=True, blank=True)
+    # Built ahead of time and waiting for a learner (sandboxes/pool.py); a learner's claim clears it.
+    pooled = models.BooleanField(default=False, db_index=True)
     # Last page or /aws use (minute resolution): idle sandboxes may be evicted from memory (services.evict_idle).
     last_active = models.DateTimeField(null=True, blank=True, db_index=True)
 

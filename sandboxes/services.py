@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
-from . import credentials, journal, template, world
+from . import credentials, journal, pool, template, world
 from .labclient import lab, world_state
 from .models import WORLD_ACCOUNTS, AccessKey, Account, JournaledWrite, Sandbox, StepProgress, TrustPolicyEdit
 
@@ -56,10 +56,11 @@ class SandboxNotStarted(RuntimeError):
     already holds the cookie, and their retry finds the same sandbox (owner_session_key) instead of a second one."""
 
 
-def create_sandbox(*, kind: str = "world", bare_accounts: int = 0, session_key: str = "", owner=None) -> Sandbox:
+def create_sandbox(*, kind: str = "world", bare_accounts: int = 0, session_key: str = "", owner=None,
+                   pooled: bool = False) -> Sandbox:
     names = list(WORLD_ACCOUNTS) if kind == "world" else [f"account-{n}" for n in range(1, bare_accounts + 1)]
     with transaction.atomic():
-        sandbox = Sandbox.objects.create(kind=kind, owner_session_key=session_key, owner=owner)
+        sandbox = Sandbox.objects.create(kind=kind, owner_session_key=session_key, owner=owner, pooled=pooled)
         for name in names:
             Account.objects.create(sandbox=sandbox, name=name)
     ensure_ready(sandbox)
@@ -113,7 +114,8 @@ def evict_idle(idle_seconds: float) -> list[str]:
     cutoff = timezone.now() - timedelta(seconds=idle_seconds)
     evicted = []
     the_lab, state = lab(), world_state()
-    for sandbox in Sandbox.objects.filter(Q(last_active__lt=cutoff) | Q(last_active__isnull=True)):
+    idle = Sandbox.objects.filter(Q(last_active__lt=cutoff) | Q(last_active__isnull=True), pooled=False)
+    for sandbox in idle:
         if not is_live(sandbox):
             continue
         with _ready_lock, _build_claim(sandbox):
@@ -183,13 +185,13 @@ def _build(sandbox: Sandbox) -> None:
     if copied:
         template.copy_world(sandbox, accounts)
     elif sandbox.kind == "world":
-        world.seed_world(sandbox.id, accounts, extensions=False)
+        world.seed_world(sandbox.id, accounts, extensions="moto_only")
     else:
         world.seed_bare(sandbox.id, accounts)
     _renew_claim(sandbox)
     _restore_keys(sandbox, accounts, state)
-    if sandbox.kind == "world":
-        world.run_extension_seeds(sandbox.id, accounts)
+    if sandbox.kind == "world":   # the moto-only ones ran above (or travelled with the template copy)
+        world.run_extension_seeds(sandbox.id, accounts, moto_only=False)
     for edit in TrustPolicyEdit.objects.filter(sandbox=sandbox):
         try:
             apply_trust_policy(sandbox, edit.account_name, edit.role_name, edit.document)
@@ -290,7 +292,9 @@ def sandbox_for_request(request: HttpRequest) -> Sandbox:
         if not request.session.session_key:
             request.session.save()
         owner = user if user is not None and user.is_authenticated else None
-        sandbox = create_sandbox(session_key=request.session.session_key or "", owner=owner)
+        session_key = request.session.session_key or ""
+        sandbox = (pool.take(session_key, owner, create_sandbox)
+                   or create_sandbox(session_key=session_key, owner=owner))
     request.session[SESSION_KEY] = sandbox.pk
     ensure_ready(sandbox)
     return sandbox

@@ -53,7 +53,7 @@ def ensure_template() -> None:
         try:
             if not state.account_loaded(TEMPLATE_ACCOUNTS[world.PRODUCTION]):
                 state.drop_accounts(list(TEMPLATE_ACCOUNTS.values()))
-                world.seed_world(TEMPLATE_SANDBOX_ID, TEMPLATE_ACCOUNTS, extensions=False)
+                world.seed_world(TEMPLATE_SANDBOX_ID, TEMPLATE_ACCOUNTS, extensions="moto_only")
         finally:
             if cache.get(_LOCK_KEY) == token:
                 cache.delete(_LOCK_KEY)

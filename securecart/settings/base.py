@@ -69,7 +69,12 @@ DATABASES = {
 if DATABASES["default"].get("ENGINE") == "django.db.backends.sqlite3":
     # Several processes on one SQLite file (gunicorn -w 2): take the write lock when a transaction begins and wait
     # for it, instead of failing with "database is locked" when a read transaction tries to become a write one.
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
+    # WAL with synchronous=NORMAL: readers never wait for the writer, and a commit is not an fsync (SQLite's docs,
+    # "Write-Ahead Logging" and PRAGMA synchronous: durable against application crashes; a power cut may lose the
+    # last commits, never corrupt the file). A sandbox build makes a dozen small commits.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "transaction_mode": "IMMEDIATE", "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -113,6 +118,8 @@ if LAB_GATEWAY_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "securecart"}}
 LAB_REGION = envstr("LAB_REGION", "us-east-1")
+# Sandboxes kept built ahead of time, so a new learner's first page only claims one (sandboxes/pool.py); 0 = off.
+LAB_SANDBOX_POOL = envint("LAB_SANDBOX_POOL", "4")
 # Where `manage.py sandbox create` reaches the running server (make run).
 LAB_SERVER_URL = envstr("LAB_SERVER_URL", "http://127.0.0.1:8000")
 

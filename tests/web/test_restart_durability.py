@@ -146,3 +146,29 @@ def test_a_retry_after_a_timed_out_first_build_finds_the_same_sandbox():
     assert client.get("/").status_code == 200
     assert client.session["sandbox_id"] == sandbox.id
     assert Sandbox.objects.filter(owner_session_key=key).count() == 1
+
+
+@pytest.mark.django_db
+def test_new_learners_claim_sandboxes_built_ahead_of_time(settings, monkeypatch):
+    from sandboxes import pool
+
+    settings.LAB_SANDBOX_POOL = 2
+    refills = []
+    monkeypatch.setattr(pool, "refill_in_background", lambda build: refills.append(build))   # no thread in tests
+    assert pool.refill(services.create_sandbox) == 2
+    waiting = set(Sandbox.objects.filter(pooled=True).values_list("pk", flat=True))
+    assert len(waiting) == 2 and all(services.is_live(s) for s in Sandbox.objects.filter(pk__in=waiting))
+
+    first, second = Client(), Client()
+    for client in (first, second):
+        client.get("/")
+        assert client.get("/").status_code == 200
+    claimed = {first.session["sandbox_id"], second.session["sandbox_id"]}
+    assert claimed == waiting                                  # each took a different built one
+    assert Sandbox.objects.count() == 2 and not Sandbox.objects.filter(pooled=True).exists()
+    assert Sandbox.objects.get(pk=first.session["sandbox_id"]).owner_session_key == first.session.session_key
+    assert refills == [services.create_sandbox] * 2            # and asked for the pool to be refilled
+    # An empty pool: the learner's sandbox is built for them, as before.
+    third = Client()
+    third.get("/")
+    assert third.get("/").status_code == 200 and Sandbox.objects.count() == 3
