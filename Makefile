@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-fast migrations-check check-deploy bench clean
+.PHONY: install run test test-fast migrations-check check-deploy bench bench-load clean
 
 # Wheels only for the XML stack: lxml and xmlsec must link the same libxml2 (see README).
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -37,6 +37,10 @@ check-deploy: install
 bench: install
 	$(PY) scripts/bench_policy.py
 	$(PY) scripts/bench_gateway.py
+	$(PY) scripts/bench_sandbox.py
+
+bench-load: install
+	$(PY) scripts/bench_load.py --learners 100
 
 clean:
 	rm -rf $(VENV) .pytest_cache
