@@ -28,7 +28,8 @@ class Command(BaseCommand):
             try:
                 if not sep:
                     raise ValueError(f"expected HOST:PORT=module:app, got {item!r}")
-                port_of(bind)
+                if port_of(bind) in {port_of(taken) for taken in apps}:
+                    raise ValueError(f"{bind}: each app needs a port of its own")
                 apps[bind] = load_app(dotted)
             except (ValueError, ImportError, AttributeError) as error:
                 raise CommandError(str(error)) from None
