@@ -121,9 +121,11 @@ def test_killing_the_gateway_mid_session_loses_nothing(topology: Topology) -> No
     browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     assert "Preparing your sandbox" in _get(browser, topology.web_url + "/")[1]
     assert _get(browser, topology.web_url + "/")[0] == 200
-    (sandbox_id,) = topology.query("SELECT id FROM sandboxes_sandbox")[0]
+    # The learner's sandbox (the pool keeps others built ahead of time for the next learners)
+    (sandbox_id,) = topology.query("SELECT id FROM sandboxes_sandbox WHERE pooled=0 AND owner_session_key!=''")[0]
     key_id, secret = topology.query("SELECT access_key_id, secret_access_key FROM sandboxes_accesskey WHERE "
-                                    "account_name='production' AND user_name='lab-admin'")[0]
+                                    "sandbox_id=? AND account_name='production' AND user_name='lab-admin'",
+                                    sandbox_id)[0]
     aws = dict(endpoint_url=topology.web_url + "/aws", region_name="us-east-1",
                config=Config(retries={"mode": "standard", "total_max_attempts": 2}))
     iam = boto3.client("iam", aws_access_key_id=key_id, aws_secret_access_key=secret, **aws)
