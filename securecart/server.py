@@ -75,7 +75,7 @@ class LabServer(BaseApplication):
 
 
 def serve(apps_by_bind: dict[str, WsgiApp], *, threads: int = 32, keepalive: int = 30, access_log: bool = False,
-          timeout: int = 120) -> None:
+          timeout: int = 120, on_worker_start: Callable[[], None] | None = None) -> None:
     """Serve until interrupted. One worker process, always: the lab's state is in this process's memory."""
     options = {
         "workers": 1,
@@ -91,4 +91,6 @@ def serve(apps_by_bind: dict[str, WsgiApp], *, threads: int = 32, keepalive: int
         "loglevel": "info",
         # request lines and headers within gunicorn's defaults; bodies are bounded by the apps themselves
     }
+    if on_worker_start is not None:   # in the worker process, which holds the lab's memory
+        options["post_worker_init"] = lambda worker: on_worker_start()
     LabServer(apps_by_bind, options).run()

@@ -120,6 +120,8 @@ else:
 LAB_REGION = envstr("LAB_REGION", "us-east-1")
 # Sandboxes kept built ahead of time, so a new learner's first page only claims one (sandboxes/pool.py); 0 = off.
 LAB_SANDBOX_POOL = envint("LAB_SANDBOX_POOL", "4")
+# `manage.py serve` frees the memory of sandboxes unused this long (rebuilt from the DB on next use); 0 = never.
+LAB_EVICT_IDLE_SECONDS = envint("LAB_EVICT_IDLE_SECONDS", "21600")
 # Where `manage.py sandbox create` reaches the running server (make run).
 LAB_SERVER_URL = envstr("LAB_SERVER_URL", "http://127.0.0.1:8000")
 

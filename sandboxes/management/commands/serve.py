@@ -44,4 +44,32 @@ class Command(BaseCommand):
         self.stdout.write(f"SecureCart STS Lab on http://{options['bind']}/ (one process, {options['threads']} "
                           "threads)" + "".join(f"; {item}" for item in options["also"]))
         self.stdout.flush()
-        serve(apps, threads=options["threads"], access_log=options["access_log"])
+        serve(apps, threads=options["threads"], access_log=options["access_log"], on_worker_start=_start_evictor)
+
+
+def _start_evictor() -> None:
+    """Every few minutes, free the memory of sandboxes idle for LAB_EVICT_IDLE_SECONDS (0 = never); the database
+    keeps what their rebuild needs (sandboxes.services.evict_idle)."""
+    import logging
+    import threading
+
+    from django.conf import settings
+    from django.db import connection
+
+    from sandboxes import services
+
+    idle = float(getattr(settings, "LAB_EVICT_IDLE_SECONDS", 0) or 0)
+    if idle <= 0:
+        return
+
+    def run() -> None:
+        while not stop.wait(min(300.0, idle)):
+            try:
+                services.evict_idle(idle)
+            except Exception:  # noqa: BLE001 (try again next round)
+                logging.getLogger(__name__).exception("evicting idle sandboxes failed")
+            finally:
+                connection.close()
+
+    stop = threading.Event()
+    threading.Thread(target=run, name="sandbox-evictor", daemon=True).start()
