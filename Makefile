@@ -5,8 +5,10 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# the AWS endpoint at the root path of a port of its own (clients that sign `/`, IMDS by host name for the JS SDK)
+AWS_PORT ?= 8001
 
-.PHONY: install run class test test-fast migrations-check check-deploy bench clean
+.PHONY: install run class test test-fast migrations-check check-deploy bench bench-load clean
 
 # Wheels only for the XML stack: lxml and xmlsec must link the same libxml2 (see README).
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -20,7 +22,9 @@ install: $(VENV)/.installed
 
 run: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	# gunicorn, one process, threads (securecart/server.py: why not runserver)
+	LAB_AWS_ROOT_URL=http://$(HOST):$(AWS_PORT) $(PY) manage.py serve --bind $(HOST):$(PORT) \
+	  --also $(HOST):$(AWS_PORT)=securecart.aws_root:application
 
 # A classroom: gunicorn (one process, threads) on this machine's addresses; prints the URL students type + a QR.
 class: install
@@ -44,6 +48,10 @@ bench: install
 	$(PY) scripts/bench_cloudtrail.py
 	$(PY) scripts/bench_console.py
 	$(PY) scripts/bench_classroom.py
+	$(PY) scripts/bench_sandbox.py
+
+bench-load: install
+	$(PY) scripts/bench_load.py --learners 100
 
 clean:
 	rm -rf $(VENV) .pytest_cache

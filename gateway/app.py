@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 
 from engine.errors import AwsError, SignatureDoesNotMatch
 
-from . import actions, cloudtrail_overrides, protocols, s3names, sigv4, trailhook, validation
+from . import actions, cloudtrail_overrides, journal, protocols, s3names, sigv4, trailhook, validation
 from .moto_backend import MotoBackend, MotoLookups, MotoRequest
 from .protocols import Response
 
@@ -672,6 +672,10 @@ class GatewayApp:
             raise _error("InvalidAction", "The lab's AWS emulator does not implement this operation.", 400)
         if service != "s3" and "xml" in (response.header("Content-Type") or "xml"):
             response.body = protocols.xml_safe_bytes(response.body)
+        if moto_response.status < 300 and journal.has_sink():
+            journal.record(self.lab.sandbox_of_account(account), service, _operation_of(service, headers, body,
+                           query_string), account, request.method, path or request.path, query_string, headers, body,
+                           moto_response.body)
         if service != "s3":
             response.body = _MOTO_REQUEST_ID.sub(lambda m: b"<%s>%s</%s>" % (m.group(1), request_id.encode(),
                                                                                m.group(1)), response.body)
@@ -698,6 +702,15 @@ def ec2_without_valueless_filters(body: bytes, flat: dict[str, str]) -> bytes:
         number = numbers.setdefault(index, len(numbers) + 1)
         kept[f"Filter.{number}.{rest}" if rest else f"Filter.{number}"] = value
     return urlencode(kept).encode()
+
+
+def _operation_of(service: str, headers: dict[str, str], body: bytes, query_string: str) -> str:
+    """The AWS operation a forwarded request names (S3: its HTTP method is enough for the journal)."""
+    if service == "s3":
+        return ""
+    if protocols.PROTOCOLS.get(service) == "json":
+        return protocols.json_operation(headers.get("x-amz-target"))[1] or ""
+    return protocols.parse_form(body, query_string).get("Action", "")
 
 
 def _phrase(status: int) -> str:

@@ -8,6 +8,8 @@ it exists only inside the process and is never reachable over HTTP.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import io
 import json
 import os
@@ -313,25 +315,73 @@ def unsigned_client(service: str = "sts", *, recorder: ExchangeRecorder | None =
                         endpoint=endpoint, recorder=recorder, unsigned=True, source_ip=source_ip, gateway=gateway)
 
 
-def admin_client(service: str, account_id: str, *, sandbox_id: str | None = None, region: str = "us-east-1",
-                 moto: MotoBackend | None = None) -> Any:
-    """Straight to moto in `account_id`, no authentication: for seeding only.
+# admin_client's target (account, sandbox, moto) for the call running in this thread: one boto3 client per service
+# and region serves every account, since building a client costs tens of milliseconds (botocore builds every
+# operation model again) and sandbox builds would otherwise spend most of their time on it.
+_admin_target: contextvars.ContextVar[tuple[str, str | None, MotoBackend]] = contextvars.ContextVar("admin_target")
 
-    With `sandbox_id`, S3 bucket names are moved into that sandbox's namespace exactly as the gateway does for its
-    learners, so seeding can use the familiar names.
-    """
-    remote = os.environ.get("LAB_GATEWAY_URL") if moto is None else None
-    if remote:  # several web processes: moto lives in the `python -m gateway` process (gateway/labcontrol.py)
-        from .labcontrol import remote_admin_client  # noqa: PLC0415
 
-        return remote_admin_client(remote, service, account_id, sandbox_id=sandbox_id, region=region)
-    backend = moto or default_moto()
+class AdminClient:
+    """What admin_client returns: the shared boto3 client, aimed at one account (and sandbox) for every call made
+    through it. Attributes and methods are the boto3 client's; paginators keep the aim while they iterate."""
+
+    def __init__(self, client: Any, target: tuple[str, str | None, MotoBackend]) -> None:
+        self.client = client
+        self.target = target
+
+    @contextlib.contextmanager
+    def aimed(self) -> Any:
+        """Aim the shared client while the block runs (for calls that bypass its methods, e.g. emitting events)."""
+        token = _admin_target.set(self.target)
+        try:
+            yield self.client
+        finally:
+            _admin_target.reset(token)
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.client, name)
+        if name == "get_paginator":
+            return lambda operation: _AdminPaginator(attr(operation), self)
+        if name.startswith("_") or name in ("meta", "exceptions") or not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self.aimed():
+                return attr(*args, **kwargs)
+
+        return call
+
+
+class _AdminPaginator:
+    def __init__(self, paginator: Any, admin: AdminClient) -> None:
+        self.paginator = paginator
+        self.admin = admin
+
+    def paginate(self, **kwargs: Any) -> Any:
+        with self.admin.aimed():
+            pages = iter(self.paginator.paginate(**kwargs))
+        while True:
+            with self.admin.aimed():
+                try:
+                    page = next(pages)
+                except StopIteration:
+                    return
+            yield page
+
+
+def _shared_admin_client(service: str, region: str) -> Any:
+    key = ("admin", service, region)
+    with _lock:
+        client = _state.get(key)
+    if client is not None:
+        return client
     client = boto3_session().client(
         BOTO3_SERVICE.get(service, service), region_name=region, endpoint_url="http://localhost",
         aws_access_key_id="AKIAADMINSEEDING0000", aws_secret_access_key="admin-seeding-not-checked",
         config=_config(service=service))
 
     def send(request: AWSPreparedRequest, _: str) -> AWSResponse:
+        account_id, sandbox_id, backend = _admin_target.get()
         body = _body_bytes(request)
         parts = urlsplit(request.url)
         headers = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in request.headers.items()}
@@ -356,4 +406,21 @@ def admin_client(service: str, account_id: str, *, sandbox_id: str | None = None
         response = backend.call(MotoRequest(request.method, path, parts.query, headers, body), account_id)
         return _aws_response(request.url, response.status, response.headers, response.body)
 
-    return _install(client, send)
+    client = _install(client, send)
+    with _lock:
+        return _state.setdefault(key, client)
+
+
+def admin_client(service: str, account_id: str, *, sandbox_id: str | None = None, region: str = "us-east-1",
+                 moto: MotoBackend | None = None) -> Any:
+    """Straight to moto in `account_id`, no authentication: for seeding only.
+
+    With `sandbox_id`, S3 bucket names are moved into that sandbox's namespace exactly as the gateway does for its
+    learners, so seeding can use the familiar names.
+    """
+    remote = os.environ.get("LAB_GATEWAY_URL") if moto is None else None
+    if remote:  # several web processes: moto lives in the `python -m gateway` process (gateway/labcontrol.py)
+        from .labcontrol import remote_admin_client  # noqa: PLC0415
+
+        return remote_admin_client(remote, service, account_id, sandbox_id=sandbox_id, region=region)
+    return AdminClient(_shared_admin_client(service, region), (account_id, sandbox_id, moto or default_moto()))

@@ -185,6 +185,20 @@ def _accounts(args: dict[str, Any]) -> dict[str, str]:
     return accounts
 
 
+def _strings(args: dict[str, Any], name: str) -> list[str]:
+    value = _arg(args, name, (list,))
+    if not all(isinstance(item, str) for item in value):
+        raise _BadArguments(f"`{name}` must be a list of strings")
+    return value
+
+
+def _string_map(args: dict[str, Any], name: str) -> dict[str, str]:
+    value = _arg(args, name, (dict,))
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise _BadArguments(f"`{name}` must map strings to strings")
+    return value
+
+
 def _check_args(args: dict[str, Any], allowed: Iterable[str]) -> None:
     unknown = sorted(set(args) - set(allowed))
     if unknown:
@@ -354,6 +368,16 @@ LAB_METHODS: dict[str, tuple[tuple[str, ...], Callable[..., Any]]] = {
     "kv.touch": (("key", "timeout"), lambda lab, a, store: store.touch(_text(a, "key", limit=512), _timeout(a))),
     "kv.delete": (("key",), lambda lab, a, store: store.delete(_text(a, "key", limit=512))),
     "kv.clear": ((), lambda lab, a, store: store.clear()),
+    # Sandbox builds: whole-account copies, drops, access keys and journal replay (gateway/worldstate.py); the
+    # WorldState is the LabControlApp's (bound to its moto), passed as `store`.
+    "world.account_loaded": (("account_id",), lambda lab, a, world: world.account_loaded(_text(a, "account_id"))),
+    "world.drop_accounts": (("account_ids",), lambda lab, a, world: world.drop_accounts(
+        _strings(a, "account_ids"))),
+    "world.clone_accounts": (("pairs", "replacements"), lambda lab, a, world: world.clone_accounts(
+        _string_map(a, "pairs"), _string_map(a, "replacements"))),
+    "world.set_access_keys": (("entries",), lambda lab, a, world: world.set_access_keys(
+        _arg(a, "entries", (list,)))),
+    "world.replay": (("entries",), lambda lab, a, world: world.replay(_arg(a, "entries", (list,)))),
     # Scenario 4: an instance's metadata service (gateway/imds.py) runs where the instances and sessions are.
     "imds_handle": (("method", "path", "headers"), _imds_handle),
     "imds_timeline": (("instance_id",), lambda lab, a: _imds(lab).timeline(_text(a, "instance_id", limit=64))),
@@ -413,6 +437,9 @@ class LabControlApp:
         self.moto = moto if moto is not None else app.moto
         self._token = token.encode("utf-8") if token else None
         self.store = KeyValueStore()
+        from .worldstate import WorldState  # noqa: PLC0415 (moto-level account operations)
+
+        self.world = WorldState(self.moto)
         self._admin_clients: dict[tuple[str, str, str | None, str], Any] = {}
         self._admin_lock = threading.Lock()
 
@@ -452,7 +479,12 @@ class LabControlApp:
                 return 200, {"result": self._admin_call(args)}, []
             allowed, call = LAB_METHODS[name]
             _check_args(args, allowed)
-            result = call(self.lab, args, self.store) if name.startswith("kv.") else call(self.lab, args)
+            if name.startswith("kv."):
+                result = call(self.lab, args, self.store)
+            elif name.startswith("world."):
+                result = call(self.lab, args, self.world)
+            else:
+                result = call(self.lab, args)
             return 200, {"result": to_wire(result)}, []
         except _BadArguments as error:
             return 400, _error("ValueError", str(error)), []
@@ -529,7 +561,8 @@ class LabControlApp:
         prepared = AWSPreparedRequest(method, url, headers, body, stream_output=False)
         # The admin client's own `before-send` handler (gateway.client.admin_client) answers from moto; going
         # through it keeps one implementation of the S3 namespace rewriting for both modes.
-        _, response = client.meta.events.emit_until_response(f"before-send.{service}.LabAdmin", request=prepared)
+        with client.aimed() as raw:
+            _, response = raw.meta.events.emit_until_response(f"before-send.{service}.LabAdmin", request=prepared)
         if response is None:
             raise RuntimeError("the admin client did not answer")
         return {"status": response.status_code, "headers": [[k, v] for k, v in response.headers.items()],
@@ -661,6 +694,10 @@ class RemoteLab:
     def _call(self, name: str, **args: Any) -> Any:
         return self._transport.post(name, args)
 
+    def call(self, name: str, **args: Any) -> Any:
+        """One lab-control method by name (LAB_METHODS), for the façades below that mirror engine objects."""
+        return self._transport.post(name, args)
+
     # ---- the Lab contract (engine.lab.Lab), for what the web layer uses
     def ping(self) -> dict[str, Any]:
         """{"ok": True, "instance": <changes on every gateway start>}."""
@@ -736,6 +773,11 @@ class RemoteLab:
     def kv(self) -> "RemoteKeyValueStore":
         """The gateway's KeyValueStore, shared by every web process (e.g. behind a Django cache backend)."""
         return RemoteKeyValueStore(self)
+
+    @property
+    def world(self) -> "RemoteWorldState":
+        """gateway.worldstate.WorldState's methods, run in the gateway process (which owns moto)."""
+        return RemoteWorldState(self)
 
     def imds_app(self) -> "RemoteImdsApp":
         """Stand-in for gateway.imds.ImdsApp(lab): handle() and timeline() run in the gateway process."""
@@ -819,6 +861,26 @@ class RemoteKeyValueStore:
 
     def clear(self) -> None:
         self.lab._call("kv.clear")
+
+
+class RemoteWorldState:
+    def __init__(self, lab: RemoteLab) -> None:
+        self.lab = lab
+
+    def account_loaded(self, account_id: str) -> bool:
+        return self.lab.call("world.account_loaded", account_id=account_id)
+
+    def drop_accounts(self, account_ids: list[str]) -> None:
+        self.lab.call("world.drop_accounts", account_ids=list(account_ids))
+
+    def clone_accounts(self, pairs: dict[str, str], replacements: dict[str, str]) -> None:
+        self.lab.call("world.clone_accounts", pairs=dict(pairs), replacements=dict(replacements))
+
+    def set_access_keys(self, entries: list[dict[str, Any]]) -> list[list[dict[str, str]]]:
+        return self.lab.call("world.set_access_keys", entries=entries)
+
+    def replay(self, entries: list[dict[str, Any]]) -> int:
+        return self.lab.call("world.replay", entries=entries)
 
 
 class RemoteImdsApp:

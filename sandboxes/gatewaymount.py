@@ -20,6 +20,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from . import wakeup
+
 MOUNT = "/aws"
 ROOT_FLAG = "securecart.aws_root"  # environ key set by securecart/aws_root.py for requests at the root of its port
 MAX_BODY = 16 * 1024 * 1024  # S3 uploads from a terminal; far above anything the lessons need
@@ -85,6 +87,8 @@ def aws_endpoint(request: HttpRequest) -> HttpResponse:
         # S3's words for a body over its limit (S3 API Reference, "Error codes": EntityTooLarge)
         return _aws_error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", request)
     body = request.read(length) if length > 0 else b""
+    # A sandbox not in memory (restart, eviction, a scripted sandbox) is rebuilt before its first call is answered.
+    wakeup.wake_sandbox_for(request)
     if settings.LAB_GATEWAY_URL:
         return _forward(request, body, settings.LAB_GATEWAY_URL)
     environ = {key: value for key, value in request.META.items()}

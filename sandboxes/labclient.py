@@ -39,3 +39,13 @@ def new_recorder() -> Any:
     from gateway.client import ExchangeRecorder
 
     return ExchangeRecorder()
+
+
+def world_state() -> Any:
+    """Whole-account operations on moto (gateway.worldstate.WorldState contract), wherever moto lives."""
+    if settings.LAB_GATEWAY_URL:
+        return lab().world
+    from gateway.client import default_moto
+    from gateway.worldstate import WorldState
+
+    return WorldState(default_moto())

@@ -1,5 +1,7 @@
 """Turn "the lab is momentarily unavailable" into a clear 503 page instead of a 500.
 
+Also the first visit (SandboxNotStarted): a page that starts the session before the sandbox is built.
+
 Two causes: another web process is still building this learner's sandbox (SandboxBusy), or, in multi-process mode,
 the gateway process cannot be reached (LabControlError). Neither loses work: the DB keeps progress and edits.
 """
@@ -12,7 +14,7 @@ from django.shortcuts import render
 
 from gateway.labcontrol import LabControlError
 
-from .services import SandboxBusy
+from .services import SandboxBusy, SandboxNotStarted
 
 
 class LabUnavailableMiddleware:
@@ -23,6 +25,8 @@ class LabUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, SandboxNotStarted):
+            return _preparing(request)
         if isinstance(exception, SandboxBusy):
             reason = "Your sandbox is still being prepared by another server process."
         elif isinstance(exception, LabControlError):
@@ -32,3 +36,13 @@ class LabUnavailableMiddleware:
         response = render(request, "503.html", {"reason": reason}, status=503)
         response["Retry-After"] = "5"
         return response
+
+
+def _preparing(request: HttpRequest) -> HttpResponse:
+    """First visit: a light page that starts the session; the browser comes straight back and the sandbox is built
+    while this page stays on screen, so the learner reads what is happening instead of a blank wait."""
+    request.session["started"] = True   # saved by SessionMiddleware: the Set-Cookie that ties the retry to us
+    response = render(request, "sandboxes/preparing.html", {"again": request.get_full_path()},
+                      status=200 if request.method in ("GET", "HEAD") else 409)
+    response["Cache-Control"] = "no-store"
+    return response

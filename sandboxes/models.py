@@ -37,6 +37,10 @@ class Sandbox(models.Model):
     # even with several processes; a claim older than BUILD_CLAIM_STALE_SECONDS belonged to a process that died.
     build_claim = models.CharField(max_length=32, blank=True, default="")
     build_claimed_at = models.DateTimeField(null=True, blank=True)
+    # Built ahead of time and waiting for a learner (sandboxes/pool.py); a learner's claim clears it.
+    pooled = models.BooleanField(default=False, db_index=True)
+    # Last page or /aws use (minute resolution): idle sandboxes may be evicted from memory (services.evict_idle).
+    last_active = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-created"]
@@ -110,3 +114,31 @@ class StepProgress(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["sandbox", "scenario", "step"], name="one_progress_per_step")]
+
+
+class JournaledWrite(models.Model):
+    """One successful write a learner made through the endpoint (gateway/journal.py), replayed in order when the
+    sandbox is rebuilt (restart, eviction). Deleted on reset, like the trust edits."""
+    sandbox = models.ForeignKey(Sandbox, on_delete=models.CASCADE, related_name="journal")
+    service = models.CharField(max_length=32)
+    operation = models.CharField(max_length=64, blank=True, default="")
+    account_id = models.CharField(max_length=12)
+    method = models.CharField(max_length=8)
+    path = models.TextField()
+    query = models.TextField(blank=True, default="")
+    headers = models.JSONField(default=dict)
+    body = models.BinaryField(blank=True, default=b"")
+    # A CreateAccessKey's key (long-term; its secret may be stored, as for seeded keys), so replay gives it back.
+    created_key_id = models.CharField(max_length=128, blank=True, default="", db_index=True)
+    created_key_user = models.CharField(max_length=64, blank=True, default="")
+    created_key_secret = models.CharField(max_length=128, blank=True, default="")
+    recorded = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def replay_entry(self) -> dict:
+        created = ({"access_key_id": self.created_key_id, "secret_access_key": self.created_key_secret,
+                    "user_name": self.created_key_user} if self.created_key_id else None)
+        return {"account_id": self.account_id, "method": self.method, "path": self.path, "query": self.query,
+                "headers": dict(self.headers), "body": bytes(self.body), "created_key": created}

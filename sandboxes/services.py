@@ -26,9 +26,9 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
-from . import credentials, signals, world
-from .labclient import lab
-from .models import WORLD_ACCOUNTS, AccessKey, Account, Sandbox, StepProgress, TrustPolicyEdit
+from . import credentials, journal, pool, signals, template, world
+from .labclient import lab, world_state
+from .models import WORLD_ACCOUNTS, AccessKey, Account, JournaledWrite, Sandbox, StepProgress, TrustPolicyEdit
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,10 @@ MAX_BARE_ACCOUNTS = 10
 # Seeding a sandbox must happen once even if two requests arrive together (htmx fires several): this lock keeps
 # this process's threads in line, the database claim (_build_claim) the other processes.
 _ready_lock = threading.RLock()
-# A world builds in a few seconds; a claim this old belongs to a process that died while building.
-BUILD_CLAIM_STALE_SECONDS = 60.0
+# A world builds in well under a second from the template (replayed seeding: a few seconds); a claim this old
+# belongs to a process that died while building, and the next request takes it over.
+BUILD_CLAIM_STALE_SECONDS = 10.0
+ACTIVITY_RESOLUTION_SECONDS = 60.0
 # How long a request waits for another process's build before giving up (under gunicorn's 30 s worker timeout).
 BUILD_WAIT_SECONDS = 25.0
 
@@ -48,10 +50,17 @@ class SandboxBusy(RuntimeError):
     """Another process has been building this sandbox for longer than a request may wait."""
 
 
-def create_sandbox(*, kind: str = "world", bare_accounts: int = 0, session_key: str = "", owner=None) -> Sandbox:
+class SandboxNotStarted(RuntimeError):
+    """A visitor without a session cookie: answer with a light page that sets one, and build on the next request.
+    A crawler or a health check (no cookies kept) never costs a world; a learner whose build request times out
+    already holds the cookie, and their retry finds the same sandbox (owner_session_key) instead of a second one."""
+
+
+def create_sandbox(*, kind: str = "world", bare_accounts: int = 0, session_key: str = "", owner=None,
+                   pooled: bool = False) -> Sandbox:
     names = list(WORLD_ACCOUNTS) if kind == "world" else [f"account-{n}" for n in range(1, bare_accounts + 1)]
     with transaction.atomic():
-        sandbox = Sandbox.objects.create(kind=kind, owner_session_key=session_key, owner=owner)
+        sandbox = Sandbox.objects.create(kind=kind, owner_session_key=session_key, owner=owner, pooled=pooled)
         for name in names:
             Account.objects.create(sandbox=sandbox, name=name)
     ensure_ready(sandbox)
@@ -63,15 +72,58 @@ def is_live(sandbox: Sandbox) -> bool:
     return bool(accounts) and lab().sandbox_of_account(next(iter(accounts.values()))) == sandbox.id
 
 
-def ensure_ready(sandbox: Sandbox) -> None:
-    """Build the sandbox's world in moto and register it with the lab, unless it is live already."""
+def ensure_ready(sandbox: Sandbox) -> bool:
+    """Build the sandbox's world in moto and register it with the lab, unless it is live already.
+    True when this call built it (after a restart or an eviction: same keys, edits and writes as before)."""
+    _mark_active(sandbox)
     if is_live(sandbox):
-        return
+        return False
     with _ready_lock, _build_claim(sandbox):
         if is_live(sandbox):   # another process built it while we waited for the claim
-            return
+            return False
         sandbox.refresh_from_db(fields=["clock_offset_seconds"])
         _build(sandbox)
+        return True
+
+
+_marked: dict[str, float] = {}   # sandbox id -> monotonic time its last_active was written by this process
+
+
+def recently_active(sandbox_id: str) -> bool:
+    marked = _marked.get(sandbox_id)
+    return marked is not None and time.monotonic() - marked < ACTIVITY_RESOLUTION_SECONDS
+
+
+def _mark_active(sandbox: Sandbox) -> None:
+    """Remember when the sandbox was last used (at most one UPDATE a minute): eviction picks idle ones."""
+    now = timezone.now()
+    if recently_active(sandbox.pk) and sandbox.last_active is not None:
+        return
+    if sandbox.last_active is None or now - sandbox.last_active > timedelta(seconds=ACTIVITY_RESOLUTION_SECONDS):
+        sandbox.last_active = now
+        Sandbox.objects.filter(pk=sandbox.pk).update(last_active=now)
+    if len(_marked) > 100_000:
+        _marked.clear()
+    _marked[sandbox.pk] = time.monotonic()
+
+
+def evict_idle(idle_seconds: float) -> list[str]:
+    """Free the memory of sandboxes unused for `idle_seconds`: their moto state and sessions go; the database keeps
+    everything a rebuild needs (world template, keys, trust edits, journaled writes), so their next request (a page
+    or an /aws call) rebuilds them as they were. Issued sessions are not kept (their secrets are never stored)."""
+    cutoff = timezone.now() - timedelta(seconds=idle_seconds)
+    evicted = []
+    the_lab, state = lab(), world_state()
+    idle = Sandbox.objects.filter(Q(last_active__lt=cutoff) | Q(last_active__isnull=True), pooled=False)
+    for sandbox in idle:
+        if not is_live(sandbox):
+            continue
+        with _ready_lock, _build_claim(sandbox):
+            the_lab.forget_sandbox(sandbox.id)
+            credentials.forget_all(sandbox.id)
+            state.drop_accounts(list(sandbox.account_ids().values()))
+        evicted.append(sandbox.id)
+    return evicted
 
 
 def _try_claim(sandbox_id: str, token: str) -> bool:
@@ -91,40 +143,89 @@ def _build_claim(sandbox: Sandbox) -> Iterator[None]:
         if time.monotonic() > deadline:
             raise SandboxBusy(f"sandbox {sandbox.pk} is still being built by another process; try again shortly")
         time.sleep(0.2)
+    _claim_tokens[sandbox.pk] = token
     try:
         yield
     finally:
+        _claim_tokens.pop(sandbox.pk, None)
         Sandbox.objects.filter(pk=sandbox.pk, build_claim=token).update(build_claim="", build_claimed_at=None)
 
 
+_claim_tokens: dict[str, str] = {}   # sandbox id -> this process's claim token while it builds
+
+
+def _renew_claim(sandbox: Sandbox) -> None:
+    """Between build phases: the claim stays fresh while the build makes progress, so only the claim of a process
+    that died goes stale (and is taken over within BUILD_CLAIM_STALE_SECONDS)."""
+    token = _claim_tokens.get(sandbox.pk)
+    if token:
+        Sandbox.objects.filter(pk=sandbox.pk, build_claim=token).update(build_claimed_at=timezone.now())
+
+
 def _build(sandbox: Sandbox) -> None:
-    """Wipe and seed the sandbox's accounts, then register it. Safe to run again after a failure midway."""
+    """Drop whatever moto still holds for the sandbox's accounts, give them the world (a copy of the template, or
+    the seeding calls replayed), its long-term keys (the ones in the database, so terminal profiles survive a
+    rebuild), then the learner's trust edits and journaled writes; register it last. Safe to run again."""
     accounts = sandbox.account_ids()
     the_lab = lab()
+    state = world_state()
     for account_id in accounts.values():
         owner = the_lab.sandbox_of_account(account_id)
         # An id the lab still maps to a sandbox the database no longer has (deleted, or a rolled-back test
         # transaction let SQLite reuse the number): that sandbox is gone, so its sessions must go too.
         if owner and owner != sandbox.id and not Sandbox.objects.filter(pk=owner).exists():
             the_lab.forget_sandbox(owner)
-    # Leftovers are possible when only the lab lost its memory (e.g. a remote gateway kept moto's state) or a
-    # previous build stopped midway.
+    # Leftovers are possible when only the lab lost its memory (e.g. a remote gateway kept moto's state), on reset,
+    # or after a build that stopped midway. Extensions may keep state for an account outside its moto data.
     for account_id in accounts.values():
-        world.wipe_account(sandbox.id, account_id)
-    if sandbox.kind == "world":
-        keys = world.seed_world(sandbox.id, accounts)
+        if state.account_loaded(account_id):
+            world.wipe_extensions(sandbox.id, account_id)
+    state.drop_accounts(list(accounts.values()))
+    copied = sandbox.kind == "world" and template.can_copy(sandbox, accounts)
+    if copied:
+        template.copy_world(sandbox, accounts)
+    elif sandbox.kind == "world":
+        world.seed_world(sandbox.id, accounts, extensions="moto_only")
     else:
-        keys = world.seed_bare(sandbox.id, accounts)
-    with transaction.atomic():
-        AccessKey.objects.filter(sandbox=sandbox).delete()
-        AccessKey.objects.bulk_create(AccessKey(sandbox=sandbox, **vars(key)) for key in keys)
+        world.seed_bare(sandbox.id, accounts)
+    _renew_claim(sandbox)
+    _restore_keys(sandbox, accounts, state)
+    if sandbox.kind == "world":   # the moto-only ones ran above (or travelled with the template copy)
+        world.run_extension_seeds(sandbox.id, accounts, moto_only=False)
     for edit in TrustPolicyEdit.objects.filter(sandbox=sandbox):
         try:
             apply_trust_policy(sandbox, edit.account_name, edit.role_name, edit.document)
         except Exception:  # a saved edit that no longer applies must not block the rebuild
             log.exception("could not replay trust edit %s/%s on %s", edit.account_name, edit.role_name, sandbox.id)
+    _renew_claim(sandbox)
+    writes = journal.entries(sandbox)
+    if writes:
+        failed = state.replay(writes)
+        if failed:
+            log.warning("%d of %d journaled writes of %s did not apply again", failed, len(writes), sandbox.id)
     # Last: from now on the sandbox counts as live (is_live), in every web process.
     the_lab.register_sandbox(sandbox.id, accounts, sandbox.clock_offset_seconds)
+
+
+def _restore_keys(sandbox: Sandbox, accounts: dict[str, str], state) -> None:
+    """The seeded users' long-term keys: those the database has (a rebuild keeps them), new ones otherwise."""
+    known = {(key.account_name, key.user_name): key for key in AccessKey.objects.filter(sandbox=sandbox)}
+    users = world.keyed_users(sandbox.kind, accounts)
+    entries = []
+    for account_name, user_name in users:
+        key = known.get((account_name, user_name))
+        wanted = {"access_key_id": key.access_key_id, "secret_access_key": key.secret_access_key} if key else {}
+        entries.append({"account_id": accounts[account_name], "user_name": user_name, "keys": [wanted]})
+    results = state.set_access_keys(entries)
+    new_rows = []
+    for (account_name, user_name), keys in zip(users, results):
+        if (account_name, user_name) not in known:
+            new_rows.append(AccessKey(sandbox=sandbox, account_name=account_name, user_name=user_name,
+                                      arn=f"arn:aws:iam::{accounts[account_name]}:user/{user_name}",
+                                      access_key_id=keys[0]["access_key_id"],
+                                      secret_access_key=keys[0]["secret_access_key"]))
+    if new_rows:
+        AccessKey.objects.bulk_create(new_rows)
 
 
 def apply_trust_policy(sandbox: Sandbox, account_name: str, role_name: str, document: str) -> None:
@@ -139,6 +240,7 @@ def reset_sandbox(sandbox: Sandbox) -> None:
     """Wipe the sandbox's moto state, forget its sessions, restore the seed; progress survives, edits do not."""
     with _ready_lock, _build_claim(sandbox):
         TrustPolicyEdit.objects.filter(sandbox=sandbox).delete()
+        JournaledWrite.objects.filter(sandbox=sandbox).delete()
         StepProgress.objects.filter(sandbox=sandbox).update(last_result=None)
         sandbox.clock_offset_seconds = 0.0
         sandbox.save(update_fields=["clock_offset_seconds"])
@@ -195,11 +297,20 @@ def sandbox_for_request(request: HttpRequest) -> Sandbox:
                 sandbox.save(update_fields=["owner"])
             elif sandbox.owner_id != user.pk:
                 sandbox = None
+    if sandbox is None and request.session.session_key:
+        # A retry of a request that is still building (or timed out): the sandbox already carries this session.
+        sandbox = Sandbox.objects.filter(owner_session_key=request.session.session_key, owner__isnull=True).first()
     if sandbox is None:
+        from django.conf import settings
+
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            raise SandboxNotStarted("no session yet")
         if not request.session.session_key:
             request.session.save()
         owner = user if user is not None and user.is_authenticated else None
-        sandbox = create_sandbox(session_key=request.session.session_key or "", owner=owner)
+        session_key = request.session.session_key or ""
+        sandbox = (pool.take(session_key, owner, create_sandbox)
+                   or create_sandbox(session_key=session_key, owner=owner))
     request.session[SESSION_KEY] = sandbox.pk
     ensure_ready(sandbox)
     return sandbox

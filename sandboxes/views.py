@@ -165,6 +165,10 @@ def internal_clock(request: HttpRequest, sandbox_id: str) -> JsonResponse:
     seconds = _json_body(request).get("seconds")
     if not isinstance(seconds, (int, float)) or not 0 < seconds <= 30 * 86400:
         return JsonResponse({"error": "seconds must be a positive number up to 30 days"}, status=400)
+    rebuilt = services.ensure_ready(sandbox)
     offset = services.advance_clock(sandbox, float(seconds))
-    return JsonResponse({"sandbox": sandbox.id, "clock_offset_seconds": offset,
-                         "now": services.sandbox_now(sandbox).isoformat()})
+    answer = {"sandbox": sandbox.id, "clock_offset_seconds": offset, "now": services.sandbox_now(sandbox).isoformat(),
+              "rebuilt": rebuilt}
+    if rebuilt:  # the server had lost it (restart, eviction): say so, with the keys (the same ones as before)
+        answer.update(services.describe(sandbox, endpoint_url(request), settings.LAB_REGION))
+    return JsonResponse(answer)

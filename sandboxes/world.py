@@ -228,6 +228,10 @@ class WorldExtension:
     roles: tuple[RoleSpec, ...] = ()
     seed: Callable[[str, dict[str, str]], None] | None = None
     wipe: Callable[[str, str], None] | None = None
+    # True when seed() and wipe() touch only the moto state of the accounts they are given (plus idempotent
+    # process-wide state): then a template copy (sandboxes/template.py) carries the seed's result, and dropping the
+    # accounts' moto state on reset or rebuild does the wipe.
+    moto_only: bool = False
 
 
 # Filled by other apps in AppConfig.ready(), so this module never imports them (federation/apps.py).
@@ -236,14 +240,14 @@ _EXTENSIONS: dict[str, WorldExtension] = {}
 
 def register_world_extension(name: str, *, roles: tuple[RoleSpec, ...] | list[RoleSpec] = (),
                              seed: Callable[[str, dict[str, str]], None] | None = None,
-                             wipe: Callable[[str, str], None] | None = None) -> None:
+                             wipe: Callable[[str, str], None] | None = None, moto_only: bool = False) -> None:
     """Add to every sandbox's world. Registering the same name again replaces it (ready() may run twice)."""
     taken = {spec.name for spec in WORLD_ROLES} | {spec.name for ext in _EXTENSIONS.values() if ext.name != name
                                                   for spec in ext.roles}
     clash = sorted(taken & {spec.name for spec in roles})
     if clash:
         raise ValueError(f"world extension {name!r}: roles already in the world: {', '.join(clash)}")
-    _EXTENSIONS[name] = WorldExtension(name, tuple(roles), seed, wipe)
+    _EXTENSIONS[name] = WorldExtension(name, tuple(roles), seed, wipe, moto_only)
 
 
 def world_roles() -> list[RoleSpec]:
@@ -289,8 +293,11 @@ def create_user_with_key(account_name: str, account_id: str, user_name: str,
     return SeededKey(account_name, user_name, user["Arn"], key["AccessKeyId"], key["SecretAccessKey"])
 
 
-def seed_world(sandbox_id: str, accounts: dict[str, str]) -> list[SeededKey]:
-    """Build the SecureCart world in moto for these accounts; returns the long-term keys it created."""
+def seed_world(sandbox_id: str, accounts: dict[str, str], *, extensions: str = "all") -> list[SeededKey]:
+    """Build the SecureCart world in moto for these accounts; returns the long-term keys it created.
+
+    extensions: "all" runs every registered extension's seed step, "moto_only" only those whose result a template
+    copy carries (the prepared template, sandboxes/template.py), "none" none (run_extension_seeds does the rest)."""
     keys: list[SeededKey] = []
     # Users first: a trust policy naming a user (SecureCart-DeployPipeline) needs the user to exist, as in IAM.
     for user in WORLD_USERS:
@@ -315,10 +322,29 @@ def seed_world(sandbox_id: str, accounts: dict[str, str]) -> list[SeededKey]:
         for key, body in bucket.objects.items():
             s3.put_object(Bucket=bucket.name, Key=key, Body=body)
     _admin("secretsmanager", accounts[PRODUCTION]).create_secret(Name=DB_SECRET, SecretString=DB_SECRET_VALUE)
-    for extension in _EXTENSIONS.values():
-        if extension.seed is not None:
-            extension.seed(sandbox_id, accounts)
+    if extensions != "none":
+        run_extension_seeds(sandbox_id, accounts, moto_only=extensions == "moto_only" or None)
     return keys
+
+
+def run_extension_seeds(sandbox_id: str, accounts: dict[str, str], *, moto_only: bool | None = None) -> None:
+    """Every extension's seed step (moto_only=None), only the moto-only ones (True), or only the others (False)."""
+    for extension in _EXTENSIONS.values():
+        if extension.seed is not None and (moto_only is None or extension.moto_only == moto_only):
+            extension.seed(sandbox_id, accounts)
+
+
+def keyed_users(kind: str, accounts: dict[str, str]) -> list[tuple[str, str]]:
+    """(account name, user name) of every seeded user with a long-term access key, in seeding order."""
+    users = [(user.account, user.name) for user in WORLD_USERS if user.access_key] if kind == "world" else []
+    return users + [(name, ADMIN_USER) for name in accounts]
+
+
+def wipe_extensions(sandbox_id: str, account_id: str) -> None:
+    """Wipe steps of the extensions that keep state outside the account's own moto data (not moto_only)."""
+    for extension in _EXTENSIONS.values():
+        if extension.wipe is not None and not extension.moto_only:
+            extension.wipe(sandbox_id, account_id)
 
 
 def seed_bare(sandbox_id: str, accounts: dict[str, str]) -> list[SeededKey]:

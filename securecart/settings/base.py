@@ -100,7 +100,12 @@ DATABASES = {
 if DATABASES["default"].get("ENGINE") == "django.db.backends.sqlite3":
     # Several processes on one SQLite file (gunicorn -w 2): take the write lock when a transaction begins and wait
     # for it, instead of failing with "database is locked" when a read transaction tries to become a write one.
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
+    # WAL with synchronous=NORMAL: readers never wait for the writer, and a commit is not an fsync (SQLite's docs,
+    # "Write-Ahead Logging" and PRAGMA synchronous: durable against application crashes; a power cut may lose the
+    # last commits, never corrupt the file). A sandbox build makes a dozen small commits.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "transaction_mode": "IMMEDIATE", "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -149,6 +154,10 @@ CACHES["throttle"] = {**CACHES["default"], "KEY_PREFIX": "throttle"}
 if not LAB_GATEWAY_URL:
     CACHES["throttle"]["LOCATION"] = "securecart-throttle"
 LAB_REGION = envstr("LAB_REGION", "us-east-1")
+# Sandboxes kept built ahead of time, so a new learner's first page only claims one (sandboxes/pool.py); 0 = off.
+LAB_SANDBOX_POOL = envint("LAB_SANDBOX_POOL", "4")
+# `manage.py serve` frees the memory of sandboxes unused this long (rebuilt from the DB on next use); 0 = never.
+LAB_EVICT_IDLE_SECONDS = envint("LAB_EVICT_IDLE_SECONDS", "21600")
 # Where `manage.py sandbox create` reaches the running server (make run).
 LAB_SERVER_URL = envstr("LAB_SERVER_URL", "http://127.0.0.1:8000")
 # Where securecart/aws_root.py (the AWS endpoint at the root of its own port, and IMDS by host name) is served, as

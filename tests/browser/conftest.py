@@ -27,5 +27,9 @@ def page(browser, live_server):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
     context.set_default_timeout(15_000)
     page = context.new_page()
+    # A first visit only starts the session (sandboxes.services.SandboxNotStarted) and comes straight back: let
+    # that happen here, so every test starts on a built sandbox.
+    page.goto("/")
+    page.wait_for_function("!document.title.startsWith('Preparing')")
     yield page
     context.close()

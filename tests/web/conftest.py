@@ -28,6 +28,8 @@ class Learner:
 
 def _new_learner() -> Learner:
     client = Client()
+    # The first visit only starts the session (sandboxes.services.SandboxNotStarted); the next request builds.
+    assert b"Preparing your sandbox" in client.get("/").content
     response = client.get("/")
     assert response.status_code == 200
     sandbox = Sandbox.objects.get(pk=client.session["sandbox_id"])

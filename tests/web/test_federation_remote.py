@@ -38,6 +38,7 @@ def _textarea(html: str, element_id: str) -> str:
 
 def test_saml_and_oidc_against_the_gateway_process(gateway):
     client = Client()
+    client.get("/")   # the first visit starts the session; the next request builds the sandbox
     assert client.get("/federation/").status_code == 200
     from sandboxes.models import Sandbox
     sandbox = Sandbox.objects.get(pk=client.session["sandbox_id"])

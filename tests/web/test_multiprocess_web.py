@@ -84,6 +84,7 @@ def remote_mode(gateway: GatewayProcess, settings, monkeypatch: pytest.MonkeyPat
 
 def visit() -> tuple[Client, Sandbox]:
     client = Client()
+    assert b"Preparing your sandbox" in client.get("/").content   # the first visit starts the session
     assert client.get("/").status_code == 200
     return client, Sandbox.objects.get(pk=client.session["sandbox_id"])
 

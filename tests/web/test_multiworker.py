@@ -182,9 +182,12 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
 
 def test_scenario_1_through_two_workers_and_the_aws_mount(deployment: Deployment) -> None:
     browser = Browser(deployment.web_url)
+    assert "Preparing your sandbox" in browser.get("/")[1]   # the first visit starts the session
     status, _ = browser.get("/")
     assert status == 200
-    sandbox_id = sqlite3.connect(deployment.db).execute("SELECT id FROM sandboxes_sandbox").fetchone()[0]
+    # the learner's own sandbox (sandboxes built ahead of time for the next learners wait beside it)
+    sandbox_id = sqlite3.connect(deployment.db).execute(
+        "SELECT id FROM sandboxes_sandbox WHERE pooled = 0 AND owner_session_key != ''").fetchone()[0]
     assert browser.get(f"/scenarios/{S1}/assume-audit-role/")[0] == 200     # sets the CSRF cookie
 
     # Credentials issued by one worker are used by the other: every run of the next step needs them.

@@ -1,0 +1,204 @@
+"""Whole-account operations on moto's state: copy a prepared account, drop an account, set a user's access keys,
+replay journaled writes. What sandbox builds use instead of hundreds of seeding calls (sandboxes/template.py).
+
+moto keeps each service's data per account (`BackendDict[account_id][region] -> backend`); these functions work on
+that structure directly, under the moto lock, in the process that owns moto. Web processes reach them in-process
+or through lab control (gateway/labcontrol.py, `world.*` methods); both use the same functions here.
+
+Copying an account: the template account's backends are pickled, every template identifier (account ids, the
+template sandbox's id and its S3 bucket prefix) is replaced by the new sandbox's in the pickle bytes, and the
+result is unpickled under the new account. The replacements must be of equal length (checked), which keeps every
+pickled string's length prefix valid; ids are fixed-width, so they are. Unique ids that AWS makes per entity (user
+AIDA..., role AROA...) and access keys are then issued afresh, so no two sandboxes share one.
+"""
+from __future__ import annotations
+
+import pickle
+from typing import Any, Iterable
+
+from engine.directory import moto_lock
+
+# Services whose per-account state a copy carries. EC2 is left out on purpose: its backend is ~8 MB per account
+# and region (default VPC, AMIs with their snapshots), and the world has no instances; moto builds it on first use.
+COPIED_SERVICES = ("iam", "s3", "secretsmanager", "sts", "ssoadmin", "identitystore", "kms")
+
+
+def _backend_dicts() -> list[Any]:
+    from moto.core.base_backend import BackendDict
+
+    return list(BackendDict._instances)  # noqa: SLF001 (moto's registry of the BackendDicts in use)
+
+
+def _service_dict(service: str) -> Any:
+    from moto.backends import get_backend
+
+    return get_backend(service)
+
+
+def account_loaded(account_id: str) -> bool:
+    """Whether moto holds any state for this account (IAM is created by every build)."""
+    with moto_lock:
+        return any(account_id in backend_dict and len(backend_dict[account_id]) > 0
+                   for backend_dict in _backend_dicts() if dict.__contains__(backend_dict, account_id))
+
+
+def drop_accounts(account_ids: Iterable[str]) -> None:
+    """Forget everything moto holds for these accounts (every service, every region) and free the memory."""
+    wanted = set(account_ids)
+    from moto.s3.models import s3_backends
+
+    with moto_lock:
+        for backend_dict in _backend_dicts():
+            for account_id in wanted:
+                if dict.__contains__(backend_dict, account_id):
+                    dict.__delitem__(backend_dict, account_id)
+        for bucket, (_, owner) in list(s3_backends.bucket_accounts.items()):
+            if owner in wanted:
+                del s3_backends.bucket_accounts[bucket]
+
+
+def clone_accounts(pairs: dict[str, str], replacements: dict[str, str]) -> None:
+    """Copy each template account (key) to a new account (value); `replacements` maps further template strings to
+    the new sandbox's (its id, its S3 prefix). The targets should be empty (drop_accounts first)."""
+    swaps = {**pairs, **replacements}
+    for old, new in swaps.items():
+        if len(old.encode()) != len(new.encode()) or not old:
+            raise ValueError(f"cannot copy: {old!r} and {new!r} differ in length")
+    from moto.s3.models import s3_backends
+
+    encoded = [(old.encode(), new.encode()) for old, new in swaps.items()]
+    with moto_lock:
+        for service in COPIED_SERVICES:
+            backend_dict = _service_dict(service)
+            for source, target in pairs.items():
+                if not dict.__contains__(backend_dict, source):
+                    continue
+                # The per-region backends travel; moto makes the new account's own container (its own identity).
+                regions = dict(dict.items(dict.__getitem__(backend_dict, source)))
+                blob = pickle.dumps(regions, protocol=pickle.HIGHEST_PROTOCOL)
+                for old, new in encoded:
+                    blob = blob.replace(old, new)
+                copied = pickle.loads(blob)  # noqa: S301 (our own bytes, made just above)
+                container = backend_dict[target]
+                for region, backend in copied.items():
+                    dict.__setitem__(container, region, backend)
+                    if service == "s3":
+                        for name in backend.buckets:
+                            s3_backends.bucket_accounts[name] = (region, target)
+        for target in pairs.values():
+            _fresh_unique_ids(target)
+
+
+def _iam(account_id: str) -> Any:
+    from moto.iam.models import iam_backends
+
+    return iam_backends[account_id]["global"]
+
+
+def _fresh_unique_ids(account_id: str) -> None:
+    """New AIDA/AROA ids for a copied account's users and roles (AWS never reuses them), and no copied keys."""
+    from moto.iam.utils import generate_access_key_id_from_account_id, random_role_id
+
+    iam = _iam(account_id)
+    for user in iam.users.values():
+        user.id = generate_access_key_id_from_account_id(account_id=account_id, prefix="AIDA", total_length=21)
+        for key in list(user.access_keys):
+            iam.access_keys.pop(key.access_key_id, None)
+        user.access_keys = []
+    roles = list(iam.roles.values())
+    iam.roles.clear()
+    for role in roles:   # moto keys roles by their id
+        role.id = random_role_id(account_id)
+        iam.roles[role.id] = role
+
+
+def set_access_keys(entries: list[dict[str, Any]]) -> list[list[dict[str, str]]]:
+    """set_user_access_keys for each {"account_id", "user_name", "keys"}, in one call (one round trip remotely)."""
+    with moto_lock:
+        return [set_user_access_keys(e["account_id"], e["user_name"], list(e["keys"])) for e in entries]
+
+
+def set_user_access_keys(account_id: str, user_name: str, keys: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Make these the user's access keys: each {"access_key_id", "secret_access_key", "status"?}; an entry without
+    an id gets a new key from moto. Returns the keys as set (with the new ids and secrets)."""
+    result = []
+    with moto_lock:
+        iam = _iam(account_id)
+        user = iam.get_user(user_name)
+        for key in list(user.access_keys):
+            iam.access_keys.pop(key.access_key_id, None)
+        user.access_keys = []
+        for wanted in keys:
+            key = user.create_access_key(prefix="AKIA", status=wanted.get("status") or "Active")
+            if wanted.get("access_key_id"):
+                key.access_key_id = wanted["access_key_id"]
+                key.secret_access_key = wanted["secret_access_key"]
+            iam.access_keys[key.access_key_id] = key
+            result.append({"access_key_id": key.access_key_id, "secret_access_key": key.secret_access_key,
+                           "status": key.status})
+    return result
+
+
+def replace_access_key(account_id: str, user_name: str, current_id: str, access_key_id: str,
+                       secret_access_key: str) -> bool:
+    """Give one existing key of the user another id and secret (a replayed CreateAccessKey gets its old key back)."""
+    with moto_lock:
+        iam = _iam(account_id)
+        user = iam.users.get(user_name)
+        if user is None:
+            return False
+        for key in user.access_keys:
+            if key.access_key_id == current_id:
+                iam.access_keys.pop(current_id, None)
+                key.access_key_id, key.secret_access_key = access_key_id, secret_access_key
+                iam.access_keys[access_key_id] = key
+                return True
+    return False
+
+
+def replay(moto: Any, entries: list[dict[str, Any]]) -> int:
+    """Apply journaled writes (gateway/journal.py entries, oldest first) to moto again; returns how many failed.
+
+    A replayed CreateAccessKey makes a new key in moto; it then gets the id and secret it had, so a learner's
+    terminal profile keeps working."""
+    from .journal import created_key_id
+    from .moto_backend import MotoRequest
+
+    failed = 0
+    for entry in entries:
+        request = MotoRequest(entry["method"], entry["path"], entry.get("query", ""), dict(entry.get("headers", {})),
+                              entry.get("body", b""))
+        answer = moto.call(request, entry["account_id"])
+        if answer.status >= 300:
+            failed += 1
+            continue
+        created = entry.get("created_key")
+        if created:
+            new_id = created_key_id(answer.body)
+            if new_id:
+                replace_access_key(entry["account_id"], created["user_name"], new_id, created["access_key_id"],
+                                   created["secret_access_key"])
+    return failed
+
+
+class WorldState:
+    """These functions as methods, bound to one moto: what the web layer calls in-process (labclient.world_state)
+    and what lab control serves to other processes (labcontrol `world.*`, RemoteWorldState)."""
+
+    def __init__(self, moto: Any) -> None:
+        self.moto = moto
+
+    def account_loaded(self, account_id: str) -> bool:
+        return account_loaded(account_id)
+
+    def drop_accounts(self, account_ids: list[str]) -> None:
+        drop_accounts(account_ids)
+
+    def clone_accounts(self, pairs: dict[str, str], replacements: dict[str, str]) -> None:
+        clone_accounts(pairs, replacements)
+
+    def set_access_keys(self, entries: list[dict[str, Any]]) -> list[list[dict[str, str]]]:
+        return set_access_keys(entries)
+
+    def replay(self, entries: list[dict[str, Any]]) -> int:
+        return replay(self.moto, entries)

@@ -1,0 +1,132 @@
+"""Load benchmark: N simulated learners against the lab as `make run` serves it (default mode), bounded in time.
+
+Each learner has their own cookie jar and CSRF token, like a browser: the first page (their sandbox is claimed or
+built), scenario 1's start page, then every step of scenario 1 in order (the step page, its run, and each of its
+"what if" variants, posted with htmx's header). Prints requests, page-load and step-run percentiles, first-page
+percentiles, errors by status, how many learners finished scenario 1, and the server's RSS before and after.
+
+    .venv/bin/python scripts/bench_load.py [--learners 100] [--duration 300] [--ramp 20]
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+from labserver import Browser, LabServer, rss_mb  # noqa: E402
+
+S1 = "cross-account-auditors"
+_VARIANT = re.compile(r'name="variant" value="([^"]+)"')
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pages: list[float] = []
+        self.firsts: list[float] = []
+        self.steps: list[float] = []
+        self.statuses: Counter[int] = Counter()
+        self.finished = 0
+
+    def add(self, kind: str, status: int, elapsed: float) -> None:
+        with self.lock:
+            self.statuses[status] += 1
+            if status == 200:
+                {"page": self.pages, "first": self.firsts, "step": self.steps}[kind].append(elapsed)
+
+
+def learner(base: str, steps: list[str], deadline: float, start_at: float, tally: Tally) -> None:
+    time.sleep(max(0.0, start_at - time.monotonic()))
+    browser = Browser(base, timeout=max(5.0, deadline - time.monotonic()))
+    status, _, elapsed = browser.page("/")
+    tally.add("first", status, elapsed)
+    if status != 200:
+        return
+    status, _, elapsed = browser.get(f"/scenarios/{S1}/")
+    tally.add("page", status, elapsed)
+    for step in steps:
+        if time.monotonic() > deadline:
+            return
+        status, html, elapsed = browser.get(f"/scenarios/{S1}/{step}/")
+        tally.add("page", status, elapsed)
+        if status != 200:
+            return
+        for variant in [""] + sorted(set(_VARIANT.findall(html))):
+            if time.monotonic() > deadline:
+                return
+            status, _, elapsed = browser.post(f"/scenarios/{S1}/{step}/run/", {"variant": variant} if variant else {})
+            tally.add("step", status, elapsed)
+            if status != 200:
+                return
+    with tally.lock:
+        tally.finished += 1
+
+
+def scenario_steps() -> list[str]:
+    import os
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "securecart.settings.dev")
+    django.setup()
+    from scenarios import registry
+
+    return [step.slug for step in registry.get(S1).steps]
+
+
+def pct(values: list[float], q: float) -> str:
+    if not values:
+        return "-"
+    ordered = sorted(values)
+    return f"{ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))] * 1000:.0f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--learners", type=int, default=100)
+    parser.add_argument("--duration", type=float, default=300.0, help="seconds before every learner stops")
+    parser.add_argument("--ramp", type=float, default=20.0, help="learners arrive spread over this many seconds")
+    parser.add_argument("--threads", type=int, default=32, help="server threads")
+    args = parser.parse_args()
+    steps = scenario_steps()
+    server = LabServer("serve", threads=args.threads)
+    tally = Tally()
+    try:
+        before = rss_mb(server.app_pid)
+        started = time.monotonic()
+        deadline = started + args.duration
+        with ThreadPoolExecutor(args.learners) as pool:
+            for n in range(args.learners):
+                pool.submit(learner, server.url, steps, deadline, started + args.ramp * n / max(1, args.learners),
+                            tally)
+        elapsed = time.monotonic() - started
+        after = rss_mb(server.app_pid)
+    finally:
+        server.stop()
+    requests = sum(tally.statuses.values())
+    print(f"default mode (manage.py serve), {args.learners} learners over {args.ramp:.0f} s, bounded at "
+          f"{args.duration:.0f} s; took {elapsed:.1f} s")
+    print(f"  requests                {requests:>8}   ({requests / elapsed:.1f}/s)")
+    print(f"  finished scenario 1     {tally.finished:>8} of {args.learners}")
+    print(f"  {'':<22}{'p50':>8}{'p95':>8}{'p99':>8}  ms")
+    for label, values in (("first page", tally.firsts), ("page loads", tally.pages), ("step runs", tally.steps)):
+        print(f"  {label:<22}{pct(values, 50):>8}{pct(values, 95):>8}{pct(values, 99):>8}   (n={len(values)})")
+    errors = {status: count for status, count in sorted(tally.statuses.items()) if status != 200}
+    print(f"  errors by status        {errors or 'none'}   (0 = no answer in time)")
+    print(f"  server RSS              {before:.0f} MB before, {after:.0f} MB after")
+    if tally.steps:
+        print(f"  step run mean           {statistics.mean(tally.steps) * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

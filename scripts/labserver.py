@@ -1,0 +1,139 @@
+"""Helpers for the benchmark scripts: start the lab the way `make run` does (on a temporary database and a free port)
+and drive it like a browser (a cookie jar, CSRF, htmx headers). Not a test helper: nothing here asserts."""
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                continue
+    return found
+
+
+class LabServer:
+    """`manage.py serve` (what `make run` runs) or `manage.py runserver` (what it ran before), in a subprocess."""
+
+    def __init__(self, kind: str = "serve", *, threads: int = 32) -> None:
+        self.kind = kind
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"securecart-bench-{kind}-"))
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("LAB_", "DATABASE_URL", "DJANGO_"))}
+        self.env.update({"DATABASE_URL": f"sqlite:///{self.workdir / 'lab.sqlite3'}",
+                         "DJANGO_SETTINGS_MODULE": "securecart.settings.dev", "DEBUG": "False",
+                         "LAB_SERVER_URL": self.url})
+        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=self.env,
+                       check=True, timeout=300)
+        args = (["serve", "--bind", f"127.0.0.1:{self.port}", "--threads", str(threads)] if kind == "serve"
+                else ["runserver", "--noreload", f"127.0.0.1:{self.port}"])
+        self.log = open(self.workdir / "server.log", "w")
+        self.process = subprocess.Popen([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,
+                                        stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/static/favicon.svg", timeout=5):
+                    break
+            except (urllib.error.URLError, ConnectionError, OSError):
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{kind} did not start: {(self.workdir / 'server.log').read_text()[-2000:]}")
+                time.sleep(0.2)
+
+    @property
+    def app_pid(self) -> int:
+        """The process holding the lab's memory: gunicorn's one worker, or runserver itself."""
+        if self.kind == "serve":
+            workers = children(self.process.pid)
+            if workers:
+                return workers[0]
+        return self.process.pid
+
+    def scripted_sandbox(self, accounts: int | None = None) -> dict:
+        args = [sys.executable, "manage.py", "sandbox", "--server", self.url, "create", "--json"]
+        if accounts:
+            args += ["--accounts", str(accounts)]
+        done = subprocess.run(args, cwd=ROOT, env=self.env, check=True, capture_output=True, text=True, timeout=300)
+        return json.loads(done.stdout)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self.log.close()
+
+
+class Browser:
+    """One learner: a cookie jar, the CSRF token Django set, htmx's request header for actions."""
+
+    def __init__(self, base: str, timeout: float = 60.0) -> None:
+        self.base = base
+        self.timeout = timeout
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def _open(self, request: urllib.request.Request) -> tuple[int, str, float]:
+        started = time.perf_counter()
+        try:
+            with self.opener.open(request, timeout=self.timeout) as response:
+                body = response.read().decode("utf-8", "replace")
+                status = response.status
+        except urllib.error.HTTPError as error:
+            body, status = error.read().decode("utf-8", "replace"), error.code
+        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
+            body, status = str(error), 0
+        return status, body, time.perf_counter() - started
+
+    def get(self, path: str) -> tuple[int, str, float]:
+        return self._open(urllib.request.Request(self.base + path))
+
+    def page(self, path: str) -> tuple[int, str, float]:
+        """A page as a browser shows it: the first visit's 'Preparing your sandbox' page reloads at once."""
+        status, body, elapsed = self.get(path)
+        while status == 200 and "<title>Preparing your sandbox" in body:
+            status, body, more = self.get(path)
+            elapsed += more
+        return status, body, elapsed
+
+    def post(self, path: str, data: dict[str, str] | None = None, *, htmx: bool = True) -> tuple[int, str, float]:
+        csrf = next((c.value for c in self.jar if c.name == "csrftoken"), "")
+        headers = {"X-CSRFToken": csrf, "Referer": self.base + "/"}
+        if htmx:
+            headers["HX-Request"] = "true"
+        body = urllib.parse.urlencode(data or {}).encode()
+        return self._open(urllib.request.Request(self.base + path, data=body, method="POST", headers=headers))

@@ -1,0 +1,27 @@
+"""A new visitor's first page: the 'Preparing your sandbox' page says what is happening, then the lab opens by
+itself on the visitor's own, built sandbox (no blank wait, no second sandbox)."""
+from __future__ import annotations
+
+import pytest
+
+from sandboxes.models import Sandbox
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_first_visit_explains_the_wait_then_opens_the_lab(browser, live_server):
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    seen = []
+    page.on("response", lambda r: seen.append(r.url) if r.request.resource_type == "document" else None)
+    try:
+        page.goto("/scenarios/cross-account-auditors/")
+        page.wait_for_function("!document.title.startsWith('Preparing')")
+        assert page.locator("h1").first.is_visible()
+        assert "Preparing" not in page.title()
+        assert len([url for url in seen if url.endswith("/scenarios/cross-account-auditors/")]) == 2
+        assert Sandbox.objects.count() == 1   # one sandbox for this visitor, built on the reload
+        page.reload()
+        assert Sandbox.objects.count() == 1
+    finally:
+        context.close()
