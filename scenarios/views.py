@@ -18,8 +18,8 @@ from sandboxes.models import Sandbox, StepProgress, TrustPolicyEdit
 from sandboxes.world import seeded_trust_policy
 
 from . import registry
-from .framework import NeedsEarlierStep, Scenario, Step, StepContext
-from .policyview import build_panel
+from .framework import NeedsEarlierStep, Scenario, Step, StepContext, different_outcome
+from .policyview import align_trace_lines, build_panel
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,7 @@ def _context(request: HttpRequest, sandbox: Sandbox, scenario: Scenario, step: S
     decisions = [c["decision"] for c in (result or {}).get("calls", []) if c.get("decision")]
     accounts = sandbox.account_ids()
     panels = [build_panel(accounts[ref.account], ref, decisions) for ref in step.policies]
+    align_trace_lines(decisions, panels)
     now = services.sandbox_now(sandbox)
     edit = None
     if step.editable_trust is not None:
@@ -93,6 +94,12 @@ def _context(request: HttpRequest, sandbox: Sandbox, scenario: Scenario, step: S
         "diagram": step.diagram,
         "step_url": _step_url(scenario, step),
     }
+
+
+def _trust_edited(sandbox: Sandbox, step: Step) -> bool:
+    ref = step.editable_trust
+    return ref is not None and TrustPolicyEdit.objects.filter(sandbox=sandbox, account_name=ref.account,
+                                                              role_name=ref.role).exists()
 
 
 def _render_step(request: HttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
@@ -152,6 +159,10 @@ def run_and_store(sandbox: Sandbox, scenario: Scenario, step: Step, variant: str
         if what_if is not None:
             what_if.run(ctx)
             result = ctx.result(variant=what_if.slug, variant_label=what_if.label, explanation=what_if.explanation)
+            if not result["succeeded"]:
+                # The written explanation describes SecureCart's policies; the learner's (edited) ones decided
+                # otherwise, so say what the engine decided instead of contradicting the result on screen.
+                result["explanation"] = different_outcome(result["calls"], edited=_trust_edited(sandbox, step))
         else:
             step.run(ctx)
             result = ctx.result(variant="", variant_label=step.run_label)
@@ -163,8 +174,9 @@ def run_and_store(sandbox: Sandbox, scenario: Scenario, step: Step, variant: str
             "url": _step_url(scenario, earlier) if earlier else ""})
     progress, _ = StepProgress.objects.get_or_create(sandbox=sandbox, scenario=scenario.slug, step=step.slug)
     progress.last_result = result
-    # The step counts as done when its own run (or the "assume again" recovery) did what the lesson shows.
-    if result["succeeded"] and (what_if is None or what_if.slug == "assume-again") and not progress.completed_at:
+    # The step counts as done when its own run did what the lesson shows. A what-if never completes it: for an
+    # expiry step, "assume again" would otherwise tick it without any expired call having been refused.
+    if result["succeeded"] and what_if is None and not progress.completed_at:
         progress.completed_at = dj_timezone.now()
     progress.save()
     return result

@@ -74,7 +74,7 @@ def duration_too_long(ctx: StepContext) -> None:
 
 # --------------------------------------------------------------------------------------------------- step 3
 def read_logs(ctx: StepContext) -> None:
-    session = ctx.session(SESSION, made_by="assume-audit-role")
+    session = ctx.live_session(SESSION, made_by="assume-audit-role")
     s3 = ctx.client("s3", session)
     ctx.call("List the security logs", s3.list_objects_v2, signer=session, Bucket=SECURITY_LOGS)
     ctx.call("Read one CloudTrail file", s3.get_object, signer=session, Bucket=SECURITY_LOGS,
@@ -83,7 +83,7 @@ def read_logs(ctx: StepContext) -> None:
 
 # --------------------------------------------------------------------------------------------------- step 4
 def try_to_write(ctx: StepContext) -> None:
-    session = ctx.session(SESSION, made_by="assume-audit-role")
+    session = ctx.live_session(SESSION, made_by="assume-audit-role")
     ctx.call("Try to write a file into the security logs", ctx.client("s3", session).put_object, signer=session,
              expect="AccessDenied", Bucket=SECURITY_LOGS, Key="cloudtrail/2024/10/01/tampered.json",
              Body=b'{"Records": []}')

@@ -187,9 +187,10 @@ def session_ends(ctx: StepContext) -> None:
     keys = ctx.session(SESSION, made_by="portal")
     stored = ctx.stored_session(SESSION)
     expired = stored is not None and stored.expires_at <= sandbox_now(ctx.sandbox)
-    # EC2 names expired temporary credentials RequestExpired (S3 and STS say ExpiredToken).
+    # EC2 names expired temporary credentials RequestExpired (S3 and STS say ExpiredToken). The step is about
+    # expiry, so it counts only once that refusal happened: a call that still works is not the lesson yet.
     ctx.call("Use the portal credentials: list the developer account's instances", ctx.client("ec2", keys)
-             .describe_instances, signer=keys, expect="RequestExpired" if expired else None)
+             .describe_instances, signer=keys, expect="RequestExpired")
     if not expired:
         ctx.note("<p>Still valid. Fast-forward the sandbox clock past the expiry on the credentials card, then run "
                  "this step again.</p>")

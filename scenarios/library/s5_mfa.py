@@ -306,7 +306,7 @@ def replayed_code(ctx: StepContext) -> None:
 
 # --------------------------------------------------------------------------------------------------- step 5
 def protected_action(ctx: StepContext) -> None:
-    session = ctx.session(SESSION, made_by="get-session-token")
+    session = ctx.live_session(SESSION, made_by="get-session-token")
     ctx.call("Who am I? (GetCallerIdentity with the MFA session)", ctx.client("sts", session).get_caller_identity,
              signer=session)
     _get_secret(ctx, session, "Read the database password with the MFA session", None)
@@ -326,7 +326,7 @@ def session_without_mfa(ctx: StepContext) -> None:
 
 # --------------------------------------------------------------------------------------------------- step 6
 def mfa_age(ctx: StepContext) -> None:
-    session = ctx.session(SESSION, made_by="get-session-token")
+    session = ctx.live_session(SESSION, made_by="get-session-token")
     services.advance_clock(ctx.sandbox, MFA_MAX_AGE + 60)
     ctx.note(f"<p>Sandbox clock moved forward {(MFA_MAX_AGE + 60) // 60} minutes: the MFA proof is now older than "
              f"{MFA_MAX_AGE} seconds, while the {SESSION_SECONDS // 3600}-hour session is still valid.</p>")

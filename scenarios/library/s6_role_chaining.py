@@ -43,7 +43,7 @@ def first_hop(ctx: StepContext) -> None:
 
 
 def _second_hop(ctx: StepContext, duration: int, expect: str | None = None) -> None:
-    pipeline = ctx.session(PIPELINE_SESSION, made_by="first-hop")
+    pipeline = ctx.live_session(PIPELINE_SESSION, made_by="first-hop")
     response = ctx.call("Hop 2: role A's session assumes role B", ctx.client("sts", pipeline).assume_role,
                         signer=pipeline, expect=expect, RoleArn=ctx.role_arn(PRODUCTION, RELEASE_ROLE),
                         RoleSessionName="release-2-4-0", DurationSeconds=duration)
@@ -68,8 +68,8 @@ def skip_first_hop(ctx: StepContext) -> None:
 
 
 def publish(ctx: StepContext) -> None:
-    release = ctx.session(RELEASE_SESSION, made_by="second-hop")
-    pipeline = ctx.session(PIPELINE_SESSION, made_by="first-hop")
+    release = ctx.live_session(RELEASE_SESSION, made_by="second-hop")
+    pipeline = ctx.live_session(PIPELINE_SESSION, made_by="first-hop")
     body = b'{"version": "2.4.0", "assets": ["hero-banner.jpg"]}'
     ctx.call("Role B publishes the release manifest", ctx.client("s3", release).put_object, signer=release,
              Bucket=PRODUCT_IMAGES, Key="releases/2.4.0/manifest.json", Body=body)

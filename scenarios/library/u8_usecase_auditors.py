@@ -38,7 +38,7 @@ def assume_two_hours(ctx: StepContext) -> None:
 
 
 def read_only(ctx: StepContext) -> None:
-    session = ctx.session(SESSION, made_by="one-hour")
+    session = ctx.live_session(SESSION, made_by="one-hour")
     s3 = ctx.client("s3", session)
     ctx.call("Read the security logs", s3.list_objects_v2, signer=session, Bucket=SECURITY_LOGS)
     ctx.call("Try to delete a log (beyond the role)", s3.delete_object, signer=session, expect="AccessDenied",

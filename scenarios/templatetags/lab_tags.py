@@ -4,6 +4,8 @@ from typing import Any
 
 from django import template
 
+from ..highlight import code_ticks
+
 register = template.Library()
 
 
@@ -34,3 +36,10 @@ def pretty_json(value: Any) -> str:
 def trace_parts(statement: dict) -> list[dict]:
     """The Principal/Action/Resource parts of a traced statement that were evaluated, in policy order."""
     return [statement[name] for name in ("principal", "action", "resource") if statement.get(name)]
+
+
+
+@register.filter
+def ticks(text: Any) -> str:
+    """The engine's explanations quote names Markdown-style (`arn:…`); show them as code, everything else escaped."""
+    return code_ticks(text)
