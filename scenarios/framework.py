@@ -76,9 +76,22 @@ class Step:
     what_ifs: tuple[WhatIf, ...] = ()
     # Names of session credentials whose card (with countdown and fast-forward) this step shows.
     shows_sessions: tuple[str, ...] = ()
+    # The lesson is expiry: besides the step's own run, proving an expired session is refused ("Make a call with
+    # them" on the card) completes it. Nothing else does (not "assume again").
+    teaches_expiry: bool = False
 
     def what_if(self, slug: str) -> WhatIf | None:
         return next((w for w in self.what_ifs if w.slug == slug), None)
+
+
+@dataclass(frozen=True)
+class AwsRule:
+    """One rule of AWS's the scenario made the learner meet, with the AWS page that states it (the recap lists them)."""
+    text: str
+    url: str
+
+
+LEVELS = ("Beginner", "Intermediate", "Advanced")
 
 
 @dataclass(frozen=True)
@@ -89,6 +102,18 @@ class Scenario:
     summary: str
     sts_call: str
     steps: tuple[Step, ...]
+    # The overview page (before step 1) and the recap page (after the last step) read these.
+    objective: str = ""                       # HTML: what the learner will be able to do afterwards
+    prerequisites: tuple[str, ...] = ()       # HTML items
+    minutes: int = 0                          # a newcomer's time for every step and a few what-ifs
+    level: str = ""                           # one of LEVELS
+    rules: tuple[AwsRule, ...] = ()
+    quiz_domains: tuple[str, ...] = ()        # quiz.bank DOMAINS whose questions practise the same ideas
+    # "scenario" (a lesson of its own), "use-case" (a short case that adds something; `adds` says what) or
+    # "variation" (a short path through another scenario's lesson, shown inside that scenario, `variation_of`).
+    kind: str = "scenario"
+    variation_of: str = ""
+    adds: str = ""                            # HTML: what this use case or variation adds over the scenarios
 
     def step(self, slug: str) -> Step | None:
         return next((s for s in self.steps if s.slug == slug), None)

@@ -117,19 +117,62 @@ def _after_post(request: HttpRequest, sandbox: Sandbox, scenario: Scenario, step
     return redirect(_step_url(scenario, step) + f"#{anchor}")
 
 
+def _completed(sandbox: Sandbox) -> dict[str, set[str]]:
+    done: dict[str, set[str]] = {}
+    for p in StepProgress.objects.filter(sandbox=sandbox, completed_at__isnull=False):
+        done.setdefault(p.scenario, set()).add(p.step)
+    return done
+
+
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     sandbox = services.sandbox_for_request(request)
-    done = {}
-    for p in StepProgress.objects.filter(sandbox=sandbox, completed_at__isnull=False):
-        done.setdefault(p.scenario, set()).add(p.step)
-    rows = []
+    done = _completed(sandbox)
+    rows, use_cases, variations = [], [], {}
     for listing in registry.listings():
         scenario = listing.scenario
         completed = len(done.get(scenario.slug, set()) & {s.slug for s in scenario.steps}) if scenario else 0
-        rows.append({"listing": listing, "completed": completed,
-                     "total": len(scenario.steps) if scenario else 0})
-    return render(request, "scenarios/home.html", {"rows": rows, "sandbox": sandbox})
+        row = {"listing": listing, "completed": completed, "total": len(scenario.steps) if scenario else 0}
+        if scenario is not None and scenario.kind == "variation":
+            variations.setdefault(scenario.variation_of, []).append(scenario)
+        elif scenario is not None and scenario.kind == "use-case":
+            use_cases.append(row)
+        else:
+            rows.append(row)
+    for row in rows + use_cases:
+        scenario = row["listing"].scenario
+        row["variations"] = variations.get(scenario.slug, []) if scenario else []
+    return render(request, "scenarios/home.html", {"rows": rows, "use_cases": use_cases, "sandbox": sandbox})
+
+
+@require_GET
+def overview(request: HttpRequest, slug: str) -> HttpResponse:
+    """Before step 1: what the learner will be able to do, what they need first, how long it takes."""
+    scenario, _ = _scenario_and_step(slug)
+    sandbox = services.sandbox_for_request(request)
+    progress = _progress(sandbox, scenario)
+    done = sum(1 for step in scenario.steps if progress.get(step.slug) and progress[step.slug].completed_at)
+    return render(request, "scenarios/overview.html", {
+        "scenario": scenario, "progress": progress, "done": done, "parent": registry.get(scenario.variation_of),
+        "variations": registry.variations_of(scenario.slug)})
+
+
+@require_GET
+def recap(request: HttpRequest, slug: str) -> HttpResponse:
+    """After the last step: what STS did at each step, the AWS rules met, what to try next."""
+    from . import recap as recap_data
+
+    scenario, _ = _scenario_and_step(slug)
+    sandbox = services.sandbox_for_request(request)
+    progress = _progress(sandbox, scenario)
+    summaries = recap_data.step_summaries(scenario, progress)
+    following = next((s for s in registry.all_scenarios().values()
+                      if s.kind == "scenario" and s.number > scenario.number), None)
+    return render(request, "scenarios/recap.html", {
+        "scenario": scenario, "progress": progress, "summaries": summaries, "last_step": scenario.steps[-1],
+        "done": sum(1 for row in summaries if row["done"]), "questions": recap_data.quiz_questions(scenario),
+        "next_steps": recap_data.next_steps(scenario, sandbox), "following": following,
+        "parent": registry.get(scenario.variation_of), "variations": registry.variations_of(scenario.slug)})
 
 
 @require_GET
@@ -209,6 +252,9 @@ def check_session(request: HttpRequest, slug: str, step_slug: str, name: str) ->
     result = ctx.result(variant=f"check:{name}", variant_label="Make a call with these credentials")
     progress, _ = StepProgress.objects.get_or_create(sandbox=sandbox, scenario=scenario.slug, step=step.slug)
     progress.last_result = result
+    # Proving that AWS refuses the expired session is exactly the lesson of an expiry step.
+    if step.teaches_expiry and expired and result["succeeded"] and not progress.completed_at:
+        progress.completed_at = dj_timezone.now()
     progress.save()
     return _after_post(request, sandbox, scenario, step)
 

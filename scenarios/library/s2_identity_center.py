@@ -16,7 +16,7 @@ from federation import calls, identity_center, people
 from sandboxes.services import sandbox_now
 from sandboxes.world import ADMIN_USER, DEVELOPER, PRODUCTION
 
-from ..framework import Diagram, NeedsEarlierStep, Node, Scenario, Step, StepContext, WhatIf
+from ..framework import AwsRule, Diagram, NeedsEarlierStep, Node, Scenario, Step, StepContext, WhatIf
 
 SESSION = "sso-developer"
 PS_NAME = "DeveloperAccess"
@@ -201,6 +201,20 @@ def sign_in_again(ctx: StepContext) -> None:
 
 
 SCENARIO = Scenario(
+    objective=("Explain how IAM Identity Center turns a group's permission set into a role in each assigned account, "
+               "and which STS call hides behind the access portal's <em>Access keys</em>."),
+    prerequisites=('Scenario 1 (roles and trust policies).',),
+    minutes=20, level='Intermediate', quiz_domains=('federation',),
+    rules=(
+        AwsRule('A permission set is a template; Identity Center creates a role from it in every account it is assigned to.',
+                'https://docs.aws.amazon.com/singlesignon/latest/userguide/permissionsetsconcept.html'),
+        AwsRule("The permission set's session duration is the length of the role sessions it gives.",
+                'https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_PermissionSet.html'),
+        AwsRule("Those roles trust Identity Center's own SAML provider: the portal redeems an assertion with AssumeRoleWithSAML.",
+                'https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithSAML.html'),
+        AwsRule('Expired temporary credentials are refused everywhere (EC2 names it RequestExpired).',
+                'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_request.html'),
+    ),
     number=2,
     slug="identity-center",
     title="Signing in through IAM Identity Center",
@@ -294,6 +308,7 @@ an expiry error (EC2 calls it <code>RequestExpired</code>). alice goes back to t
 {identity_center.PORTAL_SESSION_SECONDS // 3600} hours in this lab (8 by default in AWS); after that she must sign in
 at the IdP again.</p>""",
             run=session_ends,
+            teaches_expiry=True,
             run_label="Use the credentials",
             lesson="<p>No long-term key ever existed: when the hour is up, access stops by itself.</p>",
             diagram=Diagram((PERSON, STS, INSTANCES), active=2),

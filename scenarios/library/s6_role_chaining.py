@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sandboxes.world import DEVELOPER, PRODUCT_IMAGES, PRODUCTION
 
-from ..framework import Diagram, Node, PolicyRef, Scenario, Step, StepContext, WhatIf
+from ..framework import AwsRule, Diagram, Node, PolicyRef, Scenario, Step, StepContext, WhatIf
 
 CI_USER = "securecart-ci"
 PIPELINE_ROLE = "SecureCart-DeployPipeline"
@@ -78,6 +78,18 @@ def publish(ctx: StepContext) -> None:
 
 
 SCENARIO = Scenario(
+    objective=("Chain roles (a role session assuming another role), know the one-hour cap that applies to chained "
+               "sessions, and see that each hop has only its own role's permissions."),
+    prerequisites=('Scenario 1.',),
+    minutes=15, level='Intermediate', quiz_domains=('guardrails',),
+    rules=(
+        AwsRule("Role chaining limits the new session to one hour, whatever the role's maximum session duration.",
+                'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html'),
+        AwsRule("A role session has the permissions of its own role only; the previous hop's are gone.",
+                'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use.html'),
+        AwsRule('DurationSeconds above one hour fails for a chained AssumeRole.',
+                'https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html'),
+    ),
     number=6,
     slug="role-chaining",
     title="Role chaining in the release pipeline",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sandboxes.world import AUDIT_EXTERNAL_ID, AUDITOR, INVOICES, PRODUCTION, SECURITY_LOGS
 
-from ..framework import Diagram, Node, PolicyRef, Scenario, Step, StepContext, WhatIf
+from ..framework import AwsRule, Diagram, Node, PolicyRef, Scenario, Step, StepContext, WhatIf
 
 ROLE = "SecureCart-AuditRole"
 USER = "securecart-auditor"
@@ -61,6 +61,20 @@ def after_one_hour(ctx: StepContext) -> None:
 
 
 SCENARIO = Scenario(
+    objective="Check the three properties an auditor's access must have: one hour, read-only, over by itself.",
+    prerequisites=('None.',),
+    minutes=5, level='Beginner', quiz_domains=('cross-account',),
+    rules=(
+        AwsRule("DurationSeconds may not exceed the role's maximum session duration (one hour by default).",
+                'https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html'),
+        AwsRule('Temporary credentials end on their own: after Expiration, AWS refuses them.',
+                'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_request.html'),
+    ),
+    kind='variation',
+    variation_of='cross-account-auditors',
+    adds=("The short path through scenario 1, as a reviewer's checklist. It adds two refusals scenario 1 does "
+          "not show (deleting a log, reading another bucket); scenario 1 explains the trust policy, the "
+          "external ID and every guard."),
     number=8,
     slug="use-case-auditors",
     title="Use case: external auditors, read-only, for one hour",
@@ -88,6 +102,7 @@ SCENARIO = Scenario(
              narrative="<p>When the session expires, access ends by itself: nobody has to remember to revoke "
                        "it.</p>",
              run=after_one_hour, run_label="Fast-forward to expiry and try",
+             teaches_expiry=True,
              lesson="<p>Expired credentials are refused everywhere. Scenario 1 covers this case in depth.</p>",
              diagram=Diagram((AUDITOR_NODE, LOGS_NODE), active=1), shows_sessions=(SESSION,)),
     ),

@@ -123,3 +123,88 @@ def test_a_step_needing_a_live_session_points_back_once_it_expired(learner):
     result = learner.last_result(S1, "read-security-logs")
     assert result["calls"] == [] and "expired" in result["needs"]["message"]
     assert result["needs"]["url"].endswith("/assume-audit-role/")
+
+
+# ------------------------------------------------------------------------------------------------- item 9
+def test_the_http_panel_explains_x_amz_date_versus_the_sandbox_clock(learner):
+    learner.run(S1, "assume-audit-role")
+    learner.client.post(learner.step_url(S1, "assume-audit-role", "clock"), {"by": "15m"})
+    page = learner.client.get(learner.step_url(S1, "assume-audit-role")).content.decode()
+    assert "data-amz-date-note" in page and "sandbox clock is 15 min ahead" in page
+
+
+# ------------------------------------------------------------------------------------------------- item 11
+def test_terminal_page_lists_the_product_images_bucket_with_a_working_key(learner):
+    from botocore.exceptions import ClientError  # noqa: F401  (a failure below must be an error, not a skip)
+
+    from sandboxes.labclient import learner_client
+    from sandboxes.models import AccessKey
+
+    page = learner.client.get("/sandbox/terminal/").content.decode()
+    admin = AccessKey.objects.get(sandbox=learner.sandbox, account_name="production", user_name="lab-admin")
+    assert "s3 ls s3://securecart-product-images --recursive" in page and admin.access_key_id in page
+    s3 = learner_client("s3", access_key_id=admin.access_key_id, secret_access_key=admin.secret_access_key)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="securecart-product-images")["Contents"]]
+    assert "images/hero-banner.jpg" in keys
+
+
+def test_use_cases_are_not_numbered_scenarios_and_say_what_they_add(learner):
+    html = learner.client.get("/").content.decode()
+    assert "scenario 7" not in html and "scenario 8" not in html and "scenario 9" not in html
+    assert 'id="use-cases"' in html and "What this adds over scenario 5" in html
+    # The short versions live inside their scenario's card, not as lessons of their own.
+    s1_card = html[html.index("/scenarios/cross-account-auditors/overview/"):]
+    s1_card = s1_card[:s1_card.index('class="scenario-item')]
+    assert "/scenarios/use-case-auditors/overview/" in s1_card
+    overview = learner.client.get("/scenarios/use-case-auditors/overview/").content.decode()
+    assert "The short path through scenario 1" in overview and "/scenarios/cross-account-auditors/overview/" in overview
+
+
+# ------------------------------------------------------------------------------------------------- item 12
+def test_every_scenario_has_an_objective_prerequisites_time_level_and_rules(learner):
+    from scenarios.framework import LEVELS
+    from scenarios.registry import all_scenarios
+
+    for scenario in all_scenarios().values():
+        assert scenario.objective and scenario.prerequisites and scenario.minutes > 0, scenario.slug
+        assert scenario.level in LEVELS and scenario.rules, scenario.slug
+        assert all(rule.url.startswith("https://docs.aws.amazon.com/") for rule in scenario.rules), scenario.slug
+        page = learner.client.get(f"/scenarios/{scenario.slug}/overview/").content.decode()
+        assert "What you will be able to do" in page and "Before you start" in page
+        assert f"about {scenario.minutes} min" in page and scenario.level in page
+
+
+def test_overview_opens_the_scenario_from_the_home_page_and_recap_ends_it(learner):
+    home = learner.client.get("/").content.decode()
+    assert 'href="/scenarios/cross-account-auditors/overview/"' in home
+    last = learner.client.get(learner.step_url(S1, "session-expires")).content.decode()
+    assert 'href="/scenarios/cross-account-auditors/recap/"' in last
+    first = learner.client.get(learner.step_url(S1, "meet-the-auditor")).content.decode()
+    assert 'href="/scenarios/cross-account-auditors/overview/" rel="prev"' in first
+
+
+def test_recap_shows_what_sts_did_the_rules_with_links_and_quiz_questions(learner):
+    learner.run(S1, "meet-the-auditor")
+    learner.run(S1, "assume-audit-role")
+    learner.run(S1, "write-denied")
+    page = learner.client.get("/scenarios/cross-account-auditors/recap/").content.decode()
+    assert "What STS did at each step" in page and "3 of 5 steps done" in page
+    assert "<code>AssumeRole</code>" in page and "<code>GetCallerIdentity</code>" in page
+    assert "AccessDenied</span> (the refusal the lesson shows)" in page            # PutObject, refused as taught
+    assert "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-user_externalid.html" in page
+    assert "/quiz/questions/xacct-" in page and "?topic=cross-account" in page
+    assert "not done yet" in page                       # session-expires and read-security-logs were not run
+
+
+def test_recap_lists_next_steps_registered_by_other_apps(learner):
+    from scenarios import recap
+
+    def challenges(scenario, sandbox):
+        return [recap.NextStep(f"Challenge for {scenario.slug}", "/challenges/x/", kind="challenge")]
+
+    recap.register_next_steps(challenges)
+    try:
+        page = learner.client.get("/scenarios/role-chaining/recap/").content.decode()
+        assert "Challenge for role-chaining" in page and 'class="next-challenge"' in page
+    finally:
+        recap._SOURCES.remove(challenges)
