@@ -390,7 +390,8 @@ def tamper_bench(request: HttpRequest) -> HttpResponse:
                                                 session_name="tamper-bench")
         result = _result(ctx, "Submitted to STS for real")
     return render(request, "federation/tamper.html", {
-        "sandbox": sandbox, "kind": kind, "xml": xml, "token": token, "result": result, "applied": applied,
+        "sandbox": sandbox, "kind": kind, "kind_what": "assertion" if kind == "saml" else "token", "xml": xml,
+        "token": token, "result": result, "applied": applied,
         "error": error, "saml_forgeries": SAML_FORGERIES, "jwt_forgeries": JWT_FORGERIES,
         "role_arn": request.POST.get("role_arn", ""), "roles": _saml_roles(sandbox)})
 

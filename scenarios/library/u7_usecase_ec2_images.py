@@ -23,7 +23,7 @@ SCENARIO = Scenario(
           'step and adds IMDSv2 and SSRF, the service principal, rotation and detaching the profile.'),
     number=7,
     slug="use-case-ec2-product-images",
-    title="Use case: the web tier reads product images, no keys stored",
+    title="Short version: the web tier reads product images, no keys stored",
     sts_call="AssumeRole (by EC2) + instance metadata",
     summary="SecureCart's first rule: no access keys in application code. Three steps show how the web tier's "
             "instances get temporary credentials for exactly one job.",

@@ -77,7 +77,7 @@ SCENARIO = Scenario(
           "external ID and every guard."),
     number=8,
     slug="use-case-auditors",
-    title="Use case: external auditors, read-only, for one hour",
+    title="Short version: external auditors, read-only, for one hour",
     sts_call="AssumeRole (cross-account, ExternalId)",
     summary="The audit firm assumes SecureCart's audit role from its own account: read the security logs, nothing "
             "more, and only for an hour.",
