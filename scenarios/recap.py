@@ -29,6 +29,11 @@ def register_next_steps(source: NextStepSource) -> None:
         _SOURCES.append(source)
 
 
+def unregister_next_steps(source: NextStepSource) -> None:
+    if source in _SOURCES:
+        _SOURCES.remove(source)
+
+
 def step_summaries(scenario: Scenario, progress: dict[str, StepProgress]) -> list[dict[str, Any]]:
     """Per step: done or not, the calls of the learner's last run with what AWS answered, and the lesson."""
     rows = []

@@ -207,4 +207,4 @@ def test_recap_lists_next_steps_registered_by_other_apps(learner):
         page = learner.client.get("/scenarios/role-chaining/recap/").content.decode()
         assert "Challenge for role-chaining" in page and 'class="next-challenge"' in page
     finally:
-        recap._SOURCES.remove(challenges)
+        recap.unregister_next_steps(challenges)
