@@ -90,7 +90,8 @@ def _shorten(text: str, keep: int = 12) -> str:
 
 
 def _mask(text: str) -> str:
-    return f"{text[:4]}…(hidden)" if len(text) > 4 else "…(hidden)"
+    # The length is the real one (a secret access key is 40 characters), so the panel never miscounts it.
+    return f"{text[:4]}…({len(text)} characters, hidden)" if len(text) > 4 else "…(hidden)"
 
 
 def mask_headers(headers: dict[str, str]) -> dict[str, str]:
@@ -119,8 +120,8 @@ def mask_form(body: str) -> dict[str, str]:
 
 def mask_response_text(text: str) -> str:
     for name in SECRET_FIELDS:
-        text = re.sub(rf"<{name}>([^<]{{0,4}})[^<]*</{name}>", rf"<{name}>\1…(hidden)</{name}>", text)
-        text = re.sub(rf'"{name}"\s*:\s*"([^"]{{0,4}})[^"]*"', rf'"{name}": "\1…(hidden)"', text)
+        text = re.sub(rf"<{name}>([^<]*)</{name}>", lambda m: f"<{name}>{_mask(m.group(1))}</{name}>", text)
+        text = re.sub(rf'"{name}"\s*:\s*"([^"]*)"', lambda m: f'"{name}": "{_mask(m.group(1))}"', text)
     return text
 
 

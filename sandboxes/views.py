@@ -90,6 +90,9 @@ def terminal(request: HttpRequest) -> HttpResponse:
     return render(request, "sandboxes/terminal.html", {
         "sandbox": sandbox, "endpoint": endpoint_url(request), "region": settings.LAB_REGION, "keys": keys,
         "admin_keys": [k for k in keys if k.user_name == world.ADMIN_USER],
+        "production_admin": next((k for k in keys if k.user_name == world.ADMIN_USER
+                                  and k.account_name == world.PRODUCTION), None),
+        "product_images": world.PRODUCT_IMAGES,
         "auditor_key": next((k for k in keys if k.user_name == "securecart-auditor"), None),
         "audit_role_arn": f"arn:aws:iam::{accounts.get('production', '')}:role/SecureCart-AuditRole",
         "external_id": world.AUDIT_EXTERNAL_ID, "accounts": accounts,

@@ -13,11 +13,14 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from botocore.exceptions import ClientError
+from django.utils.html import format_html, format_html_join
 
 from sandboxes import credentials, services
 from sandboxes.credentials import SessionCredentials
 from sandboxes.labclient import lab, learner_client, new_recorder
 from sandboxes.models import Sandbox
+
+from .highlight import code_ticks
 
 
 # ----------------------------------------------------------------------------------------------- declarations
@@ -73,9 +76,22 @@ class Step:
     what_ifs: tuple[WhatIf, ...] = ()
     # Names of session credentials whose card (with countdown and fast-forward) this step shows.
     shows_sessions: tuple[str, ...] = ()
+    # The lesson is expiry: besides the step's own run, proving an expired session is refused ("Make a call with
+    # them" on the card) completes it. Nothing else does (not "assume again").
+    teaches_expiry: bool = False
 
     def what_if(self, slug: str) -> WhatIf | None:
         return next((w for w in self.what_ifs if w.slug == slug), None)
+
+
+@dataclass(frozen=True)
+class AwsRule:
+    """One rule of AWS's the scenario made the learner meet, with the AWS page that states it (the recap lists them)."""
+    text: str
+    url: str
+
+
+LEVELS = ("Beginner", "Intermediate", "Advanced")
 
 
 @dataclass(frozen=True)
@@ -86,6 +102,18 @@ class Scenario:
     summary: str
     sts_call: str
     steps: tuple[Step, ...]
+    # The overview page (before step 1) and the recap page (after the last step) read these.
+    objective: str = ""                       # HTML: what the learner will be able to do afterwards
+    prerequisites: tuple[str, ...] = ()       # HTML items
+    minutes: int = 0                          # a newcomer's time for every step and a few what-ifs
+    level: str = ""                           # one of LEVELS
+    rules: tuple[AwsRule, ...] = ()
+    quiz_domains: tuple[str, ...] = ()        # quiz.bank DOMAINS whose questions practise the same ideas
+    # "scenario" (a lesson of its own), "use-case" (a short case that adds something; `adds` says what) or
+    # "variation" (a short path through another scenario's lesson, shown inside that scenario, `variation_of`).
+    kind: str = "scenario"
+    variation_of: str = ""
+    adds: str = ""                            # HTML: what this use case or variation adds over the scenarios
 
     def step(self, slug: str) -> Step | None:
         return next((s for s in self.steps if s.slug == slug), None)
@@ -120,8 +148,13 @@ class Keys:
 _SECRET_XML = re.compile(r"<(SecretAccessKey|SessionToken)>([^<]+)</\1>")
 
 
+_ALREADY_MASKED = re.compile(r"…\((\d+ characters, )?hidden\)$")
+
+
 def mask_secret(value: str) -> str:
-    return value[:4] + "…" + f"({len(value)} characters, hidden)" if value else value
+    if not value or _ALREADY_MASKED.search(value):  # the gateway's recorder masked it first, with the true length
+        return value
+    return value[:4] + "…" + f"({len(value)} characters, hidden)"
 
 
 def shorten_token(value: str) -> str:
@@ -210,6 +243,16 @@ class StepContext:
         self._secrets += [creds.secret_access_key, creds.session_token]
         return Keys(creds.label, creds.access_key_id, creds.secret_access_key, creds.session_token)
 
+    def live_session(self, name: str, *, made_by: str) -> Keys:
+        """Like session(), for a step that needs the credentials still valid: once they have expired (the learner
+        fast-forwarded), the step sends the learner back to get new ones instead of failing every call."""
+        creds = credentials.get(self.sandbox.id, name)
+        if creds is not None and creds.expires_at <= services.sandbox_now(self.sandbox):
+            raise NeedsEarlierStep(f"The {creds.label} credentials expired (you moved the sandbox clock past "
+                                   f"{creds.expiration[:19]}Z), so every call with them would only answer "
+                                   "ExpiredToken. Get new ones first, then come back.", made_by)
+        return self.session(name, made_by=made_by)
+
     def stored_session(self, name: str) -> SessionCredentials | None:
         return credentials.get(self.sandbox.id, name)
 
@@ -297,3 +340,27 @@ def _mask_response(response: Any) -> Any:
     if isinstance(response, list):
         return [_mask_response(v) for v in response]
     return response
+
+
+def different_outcome(calls: list[dict[str, Any]], *, edited: bool) -> str:
+    """The explanation for a what-if whose calls did not end the way its written explanation assumes: what AWS
+    answered and why, taken from the recorded calls and the engine's decision, never from the lesson's text."""
+    items = []
+    for call in calls:
+        if call["met_expectation"]:
+            continue
+        got = "succeeded (200 OK)" if call["ok"] else f"was refused with {call['error']['code']}"
+        wanted = f"a refusal with {call['expect']}" if call["expect"] else "success"
+        reason = (call.get("decision") or {}).get("reason", "")
+        items.append((call["label"], got, wanted, reason))
+    if not items:
+        return ""
+    cause = ("because you edited the trust policy: the engine evaluated your version" if edited else
+             "because the sandbox is not in the state this what-if assumes")
+    rows = format_html_join("", "<li>{} {}, where SecureCart's usual setup gives {}.{}</li>",
+                            ((label, got, wanted, format_html(" The engine: {}", code_ticks(reason)) if reason else "")
+                             for label, got, wanted, reason in items))
+    return format_html('<p data-different-outcome><strong>This time the outcome is different</strong>, {}.</p>'
+                       '<ul>{}</ul><p>The decision below shows which statement decided.{}</p>', cause, rows,
+                       " Restore SecureCart's original trust policy in the editor to see the usual lesson."
+                       if edited else "")

@@ -5,8 +5,10 @@ It tokenises any text (learner input may be broken JSON) and never raises; unkno
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 _TOKEN = re.compile(r"""
     (?P<string>"(?:[^"\\\n]|\\.)*"?)
@@ -45,3 +47,12 @@ def _followed_by_colon(tokens: list[re.Match], position: int) -> bool:
             continue
         return match.group() == ":"
     return False
+
+
+_TICKED = re.compile(r"`([^`\n]+)`")
+
+
+def code_ticks(text: Any) -> SafeString:
+    """Escape text and turn Markdown-style `quoted` names (the engine's explanations use them) into <code>."""
+    escaped = str(escape("" if text is None else text))
+    return mark_safe(_TICKED.sub(lambda m: f"<code>{m.group(1)}</code>", escaped))

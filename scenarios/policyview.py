@@ -31,6 +31,7 @@ class PolicyPanel:
     lines: list[Line]
     notes: list[dict[str, Any]]          # statements of this policy the engine looked at, with their summaries
     error: str = ""
+    spans: dict[int, tuple[int, int]] = field(default_factory=dict)   # statement index -> lines shown here
 
 
 def load_document(account_id: str, ref: PolicyRef) -> dict[str, Any] | None:
@@ -70,6 +71,7 @@ def build_panel(account_id: str, ref: PolicyRef, decisions: list[dict[str, Any]]
     except JsonSyntaxError:
         smap = None
     notes: list[dict[str, Any]] = []
+    spans: dict[int, tuple[int, int]] = {}
     for decision in decisions:
         deciding = {(d["index"]) for d in decision.get("deciding", []) if _matches(ref, d)}
         for policy in decision.get("policies", []):
@@ -85,6 +87,7 @@ def build_panel(account_id: str, ref: PolicyRef, decisions: list[dict[str, Any]]
                 if statement["index"] in deciding:
                     mark += " deciding"
                 if span:
+                    spans[statement["index"]] = span
                     for line in lines[span[0] - 1:span[1]]:
                         line.marks.update(mark.split())
                 for condition in statement.get("conditions", []):
@@ -99,7 +102,21 @@ def build_panel(account_id: str, ref: PolicyRef, decisions: list[dict[str, Any]]
                               "applies": statement["applies"], "effect": statement["effect"],
                               "deciding": statement["index"] in deciding, "summary": statement.get("summary", ""),
                               "conditions": statement.get("conditions", []), "lines": span})
-    return PolicyPanel(ref, text, lines, notes)
+    return PolicyPanel(ref, text, lines, notes, spans=spans)
+
+
+def align_trace_lines(decisions: list[dict[str, Any]], panels: list[PolicyPanel]) -> None:
+    """Point the full evaluation's line numbers at the policy text this page shows.
+
+    The engine numbers lines in the text it parsed (IAM hands policies back as one line of JSON, so every
+    statement is on "line 1"); the panels show the same document indented. A policy without a panel on the page
+    has no text to refer to, so its statements lose their line numbers instead of showing wrong ones."""
+    for decision in decisions:
+        for policy in decision.get("policies", []):
+            panel = next((p for p in panels if not p.error and _matches(p.ref, policy)), None)
+            for statement in policy.get("statements", []):
+                span = panel.spans.get(statement["index"]) if panel else None
+                statement["lines"] = list(span) if span else None
 
 
 def _find_key_case_insensitive(smap, document, path, condition) -> tuple[int, int] | None:

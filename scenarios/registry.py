@@ -52,7 +52,7 @@ def all_scenarios() -> dict[str, Scenario]:
 
 
 def get(slug: str) -> Scenario | None:
-    return all_scenarios().get(slug)
+    return all_scenarios().get(slug) if slug else None
 
 
 def listings() -> list[Listing]:
@@ -67,3 +67,8 @@ def listings() -> list[Listing]:
             title, call, summary = PLANNED[number]
             out.append(Listing(number, title, call, summary, None))
     return out
+
+
+def variations_of(slug: str) -> list[Scenario]:
+    """Short paths through a scenario's lesson (kind "variation"), shown inside that scenario."""
+    return [s for s in all_scenarios().values() if s.kind == "variation" and s.variation_of == slug]

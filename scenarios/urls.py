@@ -18,5 +18,7 @@ step_urls = [
 
 urlpatterns = [
     path("<slug:slug>/", views.scenario_start, name="start"),
+    path("<slug:slug>/overview/", views.overview, name="overview"),
+    path("<slug:slug>/recap/", views.recap, name="recap"),
     *[path("<slug:slug>/<slug:step_slug>/" + str(p.pattern), p.callback, name=p.name) for p in step_urls],
 ]

@@ -19,8 +19,8 @@ from sandboxes.models import Sandbox, StepProgress, TrustPolicyEdit
 from sandboxes.world import seeded_trust_policy
 
 from . import registry
-from .framework import NeedsEarlierStep, Scenario, Step, StepContext
-from .policyview import build_panel
+from .framework import NeedsEarlierStep, Scenario, Step, StepContext, different_outcome
+from .policyview import align_trace_lines, build_panel
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,7 @@ def _context(request: HttpRequest, sandbox: Sandbox, scenario: Scenario, step: S
     decisions = [c["decision"] for c in (result or {}).get("calls", []) if c.get("decision")]
     accounts = sandbox.account_ids()
     panels = [build_panel(accounts[ref.account], ref, decisions) for ref in step.policies]
+    align_trace_lines(decisions, panels)
     now = services.sandbox_now(sandbox)
     edit = None
     if step.editable_trust is not None:
@@ -96,6 +97,12 @@ def _context(request: HttpRequest, sandbox: Sandbox, scenario: Scenario, step: S
     }
 
 
+def _trust_edited(sandbox: Sandbox, step: Step) -> bool:
+    ref = step.editable_trust
+    return ref is not None and TrustPolicyEdit.objects.filter(sandbox=sandbox, account_name=ref.account,
+                                                              role_name=ref.role).exists()
+
+
 def _render_step(request: HttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
     template = "scenarios/step.html"
     if request.htmx:
@@ -111,19 +118,62 @@ def _after_post(request: HttpRequest, sandbox: Sandbox, scenario: Scenario, step
     return redirect(_step_url(scenario, step) + f"#{anchor}")
 
 
+def _completed(sandbox: Sandbox) -> dict[str, set[str]]:
+    done: dict[str, set[str]] = {}
+    for p in StepProgress.objects.filter(sandbox=sandbox, completed_at__isnull=False):
+        done.setdefault(p.scenario, set()).add(p.step)
+    return done
+
+
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     sandbox = services.sandbox_for_request(request)
-    done = {}
-    for p in StepProgress.objects.filter(sandbox=sandbox, completed_at__isnull=False):
-        done.setdefault(p.scenario, set()).add(p.step)
-    rows = []
+    done = _completed(sandbox)
+    rows, use_cases, variations = [], [], {}
     for listing in registry.listings():
         scenario = listing.scenario
         completed = len(done.get(scenario.slug, set()) & {s.slug for s in scenario.steps}) if scenario else 0
-        rows.append({"listing": listing, "completed": completed,
-                     "total": len(scenario.steps) if scenario else 0})
-    return render(request, "scenarios/home.html", {"rows": rows, "sandbox": sandbox})
+        row = {"listing": listing, "completed": completed, "total": len(scenario.steps) if scenario else 0}
+        if scenario is not None and scenario.kind == "variation":
+            variations.setdefault(scenario.variation_of, []).append(scenario)
+        elif scenario is not None and scenario.kind == "use-case":
+            use_cases.append(row)
+        else:
+            rows.append(row)
+    for row in rows + use_cases:
+        scenario = row["listing"].scenario
+        row["variations"] = variations.get(scenario.slug, []) if scenario else []
+    return render(request, "scenarios/home.html", {"rows": rows, "use_cases": use_cases, "sandbox": sandbox})
+
+
+@require_GET
+def overview(request: HttpRequest, slug: str) -> HttpResponse:
+    """Before step 1: what the learner will be able to do, what they need first, how long it takes."""
+    scenario, _ = _scenario_and_step(slug)
+    sandbox = services.sandbox_for_request(request)
+    progress = _progress(sandbox, scenario)
+    done = sum(1 for step in scenario.steps if progress.get(step.slug) and progress[step.slug].completed_at)
+    return render(request, "scenarios/overview.html", {
+        "scenario": scenario, "progress": progress, "done": done, "parent": registry.get(scenario.variation_of),
+        "variations": registry.variations_of(scenario.slug)})
+
+
+@require_GET
+def recap(request: HttpRequest, slug: str) -> HttpResponse:
+    """After the last step: what STS did at each step, the AWS rules met, what to try next."""
+    from . import recap as recap_data
+
+    scenario, _ = _scenario_and_step(slug)
+    sandbox = services.sandbox_for_request(request)
+    progress = _progress(sandbox, scenario)
+    summaries = recap_data.step_summaries(scenario, progress)
+    following = next((s for s in registry.all_scenarios().values()
+                      if s.kind == "scenario" and s.number > scenario.number), None)
+    return render(request, "scenarios/recap.html", {
+        "scenario": scenario, "progress": progress, "summaries": summaries, "last_step": scenario.steps[-1],
+        "done": sum(1 for row in summaries if row["done"]), "questions": recap_data.quiz_questions(scenario),
+        "next_steps": recap_data.next_steps(scenario, sandbox), "following": following,
+        "parent": registry.get(scenario.variation_of), "variations": registry.variations_of(scenario.slug)})
 
 
 @require_GET
@@ -154,6 +204,10 @@ def run_and_store(sandbox: Sandbox, scenario: Scenario, step: Step, variant: str
         if what_if is not None:
             what_if.run(ctx)
             result = ctx.result(variant=what_if.slug, variant_label=what_if.label, explanation=what_if.explanation)
+            if not result["succeeded"]:
+                # The written explanation describes SecureCart's policies; the learner's (edited) ones decided
+                # otherwise, so say what the engine decided instead of contradicting the result on screen.
+                result["explanation"] = different_outcome(result["calls"], edited=_trust_edited(sandbox, step))
         else:
             step.run(ctx)
             result = ctx.result(variant="", variant_label=step.run_label)
@@ -165,8 +219,9 @@ def run_and_store(sandbox: Sandbox, scenario: Scenario, step: Step, variant: str
             "url": _step_url(scenario, earlier) if earlier else ""})
     progress, _ = StepProgress.objects.get_or_create(sandbox=sandbox, scenario=scenario.slug, step=step.slug)
     progress.last_result = result
-    # The step counts as done when its own run (or the "assume again" recovery) did what the lesson shows.
-    if result["succeeded"] and (what_if is None or what_if.slug == "assume-again") and not progress.completed_at:
+    # The step counts as done when its own run did what the lesson shows. A what-if never completes it: for an
+    # expiry step, "assume again" would otherwise tick it without any expired call having been refused.
+    if result["succeeded"] and what_if is None and not progress.completed_at:
         progress.completed_at = dj_timezone.now()
     progress.save()
     return result
@@ -201,6 +256,9 @@ def check_session(request: HttpRequest, slug: str, step_slug: str, name: str) ->
     result = ctx.result(variant=f"check:{name}", variant_label="Make a call with these credentials")
     progress, _ = StepProgress.objects.get_or_create(sandbox=sandbox, scenario=scenario.slug, step=step.slug)
     progress.last_result = result
+    # Proving that AWS refuses the expired session is exactly the lesson of an expiry step.
+    if step.teaches_expiry and expired and result["succeeded"] and not progress.completed_at:
+        progress.completed_at = dj_timezone.now()
     progress.save()
     return _after_post(request, sandbox, scenario, step)
 

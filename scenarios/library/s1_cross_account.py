@@ -5,7 +5,7 @@ from sandboxes.services import sandbox_now
 from sandboxes.world import AUDIT_EXTERNAL_ID, AUDITOR, PRODUCTION, SECURITY_LOGS
 
 from ..defend import defend_step
-from ..framework import Diagram, Node, PolicyRef, Scenario, Step, StepContext, WhatIf
+from ..framework import AwsRule, Diagram, Node, PolicyRef, Scenario, Step, StepContext, WhatIf
 
 ROLE = "SecureCart-AuditRole"
 AUDITOR_USER = "securecart-auditor"
@@ -75,7 +75,7 @@ def duration_too_long(ctx: StepContext) -> None:
 
 # --------------------------------------------------------------------------------------------------- step 3
 def read_logs(ctx: StepContext) -> None:
-    session = ctx.session(SESSION, made_by="assume-audit-role")
+    session = ctx.live_session(SESSION, made_by="assume-audit-role")
     s3 = ctx.client("s3", session)
     ctx.call("List the security logs", s3.list_objects_v2, signer=session, Bucket=SECURITY_LOGS)
     ctx.call("Read one CloudTrail file", s3.get_object, signer=session, Bucket=SECURITY_LOGS,
@@ -84,7 +84,7 @@ def read_logs(ctx: StepContext) -> None:
 
 # --------------------------------------------------------------------------------------------------- step 4
 def try_to_write(ctx: StepContext) -> None:
-    session = ctx.session(SESSION, made_by="assume-audit-role")
+    session = ctx.live_session(SESSION, made_by="assume-audit-role")
     ctx.call("Try to write a file into the security logs", ctx.client("s3", session).put_object, signer=session,
              expect="AccessDenied", Bucket=SECURITY_LOGS, Key="cloudtrail/2024/10/01/tampered.json",
              Body=b'{"Records": []}')
@@ -107,6 +107,25 @@ def assume_again(ctx: StepContext) -> None:
 
 
 SCENARIO = Scenario(
+    objective=('Give a user of another AWS account temporary, read-only access to yours with <code>AssumeRole</code> '
+               'and an external ID, and explain each refusal AWS gives when one of the guards is missing.'),
+    prerequisites=(
+        'None: this is the place to start.',
+        'Knowing that an IAM policy is a JSON list of Allow and Deny statements helps.',
+    ),
+    minutes=15, level='Beginner', quiz_domains=('cross-account', 'trust'),
+    rules=(
+        AwsRule("Cross-account access takes two yeses: the role's trust policy and the caller's own identity policy.",
+                'https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html'),
+        AwsRule('An external ID, required by a condition in the trust policy, stops the confused deputy.',
+                'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-user_externalid.html'),
+        AwsRule('An explicit Deny beats any Allow; without an Allow the request is implicitly denied.',
+                'https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html'),
+        AwsRule("DurationSeconds may not exceed the role's maximum session duration (one hour by default).",
+                'https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html'),
+        AwsRule('Temporary credentials end on their own: after Expiration, AWS refuses them.',
+                'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_request.html'),
+    ),
     number=1,
     slug="cross-account-auditors",
     title="Cross-account access for auditors",
@@ -218,6 +237,7 @@ implicitly denied. Temporary credentials can never do more than the role they ca
 has to revoke them: after that moment AWS refuses them. Fast-forward the sandbox clock to the expiry, then
 make a call with the old session.</p>""",
             run=call_after_expiry,
+            teaches_expiry=True,
             run_label="Call with the old session",
             lesson="""<p>AWS answered <code>ExpiredToken</code>. To keep working, the auditor assumes the role
 again and gets a fresh set of credentials, checked against the trust policy as it stands <em>now</em>.</p>""",

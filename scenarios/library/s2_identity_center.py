@@ -17,7 +17,7 @@ from sandboxes.services import sandbox_now
 from sandboxes.world import ADMIN_USER, DEVELOPER, PRODUCTION
 
 from ..defend import defend_step
-from ..framework import Diagram, NeedsEarlierStep, Node, Scenario, Step, StepContext, WhatIf
+from ..framework import AwsRule, Diagram, NeedsEarlierStep, Node, Scenario, Step, StepContext, WhatIf
 
 SESSION = "sso-developer"
 PS_NAME = "DeveloperAccess"
@@ -191,9 +191,10 @@ def session_ends(ctx: StepContext) -> None:
     keys = ctx.session(SESSION, made_by="portal")
     stored = ctx.stored_session(SESSION)
     expired = stored is not None and stored.expires_at <= sandbox_now(ctx.sandbox)
-    # EC2 names expired temporary credentials RequestExpired (S3 and STS say ExpiredToken).
+    # EC2 names expired temporary credentials RequestExpired (S3 and STS say ExpiredToken). The step is about
+    # expiry, so it counts only once that refusal happened: a call that still works is not the lesson yet.
     ctx.call("Use the portal credentials: list the developer account's instances", ctx.client("ec2", keys)
-             .describe_instances, signer=keys, expect="RequestExpired" if expired else None)
+             .describe_instances, signer=keys, expect="RequestExpired")
     if not expired:
         ctx.note("<p>Still valid. Fast-forward the sandbox clock past the expiry on the credentials card, then run "
                  "this step again.</p>")
@@ -204,6 +205,20 @@ def sign_in_again(ctx: StepContext) -> None:
 
 
 SCENARIO = Scenario(
+    objective=("Explain how IAM Identity Center turns a group's permission set into a role in each assigned account, "
+               "and which STS call hides behind the access portal's <em>Access keys</em>."),
+    prerequisites=('Scenario 1 (roles and trust policies).',),
+    minutes=20, level='Intermediate', quiz_domains=('federation',),
+    rules=(
+        AwsRule('A permission set is a template; Identity Center creates a role from it in every account it is assigned to.',
+                'https://docs.aws.amazon.com/singlesignon/latest/userguide/permissionsetsconcept.html'),
+        AwsRule("The permission set's session duration is the length of the role sessions it gives.",
+                'https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_PermissionSet.html'),
+        AwsRule("Those roles trust Identity Center's own SAML provider: the portal redeems an assertion with AssumeRoleWithSAML.",
+                'https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithSAML.html'),
+        AwsRule('Expired temporary credentials are refused everywhere (EC2 names it RequestExpired).',
+                'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_request.html'),
+    ),
     number=2,
     slug="identity-center",
     title="Signing in through IAM Identity Center",
@@ -297,6 +312,7 @@ an expiry error (EC2 calls it <code>RequestExpired</code>). alice goes back to t
 {identity_center.PORTAL_SESSION_SECONDS // 3600} hours in this lab (8 by default in AWS); after that she must sign in
 at the IdP again.</p>""",
             run=session_ends,
+            teaches_expiry=True,
             run_label="Use the credentials",
             lesson="<p>No long-term key ever existed: when the hour is up, access stops by itself.</p>",
             diagram=Diagram((PERSON, STS, INSTANCES), active=2),

@@ -17,7 +17,7 @@ from sandboxes.services import sandbox_now
 from sandboxes.world import PRODUCT_IMAGES, PRODUCTION
 
 from ..defend import defend_step
-from ..framework import Diagram, Node, PolicyRef, Scenario, Step, StepContext, WhatIf
+from ..framework import AwsRule, Diagram, Node, PolicyRef, Scenario, Step, StepContext, WhatIf
 
 DEV_ROLE = "SecureCart-SAML-Developers"
 OPS_ROLE = "SecureCart-SAML-Operations"
@@ -181,6 +181,23 @@ def forgeries(ctx: StepContext) -> None:
 
 
 SCENARIO = Scenario(
+    objective=('Trade a SAML assertion and an OIDC ID token for role credentials, pin trust policies to '
+               '<code>SAML:sub</code>, <code>:aud</code> and <code>:sub</code>, and recognise forged, replayed and '
+               'expired tokens by the refusal STS gives.'),
+    prerequisites=('Scenario 1.', 'Helpful: scenario 2, where SAML works behind Identity Center.',),
+    minutes=25, level='Advanced', quiz_domains=('federation', 'tags'),
+    rules=(
+        AwsRule("A SAML role trusts the IdP's SAML provider; the assertion's Role attribute must pair the role with that provider.",
+                'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_saml_assertions.html'),
+        AwsRule('A role for SAML federation checks SAML:aud, and can narrow who may use it with SAML:sub.',
+                'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_saml.html'),
+        AwsRule("A role for OIDC (GitHub Actions) should pin the token's aud and sub in its trust policy.",
+                'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_oidc.html'),
+        AwsRule('AssumeRoleWithWebIdentity and AssumeRoleWithSAML are unsigned: the token or assertion is the credential.',
+                'https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html'),
+        AwsRule('The federation condition keys (SAML:sub, token.actions.githubusercontent.com:sub, …).',
+                'https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html'),
+    ),
     number=3,
     slug="federation-idp",
     title="Federation with an external identity provider",

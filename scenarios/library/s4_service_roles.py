@@ -15,8 +15,8 @@ from sandboxes.imdsmount import imds_app
 from sandboxes.world import ADMIN_USER, INVOICES, PRODUCT_IMAGES, PRODUCTION
 
 from ..defend import defend_step
-from ..framework import Diagram, NeedsEarlierStep, Node, PolicyRef, Scenario, Step, StepContext, WhatIf, mask_secret, \
-    shorten_token
+from ..framework import AwsRule, Diagram, NeedsEarlierStep, Node, PolicyRef, Scenario, Step, StepContext, WhatIf, \
+    mask_secret, shorten_token
 
 ROLE = "SecureCart-WebTier-Role"
 PROFILE = ROLE                      # world.py names the instance profile after the role
@@ -299,6 +299,20 @@ def detach(ctx: StepContext) -> None:
 
 
 SCENARIO = Scenario(
+    objective=('Run code on EC2 with an instance role instead of access keys: how the SDK gets credentials from '
+               'IMDSv2, why they rotate, and why only the EC2 service may assume that role.'),
+    prerequisites=('Scenario 1.',),
+    minutes=20, level='Intermediate', quiz_domains=('compute',),
+    rules=(
+        AwsRule("An instance profile hands a role to EC2; code on the instance gets the role's temporary credentials from instance metadata.",
+                'https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/iam-roles-for-amazon-ec2.html'),
+        AwsRule('EC2 makes new credentials available at least five minutes before the old ones expire.',
+                'https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-metadata-security-credentials.html'),
+        AwsRule('IMDSv2 wants a session token from a PUT request first, which stops most SSRF attacks.',
+                'https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-service.html'),
+        AwsRule("A service role's trust policy names the service principal (ec2.amazonaws.com), not an account.",
+                'https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html'),
+    ),
     number=4,
     slug="service-roles",
     title="Service roles for EC2",

@@ -16,7 +16,7 @@ from sandboxes import services
 from sandboxes.world import ADMIN_USER, DB_SECRET, PRODUCTION, REGION, policy_doc
 
 from ..defend import defend_step
-from ..framework import Diagram, NeedsEarlierStep, Node, PolicyRef, Scenario, Step, StepContext, WhatIf
+from ..framework import AwsRule, Diagram, NeedsEarlierStep, Node, PolicyRef, Scenario, Step, StepContext, WhatIf
 
 USER = "securecart-oncall"
 DEVICE = f"{USER}-phone"
@@ -314,7 +314,7 @@ def replayed_code(ctx: StepContext) -> None:
 
 # --------------------------------------------------------------------------------------------------- step 5
 def protected_action(ctx: StepContext) -> None:
-    session = ctx.session(SESSION, made_by="get-session-token")
+    session = ctx.live_session(SESSION, made_by="get-session-token")
     ctx.call("Who am I? (GetCallerIdentity with the MFA session)", ctx.client("sts", session).get_caller_identity,
              signer=session)
     _get_secret(ctx, session, "Read the database password with the MFA session", None)
@@ -334,7 +334,7 @@ def session_without_mfa(ctx: StepContext) -> None:
 
 # --------------------------------------------------------------------------------------------------- step 6
 def mfa_age(ctx: StepContext) -> None:
-    session = ctx.session(SESSION, made_by="get-session-token")
+    session = ctx.live_session(SESSION, made_by="get-session-token")
     services.advance_clock(ctx.sandbox, MFA_MAX_AGE + 60)
     ctx.note(f"<p>Sandbox clock moved forward {(MFA_MAX_AGE + 60) // 60} minutes: the MFA proof is now older than "
              f"{MFA_MAX_AGE} seconds, while the {SESSION_SECONDS // 3600}-hour session is still valid.</p>")
@@ -362,6 +362,21 @@ def expire_and_reauthenticate(ctx: StepContext) -> None:
 
 
 SCENARIO = Scenario(
+    objective=('Put a sensitive action behind MFA: enrol a virtual device, get an MFA session with '
+               '<code>GetSessionToken</code>, and write <code>aws:MultiFactorAuthPresent</code> and '
+               '<code>aws:MultiFactorAuthAge</code> conditions that cannot be bypassed.'),
+    prerequisites=('Scenario 1.', 'An authenticator app is optional: the page has a virtual phone.',),
+    minutes=25, level='Intermediate', quiz_domains=('mfa',),
+    rules=(
+        AwsRule('Require MFA in a policy with aws:MultiFactorAuthPresent and limit its age with aws:MultiFactorAuthAge.',
+                'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_configure-api-require.html'),
+        AwsRule('Requests signed with long-term keys carry no aws:MultiFactorAuthPresent; …IfExists operators are true when a key is absent.',
+                'https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html'),
+        AwsRule('GetSessionToken with SerialNumber and TokenCode returns MFA-authenticated temporary credentials.',
+                'https://docs.aws.amazon.com/STS/latest/APIReference/API_GetSessionToken.html'),
+        AwsRule('The global condition keys and when each is present.',
+                'https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html'),
+    ),
     number=5,
     slug="mfa-protected-access",
     title="MFA for sensitive operations",
@@ -481,6 +496,7 @@ proof must be less than an hour old. Fast-forward the sandbox clock past that ho
             narrative="""<p>Move the clock past the session's expiry. The old credentials stop working everywhere;
 the engineer proves MFA again with a new code and gets a new session.</p>""",
             run=expire_and_reauthenticate,
+            teaches_expiry=True,
             run_label="Expire, then sign in again",
             lesson="<p>Temporary credentials end on their own. A new MFA proof starts a new session — and a new "
                    "hour for the password.</p>",

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sandboxes.world import DEVELOPER, PRODUCT_IMAGES, PRODUCTION
 
 from ..defend import defend_step
-from ..framework import Diagram, Node, PolicyRef, Scenario, Step, StepContext, WhatIf
+from ..framework import AwsRule, Diagram, Node, PolicyRef, Scenario, Step, StepContext, WhatIf
 
 CI_USER = "securecart-ci"
 PIPELINE_ROLE = "SecureCart-DeployPipeline"
@@ -44,7 +44,7 @@ def first_hop(ctx: StepContext) -> None:
 
 
 def _second_hop(ctx: StepContext, duration: int, expect: str | None = None) -> None:
-    pipeline = ctx.session(PIPELINE_SESSION, made_by="first-hop")
+    pipeline = ctx.live_session(PIPELINE_SESSION, made_by="first-hop")
     response = ctx.call("Hop 2: role A's session assumes role B", ctx.client("sts", pipeline).assume_role,
                         signer=pipeline, expect=expect, RoleArn=ctx.role_arn(PRODUCTION, RELEASE_ROLE),
                         RoleSessionName="release-2-4-0", DurationSeconds=duration)
@@ -69,8 +69,8 @@ def skip_first_hop(ctx: StepContext) -> None:
 
 
 def publish(ctx: StepContext) -> None:
-    release = ctx.session(RELEASE_SESSION, made_by="second-hop")
-    pipeline = ctx.session(PIPELINE_SESSION, made_by="first-hop")
+    release = ctx.live_session(RELEASE_SESSION, made_by="second-hop")
+    pipeline = ctx.live_session(PIPELINE_SESSION, made_by="first-hop")
     body = b'{"version": "2.4.0", "assets": ["hero-banner.jpg"]}'
     ctx.call("Role B publishes the release manifest", ctx.client("s3", release).put_object, signer=release,
              Bucket=PRODUCT_IMAGES, Key="releases/2.4.0/manifest.json", Body=body)
@@ -79,6 +79,18 @@ def publish(ctx: StepContext) -> None:
 
 
 SCENARIO = Scenario(
+    objective=("Chain roles (a role session assuming another role), know the one-hour cap that applies to chained "
+               "sessions, and see that each hop has only its own role's permissions."),
+    prerequisites=('Scenario 1.',),
+    minutes=15, level='Intermediate', quiz_domains=('guardrails',),
+    rules=(
+        AwsRule("Role chaining limits the new session to one hour, whatever the role's maximum session duration.",
+                'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html'),
+        AwsRule("A role session has the permissions of its own role only; the previous hop's are gone.",
+                'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use.html'),
+        AwsRule('DurationSeconds above one hour fails for a chained AssumeRole.',
+                'https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html'),
+    ),
     number=6,
     slug="role-chaining",
     title="Role chaining in the release pipeline",

@@ -5,13 +5,25 @@ instance metadata service, read an image and be refused an invoice.
 """
 from __future__ import annotations
 
-from ..framework import Diagram, Scenario, Step
+from ..framework import AwsRule, Diagram, Scenario, Step
 from . import s4_service_roles as s4
 
 SCENARIO = Scenario(
+    objective=('See the pattern of scenario 4 in three steps: a role instead of a key, credentials from instance '
+               'metadata, least privilege.'),
+    prerequisites=('None.',),
+    minutes=5, level='Beginner', quiz_domains=('compute',),
+    rules=(
+        AwsRule("An instance profile hands a role to EC2; code on the instance gets the role's temporary credentials from instance metadata.",
+                'https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/iam-roles-for-amazon-ec2.html'),
+    ),
+    kind='variation',
+    variation_of='service-roles',
+    adds=('The short path through scenario 4, for readers who only want the pattern. Scenario 4 explains each '
+          'step and adds IMDSv2 and SSRF, the service principal, rotation and detaching the profile.'),
     number=7,
     slug="use-case-ec2-product-images",
-    title="Use case: the web tier reads product images, no keys stored",
+    title="Short version: the web tier reads product images, no keys stored",
     sts_call="AssumeRole (by EC2) + instance metadata",
     summary="SecureCart's first rule: no access keys in application code. Three steps show how the web tier's "
             "instances get temporary credentials for exactly one job.",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sandboxes.world import AUDIT_EXTERNAL_ID, AUDITOR, INVOICES, PRODUCTION, SECURITY_LOGS
 
-from ..framework import Diagram, Node, PolicyRef, Scenario, Step, StepContext, WhatIf
+from ..framework import AwsRule, Diagram, Node, PolicyRef, Scenario, Step, StepContext, WhatIf
 
 ROLE = "SecureCart-AuditRole"
 USER = "securecart-auditor"
@@ -38,7 +38,7 @@ def assume_two_hours(ctx: StepContext) -> None:
 
 
 def read_only(ctx: StepContext) -> None:
-    session = ctx.session(SESSION, made_by="one-hour")
+    session = ctx.live_session(SESSION, made_by="one-hour")
     s3 = ctx.client("s3", session)
     ctx.call("Read the security logs", s3.list_objects_v2, signer=session, Bucket=SECURITY_LOGS)
     ctx.call("Try to delete a log (beyond the role)", s3.delete_object, signer=session, expect="AccessDenied",
@@ -61,9 +61,23 @@ def after_one_hour(ctx: StepContext) -> None:
 
 
 SCENARIO = Scenario(
+    objective="Check the three properties an auditor's access must have: one hour, read-only, over by itself.",
+    prerequisites=('None.',),
+    minutes=5, level='Beginner', quiz_domains=('cross-account',),
+    rules=(
+        AwsRule("DurationSeconds may not exceed the role's maximum session duration (one hour by default).",
+                'https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html'),
+        AwsRule('Temporary credentials end on their own: after Expiration, AWS refuses them.',
+                'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_request.html'),
+    ),
+    kind='variation',
+    variation_of='cross-account-auditors',
+    adds=("The short path through scenario 1, as a reviewer's checklist. It adds two refusals scenario 1 does "
+          "not show (deleting a log, reading another bucket); scenario 1 explains the trust policy, the "
+          "external ID and every guard."),
     number=8,
     slug="use-case-auditors",
-    title="Use case: external auditors, read-only, for one hour",
+    title="Short version: external auditors, read-only, for one hour",
     sts_call="AssumeRole (cross-account, ExternalId)",
     summary="The audit firm assumes SecureCart's audit role from its own account: read the security logs, nothing "
             "more, and only for an hour.",
@@ -88,6 +102,7 @@ SCENARIO = Scenario(
              narrative="<p>When the session expires, access ends by itself: nobody has to remember to revoke "
                        "it.</p>",
              run=after_one_hour, run_label="Fast-forward to expiry and try",
+             teaches_expiry=True,
              lesson="<p>Expired credentials are refused everywhere. Scenario 1 covers this case in depth.</p>",
              diagram=Diagram((AUDITOR_NODE, LOGS_NODE), active=1), shows_sessions=(SESSION,)),
     ),

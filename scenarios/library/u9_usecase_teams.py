@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sandboxes.world import DEVELOPER, PRODUCTION
 
-from ..framework import Diagram, Node, PolicyRef, Scenario, Step, StepContext
+from ..framework import AwsRule, Diagram, Node, PolicyRef, Scenario, Step, StepContext
 
 USER = "developer"
 DEVICE = "developer-phone"
@@ -104,6 +104,21 @@ def operations_with_mfa(ctx: StepContext) -> None:
 
 
 SCENARIO = Scenario(
+    objective=("Give two teams two roles in production from the same account, and require MFA in a role's trust "
+               "policy so the operations role opens only with a code."),
+    prerequisites=('Scenario 1 (roles).', 'Scenario 5 (MFA).',),
+    minutes=10, level='Intermediate', quiz_domains=('mfa', 'trust'),
+    rules=(
+        AwsRule('A trust policy can require MFA: the caller passes SerialNumber and TokenCode to AssumeRole.',
+                'https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html'),
+        AwsRule('Configuring MFA-protected API access.',
+                'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_configure-api-require.html'),
+    ),
+    kind='use-case',
+    adds=('What this adds over scenario 5: there, MFA is required by an identity policy after '
+          '<code>GetSessionToken</code>; here, the <em>trust policy</em> of a role requires it, and the code '
+          'travels on the <code>AssumeRole</code> call itself (<code>SerialNumber</code>, '
+          '<code>TokenCode</code>). It also shows two roles for two teams side by side.'),
     number=9,
     slug="use-case-teams",
     title="Use case: developer and operations roles, production behind MFA",

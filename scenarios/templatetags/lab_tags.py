@@ -4,6 +4,8 @@ from typing import Any
 
 from django import template
 
+from ..highlight import code_ticks
+
 register = template.Library()
 
 
@@ -34,3 +36,22 @@ def pretty_json(value: Any) -> str:
 def trace_parts(statement: dict) -> list[dict]:
     """The Principal/Action/Resource parts of a traced statement that were evaluated, in policy order."""
     return [statement[name] for name in ("principal", "action", "resource") if statement.get(name)]
+
+
+
+@register.filter
+def ticks(text: Any) -> str:
+    """The engine's explanations quote names Markdown-style (`arn:…`); show them as code, everything else escaped."""
+    return code_ticks(text)
+
+
+@register.filter
+def human_duration(seconds: Any) -> str:
+    """3725 -> "1 h 2 min 5 s"; for the sandbox clock's fast-forward offset."""
+    seconds = max(0, int(seconds or 0))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{days} day{'s' if days != 1 else ''}" if days else "", f"{hours} h" if hours else "",
+             f"{minutes} min" if minutes else "", f"{secs} s" if secs and not days else ""]
+    return " ".join(p for p in parts if p) or "0 s"

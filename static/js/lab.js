@@ -143,7 +143,52 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { scan(document); setUpLargeToggle(); setUpShortcuts(); });
+  // Secondary panels (policies, the editor, returned data, the HTTP exchange, the full evaluation) are <details>
+  // whose open/closed state is remembered per kind of panel and per screen class, so it survives htmx swaps and
+  // page loads. On a phone, panels marked data-phone-closed start closed: the story, the action and the result
+  // come first.
+  var PHONE = window.matchMedia ? window.matchMedia("(max-width: 700px)") : { matches: false };
+  function keepOpen(root) {
+    (root || document).querySelectorAll("details[data-keep-open]").forEach(function (panel) {
+      var key = "lab-open:" + panel.dataset.keepOpen + (PHONE.matches ? ":phone" : ":wide");
+      var saved = null;
+      try { saved = localStorage.getItem(key); } catch (e) { /* private mode */ }
+      if (panel.hasAttribute("data-force-open")) panel.open = true;       // e.g. the editor showing an error
+      else if (saved !== null) panel.open = saved === "1";
+      else if (PHONE.matches && panel.hasAttribute("data-phone-closed")) panel.open = false;
+      if (panel.dataset.keepReady) return;
+      panel.dataset.keepReady = "1";
+      panel.addEventListener("toggle", function () {
+        try { localStorage.setItem(key, panel.open ? "1" : "0"); } catch (e) { /* private mode */ }
+      });
+    });
+  }
+
+  // The compact header: on narrow screens the links fold behind one "Menu" button (CSS shows it); without
+  // JavaScript the button stays hidden and the links stay visible.
+  function setUpMenu() {
+    var button = document.querySelector("[data-menu-toggle]");
+    var header = button && button.closest(".site-header");
+    if (!header) return;
+    button.hidden = false;
+    header.classList.add("has-menu");
+    button.addEventListener("click", function () {
+      var open = header.classList.toggle("menu-open");
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && header.classList.contains("menu-open")) {
+        header.classList.remove("menu-open");
+        button.setAttribute("aria-expanded", "false");
+        button.focus();
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    scan(document); keepOpen(document); setUpLargeToggle(); setUpShortcuts(); setUpMenu();
+  });
+  document.addEventListener("htmx:afterSwap", function () { keepOpen(document); });
   document.addEventListener("htmx:afterSettle", function () { scan(document); });
   // Screen readers hear a short summary of what an htmx action did through one polite live region (base.html),
   // instead of every status element in the swapped fragment (or nothing, since freshly inserted regions are often

@@ -15,6 +15,9 @@ S4 = "/scenarios/service-roles"
 def test_scenario_4_by_clicking(page):
     page.goto("/")
     page.get_by_role("link", name="Start scenario 4").click()
+    # The scenario opens with its objective, prerequisites and time; step 1 is one click further.
+    expect(page.locator("[data-overview]")).to_contain_text("What you will be able to do")
+    page.get_by_role("link", name="Start step 1").click()
     expect(page.get_by_role("heading", name="Launch the web tier with an instance profile", level=1)).to_be_visible()
     page.get_by_role("button", name="Launch the instance").click()
     expect(page.locator("#result")).to_contain_text("RunInstances succeeded")

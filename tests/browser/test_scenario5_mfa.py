@@ -17,6 +17,9 @@ S5 = "/scenarios/mfa-protected-access"
 def test_scenario_5_by_clicking(page):
     page.goto("/")
     page.get_by_role("link", name="Start scenario 5").click()
+    # The scenario opens with its objective, prerequisites and time; step 1 is one click further.
+    expect(page.locator("[data-overview]")).to_contain_text("What you will be able to do")
+    page.get_by_role("link", name="Start step 1").click()
     page.get_by_role("button", name="Create the virtual device").click()
     qr = page.locator("img[data-mfa-qr]")
     expect(qr).to_be_visible()

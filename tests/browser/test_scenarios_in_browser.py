@@ -20,6 +20,9 @@ def _seconds(text: str) -> int:
 def test_scenario_1_by_clicking(page):
     page.goto("/")
     page.get_by_role("link", name="Start scenario 1").click()
+    # The scenario opens with its objective, prerequisites and time; step 1 is one click further.
+    expect(page.locator("[data-overview]")).to_contain_text("What you will be able to do")
+    page.get_by_role("link", name="Start step 1").click()
     expect(page.get_by_role("heading", name="Meet the auditor", level=1)).to_be_visible()
     page.get_by_role("button", name="Call GetCallerIdentity").click()
     expect(page.locator("#result")).to_contain_text("user/securecart-auditor")

@@ -289,7 +289,7 @@ def test_recorder_masks_secrets(local: Sandbox) -> None:
     assert exchange.operation == "AssumeRole" and exchange.status == 200
     assert exchange.body["RoleArn"] == role
     assert exchange.headers["Authorization"].endswith("…")
-    assert "<SecretAccessKey>" in exchange.response_body and "(hidden)</SecretAccessKey>" in exchange.response_body
+    assert "<SecretAccessKey>" in exchange.response_body and "(40 characters, hidden)</SecretAccessKey>" in exchange.response_body
     session = local.lab.session(exchange.response_body.split("<AccessKeyId>")[1].split("<")[0])
     assert session.secret_access_key not in exchange.response_body
     assert exchange.request_id and local.lab.decision(exchange.request_id).allowed
