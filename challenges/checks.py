@@ -156,7 +156,7 @@ def check_github(ctx: CheckContext) -> list[Finding]:
         ("someone-else/storefront", "refs/heads/main", False, "a workflow on main of someone-else/storefront"),
     ]:
         sub, claims = github_actions_claims(repository, ref=ref)
-        token = github_oidc().issue_token(sub=sub, aud=GITHUB_ACTIONS_AUDIENCE, now=now, lifetime_seconds=300,
+        token = github_oidc(ctx.sandbox.id).issue_token(sub=sub, aud=GITHUB_ACTIONS_AUDIENCE, now=now, lifetime_seconds=300,
                                           extra_claims=claims)
         ok, code = attempt(sts.assume_role_with_web_identity, RoleArn=ctx.role_arn(GITHUB_ROLE),
                            RoleSessionName="check", WebIdentityToken=token)

@@ -38,6 +38,37 @@ def _aws_shaped_user_ids() -> None:
 _aws_shaped_user_ids()
 
 
+def _aws_shaped_identity_store_ids() -> None:
+    """moto names an Identity Center instance's identity store `d-` + 10 random lowercase letters and digits; AWS's
+    are `d-` + 10 hex digits, the pattern botocore's identitystore model requires of IdentityStoreId, so the lab's
+    model validation would refuse moto's own ids. Give them AWS's shape where moto makes them."""
+    import secrets
+
+    from moto.ssoadmin import models as ssoadmin_models
+
+    if getattr(ssoadmin_models.Instance, "lab_aws_ids", False):
+        return
+    original_init = ssoadmin_models.Instance.__init__
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        original_init(self, *args, **kwargs)
+        self.identity_store_id = f"d-{secrets.token_hex(5)}"
+
+    ssoadmin_models.Instance.__init__ = __init__
+    ssoadmin_models.Instance.lab_aws_ids = True
+    # moto also files permission sets under `…:instance/ssoins-…/ps-…`; AWS's ARN (and the model's pattern) is
+    # `arn:aws:sso:::permissionSet/ssoins-…/ps-…` (IAM Identity Center API Reference, PermissionSet).
+    original_generate = ssoadmin_models.PermissionSet.generate_id
+
+    def generate_id(instance_arn: str) -> str:
+        return original_generate(instance_arn).replace(":instance/", ":permissionSet/", 1)
+
+    ssoadmin_models.PermissionSet.generate_id = staticmethod(generate_id)
+
+
+_aws_shaped_identity_store_ids()
+
+
 @dataclass
 class MotoResponse:
     status: int

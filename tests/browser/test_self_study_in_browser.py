@@ -60,19 +60,19 @@ def test_the_expiry_step_counts_only_after_an_expired_call(page, width):
     page.goto(f"{S1}/session-expires/")
     page.locator("[data-what-if='assume-again']").click()
     expect(page.locator("#result")).to_contain_text("AssumeRole succeeded")
-    assert "1 of 5 steps" in _home_progress(page, "Cross-account access for auditors")
+    assert "1 of 6 steps" in _home_progress(page, "Cross-account access for auditors")
 
     page.goto(f"{S1}/session-expires/")
     page.locator("[data-run-step]").click()                 # still valid: not the lesson yet
     expect(page.locator("#result [data-unexpected]")).to_be_visible()
-    assert "1 of 5 steps" in _home_progress(page, "Cross-account access for auditors")
+    assert "1 of 6 steps" in _home_progress(page, "Cross-account access for auditors")
 
     page.goto(f"{S1}/session-expires/")
     page.locator("#creds-audit-session [data-ff-expiry]").click()
     expect(page.locator("#creds-audit-session [data-countdown-status]")).to_have_text("Expired.")
     page.locator("[data-run-step]").click()
     expect(page.locator("#result .outcome.error")).to_contain_text("ExpiredToken")
-    assert "2 of 5 steps" in _home_progress(page, "Cross-account access for auditors")
+    assert "2 of 6 steps" in _home_progress(page, "Cross-account access for auditors")
 
 
 # ------------------------------------------------------------------------------------------------- item 5
@@ -160,7 +160,7 @@ def test_overview_and_recap_pages_fit(page, width):
     expect(page.locator("[data-overview]")).to_contain_text("What you will be able to do")
     expect(page.locator("[data-overview]")).to_contain_text("about 15 min")
     assert page.evaluate("document.documentElement.scrollWidth") <= width
-    page.goto(f"{S1}/session-expires/")
+    page.goto(f"{S1}/defend/")  # the last step (after the lessons, the Defend step) leads to the recap
     page.locator("[data-recap-link]").click()
     expect(page.locator("[data-recap]")).to_contain_text("The AWS rules you met")
     assert page.evaluate("document.documentElement.scrollWidth") <= width

@@ -15,7 +15,8 @@ from federation import identity_center, people, services
 from gateway.client import unsigned_client
 from sandboxes import services as sandbox_services
 
-NO_KEY = ("Couldn't retrieve verification key from your identity provider, please reference "
+# AWS writes two spaces after the comma (aws-sdk-rust#827 shows the wire text)
+NO_KEY = ("Couldn't retrieve verification key from your identity provider,  please reference "
           "AssumeRoleWithWebIdentity documentation for requirements")
 
 

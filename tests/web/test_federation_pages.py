@@ -32,8 +32,9 @@ def test_overview_registers_the_providers_in_the_sandbox(learner):
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Federated"].endswith("SecureCartIdP")
 
 
-def test_metadata_download_is_saml_metadata_with_a_signing_certificate(client, db):
-    response = client.get("/federation/idp/metadata.xml")
+def test_metadata_download_is_saml_metadata_with_a_signing_certificate(learner):
+    # the metadata (and its signing certificate) is the learner's own sandbox's IdP: keys are per sandbox
+    response = learner.client.get("/federation/idp/metadata.xml")
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
     root = etree.fromstring(response.content)
@@ -41,7 +42,8 @@ def test_metadata_download_is_saml_metadata_with_a_signing_certificate(client, d
     assert root.find(".//{http://www.w3.org/2000/09/xmldsig#}X509Certificate").text
 
 
-def test_discovery_and_jwks(client, db):
+def test_discovery_and_jwks(learner):
+    client = learner.client  # the JWKS is the learner's own sandbox's issuer keys
     discovery = client.get("/federation/oidc/github/.well-known/openid-configuration").json()
     assert discovery["issuer"] == "https://token.actions.githubusercontent.com"
     assert discovery["jwks_uri"].endswith("/federation/oidc/github/jwks.json")

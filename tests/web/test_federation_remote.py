@@ -74,6 +74,7 @@ def test_a_token_from_one_sandbox_is_refused_by_another_at_the_gateway_process(g
     learners = []
     for _ in range(2):
         client = Client()
+        client.get("/federation/")  # the first visit starts the session; the next one builds the sandbox
         assert client.get("/federation/").status_code == 200
         learners.append((client, Sandbox.objects.get(pk=client.session["sandbox_id"])))
     (client_a, _), (client_b, sandbox_b) = learners

@@ -177,7 +177,7 @@ def test_every_scenario_has_an_objective_prerequisites_time_level_and_rules(lear
 def test_overview_opens_the_scenario_from_the_home_page_and_recap_ends_it(learner):
     home = learner.client.get("/").content.decode()
     assert 'href="/scenarios/cross-account-auditors/overview/"' in home
-    last = learner.client.get(learner.step_url(S1, "session-expires")).content.decode()
+    last = learner.client.get(learner.step_url(S1, "defend")).content.decode()  # the Defend step ends it
     assert 'href="/scenarios/cross-account-auditors/recap/"' in last
     first = learner.client.get(learner.step_url(S1, "meet-the-auditor")).content.decode()
     assert 'href="/scenarios/cross-account-auditors/overview/" rel="prev"' in first
@@ -188,7 +188,7 @@ def test_recap_shows_what_sts_did_the_rules_with_links_and_quiz_questions(learne
     learner.run(S1, "assume-audit-role")
     learner.run(S1, "write-denied")
     page = learner.client.get("/scenarios/cross-account-auditors/recap/").content.decode()
-    assert "What STS did at each step" in page and "3 of 5 steps done" in page
+    assert "What STS did at each step" in page and "3 of 6 steps done" in page
     assert "<code>AssumeRole</code>" in page and "<code>GetCallerIdentity</code>" in page
     assert "AccessDenied</span> (the refusal the lesson shows)" in page            # PutObject, refused as taught
     assert "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-user_externalid.html" in page
