@@ -111,6 +111,8 @@ def test_large_text_toggle_and_phone_layout(page, browser, live_server):
     phone = browser.new_context(viewport={"width": 390, "height": 844}, base_url=live_server.url)
     try:
         p = phone.new_page()
+        p.goto("/")  # a first visit starts the session and comes straight back once the sandbox is built
+        p.wait_for_function("!document.title.startsWith('Preparing')")
         p.goto(f"{S1}/assume-audit-role/")
         assert p.evaluate("document.documentElement.scrollWidth") <= 400  # no sideways scrolling
         p.get_by_role("button", name="Call AssumeRole").click()
