@@ -20,6 +20,10 @@ def _context(browser, live_server, width: int, height: int, large: bool):
     context.set_default_timeout(30_000)  # the first page builds the sandbox; this machine is shared
     if large:
         context.add_init_script("localStorage.setItem('lab-large', '1')")
+    first = context.new_page()  # a first visit starts the session and comes back once the sandbox is built
+    first.goto("/")
+    first.wait_for_function("!document.title.startsWith('Preparing')")
+    first.close()
     return context
 
 
