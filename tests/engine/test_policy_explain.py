@@ -170,18 +170,3 @@ def test_check_policy_never_raises_and_reports_position():
     good = check_policy(TRUST_TEXT, kind="trust")
     assert good["ok"] and good["statements"][0]["lines"] == [4, 10]
     assert check_policy(12, kind="trust")["ok"] is False  # wrong type, still an answer
-
-
-def test_evaluating_a_trust_policy_stays_fast():
-    # The budget is 50 us median on an idle machine (scripts/bench_policy.py prints the real figures); this
-    # guard only catches an order-of-magnitude regression on a busy shared CI machine.
-    import statistics
-    import time
-    named = trust()
-    request = AuthzRequest("sts:AssumeRole", ROLE, AUDITOR, {"sts:ExternalId": "SecureCart-audit-7f3e"})
-    samples = []
-    for _ in range(3000):
-        t0 = time.perf_counter()
-        authorize(request, resource=named, resource_account="123456789012", resource_policy_required=True)
-        samples.append(time.perf_counter() - t0)
-    assert statistics.median(samples) < 500e-6
