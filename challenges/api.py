@@ -60,3 +60,12 @@ def solved_by(slug: str, users: Iterable) -> dict[int, datetime]:
         if owner_id not in solved or solved_at < solved[owner_id]:
             solved[owner_id] = solved_at
     return solved
+
+
+def recap_next_steps(scenario, sandbox) -> list:
+    """scenarios.recap next-step source: this scenario's challenges, to do next on one's own."""
+    from scenarios.recap import NextStep
+
+    return [NextStep(f"Challenge: {info.title}", info.url, detail=f"{info.track}, {info.difficulty}, about "
+                     f"{info.minutes} min", kind="challenge")
+            for info in catalog() if info.scenario == scenario.slug]

@@ -9,11 +9,14 @@ class ChallengesConfig(AppConfig):
 
     def ready(self) -> None:
         from sandboxes import world
+        from scenarios import recap
 
-        from . import seeding
+        from . import api, seeding
 
         # Each challenge's seeded misconfiguration (its own roles and users, never SecureCart's) is part of the
         # sandbox's world, built on the challenge's first use (seeding.ensure_seeded) so that sandboxes nobody uses
         # for challenges cost nothing; rebuilding the world forgets it (seeding.forget_all), a reset wipes it with
         # everything else, and one challenge resets alone (seeding.reset_challenge).
         world.register_world_extension("challenges", seed=seeding.forget_all)
+        # Every scenario's recap offers the challenges that practise its idea.
+        recap.register_next_steps(api.recap_next_steps)
