@@ -8,41 +8,28 @@ it exists only inside the process and is never reachable over HTTP.
 """
 from __future__ import annotations
 
-import contextlib
-import contextvars
-import io
 import json
 import os
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-import boto3
-from botocore import UNSIGNED
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
-from botocore.config import Config
 
-from . import protocols, s3names
-from .moto_backend import MotoBackend, MotoRequest
+from .admin import local_admin_client
+from .botocore_glue import (BOTO3_SERVICE, aws_response, body_bytes, boto3_session, client_config,
+                            install_sender)
+from .moto_backend import MotoBackend
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000/aws"   # how in-process requests are addressed (and shown to learners)
-BOTO3_SERVICE = {"sso-admin": "sso-admin", "identitystore": "identitystore"}
 
 _lock = threading.Lock()
 _state: dict[str, Any] = {}
 
 
 # ------------------------------------------------------------------------------------------------ process singletons
-def boto3_session() -> boto3.session.Session:
-    """One boto3 session over the shared botocore session: later clients cost ~2 ms instead of ~50 ms."""
-    with _lock:
-        if "session" not in _state:
-            _state["session"] = boto3.session.Session(botocore_session=protocols.botocore_session())
-        return _state["session"]
-
-
 def default_moto() -> MotoBackend:
     with _lock:
         if "moto" not in _state:
@@ -163,25 +150,6 @@ class ExchangeRecorder:
             self.exchanges.clear()
 
 
-def _body_bytes(request: AWSPreparedRequest) -> bytes:
-    body = request.body
-    if body is None:
-        return b""
-    if isinstance(body, str):
-        return body.encode("utf-8")
-    if isinstance(body, (bytes, bytearray)):
-        return bytes(body)
-    if hasattr(body, "read"):
-        data = body.read()
-        if hasattr(body, "seek"):
-            try:
-                body.seek(0)
-            except (OSError, ValueError):
-                pass
-        return data if isinstance(data, bytes) else data.encode("utf-8")
-    return bytes(body)
-
-
 def _printable_body(headers: dict[str, str], body: bytes) -> str | dict[str, str]:
     content_type = headers.get("Content-Type", headers.get("content-type", ""))
     if content_type.startswith("application/x-www-form-urlencoded"):
@@ -218,18 +186,6 @@ def _record(recorder: ExchangeRecorder | None, operation: str, request: AWSPrepa
 
 
 # ------------------------------------------------------------------------------------------------ transport
-class _RawBody(io.BytesIO):
-    """The `raw` botocore reads: .read() for streaming bodies (S3 GetObject), .stream() for everything else."""
-
-    def stream(self, amt: int = 1024 * 64, decode_content: bool = True) -> Any:
-        while chunk := self.read(amt):
-            yield chunk
-
-
-def _aws_response(url: str, status: int, headers: list[tuple[str, str]] | dict[str, str], body: bytes) -> AWSResponse:
-    return AWSResponse(url, status, dict(headers), _RawBody(body))
-
-
 def _incoming_from_prepared(request: AWSPreparedRequest, body: bytes, base_path: str, source_ip: str) -> Any:
     from .app import IncomingRequest  # noqa: PLC0415
 
@@ -244,28 +200,11 @@ def _incoming_from_prepared(request: AWSPreparedRequest, body: bytes, base_path:
                            secure=parts.scheme == "https")
 
 
-def _install(client: Any, send: Callable[[AWSPreparedRequest, str], AWSResponse]) -> Any:
-    def before_send(request: AWSPreparedRequest, **kwargs: Any) -> AWSResponse:
-        event_name = kwargs.get("event_name", "")
-        operation = event_name.rsplit(".", 1)[-1] if event_name.count(".") >= 2 else ""
-        return send(request, operation)
-
-    client.meta.events.register_first("before-send", before_send)
-    return client
-
-
 def _operation_hook(client: Any, holder: dict[str, str]) -> None:
     def remember(model: Any, **kwargs: Any) -> None:
         holder["operation"] = model.name
 
     client.meta.events.register("before-call", remember)
-
-
-def _config(unsigned: bool = False, service: str = "", *, validate: bool = True) -> Config:
-    # S3 presigned URLs would default to SigV2 query auth; the lab speaks SigV4 only, as newer S3 regions do.
-    signature = UNSIGNED if unsigned else ("s3v4" if service == "s3" else None)
-    return Config(signature_version=signature, s3={"addressing_style": "path"}, parameter_validation=validate,
-                  retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=5, read_timeout=30)
 
 
 def _make_client(service: str, *, access_key_id: str | None, secret_access_key: str | None,
@@ -278,13 +217,13 @@ def _make_client(service: str, *, access_key_id: str | None, secret_access_key: 
         aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key, aws_session_token=session_token,
         # No client-side validation: what a learner typed reaches the gateway, which answers as AWS does
         # (ValidationError and its message) instead of botocore's local ParamValidationError.
-        config=_config(unsigned, service, validate=False))
+        config=client_config(unsigned, service, validate=False))
     holder: dict[str, str] = {}
     _operation_hook(client, holder)
     base_path = urlsplit(endpoint_url).path.rstrip("/")
 
     def send(request: AWSPreparedRequest, _: str) -> AWSResponse:
-        body = _body_bytes(request)
+        body = body_bytes(request)
         if remote:
             request.body = body
             http_response = _http_session().send(request)
@@ -295,9 +234,9 @@ def _make_client(service: str, *, access_key_id: str | None, secret_access_key: 
             result = app.handle(_incoming_from_prepared(request, body, base_path, source_ip))
             status, headers, response_body = result.status, dict(result.headers), result.body
         _record(recorder, holder.get("operation", ""), request, body, status, headers, response_body)
-        return _aws_response(request.url, status, headers, response_body)
+        return aws_response(request.url, status, headers, response_body)
 
-    return _install(client, send)
+    return install_sender(client, send)
 
 
 def learner_client(service: str, *, access_key_id: str, secret_access_key: str, session_token: str | None = None,
@@ -316,102 +255,6 @@ def unsigned_client(service: str = "sts", *, recorder: ExchangeRecorder | None =
                         endpoint=endpoint, recorder=recorder, unsigned=True, source_ip=source_ip, gateway=gateway)
 
 
-# admin_client's target (account, sandbox, moto) for the call running in this thread: one boto3 client per service
-# and region serves every account, since building a client costs tens of milliseconds (botocore builds every
-# operation model again) and sandbox builds would otherwise spend most of their time on it.
-_admin_target: contextvars.ContextVar[tuple[str, str | None, MotoBackend]] = contextvars.ContextVar("admin_target")
-
-
-class AdminClient:
-    """What admin_client returns: the shared boto3 client, aimed at one account (and sandbox) for every call made
-    through it. Attributes and methods are the boto3 client's; paginators keep the aim while they iterate."""
-
-    def __init__(self, client: Any, target: tuple[str, str | None, MotoBackend]) -> None:
-        self.client = client
-        self.target = target
-
-    @contextlib.contextmanager
-    def aimed(self) -> Any:
-        """Aim the shared client while the block runs (for calls that bypass its methods, e.g. emitting events)."""
-        token = _admin_target.set(self.target)
-        try:
-            yield self.client
-        finally:
-            _admin_target.reset(token)
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self.client, name)
-        if name == "get_paginator":
-            return lambda operation: _AdminPaginator(attr(operation), self)
-        if name.startswith("_") or name in ("meta", "exceptions") or not callable(attr):
-            return attr
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            with self.aimed():
-                return attr(*args, **kwargs)
-
-        return call
-
-
-class _AdminPaginator:
-    def __init__(self, paginator: Any, admin: AdminClient) -> None:
-        self.paginator = paginator
-        self.admin = admin
-
-    def paginate(self, **kwargs: Any) -> Any:
-        with self.admin.aimed():
-            pages = iter(self.paginator.paginate(**kwargs))
-        while True:
-            with self.admin.aimed():
-                try:
-                    page = next(pages)
-                except StopIteration:
-                    return
-            yield page
-
-
-def _shared_admin_client(service: str, region: str) -> Any:
-    key = ("admin", service, region)
-    with _lock:
-        client = _state.get(key)
-    if client is not None:
-        return client
-    client = boto3_session().client(
-        BOTO3_SERVICE.get(service, service), region_name=region, endpoint_url="http://localhost",
-        aws_access_key_id="AKIAADMINSEEDING0000", aws_secret_access_key="admin-seeding-not-checked",
-        config=_config(service=service))
-
-    def send(request: AWSPreparedRequest, _: str) -> AWSResponse:
-        account_id, sandbox_id, backend = _admin_target.get()
-        body = _body_bytes(request)
-        parts = urlsplit(request.url)
-        headers = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in request.headers.items()}
-        path = unquote(parts.path) or "/"
-        if service == "s3" and sandbox_id is not None:
-            bucket, key = s3names.split_path(path)
-            if bucket:
-                path = f"/{s3names.stored_name(sandbox_id, bucket)}" + (f"/{key}" if key else "")
-            lowered = {k.lower(): k for k in headers}
-            if "x-amz-copy-source" in lowered:
-                name = lowered["x-amz-copy-source"]
-                headers[name], _ = s3names.rewrite_copy_source(sandbox_id, headers[name])
-            response = backend.call(MotoRequest(request.method, path, parts.query, headers, body), account_id)
-            body_out = response.body
-            if bucket is None and request.method == "GET":
-                body_out = s3names.filter_list_buckets(sandbox_id, body_out)
-            elif not (key and request.method == "GET" and response.status < 300):
-                body_out = s3names.restore_names(sandbox_id, body_out)
-            headers_out = [(k, v) for k, v in response.headers if k.lower() != "content-length"
-                           or request.method == "HEAD"]
-            return _aws_response(request.url, response.status, headers_out, body_out)
-        response = backend.call(MotoRequest(request.method, path, parts.query, headers, body), account_id)
-        return _aws_response(request.url, response.status, response.headers, response.body)
-
-    client = _install(client, send)
-    with _lock:
-        return _state.setdefault(key, client)
-
-
 def admin_client(service: str, account_id: str, *, sandbox_id: str | None = None, region: str = "us-east-1",
                  moto: MotoBackend | None = None) -> Any:
     """Straight to moto in `account_id`, no authentication: for seeding only.
@@ -424,4 +267,4 @@ def admin_client(service: str, account_id: str, *, sandbox_id: str | None = None
         from .labcontrol import remote_admin_client  # noqa: PLC0415
 
         return remote_admin_client(remote, service, account_id, sandbox_id=sandbox_id, region=region)
-    return AdminClient(_shared_admin_client(service, region), (account_id, sandbox_id, moto or default_moto()))
+    return local_admin_client(service, account_id, sandbox_id=sandbox_id, region=region, moto=moto or default_moto())

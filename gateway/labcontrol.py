@@ -569,7 +569,7 @@ class LabControlApp:
                 "body": {"$bytes": base64.b64encode(response.content or b"").decode("ascii")}}
 
     def _admin_client(self, service: str, account_id: str, sandbox_id: str | None, region: str) -> Any:
-        from .client import admin_client  # noqa: PLC0415
+        from .admin import local_admin_client  # noqa: PLC0415
 
         key = (service, account_id, sandbox_id, region)
         with self._admin_lock:
@@ -577,7 +577,7 @@ class LabControlApp:
             if client is None:
                 if len(self._admin_clients) >= 512:      # bounded: a long-lived gateway sees many sandboxes
                     self._admin_clients.clear()
-                client = admin_client(service, account_id, sandbox_id=sandbox_id, region=region, moto=self.moto)
+                client = local_admin_client(service, account_id, sandbox_id=sandbox_id, region=region, moto=self.moto)
                 self._admin_clients[key] = client
             return client
 
@@ -587,7 +587,7 @@ _services_cache: set[str] = set()
 
 def _known_services() -> set[str]:
     if not _services_cache:
-        from .client import boto3_session  # noqa: PLC0415
+        from .botocore_glue import boto3_session  # noqa: PLC0415
 
         _services_cache.update(boto3_session().get_available_services())
     return _services_cache
@@ -921,13 +921,14 @@ def remote_admin_client(url: str, service: str, account_id: str, *, sandbox_id: 
     straight to moto in `account_id` (S3 names moved into `sandbox_id`'s namespace). For seeding only."""
     from botocore.awsrequest import AWSPreparedRequest  # noqa: PLC0415
 
-    from .client import BOTO3_SERVICE, _aws_response, _body_bytes, _config, _install, boto3_session  # noqa: PLC0415
+    from .botocore_glue import (BOTO3_SERVICE, aws_response, body_bytes, boto3_session,  # noqa: PLC0415
+                                client_config, install_sender)
 
     link = transport or remote_lab(url, token)._transport
     client = boto3_session().client(
         BOTO3_SERVICE.get(service, service), region_name=region, endpoint_url="http://localhost",
         aws_access_key_id="AKIAADMINSEEDING0000", aws_secret_access_key="admin-seeding-not-checked",
-        config=_config(service=service))
+        config=client_config(service=service))
 
     def send(request: AWSPreparedRequest, _: str) -> Any:
         parts = urlsplit(request.url)
@@ -935,8 +936,8 @@ def remote_admin_client(url: str, service: str, account_id: str, *, sandbox_id: 
         answer = link.post(ADMIN_METHOD, {
             "service": service, "account_id": account_id, "sandbox_id": sandbox_id, "region": region,
             "method": request.method, "path": parts.path or "/", "query": parts.query, "headers": headers,
-            "body": _body_bytes(request)})
-        return _aws_response(request.url, int(answer["status"]), [tuple(h) for h in answer["headers"]],
+            "body": body_bytes(request)})
+        return aws_response(request.url, int(answer["status"]), [tuple(h) for h in answer["headers"]],
                              answer["body"])
 
-    return _install(client, send)
+    return install_sender(client, send)

@@ -33,3 +33,44 @@ def test_importing_the_lab_and_gateway_leaves_django_unloaded() -> None:
     code = "import sys, engine.lab, gateway.app, gateway.client; print('django' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+PROJECT_PACKAGES = ("engine", "gateway", "sandboxes", "scenarios", "federation", "quiz", "classroom", "trail",
+                    "challenges", "securecart")
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    """Issue 8's seam rule: `from x import _name` across modules is a reach-through; make the name public or add an
+    interface. (Tests are exempt: they may poke at internals.)"""
+    offenders = []
+    for package in PROJECT_PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            tree = ast.parse(path.read_text(), filename=str(path))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom):
+                    for alias in node.names:
+                        if alias.name.startswith("_") and not alias.name.startswith("__"):
+                            offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {alias.name}")
+    assert offenders == []
+
+
+def test_the_lab_clients_and_the_control_transport_do_not_import_each_other() -> None:
+    # gateway.client used to import labcontrol's remote admin client, and labcontrol four private helpers of client;
+    # both now share gateway.botocore_glue and gateway.admin instead.
+    assert "gateway.client" not in _imported_modules_any_level(ROOT / "gateway" / "labcontrol.py", "gateway")
+
+
+def _imported_modules_any_level(path: pathlib.Path, package: str) -> set[str]:
+    """Absolute module names a file imports, relative imports (`from .x import y`, in functions too) resolved."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = f"{package}." if node.level == 1 else ""
+            if node.module:
+                names.add(base + node.module)
+            else:
+                names.update(base + alias.name for alias in node.names)
+    return names

@@ -1,0 +1,77 @@
+"""botocore glue shared by every lab client, in-process and remote: one boto3 session, the client config, turning a
+prepared request's body into bytes, an AWSResponse from status/headers/body, and installing a `before-send` sender.
+gateway.client (learner and admin clients), gateway.admin and gateway.labcontrol (the remote admin client) use it."""
+from __future__ import annotations
+
+import io
+import threading
+from typing import Any, Callable
+
+import boto3
+from botocore import UNSIGNED
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.config import Config
+
+from . import protocols
+
+# boto3's client names for the services whose endpoint prefix differs
+BOTO3_SERVICE = {"sso-admin": "sso-admin", "identitystore": "identitystore"}
+
+_lock = threading.Lock()
+_state: dict[str, Any] = {}
+
+
+def boto3_session() -> boto3.session.Session:
+    """One boto3 session over the shared botocore session: later clients cost ~2 ms instead of ~50 ms."""
+    with _lock:
+        if "session" not in _state:
+            _state["session"] = boto3.session.Session(botocore_session=protocols.botocore_session())
+        return _state["session"]
+
+
+def body_bytes(request: AWSPreparedRequest) -> bytes:
+    body = request.body
+    if body is None:
+        return b""
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if isinstance(body, (bytes, bytearray)):
+        return bytes(body)
+    if hasattr(body, "read"):
+        data = body.read()
+        if hasattr(body, "seek"):
+            try:
+                body.seek(0)
+            except (OSError, ValueError):
+                pass
+        return data if isinstance(data, bytes) else data.encode("utf-8")
+    return bytes(body)
+
+
+class RawBody(io.BytesIO):
+    """The `raw` botocore reads: .read() for streaming bodies (S3 GetObject), .stream() for everything else."""
+
+    def stream(self, amt: int = 1024 * 64, decode_content: bool = True) -> Any:
+        while chunk := self.read(amt):
+            yield chunk
+
+
+def aws_response(url: str, status: int, headers: list[tuple[str, str]] | dict[str, str], body: bytes) -> AWSResponse:
+    return AWSResponse(url, status, dict(headers), RawBody(body))
+
+
+def install_sender(client: Any, send: Callable[[AWSPreparedRequest, str], AWSResponse]) -> Any:
+    def before_send(request: AWSPreparedRequest, **kwargs: Any) -> AWSResponse:
+        event_name = kwargs.get("event_name", "")
+        operation = event_name.rsplit(".", 1)[-1] if event_name.count(".") >= 2 else ""
+        return send(request, operation)
+
+    client.meta.events.register_first("before-send", before_send)
+    return client
+
+
+def client_config(unsigned: bool = False, service: str = "", *, validate: bool = True) -> Config:
+    # S3 presigned URLs would default to SigV2 query auth; the lab speaks SigV4 only, as newer S3 regions do.
+    signature = UNSIGNED if unsigned else ("s3v4" if service == "s3" else None)
+    return Config(signature_version=signature, s3={"addressing_style": "path"}, parameter_validation=validate,
+                  retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=5, read_timeout=30)
