@@ -87,15 +87,7 @@ def _delete_user(sandbox: Sandbox, iam: Any, account_name: str, name: str) -> No
                            ).delete_user_permissions_boundary(UserName=name)
         except Exception:  # no boundary set: nothing to remove
             pass
-    for policy_name in iam.list_user_policies(UserName=name)["PolicyNames"]:
-        iam.delete_user_policy(UserName=name, PolicyName=policy_name)
-    for attached in iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]:
-        iam.detach_user_policy(UserName=name, PolicyArn=attached["PolicyArn"])
-    for key in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]:
-        iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
-    for device in iam.list_mfa_devices(UserName=name)["MFADevices"]:
-        iam.deactivate_mfa_device(UserName=name, SerialNumber=device["SerialNumber"])
-    iam.delete_user(UserName=name)
+    world.delete_user(iam, name)
 
 
 def _terminate_instances_of(account_id: str, profile_names: set[str]) -> None:

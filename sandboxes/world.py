@@ -373,18 +373,7 @@ def wipe_account(sandbox_id: str, account_id: str) -> None:
             iam.detach_role_policy(RoleName=name, PolicyArn=attached["PolicyArn"])
         iam.delete_role(RoleName=name)
     for user in iam.list_users()["Users"]:
-        name = user["UserName"]
-        for policy_name in iam.list_user_policies(UserName=name)["PolicyNames"]:
-            iam.delete_user_policy(UserName=name, PolicyName=policy_name)
-        for attached in iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]:
-            iam.detach_user_policy(UserName=name, PolicyArn=attached["PolicyArn"])
-        for key in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]:
-            iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
-        for device in iam.list_mfa_devices(UserName=name)["MFADevices"]:
-            iam.deactivate_mfa_device(UserName=name, SerialNumber=device["SerialNumber"])
-        for group in iam.list_groups_for_user(UserName=name)["Groups"]:
-            iam.remove_user_from_group(GroupName=group["GroupName"], UserName=name)
-        iam.delete_user(UserName=name)
+        delete_user(iam, user["UserName"])
     for device in iam.list_virtual_mfa_devices()["VirtualMFADevices"]:
         iam.delete_virtual_mfa_device(SerialNumber=device["SerialNumber"])
     for policy in iam.list_policies(Scope="Local")["Policies"]:
@@ -410,3 +399,18 @@ def wipe_account(sandbox_id: str, account_id: str) -> None:
     secretsmanager = _admin("secretsmanager", account_id)
     for secret in secretsmanager.list_secrets().get("SecretList", []):
         secretsmanager.delete_secret(SecretId=secret["ARN"], ForceDeleteWithoutRecovery=True)
+
+
+def delete_user(iam: Any, name: str) -> None:
+    """Delete an IAM user as IAM requires: its inline and attached policies, keys, MFA devices and groups first."""
+    for policy_name in iam.list_user_policies(UserName=name)["PolicyNames"]:
+        iam.delete_user_policy(UserName=name, PolicyName=policy_name)
+    for attached in iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]:
+        iam.detach_user_policy(UserName=name, PolicyArn=attached["PolicyArn"])
+    for key in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]:
+        iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
+    for device in iam.list_mfa_devices(UserName=name)["MFADevices"]:
+        iam.deactivate_mfa_device(UserName=name, SerialNumber=device["SerialNumber"])
+    for group in iam.list_groups_for_user(UserName=name)["Groups"]:
+        iam.remove_user_from_group(GroupName=group["GroupName"], UserName=name)
+    iam.delete_user(UserName=name)
