@@ -297,6 +297,18 @@ def end_class(request: HttpRequest, code: str) -> HttpResponse:
 
 
 # ---- instructor: controls -------------------------------------------------------------------------------------------
+def _at_step(request: HttpRequest, classroom, action) -> HttpResponse:
+    """A class control aimed at the step the form names: action(classroom, scenario, step), then back."""
+    form = StepForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("Name a scenario and step.", status=400)
+    try:
+        action(classroom, form.cleaned_data["scenario"], form.cleaned_data["step"])
+    except ClassError as error:
+        return HttpResponse(str(error), status=404)
+    return _back(request, classroom)
+
+
 @require_POST
 @instructor_required
 def follow(request: HttpRequest, code: str) -> HttpResponse:
@@ -304,28 +316,14 @@ def follow(request: HttpRequest, code: str) -> HttpResponse:
     if request.POST.get("release"):
         services.release_everyone(classroom)
         return _back(request, classroom)
-    form = StepForm(request.POST)
-    if not form.is_valid():
-        return HttpResponse("Name a scenario and step.", status=400)
-    try:
-        services.bring_everyone(classroom, form.cleaned_data["scenario"], form.cleaned_data["step"])
-    except ClassError as error:
-        return HttpResponse(str(error), status=404)
-    return _back(request, classroom)
+    return _at_step(request, classroom, services.bring_everyone)
 
 
 @require_POST
 @instructor_required
 def open_poll(request: HttpRequest, code: str) -> HttpResponse:
     classroom = class_for_instructor(request, code)
-    form = StepForm(request.POST)
-    if not form.is_valid():
-        return HttpResponse("Name a scenario and step.", status=400)
-    try:
-        services.open_poll(classroom, form.cleaned_data["scenario"], form.cleaned_data["step"])
-    except ClassError as error:
-        return HttpResponse(str(error), status=404)
-    return _back(request, classroom)
+    return _at_step(request, classroom, services.open_poll)
 
 
 @require_POST
