@@ -1,6 +1,6 @@
 """The lab's admin clients inside the process that owns moto: boto3 clients whose requests go straight to moto in
 one account (S3 names moved into a sandbox's namespace), with no authentication. For seeding only; gateway.client's
-admin_client picks this or the remote twin (gateway.labcontrol.remote_admin_client)."""
+admin_client picks this or the remote twin (gateway.control.client.remote_admin_client)."""
 from __future__ import annotations
 
 import contextlib

@@ -263,8 +263,8 @@ def admin_client(service: str, account_id: str, *, sandbox_id: str | None = None
     learners, so seeding can use the familiar names.
     """
     remote = os.environ.get("LAB_GATEWAY_URL") if moto is None else None
-    if remote:  # several web processes: moto lives in the `python -m gateway` process (gateway/labcontrol.py)
-        from .labcontrol import remote_admin_client  # noqa: PLC0415
+    if remote:  # several web processes: moto lives in the `python -m gateway` process (gateway/control/)
+        from .control.client import remote_admin_client  # noqa: PLC0415
 
         return remote_admin_client(remote, service, account_id, sandbox_id=sandbox_id, region=region)
     return local_admin_client(service, account_id, sandbox_id=sandbox_id, region=region, moto=moto or default_moto())

@@ -14,7 +14,7 @@ def lab() -> Any:
     """The Lab façade (engine.lab.Lab contract: register_sandbox, forget_sandbox, set_clock_offset, now, decision...)."""
     if settings.LAB_GATEWAY_URL:
         try:
-            from gateway.labcontrol import remote_lab
+            from gateway.control.client import remote_lab
         except ImportError:
             raise ImproperlyConfigured(
                 "LAB_GATEWAY_URL is set, but this gateway version has no remote lab-control client yet; "

@@ -22,8 +22,9 @@ from botocore.exceptions import ClientError
 from gateway_kit import allow, doc, new_account, trust
 from engine.errors import AwsError
 from gateway.client import learner_client
-from gateway.labcontrol import (LabControlApp, LabControlError, RemoteDecision, RemoteLab, from_wire,
-                                remote_admin_client, to_wire)
+from gateway.control.client import RemoteLab, remote_admin_client
+from gateway.control.server import LabControlApp
+from gateway.control.wire import LabControlError, RemoteDecision, from_wire, to_wire
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "test-control-token-" + secrets.token_hex(16)
@@ -279,7 +280,7 @@ def test_shared_key_value_store_is_one_for_every_web_process(gateway_url: str) -
 
 
 def test_key_value_store_bounds_and_expiry() -> None:
-    from gateway.labcontrol import KeyValueStore
+    from gateway.control.store import KeyValueStore
 
     now = [100.0]
     store = KeyValueStore(now=lambda: now[0])

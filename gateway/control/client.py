@@ -1,0 +1,318 @@
+"""Lab control, client side: `RemoteLab` (same method names and return types as engine.lab.Lab for the methods
+the web layer uses; `.directory.mfa_device`, `.mfa.last_used_step / verify_enable`, `.federation_reports.get`,
+`.imds_app()`, `.trail`, `.kv`, `.world` mirror the engine and gateway objects the web layer reaches into),
+`remote_lab(url)` and `remote_admin_client(...)`. gateway.client.admin_client returns a remote admin client by itself
+when LAB_GATEWAY_URL is set, as learner_client already did."""
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from engine.cloudtrail import Trail
+
+from .store import RemoteKeyValueStore
+from .wire import ADMIN_METHOD, API_PATH, TOKEN_ENV, LabControlError, RemoteDecision, env_token, from_wire, to_wire
+
+
+class Transport:
+    """JSON POSTs to one gateway over a small pool of keep-alive connections (thread-safe)."""
+
+    def __init__(self, url: str, token: str, timeout: float) -> None:
+        import urllib3  # noqa: PLC0415 (botocore's own HTTP library)
+
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"LAB_GATEWAY_URL must be an http(s) URL like http://127.0.0.1:4566, got {url!r}")
+        if not token:
+            raise LabControlError(f"LAB_GATEWAY_URL is set but {TOKEN_ENV} is not: the web processes need the same "
+                                  "control token the gateway was started with")
+        self.base = f"{parts.scheme}://{parts.netloc}"
+        self._headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                         "Accept": "application/json"}
+        # Connection errors are retried (the request never left); anything after sending is not, since some calls
+        # (advance_clock, admin CreateUser) must not run twice. urllib3 drops pooled connections the server closed.
+        self._pool = urllib3.PoolManager(
+            num_pools=2, maxsize=16, timeout=urllib3.Timeout(connect=5.0, read=timeout),
+            retries=urllib3.Retry(total=2, connect=2, read=0, status=0, other=0, redirect=0, backoff_factor=0.2))
+
+    def post(self, name: str, args: dict[str, Any]) -> Any:
+        import urllib3  # noqa: PLC0415
+
+        url = f"{self.base}{API_PATH}{name}"
+        try:
+            response = self._pool.request("POST", url, body=json.dumps(to_wire(args)).encode("utf-8"),
+                                          headers=self._headers)
+        except urllib3.exceptions.HTTPError as error:
+            raise LabControlError(f"could not reach the lab gateway at {self.base}: {error}") from None
+        try:
+            payload = json.loads(response.data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            payload = None
+        if not isinstance(payload, dict):
+            raise LabControlError(f"the lab gateway at {self.base} answered {name} with HTTP {response.status} "
+                                  "and no lab-control JSON (is LAB_GATEWAY_URL the `python -m gateway` root?)",
+                                  response.status)
+        if response.status == 200 and "result" in payload:
+            return from_wire(payload["result"])
+        _raise(payload.get("error") or {}, response.status, self.base, name)
+
+
+def _raise(error: dict[str, Any], status: int, base: str, name: str) -> None:
+    kind, message = error.get("type", ""), str(error.get("message", ""))
+    if kind == "KeyError":
+        raise KeyError(message)
+    if kind == "ValueError":
+        raise ValueError(message)
+    if kind == "AwsError":
+        from engine.errors import AwsError  # noqa: PLC0415
+
+        raised = AwsError(message, code=str(error.get("code", "InternalFailure")),
+                          status=int(error.get("status", 400)), sender_fault=bool(error.get("sender_fault", True)))
+        for name in ("reason", "detail"):   # engine.mfa's refusals say which check failed
+            if isinstance(error.get(name), str):
+                setattr(raised, name, error[name])
+        raise raised
+    if status in (401, 403):
+        raise LabControlError(f"the lab gateway at {base} refused the control call {name} ({status}): {message}",
+                              status)
+    raise LabControlError(f"lab control call {name} failed at {base} (HTTP {status}): {message}", status)
+
+
+class RemoteLab:
+    """The web layer's view of engine.lab.Lab when the Lab lives in a `python -m gateway` process."""
+
+    is_remote = True
+
+    def __init__(self, url: str, token: str | None = None, *, timeout: float = 60.0) -> None:
+        self.url = url.rstrip("/")
+        self._token = token if token is not None else env_token()
+        self._transport = Transport(self.url, self._token, timeout)
+
+    def _call(self, name: str, **args: Any) -> Any:
+        return self._transport.post(name, args)
+
+    def call(self, name: str, **args: Any) -> Any:
+        """One lab-control method by name (LAB_METHODS), for the façades below that mirror engine objects."""
+        return self._transport.post(name, args)
+
+    # ---- the Lab contract (engine.lab.Lab), for what the web layer uses
+    def ping(self) -> dict[str, Any]:
+        """{"ok": True, "instance": <changes on every gateway start>}."""
+        return self._call("ping")
+
+    def register_sandbox(self, sandbox_id: str, accounts: dict[str, str], clock_offset: float = 0.0) -> None:
+        self._call("register_sandbox", sandbox_id=sandbox_id, accounts=dict(accounts), clock_offset=clock_offset)
+
+    def forget_sandbox(self, sandbox_id: str) -> None:
+        self._call("forget_sandbox", sandbox_id=sandbox_id)
+
+    def set_clock_offset(self, sandbox_id: str, seconds: float) -> None:
+        self._call("set_clock_offset", sandbox_id=sandbox_id, seconds=seconds)
+
+    def advance_clock(self, sandbox_id: str, seconds: float) -> datetime:
+        return self._call("advance_clock", sandbox_id=sandbox_id, seconds=seconds)
+
+    def now(self, sandbox_id: str | None) -> datetime:
+        return self._call("now", sandbox_id=sandbox_id)
+
+    def mfa_clock(self, sandbox_id: str | None) -> float:
+        return self._call("mfa_clock", sandbox_id=sandbox_id)
+
+    def sandbox_of_account(self, account_id: str) -> str | None:
+        return self._call("sandbox_of_account", account_id=account_id)
+
+    def accounts_of(self, sandbox_id: str) -> dict[str, str]:
+        return self._call("accounts_of", sandbox_id=sandbox_id)
+
+    def decision(self, request_id: str) -> RemoteDecision | None:
+        data = self._call("decision", request_id=request_id)
+        return RemoteDecision(data) if data is not None else None
+
+    def decisions(self, request_id: str) -> list[RemoteDecision]:
+        return [RemoteDecision(item) for item in self._call("decisions", request_id=request_id)]
+
+    def sessions(self, sandbox_id: str, *, include_expired: bool = False) -> list[dict[str, Any]]:
+        return self._call("sessions", sandbox_id=sandbox_id, include_expired=include_expired)
+
+    def create_root_access_key(self, sandbox_id: str, account: str) -> tuple[str, str]:
+        key_id, secret = self._call("create_root_access_key", sandbox_id=sandbox_id, account=account)
+        return key_id, secret
+
+    def register_oidc_jwks(self, sandbox_id: str, issuer_url: str, jwks: dict[str, Any]) -> None:
+        """Publish a mock issuer's JWKS for one sandbox where the gateway's STS resolves keys
+        (federation.services.publish_jwks)."""
+        self._call("register_oidc_jwks", sandbox_id=sandbox_id, issuer_url=issuer_url, jwks=jwks)
+
+    def oidc_jwks(self, sandbox_id: str, issuer_url: str) -> dict[str, Any] | None:
+        return self._call("oidc_jwks", sandbox_id=sandbox_id, issuer_url=issuer_url)
+
+    @property
+    def directory(self) -> "RemoteDirectory":
+        """engine.directory.Directory reads the web layer makes (mfa_device only)."""
+        return RemoteDirectory(self)
+
+    @property
+    def mfa(self) -> "RemoteMfa":
+        """engine.mfa.MfaVerifier calls the web layer makes (last_used_step, verify_enable)."""
+        return RemoteMfa(self)
+
+    @property
+    def federation_reports(self) -> "RemoteFederationReports":
+        """Validation checklists of federation calls by request id (`.get(request_id)`, as engine REPORTS)."""
+        return RemoteFederationReports(self)
+
+    @property
+    def trail(self) -> "RemoteTrail":
+        """engine.cloudtrail.Trail's REMOTE_METHODS, called on the gateway (keyword arguments)."""
+        return RemoteTrail(self._call)
+
+    @property
+    def kv(self) -> "RemoteKeyValueStore":
+        """The gateway's KeyValueStore, shared by every web process (e.g. behind a Django cache backend)."""
+        return RemoteKeyValueStore(self)
+
+    @property
+    def world(self) -> "RemoteWorldState":
+        """gateway.worldstate.WorldState's methods, run in the gateway process (which owns moto)."""
+        return RemoteWorldState(self)
+
+    def imds_app(self) -> "RemoteImdsApp":
+        """Stand-in for gateway.imds.ImdsApp(lab): handle() and timeline() run in the gateway process."""
+        return RemoteImdsApp(self)
+
+    # ---- seeding
+    def admin_client(self, service: str, account_id: str, *, sandbox_id: str | None = None,
+                     region: str = "us-east-1") -> Any:
+        return remote_admin_client(self.url, service, account_id, sandbox_id=sandbox_id, region=region,
+                                   transport=self._transport)
+
+    def __repr__(self) -> str:
+        return f"RemoteLab({self.url})"
+
+
+class RemoteDirectory:
+    def __init__(self, lab: RemoteLab) -> None:
+        self.lab = lab
+
+    def mfa_device(self, serial_number: str) -> Any:
+        from engine.directory import MfaDeviceInfo  # noqa: PLC0415 (a plain dataclass; no moto import)
+
+        data = self.lab._call("directory.mfa_device", serial_number=serial_number)
+        return MfaDeviceInfo(**data) if data is not None else None
+
+
+class RemoteMfa:
+    def __init__(self, lab: RemoteLab) -> None:
+        self.lab = lab
+
+    def last_used_step(self, serial: str, seed: str) -> int | None:
+        return self.lab._call("mfa.last_used_step", serial=serial, seed=seed)
+
+    def verify_enable(self, serial: str, seed: str, code1: str, code2: str, *, at: float | None = None) -> Any:
+        from engine.mfa import MfaProof  # noqa: PLC0415
+
+        data = self.lab._call("mfa.verify_enable", serial=serial, seed=seed, code1=code1, code2=code2, at=at)
+        return MfaProof(**data)
+
+
+class RemoteFederationReports:
+    def __init__(self, lab: RemoteLab) -> None:
+        self.lab = lab
+
+    def get(self, request_id: str) -> dict[str, Any] | None:
+        return self.lab._call("federation_report", request_id=request_id)
+
+
+class RemoteTrail:
+    """The gateway's Trail seen from a web process: exactly Trail.REMOTE_METHODS, with keyword arguments."""
+
+    def __init__(self, call: Callable[..., Any]) -> None:
+        self._remote_call = call
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name not in Trail.REMOTE_METHODS:
+            raise AttributeError(f"the remote Trail has no method `{name}`")
+        return lambda **args: self._remote_call(f"trail.{name}", **args)
+
+
+class RemoteWorldState:
+    def __init__(self, lab: RemoteLab) -> None:
+        self.lab = lab
+
+    def account_loaded(self, account_id: str) -> bool:
+        return self.lab.call("world.account_loaded", account_id=account_id)
+
+    def drop_accounts(self, account_ids: list[str]) -> None:
+        self.lab.call("world.drop_accounts", account_ids=list(account_ids))
+
+    def clone_accounts(self, pairs: dict[str, str], replacements: dict[str, str]) -> None:
+        self.lab.call("world.clone_accounts", pairs=dict(pairs), replacements=dict(replacements))
+
+    def set_access_keys(self, entries: list[dict[str, Any]]) -> list[list[dict[str, str]]]:
+        return self.lab.call("world.set_access_keys", entries=entries)
+
+    def replay(self, entries: list[dict[str, Any]]) -> int:
+        return self.lab.call("world.replay", entries=entries)
+
+
+class RemoteImdsApp:
+    """gateway.imds.ImdsApp's page-facing methods, answered by the gateway process (which owns the instances)."""
+
+    def __init__(self, lab: RemoteLab) -> None:
+        self.lab = lab
+
+    def handle(self, method: str, path: str, headers: dict[str, str]) -> Any:
+        from ..imds import ImdsResponse  # noqa: PLC0415
+
+        answer = self.lab._call("imds_handle", method=method, path=path, headers=dict(headers))
+        return ImdsResponse(int(answer["status"]), answer["body"], answer["content_type"], dict(answer["headers"]))
+
+    def timeline(self, instance_id: str) -> list[dict[str, Any]]:
+        return self.lab._call("imds_timeline", instance_id=instance_id)
+
+
+_remote_labs: dict[tuple[str, str], RemoteLab] = {}
+_remote_lock = threading.Lock()
+
+
+def remote_lab(url: str, token: str | None = None) -> RemoteLab:
+    """The RemoteLab for this gateway URL (one per process and URL, so its connection pool is reused)."""
+    token = token if token is not None else env_token()
+    key = (url.rstrip("/"), token)
+    with _remote_lock:
+        lab = _remote_labs.get(key)
+        if lab is None:
+            lab = _remote_labs[key] = RemoteLab(url, token)
+        return lab
+
+
+def remote_admin_client(url: str, service: str, account_id: str, *, sandbox_id: str | None = None,
+                        region: str = "us-east-1", token: str | None = None, transport: Transport | None = None
+                        ) -> Any:
+    """The remote twin of gateway.client.admin_client: a real boto3 client whose requests the gateway process hands
+    straight to moto in `account_id` (S3 names moved into `sandbox_id`'s namespace). For seeding only."""
+    from botocore.awsrequest import AWSPreparedRequest  # noqa: PLC0415
+
+    from ..botocore_glue import (BOTO3_SERVICE, aws_response, body_bytes, boto3_session,  # noqa: PLC0415
+                                client_config, install_sender)
+
+    link = transport or remote_lab(url, token)._transport
+    client = boto3_session().client(
+        BOTO3_SERVICE.get(service, service), region_name=region, endpoint_url="http://localhost",
+        aws_access_key_id="AKIAADMINSEEDING0000", aws_secret_access_key="admin-seeding-not-checked",
+        config=client_config(service=service))
+
+    def send(request: AWSPreparedRequest, _: str) -> Any:
+        parts = urlsplit(request.url)
+        headers = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in request.headers.items()}
+        answer = link.post(ADMIN_METHOD, {
+            "service": service, "account_id": account_id, "sandbox_id": sandbox_id, "region": region,
+            "method": request.method, "path": parts.path or "/", "query": parts.query, "headers": headers,
+            "body": body_bytes(request)})
+        return aws_response(request.url, int(answer["status"]), [tuple(h) for h in answer["headers"]],
+                             answer["body"])
+
+    return install_sender(client, send)
