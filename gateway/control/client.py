@@ -91,9 +91,6 @@ class RemoteLab:
         self._token = token if token is not None else env_token()
         self._transport = Transport(self.url, self._token, timeout)
 
-    def _call(self, name: str, **args: Any) -> Any:
-        return self._transport.post(name, args)
-
     def call(self, name: str, **args: Any) -> Any:
         """One lab-control method by name (LAB_METHODS), for the façades below that mirror engine objects."""
         return self._transport.post(name, args)
@@ -101,53 +98,53 @@ class RemoteLab:
     # ---- the Lab contract (engine.lab.Lab), for what the web layer uses
     def ping(self) -> dict[str, Any]:
         """{"ok": True, "instance": <changes on every gateway start>}."""
-        return self._call("ping")
+        return self.call("ping")
 
     def register_sandbox(self, sandbox_id: str, accounts: dict[str, str], clock_offset: float = 0.0) -> None:
-        self._call("register_sandbox", sandbox_id=sandbox_id, accounts=dict(accounts), clock_offset=clock_offset)
+        self.call("register_sandbox", sandbox_id=sandbox_id, accounts=dict(accounts), clock_offset=clock_offset)
 
     def forget_sandbox(self, sandbox_id: str) -> None:
-        self._call("forget_sandbox", sandbox_id=sandbox_id)
+        self.call("forget_sandbox", sandbox_id=sandbox_id)
 
     def set_clock_offset(self, sandbox_id: str, seconds: float) -> None:
-        self._call("set_clock_offset", sandbox_id=sandbox_id, seconds=seconds)
+        self.call("set_clock_offset", sandbox_id=sandbox_id, seconds=seconds)
 
     def advance_clock(self, sandbox_id: str, seconds: float) -> datetime:
-        return self._call("advance_clock", sandbox_id=sandbox_id, seconds=seconds)
+        return self.call("advance_clock", sandbox_id=sandbox_id, seconds=seconds)
 
     def now(self, sandbox_id: str | None) -> datetime:
-        return self._call("now", sandbox_id=sandbox_id)
+        return self.call("now", sandbox_id=sandbox_id)
 
     def mfa_clock(self, sandbox_id: str | None) -> float:
-        return self._call("mfa_clock", sandbox_id=sandbox_id)
+        return self.call("mfa_clock", sandbox_id=sandbox_id)
 
     def sandbox_of_account(self, account_id: str) -> str | None:
-        return self._call("sandbox_of_account", account_id=account_id)
+        return self.call("sandbox_of_account", account_id=account_id)
 
     def accounts_of(self, sandbox_id: str) -> dict[str, str]:
-        return self._call("accounts_of", sandbox_id=sandbox_id)
+        return self.call("accounts_of", sandbox_id=sandbox_id)
 
     def decision(self, request_id: str) -> RemoteDecision | None:
-        data = self._call("decision", request_id=request_id)
+        data = self.call("decision", request_id=request_id)
         return RemoteDecision(data) if data is not None else None
 
     def decisions(self, request_id: str) -> list[RemoteDecision]:
-        return [RemoteDecision(item) for item in self._call("decisions", request_id=request_id)]
+        return [RemoteDecision(item) for item in self.call("decisions", request_id=request_id)]
 
     def sessions(self, sandbox_id: str, *, include_expired: bool = False) -> list[dict[str, Any]]:
-        return self._call("sessions", sandbox_id=sandbox_id, include_expired=include_expired)
+        return self.call("sessions", sandbox_id=sandbox_id, include_expired=include_expired)
 
     def create_root_access_key(self, sandbox_id: str, account: str) -> tuple[str, str]:
-        key_id, secret = self._call("create_root_access_key", sandbox_id=sandbox_id, account=account)
+        key_id, secret = self.call("create_root_access_key", sandbox_id=sandbox_id, account=account)
         return key_id, secret
 
     def register_oidc_jwks(self, sandbox_id: str, issuer_url: str, jwks: dict[str, Any]) -> None:
         """Publish a mock issuer's JWKS for one sandbox where the gateway's STS resolves keys
         (federation.services.publish_jwks)."""
-        self._call("register_oidc_jwks", sandbox_id=sandbox_id, issuer_url=issuer_url, jwks=jwks)
+        self.call("register_oidc_jwks", sandbox_id=sandbox_id, issuer_url=issuer_url, jwks=jwks)
 
     def oidc_jwks(self, sandbox_id: str, issuer_url: str) -> dict[str, Any] | None:
-        return self._call("oidc_jwks", sandbox_id=sandbox_id, issuer_url=issuer_url)
+        return self.call("oidc_jwks", sandbox_id=sandbox_id, issuer_url=issuer_url)
 
     @property
     def directory(self) -> "RemoteDirectory":
@@ -167,7 +164,7 @@ class RemoteLab:
     @property
     def trail(self) -> "RemoteTrail":
         """engine.cloudtrail.Trail's REMOTE_METHODS, called on the gateway (keyword arguments)."""
-        return RemoteTrail(self._call)
+        return RemoteTrail(self.call)
 
     @property
     def kv(self) -> "RemoteKeyValueStore":
@@ -186,8 +183,7 @@ class RemoteLab:
     # ---- seeding
     def admin_client(self, service: str, account_id: str, *, sandbox_id: str | None = None,
                      region: str = "us-east-1") -> Any:
-        return remote_admin_client(self.url, service, account_id, sandbox_id=sandbox_id, region=region,
-                                   transport=self._transport)
+        return remote_admin_client(self.url, service, account_id, sandbox_id=sandbox_id, region=region, lab=self)
 
     def __repr__(self) -> str:
         return f"RemoteLab({self.url})"
@@ -200,7 +196,7 @@ class RemoteDirectory:
     def mfa_device(self, serial_number: str) -> Any:
         from engine.directory import MfaDeviceInfo  # noqa: PLC0415 (a plain dataclass; no moto import)
 
-        data = self.lab._call("directory.mfa_device", serial_number=serial_number)
+        data = self.lab.call("directory.mfa_device", serial_number=serial_number)
         return MfaDeviceInfo(**data) if data is not None else None
 
 
@@ -209,12 +205,12 @@ class RemoteMfa:
         self.lab = lab
 
     def last_used_step(self, serial: str, seed: str) -> int | None:
-        return self.lab._call("mfa.last_used_step", serial=serial, seed=seed)
+        return self.lab.call("mfa.last_used_step", serial=serial, seed=seed)
 
     def verify_enable(self, serial: str, seed: str, code1: str, code2: str, *, at: float | None = None) -> Any:
         from engine.mfa import MfaProof  # noqa: PLC0415
 
-        data = self.lab._call("mfa.verify_enable", serial=serial, seed=seed, code1=code1, code2=code2, at=at)
+        data = self.lab.call("mfa.verify_enable", serial=serial, seed=seed, code1=code1, code2=code2, at=at)
         return MfaProof(**data)
 
 
@@ -223,7 +219,7 @@ class RemoteFederationReports:
         self.lab = lab
 
     def get(self, request_id: str) -> dict[str, Any] | None:
-        return self.lab._call("federation_report", request_id=request_id)
+        return self.lab.call("federation_report", request_id=request_id)
 
 
 class RemoteTrail:
@@ -267,11 +263,11 @@ class RemoteImdsApp:
     def handle(self, method: str, path: str, headers: dict[str, str]) -> Any:
         from ..imds import ImdsResponse  # noqa: PLC0415
 
-        answer = self.lab._call("imds_handle", method=method, path=path, headers=dict(headers))
+        answer = self.lab.call("imds_handle", method=method, path=path, headers=dict(headers))
         return ImdsResponse(int(answer["status"]), answer["body"], answer["content_type"], dict(answer["headers"]))
 
     def timeline(self, instance_id: str) -> list[dict[str, Any]]:
-        return self.lab._call("imds_timeline", instance_id=instance_id)
+        return self.lab.call("imds_timeline", instance_id=instance_id)
 
 
 _remote_labs: dict[tuple[str, str], RemoteLab] = {}
@@ -290,8 +286,7 @@ def remote_lab(url: str, token: str | None = None) -> RemoteLab:
 
 
 def remote_admin_client(url: str, service: str, account_id: str, *, sandbox_id: str | None = None,
-                        region: str = "us-east-1", token: str | None = None, transport: Transport | None = None
-                        ) -> Any:
+                        region: str = "us-east-1", token: str | None = None, lab: RemoteLab | None = None) -> Any:
     """The remote twin of gateway.client.admin_client: a real boto3 client whose requests the gateway process hands
     straight to moto in `account_id` (S3 names moved into `sandbox_id`'s namespace). For seeding only."""
     from botocore.awsrequest import AWSPreparedRequest  # noqa: PLC0415
@@ -299,7 +294,7 @@ def remote_admin_client(url: str, service: str, account_id: str, *, sandbox_id: 
     from ..botocore_glue import (BOTO3_SERVICE, aws_response, body_bytes, boto3_session,  # noqa: PLC0415
                                 client_config, install_sender)
 
-    link = transport or remote_lab(url, token)._transport
+    link = lab or remote_lab(url, token)
     client = boto3_session().client(
         BOTO3_SERVICE.get(service, service), region_name=region, endpoint_url="http://localhost",
         aws_access_key_id="AKIAADMINSEEDING0000", aws_secret_access_key="admin-seeding-not-checked",
@@ -308,10 +303,10 @@ def remote_admin_client(url: str, service: str, account_id: str, *, sandbox_id: 
     def send(request: AWSPreparedRequest, _: str) -> Any:
         parts = urlsplit(request.url)
         headers = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in request.headers.items()}
-        answer = link.post(ADMIN_METHOD, {
-            "service": service, "account_id": account_id, "sandbox_id": sandbox_id, "region": region,
-            "method": request.method, "path": parts.path or "/", "query": parts.query, "headers": headers,
-            "body": body_bytes(request)})
+        answer = link.call(
+            ADMIN_METHOD, service=service, account_id=account_id, sandbox_id=sandbox_id, region=region,
+            method=request.method, path=parts.path or "/", query=parts.query, headers=headers,
+            body=body_bytes(request))
         return aws_response(request.url, int(answer["status"]), [tuple(h) for h in answer["headers"]],
                              answer["body"])
 

@@ -93,19 +93,19 @@ class RemoteKeyValueStore:
         self.lab = lab
 
     def get(self, key: str) -> Any:
-        return self.lab._call("kv.get", key=key)
+        return self.lab.call("kv.get", key=key)
 
     def set(self, key: str, value: Any, timeout: float | None = None) -> None:
-        self.lab._call("kv.set", key=key, value=value, timeout=timeout)
+        self.lab.call("kv.set", key=key, value=value, timeout=timeout)
 
     def add(self, key: str, value: Any, timeout: float | None = None) -> bool:
-        return self.lab._call("kv.add", key=key, value=value, timeout=timeout)
+        return self.lab.call("kv.add", key=key, value=value, timeout=timeout)
 
     def touch(self, key: str, timeout: float | None = None) -> bool:
-        return self.lab._call("kv.touch", key=key, timeout=timeout)
+        return self.lab.call("kv.touch", key=key, timeout=timeout)
 
     def delete(self, key: str) -> bool:
-        return self.lab._call("kv.delete", key=key)
+        return self.lab.call("kv.delete", key=key)
 
     def clear(self) -> None:
-        self.lab._call("kv.clear")
+        self.lab.call("kv.clear")

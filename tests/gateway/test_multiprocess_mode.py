@@ -348,7 +348,7 @@ def test_unknown_method_wrong_verb_and_oversized_body(gateway_url: str, remote: 
     status, _, data = raw_post(gateway_url, "/_lab/v1/authenticate", {})
     assert status == 404 and "no remote method" in json.loads(data)["error"]["message"]
     with pytest.raises(LabControlError, match="404"):
-        remote._call("store")
+        remote.call("store")
     status, headers, _ = raw_post(gateway_url, "/_lab/v1/ping", method="GET")
     assert status == 405 and headers["Allow"] == "POST"
     host, port = gateway_url.removeprefix("http://").split(":")
