@@ -18,11 +18,12 @@ from typing import Any, Callable, Iterable
 
 from engine.clock import SandboxClock
 from engine.cloudtrail import ApiCall, Trail
-from engine.directory import AccessKeyInfo, Directory, PolicyText
+from engine.directory import AccessKeyInfo, Directory, MfaDeviceInfo, PolicyText
 from engine.errors import AccessDenied, AwsError, ExpiredToken, InvalidClientTokenId
 from engine.federation.registry import JwksRegistry
+from engine.instances import InstanceRegistry
 from engine import mfa as totp
-from engine.mfa import MfaVerifier
+from engine.mfa import MfaProof, MfaVerifier
 from engine.sts import ids
 from engine.sts.authmsg import AuthorizationMessageCodec, decision_payload
 from engine.sts.caller import Caller, RequestMeta, principal_context
@@ -67,6 +68,8 @@ class Lab:
         # The mock OIDC issuers' keys, per sandbox (engine.federation.registry: a token minted for one sandbox
         # cannot be verified in another).
         self.jwks_registry = JwksRegistry()
+        # Scenario 4: every EC2 instance's credential generations and IMDS tokens (gateway/imds.py serves them)
+        self.instances = InstanceRegistry()
         # CloudTrail: the gateway records every answered call here; web processes drain it into the database
         self.trail = Trail(session_of=self.session)
 
@@ -99,6 +102,7 @@ class Lab:
             info = self._sandboxes.pop(sandbox_id, None)
             self.store.drop_sandbox(sandbox_id)
             self.jwks_registry.forget_sandbox(sandbox_id)
+            self.instances.forget_sandbox(sandbox_id)
             self.trail.forget(sandbox_id)
             if info is not None:
                 for account in info.accounts.values():
@@ -112,6 +116,10 @@ class Lab:
 
     def oidc_jwks(self, sandbox_id: str, issuer_url: str) -> dict[str, Any] | None:
         return self.jwks_registry.resolve(sandbox_id, issuer_url)
+
+    def instance_registry(self) -> InstanceRegistry:
+        """The EC2 instances' credential generations and IMDS tokens (the metadata service asks here)."""
+        return self.instances
 
     def sandbox(self, sandbox_id: str) -> SandboxInfo | None:
         with self._lock:
@@ -400,6 +408,25 @@ class Lab:
         """Every Decision of a request, in evaluation order (AssumeRole, then TagSession, SetSourceIdentity)."""
         with self._lock:
             return list(self._decisions.get(request_id, []))
+
+    def federation_report(self, request_id: str) -> dict[str, Any] | None:
+        """The validation checklist of a federation call (AssumeRoleWithSAML / WithWebIdentity) by request id."""
+        from engine.federation.reports import REPORTS
+        return REPORTS.get(request_id)
+
+    # ---- MFA devices and replay memory (the web layer's virtual phone) -------------------------------------------
+    def mfa_device(self, serial_number: str) -> MfaDeviceInfo | None:
+        """The MFA device by serial (moto's IAM data): account, user it is enabled for, and a virtual device's seed."""
+        return self.directory.mfa_device(serial_number)
+
+    def mfa_last_used_step(self, serial: str, seed: str) -> int | None:
+        """The 30-second step of the last code STS accepted for this device (replay memory), or None."""
+        return self.mfa.last_used_step(serial, seed)
+
+    def mfa_verify_enable(self, serial: str, seed: str, code1: str, code2: str, *,
+                          at: float | None = None) -> MfaProof:
+        """EnableMFADevice's two consecutive codes (engine.mfa.MfaVerifier.verify_enable)."""
+        return self.mfa.verify_enable(serial, seed, code1, code2, at=at)
 
     # ---- sessions for the UI ----------------------------------------------------------------------------------------
     def sessions(self, sandbox_id: str, *, include_expired: bool = False) -> list[dict[str, Any]]:
