@@ -223,22 +223,20 @@ def _imds_handle(lab: Any, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _mfa_device(lab: Any, args: dict[str, Any]) -> dict[str, Any] | None:
-    device = lab.directory.mfa_device(_text(args, "serial_number"))
+    device = lab.mfa_device(_text(args, "serial_number"))
     return None if device is None else {"serial_number": device.serial_number, "account": device.account,
                                         "seed": device.seed, "user_name": device.user_name}
 
 
 def _mfa_verify_enable(lab: Any, args: dict[str, Any]) -> dict[str, Any]:
     at = _arg(args, "at", (int, float), required=False, nullable=True)
-    proof = lab.mfa.verify_enable(_text(args, "serial"), _text(args, "seed"), _text(args, "code1", limit=16),
+    proof = lab.mfa_verify_enable(_text(args, "serial"), _text(args, "seed"), _text(args, "code1", limit=16),
                                   _text(args, "code2", limit=16), at=at)
     return {"serial": proof.serial, "step": proof.step, "verified_at": proof.verified_at}
 
 
 def _federation_report(lab: Any, request_id: str) -> dict[str, Any] | None:
-    from engine.federation.reports import REPORTS  # noqa: PLC0415 (where engine.sts.federated records them)
-
-    return (getattr(lab, "federation_reports", None) or REPORTS).get(request_id)
+    return lab.federation_report(request_id)
 
 
 class KeyValueStore:
@@ -355,10 +353,15 @@ LAB_METHODS: dict[str, tuple[tuple[str, ...], Callable[..., Any]]] = {
         _text(a, "sandbox_id"), _text(a, "issuer_url"))),
     # lab.directory / lab.mfa / federation reports: the few reads and writes scenarios 5, 9 and the tamper bench make
     "directory.mfa_device": (("serial_number",), _mfa_device),
-    "mfa.last_used_step": (("serial", "seed"), lambda lab, a: lab.mfa.last_used_step(
+    "mfa.last_used_step": (("serial", "seed"), lambda lab, a: lab.mfa_last_used_step(
         _text(a, "serial"), _text(a, "seed"))),
     "mfa.verify_enable": (("serial", "seed", "code1", "code2", "at"), _mfa_verify_enable),
     "federation_report": (("request_id",), lambda lab, a: _federation_report(lab, _text(a, "request_id"))),
+    # the same, as engine.ports.LabPort names them (Lab.mfa_device ...); the dotted names serve older web processes
+    "mfa_device": (("serial_number",), _mfa_device),
+    "mfa_last_used_step": (("serial", "seed"), lambda lab, a: lab.mfa_last_used_step(
+        _text(a, "serial"), _text(a, "seed"))),
+    "mfa_verify_enable": (("serial", "seed", "code1", "code2", "at"), _mfa_verify_enable),
     # The web processes' shared memory (KeyValueStore); the store is the LabControlApp's, passed as `store`.
     "kv.get": (("key",), lambda lab, a, store: store.get(_text(a, "key", limit=512))),
     "kv.set": (("key", "value", "timeout"), lambda lab, a, store: store.set(
@@ -748,6 +751,23 @@ class RemoteLab:
 
     def oidc_jwks(self, sandbox_id: str, issuer_url: str) -> dict[str, Any] | None:
         return self._call("oidc_jwks", sandbox_id=sandbox_id, issuer_url=issuer_url)
+
+    def federation_report(self, request_id: str) -> dict[str, Any] | None:
+        return self._call("federation_report", request_id=request_id)
+
+    def mfa_device(self, serial_number: str) -> Any:
+        from engine.directory import MfaDeviceInfo  # noqa: PLC0415 (a plain dataclass; no moto import)
+
+        data = self._call("mfa_device", serial_number=serial_number)
+        return MfaDeviceInfo(**data) if data is not None else None
+
+    def mfa_last_used_step(self, serial: str, seed: str) -> int | None:
+        return self._call("mfa_last_used_step", serial=serial, seed=seed)
+
+    def mfa_verify_enable(self, serial: str, seed: str, code1: str, code2: str, *, at: float | None = None) -> Any:
+        from engine.mfa import MfaProof  # noqa: PLC0415
+
+        return MfaProof(**self._call("mfa_verify_enable", serial=serial, seed=seed, code1=code1, code2=code2, at=at))
 
     @property
     def directory(self) -> "RemoteDirectory":
