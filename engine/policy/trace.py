@@ -138,7 +138,7 @@ def condition_reason(cond, outcome: bool, reason: str, pvals, rvals) -> str:
         return f"key {key} is not in the request; ForAnyValue is false when the key is absent or empty"
     if reason in (C.R_NULL_OK, C.R_NULL_FAIL):
         state = "absent" if rvals is None else "present"
-        want = " or ".join("absent" if v == "true" else "present" for v in cond._prepared)
+        want = " or ".join("absent" if v == "true" else "present" for v in cond.prepared)
         return f"key {key} is {state}; Null {_list(cond.values)} asks for it to be {want}"
     if reason == C.R_UNRESOLVED:
         return (f"the policy value(s) {_list(cond.values)} hold a policy variable the request cannot resolve "

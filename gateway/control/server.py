@@ -111,22 +111,20 @@ def _imds_handle(lab: Any, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _mfa_device(lab: Any, args: dict[str, Any]) -> dict[str, Any] | None:
-    device = lab.directory.mfa_device(_text(args, "serial_number"))
+    device = lab.mfa_device(_text(args, "serial_number"))
     return None if device is None else {"serial_number": device.serial_number, "account": device.account,
                                         "seed": device.seed, "user_name": device.user_name}
 
 
 def _mfa_verify_enable(lab: Any, args: dict[str, Any]) -> dict[str, Any]:
     at = _arg(args, "at", (int, float), required=False, nullable=True)
-    proof = lab.mfa.verify_enable(_text(args, "serial"), _text(args, "seed"), _text(args, "code1", limit=16),
+    proof = lab.mfa_verify_enable(_text(args, "serial"), _text(args, "seed"), _text(args, "code1", limit=16),
                                   _text(args, "code2", limit=16), at=at)
     return {"serial": proof.serial, "step": proof.step, "verified_at": proof.verified_at}
 
 
 def _federation_report(lab: Any, request_id: str) -> dict[str, Any] | None:
-    from engine.federation.reports import REPORTS  # noqa: PLC0415 (where engine.sts.federated records them)
-
-    return (getattr(lab, "federation_reports", None) or REPORTS).get(request_id)
+    return lab.federation_report(request_id)
 
 
 def _timeout(args: dict[str, Any]) -> float | None:
@@ -168,10 +166,15 @@ LAB_METHODS: dict[str, tuple[tuple[str, ...], Callable[..., Any]]] = {
         _text(a, "sandbox_id"), _text(a, "issuer_url"))),
     # lab.directory / lab.mfa / federation reports: the few reads and writes scenarios 5, 9 and the tamper bench make
     "directory.mfa_device": (("serial_number",), _mfa_device),
-    "mfa.last_used_step": (("serial", "seed"), lambda lab, a: lab.mfa.last_used_step(
+    "mfa.last_used_step": (("serial", "seed"), lambda lab, a: lab.mfa_last_used_step(
         _text(a, "serial"), _text(a, "seed"))),
     "mfa.verify_enable": (("serial", "seed", "code1", "code2", "at"), _mfa_verify_enable),
     "federation_report": (("request_id",), lambda lab, a: _federation_report(lab, _text(a, "request_id"))),
+    # the same, as engine.ports.LabPort names them (Lab.mfa_device ...); the dotted names serve older web processes
+    "mfa_device": (("serial_number",), _mfa_device),
+    "mfa_last_used_step": (("serial", "seed"), lambda lab, a: lab.mfa_last_used_step(
+        _text(a, "serial"), _text(a, "seed"))),
+    "mfa_verify_enable": (("serial", "seed", "code1", "code2", "at"), _mfa_verify_enable),
     # The web processes' shared memory (KeyValueStore); the store is the LabControlApp's, passed as `store`.
     "kv.get": (("key",), lambda lab, a, store: store.get(_text(a, "key", limit=512))),
     "kv.set": (("key", "value", "timeout"), lambda lab, a, store: store.set(

@@ -103,7 +103,7 @@ def serial(ctx: StepContext) -> str:
 def device_seed(ctx: StepContext, *, enabled: bool | None = None, needed_by: str = "enrol-device") -> str:
     from sandboxes.labclient import lab
 
-    device = lab().directory.mfa_device(serial(ctx))
+    device = lab().mfa_device(serial(ctx))
     if device is None or device.seed is None:
         raise NeedsEarlierStep("This step needs the virtual MFA device, which “Enrol a virtual MFA device” creates.",
                                "enrol-device")
@@ -138,7 +138,7 @@ def fresh_code(ctx: StepContext, seed: str) -> str:
 
     now = mfa_clock(ctx)
     step = mfa.step_of(now)
-    last = lab().mfa.last_used_step(serial(ctx), seed)
+    last = lab().mfa_last_used_step(serial(ctx), seed)
     if last is not None and last >= step:
         step = last + 1
         if step <= mfa.step_of(now) + mfa.WINDOW_STEPS:
@@ -202,7 +202,7 @@ def _enable(ctx: StepContext, *, same_code: bool = False) -> None:
     code1 = code2 if same_code else mfa.code_at(seed, now - mfa.STEP_SECONDS)
     from sandboxes.labclient import lab
 
-    device = lab().directory.mfa_device(serial(ctx))
+    device = lab().mfa_device(serial(ctx))
     if device is not None and device.user_name == USER:
         # Run again (or the what-if after activating): IAM refuses EnableMFADevice for an active device
         # (EntityAlreadyExists), so take it back first, as a person re-doing the set-up would.
@@ -302,7 +302,7 @@ def replayed_code(ctx: StepContext) -> None:
     from sandboxes.labclient import lab
 
     seed = device_seed(ctx, enabled=True)
-    last = lab().mfa.last_used_step(serial(ctx), seed)
+    last = lab().mfa_last_used_step(serial(ctx), seed)
     if last is None or last < mfa.step_of(mfa_clock(ctx)) - 1:
         # Nothing recent to replay: use the current code once, as a person would, then replay it.
         code = fresh_code(ctx, seed)

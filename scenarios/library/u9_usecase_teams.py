@@ -50,17 +50,17 @@ def _device(ctx: StepContext) -> tuple[str, str]:
 
     account = ctx.accounts[DEVELOPER]
     serial = f"arn:aws:iam::{account}:mfa/{DEVICE}"
-    device = lab().directory.mfa_device(serial)
+    device = lab().mfa_device(serial)
     if device is not None and device.user_name == USER and device.seed:
         return serial, device.seed
     iam = admin_client("iam", account)
     if device is None:
         iam.create_virtual_mfa_device(VirtualMFADeviceName=DEVICE)
-    seed = lab().directory.mfa_device(serial).seed
+    seed = lab().mfa_device(serial).seed
     now = lab().mfa_clock(ctx.sandbox.id)  # the sandbox's phones go by its clock (Lab.mfa_clock)
     iam.enable_mfa_device(UserName=USER, SerialNumber=serial, AuthenticationCode1=mfa.code_at(seed, now - 30),
                           AuthenticationCode2=mfa.code_at(seed, now))
-    lab().mfa.verify_enable(serial, seed, mfa.code_at(seed, now - 30), mfa.code_at(seed, now), at=now)
+    lab().mfa_verify_enable(serial, seed, mfa.code_at(seed, now - 30), mfa.code_at(seed, now), at=now)
     ctx.note("<p>IT issued the developer a virtual MFA device (scenario 5 shows the enrolment).</p>")
     return serial, seed
 
@@ -91,7 +91,7 @@ def operations_with_mfa(ctx: StepContext) -> None:
     instance = _instance(ctx)
     serial, seed = _device(ctx)
     step = mfa.step_of(lab().mfa_clock(ctx.sandbox.id))
-    last = lab().mfa.last_used_step(serial, seed)
+    last = lab().mfa_last_used_step(serial, seed)
     code = mfa.code_for_step(seed, max(step, (last or step - 1) + 1))
     dev = ctx.user(DEVELOPER, USER)
     response = ctx.call(f"Assume the operations role with the MFA code {code}", ctx.client("sts", dev).assume_role,
