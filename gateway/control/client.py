@@ -5,13 +5,16 @@ the web layer uses; `.directory.mfa_device`, `.mfa.last_used_step / verify_enabl
 when LAB_GATEWAY_URL is set, as learner_client already did."""
 from __future__ import annotations
 
+import inspect
 import json
 import threading
-from datetime import datetime
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from engine.cloudtrail import Trail
+from engine.directory import MfaDeviceInfo
+from engine.mfa import MfaProof
+from engine.ports import LabPort, port_methods
 
 from .store import RemoteKeyValueStore
 from .wire import ADMIN_METHOD, API_PATH, TOKEN_ENV, LabControlError, RemoteDecision, env_token, from_wire, to_wire
@@ -95,71 +98,10 @@ class RemoteLab:
         """One lab-control method by name (LAB_METHODS), for the façades below that mirror engine objects."""
         return self._transport.post(name, args)
 
-    # ---- the Lab contract (engine.lab.Lab), for what the web layer uses
+    # ---- engine.ports.LabPort's methods are added below the class (_port_method), one per method of the Protocol
     def ping(self) -> dict[str, Any]:
-        """{"ok": True, "instance": <changes on every gateway start>}."""
+        """{"ok": True, "instance": <changes on every gateway start>} (lab control's own, not a Lab method)."""
         return self.call("ping")
-
-    def register_sandbox(self, sandbox_id: str, accounts: dict[str, str], clock_offset: float = 0.0) -> None:
-        self.call("register_sandbox", sandbox_id=sandbox_id, accounts=dict(accounts), clock_offset=clock_offset)
-
-    def forget_sandbox(self, sandbox_id: str) -> None:
-        self.call("forget_sandbox", sandbox_id=sandbox_id)
-
-    def set_clock_offset(self, sandbox_id: str, seconds: float) -> None:
-        self.call("set_clock_offset", sandbox_id=sandbox_id, seconds=seconds)
-
-    def advance_clock(self, sandbox_id: str, seconds: float) -> datetime:
-        return self.call("advance_clock", sandbox_id=sandbox_id, seconds=seconds)
-
-    def now(self, sandbox_id: str | None) -> datetime:
-        return self.call("now", sandbox_id=sandbox_id)
-
-    def mfa_clock(self, sandbox_id: str | None) -> float:
-        return self.call("mfa_clock", sandbox_id=sandbox_id)
-
-    def sandbox_of_account(self, account_id: str) -> str | None:
-        return self.call("sandbox_of_account", account_id=account_id)
-
-    def accounts_of(self, sandbox_id: str) -> dict[str, str]:
-        return self.call("accounts_of", sandbox_id=sandbox_id)
-
-    def decision(self, request_id: str) -> RemoteDecision | None:
-        data = self.call("decision", request_id=request_id)
-        return RemoteDecision(data) if data is not None else None
-
-    def decisions(self, request_id: str) -> list[RemoteDecision]:
-        return [RemoteDecision(item) for item in self.call("decisions", request_id=request_id)]
-
-    def sessions(self, sandbox_id: str, *, include_expired: bool = False) -> list[dict[str, Any]]:
-        return self.call("sessions", sandbox_id=sandbox_id, include_expired=include_expired)
-
-    def create_root_access_key(self, sandbox_id: str, account: str) -> tuple[str, str]:
-        key_id, secret = self.call("create_root_access_key", sandbox_id=sandbox_id, account=account)
-        return key_id, secret
-
-    def register_oidc_jwks(self, sandbox_id: str, issuer_url: str, jwks: dict[str, Any]) -> None:
-        """Publish a mock issuer's JWKS for one sandbox where the gateway's STS resolves keys
-        (federation.services.publish_jwks)."""
-        self.call("register_oidc_jwks", sandbox_id=sandbox_id, issuer_url=issuer_url, jwks=jwks)
-
-    def oidc_jwks(self, sandbox_id: str, issuer_url: str) -> dict[str, Any] | None:
-        return self.call("oidc_jwks", sandbox_id=sandbox_id, issuer_url=issuer_url)
-
-    @property
-    def directory(self) -> "RemoteDirectory":
-        """engine.directory.Directory reads the web layer makes (mfa_device only)."""
-        return RemoteDirectory(self)
-
-    @property
-    def mfa(self) -> "RemoteMfa":
-        """engine.mfa.MfaVerifier calls the web layer makes (last_used_step, verify_enable)."""
-        return RemoteMfa(self)
-
-    @property
-    def federation_reports(self) -> "RemoteFederationReports":
-        """Validation checklists of federation calls by request id (`.get(request_id)`, as engine REPORTS)."""
-        return RemoteFederationReports(self)
 
     @property
     def trail(self) -> "RemoteTrail":
@@ -189,37 +131,36 @@ class RemoteLab:
         return f"RemoteLab({self.url})"
 
 
-class RemoteDirectory:
-    def __init__(self, lab: RemoteLab) -> None:
-        self.lab = lab
-
-    def mfa_device(self, serial_number: str) -> Any:
-        from engine.directory import MfaDeviceInfo  # noqa: PLC0415 (a plain dataclass; no moto import)
-
-        data = self.lab.call("directory.mfa_device", serial_number=serial_number)
-        return MfaDeviceInfo(**data) if data is not None else None
-
-
-class RemoteMfa:
-    def __init__(self, lab: RemoteLab) -> None:
-        self.lab = lab
-
-    def last_used_step(self, serial: str, seed: str) -> int | None:
-        return self.lab.call("mfa.last_used_step", serial=serial, seed=seed)
-
-    def verify_enable(self, serial: str, seed: str, code1: str, code2: str, *, at: float | None = None) -> Any:
-        from engine.mfa import MfaProof  # noqa: PLC0415
-
-        data = self.lab.call("mfa.verify_enable", serial=serial, seed=seed, code1=code1, code2=code2, at=at)
-        return MfaProof(**data)
+# What a LabPort method's answer becomes on this side, by its return annotation (the wire carries JSON): decisions as
+# RemoteDecision (engine.ports.DecisionView), the small engine dataclasses rebuilt, tuples from JSON lists.
+_DECODERS: dict[str, Callable[[Any], Any]] = {
+    "DecisionView | None": lambda data: RemoteDecision(data) if data is not None else None,
+    "list[DecisionView]": lambda items: [RemoteDecision(item) for item in items],
+    "MfaDeviceInfo | None": lambda data: MfaDeviceInfo(**data) if data is not None else None,
+    "MfaProof": lambda data: MfaProof(**data),
+    "tuple[str, str]": tuple,
+}
 
 
-class RemoteFederationReports:
-    def __init__(self, lab: RemoteLab) -> None:
-        self.lab = lab
+def _port_method(name: str, signature: inspect.Signature) -> Callable[..., Any]:
+    """RemoteLab.<name>: the arguments bound to LabPort's signature (defaults filled in, so the gateway sees every
+    argument), sent as lab-control method `name`, the answer decoded by the return annotation."""
+    decode = _DECODERS.get(str(signature.return_annotation), lambda data: data)
 
-    def get(self, request_id: str) -> dict[str, Any] | None:
-        return self.lab.call("federation_report", request_id=request_id)
+    def method(self: RemoteLab, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return decode(self.call(name, **bound.arguments))
+
+    method.__name__ = name
+    method.__qualname__ = f"RemoteLab.{name}"
+    method.__doc__ = f"engine.ports.LabPort.{name}, answered by the gateway process."
+    return method
+
+
+REMOTE_METHODS = port_methods(LabPort)
+for _name, _signature in REMOTE_METHODS.items():
+    setattr(RemoteLab, _name, _port_method(_name, _signature))
 
 
 class RemoteTrail:

@@ -197,7 +197,7 @@ def test_register_oidc_jwks_reaches_the_gateways_sts(remote: RemoteLab) -> None:
         sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="web", WebIdentityToken=token)
     assert unknown.value.response["Error"]["Code"] == "InvalidIdentityToken"
     assert "Couldn't retrieve verification key" in unknown.value.response["Error"]["Message"]
-    report = remote.federation_reports.get(unknown.value.response["ResponseMetadata"]["RequestId"])
+    report = remote.federation_report(unknown.value.response["ResponseMetadata"]["RequestId"])
     assert report is not None and report["error"]["defence"] == "jwks"   # the checklist the tamper bench shows
     remote.register_oidc_jwks("mp-" + secrets.token_hex(4), issuer.issuer_url, issuer.jwks())   # another sandbox's
     with pytest.raises(ClientError) as elsewhere:
@@ -237,7 +237,7 @@ def test_instance_metadata_is_served_by_the_gateway_process(remote: RemoteLab) -
 
 
 def test_mfa_device_seed_and_replay_memory_are_the_gateways(remote: RemoteLab) -> None:
-    """Scenario 5/9 reads: lab.directory.mfa_device (the seed for the virtual phone) and lab.mfa's replay memory."""
+    """Scenario 5/9 reads: lab.mfa_device (the seed for the virtual phone) and the MFA replay memory."""
     from engine import mfa
     from engine.directory import MfaDeviceInfo
 
@@ -245,18 +245,18 @@ def test_mfa_device_seed_and_replay_memory_are_the_gateways(remote: RemoteLab) -
     remote.register_sandbox(sandbox_id, {"prod": account})
     serial = remote.admin_client("iam", account).create_virtual_mfa_device(
         VirtualMFADeviceName="oncall-phone")["VirtualMFADevice"]["SerialNumber"]
-    device = remote.directory.mfa_device(serial)
+    device = remote.mfa_device(serial)
     assert isinstance(device, MfaDeviceInfo) and device.account == account and device.user_name is None
-    assert device.seed and remote.directory.mfa_device(serial.replace("oncall", "nobody")) is None
-    assert remote.mfa.last_used_step(serial, device.seed) is None
+    assert device.seed and remote.mfa_device(serial.replace("oncall", "nobody")) is None
+    assert remote.mfa_last_used_step(serial, device.seed) is None
     now = mfa.clock()
-    proof = remote.mfa.verify_enable(serial, device.seed, mfa.code_at(device.seed, now - 30),
+    proof = remote.mfa_verify_enable(serial, device.seed, mfa.code_at(device.seed, now - 30),
                                      mfa.code_at(device.seed, now), at=now)
     assert proof.serial == serial and proof.step == mfa.step_of(now)
-    assert remote.mfa.last_used_step(serial, device.seed) == proof.step
+    assert remote.mfa_last_used_step(serial, device.seed) == proof.step
     code = mfa.code_at(device.seed, now)
     with pytest.raises(AwsError) as refused:
-        remote.mfa.verify_enable(serial, device.seed, code, code, at=now)
+        remote.mfa_verify_enable(serial, device.seed, code, code, at=now)
     assert refused.value.code == "InvalidAuthenticationCode" and refused.value.status == 403
     assert getattr(refused.value, "reason") == "same-code"
 
