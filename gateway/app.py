@@ -398,32 +398,22 @@ class GatewayApp:
         stored = s3names.stored_name(sandbox, bucket) if bucket else None
         found = self.lookups.bucket(stored) if stored else None
         owner, policy = found if found else (None, None)
-        headers = dict(request.headers)
-        copy_source = copy_owner = None
-        if "x-amz-copy-source" in headers:
-            headers["x-amz-copy-source"], copy_source = s3names.rewrite_copy_source(sandbox,
-                                                                                    headers["x-amz-copy-source"])
-            if copy_source is not None:
-                copy_owner = self.lookups.bucket(s3names.stored_name(sandbox, copy_source[0]))
+        headers, copy_source = s3names.stored_headers(sandbox, request.headers)
+        copy_owner = self.lookups.bucket(s3names.stored_name(sandbox, copy_source[0])) if copy_source else None
         targets = actions.s3_targets(call, caller_account=caller.account, owner=owner, policy=policy, query=query,
                                      headers=headers, body=payload, copy_source=copy_source,
                                      copy_source_owner=copy_owner)
         self._authorize("s3", caller, targets, meta)
         validation.validate_s3(call.operation, request.method, request.headers, payload)
-        path = "/" if stored is None else f"/{stored}" + (f"/{key}" if key else "")
+        path = s3names.stored_path(sandbox, bucket, key)
         response = self._forward("s3", request, owner or caller.account, meta.request_id, body=payload, path=path,
                                  headers=headers)
         return self._restore_s3(sandbox, call, response)
 
     @staticmethod
     def _restore_s3(sandbox: str | None, call: actions.S3Call, response: Response) -> Response:
-        location = response.header("Location")
-        if location:
-            response.set_header("Location", s3names.restore_location(sandbox, location))
-        if call.operation == "ListBuckets" and response.status == 200:
-            response.body = s3names.filter_list_buckets(sandbox, response.body)
-        elif call.operation != "GetObject" or response.status >= 300:
-            response.body = s3names.restore_names(sandbox, response.body)
+        response.headers, response.body = s3names.restore_response(sandbox, call.operation, response.status,
+                                                                   response.headers, response.body)
         if (call.operation != "GetObject" or response.status >= 300) and "xml" in (response.header("Content-Type")
                                                                                  or "xml"):
             # S3 writes a key's control characters as &#x1; references, which XML 1.0 parsers refuse (S3 UG,

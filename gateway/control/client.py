@@ -11,11 +11,15 @@ import threading
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
+from botocore.awsrequest import AWSPreparedRequest
+
 from engine.cloudtrail import Trail
 from engine.directory import MfaDeviceInfo
 from engine.mfa import MfaProof
 from engine.ports import LabPort, port_methods
 
+from ..admin import AdminClient, AdminTarget, shared_admin_client
+from ..botocore_glue import aws_response, body_bytes
 from .store import RemoteKeyValueStore
 from .wire import ADMIN_METHOD, API_PATH, TOKEN_ENV, LabControlError, RemoteDecision, env_token, from_wire, to_wire
 
@@ -228,27 +232,19 @@ def remote_lab(url: str, token: str | None = None) -> RemoteLab:
 
 def remote_admin_client(url: str, service: str, account_id: str, *, sandbox_id: str | None = None,
                         region: str = "us-east-1", token: str | None = None, lab: RemoteLab | None = None) -> Any:
-    """The remote twin of gateway.client.admin_client: a real boto3 client whose requests the gateway process hands
-    straight to moto in `account_id` (S3 names moved into `sandbox_id`'s namespace). For seeding only."""
-    from botocore.awsrequest import AWSPreparedRequest  # noqa: PLC0415
-
-    from ..botocore_glue import (BOTO3_SERVICE, aws_response, body_bytes, boto3_session,  # noqa: PLC0415
-                                client_config, install_sender)
-
+    """The remote twin of gateway.admin.local_admin_client: the same shared boto3 admin client, aimed at an account
+    whose requests the gateway process hands straight to moto (S3 names moved into `sandbox_id`'s namespace there,
+    by the same code as in-process). For seeding only."""
     link = lab or remote_lab(url, token)
-    client = boto3_session().client(
-        BOTO3_SERVICE.get(service, service), region_name=region, endpoint_url="http://localhost",
-        aws_access_key_id="AKIAADMINSEEDING0000", aws_secret_access_key="admin-seeding-not-checked",
-        config=client_config(service=service))
 
-    def send(request: AWSPreparedRequest, _: str) -> Any:
+    def deliver(service_name: str, request: AWSPreparedRequest, target: AdminTarget) -> Any:
         parts = urlsplit(request.url)
         headers = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in request.headers.items()}
         answer = link.call(
-            ADMIN_METHOD, service=service, account_id=account_id, sandbox_id=sandbox_id, region=region,
-            method=request.method, path=parts.path or "/", query=parts.query, headers=headers,
+            ADMIN_METHOD, service=service_name, account_id=target.account_id, sandbox_id=target.sandbox_id,
+            region=region, method=request.method, path=parts.path or "/", query=parts.query, headers=headers,
             body=body_bytes(request))
         return aws_response(request.url, int(answer["status"]), [tuple(h) for h in answer["headers"]],
-                             answer["body"])
+                            answer["body"])
 
-    return install_sender(client, send)
+    return AdminClient(shared_admin_client(service, region), AdminTarget(account_id, sandbox_id, deliver=deliver))
