@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 
 from engine.errors import AwsError
 from engine.policy import Decision
+from engine.ports import InProcessLabPort
 from engine.sts.caller import Caller, RequestMeta
 
 from . import actions, dialects, journal, protocols, s3names, sigv4, trailhook, validation
@@ -125,7 +126,7 @@ class GatewayApp:
     """`overrides`: the operations answered by the gateway itself instead of moto (gateway.operation); by default
     a fresh gateway.builtin_overrides.default_overrides(), so adding a handler to one app leaves the others alone."""
 
-    def __init__(self, lab: Any, moto: MotoBackend | None = None, *, lookups: MotoLookups | None = None,
+    def __init__(self, lab: InProcessLabPort, moto: MotoBackend | None = None, *, lookups: MotoLookups | None = None,
                  mount_path: str = "", now: Callable[[], datetime] | None = None,
                  overrides: OverrideRegistry | None = None) -> None:
         self.lab = lab
@@ -353,10 +354,7 @@ class GatewayApp:
 
     def encoded_failure_message(self, caller: Caller, request_id: str, decision: Decision) -> str:
         """EC2's opaque "Encoded authorization failure message"; sts:DecodeAuthorizationMessage reads it back."""
-        encode = getattr(self.lab, "encode_authorization_failure", None)
-        if encode is not None:
-            return encode(caller, decision)
-        return base64.urlsafe_b64encode(f"lab-authz:{request_id}".encode()).decode().rstrip("=")
+        return self.lab.encode_authorization_failure(caller, decision)
 
     def access_denied(self, service: str, caller: Caller, target: actions.AuthzTarget, decision: Decision,
                       request_id: str, *, display: str | None = None) -> AwsError:

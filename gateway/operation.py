@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
+from engine.ports import InProcessLabPort
 from engine.sts.caller import Caller
 
 from . import dialects
@@ -19,8 +20,8 @@ from .protocols import Response
 @dataclass
 class OperationCall:
     """What an override handler gets: the parsed, authenticated and authorised call, and a way to forward it.
-    `lab` is the gateway's engine.lab.Lab, `lookups` its reads of moto's state."""
-    lab: Any
+    `lab` is the gateway's Lab (engine.ports.InProcessLabPort), `lookups` its reads of moto's state."""
+    lab: InProcessLabPort
     lookups: MotoLookups
     service: str
     operation: str
