@@ -18,7 +18,7 @@ from engine.mfa import MfaCheckFailed
 from engine.policy import AuthzRequest, authorize
 from engine.sts import ids
 from engine.sts.caller import Caller, RequestMeta, iso, principal_context
-from engine.sts.policies import named, named_lenient
+from engine.sts.policies import named
 from engine.sts.sessions import IssuedSession
 from engine.sts.state import StsState
 from engine.sts.validation import constraint_error, validate

@@ -431,3 +431,24 @@ def test_wire_encoding_round_trips_datetimes_and_bytes() -> None:
     value = {"at": when, "raw": b"\x00\xff", "items": (1, "a"), "nested": [{"at": when}]}
     back = from_wire(json.loads(json.dumps(to_wire(value))))
     assert back == {"at": when, "raw": b"\x00\xff", "items": [1, "a"], "nested": [{"at": when}]}
+
+
+def test_the_lab_port_names_reach_the_gateways_mfa_and_federation_state(remote: RemoteLab) -> None:
+    """engine.ports.LabPort's names (lab.mfa_device, mfa_last_used_step, mfa_verify_enable, federation_report) are
+    what the web layer calls now; over lab control they answer like the in-process Lab."""
+    from engine import mfa
+    from engine.directory import MfaDeviceInfo
+
+    sandbox_id, account = "mp-" + secrets.token_hex(4), new_account()
+    remote.register_sandbox(sandbox_id, {"prod": account})
+    serial = remote.admin_client("iam", account).create_virtual_mfa_device(
+        VirtualMFADeviceName="port-phone")["VirtualMFADevice"]["SerialNumber"]
+    device = remote.mfa_device(serial)
+    assert isinstance(device, MfaDeviceInfo) and device.account == account and device.seed
+    assert remote.mfa_device(serial.replace("port", "nobody")) is None
+    assert remote.mfa_last_used_step(serial, device.seed) is None
+    now = mfa.clock()
+    proof = remote.mfa_verify_enable(serial, device.seed, mfa.code_at(device.seed, now - 30),
+                                     mfa.code_at(device.seed, now), at=now)
+    assert proof.serial == serial and remote.mfa_last_used_step(serial, device.seed) == proof.step
+    assert remote.federation_report("no-such-request") is None
