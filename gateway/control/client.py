@@ -159,6 +159,9 @@ def _port_method(name: str, signature: inspect.Signature) -> Callable[..., Any]:
     method.__name__ = name
     method.__qualname__ = f"RemoteLab.{name}"
     method.__doc__ = f"engine.ports.LabPort.{name}, answered by the gateway process."
+    self_parameter = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    method.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[self_parameter, *signature.parameters.values()])
     return method
 
 

@@ -1,4 +1,4 @@
-"""gateway.labcontrol.RemoteLab implements engine.ports.LabPort, signature for signature, so web code written against
+"""gateway.control.client.RemoteLab implements engine.ports.LabPort, signature for signature, so web code written against
 the port runs unchanged in multi-process mode (issue 8). The wire behaviour is tested in test_multiprocess_mode."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import inspect
 import pytest
 
 from engine.ports import LabPort, port_methods
-from gateway.labcontrol import RemoteLab
+from gateway.control.client import RemoteLab
 
 
 def _shape(signature: inspect.Signature) -> list[tuple[str, object, object]]:
