@@ -13,7 +13,7 @@ from django.conf import settings
 
 from engine.federation.reports import REPORTS
 from engine.federation.saml import SamlProviderRecord, validate_saml_response
-from scenarios.framework import Keys, StepContext
+from sandboxes.steps import Keys, StepContext
 
 ANONYMOUS = Keys("nobody: the request is unsigned; the assertion or token is the credential", "", "")
 
@@ -34,7 +34,7 @@ def _reports() -> Any:
 def last_report(ctx: StepContext) -> dict[str, Any] | None:
     """The checklist of the last federation call this context made."""
     for call in reversed(ctx.calls):
-        request_id = call.get("request_id")
+        request_id = call.request_id
         if request_id:
             return _reports().get(request_id)
     return None
