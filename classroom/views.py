@@ -258,7 +258,7 @@ def student_detail(request: HttpRequest, code: str, student_id: int) -> HttpResp
     progress, scenario, step = services.last_exchange(student)
     return render(request, "classroom/student_detail.html", {
         "classroom": classroom, "student": student, "progress": progress, "scenario": scenario, "step": step,
-        "result": progress.last_result if progress else None,
+        "result": progress.stored_result()[0] if progress else None,
         "activities": student.activities.all()[:15]})
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 
 from engine.federation.saml import SamlProviderRecord, validate_saml_response
-from scenarios.framework import Keys, StepContext
+from sandboxes.steps import Keys, StepContext
 
 ANONYMOUS = Keys("nobody: the request is unsigned; the assertion or token is the credential", "", "")
 
@@ -33,7 +33,7 @@ def _report(request_id: str) -> dict[str, Any] | None:
 def last_report(ctx: StepContext) -> dict[str, Any] | None:
     """The checklist of the last federation call this context made."""
     for call in reversed(ctx.calls):
-        request_id = call.get("request_id")
+        request_id = call.request_id
         if request_id:
             return _report(request_id)
     return None

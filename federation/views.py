@@ -18,7 +18,8 @@ from engine.federation.idp import GITHUB_ACTIONS_AUDIENCE, decode_saml_response,
 from engine.federation.keys import SigningKey
 from sandboxes import services as sandbox_services
 from sandboxes.world import PRODUCTION
-from scenarios.framework import StepContext
+from sandboxes.results import StepResult
+from sandboxes.steps import StepContext
 from trail import signin
 
 from . import calls, identity_center, inspect, people, services
@@ -97,13 +98,13 @@ def _saml_roles(sandbox: Any) -> list[dict[str, str]]:
              "provider": provider} for spec in services.ROLE_SPECS if "SAML" in spec.name]
 
 
-def _result(ctx: StepContext, label: str) -> dict[str, Any]:
+def _result(ctx: StepContext, label: str) -> StepResult:
     result = ctx.result(variant="", variant_label=label)
-    result["free_play"] = True   # these pages are not lessons: no outcome is "expected", so none is "unexpected"
+    result.free_play = True   # these pages are not lessons: no outcome is "expected", so none is "unexpected"
     report = calls.last_report(ctx)
     if report and report.get("error"):
         report["error"]["why"] = DEFENCES.get(report["error"]["defence"], "")
-    result["report"] = report
+    result.report = report
     return result
 
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
@@ -22,6 +21,7 @@ from .admin import local_admin_client
 from .botocore_glue import (BOTO3_SERVICE, aws_response, body_bytes, boto3_session, client_config,
                             install_sender)
 from .moto_backend import MotoBackend
+from .redact import mask_form, mask_headers, mask_json_fields, mask_response_text
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000/aws"   # how in-process requests are addressed (and shown to learners)
 
@@ -67,49 +67,7 @@ def _http_session() -> Any:
 
 
 # ------------------------------------------------------------------------------------------------ recording
-SECRET_FIELDS = {"SecretAccessKey", "SessionToken", "Password", "NewPassword", "OldPassword", "SecretString",
-                 "SecretBinary", "PrivateKey", "AuthenticationCode1", "AuthenticationCode2", "Base32StringSeed"}
-LONG_FIELDS = {"SAMLAssertion", "WebIdentityToken", "QRCodePNG"}
-
-
-def _shorten(text: str, keep: int = 12) -> str:
-    return text if len(text) <= keep + 3 else f"{text[:keep]}…({len(text)} chars)"
-
-
-def _mask(text: str) -> str:
-    # The length is the real one (a secret access key is 40 characters), so the panel never miscounts it.
-    return f"{text[:4]}…({len(text)} characters, hidden)" if len(text) > 4 else "…(hidden)"
-
-
-def mask_headers(headers: dict[str, str]) -> dict[str, str]:
-    masked = {}
-    for name, value in headers.items():
-        lowered = name.lower()
-        if lowered == "authorization":
-            value = re.sub(r"Signature=([0-9a-f]{8})[0-9a-f]+", r"Signature=\1…", value)
-        elif lowered == "x-amz-security-token":
-            value = _shorten(value, 16)
-        masked[name] = value
-    return masked
-
-
-def mask_form(body: str) -> dict[str, str]:
-    fields = {}
-    for key, value in parse_qsl(body, keep_blank_values=True):
-        leaf = key.rsplit(".", 1)[-1]
-        if leaf in SECRET_FIELDS:
-            value = _mask(value)
-        elif leaf in LONG_FIELDS:
-            value = _shorten(value, 24)
-        fields[key] = value
-    return fields
-
-
-def mask_response_text(text: str) -> str:
-    for name in SECRET_FIELDS:
-        text = re.sub(rf"<{name}>([^<]*)</{name}>", lambda m: f"<{name}>{_mask(m.group(1))}</{name}>", text)
-        text = re.sub(rf'"{name}"\s*:\s*"([^"]*)"', lambda m: f'"{name}": "{_mask(m.group(1))}"', text)
-    return text
+# What the recorder keeps is masked by the one redactor, gateway/redact.py.
 
 
 @dataclass
@@ -163,9 +121,7 @@ def _printable_body(headers: dict[str, str], body: bytes) -> str | dict[str, str
     if "json" in content_type:
         try:
             data = json.loads(text)
-            for name in SECRET_FIELDS & set(data):
-                data[name] = _mask(str(data[name]))
-            return json.dumps(data, indent=1)
+            return json.dumps(mask_json_fields(data), indent=1)
         except ValueError:
             pass
     return text if len(text) <= 20000 else text[:20000] + "…"

@@ -14,8 +14,10 @@ from django.utils import timezone as dj_timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from gateway.redact import shorten_token
 from sandboxes import credentials, services
 from sandboxes.models import Sandbox, StepProgress, TrustPolicyEdit
+from sandboxes.results import Needs, StepResult
 from sandboxes.world import seeded_trust_policy
 
 from . import registry
@@ -54,11 +56,7 @@ def _card(sandbox: Sandbox, name: str, now: datetime) -> dict[str, Any]:
         return {"name": name, "creds": None}
     remaining = (creds.expires_at - now).total_seconds()
     return {"name": name, "creds": creds, "remaining": max(0, int(remaining)), "expired": remaining <= 0,
-            "expires_epoch": creds.expires_at.timestamp(), "token_short": _short(creds.session_token)}
-
-
-def _short(token: str) -> str:
-    return token if len(token) <= 24 else f"{token[:12]}…{token[-8:]}"
+            "expires_epoch": creds.expires_at.timestamp(), "token_short": shorten_token(creds.session_token)}
 
 
 def _context(request: HttpRequest, sandbox: Sandbox, scenario: Scenario, step: Step, *,
@@ -66,8 +64,8 @@ def _context(request: HttpRequest, sandbox: Sandbox, scenario: Scenario, step: S
              editor_saved: bool = False) -> dict[str, Any]:
     progress = _progress(sandbox, scenario)
     current = progress.get(step.slug)
-    result = current.last_result if current else None
-    decisions = [c["decision"] for c in (result or {}).get("calls", []) if c.get("decision")]
+    result, result_problem = current.stored_result() if current else (None, "")
+    decisions = result.decisions() if result else []
     accounts = sandbox.account_ids()
     panels = [build_panel(accounts[ref.account], ref, decisions) for ref in step.policies]
     align_trace_lines(decisions, panels)
@@ -80,14 +78,14 @@ def _context(request: HttpRequest, sandbox: Sandbox, scenario: Scenario, step: S
             editor_text = edit.document if edit else json.dumps(seeded_trust_policy(ref.role, accounts), indent=2)
     index = scenario.index_of(step)
     sessions = list(step.shows_sessions)
-    for name in (result or {}).get("sessions", []):
+    for name in result.sessions if result else []:
         if name not in sessions:
             sessions.append(name)
     return {
         "sandbox": sandbox, "scenario": scenario, "step": step, "index": index,
         "previous": scenario.steps[index - 1] if index > 0 else None,
         "next": scenario.steps[index + 1] if index + 1 < len(scenario.steps) else None,
-        "progress": progress, "result": result, "panels": panels,
+        "progress": progress, "result": result, "result_problem": result_problem, "panels": panels,
         "cards": [_card(sandbox, name, now) for name in sessions],
         "now": now, "now_epoch": now.timestamp(), "clock_offset": int(sandbox.clock_offset_seconds),
         "editor_text": editor_text, "editor_error": editor_error, "editor_saved": editor_saved,
@@ -196,7 +194,7 @@ def step_page(request: HttpRequest, slug: str, step_slug: str) -> HttpResponse:
     return _render_step(request, _context(request, sandbox, scenario, step))
 
 
-def run_and_store(sandbox: Sandbox, scenario: Scenario, step: Step, variant: str = "") -> dict[str, Any]:
+def run_and_store(sandbox: Sandbox, scenario: Scenario, step: Step, variant: str = "") -> StepResult:
     """Run the step (or one of its what-ifs) for real and keep the result on the learner's progress row."""
     ctx = StepContext(sandbox, origin=_step_url(scenario, step))
     what_if = step.what_if(variant) if variant else None
@@ -204,24 +202,24 @@ def run_and_store(sandbox: Sandbox, scenario: Scenario, step: Step, variant: str
         if what_if is not None:
             what_if.run(ctx)
             result = ctx.result(variant=what_if.slug, variant_label=what_if.label, explanation=what_if.explanation)
-            if not result["succeeded"]:
+            if not result.succeeded:
                 # The written explanation describes SecureCart's policies; the learner's (edited) ones decided
                 # otherwise, so say what the engine decided instead of contradicting the result on screen.
-                result["explanation"] = different_outcome(result["calls"], edited=_trust_edited(sandbox, step))
+                result.explanation = different_outcome(result.calls, edited=_trust_edited(sandbox, step))
         else:
             step.run(ctx)
             result = ctx.result(variant="", variant_label=step.run_label)
     except NeedsEarlierStep as missing:
         earlier = scenario.step(missing.step_slug)
         result = ctx.result(variant=variant, variant_label="")
-        result.update(succeeded=False, needs={
-            "message": missing.message, "step_title": earlier.title if earlier else missing.step_slug,
-            "url": _step_url(scenario, earlier) if earlier else ""})
+        result.succeeded = False
+        result.needs = Needs(missing.message, earlier.title if earlier else missing.step_slug,
+                             _step_url(scenario, earlier) if earlier else "")
     progress, _ = StepProgress.objects.get_or_create(sandbox=sandbox, scenario=scenario.slug, step=step.slug)
-    progress.last_result = result
+    progress.store_result(result)
     # The step counts as done when its own run did what the lesson shows. A what-if never completes it: for an
     # expiry step, "assume again" would otherwise tick it without any expired call having been refused.
-    if result["succeeded"] and what_if is None and not progress.completed_at:
+    if result.succeeded and what_if is None and not progress.completed_at:
         progress.completed_at = dj_timezone.now()
     progress.save()
     return result
@@ -255,9 +253,9 @@ def check_session(request: HttpRequest, slug: str, step_slug: str, name: str) ->
              signer=keys, expect="ExpiredToken" if expired else None)
     result = ctx.result(variant=f"check:{name}", variant_label="Make a call with these credentials")
     progress, _ = StepProgress.objects.get_or_create(sandbox=sandbox, scenario=scenario.slug, step=step.slug)
-    progress.last_result = result
+    progress.store_result(result)
     # Proving that AWS refuses the expired session is exactly the lesson of an expiry step.
-    if step.teaches_expiry and expired and result["succeeded"] and not progress.completed_at:
+    if step.teaches_expiry and expired and result.succeeded and not progress.completed_at:
         progress.completed_at = dj_timezone.now()
     progress.save()
     return _after_post(request, sandbox, scenario, step)

@@ -12,6 +12,8 @@ import html
 import json
 from typing import Any
 
+from django.template.loader import render_to_string
+
 from sandboxes import services
 from sandboxes.world import ADMIN_USER, DB_SECRET, PRODUCTION, REGION, policy_doc
 
@@ -113,22 +115,13 @@ def device_seed(ctx: StepContext, *, enabled: bool | None = None, needed_by: str
 
 
 def phone_html(ctx: StepContext, seed: str, *, title: str = DEVICE) -> str:
+    """The virtual phone (templates/scenarios/mfa/_virtual_phone.html) showing the code of this moment."""
     from engine import mfa
 
     shown = mfa.phone_display(seed, at=mfa_clock(ctx))
-    # Looks come from lab.css (.virtual-phone): the Content-Security-Policy allows no inline styles.
-    return (f"<div class='virtual-phone' data-virtual-phone data-seed='{html.escape(seed)}' data-shown-step=''>"
-            f"<p>Virtual phone · {html.escape(title)}</p>"
-            f"<p class='phone-code' data-phone-code>{shown.code[:3]} {shown.code[3:]}</p>"
-            f"<progress data-phone-bar max='30' value='{shown.seconds_left}'></progress>"
-            f"<p><span data-phone-seconds>{shown.seconds_left}</span> s left</p>"
-            # For a fast demo: a fresh code now instead of waiting for the next 30-second window (lab choice).
-            f"<p class='phone-next'><button type='button' class='button small' data-next-code "
-            f"hx-post='/sandbox/clock/next-mfa-code/' hx-vals='{{\"back\": \"{html.escape(ctx.origin)}\"}}'>"
-            "Next code</button></p>"
-            "<p class='phone-next-note'>Moves this sandbox's clock to the next "
-            "30-second window (its sessions' clocks move the same few seconds). Each code still works once.</p>"
-            "</div><script src='/static/js/virtual-phone.js' defer></script>")
+    return render_to_string("scenarios/mfa/_virtual_phone.html", {
+        "seed": seed, "title": title, "code_head": shown.code[:3], "code_tail": shown.code[3:],
+        "seconds_left": shown.seconds_left, "hx_vals": json.dumps({"back": ctx.origin})})
 
 
 def fresh_code(ctx: StepContext, seed: str) -> str:
@@ -182,13 +175,9 @@ def enrol(ctx: StepContext) -> None:
     seed = device["Base32StringSeed"].decode("ascii")
     png = device["QRCodePNG"]
     uri = mfa.provisioning_uri(DEVICE, ctx.accounts[PRODUCTION], seed)
-    ctx.note(
-        "<div class='mfa-enrolment'>"
-        f"<figure><img data-mfa-qr alt='QR code for the virtual MFA device {DEVICE}' "
-        f"src='data:image/png;base64,{base64.b64encode(png).decode()}' width='212' height='212'>"
-        "<figcaption class='muted'>The QRCodePNG AWS returned: scan it with any authenticator app.</figcaption>"
-        f"</figure><div>{phone_html(ctx, seed)}<p class='muted'>No phone? This virtual phone computes the same codes.</p>"
-        f"</div></div><p>The QR code encodes <code data-otpauth-uri>{html.escape(uri)}</code>.</p>")
+    ctx.note(render_to_string("scenarios/mfa/_enrolment.html", {
+        "device": DEVICE, "qr_base64": base64.b64encode(png).decode(), "phone": phone_html(ctx, seed),
+        "uri": uri}))
 
 
 # --------------------------------------------------------------------------------------------------- step 2
@@ -328,7 +317,7 @@ def session_without_mfa(ctx: StepContext) -> None:
         c = response["Credentials"]
         from ..framework import Keys
         keys = Keys("Session without MFA", c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
-        ctx._secrets += [c["SecretAccessKey"], c["SessionToken"]]
+        ctx.add_secret(c["SecretAccessKey"], c["SessionToken"])
         _get_secret(ctx, keys, "Read the password with temporary credentials but no MFA", "AccessDeniedException")
 
 

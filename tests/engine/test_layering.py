@@ -214,3 +214,51 @@ def test_remote_lab_methods_are_derived_from_the_lab_port() -> None:
         assert callable(getattr(RemoteLab, name)), name
         assert name in LAB_METHODS, f"lab control does not serve LabPort.{name}"
         assert tuple(LAB_METHODS[name][0]) == tuple(signature.parameters), name
+
+
+def _module_of(path: pathlib.Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports_resolved(path: pathlib.Path) -> set[str]:
+    """Every module a file imports, at any level (in functions too: lazy imports count), relative ones resolved."""
+    module = _module_of(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join(anchor + ([node.module] if node.module else []))
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return names
+
+
+def _package_imports(package: str) -> set[str]:
+    """The project packages that any module of `package` imports."""
+    found: set[str] = set()
+    for path in (ROOT / package).rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        found.update(name.split(".")[0] for name in _imports_resolved(path))
+    return (found & set(PROJECT_PACKAGES)) - {package}
+
+
+def test_scenarios_and_federation_do_not_import_each_other_both_ways() -> None:
+    """Issue 8: the player's StepContext used to live in scenarios/ and federation's pages imported it, while the
+    scenarios import federation's calls. StepContext, Keys and the typed results now live in sandboxes/ (steps.py,
+    results.py); the scenarios may use federation, federation uses nothing of the scenarios."""
+    assert "federation" in _package_imports("scenarios")   # the one allowed direction (s2, s3 use its calls)
+    assert "scenarios" not in _package_imports("federation")
+
+
+def test_the_gateway_imports_no_web_app() -> None:
+    """Layering: the web layer may import the gateway (e.g. the one redactor, gateway/redact.py), never the reverse."""
+    web_apps = {"sandboxes", "scenarios", "federation", "quiz", "classroom", "trail", "challenges", "securecart"}
+    assert _package_imports("gateway") & web_apps == set()
+    assert _package_imports("engine") & (web_apps | {"gateway"}) == set()
