@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
-
 from engine.policy.jsonpos import JsonSyntaxError, load_with_positions
+from sandboxes.operator import OPERATOR
 
 from .framework import PolicyRef
 from .highlight import highlight_json
@@ -35,18 +34,12 @@ class PolicyPanel:
 
 
 def load_document(account_id: str, ref: PolicyRef) -> dict[str, Any] | None:
-    from gateway.client import admin_client
-
-    iam = admin_client("iam", account_id)
+    """The policy as the sandbox holds it now, read by the lab operator (not a learner call)."""
     if ref.kind == "trust":
-        document = iam.get_role(RoleName=ref.role)["Role"]["AssumeRolePolicyDocument"]
-    elif ref.role:
-        document = iam.get_role_policy(RoleName=ref.role, PolicyName=ref.name)["PolicyDocument"]
-    else:
-        document = iam.get_user_policy(UserName=ref.user, PolicyName=ref.name)["PolicyDocument"]
-    if isinstance(document, str):  # IAM returns URL-encoded JSON; botocore usually decodes it already
-        document = json.loads(unquote(document))
-    return document
+        return OPERATOR.role_trust_policy(account_id, ref.role)
+    if ref.role:
+        return OPERATOR.role_policy(account_id, ref.role, ref.name)
+    return OPERATOR.user_policy(account_id, ref.user, ref.name)
 
 
 def _matches(ref: PolicyRef, policy: dict[str, Any]) -> bool:
