@@ -16,6 +16,7 @@ In-process the clients go to the process's moto; with LAB_GATEWAY_URL, to the ga
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 from urllib.parse import unquote
 
@@ -27,6 +28,17 @@ def _document(value: Any) -> dict[str, Any]:
 
 class Operator:
     """Named operations on a sandbox's accounts, by account id (sandbox.account_ids()[name])."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def policy_writes(self) -> int:
+        """How many policies this thread changed through the operator so far: a step page compares the figure
+        before and after a Run to know whether the documents the engine evaluated are still the sandbox's."""
+        return getattr(self._local, "policy_writes", 0)
+
+    def _wrote_policy(self) -> None:
+        self._local.policy_writes = self.policy_writes() + 1
 
     # ---- the clients (the only place in the web layer that builds them)
     def seeding_client(self, service: str, account_id: str, *, sandbox_id: str | None = None) -> Any:
@@ -56,10 +68,12 @@ class Operator:
 
     # ---- IAM writes
     def put_user_policy(self, account_id: str, user_name: str, policy_name: str, document: dict[str, Any]) -> None:
+        self._wrote_policy()
         self._iam(account_id).put_user_policy(UserName=user_name, PolicyName=policy_name,
                                               PolicyDocument=json.dumps(document))
 
     def set_trust_policy(self, account_id: str, role_name: str, document: str) -> None:
+        self._wrote_policy()
         self._iam(account_id).update_assume_role_policy(RoleName=role_name, PolicyDocument=document)
 
     def remove_virtual_mfa_device(self, account_id: str, user_name: str, serial: str) -> bool:

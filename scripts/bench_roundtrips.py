@@ -6,7 +6,9 @@ instrumentation, not estimates:
 
 - gateway calls: AWS requests the gateway answered (in-process: GatewayApp.handle; multi-process: WSGI requests
   the gateway process served outside /_lab/);
-- decision look-ups: calls of the lab façade's decision methods (in-process: the Lab object; multi-process: the
+- decision look-ups: calls of the lab façade's decision methods made by the web layer (in-process: the Lab
+  object, calls made inside GatewayApp.handle not counted, listed apart by --detail: the gateway reading the
+  decision it just recorded to hand it back with the response is part of the gateway call; multi-process: the
   /_lab/v1/decision* requests the gateway served);
 - cache operations: calls of the Django cache backends' methods (`default` and `throttle`), nested calls once;
 - admin reads: calls made through gateway.client.admin_client (multi-process: /_lab/v1/admin requests served);
@@ -38,10 +40,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO, STEP = "cross-account-auditors", "assume-audit-role"
-# What issue 8 measured on main before this change (one htmx Run of this step).
-ISSUE_FIGURES = {"inprocess": {"gateway_calls": 2, "decision_lookups": 2, "cache_ops": 8, "admin_reads": 2,
-                               "sql_queries": 16},
-                 "multiprocess": {"http_round_trips": 17}}
+# The same counts measured by this script on main before the round-trip work (commit 5f53c1e), printed beside
+# today's. (Issue 8 quoted 2 / 2 / 8 / 2 / 16 and ~17 HTTP round trips, counted by other means.)
+BEFORE = {"inprocess": {"gateway_calls": 2, "decision_lookups": 2, "cache_ops": 6, "admin_reads": 2,
+                        "sql_queries": 22},
+          "multiprocess": {"gateway_calls": 2, "decision_lookups": 2, "cache_ops": 6, "admin_reads": 2,
+                           "sql_queries": 17, "http_round_trips": 15}}
 CACHE_METHODS = ("get", "set", "add", "delete", "touch", "get_many", "set_many", "delete_many", "has_key", "incr",
                  "decr", "get_or_set", "clear")
 ROWS = ("gateway_calls", "decision_lookups", "cache_ops", "admin_reads", "sql_queries", "http_round_trips")
@@ -129,19 +133,22 @@ class Tally:
         self.on = False
         self.local = threading.local()
 
-    def wrap(self, owner, name: str, label: str, *, reentrant_guard: bool = False) -> None:
+    def wrap(self, owner, name: str, label: str, *, reentrant_guard: bool = False, gateway: bool = False) -> None:
         original = getattr(owner, name)
         tally = self
 
         def counted(*args, **kwargs):
             depth = getattr(tally.local, "depth", 0)
+            inside = getattr(tally.local, "in_gateway", False)
             if tally.on and not (reentrant_guard and depth):
-                tally.counts[label] += 1
+                tally.counts[("in-gateway " if inside and not gateway else "") + label] += 1
             tally.local.depth = depth + 1
+            tally.local.in_gateway = inside or gateway
             try:
                 return original(*args, **kwargs)
             finally:
                 tally.local.depth = depth
+                tally.local.in_gateway = inside
 
         setattr(owner, name, counted)
 
@@ -176,7 +183,7 @@ def instrument(tally: Tally, mode: str) -> None:
     gateway.client.admin_client = counting_admin_client
     # gateway calls, in-process: the process's GatewayApp
     if mode == "inprocess":
-        tally.wrap(gateway.client.default_gateway(), "handle", "gateway.handle")
+        tally.wrap(gateway.client.default_gateway(), "handle", "gateway.handle", gateway=True)
 
 
 class AdminCounter:
@@ -285,17 +292,16 @@ def main() -> None:
     if args.json:
         print(json.dumps(results, indent=1))
         return
-    print(f"One htmx Run of scenario 1's AssumeRole step ({SCENARIO}/{STEP}):")
-    print(f"{'':20} {'in-process':>12} {'(issue 8)':>10} {'multi-process':>14} {'(issue 8)':>10}")
+    print(f"One htmx Run of scenario 1's AssumeRole step ({SCENARIO}/{STEP}); before = main at 5f53c1e")
+    print(f"{'':18} {'in-process':>10} {'before':>7} {'ratio':>6}   {'multi-process':>13} {'before':>7} {'ratio':>6}")
     for row in ROWS:
-        here = results["inprocess"]["figures"].get(row, "-")
-        there = results["multiprocess"]["figures"].get(row, "-")
-        quoted_here = ISSUE_FIGURES["inprocess"].get(row, "-")
-        quoted_there = ISSUE_FIGURES["multiprocess"].get(row, "-")
-        print(f"{row.replace('_', ' '):20} {here!s:>12} {quoted_here!s:>10} {there!s:>14} {quoted_there!s:>10}")
-    trips = results["multiprocess"]["figures"]["http_round_trips"]
-    print(f"multi-process HTTP round trips: {trips} = {trips / ISSUE_FIGURES['multiprocess']['http_round_trips']:.2f}"
-          f"x issue 8's figure for main")
+        cells = []
+        for mode in ("inprocess", "multiprocess"):
+            now, before = results[mode]["figures"].get(row), BEFORE[mode].get(row)
+            ratio = f"{now / before:.2f}" if now is not None and before else "-"
+            cells.append((now if now is not None else "-", before if before is not None else "-", ratio))
+        (a, b, c), (d, e, f) = cells
+        print(f"{row.replace('_', ' '):18} {a!s:>10} {b!s:>7} {c:>6}   {d!s:>13} {e!s:>7} {f:>6}")
     if args.detail:
         for mode, result in results.items():
             print(f"\n{mode}: web side {result['web_side']}")
