@@ -180,6 +180,8 @@ class GatewayApp:
         if service == "s3":
             response.set_header("x-amz-request-id", request_id)
             response.set_header("x-amz-id-2", base64.b64encode(request_id.encode()).decode())
+        if service is not None:
+            response.decision = self.lab.decision(request_id)
         return response
 
     # ----------------------------------------------------------------------------------------- routing

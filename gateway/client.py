@@ -81,6 +81,10 @@ class Exchange:
     response_headers: dict[str, str]
     response_body: str
     request_id: str | None
+    # Answered by this process's GatewayApp: `decision` is then the Decision that explains the request (or None when
+    # none was made), handed back with the response, so nobody needs to look it up by request id.
+    local: bool = False
+    decision: Any = None
 
     @property
     def ok(self) -> bool:
@@ -128,7 +132,8 @@ def _printable_body(headers: dict[str, str], body: bytes) -> str | dict[str, str
 
 
 def _record(recorder: ExchangeRecorder | None, operation: str, request: AWSPreparedRequest, body: bytes,
-            status: int, headers: dict[str, str], response_body: bytes) -> None:
+            status: int, headers: dict[str, str], response_body: bytes, *, local: bool = False,
+            decision: Any = None) -> None:
     if recorder is None:
         return
     request_headers = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in request.headers.items()}
@@ -138,7 +143,8 @@ def _record(recorder: ExchangeRecorder | None, operation: str, request: AWSPrepa
         operation=operation, method=request.method, url=request.url, headers=mask_headers(request_headers),
         body=_printable_body(request_headers, body), status=status, response_headers=dict(headers),
         response_body=mask_response_text(text),
-        request_id=headers.get("x-amzn-RequestId") or headers.get("x-amz-request-id")))
+        request_id=headers.get("x-amzn-RequestId") or headers.get("x-amz-request-id"), local=local,
+        decision=decision))
 
 
 # ------------------------------------------------------------------------------------------------ transport
@@ -180,6 +186,7 @@ def _make_client(service: str, *, access_key_id: str | None, secret_access_key: 
 
     def send(request: AWSPreparedRequest, _: str) -> AWSResponse:
         body = body_bytes(request)
+        decision = None
         if remote:
             request.body = body
             http_response = _http_session().send(request)
@@ -188,8 +195,9 @@ def _make_client(service: str, *, access_key_id: str | None, secret_access_key: 
         else:
             app = gateway or default_gateway()
             result = app.handle(_incoming_from_prepared(request, body, base_path, source_ip))
-            status, headers, response_body = result.status, dict(result.headers), result.body
-        _record(recorder, holder.get("operation", ""), request, body, status, headers, response_body)
+            status, headers, response_body, decision = result.status, dict(result.headers), result.body, result.decision
+        _record(recorder, holder.get("operation", ""), request, body, status, headers, response_body,
+                local=not remote, decision=decision)
         return aws_response(request.url, status, headers, response_body)
 
     return install_sender(client, send)

@@ -95,6 +95,9 @@ class Response:
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
+    # The Decision that explains the request (Lab.decision), for in-process callers (gateway.client): it travels
+    # with the response instead of being looked up by request id. Never written to the wire.
+    decision: Any = None
 
     def header(self, name: str) -> str | None:
         return header_value(self.headers, name)

@@ -54,7 +54,14 @@ class Sandbox(models.Model):
         return self.id
 
     def account_ids(self) -> dict[str, str]:
-        return {account.name: account.account_id for account in self.accounts.all()}
+        """Account name -> id. A sandbox's accounts are made with it and never change, so once read they are kept
+        on this instance (one query per request instead of one per caller); a copy, so callers may change it."""
+        cached = self.__dict__.get("_account_ids_cache")
+        if not cached:
+            cached = {account.name: account.account_id for account in self.accounts.all()}
+            if cached:
+                self.__dict__["_account_ids_cache"] = cached
+        return dict(cached)
 
 
 class Account(models.Model):

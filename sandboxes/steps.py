@@ -173,15 +173,20 @@ class StepContext:
         if not record.request_id and exchanges:
             record.request_id = getattr(exchanges[-1], "request_id", None)
         record.operation = getattr(exchanges[-1], "operation", None) if exchanges else method.__name__
-        record.decision = self._decision(record.request_id)
+        record.decision = self._decision(record.request_id, exchanges)
         record.met_expectation = record.expectation_met()
         self.calls.append(record)
         return response
 
-    def _decision(self, request_id: str | None) -> dict[str, Any] | None:
+    def _decision(self, request_id: str | None, exchanges: list[Any]) -> dict[str, Any] | None:
         if not request_id:
             return None
-        decision = lab().decision(request_id)
+        answered = next((x for x in reversed(exchanges) if getattr(x, "request_id", None) == request_id), None)
+        if answered is not None and getattr(answered, "local", False):
+            # in-process: the decision came back with the response (gateway.client.Exchange.decision)
+            decision = answered.decision
+        else:  # over HTTP: the gateway process keeps it by request id
+            decision = lab().decision(request_id)
         return decision.to_dict() if decision is not None else None
 
     def keep_session(self, name: str, label: str, response: dict[str, Any] | None, *, issued_by: str = "AssumeRole"

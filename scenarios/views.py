@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from gateway.redact import shorten_token
 from sandboxes import credentials, services
 from sandboxes.models import Sandbox, StepProgress, TrustPolicyEdit
+from sandboxes.operator import OPERATOR
 from sandboxes.results import Needs, StepResult
 from sandboxes.world import seeded_trust_policy
 
@@ -61,13 +62,14 @@ def _card(sandbox: Sandbox, name: str, now: datetime) -> dict[str, Any]:
 
 def _context(request: HttpRequest, sandbox: Sandbox, scenario: Scenario, step: Step, *,
              editor_text: str | None = None, editor_error: dict[str, Any] | None = None,
-             editor_saved: bool = False) -> dict[str, Any]:
+             editor_saved: bool = False, evaluated: bool = False) -> dict[str, Any]:
     progress = _progress(sandbox, scenario)
     current = progress.get(step.slug)
     result, result_problem = current.stored_result() if current else (None, "")
     decisions = result.decisions() if result else []
     accounts = sandbox.account_ids()
-    panels = [build_panel(accounts[ref.account], ref, decisions) for ref in step.policies]
+    # evaluated: the result was made just now, so the panels show the documents its decisions evaluated
+    panels = [build_panel(accounts[ref.account], ref, decisions, evaluated=evaluated) for ref in step.policies]
     align_trace_lines(decisions, panels)
     now = services.sandbox_now(sandbox)
     edit = None
@@ -108,11 +110,11 @@ def _render_step(request: HttpRequest, context: dict[str, Any], status: int = 20
     return render(request, template, context, status=status)
 
 
-def _after_post(request: HttpRequest, sandbox: Sandbox, scenario: Scenario, step: Step, anchor: str = "result"
-                ) -> HttpResponse:
+def _after_post(request: HttpRequest, sandbox: Sandbox, scenario: Scenario, step: Step, anchor: str = "result",
+                *, evaluated: bool = False) -> HttpResponse:
     # Plain form posts redirect (POST/redirect/GET); htmx gets the refreshed workspace straight away.
     if request.htmx:
-        return _render_step(request, _context(request, sandbox, scenario, step))
+        return _render_step(request, _context(request, sandbox, scenario, step, evaluated=evaluated))
     return redirect(_step_url(scenario, step) + f"#{anchor}")
 
 
@@ -233,8 +235,11 @@ def run_step(request: HttpRequest, slug: str, step_slug: str) -> HttpResponse:
     if variant and step.what_if(variant) is None:
         raise Http404(f"This step has no “what if” called “{variant}”.")
     sandbox = services.sandbox_for_request(request)
+    writes = OPERATOR.policy_writes()
     run_and_store(sandbox, scenario, step, variant)
-    return _after_post(request, sandbox, scenario, step)
+    # Unless the step itself changed a policy behind the engine's back (a what-if that swaps one in and restores
+    # it), the documents the engine just evaluated are the sandbox's: the panels need not read them again.
+    return _after_post(request, sandbox, scenario, step, evaluated=OPERATOR.policy_writes() == writes)
 
 
 @require_POST
@@ -298,9 +303,11 @@ def save_trust_policy(request: HttpRequest, slug: str, step_slug: str) -> HttpRe
         return _render_step(request, context, status=200 if request.htmx else 400)
     TrustPolicyEdit.objects.update_or_create(sandbox=sandbox, account_name=ref.account, role_name=ref.role,
                                              defaults={"document": text})
+    writes = OPERATOR.policy_writes()
     run_and_store(sandbox, scenario, step)  # the step re-runs against the learner's policy
     if request.htmx:
-        return _render_step(request, _context(request, sandbox, scenario, step, editor_saved=True))
+        return _render_step(request, _context(request, sandbox, scenario, step, editor_saved=True,
+                                              evaluated=OPERATOR.policy_writes() == writes))
     return redirect(_step_url(scenario, step) + "#result")
 
 

@@ -5,6 +5,7 @@ decision nobody looks at costs nothing to explain. Wording follows cedar's style
 """
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from . import conditions as C
@@ -215,7 +216,9 @@ def build_policies(events: list[tuple], request: AuthzRequest) -> list[dict[str,
                        "kind": doc.kind if doc else None, "version": doc.version if doc else None,
                        "outcome": "deny" if result.denies else ("allow" if result.allows else "no-match"),
                        "statements": [],
-                       "warnings": [w.to_dict() for w in doc.warnings] if doc else []}
+                       "warnings": [w.to_dict() for w in doc.warnings] if doc else [],
+                       # the document as evaluated, so a page can show it without reading it again
+                       "document": copy.deepcopy(doc.raw) if doc else None}
             policies.append(current)
         elif ev[0] == EV_STATEMENT and current is not None:
             _, st, applies, p_info, a_info, r_info, conds = ev

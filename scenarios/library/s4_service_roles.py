@@ -12,6 +12,7 @@ from typing import Any
 
 from sandboxes import services
 from sandboxes.imdsmount import imds_app
+from sandboxes.operator import OPERATOR
 from sandboxes.results import CallError, CallRecord, ExchangeRecord
 from sandboxes.world import ADMIN_USER, INVOICES, PRODUCT_IMAGES, PRODUCTION
 
@@ -45,15 +46,7 @@ def _admin(ctx: StepContext):
 
 def find_instance(ctx: StepContext) -> str | None:
     """The running web-tier instance of this sandbox (looked up quietly, as the operator would in the console)."""
-    from gateway.client import admin_client
-
-    ec2 = admin_client("ec2", ctx.accounts[PRODUCTION])
-    reservations = ec2.describe_instances(Filters=[{"Name": "tag:Name", "Values": [INSTANCE_NAME]},
-                                                   {"Name": "instance-state-name", "Values": ["running"]}])
-    for reservation in reservations.get("Reservations", []):
-        for instance in reservation.get("Instances", []):
-            return instance["InstanceId"]
-    return None
+    return OPERATOR.running_instance(ctx.accounts[PRODUCTION], INSTANCE_NAME)
 
 
 def require_instance(ctx: StepContext) -> str:
@@ -181,9 +174,7 @@ def launch_without_profile(ctx: StepContext) -> None:
     instance_id = require_instance(ctx)
     admin = _admin(ctx)
     ec2 = ctx.client("ec2", admin)
-    from gateway.client import admin_client
-    associations = admin_client("ec2", ctx.accounts[PRODUCTION]).describe_iam_instance_profile_associations(
-        Filters=[{"Name": "instance-id", "Values": [instance_id]}])["IamInstanceProfileAssociations"]
+    associations = OPERATOR.instance_profile_associations(ctx.accounts[PRODUCTION], instance_id)
     for association in associations:
         ctx.call("Remove the instance profile", ec2.disassociate_iam_instance_profile, signer=admin,
                  AssociationId=association["AssociationId"])
@@ -278,9 +269,7 @@ def detach(ctx: StepContext) -> None:
     instance_id = require_instance(ctx)
     served = ctx.session(SESSION, made_by="instance-credentials")
     admin = _admin(ctx)
-    from gateway.client import admin_client
-    associations = admin_client("ec2", ctx.accounts[PRODUCTION]).describe_iam_instance_profile_associations(
-        Filters=[{"Name": "instance-id", "Values": [instance_id]}])["IamInstanceProfileAssociations"]
+    associations = OPERATOR.instance_profile_associations(ctx.accounts[PRODUCTION], instance_id)
     if not associations:
         ctx.note("<p>The profile is already detached. Launch the instance again (step 1) to start over.</p>")
     for association in associations:

@@ -15,7 +15,8 @@ from typing import Any
 from django.template.loader import render_to_string
 
 from sandboxes import services
-from sandboxes.world import ADMIN_USER, DB_SECRET, PRODUCTION, REGION, policy_doc
+from sandboxes.operator import OPERATOR
+from sandboxes.world import ADMIN_USER, DB_SECRET, PRODUCTION, REGION, UserSpec, policy_doc
 
 from ..defend import defend_step
 from ..framework import AwsRule, Diagram, NeedsEarlierStep, Node, PolicyRef, Scenario, Step, StepContext, WhatIf
@@ -69,32 +70,13 @@ MFA_POLICY_REF = PolicyRef("identity", PRODUCTION, user=USER, name=MFA_POLICY_NA
 
 
 # --------------------------------------------------------------------------------------------------- set-up
-def ensure_user(ctx: StepContext) -> None:
-    """The on-call user exists in every sandbox that reaches this scenario (created on first use, like a hire)."""
-    from gateway.client import admin_client
-    from sandboxes.models import AccessKey
-
-    production = ctx.accounts[PRODUCTION]
-    if AccessKey.objects.filter(sandbox=ctx.sandbox, account_name=PRODUCTION, user_name=USER).exists():
-        try:
-            admin_client("iam", production).get_user(UserName=USER)
-            return
-        except Exception:  # the sandbox was rebuilt: moto no longer has the user
-            AccessKey.objects.filter(sandbox=ctx.sandbox, account_name=PRODUCTION, user_name=USER).delete()
-    iam = admin_client("iam", production)
-    try:
-        user = iam.create_user(UserName=USER)["User"]
-    except iam.exceptions.EntityAlreadyExistsException:
-        user = iam.get_user(UserName=USER)["User"]
-    iam.put_user_policy(UserName=USER, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(secret_policy(production)))
-    iam.put_user_policy(UserName=USER, PolicyName=MFA_POLICY_NAME, PolicyDocument=json.dumps(mfa_policy(production)))
-    key = iam.create_access_key(UserName=USER)["AccessKey"]
-    AccessKey.objects.create(sandbox=ctx.sandbox, account_name=PRODUCTION, user_name=USER, arn=user["Arn"],
-                             access_key_id=key["AccessKeyId"], secret_access_key=key["SecretAccessKey"])
+# The on-call engineer is part of every world sandbox from the start (a world extension, scenarios/apps.py), seeded
+# with the world and its template, with a long-term key like the other seeded users.
+ONCALL_USER = UserSpec(PRODUCTION, USER, {POLICY_NAME: secret_policy("{production}"),
+                                          MFA_POLICY_NAME: mfa_policy("{production}")})
 
 
 def oncall(ctx: StepContext):
-    ensure_user(ctx)
     return ctx.user(PRODUCTION, USER)
 
 
@@ -154,17 +136,10 @@ def keep(ctx: StepContext, response: dict[str, Any] | None) -> None:
 
 # --------------------------------------------------------------------------------------------------- step 1
 def enrol(ctx: StepContext) -> None:
-    from gateway.client import admin_client
-
     from engine import mfa
 
     user = oncall(ctx)
-    iam_admin = admin_client("iam", ctx.accounts[PRODUCTION])
-    for device in iam_admin.list_mfa_devices(UserName=USER)["MFADevices"]:
-        iam_admin.deactivate_mfa_device(UserName=USER, SerialNumber=device["SerialNumber"])
-    existing = [d["SerialNumber"] for d in iam_admin.list_virtual_mfa_devices()["VirtualMFADevices"]]
-    if serial(ctx) in existing:
-        iam_admin.delete_virtual_mfa_device(SerialNumber=serial(ctx))
+    if OPERATOR.remove_virtual_mfa_device(ctx.accounts[PRODUCTION], USER, serial(ctx)):
         ctx.note("<p>Your earlier virtual device was removed first, so this is a fresh enrolment.</p>")
     response = ctx.call("Create a virtual MFA device (CreateVirtualMFADevice)",
                         ctx.client("iam", user).create_virtual_mfa_device, signer=user,
@@ -232,20 +207,16 @@ def long_term_denied(ctx: StepContext) -> None:
 
 def bool_if_exists_mistake(ctx: StepContext) -> None:
     """Run the same call under the BoolIfExists variant (then put the right policy back)."""
-    from gateway.client import admin_client
-
     user = oncall(ctx)
     production = ctx.accounts[PRODUCTION]
-    iam = admin_client("iam", production)
     wrong = secret_policy(production, "BoolIfExists")
-    iam.put_user_policy(UserName=USER, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(wrong))
+    OPERATOR.put_user_policy(production, USER, POLICY_NAME, wrong)
     try:
         ctx.note("<p>Policy used for this run (then restored):</p><pre class='code small'>"
                  + html.escape(json.dumps(wrong, indent=2)) + "</pre>")
         _get_secret(ctx, user, "Same call, policy uses BoolIfExists", None)
     finally:
-        iam.put_user_policy(UserName=USER, PolicyName=POLICY_NAME,
-                            PolicyDocument=json.dumps(secret_policy(production)))
+        OPERATOR.put_user_policy(production, USER, POLICY_NAME, secret_policy(production))
 
 
 # --------------------------------------------------------------------------------------------------- step 4
