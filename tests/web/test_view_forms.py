@@ -1,0 +1,42 @@
+"""Every view that reads a form field reads it through a Django form (issue 8, "Views"): a bad value (missing,
+malformed, oversized) gets a clear 4xx answer with a message, a good one does what the page offers."""
+from __future__ import annotations
+
+S1 = "cross-account-auditors"
+
+
+# ---- scenarios -----------------------------------------------------------------------------------------------
+def test_run_with_an_oversized_unknown_what_if_is_a_404_naming_it(learner):
+    r = learner.client.post(learner.step_url(S1, "assume-audit-role", "run"), {"variant": "x" * 5000})
+    assert r.status_code == 404 and "x" * 64 in r.content.decode()
+
+
+def test_run_without_a_variant_runs_the_step(learner):
+    r = learner.client.post(learner.step_url(S1, "meet-the-auditor", "run"), {})
+    assert r.status_code == 302
+    assert learner.last_result(S1, "meet-the-auditor")["variant"] == ""
+
+
+def test_fast_forward_without_an_amount_is_a_400_with_the_choices(learner):
+    r = learner.client.post(learner.step_url(S1, "assume-audit-role", "clock"), {})
+    assert r.status_code == 400 and "Choose +5 min, +15 min" in r.content.decode()
+    learner.sandbox.refresh_from_db()
+    assert learner.sandbox.clock_offset_seconds == 0
+
+
+def test_fast_forward_by_five_minutes_moves_the_clock(learner):
+    r = learner.client.post(learner.step_url(S1, "assume-audit-role", "clock"), {"by": "5m"})
+    assert r.status_code == 302 and r["Location"].endswith("#sessions")
+    learner.sandbox.refresh_from_db()
+    assert learner.sandbox.clock_offset_seconds == 300
+
+
+def test_trust_editor_without_a_document_says_it_is_empty(learner):
+    r = learner.client.post(learner.step_url(S1, "assume-audit-role", "trust"), {})
+    assert r.status_code == 400 and "The policy is empty" in r.content.decode()
+
+
+def test_trust_editor_with_a_null_character_gets_the_parser_s_message_not_django_s(learner):
+    r = learner.client.post(learner.step_url(S1, "assume-audit-role", "trust"), {"document": '{"a\x00": 1}'})
+    html = r.content.decode()
+    assert r.status_code == 400 and "U+0000" in html and "Null characters are not allowed" not in html
