@@ -40,3 +40,28 @@ def test_trust_editor_with_a_null_character_gets_the_parser_s_message_not_django
     r = learner.client.post(learner.step_url(S1, "assume-audit-role", "trust"), {"document": '{"a\x00": 1}'})
     html = r.content.decode()
     assert r.status_code == 400 and "U+0000" in html and "Null characters are not allowed" not in html
+
+
+# ---- sandboxes -----------------------------------------------------------------------------------------------
+def test_sandbox_clock_out_of_range_is_a_400_with_the_message(learner):
+    for minutes in ("", "0", "1441", "9" * 400):
+        r = learner.client.post("/sandbox/clock/", {"minutes": minutes})
+        assert r.status_code == 400 and "whole number of minutes between 1 and 1440" in r.content.decode()
+    learner.sandbox.refresh_from_db()
+    assert learner.sandbox.clock_offset_seconds == 0
+
+
+def test_sandbox_clock_moves_forward_by_the_minutes_given(learner):
+    r = learner.client.post("/sandbox/clock/", {"minutes": "30"})
+    assert r.status_code == 302
+    learner.sandbox.refresh_from_db()
+    assert learner.sandbox.clock_offset_seconds >= 1800
+
+
+def test_next_mfa_code_goes_back_only_to_this_site(learner):
+    r = learner.client.post("/sandbox/clock/next-mfa-code/", {"back": "https://evil.example/"}, HTTP_HX_REQUEST="true")
+    assert r.status_code == 204 and r["HX-Redirect"] == "/sandbox/"
+    r = learner.client.post("/sandbox/clock/next-mfa-code/", {"back": "x" * 5000})
+    assert r.status_code == 302 and r["Location"] == "/sandbox/"
+    r = learner.client.post("/sandbox/clock/next-mfa-code/", {"back": "/federation/"}, HTTP_HX_REQUEST="true")
+    assert r.status_code == 204 and r["HX-Redirect"] == "/federation/"
