@@ -65,3 +65,20 @@ def test_next_mfa_code_goes_back_only_to_this_site(learner):
     assert r.status_code == 302 and r["Location"] == "/sandbox/"
     r = learner.client.post("/sandbox/clock/next-mfa-code/", {"back": "/federation/"}, HTTP_HX_REQUEST="true")
     assert r.status_code == 204 and r["HX-Redirect"] == "/federation/"
+
+
+# ---- challenges ----------------------------------------------------------------------------------------------
+def test_console_refuses_an_oversized_command_and_shows_it_back_cut_to_the_limit(learner):
+    from challenges import console
+
+    r = learner.client.post("/challenges/console/run/", {"command": "aws " + "x" * 20_000,
+                                                         "identity": "key:production/lab-admin"},
+                            HTTP_HX_REQUEST="true")
+    html = r.content.decode()
+    assert r.status_code == 400 and "at most" in html
+    assert "x" * (console.MAX_COMMAND_CHARS - 4) in html and "x" * console.MAX_COMMAND_CHARS not in html
+
+
+def test_console_without_an_identity_is_refused_with_a_message(learner):
+    r = learner.client.post("/challenges/console/run/", {"command": "aws sts get-caller-identity"})
+    assert r.status_code == 400 and "This field is required" in r.content.decode()
