@@ -82,3 +82,55 @@ def test_console_refuses_an_oversized_command_and_shows_it_back_cut_to_the_limit
 def test_console_without_an_identity_is_refused_with_a_message(learner):
     r = learner.client.post("/challenges/console/run/", {"command": "aws sts get-caller-identity"})
     assert r.status_code == 400 and "This field is required" in r.content.decode()
+
+
+# ---- federation ----------------------------------------------------------------------------------------------
+def test_idp_login_with_an_oversized_user_name_is_a_400_with_the_limits(learner):
+    r = learner.client.post("/federation/idp/login/", {"username": "a" * 500, "password": "securecart"})
+    assert r.status_code == 400 and "at most 64 characters" in r.content.decode()
+
+
+def test_idp_login_with_an_unknown_next_signs_in_to_aws(learner):
+    r = learner.client.post("/federation/idp/login/?next=elsewhere", {"username": "alice", "password": "securecart"})
+    assert r.status_code == 302 and r["Location"] == "/federation/idp/saml-response/"
+
+
+def test_saml_redeem_with_an_oversized_role_is_a_400(learner):
+    learner.client.post("/federation/idp/login/", {"username": "alice", "password": "securecart", "next": "aws"})
+    r = learner.client.post("/federation/idp/saml-response/", {"role": "arn:" + "x" * 5000})
+    assert r.status_code == 400 and "Pick one of the roles" in r.content.decode()
+
+
+def test_oidc_token_with_an_oversized_branch_is_a_400_and_issues_nothing(learner):
+    r = learner.client.post("/federation/oidc/token/", {"action": "issue", "issuer": "github", "branch": "b" * 101})
+    assert r.status_code == 400 and "at most 100 characters" in r.content.decode()
+    assert "federation_jwt" not in learner.client.session
+    r = learner.client.post("/federation/oidc/token/", {"action": "issue", "issuer": "nope", "branch": "dev"})
+    assert r.status_code == 200 and learner.client.session["federation_jwt"].count(".") == 2
+
+
+def test_jwt_viewer_refuses_an_oversized_token_with_a_message(learner):
+    r = learner.client.post("/federation/inspect/jwt/", {"token": "e" * 61_000})
+    assert r.status_code == 400 and "longer than 60000 characters" in r.content.decode()
+
+
+def test_saml_viewer_refuses_an_oversized_assertion_under_the_upload_cap_with_a_message(learner):
+    r = learner.client.post("/federation/inspect/saml/", {"assertion": "P" * 61_000})
+    assert r.status_code == 400 and "longer than 60000 characters" in r.content.decode()
+
+
+def test_tamper_bench_refuses_an_oversized_role_arn_and_keeps_the_token(learner):
+    page = learner.client.get("/federation/tamper/?kind=jwt").content.decode()
+    import re
+    token = re.search(r'id="tamper-token"[^>]*>([^<]+)<', page).group(1).strip()
+    r = learner.client.post("/federation/tamper/", {"kind": "jwt", "token": token, "action": "submit",
+                                                    "role_arn": "r" * 3000})
+    html = r.content.decode()
+    assert r.status_code == 400 and "at most 2048 characters" in html and token in html
+    assert "Submitted to STS" not in html
+
+
+def test_portal_credentials_with_a_malformed_account_is_a_400(learner):
+    learner.client.post("/federation/idp/login/", {"username": "alice", "password": "securecart", "next": "portal"})
+    r = learner.client.post("/federation/portal/credentials/", {"account_id": "12", "permission_set": "x" * 100})
+    assert r.status_code == 400 and "Choose one of the accounts" in r.content.decode()
