@@ -134,3 +134,56 @@ def test_portal_credentials_with_a_malformed_account_is_a_400(learner):
     learner.client.post("/federation/idp/login/", {"username": "alice", "password": "securecart", "next": "portal"})
     r = learner.client.post("/federation/portal/credentials/", {"account_id": "12", "permission_set": "x" * 100})
     assert r.status_code == 400 and "Choose one of the accounts" in r.content.decode()
+
+
+# ---- classroom -----------------------------------------------------------------------------------------------
+from tests.web.test_classroom import classroom, instructor, join  # noqa: E402,F401  (fixtures and helper)
+
+
+def test_class_bar_poll_with_an_oversized_page_and_version_still_answers(classroom):
+    alice_client, alice = join(classroom, "alice")
+    r = alice_client.get("/class/bar/", {"at": "/" + "p" * 5000, "v": "v" * 5000}, HTTP_HX_REQUEST="true")
+    assert r.status_code == 200 and 'id="class-bar"' in r.content.decode()
+    alice.refresh_from_db()
+    assert alice.last_seen is not None and (alice.at_scenario, alice.at_step) == ("", "")
+
+
+def test_follow_controls_refuse_a_missing_step_and_release_with_the_flag(instructor, classroom):
+    r = instructor.post(f"/class/{classroom.code}/follow/", {"scenario": S1})
+    assert r.status_code == 400 and "Name a scenario and step" in r.content.decode()
+    instructor.post(f"/class/{classroom.code}/follow/", {"scenario": S1, "step": "assume-audit-role"})
+    r = instructor.post(f"/class/{classroom.code}/follow/", {"release": "1", "at": "https://evil.example/"})
+    assert r.status_code == 302 and r["Location"] == f"/class/{classroom.code}/"
+    classroom.refresh_from_db()
+    assert not classroom.follow_url()
+
+
+def test_end_class_ends_and_reopen_reopens(instructor, classroom):
+    instructor.post(f"/class/{classroom.code}/end/", {"reopen": ""})
+    classroom.refresh_from_db()
+    assert classroom.ended_at is not None
+    instructor.post(f"/class/{classroom.code}/end/", {"reopen": "1"})
+    classroom.refresh_from_db()
+    assert classroom.ended_at is None
+
+
+def test_student_only_actions_refuse_a_visitor_in_no_class(db):
+    from django.test import Client
+
+    assert Client().post("/class/bar/following/", {"following": "on"}).status_code == 403
+    assert Client().post("/class/bar/poll/1/vote/", {"choice": "allowed"}).status_code == 403
+
+
+def test_instructor_controls_are_404_on_a_class_someone_else_runs(instructor, classroom, db):
+    import io
+
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from django.test import Client
+
+    User.objects.create_user("ivan", password="a-long-classroom-password")
+    call_command("instructor", "ivan", stdout=io.StringIO())
+    other = Client()
+    other.force_login(User.objects.get(username="ivan"))
+    assert other.post(f"/class/{classroom.code}/end/").status_code == 404
+    assert other.get(f"/class/{classroom.code}/roster/").status_code == 404
