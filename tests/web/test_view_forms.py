@@ -187,3 +187,62 @@ def test_instructor_controls_are_404_on_a_class_someone_else_runs(instructor, cl
     other.force_login(User.objects.get(username="ivan"))
     assert other.post(f"/class/{classroom.code}/end/").status_code == 404
     assert other.get(f"/class/{classroom.code}/roster/").status_code == 404
+
+
+# ---- quiz ----------------------------------------------------------------------------------------------------
+def test_quiz_browse_with_an_oversized_topic_is_a_400_and_a_known_one_filters(db):
+    from django.test import Client
+
+    r = Client().get("/quiz/questions/", {"topic": "t" * 5000})
+    assert r.status_code == 400 and "Unknown topic" in r.content.decode()
+    assert Client().get("/quiz/questions/", {"topic": ""}).status_code == 200
+
+
+def test_quiz_answer_with_too_many_choices_is_explained_and_an_oversized_button_stays(db):
+    from django.test import Client
+
+    from quiz.models import Attempt
+
+    client = Client()
+    client.post("/quiz/start/", {"mode": "exam", "count": "2", "minutes": "10"})
+    attempt = Attempt.objects.get()
+    url = f"/quiz/a/{attempt.pk}/q/1/"
+    r = client.post(url, {"choice": list("abcdefgh"), "go": "next"}, HTTP_HX_REQUEST="true")
+    assert r.status_code == 200 and 'role="alert"' in r.content.decode()
+    r = client.post(url, {"go": "n" * 5000}, HTTP_HX_REQUEST="true")
+    assert r.status_code == 200 and r["HX-Push-Url"] == url
+
+
+def test_quiz_review_with_an_unknown_filter_shows_every_question(db):
+    from django.test import Client
+
+    from quiz.models import Attempt
+
+    client = Client()
+    client.post("/quiz/start/", {"mode": "practice", "count": "2"})
+    attempt = Attempt.objects.get()
+    client.post(f"/quiz/a/{attempt.pk}/submit/")
+    r = client.get(f"/quiz/a/{attempt.pk}/review/", {"only": "x" * 500})
+    assert r.status_code == 200 and r.content.decode().count('class="quiz-review-item') == 2
+
+
+def test_live_host_action_oversized_is_unknown_and_a_poll_with_a_stale_version_refreshes(db):
+    from django.test import Client
+
+    from tests.web.test_quiz_live import open_room
+
+    host = Client()
+    room = open_room(host)
+    r = host.post(f"/quiz/live/{room.code}/host/action/", {"action": "s" * 5000})
+    assert r.status_code == 409 and "Unknown action" in r.content.decode()
+    r = host.get(f"/quiz/live/{room.code}/host/panel/", {"v": "v" * 5000}, HTTP_HX_REQUEST="true")
+    assert r.status_code == 204 and r["HX-Refresh"] == "true"
+
+
+def test_live_join_page_prefills_only_a_well_formed_code(db):
+    from django.test import Client
+
+    r = Client().get("/quiz/live/join/", {"code": "ab-cd ef"})
+    assert r.status_code == 302 and r["Location"] == "/quiz/live/?code=ABCDEF"
+    r = Client().get("/quiz/live/join/", {"code": "x" * 5000})
+    assert r.status_code == 302 and r["Location"] == "/quiz/live/"
