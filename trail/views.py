@@ -14,7 +14,7 @@ from engine.cloudtrail import detect, origin
 from sandboxes.decorators import SandboxRequest, with_sandbox
 
 from . import exercises, store
-from .forms import DefendAnswerForm, HistoryFilterForm
+from .forms import DefendAnswerForm, HistoryFilterForm, PageForm
 from .models import DefendAttempt, TrailEvent
 
 PAGE_SIZE = 50
@@ -46,7 +46,9 @@ def history(request: SandboxRequest) -> HttpResponse:
     form = HistoryFilterForm(request.GET or None)
     events = store.filtered(sandbox, **(form.filters() if request.GET else {}))
     paginator = Paginator(events, PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    paging = PageForm(request.GET)
+    paging.is_valid()
+    page = paginator.get_page(paging.cleaned_data.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {"sandbox": sandbox, "form": form, "page": page, "query": query.urlencode(),

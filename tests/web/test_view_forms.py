@@ -246,3 +246,10 @@ def test_live_join_page_prefills_only_a_well_formed_code(db):
     assert r.status_code == 302 and r["Location"] == "/quiz/live/?code=ABCDEF"
     r = Client().get("/quiz/live/join/", {"code": "x" * 5000})
     assert r.status_code == 302 and r["Location"] == "/quiz/live/"
+
+
+# ---- trail ---------------------------------------------------------------------------------------------------
+def test_event_history_with_a_malformed_page_shows_the_first_page(learner):
+    for page in ("x" * 5000, "-3", "2"):
+        r = learner.client.get("/trail/", {"page": page})
+        assert r.status_code == 200 and "Event history" in r.content.decode()
