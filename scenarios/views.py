@@ -7,7 +7,7 @@ import logging
 from datetime import datetime, timezone
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone as dj_timezone
@@ -16,31 +16,19 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gateway.redact import shorten_token
 from sandboxes import credentials, services
+from sandboxes.decorators import SandboxRequest, with_sandbox
 from sandboxes.models import Sandbox, StepProgress, TrustPolicyEdit
 from sandboxes.operator import OPERATOR
 from sandboxes.results import Needs, StepResult
 from sandboxes.world import seeded_trust_policy
 
 from . import registry
+from .decorators import editable_trust_required, with_scenario, with_step
+from .forms import FastForwardForm, RunForm, TrustPolicyForm
 from .framework import NeedsEarlierStep, Scenario, Step, StepContext, different_outcome
 from .policyview import align_trace_lines, build_panel
 
 log = logging.getLogger(__name__)
-
-MAX_POLICY_CHARS = 10_240  # IAM's trust policy quota is 2048 (4096 adjustable); this only guards the server
-FAST_FORWARD = {"5m": 300, "15m": 900}
-
-
-def _scenario_and_step(slug: str, step_slug: str | None = None) -> tuple[Scenario, Step | None]:
-    scenario = registry.get(slug)
-    if scenario is None:
-        raise Http404(f"There is no scenario called “{slug}”.")
-    if step_slug is None:
-        return scenario, None
-    step = scenario.step(step_slug)
-    if step is None:
-        raise Http404(f"Scenario “{scenario.title}” has no step called “{step_slug}”.")
-    return scenario, step
 
 
 def _step_url(scenario: Scenario, step: Step) -> str:
@@ -126,8 +114,9 @@ def _completed(sandbox: Sandbox) -> dict[str, set[str]]:
 
 
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    sandbox = services.sandbox_for_request(request)
+@with_sandbox
+def home(request: SandboxRequest) -> HttpResponse:
+    sandbox = request.sandbox
     done = _completed(sandbox)
     rows, use_cases, variations = [], [], {}
     for listing in registry.listings():
@@ -147,10 +136,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def overview(request: HttpRequest, slug: str) -> HttpResponse:
+@with_scenario
+@with_sandbox
+def overview(request: SandboxRequest, scenario: Scenario) -> HttpResponse:
     """Before step 1: what the learner will be able to do, what they need first, how long it takes."""
-    scenario, _ = _scenario_and_step(slug)
-    sandbox = services.sandbox_for_request(request)
+    sandbox = request.sandbox
     progress = _progress(sandbox, scenario)
     done = sum(1 for step in scenario.steps if progress.get(step.slug) and progress[step.slug].completed_at)
     return render(request, "scenarios/overview.html", {
@@ -159,12 +149,13 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
-def recap(request: HttpRequest, slug: str) -> HttpResponse:
+@with_scenario
+@with_sandbox
+def recap(request: SandboxRequest, scenario: Scenario) -> HttpResponse:
     """After the last step: what STS did at each step, the AWS rules met, what to try next."""
     from . import recap as recap_data
 
-    scenario, _ = _scenario_and_step(slug)
-    sandbox = services.sandbox_for_request(request)
+    sandbox = request.sandbox
     progress = _progress(sandbox, scenario)
     summaries = recap_data.step_summaries(scenario, progress)
     following = next((s for s in registry.all_scenarios().values()
@@ -177,9 +168,10 @@ def recap(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
-def scenario_start(request: HttpRequest, slug: str) -> HttpResponse:
-    scenario, _ = _scenario_and_step(slug)
-    sandbox = services.sandbox_for_request(request)
+@with_scenario
+@with_sandbox
+def scenario_start(request: SandboxRequest, scenario: Scenario) -> HttpResponse:
+    sandbox = request.sandbox
     progress = _progress(sandbox, scenario)
     # Resume: the first step not completed yet (or the last one when all are done).
     for step in scenario.steps:
@@ -190,10 +182,10 @@ def scenario_start(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 @never_cache   # shows credentials: never kept by a browser or proxy cache
-def step_page(request: HttpRequest, slug: str, step_slug: str) -> HttpResponse:
-    scenario, step = _scenario_and_step(slug, step_slug)
-    sandbox = services.sandbox_for_request(request)
-    return _render_step(request, _context(request, sandbox, scenario, step))
+@with_step
+@with_sandbox
+def step_page(request: SandboxRequest, scenario: Scenario, step: Step) -> HttpResponse:
+    return _render_step(request, _context(request, request.sandbox, scenario, step))
 
 
 def run_and_store(sandbox: Sandbox, scenario: Scenario, step: Step, variant: str = "") -> StepResult:
@@ -229,12 +221,15 @@ def run_and_store(sandbox: Sandbox, scenario: Scenario, step: Step, variant: str
 
 @require_POST
 @never_cache   # shows credentials: never kept by a browser or proxy cache
-def run_step(request: HttpRequest, slug: str, step_slug: str) -> HttpResponse:
-    scenario, step = _scenario_and_step(slug, step_slug)
-    variant = request.POST.get("variant", "")[:64]
+@with_step
+@with_sandbox
+def run_step(request: SandboxRequest, scenario: Scenario, step: Step) -> HttpResponse:
+    form = RunForm(request.POST)
+    form.is_valid()   # never invalid: a missing variant is the step's own run
+    variant = form.cleaned_data["variant"]
     if variant and step.what_if(variant) is None:
         raise Http404(f"This step has no “what if” called “{variant}”.")
-    sandbox = services.sandbox_for_request(request)
+    sandbox = request.sandbox
     writes = OPERATOR.policy_writes()
     run_and_store(sandbox, scenario, step, variant)
     # Unless the step itself changed a policy behind the engine's back (a what-if that swaps one in and restores
@@ -244,10 +239,11 @@ def run_step(request: HttpRequest, slug: str, step_slug: str) -> HttpResponse:
 
 @require_POST
 @never_cache   # shows credentials: never kept by a browser or proxy cache
-def check_session(request: HttpRequest, slug: str, step_slug: str, name: str) -> HttpResponse:
+@with_step
+@with_sandbox
+def check_session(request: SandboxRequest, scenario: Scenario, step: Step, name: str) -> HttpResponse:
     """Prove a session's state: call GetCallerIdentity with it (ExpiredToken once it has expired)."""
-    scenario, step = _scenario_and_step(slug, step_slug)
-    sandbox = services.sandbox_for_request(request)
+    sandbox = request.sandbox
     creds = credentials.get(sandbox.id, name)
     if creds is None:
         raise Http404("Those credentials are not issued (yet) in your sandbox.")
@@ -268,19 +264,19 @@ def check_session(request: HttpRequest, slug: str, step_slug: str, name: str) ->
 
 @require_POST
 @never_cache   # shows credentials: never kept by a browser or proxy cache
-def fast_forward(request: HttpRequest, slug: str, step_slug: str) -> HttpResponse:
-    scenario, step = _scenario_and_step(slug, step_slug)
-    sandbox = services.sandbox_for_request(request)
-    amount = request.POST.get("by", "")
-    if amount in FAST_FORWARD:
-        seconds = FAST_FORWARD[amount]
-    elif amount.startswith("expiry:"):
-        creds = credentials.get(sandbox.id, amount.removeprefix("expiry:")[:64])
+@with_step
+@with_sandbox
+def fast_forward(request: SandboxRequest, scenario: Scenario, step: Step) -> HttpResponse:
+    sandbox = request.sandbox
+    form = FastForwardForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(form.errors["by"][0])
+    seconds = form.seconds
+    if seconds is None:
+        creds = credentials.get(sandbox.id, form.session)
         if creds is None:
             raise Http404("Those credentials are not issued (yet) in your sandbox.")
         seconds = (creds.expires_at - services.sandbox_now(sandbox)).total_seconds() + 1
-    else:
-        return HttpResponse("Choose +5 min, +15 min or “to expiry”.", status=400)
     if seconds > 0:
         services.advance_clock(sandbox, seconds)
     return _after_post(request, sandbox, scenario, step, anchor="sessions")
@@ -288,16 +284,14 @@ def fast_forward(request: HttpRequest, slug: str, step_slug: str) -> HttpRespons
 
 @require_POST
 @never_cache   # shows credentials: never kept by a browser or proxy cache
-def save_trust_policy(request: HttpRequest, slug: str, step_slug: str) -> HttpResponse:
-    scenario, step = _scenario_and_step(slug, step_slug)
-    if step.editable_trust is None:
-        raise Http404("This step has no editable trust policy.")
-    sandbox = services.sandbox_for_request(request)
-    ref = step.editable_trust
-    text = request.POST.get("document", "")
-    error = _validate_trust(text)
-    if error is None:
-        error = _apply_through_gateway(sandbox, ref.account, ref.role, text)
+@with_step
+@editable_trust_required
+@with_sandbox
+def save_trust_policy(request: SandboxRequest, scenario: Scenario, step: Step) -> HttpResponse:
+    sandbox, ref = request.sandbox, step.editable_trust
+    form = TrustPolicyForm(request.POST)
+    text = form.text
+    error = form.problem or _apply_through_gateway(sandbox, ref.account, ref.role, text)
     if error is not None:
         context = _context(request, sandbox, scenario, step, editor_text=text, editor_error=error)
         return _render_step(request, context, status=200 if request.htmx else 400)
@@ -313,33 +307,15 @@ def save_trust_policy(request: HttpRequest, slug: str, step_slug: str) -> HttpRe
 
 @require_POST
 @never_cache   # shows credentials: never kept by a browser or proxy cache
-def restore_trust_policy(request: HttpRequest, slug: str, step_slug: str) -> HttpResponse:
-    scenario, step = _scenario_and_step(slug, step_slug)
-    if step.editable_trust is None:
-        raise Http404("This step has no editable trust policy.")
-    sandbox = services.sandbox_for_request(request)
-    ref = step.editable_trust
+@with_step
+@editable_trust_required
+@with_sandbox
+def restore_trust_policy(request: SandboxRequest, scenario: Scenario, step: Step) -> HttpResponse:
+    sandbox, ref = request.sandbox, step.editable_trust
     original = json.dumps(seeded_trust_policy(ref.role, sandbox.account_ids()), indent=2)
     services.apply_trust_policy(sandbox, ref.account, ref.role, original)
     TrustPolicyEdit.objects.filter(sandbox=sandbox, account_name=ref.account, role_name=ref.role).delete()
     return _after_post(request, sandbox, scenario, step, anchor="editor")
-
-
-def _validate_trust(text: str) -> dict[str, Any] | None:
-    from engine.errors import MalformedPolicyDocument
-    from engine.policy import parse_policy
-
-    if not text.strip():
-        return {"message": "The policy is empty. Paste or write a JSON trust policy.", "line": None, "column": None}
-    if len(text) > MAX_POLICY_CHARS:
-        return {"message": f"The policy is {len(text)} characters long; the editor accepts up to "
-                           f"{MAX_POLICY_CHARS} (IAM's own quota for trust policies is 2048).",
-                "line": None, "column": None}
-    try:
-        parse_policy(text, kind="trust")
-    except MalformedPolicyDocument as error:
-        return {"message": error.message, "line": error.line, "column": error.column, "path": error.path}
-    return None
 
 
 def _apply_through_gateway(sandbox: Sandbox, account_name: str, role_name: str, text: str) -> dict[str, Any] | None:
