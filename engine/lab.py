@@ -17,8 +17,8 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from functools import partial
 from datetime import datetime
+from functools import partial
 from typing import Any, Callable, Iterable
 
 from engine.clock import SandboxClock
@@ -64,10 +64,12 @@ class Lab:
         self._account_sandbox: dict[str, str] = {}
         # request id -> the Decisions evaluated for it and a federation call's validation report (bounded LRU)
         self.decision_log = DecisionLog()
+        # STS sees only what it needs of this Lab (engine.sts.state), all called with the lock held
         self._sts = StsService(StsState(
             now=self._now_unlocked, sandbox_of_account=self._account_sandbox.get,
-            identity_policies=partial(caller_policies, self.directory), record=self.decision_log.record, mfa_clock=self.mfa_clock,
-            directory=self.directory, store=self.store, mfa=self.mfa, authmsg=self.authmsg))
+            identity_policies=partial(caller_policies, self.directory), record=self.decision_log.record,
+            mfa_clock=self.mfa_clock, directory=self.directory, store=self.store, mfa=self.mfa,
+            authmsg=self.authmsg))
         # The mock OIDC issuers' keys, per sandbox (engine.federation.registry: a token minted for one sandbox
         # cannot be verified in another).
         self.jwks_registry = JwksRegistry()
