@@ -119,15 +119,19 @@ def test_saml_viewer_refuses_an_oversized_assertion_under_the_upload_cap_with_a_
     assert r.status_code == 400 and "longer than 60000 characters" in r.content.decode()
 
 
-def test_tamper_bench_refuses_an_oversized_role_arn_and_keeps_the_token(learner):
-    page = learner.client.get("/federation/tamper/?kind=jwt").content.decode()
-    import re
-    token = re.search(r'id="tamper-token"[^>]*>([^<]+)<', page).group(1).strip()
-    r = learner.client.post("/federation/tamper/", {"kind": "jwt", "token": token, "action": "submit",
-                                                    "role_arn": "r" * 3000})
+def test_tamper_bench_refuses_an_oversized_assertion_and_keeps_the_role_arn(learner):
+    role = "arn:aws:iam::123456789012:role/KeepThisRole"
+    r = learner.client.post("/federation/tamper/", {"kind": "saml", "xml": "<" * 61_000, "action": "submit",
+                                                    "role_arn": role})
     html = r.content.decode()
-    assert r.status_code == 400 and "at most 2048 characters" in html and token in html
+    assert r.status_code == 400 and "longer than 60000 characters" in html and role in html
     assert "Submitted to STS" not in html
+
+
+def test_tamper_bench_sends_a_long_role_arn_to_sts_which_refuses_it(learner):
+    r = learner.client.post("/federation/tamper/", {"kind": "saml", "action": "submit", "role_arn": "x" * 3000})
+    html = r.content.decode()
+    assert r.status_code == 200 and ("ValidationError" in html or "AccessDenied" in html)
 
 
 def test_portal_credentials_with_a_malformed_account_is_a_400(learner):
