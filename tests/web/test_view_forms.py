@@ -257,3 +257,12 @@ def test_event_history_with_a_malformed_page_shows_the_first_page(learner):
     for page in ("x" * 5000, "-3", "2"):
         r = learner.client.get("/trail/", {"page": page})
         assert r.status_code == 200 and "Event history" in r.content.decode()
+
+
+def test_class_bar_poll_keeps_the_page_when_the_version_is_long(instructor, classroom):
+    # The bar's version joins the follow URL, the poll and its reveal time: it may be far longer than 64 characters.
+    alice_client, alice = join(classroom, "alice")
+    step = f"/scenarios/{S1}/assume-audit-role/"
+    alice_client.get("/class/bar/", {"at": step, "v": "v" * 1500}, HTTP_HX_REQUEST="true")
+    alice.refresh_from_db()
+    assert (alice.at_scenario, alice.at_step) == (S1, "assume-audit-role")
