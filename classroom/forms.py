@@ -61,7 +61,7 @@ class BackForm(forms.Form):
 
 class BarPollForm(BackForm):
     """The class bar's poll: the page it is on and the version of the bar it shows."""
-    v = forms.CharField(required=False, max_length=64)
+    v = forms.CharField(required=False, max_length=2000)   # classroom.bar's version: follow URL, poll, times...
 
 
 class ReleaseForm(forms.Form):

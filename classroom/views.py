@@ -163,7 +163,8 @@ def student_home(request: HttpRequest) -> HttpResponse:
 def bar(request: HttpRequest) -> HttpResponse:
     """The class bar's poll: presence, follow-me (HX-Redirect), the open poll; 204 when nothing changed."""
     poll = BarPollForm(request.GET)
-    path, version = (poll.cleaned_data["at"], poll.cleaned_data["v"]) if poll.is_valid() else ("", "")
+    poll.is_valid()   # each field on its own: a bad version must not lose the page the bar is on
+    path, version = poll.cleaned_data.get("at", ""), poll.cleaned_data.get("v", "")
     student = student_for_request(request)
     if student is not None:
         services.note_presence(student, path)

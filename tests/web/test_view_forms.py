@@ -119,15 +119,19 @@ def test_saml_viewer_refuses_an_oversized_assertion_under_the_upload_cap_with_a_
     assert r.status_code == 400 and "longer than 60000 characters" in r.content.decode()
 
 
-def test_tamper_bench_refuses_an_oversized_role_arn_and_keeps_the_token(learner):
-    page = learner.client.get("/federation/tamper/?kind=jwt").content.decode()
-    import re
-    token = re.search(r'id="tamper-token"[^>]*>([^<]+)<', page).group(1).strip()
-    r = learner.client.post("/federation/tamper/", {"kind": "jwt", "token": token, "action": "submit",
-                                                    "role_arn": "r" * 3000})
+def test_tamper_bench_refuses_an_oversized_assertion_and_keeps_the_role_arn(learner):
+    role = "arn:aws:iam::123456789012:role/KeepThisRole"
+    r = learner.client.post("/federation/tamper/", {"kind": "saml", "xml": "<" * 61_000, "action": "submit",
+                                                    "role_arn": role})
     html = r.content.decode()
-    assert r.status_code == 400 and "at most 2048 characters" in html and token in html
+    assert r.status_code == 400 and "longer than 60000 characters" in html and role in html
     assert "Submitted to STS" not in html
+
+
+def test_tamper_bench_sends_a_long_role_arn_to_sts_which_refuses_it(learner):
+    r = learner.client.post("/federation/tamper/", {"kind": "saml", "action": "submit", "role_arn": "x" * 3000})
+    html = r.content.decode()
+    assert r.status_code == 200 and ("ValidationError" in html or "AccessDenied" in html)
 
 
 def test_portal_credentials_with_a_malformed_account_is_a_400(learner):
@@ -253,3 +257,12 @@ def test_event_history_with_a_malformed_page_shows_the_first_page(learner):
     for page in ("x" * 5000, "-3", "2"):
         r = learner.client.get("/trail/", {"page": page})
         assert r.status_code == 200 and "Event history" in r.content.decode()
+
+
+def test_class_bar_poll_keeps_the_page_when_the_version_is_long(instructor, classroom):
+    # The bar's version joins the follow URL, the poll and its reveal time: it may be far longer than 64 characters.
+    alice_client, alice = join(classroom, "alice")
+    step = f"/scenarios/{S1}/assume-audit-role/"
+    alice_client.get("/class/bar/", {"at": step, "v": "v" * 1500}, HTTP_HX_REQUEST="true")
+    alice.refresh_from_db()
+    assert (alice.at_scenario, alice.at_step) == (S1, "assume-audit-role")
