@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
+from . import routing
 from .admin import local_admin_client
 from .botocore_glue import (BOTO3_SERVICE, aws_response, body_bytes, boto3_session, client_config,
                             install_sender)
@@ -210,7 +211,7 @@ def _operation_hook(client: Any, holder: dict[str, str]) -> None:
 def _make_client(service: str, *, access_key_id: str | None, secret_access_key: str | None,
                  session_token: str | None, region: str, endpoint: str | None, recorder: ExchangeRecorder | None,
                  unsigned: bool, source_ip: str, gateway: Any = None) -> Any:
-    remote = endpoint or os.environ.get("LAB_GATEWAY_URL")
+    remote = endpoint or routing.gateway_url()
     endpoint_url = (remote or os.environ.get("LAB_PUBLIC_AWS_URL") or DEFAULT_PUBLIC_URL).rstrip("/")
     client = boto3_session().client(
         BOTO3_SERVICE.get(service, service), region_name=region, endpoint_url=endpoint_url,
@@ -262,7 +263,7 @@ def admin_client(service: str, account_id: str, *, sandbox_id: str | None = None
     With `sandbox_id`, S3 bucket names are moved into that sandbox's namespace exactly as the gateway does for its
     learners, so seeding can use the familiar names.
     """
-    remote = os.environ.get("LAB_GATEWAY_URL") if moto is None else None
+    remote = routing.gateway_url() if moto is None else None
     if remote:  # several web processes: moto lives in the `python -m gateway` process (gateway/labcontrol.py)
         from .labcontrol import remote_admin_client  # noqa: PLC0415
 
