@@ -193,8 +193,9 @@ def sandbox_of_key(key_id: str) -> str | None:
         for url in live_gateways():
             try:
                 sandbox_id = control(url).call("sandbox_of_key", access_key_id=key_id)
-            except LabControlError:
-                mark_dead(url)
+            except LabControlError as error:
+                if error.status is None:   # not answering; a refusal is no reason to call it dead
+                    mark_dead(url)
                 continue
             if sandbox_id:
                 break

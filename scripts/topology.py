@@ -35,9 +35,24 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A free port: the system's choice, or one of TOPOLOGY_PORTS=LOW-HIGH when set (a shared machine's own range)."""
+    low, _, high = os.environ.get("TOPOLOGY_PORTS", "").partition("-")
+    candidates = range(int(low), int(high) + 1) if low and high else [0]
+    for candidate in candidates:
+        if candidate in _handed_out:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            port = probe.getsockname()[1]
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port in TOPOLOGY_PORTS={os.environ['TOPOLOGY_PORTS']}")
+
+
+_handed_out: set[int] = set()   # not twice in one process, even before the first is bound by its server
 
 
 def postgres_bin(name: str) -> str:
@@ -90,7 +105,7 @@ class Topology:
     def __init__(self, *, gateways: int = 2, workers: int = 2, threads: int = 8, port: int = 0,
                  workdir: Path | None = None, pool: int = 4, keep: bool = False) -> None:
         self.n_gateways, self.workers, self.threads, self.pool, self.keep = gateways, workers, threads, pool, keep
-        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="h10s-topology-"))
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="securecart-topology-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
         ports = [port + n for n in range(3 + gateways)] if port else [free_port() for _ in range(3 + gateways)]
         self.web_port, self.pg_port, self.redis_port, *self.gateway_ports = ports
@@ -104,7 +119,7 @@ class Topology:
                     "LAB_GATEWAY_URLS": ",".join(self.gateway_urls), "LAB_SANDBOX_POOL": str(pool),
                     "DJANGO_SETTINGS_MODULE": "securecart.settings.dev", "DEBUG": "False",
                     "LAB_SERVER_URL": self.url}
-        self.pgdata = Path(tempfile.mkdtemp(prefix="h10s-pgdata-"))   # /tmp: the postgres user must reach it
+        self.pgdata = Path(tempfile.mkdtemp(prefix="securecart-pgdata-"))   # /tmp: the postgres user must reach it
         self.processes: dict[str, subprocess.Popen] = {}
         self.gateways: list[subprocess.Popen | None] = [None] * gateways
         self._logs: list = []
@@ -127,14 +142,17 @@ class Topology:
 
     def start_postgres(self) -> None:
         as_root = os.geteuid() == 0
-        user = "postgres" if as_root else None
+        user = None
         if as_root:
-            entry = pwd.getpwnam("postgres")
+            try:
+                entry = pwd.getpwnam(user := "postgres")   # Debian's postgresql package makes it
+            except KeyError:
+                entry = pwd.getpwnam(user := "nobody")
             os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
         init = [postgres_bin("initdb"), "-D", str(self.pgdata), "-U", "lab", "--auth=trust", "-E", "UTF8",
                 "--no-sync"]
         if as_root:
-            init = ["runuser", "-u", "postgres", "--", *init]
+            init = ["runuser", "-u", user, "--", *init]
         subprocess.run(init, check=True, capture_output=True, timeout=120)
         process = self._spawn("postgres", [postgres_bin("postgres"), "-D", str(self.pgdata), "-p", str(self.pg_port),
                                            "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.pgdata}",
@@ -217,9 +235,30 @@ class Topology:
         with psycopg.connect(host="127.0.0.1", port=self.pg_port, user="lab", dbname="lab") as db:
             return db.execute(sql, params).fetchall()
 
+    def _stop_postgres(self) -> None:
+        """Fast shutdown of the postmaster itself (SIGINT; runuser in front of it does not pass signals on)."""
+        try:
+            pid = int((self.pgdata / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return
+        try:
+            os.kill(pid, signal.SIGINT)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+        os.kill(pid, signal.SIGKILL)
+
     def stop(self) -> None:
         for name in ["web", *[f"gateway-{n}" for n in range(self.n_gateways)], "redis", "postgres"]:
             process = self.processes.get(name)
+            if name == "postgres":
+                self._stop_postgres()
             if process is None or process.poll() is not None:
                 continue
             process.terminate()
