@@ -12,6 +12,7 @@ import json
 import os
 import re
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -265,7 +266,29 @@ def admin_client(service: str, account_id: str, *, sandbox_id: str | None = None
     """
     remote = routing.gateway_url() if moto is None else None
     if remote:  # several web processes: moto lives in the `python -m gateway` process (gateway/labcontrol.py)
-        from .labcontrol import remote_admin_client  # noqa: PLC0415
-
-        return remote_admin_client(remote, service, account_id, sandbox_id=sandbox_id, region=region)
+        return _remote_admin(remote, service, account_id, sandbox_id, region)
     return local_admin_client(service, account_id, sandbox_id=sandbox_id, region=region, moto=moto or default_moto())
+
+
+# Remote admin clients, kept: a boto3 client costs ~2 ms on a quiet machine and 40-60 ms on a loaded one, and a page
+# makes several (its policy panels); botocore clients are safe to share between threads. Bounded (oldest go first).
+_REMOTE_ADMINS: "OrderedDict[tuple[Any, ...], Any]" = OrderedDict()
+_REMOTE_ADMINS_LOCK = threading.Lock()
+MAX_REMOTE_ADMINS = 256
+
+
+def _remote_admin(remote: str, service: str, account_id: str, sandbox_id: str | None, region: str) -> Any:
+    from .labcontrol import env_token, remote_admin_client  # noqa: PLC0415
+
+    key = (remote, service, account_id, sandbox_id, region, env_token())
+    with _REMOTE_ADMINS_LOCK:
+        client = _REMOTE_ADMINS.get(key)
+        if client is not None:
+            _REMOTE_ADMINS.move_to_end(key)
+            return client
+    client = remote_admin_client(remote, service, account_id, sandbox_id=sandbox_id, region=region)
+    with _REMOTE_ADMINS_LOCK:
+        _REMOTE_ADMINS[key] = client
+        while len(_REMOTE_ADMINS) > MAX_REMOTE_ADMINS:
+            _REMOTE_ADMINS.popitem(last=False)
+    return client

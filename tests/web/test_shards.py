@@ -46,9 +46,11 @@ def two_gateways(settings) -> Iterator[list[ControlServer]]:
     settings.LAB_GATEWAY_URLS = [server.url for server in servers]
     settings.LAB_CONTROL_TOKEN = TOKEN
     shards.forget_health()
+    choice = routing.choose(None)   # shards.route sets this thread's choice: leave none behind for other tests
     try:
         yield servers
     finally:
+        routing.reset(choice)
         for server in servers:
             try:
                 server.stop()
