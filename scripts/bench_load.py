@@ -137,6 +137,7 @@ def main() -> None:
                         help="the sharded topology (scripts/topology.py: PostgreSQL, Redis, gunicorn -w 2) with "
                              "N gateways, one run per N, e.g. 1,2")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers with --topology")
+    parser.add_argument("--rounds", type=int, default=1, help="--topology: repeat the runs, interleaved")
     parser.add_argument("--port", type=int, default=0, help="--topology: the site's port, the next ones for the "
                         "others (default: free ports)")
     args = parser.parse_args()
@@ -147,8 +148,9 @@ def main() -> None:
     if args.topology:
         from topology import Topology
 
-        rates = {}
-        for n in [int(part) for part in args.topology.split(",") if part.strip()]:
+        rates: dict[int, list[float]] = {}
+        # interleaved rounds (1, 2, 1, 2, ...): a shared machine's load changes between runs
+        for n in [int(part) for part in args.topology.split(",") if part.strip()] * args.rounds:
             topology = Topology(gateways=n, workers=args.workers, threads=min(args.threads, 16),
                                 port=args.port).start()
             try:
@@ -160,12 +162,15 @@ def main() -> None:
                 result = drive(topology.url, steps, args, pids)
             finally:
                 topology.stop()
-            rates[n] = report(f"sharded topology: {n} gateway(s), gunicorn {args.workers} workers, PostgreSQL, "
-                              "Redis", args, result)
+            rates.setdefault(n, []).append(report(f"sharded topology: {n} gateway(s), gunicorn {args.workers} "
+                                                  "workers, PostgreSQL, Redis", args, result))
         if len(rates) > 1:
             first = min(rates)
-            for n, rate in sorted(rates.items()):
-                print(f"throughput with {n} gateway(s): {rate:.1f} requests/s, x{rate / rates[first]:.2f} vs {first}")
+            for n, runs in sorted(rates.items()):
+                rate = statistics.median(runs)
+                print(f"throughput with {n} gateway(s): {rate:.1f} requests/s (median of "
+                      f"{', '.join(f'{r:.1f}' for r in runs)}), x{rate / statistics.median(rates[first]):.2f} "
+                      f"vs {first}")
         return
     server = LabServer("serve", threads=args.threads)
     try:
