@@ -54,6 +54,7 @@ bench: install
 	$(PY) scripts/bench_console.py
 	$(PY) scripts/bench_classroom.py
 	$(PY) scripts/bench_sandbox.py
+	$(PY) scripts/bench_roundtrips.py
 
 bench-load: install
 	$(PY) scripts/bench_load.py --learners 100

@@ -16,6 +16,11 @@ class ConsoleForm(forms.Form):
     session_token = forms.CharField(max_length=4096, required=False, strip=True)
     challenge = forms.SlugField(max_length=64, required=False)
 
+    def shown(self, name: str) -> str:
+        """A field as typed, cut to its maximum length: what the page shows back, valid or not."""
+        value = self[name].value()
+        return str(value or "")[:self.fields[name].max_length]
+
 
 class AnswersForm(forms.Form):
     """A defender challenge's report: one text field per AnswerField of the challenge."""

@@ -1,13 +1,14 @@
 """Challenge pages and the in-page AWS CLI console: one function view per interaction.
 
-Every view works on the visitor's own sandbox (sandboxes.services.sandbox_for_request); the console's identities are
+Every view works on the visitor's own sandbox (@with_sandbox: request.sandbox); the console's identities are
 looked up only among that sandbox's keys and kept sessions, and the gateway refuses any other sandbox's key.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from functools import wraps
+from typing import Any, Callable
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,7 +16,8 @@ from django.urls import reverse
 from django.utils import timezone as dj_timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from sandboxes import credentials, services
+from sandboxes import credentials
+from sandboxes.decorators import SandboxRequest, with_sandbox
 from sandboxes.models import AccessKey, Sandbox
 from scenarios import registry
 
@@ -37,6 +39,14 @@ def _challenge_or_404(slug: str) -> Challenge:
     if challenge is None:
         raise Http404(f"There is no challenge called “{slug}”.")
     return challenge
+
+
+def with_challenge(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """URL's `slug` -> the view's `challenge` argument (404 for an unknown one, before any sandbox is loaded)."""
+    @wraps(view)
+    def wrapper(request: HttpRequest, slug: str, **kwargs: Any) -> HttpResponse:
+        return view(request, _challenge_or_404(slug), **kwargs)
+    return wrapper
 
 
 def identities(sandbox: Sandbox) -> list[Identity]:
@@ -98,16 +108,18 @@ def _keep_issued_session(sandbox: Sandbox, stdout: str) -> credentials.SessionCr
 
 # ------------------------------------------------------------------------------------------------ console
 @require_GET
-def console_page(request: HttpRequest) -> HttpResponse:
-    sandbox = services.sandbox_for_request(request)
+@with_sandbox
+def console_page(request: SandboxRequest) -> HttpResponse:
+    sandbox = request.sandbox
     return render(request, "challenges/console.html", {"sandbox": sandbox, **_console_context(sandbox)})
 
 
 @require_POST
-def console_run(request: HttpRequest) -> HttpResponse:
-    sandbox = services.sandbox_for_request(request)
+@with_sandbox
+def console_run(request: SandboxRequest) -> HttpResponse:
+    sandbox = request.sandbox
     form = ConsoleForm(request.POST)
-    entry: dict[str, Any] = {"command": request.POST.get("command", "")[:console.MAX_COMMAND_CHARS]}
+    entry: dict[str, Any] = {"command": form.shown("command")}
     status = 200
     if not form.is_valid():
         entry["refused"] = "; ".join(e for errors in form.errors.values() for e in errors)
@@ -130,16 +142,15 @@ def console_run(request: HttpRequest) -> HttpResponse:
                 entry.update(result=result, identity=creds.label)
                 if result.exit_code == 0:
                     entry["kept"] = _keep_issued_session(sandbox, result.stdout)
-    challenge = seeding.challenge(request.POST.get("challenge", ""))
+    challenge, identity = seeding.challenge(form.shown("challenge")), form.shown("identity")
     if request.htmx:
-        context = {"entry": entry, "sandbox": sandbox,
-                   **_console_context(sandbox, request.POST.get("identity", ""), challenge)}
+        context = {"entry": entry, "sandbox": sandbox, **_console_context(sandbox, identity, challenge)}
         return render(request, "challenges/_console_entry.html", context, status=status)
     if challenge is not None:  # without JavaScript: the challenge page again, with the command's output
         context = _challenge_context(request, sandbox, challenge)
-        context.update(entry=entry, selected=request.POST.get("identity", "") or context["selected"])
+        context.update(entry=entry, selected=identity or context["selected"])
         return render(request, "challenges/challenge.html", context, status=status)
-    context = {"entry": entry, "sandbox": sandbox, **_console_context(sandbox, request.POST.get("identity", ""))}
+    context = {"entry": entry, "sandbox": sandbox, **_console_context(sandbox, identity)}
     return render(request, "challenges/console.html", context, status=status)
 
 
@@ -171,8 +182,9 @@ def _challenge_context(request: HttpRequest, sandbox: Sandbox, challenge: Challe
 
 
 @require_GET
-def challenge_list(request: HttpRequest) -> HttpResponse:
-    sandbox = services.sandbox_for_request(request)
+@with_sandbox
+def challenge_list(request: SandboxRequest) -> HttpResponse:
+    sandbox = request.sandbox
     return render(request, "challenges/list.html", {"sandbox": sandbox, "rows": challenge_rows(sandbox)})
 
 
@@ -183,9 +195,10 @@ def challenge_rows(sandbox: Sandbox) -> list[dict[str, Any]]:
 
 
 @require_GET
-def challenge_page(request: HttpRequest, slug: str) -> HttpResponse:
-    challenge = _challenge_or_404(slug)
-    sandbox = services.sandbox_for_request(request)
+@with_challenge
+@with_sandbox
+def challenge_page(request: SandboxRequest, challenge: Challenge) -> HttpResponse:
+    sandbox = request.sandbox
     seeding.ensure_seeded(sandbox, challenge)
     return render(request, "challenges/challenge.html", _challenge_context(request, sandbox, challenge))
 
@@ -197,9 +210,10 @@ def _back(request: HttpRequest, sandbox: Sandbox, challenge: Challenge, partial:
 
 
 @require_POST
-def challenge_hint(request: HttpRequest, slug: str) -> HttpResponse:
-    challenge = _challenge_or_404(slug)
-    sandbox = services.sandbox_for_request(request)
+@with_challenge
+@with_sandbox
+def challenge_hint(request: SandboxRequest, challenge: Challenge) -> HttpResponse:
+    sandbox = request.sandbox
     progress = progress_of(sandbox, challenge)
     if progress.hints_shown < len(challenge.hints):
         progress.hints_shown += 1
@@ -208,9 +222,10 @@ def challenge_hint(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
-def challenge_solution(request: HttpRequest, slug: str) -> HttpResponse:
-    challenge = _challenge_or_404(slug)
-    sandbox = services.sandbox_for_request(request)
+@with_challenge
+@with_sandbox
+def challenge_solution(request: SandboxRequest, challenge: Challenge) -> HttpResponse:
+    sandbox = request.sandbox
     progress = progress_of(sandbox, challenge)
     progress.hints_shown, progress.solution_shown = len(challenge.hints), True
     progress.save(update_fields=["hints_shown", "solution_shown", "updated"])
@@ -218,9 +233,10 @@ def challenge_solution(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
-def challenge_check(request: HttpRequest, slug: str) -> HttpResponse:
-    challenge = _challenge_or_404(slug)
-    sandbox = services.sandbox_for_request(request)
+@with_challenge
+@with_sandbox
+def challenge_check(request: SandboxRequest, challenge: Challenge) -> HttpResponse:
+    sandbox = request.sandbox
     form = AnswersForm(challenge, request.POST)
     if challenge.answers and not form.is_valid():
         context = _challenge_context(request, sandbox, challenge, answers_form=form)
@@ -241,9 +257,10 @@ def challenge_check(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
-def challenge_reset(request: HttpRequest, slug: str) -> HttpResponse:
-    challenge = _challenge_or_404(slug)
-    sandbox = services.sandbox_for_request(request)
+@with_challenge
+@with_sandbox
+def challenge_reset(request: SandboxRequest, challenge: Challenge) -> HttpResponse:
+    sandbox = request.sandbox
     seeding.reset_challenge(sandbox, challenge)
     progress = progress_of(sandbox, challenge)
     progress.last_check = None

@@ -6,7 +6,7 @@ from typing import Callable
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 
 from .models import Classroom, Student
 
@@ -35,6 +35,28 @@ def class_for_instructor(request: HttpRequest, code: str) -> Classroom:
     if classroom is None:
         raise Http404("You run no class with that code.")
     return classroom
+
+
+def instructor_class(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """@instructor_required, then the URL's `code` -> the view's `classroom` argument: a class this instructor
+    runs (404 for anyone else's)."""
+    @instructor_required
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, code: str, *args, **kwargs) -> HttpResponse:
+        return view(request, class_for_instructor(request, code), *args, **kwargs)
+    return wrapped
+
+
+def student_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The visitor's place in a class (the token in their session) -> the view's `student` argument; 403 when
+    they are in none."""
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        student = student_for_request(request)
+        if student is None:
+            return HttpResponseForbidden("You are not in a class.")
+        return view(request, student, *args, **kwargs)
+    return wrapped
 
 
 def student_for_request(request: HttpRequest) -> Student | None:

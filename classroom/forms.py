@@ -44,3 +44,29 @@ class FollowingForm(forms.Form):
 
 class PrepareForm(forms.Form):
     expected_students = forms.IntegerField(min_value=0, max_value=200, label="Students expected")
+
+
+class CodeQueryForm(forms.Form):
+    """?code= on the join page (from the instructor's QR code): only pre-fills the form."""
+    code = forms.CharField(required=False)
+
+
+class BackForm(forms.Form):
+    """`at`: the page a control or the class bar was used on (the view keeps it only when it is on this site)."""
+    at = forms.CharField(required=False, strip=False)
+
+    def clean_at(self) -> str:
+        return self.cleaned_data["at"][:300]
+
+
+class BarPollForm(BackForm):
+    """The class bar's poll: the page it is on and the version of the bar it shows."""
+    v = forms.CharField(required=False, max_length=64)
+
+
+class ReleaseForm(forms.Form):
+    release = forms.BooleanField(required=False)
+
+
+class EndClassForm(forms.Form):
+    reopen = forms.BooleanField(required=False)

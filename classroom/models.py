@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sandboxes.models import Sandbox
+from sandboxes.results import StepResult
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read off a projector
 CODE_LENGTH = 6
@@ -32,12 +33,12 @@ def new_student_token() -> str:
     return secrets.token_urlsafe(16)
 
 
-def classify(result: dict[str, Any] | None) -> tuple[str, str]:
+def classify(result: StepResult | None) -> tuple[str, str]:
     """(outcome, error code) of a stored step result: the first call AWS refused decides, else allowed."""
-    calls = (result or {}).get("calls") or []
+    calls = result.calls if result else []
     for call in calls:
-        if not call.get("ok"):
-            code = (call.get("error") or {}).get("code", "")
+        if not call.ok:
+            code = call.error_code
             return (DENIED if code == "AccessDenied" else ERROR), code
     return (ALLOWED, "") if calls else ("", "")
 

@@ -257,8 +257,8 @@ def vote(poll: Poll, student: Student, choice: str) -> PollVote:
 def reveal_poll(poll: Poll, instructor_sandbox: Sandbox) -> Poll:
     """Reveal with the real answer: what the instructor's own run of that step (on the projector) returned."""
     progress = StepProgress.objects.filter(sandbox=instructor_sandbox, scenario=poll.scenario, step=poll.step).first()
-    result = progress.last_result if progress else None
-    if not result or result.get("variant"):
+    result = progress.stored_result()[0] if progress else None
+    if result is None or result.variant:
         raise ClassError("Run the step first (its main Run, not a what-if): the poll is revealed next to "
                          "the answer STS really gave.")
     poll.answer, poll.answer_code = classify(result)

@@ -17,12 +17,12 @@ from .models import Activity, Student, classify
 
 @receiver(post_save, sender=StepProgress)
 def record_activity(sender: type, instance: StepProgress, **kwargs: Any) -> None:
-    if not instance.last_result:
+    result, _ = instance.stored_result()
+    if result is None:
         return
     student = Student.objects.filter(sandbox_id=instance.sandbox_id, removed_at__isnull=True).first()
     if student is None:
         return
-    outcome, code = classify(instance.last_result)
+    outcome, code = classify(result)
     Activity.objects.create(student=student, scenario=instance.scenario, step=instance.step,
-                            variant=str(instance.last_result.get("variant", ""))[:64], outcome=outcome, code=code[:64],
-                            succeeded=bool(instance.last_result.get("succeeded")))
+                            variant=result.variant[:64], outcome=outcome, code=code[:64], succeeded=result.succeeded)

@@ -20,20 +20,23 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from quiz import services as quiz_services
 from quiz.live_views import CODE_ALPHABET as QUIZ_CODE_ALPHABET, CODE_LENGTH as QUIZ_CODE_LENGTH, HOST_KEY
 from quiz.models import Room
 from sandboxes import services as sandbox_services
+from sandboxes.decorators import SandboxRequest, with_sandbox
 from sandboxes.services import SESSION_KEY
 from scenarios import registry
 from securecart.publicurl import public_url
 
 from . import services
 from .bar import bar_context
-from .access import (HOSTING_KEY, STUDENT_KEY, class_for_instructor, hosted_class, instructor_required,
-                     is_instructor, student_for_request)
-from .forms import ClockForm, FollowingForm, JoinClassForm, LockForm, OpenClassForm, PrepareForm, StepForm, VoteForm
+from .access import (HOSTING_KEY, STUDENT_KEY, instructor_class, instructor_required, is_instructor,
+                     student_for_request, student_required)
+from .forms import (BackForm, BarPollForm, ClockForm, CodeQueryForm, EndClassForm, FollowingForm, JoinClassForm,
+                    LockForm, OpenClassForm, PrepareForm, ReleaseForm, StepForm, VoteForm)
 from .models import Classroom, Poll, Student
 from .services import ClassError
 
@@ -47,6 +50,12 @@ def _local_path(request: HttpRequest, value: str) -> str:
     if value.startswith("/") and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()}):
         return value
     return ""
+
+
+def _posted_path(request: HttpRequest) -> str:
+    """The POSTed `at` (BackForm), when it is a path on this site; else ""."""
+    form = BackForm(request.POST)
+    return _local_path(request, form.cleaned_data["at"]) if form.is_valid() else ""
 
 
 def qr_svg(url: str, label: str) -> SafeString:
@@ -64,7 +73,9 @@ def index(request: HttpRequest) -> HttpResponse:
     student = student_for_request(request)
     if student is not None:
         return redirect("classroom:student_home")
-    form = JoinClassForm(initial={"code": services.normalize_code(request.GET.get("code", ""))})
+    query = CodeQueryForm(request.GET)
+    form = JoinClassForm(initial={"code": services.normalize_code(query.cleaned_data["code"] if query.is_valid()
+                                                                  else "")})
     return render(request, "classroom/join.html", {"form": form})
 
 
@@ -151,42 +162,37 @@ def student_home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def bar(request: HttpRequest) -> HttpResponse:
     """The class bar's poll: presence, follow-me (HX-Redirect), the open poll; 204 when nothing changed."""
-    path = request.GET.get("at", "")[:300]
+    poll = BarPollForm(request.GET)
+    path, version = (poll.cleaned_data["at"], poll.cleaned_data["v"]) if poll.is_valid() else ("", "")
     student = student_for_request(request)
     if student is not None:
         services.note_presence(student, path)
         target = services.follow_target(student.classroom, student, path)
         if target:
-            response = HttpResponse(status=204)
-            response["HX-Redirect"] = target
-            return response
+            return HttpResponseClientRedirect(target, status=204)  # 204: nothing to swap; htmx follows the header
     context = bar_context(request, path, student)
     if not context:
         return HttpResponse(status=204)
-    if request.GET.get("v") == context["class_bar"]["version"]:
+    if version == context["class_bar"]["version"]:
         return HttpResponse(status=204)
     return render(request, "classroom/_class_bar.html", context)
 
 
 @require_POST
-def set_following(request: HttpRequest) -> HttpResponse:
-    student = student_for_request(request)
-    if student is None:
-        return HttpResponse("You are not in a class.", status=403)
+@student_required
+def set_following(request: HttpRequest, student: Student) -> HttpResponse:
     form = FollowingForm(request.POST)
     form.is_valid()
     student.following = form.cleaned_data.get("following", False)
     student.save(update_fields=["following"])
     target = student.classroom.follow_url() if student.following else ""
-    back = target or _local_path(request, request.POST.get("at", "")) or reverse("classroom:student_home")
+    back = target or _posted_path(request) or reverse("classroom:student_home")
     return _htmx_or_redirect(request, back)
 
 
 @require_POST
-def cast_vote(request: HttpRequest, poll_id: int) -> HttpResponse:
-    student = student_for_request(request)
-    if student is None:
-        return HttpResponse("You are not in a class.", status=403)
+@student_required
+def cast_vote(request: HttpRequest, student: Student, poll_id: int) -> HttpResponse:
     poll = get_object_or_404(Poll, pk=poll_id, classroom=student.classroom)
     form = VoteForm(request.POST)
     if not form.is_valid():
@@ -200,14 +206,12 @@ def cast_vote(request: HttpRequest, poll_id: int) -> HttpResponse:
 
 def _htmx_or_redirect(request: HttpRequest, url: str) -> HttpResponse:
     if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
+        return HttpResponseClientRedirect(url, status=204)  # 204: nothing to swap; htmx follows the header
     return HttpResponseRedirect(url)
 
 
 def _bar_or_redirect(request: HttpRequest) -> HttpResponse:
-    path = _local_path(request, request.POST.get("at", ""))
+    path = _posted_path(request)
     if request.htmx:
         return render(request, "classroom/_class_bar.html", bar_context(request, path))
     return HttpResponseRedirect(path or reverse("classroom:index"))
@@ -215,9 +219,8 @@ def _bar_or_redirect(request: HttpRequest) -> HttpResponse:
 
 # ---- instructor: dashboard ------------------------------------------------------------------------------------------
 @require_GET
-@instructor_required
-def dashboard(request: HttpRequest, code: str) -> HttpResponse:
-    classroom = class_for_instructor(request, code)
+@instructor_class
+def dashboard(request: HttpRequest, classroom: Classroom) -> HttpResponse:
     request.session[HOSTING_KEY] = classroom.code
     join_link = public_url(request, reverse("classroom:index") + f"?code={classroom.code}")
     return render(request, "classroom/dashboard.html", {
@@ -244,28 +247,25 @@ def _step_title(poll: Poll | None) -> str:
 
 
 @require_GET
-@instructor_required
-def roster(request: HttpRequest, code: str) -> HttpResponse:
-    classroom = class_for_instructor(request, code)
+@instructor_class
+def roster(request: HttpRequest, classroom: Classroom) -> HttpResponse:
     return render(request, "classroom/_roster.html", _dashboard_context(classroom))
 
 
 @require_GET
-@instructor_required
-def student_detail(request: HttpRequest, code: str, student_id: int) -> HttpResponse:
-    classroom = class_for_instructor(request, code)
+@instructor_class
+def student_detail(request: HttpRequest, classroom: Classroom, student_id: int) -> HttpResponse:
     student = get_object_or_404(Student, pk=student_id, classroom=classroom)
     progress, scenario, step = services.last_exchange(student)
     return render(request, "classroom/student_detail.html", {
         "classroom": classroom, "student": student, "progress": progress, "scenario": scenario, "step": step,
-        "result": progress.last_result if progress else None,
+        "result": progress.stored_result()[0] if progress else None,
         "activities": student.activities.all()[:15]})
 
 
 @require_POST
-@instructor_required
-def remove_student(request: HttpRequest, code: str, student_id: int) -> HttpResponse:
-    classroom = class_for_instructor(request, code)
+@instructor_class
+def remove_student(request: HttpRequest, classroom: Classroom, student_id: int) -> HttpResponse:
     student = get_object_or_404(Student, pk=student_id, classroom=classroom, removed_at__isnull=True)
     services.remove_student(student)
     messages.success(request, f"{student.nickname} is off the roster; their link no longer works.")
@@ -273,9 +273,8 @@ def remove_student(request: HttpRequest, code: str, student_id: int) -> HttpResp
 
 
 @require_POST
-@instructor_required
-def prepare(request: HttpRequest, code: str) -> HttpResponse:
-    classroom = class_for_instructor(request, code)
+@instructor_class
+def prepare(request: HttpRequest, classroom: Classroom) -> HttpResponse:
     form = PrepareForm(request.POST)
     if not form.is_valid():
         return HttpResponse("Give a number of students from 0 to 200.", status=400)
@@ -286,10 +285,10 @@ def prepare(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-@instructor_required
-def end_class(request: HttpRequest, code: str) -> HttpResponse:
-    classroom = class_for_instructor(request, code)
-    classroom.ended_at = None if request.POST.get("reopen") else timezone.now()
+@instructor_class
+def end_class(request: HttpRequest, classroom: Classroom) -> HttpResponse:
+    form = EndClassForm(request.POST)
+    classroom.ended_at = None if form.is_valid() and form.cleaned_data["reopen"] else timezone.now()
     classroom.save(update_fields=["ended_at"])
     messages.success(request, "Class reopened." if classroom.is_open else
                      "Class ended: nobody new can join; students keep their sandboxes.")
@@ -310,29 +309,28 @@ def _at_step(request: HttpRequest, classroom, action) -> HttpResponse:
 
 
 @require_POST
-@instructor_required
-def follow(request: HttpRequest, code: str) -> HttpResponse:
-    classroom = class_for_instructor(request, code)
-    if request.POST.get("release"):
+@instructor_class
+def follow(request: HttpRequest, classroom: Classroom) -> HttpResponse:
+    form = ReleaseForm(request.POST)
+    if form.is_valid() and form.cleaned_data["release"]:
         services.release_everyone(classroom)
         return _back(request, classroom)
     return _at_step(request, classroom, services.bring_everyone)
 
 
 @require_POST
-@instructor_required
-def open_poll(request: HttpRequest, code: str) -> HttpResponse:
-    classroom = class_for_instructor(request, code)
+@instructor_class
+def open_poll(request: HttpRequest, classroom: Classroom) -> HttpResponse:
     return _at_step(request, classroom, services.open_poll)
 
 
 @require_POST
-@instructor_required
-def reveal_poll(request: HttpRequest, code: str, poll_id: int) -> HttpResponse:
-    classroom = class_for_instructor(request, code)
+@instructor_class
+@with_sandbox   # the instructor's own sandbox runs the step whose outcome the poll reveals
+def reveal_poll(request: SandboxRequest, classroom: Classroom, poll_id: int) -> HttpResponse:
     poll = get_object_or_404(Poll, pk=poll_id, classroom=classroom)
     try:
-        services.reveal_poll(poll, sandbox_services.sandbox_for_request(request))
+        services.reveal_poll(poll, request.sandbox)
     except ClassError as error:
         if request.htmx:
             return HttpResponse(str(error), status=409)
@@ -342,7 +340,7 @@ def reveal_poll(request: HttpRequest, code: str, poll_id: int) -> HttpResponse:
 
 def _back(request: HttpRequest, classroom: Classroom) -> HttpResponse:
     """After a control: htmx from the class bar re-renders the bar; a plain form goes back where it came from."""
-    path = _local_path(request, request.POST.get("at", ""))
+    path = _posted_path(request)
     if request.htmx and path:
         return render(request, "classroom/_class_bar.html", bar_context(request, path))
     if path:
@@ -351,9 +349,8 @@ def _back(request: HttpRequest, classroom: Classroom) -> HttpResponse:
 
 
 @require_POST
-@instructor_required
-def class_clock(request: HttpRequest, code: str) -> HttpResponse:
-    classroom = class_for_instructor(request, code)
+@instructor_class
+def class_clock(request: HttpRequest, classroom: Classroom) -> HttpResponse:
     form = ClockForm(request.POST)
     if not form.is_valid():
         return HttpResponse("Choose +5 min, +15 min, +1 hour or +12 hours.", status=400)
@@ -363,18 +360,16 @@ def class_clock(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-@instructor_required
-def class_reset(request: HttpRequest, code: str) -> HttpResponse:
-    classroom = class_for_instructor(request, code)
+@instructor_class
+def class_reset(request: HttpRequest, classroom: Classroom) -> HttpResponse:
     count = services.reset_all(classroom)
     messages.success(request, f"Reset {count} sandboxes: seed restored, sessions gone, clocks back to now.")
     return redirect("classroom:dashboard", code=classroom.code)
 
 
 @require_POST
-@instructor_required
-def lock_scenario(request: HttpRequest, code: str) -> HttpResponse:
-    classroom = class_for_instructor(request, code)
+@instructor_class
+def lock_scenario(request: HttpRequest, classroom: Classroom) -> HttpResponse:
     form = LockForm(request.POST)
     if not form.is_valid():
         return HttpResponse("Name a scenario.", status=400)
@@ -386,19 +381,17 @@ def lock_scenario(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_GET
-@instructor_required
-def export(request: HttpRequest, code: str) -> HttpResponse:
-    classroom = class_for_instructor(request, code)
+@instructor_class
+def export(request: HttpRequest, classroom: Classroom) -> HttpResponse:
     response = HttpResponse(services.export_csv(classroom), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="class-{classroom.code}.csv"'
     return response
 
 
 @require_http_methods(["POST"])
-@instructor_required
-def start_quiz(request: HttpRequest, code: str) -> HttpResponse:
+@instructor_class
+def start_quiz(request: HttpRequest, classroom: Classroom) -> HttpResponse:
     """Open the class's live quiz room (the quiz app's own room), host it from this browser."""
-    classroom = class_for_instructor(request, code)
     question_ids = quiz_services.pick_question_ids(count=8)
     token = secrets.token_urlsafe(24)
     with transaction.atomic():

@@ -3,44 +3,47 @@
 One RLock guards every public method. Lock order: Lab lock, then `engine.directory.moto_lock` (the Directory takes
 it for each read). Never call into the Lab while holding `moto_lock` yourself.
 
-State kept here (memory only): the sandbox registry (sandbox -> accounts, clock), issued sessions, the recent
-Decisions by request id (bounded LRU), MFA replay memory and the key that seals encoded authorization messages.
+State kept here (memory only), all of it wired by the constructor (a plain `Lab()` is complete): the sandbox
+registry (sandbox -> accounts, clock), issued sessions, the DecisionLog (recent Decisions and federation validation
+reports by request id, one bounded LRU), MFA replay memory, the key that seals encoded authorization messages, the
+mock OIDC issuers' JWKS per sandbox, the EC2 instances' credential generations (IMDS), CloudTrail, and the
+federation operations (AssumeRoleWithSAML / AssumeRoleWithWebIdentity, engine/sts/federated.py).
+The web layer's view of it is engine.ports.LabPort; StsService sees only engine.sts.state.StsState.
 """
 from __future__ import annotations
 
+import hmac
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
 from engine.clock import SandboxClock
 from engine.cloudtrail import ApiCall, Trail
-from engine.directory import AccessKeyInfo, Directory, PolicyText
-from engine.errors import AccessDenied, AwsError, ExpiredToken, InvalidClientTokenId
+from engine.decisions import DECISION_LRU_SIZE, DecisionLog
+from engine.directory import AccessKeyInfo, Directory, MfaDeviceInfo
+from engine.errors import AccessDenied, ExpiredToken, InvalidClientTokenId, MalformedPolicyDocument
 from engine.federation.registry import JwksRegistry
+from engine.instances import InstanceRegistry
 from engine import mfa as totp
-from engine.mfa import MfaVerifier
+from engine.mfa import MfaProof, MfaVerifier
 from engine.sts import ids
 from engine.sts.authmsg import AuthorizationMessageCodec, decision_payload
-from engine.sts.caller import Caller, RequestMeta, principal_context
-from engine.sts.policies import named, named_lenient
-from engine.sts.policy_api import AuthzRequest, Decision, Principal, authorize
+from engine.policy import AuthzRequest, Decision, Principal, authorize
+from engine.sts import federated
+from engine.sts.caller import (EXPIRED_MESSAGE, INVALID_KEY_MESSAGE, INVALID_TOKEN_MESSAGE, Caller, RequestMeta,
+                               caller_for_key, caller_for_session, principal_context)
+from engine.sts.policies import caller_policies, named
 from engine.sts.service import StsService, not_authorized
 from engine.sts.sessions import CredentialStore, IssuedSession
+from engine.sts.state import StsState
 from engine.sts.validation import validate
 
-# Wire messages. Unknown key / no token: with the full stop [GH:jrl84/amazon-sp-api#218 raw XML]; a session token
-# that does not belong to the key: without it [GH:aws-azure-login/aws-azure-login#251 raw XML].
-INVALID_KEY_MESSAGE = "The security token included in the request is invalid."
-INVALID_TOKEN_MESSAGE = "The security token included in the request is invalid"
-EXPIRED_MESSAGE = "The security token included in the request is expired"
-
-DECISION_LRU_SIZE = 2000
-
-__all__ = ["Lab", "get_lab", "Caller", "RequestMeta", "IssuedSession", "SandboxInfo"]
+__all__ = ["Lab", "get_lab", "Caller", "RequestMeta", "IssuedSession", "SandboxInfo", "DECISION_LRU_SIZE",
+           "INVALID_KEY_MESSAGE", "INVALID_TOKEN_MESSAGE", "EXPIRED_MESSAGE"]
 
 
 @dataclass
@@ -59,16 +62,26 @@ class Lab:
         self.authmsg = AuthorizationMessageCodec()
         self._sandboxes: dict[str, SandboxInfo] = {}
         self._account_sandbox: dict[str, str] = {}
-        self._decisions: "OrderedDict[str, list[Decision]]" = OrderedDict()
-        # STS operations answered by other modules (AssumeRoleWithSAML / AssumeRoleWithWebIdentity):
-        # name -> handler(caller | None, params, RequestMeta) -> result dict. See register_sts_operation.
-        self.federation_operations: dict[str, Callable[[Caller | None, dict[str, Any], RequestMeta], dict]] = {}
-        self._sts = StsService(self)
+        # request id -> the Decisions evaluated for it and a federation call's validation report (bounded LRU)
+        self.decision_log = DecisionLog()
+        self._sts = StsService(StsState(
+            now=self._now_unlocked, sandbox_of_account=self._account_sandbox.get,
+            identity_policies=partial(caller_policies, self.directory), record=self.decision_log.record, mfa_clock=self.mfa_clock,
+            directory=self.directory, store=self.store, mfa=self.mfa, authmsg=self.authmsg))
         # The mock OIDC issuers' keys, per sandbox (engine.federation.registry: a token minted for one sandbox
         # cannot be verified in another).
         self.jwks_registry = JwksRegistry()
+        # Scenario 4: every EC2 instance's credential generations and IMDS tokens (gateway/imds.py serves them)
+        self.instances = InstanceRegistry()
         # CloudTrail: the gateway records every answered call here; web processes drain it into the database
         self.trail = Trail(session_of=self.session)
+        # AssumeRoleWithSAML / AssumeRoleWithWebIdentity (engine/sts/federated.py), answered by this Lab's STS
+        federated.install(self)
+
+    @classmethod
+    def create(cls, directory: Directory | None = None) -> "Lab":
+        """A complete Lab (the constructor wires everything; this name reads better at call sites)."""
+        return cls(directory)
 
     # ---- sandboxes and clocks --------------------------------------------------------------------------------------
     def register_sandbox(self, sandbox_id: str, accounts: dict[str, str], clock_offset: float = 0.0) -> None:
@@ -99,6 +112,7 @@ class Lab:
             info = self._sandboxes.pop(sandbox_id, None)
             self.store.drop_sandbox(sandbox_id)
             self.jwks_registry.forget_sandbox(sandbox_id)
+            self.instances.forget_sandbox(sandbox_id)
             self.trail.forget(sandbox_id)
             if info is not None:
                 for account in info.accounts.values():
@@ -112,6 +126,10 @@ class Lab:
 
     def oidc_jwks(self, sandbox_id: str, issuer_url: str) -> dict[str, Any] | None:
         return self.jwks_registry.resolve(sandbox_id, issuer_url)
+
+    def instance_registry(self) -> InstanceRegistry:
+        """The EC2 instances' credential generations and IMDS tokens (the metadata service asks here)."""
+        return self.instances
 
     def sandbox(self, sandbox_id: str) -> SandboxInfo | None:
         with self._lock:
@@ -170,7 +188,7 @@ class Lab:
                     raise InvalidClientTokenId(INVALID_TOKEN_MESSAGE)
                 if session.is_expired(self._now_unlocked(session.sandbox_id)):
                     raise ExpiredToken(EXPIRED_MESSAGE)
-                return self._caller_for_session(session)
+                return caller_for_session(session, self.directory)
             if session_token:
                 # a session token with a key that has no session (a long-term or unknown key)
                 raise InvalidClientTokenId(INVALID_TOKEN_MESSAGE)
@@ -183,44 +201,7 @@ class Lab:
             if key is None or key.account not in self._account_sandbox or key.status != "Active":
                 # an inactive key is refused like an unknown one (AWS: InvalidClientTokenId)
                 raise InvalidClientTokenId(INVALID_KEY_MESSAGE)
-            return self._caller_for_key(key)
-
-    def _caller_for_key(self, key: AccessKeyInfo) -> Caller:
-        sandbox_id = self._account_sandbox.get(key.account)
-        if key.is_root:
-            principal = Principal(arn=f"arn:aws:iam::{key.account}:root", account=key.account, kind="root",
-                                  userid=key.account)
-            return Caller(key.access_key_id, key.secret_access_key, principal, sandbox_id, key.account,
-                          is_root=True)
-        user = self.directory.user(key.account, key.user_name or "")
-        if user is None:
-            raise InvalidClientTokenId(INVALID_KEY_MESSAGE)
-        principal = Principal(arn=user.arn, account=user.account, kind="user", userid=user.user_id,
-                              username=user.name, tags=dict(user.tags))
-        return Caller(key.access_key_id, key.secret_access_key, principal, sandbox_id, key.account,
-                      user_name=user.name, user_tags=dict(user.tags))
-
-    def _caller_for_session(self, session: IssuedSession) -> Caller:
-        common = dict(sandbox_id=session.sandbox_id, account=session.account, session=session, is_long_term=False,
-                      mfa=session.mfa_authenticated_at, session_token=session.session_token)
-        if session.kind == "session-token":
-            if session.is_root:
-                principal = Principal(arn=session.arn, account=session.account, kind="root", userid=session.account)
-                return Caller(session.access_key_id, session.secret_access_key, principal, is_root=True, **common)
-            user = self.directory.user(session.account, session.user_name or "")
-            tags = dict(user.tags) if user else dict(session.principal_tags)
-            principal = Principal(arn=session.arn, account=session.account, kind="user", userid=session.user_id,
-                                  username=session.user_name, tags=tags)
-            return Caller(session.access_key_id, session.secret_access_key, principal,
-                          user_name=session.user_name, user_tags=tags, **common)
-        if session.kind == "federated-user":
-            principal = Principal(arn=session.arn, account=session.account, kind="federated-user",
-                                  userid=session.user_id, tags=dict(session.principal_tags))
-            return Caller(session.access_key_id, session.secret_access_key, principal,
-                          user_name=session.user_name, is_root=False, **common)
-        principal = Principal(arn=session.arn, account=session.account, kind="assumed-role",
-                              role_arn=session.role_arn, userid=session.user_id, tags=dict(session.principal_tags))
-        return Caller(session.access_key_id, session.secret_access_key, principal, **common)
+            return caller_for_key(key, self._account_sandbox.get(key.account), self.directory)
 
     def create_root_access_key(self, sandbox_id: str, account: str) -> tuple[str, str]:
         """Root-user access keys for an account of the sandbox (moto has none): (access key id, secret)."""
@@ -250,7 +231,7 @@ class Lab:
         """Let another module answer an STS operation (AssumeRoleWithSAML, AssumeRoleWithWebIdentity). The handler
         runs under the Lab lock and typically calls `issue_federated_session`."""
         with self._lock:
-            self.federation_operations[operation] = handler
+            self._sts.register(operation, handler)
 
     def validate_sts_params(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         """Model validation (AWS ValidationError wording) for handlers registered with register_sts_operation."""
@@ -359,18 +340,16 @@ class Lab:
         else:
             resource = None
             if resource_policy:
-                from engine.errors import MalformedPolicyDocument
                 try:
                     resource = named("resource policy", resource_policy, "resource", "bucket"
                                      if action.lower().startswith("s3:") else "resource")
                 except MalformedPolicyDocument:
                     resource = None
-            identity, boundary, session = self._identity_policies(caller)
+            identity, boundary, session = caller_policies(self.directory, caller)
             decision = authorize(request, identity=identity, resource=resource, boundary=boundary,
                                  session=session, resource_account=resource_account,
                                  between_policies=yield_to_other_threads)
-        with self._lock:
-            self._record_unlocked(meta.request_id, decision)
+        self.decision_log.record(meta.request_id, decision)
         return decision
 
     def encode_authorization_failure(self, caller: Caller, decision: Decision) -> str:
@@ -381,25 +360,42 @@ class Lab:
     def identity_policies(self, caller: Caller) -> tuple[list[Any], Any | None, list[Any]]:
         """(identity NamedPolicies, boundary NamedPolicy | None, session NamedPolicies) for the explanation panel."""
         with self._lock:
-            return self._identity_policies(caller)
+            return caller_policies(self.directory, caller)
 
-    # ---- decisions -------------------------------------------------------------------------------------------------
+    # ---- decisions and federation reports (engine.decisions.DecisionLog) ------------------------------------------
     def record_decision(self, request_id: str, decision: Decision) -> None:
-        with self._lock:
-            self._record_unlocked(request_id, decision)
+        self.decision_log.record(request_id, decision)
 
     def decision(self, request_id: str) -> Decision | None:
         """The Decision that explains a request: the one that denied it, else the first one evaluated."""
-        with self._lock:
-            decisions = self._decisions.get(request_id)
-            if not decisions:
-                return None
-            return next((d for d in decisions if not d.allowed), decisions[0])
+        return self.decision_log.decision(request_id)
 
     def decisions(self, request_id: str) -> list[Decision]:
         """Every Decision of a request, in evaluation order (AssumeRole, then TagSession, SetSourceIdentity)."""
-        with self._lock:
-            return list(self._decisions.get(request_id, []))
+        return self.decision_log.decisions(request_id)
+
+    def record_federation_report(self, request_id: str | None, report: dict[str, Any]) -> None:
+        """Keep a federation call's validation report (engine/sts/federated.py records every token it checks)."""
+        self.decision_log.record_report(request_id, report)
+
+    def federation_report(self, request_id: str) -> dict[str, Any] | None:
+        """The validation checklist of a federation call (AssumeRoleWithSAML / WithWebIdentity) by request id:
+        {"error": {...} | None, "checks": [...]}."""
+        return self.decision_log.report(request_id)
+
+    # ---- MFA devices and replay memory (the web layer's virtual phone) -------------------------------------------
+    def mfa_device(self, serial_number: str) -> MfaDeviceInfo | None:
+        """The MFA device by serial (moto's IAM data): account, user it is enabled for, and a virtual device's seed."""
+        return self.directory.mfa_device(serial_number)
+
+    def mfa_last_used_step(self, serial: str, seed: str) -> int | None:
+        """The 30-second step of the last code STS accepted for this device (replay memory), or None."""
+        return self.mfa.last_used_step(serial, seed)
+
+    def mfa_verify_enable(self, serial: str, seed: str, code1: str, code2: str, *,
+                          at: float | None = None) -> MfaProof:
+        """EnableMFADevice's two consecutive codes (engine.mfa.MfaVerifier.verify_enable)."""
+        return self.mfa.verify_enable(serial, seed, code1, code2, at=at)
 
     # ---- sessions for the UI ----------------------------------------------------------------------------------------
     def sessions(self, sandbox_id: str, *, include_expired: bool = False) -> list[dict[str, Any]]:
@@ -426,51 +422,6 @@ class Lab:
         info = self._sandboxes.get(sandbox_id) if sandbox_id else None
         return (info.clock if info else _REAL_CLOCK).now()
 
-    def _sandbox_of_account_unlocked(self, account: str) -> str | None:
-        return self._account_sandbox.get(account)
-
-    def _record_unlocked(self, request_id: str | None, decision: Decision) -> None:
-        if not request_id:
-            return
-        entry = self._decisions.get(request_id)
-        if entry is None:
-            self._decisions[request_id] = [decision]
-            if len(self._decisions) > DECISION_LRU_SIZE:
-                self._decisions.popitem(last=False)
-        else:
-            entry.append(decision)
-            self._decisions.move_to_end(request_id)
-
-    def _identity_policies(self, caller: Caller | None) -> tuple[list[Any], Any | None, list[Any]]:
-        if caller is None or caller.is_root:
-            return [], None, []
-        directory = self.directory
-        session = caller.session
-        policies: list[PolicyText] = []
-        boundary_arn: str | None = None
-        if caller.is_role_session and session is not None and session.role_arn:
-            role = directory.role_by_arn(session.role_arn)
-            if role is not None:            # a deleted role's sessions keep no permissions
-                policies = role.policies
-                boundary_arn = role.boundary_arn
-        elif caller.user_name:
-            user = directory.user(caller.account, caller.user_name)
-            if user is not None:
-                policies = user.policies
-                boundary_arn = user.boundary_arn
-        identity = [p for p in (named_lenient(t, "identity", t.source) for t in policies) if p is not None]
-        boundary = None
-        if boundary_arn:
-            text = directory.managed_policy_text(boundary_arn)
-            if text is not None:
-                boundary = named_lenient(PolicyText(boundary_arn.rsplit("/", 1)[-1], text, boundary_arn),
-                                         "boundary", "boundary")
-        session_policies: list[Any] = []
-        if session is not None and session.kind in ("assumed-role", "federated-user"):
-            session_policies = [p for p in (named_lenient(t, "session", "session") for t in session.session_policies)
-                                if p is not None]
-        return identity, boundary, session_policies
-
 
 _REAL_CLOCK = SandboxClock()
 
@@ -482,7 +433,6 @@ def yield_to_other_threads() -> None:
 
 
 def _same(a: str, b: str) -> bool:
-    import hmac
     return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
 
 
@@ -501,12 +451,5 @@ def get_lab() -> Lab:
     if _lab is None:
         with _lab_lock:
             if _lab is None:
-                lab = Lab()
-                try:    # AssumeRoleWithSAML / AssumeRoleWithWebIdentity live in engine/sts/federated.py
-                    from engine.sts.federated import install
-                except ImportError:
-                    install = None
-                if install is not None:
-                    install(lab)
-                _lab = lab
+                _lab = Lab()
     return _lab

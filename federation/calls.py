@@ -11,9 +11,8 @@ from typing import Any
 
 from django.conf import settings
 
-from engine.federation.reports import REPORTS
 from engine.federation.saml import SamlProviderRecord, validate_saml_response
-from scenarios.framework import Keys, StepContext
+from sandboxes.steps import Keys, StepContext
 
 ANONYMOUS = Keys("nobody: the request is unsigned; the assertion or token is the credential", "", "")
 
@@ -24,19 +23,19 @@ def unsigned_sts(ctx: StepContext) -> Any:
     return unsigned_client("sts", recorder=ctx.recorder, region=getattr(settings, "LAB_REGION", "us-east-1"))
 
 
-def _reports() -> Any:
-    """engine REPORTS in-process; the gateway's, over lab control, when the Lab is remote (LAB_GATEWAY_URL)."""
+def _report(request_id: str) -> dict[str, Any] | None:
+    """The Lab's validation report of a federation call (in-process, or the gateway's when LAB_GATEWAY_URL is set)."""
     from sandboxes.labclient import lab
 
-    return getattr(lab(), "federation_reports", None) or REPORTS
+    return lab().federation_report(request_id)
 
 
 def last_report(ctx: StepContext) -> dict[str, Any] | None:
     """The checklist of the last federation call this context made."""
     for call in reversed(ctx.calls):
-        request_id = call.get("request_id")
+        request_id = call.request_id
         if request_id:
-            return _reports().get(request_id)
+            return _report(request_id)
     return None
 
 

@@ -104,9 +104,9 @@ def reserved_role_trust(account_id: str, instance_arn: str) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------------------------ clients
 def admin(service: str, account_id: str) -> Any:
-    from gateway.client import admin_client
+    from sandboxes.operator import OPERATOR
 
-    return admin_client(service, account_id)
+    return OPERATOR.seeding_client(service, account_id)   # Identity Center's set-up is world building
 
 
 @dataclass

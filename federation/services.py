@@ -168,9 +168,9 @@ class FederationSetup:
 
 
 def _admin_iam(account_id: str) -> Any:
-    from gateway.client import admin_client
+    from sandboxes.operator import OPERATOR
 
-    return admin_client("iam", account_id)
+    return OPERATOR.seeding_client("iam", account_id)   # the providers are a world extension's seed
 
 
 def publish_jwks(sandbox_id: str) -> None:

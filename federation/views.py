@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from functools import wraps
+from typing import Any, Callable
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -17,16 +18,19 @@ from engine.federation.idp import GITHUB_ACTIONS_AUDIENCE, decode_saml_response,
     github_actions_claims
 from engine.federation.keys import SigningKey
 from sandboxes import services as sandbox_services
+from sandboxes.decorators import SandboxRequest, with_sandbox
 from sandboxes.world import PRODUCTION
-from scenarios.framework import StepContext
+from sandboxes.results import StepResult
+from sandboxes.steps import StepContext
 from trail import signin
 
 from . import calls, identity_center, inspect, people, services
+from .forms import (IdpLoginForm, JwtInspectForm, OidcTokenForm, PortalCredentialsForm, SamlInspectForm,
+                    SamlRedeemForm, TamperForm, page_data)
 
 SESSION_SAML = "federation_saml_b64"
 SESSION_TOKEN = "federation_jwt"
 SESSION_PORTAL = "federation_portal"
-MAX_FIELD = 60_000   # below DATA_UPLOAD_MAX_MEMORY_SIZE (64 KB); assertions are ~5 KB
 
 SAML_FORGERIES = {
     "change-role": "Change the Role attribute to an admin role (after signing)",
@@ -76,6 +80,16 @@ DEFENCES = {
 }
 
 
+def with_federation(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """@with_sandbox, and the sandbox's federation (SAML and OIDC providers, federated roles) set up."""
+    @wraps(view)
+    @with_sandbox
+    def wrapper(request: SandboxRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        services.ensure_federation(request.sandbox)
+        return view(request, *args, **kwargs)
+    return wrapper
+
+
 def _sandbox(request: HttpRequest) -> Any:
     sandbox = sandbox_services.sandbox_for_request(request)
     services.ensure_federation(sandbox)
@@ -86,10 +100,6 @@ def _now(sandbox: Any) -> datetime:
     return sandbox_services.sandbox_now(sandbox).astimezone(timezone.utc).replace(microsecond=0)
 
 
-def _field(request: HttpRequest, name: str) -> str:
-    return (request.POST.get(name) or "")[:MAX_FIELD]
-
-
 def _saml_roles(sandbox: Any) -> list[dict[str, str]]:
     accounts = sandbox.account_ids()
     provider = f"arn:aws:iam::{accounts[PRODUCTION]}:saml-provider/{services.SAML_PROVIDER_NAME}"
@@ -97,20 +107,21 @@ def _saml_roles(sandbox: Any) -> list[dict[str, str]]:
              "provider": provider} for spec in services.ROLE_SPECS if "SAML" in spec.name]
 
 
-def _result(ctx: StepContext, label: str) -> dict[str, Any]:
+def _result(ctx: StepContext, label: str) -> StepResult:
     result = ctx.result(variant="", variant_label=label)
-    result["free_play"] = True   # these pages are not lessons: no outcome is "expected", so none is "unexpected"
+    result.free_play = True   # these pages are not lessons: no outcome is "expected", so none is "unexpected"
     report = calls.last_report(ctx)
     if report and report.get("error"):
         report["error"]["why"] = DEFENCES.get(report["error"]["defence"], "")
-    result["report"] = report
+    result.report = report
     return result
 
 
 # ------------------------------------------------------------------------------------------------ overview, IdP
 @require_GET
-def index(request: HttpRequest) -> HttpResponse:
-    sandbox = _sandbox(request)
+@with_federation
+def index(request: SandboxRequest) -> HttpResponse:
+    sandbox = request.sandbox
     setup = services.ensure_federation(sandbox)
     return render(request, "federation/index.html", {
         "sandbox": sandbox, "setup": setup, "people": people.PEOPLE, "password": people.DEMO_PASSWORD,
@@ -118,8 +129,9 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def idp_metadata(request: HttpRequest) -> HttpResponse:
-    sandbox = _sandbox(request)
+@with_federation
+def idp_metadata(request: SandboxRequest) -> HttpResponse:
+    sandbox = request.sandbox
     response = HttpResponse(services.saml_idp(sandbox.id).metadata_xml(), content_type="application/samlmetadata+xml")
     response["Content-Disposition"] = 'attachment; filename="securecart-idp-metadata.xml"'
     return response
@@ -128,16 +140,18 @@ def idp_metadata(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def idp_login(request: HttpRequest) -> HttpResponse:
     """The IdP's sign-in page. next=aws (default): SAML to AWS; next=portal: sign in to Identity Center."""
-    target = request.GET.get("next") or request.POST.get("next") or "aws"
-    if target not in ("aws", "portal"):
-        target = "aws"
-    error = ""
+    form = IdpLoginForm(page_data(request))
+    form.is_valid()
+    target, error, status = form.cleaned_data["next"], "", 200
     if request.method == "POST":
-        person = people.authenticate(request.POST.get("username", ""), request.POST.get("password", ""))
-        if person is None:
-            error = "Unknown user or wrong password."
+        person = None if form.errors else people.authenticate(form.cleaned_data["username"],
+                                                              form.cleaned_data["password"])
+        if form.errors:
+            error, status = "A user name is at most 64 characters and a password at most 128.", 400
+        elif person is None:
+            error, status = "Unknown user or wrong password.", 401
         else:
-            sandbox = _sandbox(request)
+            sandbox = _sandbox(request)   # only after a good sign-in: the sign-in page itself builds nothing
             if target == "portal":
                 request.session[SESSION_PORTAL] = {"username": person.username,
                                                    "signed_in_at": _now(sandbox).isoformat()}
@@ -151,16 +165,16 @@ def idp_login(request: HttpRequest) -> HttpResponse:
             request.session[SESSION_SAML] = encode_saml_response(xml)
             return redirect("federation:saml-response")
     return render(request, "federation/idp_login.html", {
-        "people": people.PEOPLE, "password": people.DEMO_PASSWORD, "next": target, "error": error},
-        status=401 if error else 200)
+        "people": people.PEOPLE, "password": people.DEMO_PASSWORD, "next": target, "error": error}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
 @never_cache   # shows credentials: never kept by a browser or proxy cache
-def saml_response(request: HttpRequest) -> HttpResponse:
+@with_federation
+def saml_response(request: SandboxRequest) -> HttpResponse:
     """What the browser would POST to https://signin.aws.amazon.com/saml: the signed assertion, its anatomy, and a
     button that redeems it with STS through the gateway."""
-    sandbox = _sandbox(request)
+    sandbox = request.sandbox
     blob = request.session.get(SESSION_SAML)
     if not blob:
         return redirect(reverse("federation:idp-login") + "?next=aws")
@@ -172,7 +186,8 @@ def saml_response(request: HttpRequest) -> HttpResponse:
                 roles += [v.split(",", 1) for v in attribute["values"] if "," in v]
     result = None
     if request.method == "POST":
-        choice = request.POST.get("role", "")
+        form = SamlRedeemForm(request.POST)
+        choice = form.cleaned_data["role"] if form.is_valid() else ""
         pair = next((r for r in roles if r[0] == choice), None)
         if pair is None:
             return HttpResponse("Pick one of the roles the IdP offered.", status=400)
@@ -188,23 +203,25 @@ def saml_response(request: HttpRequest) -> HttpResponse:
 
 
 # ------------------------------------------------------------------------------------------------ OIDC
-def _issuer(request: HttpRequest, slug: str) -> Any:
+def _issuer(request: SandboxRequest, slug: str) -> Any:
     """The visitor's sandbox's issuer (each sandbox runs its own, with its own keys)."""
-    issuer = services.oidc_issuers(_sandbox(request).id).get(slug)
+    issuer = services.oidc_issuers(request.sandbox.id).get(slug)
     if issuer is None:
         raise Http404("No such issuer in this lab.")
     return issuer
 
 
 @require_GET
-def oidc_discovery(request: HttpRequest, slug: str) -> JsonResponse:
+@with_federation
+def oidc_discovery(request: SandboxRequest, slug: str) -> JsonResponse:
     issuer = _issuer(request, slug)
     jwks_uri = request.build_absolute_uri(reverse("federation:oidc-jwks", args=[slug]))
     return JsonResponse(issuer.discovery_document(jwks_uri=jwks_uri))
 
 
 @require_GET
-def oidc_jwks(request: HttpRequest, slug: str) -> JsonResponse:
+@with_federation
+def oidc_jwks(request: SandboxRequest, slug: str) -> JsonResponse:
     return JsonResponse(_issuer(request, slug).jwks())
 
 
@@ -214,7 +231,7 @@ def _web_identity_roles(sandbox: Any) -> dict[str, str]:
             "securecart": f"arn:aws:iam::{accounts[PRODUCTION]}:role/SecureCart-OIDC-Analysts"}
 
 
-def _issue_token(sandbox: Any, slug: str, post: Any) -> str:
+def _issue_token(sandbox: Any, slug: str, post: dict[str, Any]) -> str:
     now = _now(sandbox)
     if slug == "github":
         branch = (post.get("branch") or "main").strip()[:100] or "main"
@@ -229,18 +246,20 @@ def _issue_token(sandbox: Any, slug: str, post: Any) -> str:
 
 @require_http_methods(["GET", "POST"])
 @never_cache   # shows credentials: never kept by a browser or proxy cache
-def oidc_token(request: HttpRequest) -> HttpResponse:
-    sandbox = _sandbox(request)
-    slug = request.POST.get("issuer") or request.GET.get("issuer") or "github"
-    if slug not in ("github", "securecart"):
-        slug = "github"
+@with_federation
+def oidc_token(request: SandboxRequest) -> HttpResponse:
+    sandbox = request.sandbox
+    form = OidcTokenForm(page_data(request))
+    if not form.is_valid():
+        return HttpResponseBadRequest(" ".join(e for errors in form.errors.values() for e in errors))
+    slug = form.cleaned_data["issuer"]
     token = request.session.get(SESSION_TOKEN, "")
     result = None
-    action = request.POST.get("action", "")
-    if request.method == "POST" and action == "issue":
-        token = _issue_token(sandbox, slug, request.POST)
+    action = form.cleaned_data["action"] if request.method == "POST" else ""
+    if action == "issue":
+        token = _issue_token(sandbox, slug, form.cleaned_data)
         request.session[SESSION_TOKEN] = token
-    elif request.method == "POST" and action == "exchange":
+    elif action == "exchange":
         if not token:
             return HttpResponse("Issue a token first.", status=400)
         role_arn = _web_identity_roles(sandbox)[slug]
@@ -260,9 +279,14 @@ def oidc_token(request: HttpRequest) -> HttpResponse:
 # ------------------------------------------------------------------------------------------------ viewers
 @require_http_methods(["GET", "POST"])
 @never_cache   # shows credentials: never kept by a browser or proxy cache
-def inspect_saml(request: HttpRequest) -> HttpResponse:
-    sandbox = _sandbox(request)
-    text = _field(request, "assertion") if request.method == "POST" else request.session.get(SESSION_SAML, "")
+@with_federation
+def inspect_saml(request: SandboxRequest) -> HttpResponse:
+    sandbox = request.sandbox
+    form = SamlInspectForm(request.POST)
+    if request.method == "POST" and not form.is_valid():
+        return render(request, "federation/inspect_saml.html", {"text": "", "described": None, "check": None,
+                                                                "error": form.errors["assertion"][0]}, status=400)
+    text = form.cleaned_data["assertion"] if request.method == "POST" else request.session.get(SESSION_SAML, "")
     described, check, error = None, None, None
     if text:
         xml, error = inspect.saml_xml_from_input(text)
@@ -289,9 +313,14 @@ def _default_saml_role(sandbox: Any) -> str:
 
 @require_http_methods(["GET", "POST"])
 @never_cache   # shows credentials: never kept by a browser or proxy cache
-def inspect_jwt(request: HttpRequest) -> HttpResponse:
-    sandbox = _sandbox(request)
-    token = _field(request, "token").strip() if request.method == "POST" else request.session.get(SESSION_TOKEN, "")
+@with_federation
+def inspect_jwt(request: SandboxRequest) -> HttpResponse:
+    sandbox = request.sandbox
+    form = JwtInspectForm(request.POST)
+    if request.method == "POST" and not form.is_valid():
+        return render(request, "federation/inspect_jwt.html", {
+            "token": "", "described": {"error": form.errors["token"][0]}, "signature": None}, status=400)
+    token = form.cleaned_data["token"] if request.method == "POST" else request.session.get(SESSION_TOKEN, "")
     described = inspect.describe_jwt(token) if token else None
     signature = None
     if described and not described.get("error"):
@@ -365,15 +394,22 @@ def _first_role(xml: str) -> str:
 
 @require_http_methods(["GET", "POST"])
 @never_cache   # shows credentials: never kept by a browser or proxy cache
-def tamper_bench(request: HttpRequest) -> HttpResponse:
-    sandbox = _sandbox(request)
-    kind = request.POST.get("kind") or request.GET.get("kind") or "saml"
-    if kind not in ("saml", "jwt"):
-        kind = "saml"
-    action = request.POST.get("action", "")
-    xml = _field(request, "xml") if request.method == "POST" and kind == "saml" else ""
-    token = _field(request, "token").strip() if request.method == "POST" and kind == "jwt" else ""
-    result, applied, error = None, "", ""
+@with_federation
+def tamper_bench(request: SandboxRequest) -> HttpResponse:
+    sandbox = request.sandbox
+    form = TamperForm(page_data(request))
+    valid, error, status = form.is_valid(), "", 200
+    kind = form.cleaned_data["kind"]
+    if valid:
+        action, role_arn = form.cleaned_data["action"], form.cleaned_data["role_arn"]
+        xml, token = form.cleaned_data["xml"], form.cleaned_data["token"]
+    else:  # refused: nothing is done, and what the learner typed comes back (cut to the limits) with the reason
+        error, status, action, role_arn = form.first_error(), 400, "", form.shown("role_arn")
+        xml, token = form.shown("xml"), form.shown("token").strip()
+    if request.method != "POST":
+        action, xml, token = "", "", ""
+    xml, token = (xml, "") if kind == "saml" else ("", token)
+    result, applied = None, ""
     if action == "fresh" or (kind == "saml" and not xml) :
         xml = _fresh_saml(sandbox)
     if action == "fresh" or (kind == "jwt" and not token):
@@ -394,7 +430,7 @@ def tamper_bench(request: HttpRequest) -> HttpResponse:
         if kind == "saml":
             accounts = sandbox.account_ids()
             provider = f"arn:aws:iam::{accounts[PRODUCTION]}:saml-provider/{services.SAML_PROVIDER_NAME}"
-            role_arn = (request.POST.get("role_arn") or "").strip()[:2048] or _first_role(xml) or \
+            role_arn = role_arn or _first_role(xml) or \
                 f"arn:aws:iam::{accounts[PRODUCTION]}:role/SecureCart-SAML-Developers"
             calls.assume_role_with_saml(ctx, role_arn=role_arn, provider_arn=provider,
                                         assertion_b64=encode_saml_response(xml))
@@ -406,7 +442,7 @@ def tamper_bench(request: HttpRequest) -> HttpResponse:
         "sandbox": sandbox, "kind": kind, "kind_what": "assertion" if kind == "saml" else "token", "xml": xml,
         "token": token, "result": result, "applied": applied,
         "error": error, "saml_forgeries": SAML_FORGERIES, "jwt_forgeries": JWT_FORGERIES,
-        "role_arn": request.POST.get("role_arn", ""), "roles": _saml_roles(sandbox)})
+        "role_arn": form.shown("role_arn"), "roles": _saml_roles(sandbox)}, status=status)
 
 
 # ------------------------------------------------------------------------------------------------ access portal
@@ -425,8 +461,9 @@ def _portal_person(request: HttpRequest, sandbox: Any) -> tuple[people.Person | 
 
 @require_GET
 @never_cache   # shows credentials: never kept by a browser or proxy cache
-def portal(request: HttpRequest) -> HttpResponse:
-    sandbox = _sandbox(request)
+@with_federation
+def portal(request: SandboxRequest) -> HttpResponse:
+    sandbox = request.sandbox
     identity_center.ensure_identity_center(sandbox)
     person, signed_in, expired = _portal_person(request, sandbox)
     roles = identity_center.entitlements(sandbox, person.username) if person and not expired else []
@@ -445,13 +482,17 @@ def portal_signout(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @never_cache   # shows credentials: never kept by a browser or proxy cache
-def portal_credentials(request: HttpRequest) -> HttpResponse:
-    sandbox = _sandbox(request)
+@with_federation
+def portal_credentials(request: SandboxRequest) -> HttpResponse:
+    sandbox = request.sandbox
     person, _, expired = _portal_person(request, sandbox)
     if person is None or expired:
         return redirect("federation:portal")
+    form = PortalCredentialsForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Choose one of the accounts and permission sets the portal lists.")
     inst, _ = identity_center.ensure_identity_center(sandbox)
-    wanted = (request.POST.get("account_id", ""), request.POST.get("permission_set", ""))
+    wanted = (form.cleaned_data["account_id"], form.cleaned_data["permission_set"])
     role = next((r for r in identity_center.entitlements(sandbox, person.username)
                  if (r.account_id, r.permission_set) == wanted), None)
     if role is None:

@@ -14,26 +14,22 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 from urllib.parse import parse_qsl, quote, urlencode
 
-from engine.errors import AwsError, SignatureDoesNotMatch
+from engine.errors import AwsError
+from engine.policy import Decision
+from engine.ports import InProcessLabPort
+from engine.sts.caller import Caller, RequestMeta
 
-from . import actions, cloudtrail_overrides, journal, protocols, s3names, sigv4, trailhook, validation
+from . import actions, dialects, journal, protocols, s3names, sigv4, trailhook, validation
+from .builtin_overrides import default_overrides
+from .dialects import aws_error as _error
 from .moto_backend import MotoBackend, MotoLookups, MotoRequest
+from .operation import OperationCall, OverrideRegistry
 from .protocols import Response
 
 log = logging.getLogger(__name__)
-
-try:  # the Lab's own request-metadata type, when engine.lab provides one
-    from engine.lab import RequestMeta  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - only until engine.lab lands
-    @dataclass
-    class RequestMeta:  # type: ignore[no-redef]
-        source_ip: str
-        secure_transport: bool
-        request_id: str
-        user_agent: str = ""
 
 # boto3 sends these two unsigned (their model says auth "none"): the assertion/token is the credential.
 UNSIGNED_STS_OPERATIONS = {"AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"}
@@ -115,184 +111,28 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     return b""
 
 
-# ------------------------------------------------------------------------------------------------- overrides
-@dataclass
-class OperationCall:
-    """What an override handler gets: the parsed, authenticated and authorised call, and a way to forward it."""
-    app: GatewayApp
-    service: str
-    operation: str
-    params: dict[str, Any]
-    caller: Any
-    account: str
-    region: str
-    request_id: str
-    forward: Callable[[], Response]
-
-    def result(self, result: dict[str, Any]) -> Response:
-        """Write an output dict in this service's protocol."""
-        if protocols.PROTOCOLS[self.service] == "json":
-            return protocols.json_result(result)
-        return protocols.query_result(self.service, self.operation, result, self.request_id)
-
-
-OverrideHandler = Callable[[OperationCall], Response]
-_OVERRIDES: dict[tuple[str, str], OverrideHandler] = {}
-
-
-def register_override(service: str, operation: str, handler: OverrideHandler) -> None:
-    """Answer (service, operation) with `handler` instead of moto, after authentication and authorisation."""
-    _OVERRIDES[(service, operation)] = handler
-
-
-def override_for(service: str, operation: str) -> OverrideHandler | None:
-    return _OVERRIDES.get((service, operation))
-
-
 # ------------------------------------------------------------------------------------------------- errors
-def _error(code: str, message: str, status: int) -> AwsError:
-    return AwsError(message, code=code, status=status, sender_fault=status < 500)
-
-
-def translate_auth_error(service: str, error: AwsError) -> AwsError:
-    """Each service names authentication failures its own way; the Lab speaks STS/IAM's dialect."""
-    protocol = protocols.PROTOCOLS.get(service, "query")
-    code = error.code
-    if protocol == "query":
-        return error
-    if code == "InvalidClientTokenId":
-        if protocol == "rest-xml":
-            return _error("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.", 403)
-        if protocol == "ec2":
-            return _error("AuthFailure", "AWS was not able to validate the provided access credentials", 401)
-        return _error("UnrecognizedClientException", "The security token included in the request is invalid.", 400)
-    if code == "ExpiredToken":
-        if protocol == "rest-xml":  # S3 wording, observed: romange/helio#15
-            return _error("ExpiredToken", "The provided token has expired.", 400)
-        if protocol == "ec2":  # observed: hellofresh/eks-rolling-update#103
-            return _error("RequestExpired", "Request has expired.", 400)
-        return _error("ExpiredTokenException", "The security token included in the request is expired", 400)
-    if code == "SignatureDoesNotMatch":
-        if protocol == "ec2":
-            return _error("AuthFailure", "AWS was not able to validate the provided access credentials", 401)
-        if protocol == "json":
-            return _error("InvalidSignatureException", error.message, 400)
-        if protocol == "rest-xml":
-            return _error("SignatureDoesNotMatch", sigv4.S3_SIGNATURE_MISMATCH
-                          if error.message == sigv4.SIGNATURE_MISMATCH else error.message, 403)
-    if code == "InvalidToken" or code == "InvalidClientToken":
-        if protocol == "rest-xml":
-            return _error("InvalidToken", "The provided token is malformed or otherwise invalid.", 400)
-        if protocol == "json":
-            return _error("UnrecognizedClientException", "The security token included in the request is invalid.", 400)
-    return error
-
-
-def unknown_json_operation(operation: str) -> AwsError:
-    # What AWS's JSON front end answers for an X-Amz-Target it does not know (no message of its own).
-    return _error("UnknownOperationException", f"The operation {operation or '(none)'} is not known to this service.",
-                  400)
-
-
 def unrecognized_service(request: IncomingRequest, protocol: str) -> AwsError:
     """A service the lab does not serve, in the caller's protocol. AWS has no such answer (every service has its
     own endpoint), so the code is the lab's choice: the one each protocol uses for an operation it does not know."""
     scope = sigv4.credential_scope_service(request.headers.get("authorization"), request.query)
     served = ", ".join(sorted(protocols.SERVICE_MODELS))
     message = (f"The lab's AWS endpoint does not serve {scope or 'this service'}; it serves {served}.")
-    code = {"json": "UnknownOperationException", "rest-json": "UnknownOperationException",
-            "rest-xml": "InvalidRequest"}.get(protocol, "InvalidAction")
-    return _error(code, message, 400)
-
-
-def not_implemented(service: str, method: str) -> AwsError:
-    """An operation moto does not implement. AWS implements them all; the wording is the lab's."""
-    protocol = protocols.PROTOCOLS.get(service, "query")
-    if protocol == "rest-xml":
-        if method not in ("GET", "PUT", "POST", "DELETE", "HEAD"):
-            # S3's answer to a method it does not support (S3 API Reference, "Error codes": MethodNotAllowed)
-            return _error("MethodNotAllowed", "The specified method is not allowed against this resource.", 405)
-        return _error("NotImplemented", "The lab's AWS emulator does not implement this operation.", 400)
-    if protocol == "json":
-        return _error("UnknownOperationException", "The lab's AWS emulator does not implement this operation.", 400)
-    return _error("InvalidAction", "The lab's AWS emulator does not implement this operation.", 400)
-
-
-def emulator_not_found(service: str, name: str) -> AwsError:
-    """moto looked up a name or id from the request and did not find it (a KeyError it does not catch). The codes are
-    each service's not-found codes; the wording is the lab's, except Secrets Manager's, which is AWS's own."""
-    protocol = protocols.PROTOCOLS.get(service, "query")
-    if service == "secretsmanager":
-        return _error("ResourceNotFoundException", "Secrets Manager can't find the specified secret.", 400)
-    if protocol == "json":
-        return _error("ResourceNotFoundException", f"The resource {name} does not exist.", 400)
-    if protocol == "ec2":
-        return _error("InvalidParameterValue", f"The resource '{name}' does not exist.", 400)
-    if protocol == "rest-xml":
-        return _error("NoSuchKey", "The specified key does not exist.", 404)
-    return _error("NoSuchEntity", f"The entity {name} cannot be found.", 404)
-
-
-def emulator_refused(service: str, body: bytes) -> AwsError:
-    protocol = protocols.PROTOCOLS.get(service, "query")
-    text = "The lab's AWS emulator could not process the parameters of this request."
-    if protocol == "rest-xml":
-        if body:
-            return _error("MalformedXML", "The XML you provided was not well-formed or did not validate against our "
-                          "published schema", 400)
-        return _error("InvalidRequest", text, 400)
-    if protocol == "json":
-        return _error("ValidationException", text, 400)
-    if protocol == "ec2":
-        return _error("InvalidParameterValue", text, 400)
-    return _error("ValidationError", text, 400)
-
-
-def missing_authentication(service: str) -> AwsError:
-    protocol = protocols.PROTOCOLS.get(service, "query")
-    if protocol == "rest-xml":
-        return _error("AccessDenied", "Access Denied", 403)
-    if protocol == "json":
-        return _error("MissingAuthenticationTokenException", "Missing Authentication Token", 403)
-    return _error("MissingAuthenticationToken", "Request is missing Authentication Token", 403)
-
-
-def denial_reason(decision: Any, action: str) -> str:
-    """The tail of AWS's denial message: why, and which policy type (IAM UG, "Access denied error messages")."""
-    explicit = bool(_first_attr(decision, ("explicit_deny", "explicit", "is_explicit_deny")))
-    policy_type = _first_attr(decision, ("deny_policy_type", "denied_by", "policy_type", "deciding_policy_type"))
-    policy_type = _POLICY_TYPE_WORDS.get(str(policy_type or "identity").lower(), str(policy_type or "identity-based policy"))
-    if explicit:
-        article = "an" if policy_type[0] in "aeiou" else "a"
-        return f"with an explicit deny in {article} {policy_type}"
-    return f"because no {policy_type} allows the {action} action"
-
-
-_POLICY_TYPE_WORDS = {
-    "identity": "identity-based policy", "identity-based": "identity-based policy",
-    "identity-based policy": "identity-based policy", "resource": "resource-based policy",
-    "resource-based": "resource-based policy", "resource-based policy": "resource-based policy",
-    "boundary": "permissions boundary", "permissions boundary": "permissions boundary",
-    "session": "session policy", "session policy": "session policy",
-    "scp": "service control policy", "service control policy": "service control policy",
-}
-
-
-def _first_attr(obj: Any, names: Iterable[str]) -> Any:
-    for name in names:
-        value = getattr(obj, name, None)
-        if value is not None:
-            return value
-    return None
+    return _error(dialects.for_protocol(protocol).unknown_service_code, message, 400)
 
 
 # ------------------------------------------------------------------------------------------------- the app
 class GatewayApp:
-    def __init__(self, lab: Any, moto: MotoBackend | None = None, *, lookups: Any = None, mount_path: str = "",
-                 now: Callable[[], datetime] | None = None) -> None:
+    """`overrides`: the operations answered by the gateway itself instead of moto (gateway.operation); by default
+    a fresh gateway.builtin_overrides.default_overrides(), so adding a handler to one app leaves the others alone."""
+
+    def __init__(self, lab: InProcessLabPort, moto: MotoBackend | None = None, *, lookups: MotoLookups | None = None,
+                 mount_path: str = "", now: Callable[[], datetime] | None = None,
+                 overrides: OverrideRegistry | None = None) -> None:
         self.lab = lab
         self.moto = moto or MotoBackend()
         self.lookups = lookups or MotoLookups()
+        self.overrides = overrides if overrides is not None else default_overrides()
         self.mount_path = mount_path
         self._now = now or (lambda: datetime.now(timezone.utc))
 
@@ -328,10 +168,10 @@ class GatewayApp:
                 response = self._service(service, request, request_id)
         except AwsError as error:
             request.trail["error"] = error
-            response = protocols.error_response(service, error, request_id, protocol=foreign)
+            response = dialects.error_response(service, error, request_id, protocol=foreign)
         except Exception:  # a bug or a moto crash must still answer like AWS, never with a traceback
             log.exception("gateway failure")
-            response = protocols.error_response(service, _error("InternalFailure", "The request processing has "
+            response = dialects.error_response(service, _error("InternalFailure", "The request processing has "
                                                 "failed because of an unknown error, exception or failure.", 500),
                                                 request_id, protocol=foreign)
         if service is not None:
@@ -340,6 +180,8 @@ class GatewayApp:
         if service == "s3":
             response.set_header("x-amz-request-id", request_id)
             response.set_header("x-amz-id-2", base64.b64encode(request_id.encode()).decode())
+        if service is not None:
+            response.decision = self.lab.decision(request_id)
         return response
 
     # ----------------------------------------------------------------------------------------- routing
@@ -368,15 +210,15 @@ class GatewayApp:
                 return "sts"  # unsigned query calls: STS federation (or a caller who forgot to sign)
         return "s3"  # anything else unsigned is an anonymous S3 request
 
-    def _meta(self, request: IncomingRequest, request_id: str, region: str | None = None) -> Any:
+    def _meta(self, request: IncomingRequest, request_id: str, region: str | None = None) -> RequestMeta:
         meta = RequestMeta(source_ip=request.source_ip, secure_transport=request.secure, request_id=request_id,
                            user_agent=request.headers.get("user-agent", ""))
-        if region and hasattr(meta, "region"):
+        if region:
             meta.region = region
         return meta
 
     # ----------------------------------------------------------------------------------------- authentication
-    def authenticate(self, service: str, request: IncomingRequest, auth: sigv4.SigV4Auth, body: bytes) -> Any:
+    def authenticate(self, service: str, request: IncomingRequest, auth: sigv4.SigV4Auth, body: bytes) -> Caller:
         s3 = service == "s3"
         try:
             sigv4.check_time(auth, self._now(), s3=s3)
@@ -387,13 +229,13 @@ class GatewayApp:
             if auth.presigned:
                 # X-Amz-Date has whole seconds: a URL stamped in the second of a fast-forward counts as signed after
                 # it (the clock's offset is looked up at the end of that second)
-                sandbox = getattr(caller, "sandbox_id", None)
+                sandbox = caller.sandbox_id
                 second = timedelta(seconds=1)
                 signed_at = self.lab.time_at(sandbox, auth.signed_at() + second) - second
                 sigv4.check_presigned_on_sandbox_clock(auth, signed_at=signed_at, now=self.lab.now(sandbox), s3=s3)
         except AwsError as error:
-            raise translate_auth_error(service, error) from None
-        self._check_console_sandbox(request, getattr(caller, "sandbox_id", None))
+            raise dialects.for_service(service).auth_error(error) from None
+        self._check_console_sandbox(request, caller.sandbox_id)
         return caller
 
     def _check_console_sandbox(self, request: IncomingRequest, sandbox_id: str | None) -> None:
@@ -405,16 +247,13 @@ class GatewayApp:
 
     # ----------------------------------------------------------------------------------------- STS
     def _sts(self, request: IncomingRequest, request_id: str) -> Response:
-        flat = protocols.parse_form(request.body, request.query_string)
-        operation = flat.get("Action", "")
-        if protocols.operation_model("sts", operation) is None:
-            raise _error("InvalidAction", f"Could not find operation {operation} for version "
-                         f"{flat.get('Version', '2011-06-15')}", 400)
+        dialect = dialects.QUERY_JSON if protocols.wants_json(request.headers) else dialects.QUERY
+        operation, flat = dialect.operation("sts", request)
         auth = sigv4.parse_authorization(request.headers, request.query)
         caller = None
         if auth is None:
             if operation not in UNSIGNED_STS_OPERATIONS:
-                raise missing_authentication("sts")
+                raise dialect.missing_authentication()
         else:
             caller = self.authenticate("sts", request, auth, request.body)
         params = protocols.parse_query_params("sts", operation, flat)
@@ -429,9 +268,7 @@ class GatewayApp:
         meta = self._meta(request, request_id, auth.region if auth else None)
         result = self.lab.sts(operation, caller, params, meta)
         request.trail["result"] = result
-        if protocols.wants_json(request.headers):
-            return protocols.query_result_json(operation, result, request_id)
-        return protocols.query_result("sts", operation, result, request_id)
+        return dialect.result("sts", operation, result, request_id)
 
     # ----------------------------------------------------------------------------------------- other services
     def _service(self, service: str, request: IncomingRequest, request_id: str) -> Response:
@@ -440,32 +277,19 @@ class GatewayApp:
             # Signature Version 2: what S3 answers in the regions that accept only SigV4
             raise _error("InvalidRequest", "The authorization mechanism you have provided is not supported. "
                          "Please use AWS4-HMAC-SHA256.", 400)
+        dialect = dialects.for_service(service)
         auth = sigv4.parse_authorization(request.headers, request.query)
         body = request.body
         if auth is None:
-            raise missing_authentication(service)
+            raise dialect.missing_authentication()
         if service == "s3":
             body = self._s3_payload(request)
         caller = self.authenticate(service, request, auth, request.body)
         meta = self._meta(request, request_id, auth.region)
         if service == "s3":
             return self._s3(request, caller, auth, body, meta)
-        protocol = protocols.PROTOCOLS[service]
-        if protocol == "json":
-            _, operation = protocols.json_operation(request.headers.get("x-amz-target"))
-            operation = operation or ""
-            if protocols.operation_model(service, operation) is None:
-                raise unknown_json_operation(operation)
-            params = protocols.parse_json_body(request.body)
-        else:
-            flat = protocols.parse_form(request.body, request.query_string)
-            operation = flat.get("Action", "")
-            if protocols.operation_model(service, operation) is None:
-                if protocol == "ec2":
-                    raise _error("InvalidAction", f"The action {operation} is not valid for this web service.", 400)
-                raise _error("InvalidAction", f"Could not find operation {operation} for version "
-                             f"{flat.get('Version', '')}", 400)
-            params = protocols.parse_query_params(service, operation, flat)
+        parsed = dialect.parse(service, request)
+        operation, params = parsed.operation, parsed.params
         validation.validate(service, operation, params)
         region = auth.region or "us-east-1"
         caller_account = caller.account
@@ -477,8 +301,8 @@ class GatewayApp:
 
         forward_body = request.body
         if service == "iam" and operation in actions.SELF_USER_OPERATIONS and not params.get("UserName"):
-            user_name = getattr(caller, "user_name", None)
-            if user_name is None or getattr(getattr(caller, "principal", None), "kind", None) != "user":
+            user_name = caller.user_name
+            if user_name is None or caller.principal.kind != "user":
                 # AWS: GetUser & co. without UserName only work for IAM users
                 raise _error("ValidationError", "Must specify userName when calling with non-User credentials", 400)
             # moto would look the user up by access key; name him explicitly instead
@@ -486,23 +310,22 @@ class GatewayApp:
             params["UserName"] = user_name
 
         if service == "ec2" and request.body:
-            forward_body = ec2_without_valueless_filters(request.body, flat)
+            forward_body = ec2_without_valueless_filters(request.body, parsed.flat)
 
         def forward() -> Response:
             return self._forward(service, request, account, request_id, body=forward_body)
 
-        handler = override_for(service, operation)
+        handler = self.overrides.get(service, operation)
         if handler is not None:
-            return handler(OperationCall(self, service, operation, params, caller, account, region, request_id,
-                                         forward))
+            return handler(OperationCall(self.lab, self.lookups, service, operation, params, caller, account, region,
+                                         request_id, forward))
         return forward()
 
-    def _targets(self, service: str, operation: str, params: dict[str, Any], caller: Any,
+    def _targets(self, service: str, operation: str, params: dict[str, Any], caller: Caller,
                  region: str) -> list[actions.AuthzTarget]:
         account = caller.account
         if service == "iam":
-            principal = getattr(caller, "principal", None)
-            user_arn = getattr(principal, "arn", None) if getattr(principal, "kind", None) == "user" else None
+            user_arn = caller.principal.arn if caller.principal.kind == "user" else None
             return actions.iam_targets(operation, params, account=account, caller_user_arn=user_arn,
                                        lookups=self.lookups)
         if service == "ec2":
@@ -521,7 +344,7 @@ class GatewayApp:
             return str(params["SecretId"])
         return None
 
-    def _authorize(self, service: str, caller: Any, targets: list[actions.AuthzTarget], meta: Any, *,
+    def _authorize(self, service: str, caller: Caller, targets: list[actions.AuthzTarget], meta: RequestMeta, *,
                    display: str | None = None) -> None:
         for target in targets:
             decision = self.lab.authorize_call(caller, target.action, target.resource, target.resource_account,
@@ -531,34 +354,22 @@ class GatewayApp:
             if not decision.allowed:
                 raise self.access_denied(service, caller, target, decision, meta.request_id, display=display)
 
-    def encoded_failure_message(self, caller: Any, request_id: str, decision: Any) -> str:
+    def encoded_failure_message(self, caller: Caller, request_id: str, decision: Decision) -> str:
         """EC2's opaque "Encoded authorization failure message"; sts:DecodeAuthorizationMessage reads it back."""
-        encode = getattr(self.lab, "encode_authorization_failure", None)
-        if encode is not None:
-            return encode(caller, decision)
-        return base64.urlsafe_b64encode(f"lab-authz:{request_id}".encode()).decode().rstrip("=")
+        return self.lab.encode_authorization_failure(caller, decision)
 
-    def access_denied(self, service: str, caller: Any, target: actions.AuthzTarget, decision: Any, request_id: str,
-                      *, display: str | None = None) -> AwsError:
-        principal = getattr(caller, "principal", None)
-        principal_arn = getattr(principal, "display", None) or getattr(principal, "arn", None) or "anonymous"
-        resource = display or target.resource
-        sentence = (f"User: {principal_arn} is not authorized to perform: {target.action} on resource: {resource} "
-                    f"{denial_reason(decision, target.action)}")
-        protocol = protocols.PROTOCOLS.get(service, "query")
-        if protocol == "ec2":
-            return _error("UnauthorizedOperation", "You are not authorized to perform this operation. "
-                          f"{sentence}. Encoded authorization failure message: "
-                          f"{self.encoded_failure_message(caller, request_id, decision)}", 403)
-        if protocol == "rest-xml":
-            # S3 adds the reason only for requests from the bucket owner's account (same account or organisation);
-            # cross-account denials stay "Access Denied" (S3 UG, "Troubleshoot access denied (403 Forbidden) errors").
-            if target.resource_account and target.resource_account != caller.account:
-                return _error("AccessDenied", "Access Denied", 403)
-            return _error("AccessDenied", sentence, 403)
-        if protocol == "json":
-            return _error("AccessDeniedException", sentence, 400)
-        return _error("AccessDenied", sentence, 403)
+    def access_denied(self, service: str, caller: Caller, target: actions.AuthzTarget, decision: Decision,
+                      request_id: str, *, display: str | None = None) -> AwsError:
+        """The service's access denial: AWS's sentence with its reason (IAM UG, "Access denied error messages"), as
+        the Decision words it, naming `display` instead of the evaluated resource when the service echoes what the
+        caller sent."""
+        sentence = decision.access_denied_message(with_reason=True)
+        if display is not None:
+            sentence = sentence.replace(f" on resource: {decision.request.resource}", f" on resource: {display}", 1)
+        cross_account = bool(target.resource_account) and target.resource_account != caller.account
+        return dialects.for_service(service).access_denied(
+            sentence, cross_account=cross_account,
+            encoded=lambda: self.encoded_failure_message(caller, request_id, decision))
 
     # ----------------------------------------------------------------------------------------- S3
     @staticmethod
@@ -570,9 +381,9 @@ class GatewayApp:
             return payload
         return request.body
 
-    def _s3(self, request: IncomingRequest, caller: Any, auth: sigv4.SigV4Auth, payload: bytes,
-            meta: Any) -> Response:
-        sandbox = getattr(caller, "sandbox_id", None)
+    def _s3(self, request: IncomingRequest, caller: Caller, auth: sigv4.SigV4Auth, payload: bytes,
+            meta: RequestMeta) -> Response:
+        sandbox = caller.sandbox_id
         host_bucket = s3names.bucket_from_host(request.headers.get("host"))
         if host_bucket:
             bucket, key = host_bucket, (request.path[1:] or None)
@@ -587,32 +398,22 @@ class GatewayApp:
         stored = s3names.stored_name(sandbox, bucket) if bucket else None
         found = self.lookups.bucket(stored) if stored else None
         owner, policy = found if found else (None, None)
-        headers = dict(request.headers)
-        copy_source = copy_owner = None
-        if "x-amz-copy-source" in headers:
-            headers["x-amz-copy-source"], copy_source = s3names.rewrite_copy_source(sandbox,
-                                                                                    headers["x-amz-copy-source"])
-            if copy_source is not None:
-                copy_owner = self.lookups.bucket(s3names.stored_name(sandbox, copy_source[0]))
+        headers, copy_source = s3names.stored_headers(sandbox, request.headers)
+        copy_owner = self.lookups.bucket(s3names.stored_name(sandbox, copy_source[0])) if copy_source else None
         targets = actions.s3_targets(call, caller_account=caller.account, owner=owner, policy=policy, query=query,
                                      headers=headers, body=payload, copy_source=copy_source,
                                      copy_source_owner=copy_owner)
         self._authorize("s3", caller, targets, meta)
         validation.validate_s3(call.operation, request.method, request.headers, payload)
-        path = "/" if stored is None else f"/{stored}" + (f"/{key}" if key else "")
+        path = s3names.stored_path(sandbox, bucket, key)
         response = self._forward("s3", request, owner or caller.account, meta.request_id, body=payload, path=path,
                                  headers=headers)
         return self._restore_s3(sandbox, call, response)
 
     @staticmethod
     def _restore_s3(sandbox: str | None, call: actions.S3Call, response: Response) -> Response:
-        location = response.header("Location")
-        if location:
-            response.set_header("Location", s3names.restore_location(sandbox, location))
-        if call.operation == "ListBuckets" and response.status == 200:
-            response.body = s3names.filter_list_buckets(sandbox, response.body)
-        elif call.operation != "GetObject" or response.status >= 300:
-            response.body = s3names.restore_names(sandbox, response.body)
+        response.headers, response.body = s3names.restore_response(sandbox, call.operation, response.status,
+                                                                   response.headers, response.body)
         if (call.operation != "GetObject" or response.status >= 300) and "xml" in (response.header("Content-Type")
                                                                                  or "xml"):
             # S3 writes a key's control characters as &#x1; references, which XML 1.0 parsers refuse (S3 UG,
@@ -650,31 +451,30 @@ class GatewayApp:
             moto_response = self.moto.call(MotoRequest(request.method, path or request.path, query_string, headers,
                                                        body), account)
         except NotImplementedError:
-            raise not_implemented(service, request.method) from None
+            raise dialects.for_service(service).not_implemented(request.method) from None
         except Exception as crash:  # noqa: BLE001 - only moto runs inside this try
             # Input that passed the model's validation but that moto cannot read (it checks less than AWS and
             # assumes well-formed members). Lab's choice: a sender error naming the problem, never a 500.
             log.warning("moto could not process %s %s: %r", service, request.method, crash)
             missing = crash.args[0] if isinstance(crash, KeyError) and crash.args else None
             if isinstance(missing, str) and missing and missing.encode() in body + request.raw_path.encode():
-                raise emulator_not_found(service, missing) from None
-            raise emulator_refused(service, body) from None
+                raise dialects.for_service(service).not_found(service, missing) from None
+            raise dialects.for_service(service).refused(body) from None
         response = Response(moto_response.status, [
             (k, v) for k, v in moto_response.headers
             if k.lower() not in ("x-amzn-requestid", "x-amz-request-id", "x-amz-id-2", "content-length", "server",
                                  "date", "access-control-allow-origin")
             or (k.lower() == "content-length" and request.method == "HEAD")
         ], moto_response.body)
-        if protocols.PROTOCOLS.get(service) == "json" and not (response.header("Content-Type") or "").startswith(
-                "application/x-amz-json"):
-            response.set_header("Content-Type", "application/x-amz-json-1.1")  # moto says text/html for some
+        dialect = dialects.for_service(service)
+        dialect.tidy_forwarded(response)
         if service != "s3" and moto_response.status == 404 and b"Not yet implemented" in moto_response.body:
             raise _error("InvalidAction", "The lab's AWS emulator does not implement this operation.", 400)
         if service != "s3" and "xml" in (response.header("Content-Type") or "xml"):
             response.body = protocols.xml_safe_bytes(response.body)
         if moto_response.status < 300 and journal.has_sink():
-            journal.record(self.lab.sandbox_of_account(account), service, _operation_of(service, headers, body,
-                           query_string), account, request.method, path or request.path, query_string, headers, body,
+            journal.record(self.lab.sandbox_of_account(account), service, dialect.forwarded_operation(
+                           headers, body, query_string), account, request.method, path or request.path, query_string, headers, body,
                            moto_response.body)
         if service != "s3":
             response.body = _MOTO_REQUEST_ID.sub(lambda m: b"<%s>%s</%s>" % (m.group(1), request_id.encode(),
@@ -704,25 +504,8 @@ def ec2_without_valueless_filters(body: bytes, flat: dict[str, str]) -> bytes:
     return urlencode(kept).encode()
 
 
-def _operation_of(service: str, headers: dict[str, str], body: bytes, query_string: str) -> str:
-    """The AWS operation a forwarded request names (S3: its HTTP method is enough for the journal)."""
-    if service == "s3":
-        return ""
-    if protocols.PROTOCOLS.get(service) == "json":
-        return protocols.json_operation(headers.get("x-amz-target"))[1] or ""
-    return protocols.parse_form(body, query_string).get("Action", "")
-
-
 def _phrase(status: int) -> str:
     try:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Unknown"
-
-
-# Overrides register themselves on import: the IAM operations moto lacks (overrides), MFA devices with real
-# codes and QR PNGs (mfa_overrides), EC2 instance metadata options for IMDS (ec2_overrides); CloudTrail lookups.
-from . import ec2_overrides as _ec2_overrides  # noqa: E402,F401
-from . import mfa_overrides as _mfa_overrides  # noqa: E402,F401
-from . import overrides as _builtin_overrides  # noqa: E402,F401
-register_override("cloudtrail", "LookupEvents", cloudtrail_overrides.lookup_events)

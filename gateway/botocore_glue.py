@@ -1,6 +1,6 @@
 """botocore glue shared by every lab client, in-process and remote: one boto3 session, the client config, turning a
 prepared request's body into bytes, an AWSResponse from status/headers/body, and installing a `before-send` sender.
-gateway.client (learner and admin clients), gateway.admin and gateway.labcontrol (the remote admin client) use it."""
+gateway.client (learner and admin clients), gateway.admin and gateway.control.client (the remote admin client) use it."""
 from __future__ import annotations
 
 import io

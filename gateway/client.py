@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
@@ -24,6 +23,7 @@ from .admin import local_admin_client
 from .botocore_glue import (BOTO3_SERVICE, aws_response, body_bytes, boto3_session, client_config,
                             install_sender)
 from .moto_backend import MotoBackend
+from .redact import mask_form, mask_headers, mask_json_fields, mask_response_text
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000/aws"   # how in-process requests are addressed (and shown to learners)
 
@@ -69,49 +69,7 @@ def _http_session() -> Any:
 
 
 # ------------------------------------------------------------------------------------------------ recording
-SECRET_FIELDS = {"SecretAccessKey", "SessionToken", "Password", "NewPassword", "OldPassword", "SecretString",
-                 "SecretBinary", "PrivateKey", "AuthenticationCode1", "AuthenticationCode2", "Base32StringSeed"}
-LONG_FIELDS = {"SAMLAssertion", "WebIdentityToken", "QRCodePNG"}
-
-
-def _shorten(text: str, keep: int = 12) -> str:
-    return text if len(text) <= keep + 3 else f"{text[:keep]}…({len(text)} chars)"
-
-
-def _mask(text: str) -> str:
-    # The length is the real one (a secret access key is 40 characters), so the panel never miscounts it.
-    return f"{text[:4]}…({len(text)} characters, hidden)" if len(text) > 4 else "…(hidden)"
-
-
-def mask_headers(headers: dict[str, str]) -> dict[str, str]:
-    masked = {}
-    for name, value in headers.items():
-        lowered = name.lower()
-        if lowered == "authorization":
-            value = re.sub(r"Signature=([0-9a-f]{8})[0-9a-f]+", r"Signature=\1…", value)
-        elif lowered == "x-amz-security-token":
-            value = _shorten(value, 16)
-        masked[name] = value
-    return masked
-
-
-def mask_form(body: str) -> dict[str, str]:
-    fields = {}
-    for key, value in parse_qsl(body, keep_blank_values=True):
-        leaf = key.rsplit(".", 1)[-1]
-        if leaf in SECRET_FIELDS:
-            value = _mask(value)
-        elif leaf in LONG_FIELDS:
-            value = _shorten(value, 24)
-        fields[key] = value
-    return fields
-
-
-def mask_response_text(text: str) -> str:
-    for name in SECRET_FIELDS:
-        text = re.sub(rf"<{name}>([^<]*)</{name}>", lambda m: f"<{name}>{_mask(m.group(1))}</{name}>", text)
-        text = re.sub(rf'"{name}"\s*:\s*"([^"]*)"', lambda m: f'"{name}": "{_mask(m.group(1))}"', text)
-    return text
+# What the recorder keeps is masked by the one redactor, gateway/redact.py.
 
 
 @dataclass
@@ -125,6 +83,10 @@ class Exchange:
     response_headers: dict[str, str]
     response_body: str
     request_id: str | None
+    # Answered by this process's GatewayApp: `decision` is then the Decision that explains the request (or None when
+    # none was made), handed back with the response, so nobody needs to look it up by request id.
+    local: bool = False
+    decision: Any = None
 
     @property
     def ok(self) -> bool:
@@ -165,16 +127,15 @@ def _printable_body(headers: dict[str, str], body: bytes) -> str | dict[str, str
     if "json" in content_type:
         try:
             data = json.loads(text)
-            for name in SECRET_FIELDS & set(data):
-                data[name] = _mask(str(data[name]))
-            return json.dumps(data, indent=1)
+            return json.dumps(mask_json_fields(data), indent=1)
         except ValueError:
             pass
     return text if len(text) <= 20000 else text[:20000] + "…"
 
 
 def _record(recorder: ExchangeRecorder | None, operation: str, request: AWSPreparedRequest, body: bytes,
-            status: int, headers: dict[str, str], response_body: bytes) -> None:
+            status: int, headers: dict[str, str], response_body: bytes, *, local: bool = False,
+            decision: Any = None) -> None:
     if recorder is None:
         return
     request_headers = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in request.headers.items()}
@@ -184,7 +145,8 @@ def _record(recorder: ExchangeRecorder | None, operation: str, request: AWSPrepa
         operation=operation, method=request.method, url=request.url, headers=mask_headers(request_headers),
         body=_printable_body(request_headers, body), status=status, response_headers=dict(headers),
         response_body=mask_response_text(text),
-        request_id=headers.get("x-amzn-RequestId") or headers.get("x-amz-request-id")))
+        request_id=headers.get("x-amzn-RequestId") or headers.get("x-amz-request-id"), local=local,
+        decision=decision))
 
 
 # ------------------------------------------------------------------------------------------------ transport
@@ -226,6 +188,7 @@ def _make_client(service: str, *, access_key_id: str | None, secret_access_key: 
 
     def send(request: AWSPreparedRequest, _: str) -> AWSResponse:
         body = body_bytes(request)
+        decision = None
         if remote:
             request.body = body
             http_response = _http_session().send(request)
@@ -234,8 +197,9 @@ def _make_client(service: str, *, access_key_id: str | None, secret_access_key: 
         else:
             app = gateway or default_gateway()
             result = app.handle(_incoming_from_prepared(request, body, base_path, source_ip))
-            status, headers, response_body = result.status, dict(result.headers), result.body
-        _record(recorder, holder.get("operation", ""), request, body, status, headers, response_body)
+            status, headers, response_body, decision = result.status, dict(result.headers), result.body, result.decision
+        _record(recorder, holder.get("operation", ""), request, body, status, headers, response_body,
+                local=not remote, decision=decision)
         return aws_response(request.url, status, headers, response_body)
 
     return install_sender(client, send)
@@ -265,7 +229,7 @@ def admin_client(service: str, account_id: str, *, sandbox_id: str | None = None
     learners, so seeding can use the familiar names.
     """
     remote = routing.gateway_url() if moto is None else None
-    if remote:  # several web processes: moto lives in the `python -m gateway` process (gateway/labcontrol.py)
+    if remote:  # several web processes: moto lives in the `python -m gateway` process (gateway/control/)
         return _remote_admin(remote, service, account_id, sandbox_id, region)
     return local_admin_client(service, account_id, sandbox_id=sandbox_id, region=region, moto=moto or default_moto())
 
@@ -278,7 +242,8 @@ MAX_REMOTE_ADMINS = 256
 
 
 def _remote_admin(remote: str, service: str, account_id: str, sandbox_id: str | None, region: str) -> Any:
-    from .labcontrol import env_token, remote_admin_client  # noqa: PLC0415
+    from .control.client import remote_admin_client  # noqa: PLC0415
+    from .control.wire import env_token  # noqa: PLC0415
 
     key = (remote, service, account_id, sandbox_id, region, env_token())
     with _REMOTE_ADMINS_LOCK:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .app import OperationCall, register_override
+from .operation import OperationCall, OverrideRegistry
 from .protocols import Response
 
 _OPTION_FIELDS = {"HttpTokens": "http_tokens", "HttpPutResponseHopLimit": "http_put_response_hop_limit",
@@ -43,4 +43,5 @@ def modify_instance_metadata_options(call: OperationCall) -> Response:
     return response
 
 
-register_override("ec2", "ModifyInstanceMetadataOptions", modify_instance_metadata_options)
+def register(registry: OverrideRegistry) -> None:
+    registry.register("ec2", "ModifyInstanceMetadataOptions", modify_instance_metadata_options)

@@ -22,8 +22,9 @@ from typing import Any, Callable
 
 from engine.errors import AwsError
 
-# The handlers take gateway.app.OperationCall; gateway/overrides.py registers them (this module imports no app).
-OperationCall = Any
+from .operation import OperationCall
+
+# The handlers take a gateway.operation.OperationCall; gateway/overrides.py registers them.
 
 INLINE_AGGREGATE = {"user": 2048, "role": 10240, "group": 5120}
 MANAGED_POLICY_SIZE = 6144
@@ -46,7 +47,7 @@ def check_inline_policy(call: OperationCall, kind: str) -> None:
     """Put{User,Role,Group}Policy: the entity's inline policies together, the new one replacing its namesake."""
     name = call.params.get(f"{kind.capitalize()}Name") or ""
     document = call.params.get("PolicyDocument")
-    held = call.app.lab.directory.entity_policies(call.account, kind, name)
+    held = call.lab.directory.entity_policies(call.account, kind, name)
     others = {} if held is None else {n: d for n, d in held.inline.items() if n != call.params.get("PolicyName")}
     total = policy_chars(document) + sum(policy_chars(d) for d in others.values())
     if total > INLINE_AGGREGATE[kind]:
@@ -64,7 +65,7 @@ def attach_policy(kind: str) -> Callable[[OperationCall], Any]:
     quota = f"PoliciesPer{kind.capitalize()}"
 
     def handler(call: OperationCall) -> Any:
-        held = call.app.lab.directory.entity_policies(call.account, kind, call.params.get(f"{kind.capitalize()}Name")
+        held = call.lab.directory.entity_policies(call.account, kind, call.params.get(f"{kind.capitalize()}Name")
                                                       or "")
         arn = call.params.get("PolicyArn")
         if held is not None and arn not in held.managed_arns and len(held.managed_arns) >= MANAGED_PER_ENTITY:
@@ -75,7 +76,7 @@ def attach_policy(kind: str) -> Callable[[OperationCall], Any]:
 
 
 def add_user_to_group(call: OperationCall) -> Any:
-    held = call.app.lab.directory.entity_policies(call.account, "user", call.params.get("UserName") or "")
+    held = call.lab.directory.entity_policies(call.account, "user", call.params.get("UserName") or "")
     if held is not None and held.group_count >= GROUPS_PER_USER:
         raise _limit(f"Cannot exceed quota for GroupsPerUser: {GROUPS_PER_USER}")
     return call.forward()

@@ -23,7 +23,6 @@ where one is required, 403 not allowed / IMDS turned off, 404 no such item, 405 
 from __future__ import annotations
 
 import json
-import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable
@@ -113,22 +112,9 @@ def find_instance(instance_id: str, accounts: Iterable[str] | None = None) -> In
     return None
 
 
-# One registry per Lab (the lab owns sessions; the registry owns which generation each instance is on).
-_registries: "weakref.WeakKeyDictionary[Any, InstanceRegistry]" = weakref.WeakKeyDictionary()
-
-
 def instance_registry(lab: Any) -> InstanceRegistry:
-    """The InstanceRegistry for this Lab (`lab.instances` if the Lab carries one, else one kept beside it)."""
-    own = getattr(lab, "instances", None)
-    if isinstance(own, InstanceRegistry):
-        return own
-    try:
-        registry = _registries.get(lab)
-        if registry is None:
-            registry = _registries[lab] = InstanceRegistry()
-        return registry
-    except TypeError:  # not weak-referenceable
-        raise TypeError("the Lab must be weak-referenceable or carry an `instances` InstanceRegistry") from None
+    """The Lab's InstanceRegistry (it owns the sessions; the registry owns which generation each instance is on)."""
+    return lab.instance_registry()
 
 
 class ServiceRoleRefused(Exception):

@@ -7,7 +7,7 @@
   InvalidAuthenticationCode (403) "Authentication code for device is not valid." The check is engine.mfa's verifier
   (the one STS uses), so the second code is spent and cannot be replayed at GetSessionToken.
 
-Imported by gateway.app (or by whoever mounts the gateway) to register; importing twice is harmless.
+gateway.builtin_overrides registers them (`register(registry)`).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from typing import Any
 from engine import mfa
 from engine.errors import AwsError, ValidationError
 
-from .app import OperationCall, register_override
+from .operation import OperationCall, OverrideRegistry
 from .protocols import Response
 
 _SIX_DIGITS = re.compile(r"^[\d]+$")
@@ -92,7 +92,7 @@ def enable_mfa_device(call: OperationCall) -> Response:
     code1, code2 = params.get("AuthenticationCode1"), params.get("AuthenticationCode2")
     _validate_code("AuthenticationCode1", code1)
     _validate_code("AuthenticationCode2", code2)
-    lab = call.app.lab
+    lab = call.lab
     device = lab.directory.mfa_device(serial)
     if device is None or device.account != call.account:
         # A hardware serial or someone else's device: the lab only has virtual devices.
@@ -107,5 +107,6 @@ def enable_mfa_device(call: OperationCall) -> Response:
     return call.forward()
 
 
-register_override("iam", "CreateVirtualMFADevice", create_virtual_mfa_device)
-register_override("iam", "EnableMFADevice", enable_mfa_device)
+def register(registry: OverrideRegistry) -> None:
+    registry.register("iam", "CreateVirtualMFADevice", create_virtual_mfa_device)
+    registry.register("iam", "EnableMFADevice", enable_mfa_device)

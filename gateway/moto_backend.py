@@ -15,6 +15,10 @@ from engine.directory import moto_lock
 
 from .protocols import header_value
 
+# The moto classes this module has patched (by name), so importing it again patches nothing twice. Kept here rather
+# than as a marker attribute on moto's classes: the lab's own state stays the lab's.
+_PATCHED: set[str] = set()
+
 
 def _aws_shaped_user_ids() -> None:
     """moto gives IAM users 20 random lowercase characters as UserId; AWS's are `AIDA` + 17 (IAM User Guide,
@@ -23,7 +27,7 @@ def _aws_shaped_user_ids() -> None:
     from moto.iam import models as iam_models
     from moto.iam.utils import generate_access_key_id_from_account_id
 
-    if getattr(iam_models.User, "_lab_aws_ids", False):
+    if "iam.User" in _PATCHED:
         return
     original_init = iam_models.User.__init__
 
@@ -32,7 +36,7 @@ def _aws_shaped_user_ids() -> None:
         self.id = generate_access_key_id_from_account_id(account_id=account_id, prefix="AIDA", total_length=21)
 
     iam_models.User.__init__ = __init__
-    iam_models.User._lab_aws_ids = True
+    _PATCHED.add("iam.User")
 
 
 _aws_shaped_user_ids()
@@ -46,7 +50,7 @@ def _aws_shaped_identity_store_ids() -> None:
 
     from moto.ssoadmin import models as ssoadmin_models
 
-    if getattr(ssoadmin_models.Instance, "lab_aws_ids", False):
+    if "ssoadmin.Instance" in _PATCHED:
         return
     original_init = ssoadmin_models.Instance.__init__
 
@@ -55,7 +59,7 @@ def _aws_shaped_identity_store_ids() -> None:
         self.identity_store_id = f"d-{secrets.token_hex(5)}"
 
     ssoadmin_models.Instance.__init__ = __init__
-    ssoadmin_models.Instance.lab_aws_ids = True
+    _PATCHED.add("ssoadmin.Instance")
     # moto also files permission sets under `…:instance/ssoins-…/ps-…`; AWS's ARN (and the model's pattern) is
     # `arn:aws:sso:::permissionSet/ssoins-…/ps-…` (IAM Identity Center API Reference, PermissionSet).
     original_generate = ssoadmin_models.PermissionSet.generate_id

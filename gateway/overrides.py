@@ -17,7 +17,7 @@ from engine.errors import AwsError, MalformedPolicyDocument
 from engine.policy import parse_policy
 
 from . import iam_quotas
-from .app import OperationCall, register_override
+from .operation import OperationCall, OverrideRegistry
 from .protocols import Response
 
 _POLICY_ARN = re.compile(r"^arn:aws:iam::(aws|\d{12}):policy/.+")
@@ -31,13 +31,13 @@ def _check_boundary(call: OperationCall, arn: str) -> None:
     if not _POLICY_ARN.match(arn or ""):
         raise AwsError(f"Value ({arn}) for parameter PermissionsBoundary is invalid.", code="InvalidInput",
                        status=400, sender_fault=True)
-    if call.app.lab.directory.managed_policy_text(arn) is None:
+    if call.lab.directory.managed_policy_text(arn) is None:
         raise AwsError(f"Policy {arn} does not exist or is not attachable.", code="NoSuchEntity", status=404,
                        sender_fault=True)
 
 
 def _user_exists(call: OperationCall, name: str) -> bool:
-    return call.app.lookups.iam_path(call.account, "user", name) is not None
+    return call.lookups.iam_path(call.account, "user", name) is not None
 
 
 def _boundary_xml(arn: str) -> bytes:
@@ -56,7 +56,7 @@ def put_user_permissions_boundary(call: OperationCall) -> Response:
     if not _user_exists(call, name):
         raise _no_such_user(name)
     _check_boundary(call, arn)
-    call.app.lab.set_user_boundary(call.account, name, arn)
+    call.lab.set_user_boundary(call.account, name, arn)
     return call.result({})
 
 
@@ -64,7 +64,7 @@ def delete_user_permissions_boundary(call: OperationCall) -> Response:
     name = call.params.get("UserName", "")
     if not _user_exists(call, name):
         raise _no_such_user(name)
-    call.app.lab.set_user_boundary(call.account, name, None)
+    call.lab.set_user_boundary(call.account, name, None)
     return call.result({})
 
 
@@ -74,21 +74,21 @@ def create_user(call: OperationCall) -> Response:
         _check_boundary(call, arn)
     response = call.forward()
     if arn and response.status == 200:
-        call.app.lab.set_user_boundary(call.account, call.params["UserName"], arn)
+        call.lab.set_user_boundary(call.account, call.params["UserName"], arn)
     return _show_boundary(response, arn)
 
 
 def get_user(call: OperationCall) -> Response:
     response = call.forward()
     name = call.params.get("UserName")
-    arn = call.app.lab.directory.user_boundary(call.account, name) if name else None
+    arn = call.lab.directory.user_boundary(call.account, name) if name else None
     return _show_boundary(response, arn)
 
 
 def delete_user(call: OperationCall) -> Response:
     response = call.forward()
     if response.status == 200:  # a user created again later under the same name starts without a boundary
-        call.app.lab.set_user_boundary(call.account, call.params.get("UserName", ""), None)
+        call.lab.set_user_boundary(call.account, call.params.get("UserName", ""), None)
     return response
 
 
@@ -133,7 +133,7 @@ def _check_trust_principals_exist(call: OperationCall, document: str | None) -> 
             match = _IAM_ENTITY_ARN.match(arn) if isinstance(arn, str) else None
             if not match:
                 continue
-            directory = call.app.lab.directory
+            directory = call.lab.directory
             found = directory.user_by_arn(arn) if match.group(1) == "user" else directory.role_by_arn(arn)
             if found is None:
                 raise AwsError(f'Invalid principal in policy: "AWS":"{arn}"', code="MalformedPolicyDocument",
@@ -168,15 +168,17 @@ def _identity_policy_checked(call: OperationCall) -> Response:
     return call.forward()
 
 
-register_override("iam", "CreateRole", create_role)
-for _kind in ("User", "Role", "Group"):
-    register_override("iam", f"Attach{_kind}Policy", iam_quotas.attach_policy(_kind.lower()))
-register_override("iam", "AddUserToGroup", iam_quotas.add_user_to_group)
-for _operation in ("PutRolePolicy", "PutUserPolicy", "PutGroupPolicy", "CreatePolicy", "CreatePolicyVersion"):
-    register_override("iam", _operation, _identity_policy_checked)
-register_override("iam", "UpdateAssumeRolePolicy", update_assume_role_policy)
-register_override("iam", "PutUserPermissionsBoundary", put_user_permissions_boundary)
-register_override("iam", "DeleteUserPermissionsBoundary", delete_user_permissions_boundary)
-register_override("iam", "CreateUser", create_user)
-register_override("iam", "GetUser", get_user)
-register_override("iam", "DeleteUser", delete_user)
+def register(registry: OverrideRegistry) -> None:
+    """The IAM operations of this module, into `registry`."""
+    registry.register("iam", "CreateRole", create_role)
+    for kind in ("User", "Role", "Group"):
+        registry.register("iam", f"Attach{kind}Policy", iam_quotas.attach_policy(kind.lower()))
+    registry.register("iam", "AddUserToGroup", iam_quotas.add_user_to_group)
+    for operation in ("PutRolePolicy", "PutUserPolicy", "PutGroupPolicy", "CreatePolicy", "CreatePolicyVersion"):
+        registry.register("iam", operation, _identity_policy_checked)
+    registry.register("iam", "UpdateAssumeRolePolicy", update_assume_role_policy)
+    registry.register("iam", "PutUserPermissionsBoundary", put_user_permissions_boundary)
+    registry.register("iam", "DeleteUserPermissionsBoundary", delete_user_permissions_boundary)
+    registry.register("iam", "CreateUser", create_user)
+    registry.register("iam", "GetUser", get_user)
+    registry.register("iam", "DeleteUser", delete_user)

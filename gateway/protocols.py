@@ -1,4 +1,5 @@
-"""AWS wire protocols: parse requests into typed parameters and write responses and errors the way AWS does.
+"""AWS wire protocols: parse requests into typed parameters and write results the way AWS does (gateway.dialects
+writes errors and denials, one class per protocol, on top of this module).
 
 Parsing and writing are driven by botocore's service models, so parameter names, list encodings
 (`Tags.member.1.Key`, EC2's `InstanceId.1`), integers and booleans come out exactly as the SDKs expect.
@@ -94,6 +95,9 @@ class Response:
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
+    # The Decision that explains the request (Lab.decision), for in-process callers (gateway.client): it travels
+    # with the response instead of being looked up by request id. Never written to the wire.
+    decision: Any = None
 
     def header(self, name: str) -> str | None:
         return header_value(self.headers, name)
@@ -357,36 +361,3 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, bytes):
         return base64.b64encode(value).decode()
     raise TypeError(type(value).__name__)
-
-
-def error_response(service: str | None, error: AwsError, request_id: str, *, protocol: str | None = None) -> Response:
-    """`error` in the shape of `service`'s protocol, or of `protocol` when the service is not one the lab serves."""
-    foreign = protocol is not None
-    protocol = protocol or PROTOCOLS.get(service or "", "query")
-    code, message, status = error.code, error.message, error.status
-    if protocol == "query-json":  # a query API's error in JSON, as STS sends it (observed: double-break/spapi-php#44)
-        kind = "Sender" if error.sender_fault else "Receiver"
-        body = json.dumps({"Error": {"Code": code, "Message": message, "Type": kind}, "RequestId": request_id})
-        return Response(status, [("Content-Type", "application/json")], body.encode())
-    if protocol == "rest-json":
-        body = json.dumps({"message": message}).encode()
-        return Response(status, [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)], body)
-    if protocol == "json":
-        body = json.dumps({"__type": code, "message": message}).encode()
-        return Response(status, [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", code)], body)
-    if protocol == "rest-xml":
-        extra = "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in getattr(error, "extra", {}).items())
-        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{escape(code)}</Code>'
-                f"<Message>{escape(message)}</Message>{extra}<RequestId>{request_id}</RequestId>"
-                f"<HostId>{request_id}</HostId></Error>")
-        return Response(status, [("Content-Type", "application/xml")], body.encode())
-    if protocol == "ec2":
-        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{escape(code)}</Code>'
-                f"<Message>{escape(message)}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>")
-        return Response(status, [("Content-Type", "text/xml;charset=UTF-8")], body.encode())
-    namespace = XML_NAMESPACES.get(service or "sts", XML_NAMESPACES["sts"])
-    kind = "Sender" if error.sender_fault else "Receiver"
-    opening = "<ErrorResponse>" if foreign else f'<ErrorResponse xmlns="{namespace}">'
-    body = (f'{opening}<Error><Type>{kind}</Type><Code>{escape(code)}</Code>'
-            f"<Message>{escape(message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>")
-    return Response(status, [("Content-Type", "text/xml")], body.encode())

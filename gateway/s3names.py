@@ -123,3 +123,35 @@ def restore_location(sandbox_id: str | None, location: str) -> str:
     prefix = sandbox_prefix(sandbox_id)
     return re.sub(re.escape(prefix) + r"[a-z0-9.-]*", lambda m: familiar_name(sandbox_id, m.group(0)) or m.group(0),
                   location)
+
+
+# ------------------------------------------------------------------------------------------------ whole requests
+# The one rewrite of an S3 request and its answer, used by GatewayApp (learners' requests) and by gateway.admin's
+# seeding clients (in-process and, through lab control, remote), so both show the same names.
+def stored_path(sandbox_id: str | None, bucket: str | None, key: str | None) -> str:
+    """The path moto sees for a familiar bucket and key ("/" for the service itself)."""
+    if not bucket:
+        return "/"
+    return f"/{stored_name(sandbox_id, bucket)}" + (f"/{key}" if key else "")
+
+
+def stored_headers(sandbox_id: str | None, headers: dict[str, str]) -> tuple[dict[str, str], tuple[str, str] | None]:
+    """`headers` with x-amz-copy-source (any case) in stored form, and the familiar (bucket, key) it names."""
+    out = dict(headers)
+    for name in out:
+        if name.lower() == "x-amz-copy-source":
+            out[name], source = rewrite_copy_source(sandbox_id, out[name])
+            return out, source
+    return out, None
+
+
+def restore_response(sandbox_id: str | None, operation: str, status: int, headers: list[tuple[str, str]],
+                     body: bytes) -> tuple[list[tuple[str, str]], bytes]:
+    """An S3 answer in familiar names: the Location header, ListBuckets filtered to the sandbox, stored names in
+    XML bodies; an object's own content (a successful GetObject) is never touched."""
+    headers = [(k, restore_location(sandbox_id, v) if k.lower() == "location" and v else v) for k, v in headers]
+    if operation == "ListBuckets" and status == 200:
+        body = filter_list_buckets(sandbox_id, body)
+    elif operation != "GetObject" or status >= 300:
+        body = restore_names(sandbox_id, body)
+    return headers, body

@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
-    from .labcontrol import with_lab_control  # noqa: PLC0415 (/_lab/: lab control for web processes)
+    from .control.server import with_lab_control  # noqa: PLC0415 (/_lab/: lab control for web processes)
 
     server = make_gateway_server(args.host, args.port, with_lab_control(build_app(mount_path=args.mount)))
     print(f"SecureCart lab gateway on http://{args.host}:{server.server_port}", flush=True)

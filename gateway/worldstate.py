@@ -3,7 +3,7 @@ replay journaled writes. What sandbox builds use instead of hundreds of seeding 
 
 moto keeps each service's data per account (`BackendDict[account_id][region] -> backend`); these functions work on
 that structure directly, under the moto lock, in the process that owns moto. Web processes reach them in-process
-or through lab control (gateway/labcontrol.py, `world.*` methods); both use the same functions here.
+or through lab control (gateway/control/, `world.*` methods); both use the same functions here.
 
 Copying an account: the template account's backends are pickled, every template identifier (account ids, the
 template sandbox's id and its S3 bucket prefix) is replaced by the new sandbox's in the pickle bytes, and the
@@ -183,7 +183,7 @@ def replay(moto: Any, entries: list[dict[str, Any]]) -> int:
 
 class WorldState:
     """These functions as methods, bound to one moto: what the web layer calls in-process (labclient.world_state)
-    and what lab control serves to other processes (labcontrol `world.*`, RemoteWorldState)."""
+    and what lab control serves to other processes (gateway.control `world.*`, RemoteWorldState)."""
 
     def __init__(self, moto: Any) -> None:
         self.moto = moto

@@ -14,7 +14,8 @@ import hmac
 import re
 import secrets
 import unicodedata
-from typing import Any
+from functools import wraps
+from typing import Any, Callable
 
 import segno
 
@@ -27,12 +28,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
 from securecart.throttle import throttle_room_joins
 from securecart.publicurl import public_url
 
 from . import services, spaced
 from .bank import DOMAINS, InvalidAnswer, get_question
+from .forms import CodeQueryForm, CohostForm, HostActionForm, PlayAnswerForm, PollVersionForm
 from .models import Attempt, LiveAnswer, Player, Room
 from .proof import engine_proof
 
@@ -93,6 +96,28 @@ def _live_error(request: HttpRequest, message: str, status: int = 404, **extra: 
     return render(request, "quiz/live/index.html", ctx, status=status)
 
 
+def host_required(refusal: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """URL's `code` -> the view's `room`, for the room's hosts only (its creator's browser, its signed-in owner,
+    its co-hosts); anyone else gets the live page with `refusal` (403)."""
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, code: str, **kwargs: Any) -> HttpResponse:
+            room = _room(code)
+            if room is None:
+                return _live_error(request, "No room has that code.")
+            if not _is_host(request, room):
+                return _live_error(request, refusal, status=403)
+            return view(request, room, **kwargs)
+        return wrapper
+    return decorator
+
+
+def _query_code(request: HttpRequest) -> str:
+    """?code= (CodeQueryForm), normalised; "" when missing or malformed."""
+    form = CodeQueryForm(request.GET)
+    return normalize_code(form.cleaned_data["code"]) if form.is_valid() else ""
+
+
 class CreateRoomForm(forms.Form):
     title = forms.CharField(max_length=80, required=False, label="Room title (optional)")
     count = forms.IntegerField(min_value=1, max_value=MAX_ROOM_QUESTIONS, initial=8, label="Number of questions")
@@ -112,7 +137,7 @@ class JoinForm(forms.Form):
 
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    join_form = JoinForm(initial={"code": normalize_code(request.GET.get("code", ""))[:CODE_LENGTH]})
+    join_form = JoinForm(initial={"code": _query_code(request)[:CODE_LENGTH]})
     return render(request, "quiz/live/index.html", {"create_form": CreateRoomForm(), "join_form": join_form})
 
 
@@ -151,8 +176,8 @@ def create_room(request: HttpRequest) -> HttpResponse:
 @throttle_room_joins
 def join(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
-        return HttpResponseRedirect(reverse("quiz:live") + (f"?code={normalize_code(request.GET.get('code', ''))[:8]}"
-                                                             if request.GET.get("code") else ""))
+        code = _query_code(request)[:8]
+        return HttpResponseRedirect(reverse("quiz:live") + (f"?code={code}" if code else ""))
     form = JoinForm(request.POST)
     if not form.is_valid():
         return render(request, "quiz/live/index.html", {"create_form": CreateRoomForm(), "join_form": form},
@@ -273,26 +298,18 @@ def _host_context(room: Room, error: str = "", request: HttpRequest | None = Non
 # ---- host -----------------------------------------------------------------------------------------------------
 
 @require_GET
-def host(request: HttpRequest, code: str) -> HttpResponse:
-    room = _room(code)
-    if room is None:
-        return _live_error(request, "No room has that code.")
-    if not _is_host(request, room):
-        return _live_error(request, "Only the instructor who opened this room and their co-hosts can control it. "
-                                    "To take part, join with the code and a nickname.", status=403)
+@host_required("Only the instructor who opened this room and their co-hosts can control it. "
+               "To take part, join with the code and a nickname.")
+def host(request: HttpRequest, room: Room) -> HttpResponse:
     room.reveal_if_due()
     return render(request, "quiz/live/host.html", _host_context(room, request=request))
 
 
 @require_GET
-def screen(request: HttpRequest, code: str) -> HttpResponse:
+@host_required("Only the room's hosts can open its projector view.")
+def screen(request: HttpRequest, room: Room) -> HttpResponse:
     """The projector view: question, timer and a large answer chart, no controls (drive it from another tab or a
     co-host's browser; it follows every change)."""
-    room = _room(code)
-    if room is None:
-        return _live_error(request, "No room has that code.")
-    if not _is_host(request, room):
-        return _live_error(request, "Only the room's hosts can open its projector view.", status=403)
     room.reveal_if_due()
     return render(request, "quiz/live/screen.html", _host_context(room, request=request))
 
@@ -303,10 +320,10 @@ def host_panel(request: HttpRequest, code: str) -> HttpResponse:
     if room is None or not _is_host(request, room):
         return HttpResponse("This room is not yours or no longer exists.", status=403)
     room.reveal_if_due()
-    if request.GET.get("v") != str(room.version):  # another tab acted: reload the whole page
-        response = HttpResponse(status=204)
-        response["HX-Refresh"] = "true"
-        return response
+    poll = PollVersionForm(request.GET)
+    poll.is_valid()
+    if poll.cleaned_data.get("v", "") != str(room.version):  # another tab acted: reload the whole page
+        return _client_refresh()
     return render(request, "quiz/live/_host_stats.html", _host_context(room))
 
 
@@ -318,16 +335,20 @@ _TRANSITIONS = {
 }
 
 
+def _client_refresh() -> HttpResponse:
+    response = HttpResponseClientRefresh()
+    response.status_code = 204  # nothing to swap; htmx reloads the page on the header
+    return response
+
+
 @require_POST
-def host_action(request: HttpRequest, code: str) -> HttpResponse:
-    room = _room(code)
-    if room is None:
-        return _live_error(request, "No room has that code.")
-    if not _is_host(request, room):
-        return _live_error(request, "Only the instructor who opened this room can control it.", status=403)
-    action = request.POST.get("action", "")
+@host_required("Only the instructor who opened this room can control it.")
+def host_action(request: HttpRequest, room: Room) -> HttpResponse:
+    form = HostActionForm(request.POST)
+    form.is_valid()
+    action = form.cleaned_data.get("action", "")   # an oversized one is unknown: refused below
     error = ""
-    if action == "finish" and request.POST.get("confirm") != "yes" and room.state != Room.FINISHED:
+    if action == "finish" and form.cleaned_data.get("confirm") != "yes" and room.state != Room.FINISHED:
         # Ending is final for every player: ask first (a second form, so it works without JavaScript too).
         ctx = _host_context(room, request=request)
         ctx["confirm_finish"] = True
@@ -359,9 +380,7 @@ def host_action(request: HttpRequest, code: str) -> HttpResponse:
             return render(request, "quiz/live/_host_controls.html", _host_context(room, error))
         return render(request, "quiz/live/host.html", _host_context(room, error, request), status=409)
     if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Refresh"] = "true"  # the whole host screen changes with the state
-        return response
+        return _client_refresh()  # the whole host screen changes with the state
     return HttpResponseRedirect(reverse("quiz:live_host", args=[room.code]))
 
 
@@ -412,12 +431,12 @@ def play_panel(request: HttpRequest, code: str) -> HttpResponse:
     room = _room(code)
     player = _player(request, room) if room else None
     if room is None or player is None:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = reverse("quiz:live")
-        return response
+        return HttpResponseClientRedirect(reverse("quiz:live"), status=204)  # 204: htmx follows the header
     room.reveal_if_due()
     ctx = _player_context(room, player)
-    if request.GET.get("s") == ctx["state_key"]:
+    poll = PollVersionForm(request.GET)
+    poll.is_valid()
+    if poll.cleaned_data.get("s", "") == ctx["state_key"]:
         return HttpResponse(status=204)  # nothing changed: keep the learner's half-made selection
     return render(request, "quiz/live/_player_panel.html", ctx)
 
@@ -430,12 +449,14 @@ def play_answer(request: HttpRequest, code: str) -> HttpResponse:
     error = ""
     room.reveal_if_due()  # an answer after the timer ran out does not count
     question = get_question(room.current_question_id or "")
-    index = request.POST.get("index", "")
+    form = PlayAnswerForm(request.POST)
+    form.is_valid()
+    index = form.cleaned_data.get("index", "")
     if room.state != Room.QUESTION or question is None or index != str(room.current):
         error = "That question is closed; here is where the class is now."
     else:
         try:
-            selected = question.clean_selection(request.POST.getlist("choice")[:7])
+            selected = question.clean_selection(form.cleaned_data["choice"])
             seconds = (timezone.now() - room.question_opened_at).total_seconds() if room.question_opened_at else 0
             previous = player.answers.filter(index=room.current - 1).first()
             correct = question.is_correct(selected)
@@ -490,7 +511,9 @@ def play_review(request: HttpRequest, code: str) -> HttpResponse:
 def cohost(request: HttpRequest, code: str) -> HttpResponse:
     """A signed-in instructor with the room's invite link becomes a co-host, from any browser."""
     room = _room(code)
-    token = request.GET.get("t", "") or request.POST.get("t", "")
+    # The invite link's ?t=, or the confirmation form's t (a malformed one is no token).
+    token = next((form.cleaned_data["t"] for form in (CohostForm(request.GET), CohostForm(request.POST))
+                  if form.is_valid() and form.cleaned_data["t"]), "")
     if room is None or room.is_expired:
         return _live_error(request, "No open room has that code.")
     if not room.cohost_token or not hmac.compare_digest(str(token), room.cohost_token):
@@ -503,13 +526,9 @@ def cohost(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_GET
-def export_csv(request: HttpRequest, code: str) -> HttpResponse:
+@host_required("Only the room's hosts can export its results.")
+def export_csv(request: HttpRequest, room: Room) -> HttpResponse:
     """Results as CSV: one row per player, their rank and total, then points per question."""
-    room = _room(code)
-    if room is None:
-        return _live_error(request, "No room has that code.")
-    if not _is_host(request, room):
-        return _live_error(request, "Only the room's hosts can export its results.", status=403)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="quiz-{room.code}-results.csv"'
     writer = csv.writer(response)

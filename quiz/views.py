@@ -2,7 +2,8 @@
 only the attempt panel (#quiz-attempt) from the same partial. Plain POSTs redirect (POST/redirect/GET)."""
 from __future__ import annotations
 
-from typing import Any
+from functools import wraps
+from typing import Any, Callable
 
 from django import forms
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -10,23 +11,20 @@ from django.shortcuts import render
 from django.utils.safestring import mark_safe
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from . import generator, services, spaced
+from .forms import AnswerForm, ReviewFilterForm, TopicForm
 from .bank import (DIFFICULTIES, DOMAINS, STYLES, TASKS, InvalidAnswer, Question, bank_counts, get_question,
                    load_bank)
 from .models import Answer, Attempt, ReviewCard
 from .proof import engine_proof
 from .services import QuizError
 
-MAX_CHOICES_POSTED = 6
-
-
 def _redirect(request: HttpRequest, url: str) -> HttpResponse:
     """Redirect a plain request; tell htmx to navigate the whole page instead of swapping a fragment."""
     if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
+        return HttpResponseClientRedirect(url, status=204)  # 204: nothing to swap; htmx follows the header
     return HttpResponseRedirect(url)
 
 
@@ -104,7 +102,8 @@ def practice_one(request: HttpRequest, qid: str) -> HttpResponse:
 
 @require_GET
 def browse(request: HttpRequest) -> HttpResponse:
-    domain = request.GET.get("topic", "")
+    form = TopicForm(request.GET)
+    domain = form.cleaned_data["topic"] if form.is_valid() else "?"   # an oversized topic is an unknown one
     questions = [q for q in load_bank().values() if not domain or q.domain == domain]
     if domain and domain not in DOMAINS:
         return render(request, "quiz/browse.html", {"questions": [], "domains": DOMAINS, "topic": "",
@@ -121,6 +120,18 @@ def _load(request: HttpRequest, attempt_id) -> Attempt | None:
         services.expire_if_due(attempt)
         attempt.refresh_from_db()
     return attempt
+
+
+def with_attempt(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """URL's `attempt_id` -> the view's `attempt`: this browser's (or signed-in user's) attempt, its deadline
+    applied; the quiz's not-found page for anyone else's."""
+    @wraps(view)
+    def wrapper(request: HttpRequest, attempt_id: Any, **kwargs: Any) -> HttpResponse:
+        attempt = _load(request, attempt_id)
+        if attempt is None:
+            return not_found(request, "This attempt does not exist, or it was started in another browser.")
+        return view(request, attempt, **kwargs)
+    return wrapper
 
 
 def _navigator(attempt: Attempt, current: int) -> list[dict[str, Any]]:
@@ -160,10 +171,8 @@ def _render_question(request: HttpRequest, ctx: dict[str, Any], status: int = 20
 
 
 @require_http_methods(["GET", "POST"])
-def question(request: HttpRequest, attempt_id, number: int) -> HttpResponse:
-    attempt = _load(request, attempt_id)
-    if attempt is None:
-        return not_found(request, "This attempt does not exist, or it was started in another browser.")
+@with_attempt
+def question(request: HttpRequest, attempt: Attempt, number: int) -> HttpResponse:
     if attempt.is_exam and attempt.is_submitted:
         return _redirect(request, reverse("quiz:review", args=[attempt.pk]))
     answer = services.slot(attempt, number)
@@ -175,18 +184,18 @@ def question(request: HttpRequest, attempt_id, number: int) -> HttpResponse:
     if request.method == "GET":
         response = _render_question(request, _question_context(request, attempt, answer))
         if request.htmx:
-            response["HX-Push-Url"] = reverse("quiz:question", args=[attempt.pk, number])
+            push_url(response, reverse("quiz:question", args=[attempt.pk, number]))
         return response
     return _answer(request, attempt, answer)
 
 
 def _answer(request: HttpRequest, attempt: Attempt, answer: Answer) -> HttpResponse:
     """POST on a question: save the selection (if any), then move where the pressed button says."""
-    values = request.POST.getlist("choice")
-    go = request.POST.get("go", "stay")
+    form = AnswerForm(request.POST)
+    form.is_valid()
+    values = form.cleaned_data["choice"]  # at most one too many: clean_selection rejects that with a clear message
+    go = form.cleaned_data.get("go", "stay")   # an oversized button value is "stay": save, move nowhere
     number = answer.position + 1
-    if len(values) > MAX_CHOICES_POSTED:
-        values = values[:MAX_CHOICES_POSTED + 1]  # clean_selection rejects it with a clear message
     try:
         if go == "clear" and attempt.is_exam:
             answer.selected, answer.correct, answer.answered_at = [], None, None
@@ -223,16 +232,12 @@ def _answer(request: HttpRequest, attempt: Attempt, answer: Answer) -> HttpRespo
     if not request.htmx:
         return HttpResponseRedirect(url)
     target_answer = services.slot(attempt, target)
-    response = _render_question(request, _question_context(request, attempt, target_answer))
-    response["HX-Push-Url"] = url
-    return response
+    return push_url(_render_question(request, _question_context(request, attempt, target_answer)), url)
 
 
 @require_POST
-def flag(request: HttpRequest, attempt_id, number: int) -> HttpResponse:
-    attempt = _load(request, attempt_id)
-    if attempt is None:
-        return not_found(request, "This attempt does not exist, or it was started in another browser.")
+@with_attempt
+def flag(request: HttpRequest, attempt: Attempt, number: int) -> HttpResponse:
     if attempt.is_submitted:
         return _redirect(request, reverse("quiz:review", args=[attempt.pk]))
     answer = services.slot(attempt, number)
@@ -246,11 +251,9 @@ def flag(request: HttpRequest, attempt_id, number: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def submit(request: HttpRequest, attempt_id) -> HttpResponse:
+@with_attempt
+def submit(request: HttpRequest, attempt: Attempt) -> HttpResponse:
     """GET: a confirmation page listing unanswered and flagged questions. POST: submit and go to the review."""
-    attempt = _load(request, attempt_id)
-    if attempt is None:
-        return not_found(request, "This attempt does not exist, or it was started in another browser.")
     if attempt.is_submitted or request.method == "POST":
         services.submit_attempt(attempt)
         return _redirect(request, reverse("quiz:review", args=[attempt.pk]))
@@ -263,11 +266,9 @@ def submit(request: HttpRequest, attempt_id) -> HttpResponse:
 
 
 @require_GET
-def resume(request: HttpRequest, attempt_id) -> HttpResponse:
+@with_attempt
+def resume(request: HttpRequest, attempt: Attempt) -> HttpResponse:
     """Where to continue: the review once submitted, else the first unanswered question."""
-    attempt = _load(request, attempt_id)
-    if attempt is None:
-        return not_found(request, "This attempt does not exist, or it was started in another browser.")
     if attempt.is_submitted:
         return HttpResponseRedirect(reverse("quiz:review", args=[attempt.pk]))
     first_open = attempt.answers.filter(selected=[]).order_by("position").first()
@@ -276,13 +277,13 @@ def resume(request: HttpRequest, attempt_id) -> HttpResponse:
 
 
 @require_GET
-def review(request: HttpRequest, attempt_id) -> HttpResponse:
-    attempt = _load(request, attempt_id)
-    if attempt is None:
-        return not_found(request, "This attempt does not exist, or it was started in another browser.")
+@with_attempt
+def review(request: HttpRequest, attempt: Attempt) -> HttpResponse:
     if not attempt.is_submitted:
         return HttpResponseRedirect(reverse("quiz:submit", args=[attempt.pk]))
-    only = request.GET.get("only", "")
+    form = ReviewFilterForm(request.GET)
+    form.is_valid()
+    only = form.cleaned_data.get("only", "")   # an unknown filter shows every question
     items = []
     seed = str(attempt.pk)
     for answer in attempt.answers.all():
@@ -308,10 +309,8 @@ def review(request: HttpRequest, attempt_id) -> HttpResponse:
 
 
 @require_POST
-def retry(request: HttpRequest, attempt_id) -> HttpResponse:
-    attempt = _load(request, attempt_id)
-    if attempt is None:
-        return not_found(request, "This attempt does not exist, or it was started in another browser.")
+@with_attempt
+def retry(request: HttpRequest, attempt: Attempt) -> HttpResponse:
     if not attempt.is_submitted:
         return HttpResponseRedirect(reverse("quiz:submit", args=[attempt.pk]))
     ids = services.wrong_question_ids(attempt)

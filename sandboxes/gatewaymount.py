@@ -20,7 +20,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from gateway.labcontrol import LabControlError
+from gateway.control.wire import LabControlError
 
 from . import shards, wakeup
 
@@ -57,7 +57,7 @@ def _aws_error(status: int, code: str, message: str, request: HttpRequest | None
     """An AWS-shaped error for failures of the mount itself, in the protocol of the service the client is calling
     (gateway.protocols reads it from the credential scope and the request's shape), so every SDK parses it."""
     from engine.errors import AwsError
-    from gateway import protocols
+    from gateway import dialects
     from gateway.app import GatewayApp, IncomingRequest
 
     protocol, service = "query", None
@@ -68,8 +68,8 @@ def _aws_error(status: int, code: str, message: str, request: HttpRequest | None
         service = GatewayApp.identify_service(incoming)
         protocol = None if service else GatewayApp.caller_protocol(incoming)
     request_id = str(uuid.uuid4())
-    error = protocols.error_response(service, AwsError(message, code=code, status=status, sender_fault=status < 500),
-                                     request_id, protocol=protocol)
+    error = dialects.error_response(service, AwsError(message, code=code, status=status, sender_fault=status < 500),
+                                    request_id, protocol=protocol)
     response = HttpResponse(error.body, status=status)
     for name, value in error.headers:
         response[name] = value

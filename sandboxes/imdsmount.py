@@ -102,18 +102,15 @@ def base_url(request: HttpRequest, sandbox: Sandbox, instance_id: str) -> str:
 
 def sandbox_instances(sandbox: Sandbox) -> list[dict[str, str]]:
     """The sandbox's pending or running instances, all accounts, looked up as the operator (not a learner call)."""
-    from gateway.client import admin_client
+    from .operator import OPERATOR
 
     found = []
     for account_name, account_id in sandbox.account_ids().items():
-        reservations = admin_client("ec2", account_id).describe_instances(
-            Filters=[{"Name": "instance-state-name", "Values": ["pending", "running"]}])["Reservations"]
-        for reservation in reservations:
-            for instance in reservation["Instances"]:
-                name = next((t["Value"] for t in instance.get("Tags", []) if t["Key"] == "Name"), "")
-                profile = (instance.get("IamInstanceProfile") or {}).get("Arn", "")
-                found.append({"account_name": account_name, "instance_id": instance["InstanceId"], "name": name,
-                              "instance_profile": profile.rsplit("/", 1)[-1] if profile else ""})
+        for instance in OPERATOR.live_instances(account_id):
+            name = next((t["Value"] for t in instance.get("Tags", []) if t["Key"] == "Name"), "")
+            profile = (instance.get("IamInstanceProfile") or {}).get("Arn", "")
+            found.append({"account_name": account_name, "instance_id": instance["InstanceId"], "name": name,
+                          "instance_profile": profile.rsplit("/", 1)[-1] if profile else ""})
     return found
 
 

@@ -2,11 +2,11 @@
 
 Each web process has its own LocMemCache, so with `gunicorn -w 2` a learner's credentials kept by one worker are
 missing in the other. When LAB_GATEWAY_URL is set, settings point CACHES at `GatewayCache`: every get/set is a
-lab-control call (`kv.*`, gateway/labcontrol.py) answered from the `python -m gateway` process's KeyValueStore.
+lab-control call (`kv.*`, gateway/control/) answered from the `python -m gateway` process's KeyValueStore.
 Like the issued sessions it sits next to, the store is memory only: secrets stay out of the database and vanish
 when the gateway restarts (the learner then assumes the role again).
 
-Values travel as JSON (gateway.labcontrol.to_wire), not pickle: str, int, float, bool, None, bytes, datetime, and
+Values travel as JSON (gateway.control.wire.to_wire), not pickle: str, int, float, bool, None, bytes, datetime, and
 lists, tuples (read back as lists) and str-keyed dicts of those. Anything else is refused with a TypeError rather
 than silently turned into text. `clear()` empties the whole shared store.
 """
@@ -56,7 +56,7 @@ class GatewayCache(BaseCache):
 
     @property
     def _kv(self) -> Any:
-        from gateway.labcontrol import remote_lab
+        from gateway.control.client import remote_lab
 
         # remote_lab keeps one client (and its connection pool) per URL and token
         return remote_lab(self._location, getattr(settings, "LAB_CONTROL_TOKEN", "") or None).kv

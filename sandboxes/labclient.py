@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 
 
 def _gateway_url() -> str:
@@ -20,12 +19,7 @@ def _gateway_url() -> str:
 def lab() -> Any:
     """The Lab façade (engine.lab.Lab contract: register_sandbox, forget_sandbox, set_clock_offset, now, decision...)."""
     if settings.LAB_GATEWAY_URL:
-        try:
-            from gateway.labcontrol import remote_lab
-        except ImportError:
-            raise ImproperlyConfigured(
-                "LAB_GATEWAY_URL is set, but this gateway version has no remote lab-control client yet; "
-                "unset LAB_GATEWAY_URL to run the lab in one process") from None
+        from gateway.control.client import remote_lab
         # the token from settings (LAB_CONTROL_TOKEN or _FILE); None falls back to the environment
         return remote_lab(_gateway_url(), getattr(settings, "LAB_CONTROL_TOKEN", "") or None)
     from engine.lab import get_lab

@@ -12,7 +12,7 @@ from typing import Callable
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from gateway.labcontrol import LabControlError
+from gateway.control.wire import LabControlError
 
 from .services import SandboxBusy, SandboxNotStarted
 

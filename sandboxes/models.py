@@ -5,10 +5,15 @@ sessions live in memory and are rebuilt from these rows when they are missing (s
 """
 from __future__ import annotations
 
+import logging
 import secrets
 
 from django.conf import settings
 from django.db import models
+
+from .results import StepResult, load_stored
+
+log = logging.getLogger(__name__)
 
 # Account ids are allocated from a database sequence (the Account primary key) above this base, so they are
 # unique across sandboxes, always 12 digits, and never collide with the ids AWS documentation uses
@@ -49,7 +54,14 @@ class Sandbox(models.Model):
         return self.id
 
     def account_ids(self) -> dict[str, str]:
-        return {account.name: account.account_id for account in self.accounts.all()}
+        """Account name -> id. A sandbox's accounts are made with it and never change, so once read they are kept
+        on this instance (one query per request instead of one per caller); a copy, so callers may change it."""
+        cached = self.__dict__.get("_account_ids_cache")
+        if not cached:
+            cached = {account.name: account.account_id for account in self.accounts.all()}
+            if cached:
+                self.__dict__["_account_ids_cache"] = cached
+        return dict(cached)
 
 
 class Account(models.Model):
@@ -109,11 +121,24 @@ class StepProgress(models.Model):
     step = models.SlugField(max_length=64)
     completed_at = models.DateTimeField(null=True, blank=True)
     # The last run, as shown on the page (HTTP exchanges with secrets masked, outcome, decision); never secrets.
+    # Stored as StepResult.to_json() (sandboxes/results.py, versioned); read it with stored_result().
     last_result = models.JSONField(null=True, blank=True)
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["sandbox", "scenario", "step"], name="one_progress_per_step")]
+
+    def store_result(self, result: StepResult) -> None:
+        """Keep this run as the step's last result (saved with the row's next save())."""
+        self.last_result = result.to_json()
+
+    def stored_result(self) -> tuple[StepResult | None, str]:
+        """(the last run, "") — converted if an older lab stored it — or (None, why it is not shown)."""
+        result, problem = load_stored(self.last_result)
+        if problem:
+            log.warning("step result of %s/%s in sandbox %s dropped: unreadable stored form", self.scenario,
+                        self.step, self.sandbox_id)
+        return result, problem
 
 
 class JournaledWrite(models.Model):

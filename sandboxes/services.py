@@ -235,10 +235,9 @@ def _restore_keys(sandbox: Sandbox, accounts: dict[str, str], state) -> None:
 
 def apply_trust_policy(sandbox: Sandbox, account_name: str, role_name: str, document: str) -> None:
     """Operator path (rebuild): write a trust policy straight to moto."""
-    from gateway.client import admin_client
+    from .operator import OPERATOR
 
-    account_id = sandbox.account_ids()[account_name]
-    admin_client("iam", account_id).update_assume_role_policy(RoleName=role_name, PolicyDocument=document)
+    OPERATOR.set_trust_policy(sandbox.account_ids()[account_name], role_name, document)
 
 
 def reset_sandbox(sandbox: Sandbox) -> None:

@@ -33,7 +33,8 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 
 from gateway import routing
-from gateway.labcontrol import LabControlError, RemoteLab
+from gateway.control.client import RemoteLab
+from gateway.control.wire import LabControlError
 
 from . import credentials
 from .models import AccessKey, Account, GatewayAssignment, JournaledWrite

@@ -17,8 +17,11 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from . import imdsmount, services, world
+from .decorators import SandboxRequest, with_sandbox
+from .forms import BackForm, ClockForm
 from .gatewaymount import MOUNT
 from .models import AccessKey, Sandbox
 
@@ -34,56 +37,56 @@ def endpoint_url(request: HttpRequest) -> str:
 
 @require_GET
 @never_cache   # shows credentials: never kept by a browser or proxy cache
-def sandbox_page(request: HttpRequest) -> HttpResponse:
-    sandbox = services.sandbox_for_request(request)
+@with_sandbox
+def sandbox_page(request: SandboxRequest) -> HttpResponse:
+    return _render_sandbox(request)
+
+
+def _render_sandbox(request: SandboxRequest, status: int = 200, **extra: object) -> HttpResponse:
+    sandbox = request.sandbox
     return render(request, "sandboxes/sandbox.html", {
-        "sandbox": sandbox, "accounts": sandbox.accounts.all(), "now": services.sandbox_now(sandbox),
-    })
+        "sandbox": sandbox, "accounts": sandbox.accounts.all(), "now": services.sandbox_now(sandbox), **extra,
+    }, status=status)
 
 
 @require_POST
-def reset(request: HttpRequest) -> HttpResponse:
-    sandbox = services.sandbox_for_request(request)
-    services.reset_sandbox(sandbox)
+@with_sandbox
+def reset(request: SandboxRequest) -> HttpResponse:
+    services.reset_sandbox(request.sandbox)
     messages.success(request, "Your sandbox was reset: SecureCart's world is rebuilt with new access keys, the "
                               "clock is back to real time and earlier credentials no longer work.")
     return redirect("sandbox")
 
 
 @require_POST
-def clock(request: HttpRequest) -> HttpResponse:
-    sandbox = services.sandbox_for_request(request)
-    try:
-        minutes = int(request.POST.get("minutes", ""))
-    except ValueError:
-        minutes = 0
-    if not 1 <= minutes <= 24 * 60:
-        return render(request, "sandboxes/sandbox.html", {
-            "sandbox": sandbox, "accounts": sandbox.accounts.all(), "now": services.sandbox_now(sandbox),
-            "clock_error": "Enter a whole number of minutes between 1 and 1440."}, status=400)
-    services.advance_clock(sandbox, minutes * 60)
+@with_sandbox
+def clock(request: SandboxRequest) -> HttpResponse:
+    form = ClockForm(request.POST)
+    if not form.is_valid():
+        return _render_sandbox(request, status=400, clock_error=form.errors["minutes"][0])
+    services.advance_clock(request.sandbox, form.cleaned_data["minutes"] * 60)
     return redirect("sandbox")
 
 
 @require_POST
-def next_mfa_code(request: HttpRequest) -> HttpResponse:
+@with_sandbox
+def next_mfa_code(request: SandboxRequest) -> HttpResponse:
     """The virtual phone's "Next code": the sandbox clock moves to the next 30-second window, then the page reloads."""
-    sandbox = services.sandbox_for_request(request)
-    services.advance_to_next_mfa_code(sandbox)
-    back = request.POST.get("back", "")
+    services.advance_to_next_mfa_code(request.sandbox)
+    form = BackForm(request.POST)
+    back = form.cleaned_data["back"] if form.is_valid() else ""
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = reverse("sandbox")
     if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = back
-        return response
+        return HttpResponseClientRedirect(back, status=204)   # 204: nothing to swap; htmx follows the header
     return redirect(back)
 
 
 @require_GET
 @never_cache   # shows credentials: never kept by a browser or proxy cache
-def terminal(request: HttpRequest) -> HttpResponse:
-    sandbox = services.sandbox_for_request(request)
+@with_sandbox
+def terminal(request: SandboxRequest) -> HttpResponse:
+    sandbox = request.sandbox
     keys = AccessKey.objects.filter(sandbox=sandbox).order_by("account_name", "user_name")
     accounts = sandbox.account_ids()
     root_url = settings.LAB_AWS_ROOT_URL.rstrip("/")

@@ -13,7 +13,7 @@ import time
 
 from django.http import HttpRequest
 
-from gateway.labcontrol import LabControlError
+from gateway.control.wire import LabControlError
 
 from . import services, shards
 from .models import AccessKey, Account, JournaledWrite, Sandbox

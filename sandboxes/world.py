@@ -3,7 +3,7 @@
 The world is data (WORLD_ROLES, WORLD_USERS, ...) with `{production}`, `{developer}` and `{auditor}` standing
 for the sandbox's own account ids, so scenarios, tests and the docs read the same facts.
 
-Seeding goes straight to moto through gateway.client.admin_client: it is the lab operator setting up the
+Seeding goes straight to moto through the operator's seeding client (sandboxes/operator.py): it is the lab operator setting up the
 accounts, not a learner call, so it is neither authorised nor recorded.
 
 Other apps add to the world without this module importing them: register_world_extension(...) from their
@@ -221,9 +221,9 @@ def fill(value: Any, accounts: dict[str, str]) -> Any:
 
 @dataclass(frozen=True)
 class WorldExtension:
-    """What another app adds to the world: more roles (seeded and reset like WORLD_ROLES), a seed step run after
-    the world is built, and a wipe step run for every account on reset. seed(sandbox_id, accounts),
-    wipe(sandbox_id, account_id)."""
+    """What another app adds to the world: more roles and users (seeded and reset like WORLD_ROLES and WORLD_USERS,
+    so they are in every sandbox from the start and in the world template), a seed step run after the world is
+    built, and a wipe step run for every account on reset. seed(sandbox_id, accounts), wipe(sandbox_id, account_id)."""
     name: str
     roles: tuple[RoleSpec, ...] = ()
     seed: Callable[[str, dict[str, str]], None] | None = None
@@ -232,6 +232,7 @@ class WorldExtension:
     # process-wide state): then a template copy (sandboxes/template.py) carries the seed's result, and dropping the
     # accounts' moto state on reset or rebuild does the wipe.
     moto_only: bool = False
+    users: tuple[UserSpec, ...] = ()
 
 
 # Filled by other apps in AppConfig.ready(), so this module never imports them (federation/apps.py).
@@ -240,19 +241,30 @@ _EXTENSIONS: dict[str, WorldExtension] = {}
 
 def register_world_extension(name: str, *, roles: tuple[RoleSpec, ...] | list[RoleSpec] = (),
                              seed: Callable[[str, dict[str, str]], None] | None = None,
-                             wipe: Callable[[str, str], None] | None = None, moto_only: bool = False) -> None:
+                             wipe: Callable[[str, str], None] | None = None, moto_only: bool = False,
+                             users: tuple[UserSpec, ...] | list[UserSpec] = ()) -> None:
     """Add to every sandbox's world. Registering the same name again replaces it (ready() may run twice)."""
-    taken = {spec.name for spec in WORLD_ROLES} | {spec.name for ext in _EXTENSIONS.values() if ext.name != name
-                                                  for spec in ext.roles}
+    others = [ext for ext in _EXTENSIONS.values() if ext.name != name]
+    taken = {spec.name for spec in WORLD_ROLES} | {spec.name for ext in others for spec in ext.roles}
     clash = sorted(taken & {spec.name for spec in roles})
     if clash:
         raise ValueError(f"world extension {name!r}: roles already in the world: {', '.join(clash)}")
-    _EXTENSIONS[name] = WorldExtension(name, tuple(roles), seed, wipe, moto_only)
+    taken_users = {(spec.account, spec.name) for spec in WORLD_USERS} | {
+        (spec.account, spec.name) for ext in others for spec in ext.users}
+    clash = sorted(f"{account}/{user}" for account, user in taken_users & {(s.account, s.name) for s in users})
+    if clash:
+        raise ValueError(f"world extension {name!r}: users already in the world: {', '.join(clash)}")
+    _EXTENSIONS[name] = WorldExtension(name, tuple(roles), seed, wipe, moto_only, tuple(users))
 
 
 def world_roles() -> list[RoleSpec]:
     """The roles every sandbox is seeded with: SecureCart's own and those of registered extensions."""
     return WORLD_ROLES + [spec for ext in _EXTENSIONS.values() for spec in ext.roles]
+
+
+def world_users() -> list[UserSpec]:
+    """The users every world sandbox is seeded with: SecureCart's own and those of registered extensions."""
+    return WORLD_USERS + [spec for ext in _EXTENSIONS.values() for spec in ext.users]
 
 
 def role_spec(name: str) -> RoleSpec:
@@ -276,10 +288,10 @@ class SeededKey:
 
 
 def _admin(service: str, account_id: str, sandbox_id: str | None = None):
-    from gateway.client import admin_client
+    from .operator import OPERATOR
 
     # With sandbox_id, S3 bucket names move into the sandbox's namespace as the gateway does for learners.
-    return admin_client(service, account_id, sandbox_id=sandbox_id)
+    return OPERATOR.seeding_client(service, account_id, sandbox_id=sandbox_id)
 
 
 def create_user_with_key(account_name: str, account_id: str, user_name: str,
@@ -300,7 +312,7 @@ def seed_world(sandbox_id: str, accounts: dict[str, str], *, extensions: str = "
     copy carries (the prepared template, sandboxes/template.py), "none" none (run_extension_seeds does the rest)."""
     keys: list[SeededKey] = []
     # Users first: a trust policy naming a user (SecureCart-DeployPipeline) needs the user to exist, as in IAM.
-    for user in WORLD_USERS:
+    for user in world_users():
         keys.append(create_user_with_key(user.account, accounts[user.account], user.name, user.policies, accounts))
     for spec in world_roles():
         iam = _admin("iam", accounts[spec.account])
@@ -336,7 +348,7 @@ def run_extension_seeds(sandbox_id: str, accounts: dict[str, str], *, moto_only:
 
 def keyed_users(kind: str, accounts: dict[str, str]) -> list[tuple[str, str]]:
     """(account name, user name) of every seeded user with a long-term access key, in seeding order."""
-    users = [(user.account, user.name) for user in WORLD_USERS if user.access_key] if kind == "world" else []
+    users = [(user.account, user.name) for user in world_users() if user.access_key] if kind == "world" else []
     return users + [(name, ADMIN_USER) for name in accounts]
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
-
 from engine.policy.jsonpos import JsonSyntaxError, load_with_positions
+from sandboxes.operator import OPERATOR
 
 from .framework import PolicyRef
 from .highlight import highlight_json
@@ -35,18 +34,31 @@ class PolicyPanel:
 
 
 def load_document(account_id: str, ref: PolicyRef) -> dict[str, Any] | None:
-    from gateway.client import admin_client
-
-    iam = admin_client("iam", account_id)
+    """The policy as the sandbox holds it now, read by the lab operator (not a learner call)."""
     if ref.kind == "trust":
-        document = iam.get_role(RoleName=ref.role)["Role"]["AssumeRolePolicyDocument"]
-    elif ref.role:
-        document = iam.get_role_policy(RoleName=ref.role, PolicyName=ref.name)["PolicyDocument"]
-    else:
-        document = iam.get_user_policy(UserName=ref.user, PolicyName=ref.name)["PolicyDocument"]
-    if isinstance(document, str):  # IAM returns URL-encoded JSON; botocore usually decodes it already
-        document = json.loads(unquote(document))
-    return document
+        return OPERATOR.role_trust_policy(account_id, ref.role)
+    if ref.role:
+        return OPERATOR.role_policy(account_id, ref.role, ref.name)
+    return OPERATOR.user_policy(account_id, ref.user, ref.name)
+
+
+def evaluated_document(account_id: str, ref: PolicyRef, decisions: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The document of `ref` as the engine evaluated it in one of these decisions (Decision.to_dict()'s policies
+    carry their documents), or None when none of them evaluated that very policy: a trust policy counts for the
+    role the request was about, an identity policy for the principal that made it (its user, or its role)."""
+    owner = f"arn:aws:iam::{account_id}:{'role/' + ref.role if ref.role else 'user/' + ref.user}"
+    for decision in decisions:
+        request = decision.get("request") or {}
+        principal = request.get("principal") or {}
+        for policy in decision.get("policies", []):
+            if policy.get("document") is None or not _matches(ref, policy):
+                continue
+            if ref.kind == "trust" and request.get("resource") == owner:
+                return policy["document"]
+            if ref.kind != "trust" and policy.get("role") == "identity" and owner in (principal.get("arn"),
+                                                                                      principal.get("role_arn")):
+                return policy["document"]
+    return None
 
 
 def _matches(ref: PolicyRef, policy: dict[str, Any]) -> bool:
@@ -59,9 +71,14 @@ def _statement_path(document: Any, index: int) -> tuple:
     return ("Statement", index) if isinstance(document.get("Statement"), list) else ("Statement",)
 
 
-def build_panel(account_id: str, ref: PolicyRef, decisions: list[dict[str, Any]]) -> PolicyPanel:
+def build_panel(account_id: str, ref: PolicyRef, decisions: list[dict[str, Any]], *,
+                evaluated: bool = False) -> PolicyPanel:
+    """evaluated: the decisions were made just now against the sandbox's current policies (the answer to a Run),
+    so a document they evaluated is shown as it is instead of being read from the sandbox again."""
+    document = evaluated_document(account_id, ref, decisions) if evaluated else None
     try:
-        document = load_document(account_id, ref)
+        if document is None:
+            document = load_document(account_id, ref)
     except Exception as error:  # the policy may have been deleted in the sandbox from the terminal
         return PolicyPanel(ref, "", [], [], error=f"Could not read this policy from the sandbox: {error}")
     text = json.dumps(document, indent=2)

@@ -39,13 +39,12 @@ def step_summaries(scenario: Scenario, progress: dict[str, StepProgress]) -> lis
     rows = []
     for step in scenario.steps:
         record = progress.get(step.slug)
-        result = record.last_result if record else None
-        calls = [{"operation": call.get("operation") or "", "label": call.get("label", ""), "ok": call.get("ok"),
-                  "code": (call.get("error") or {}).get("code", ""), "expected": bool(call.get("expect")),
-                  "met": call.get("met_expectation")}
-                 for call in (result or {}).get("calls", [])]
+        result, _ = record.stored_result() if record else (None, "")
+        calls = [{"operation": call.operation or "", "label": call.label, "ok": call.ok, "code": call.error_code,
+                  "expected": bool(call.expect), "met": call.met_expectation}
+                 for call in (result.calls if result else [])]
         rows.append({"step": step, "done": bool(record and record.completed_at), "calls": calls,
-                     "variant_label": (result or {}).get("variant_label", "") if (result or {}).get("variant") else ""})
+                     "variant_label": result.variant_label if result and result.variant else ""})
     return rows
 
 

@@ -7,37 +7,28 @@ import logging
 from datetime import datetime, timezone
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone as dj_timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from gateway.redact import shorten_token
 from sandboxes import credentials, services
+from sandboxes.decorators import SandboxRequest, with_sandbox
 from sandboxes.models import Sandbox, StepProgress, TrustPolicyEdit
+from sandboxes.operator import OPERATOR
+from sandboxes.results import Needs, StepResult
 from sandboxes.world import seeded_trust_policy
 
 from . import registry
+from .decorators import editable_trust_required, with_scenario, with_step
+from .forms import FastForwardForm, RunForm, TrustPolicyForm
 from .framework import NeedsEarlierStep, Scenario, Step, StepContext, different_outcome
 from .policyview import align_trace_lines, build_panel
 
 log = logging.getLogger(__name__)
-
-MAX_POLICY_CHARS = 10_240  # IAM's trust policy quota is 2048 (4096 adjustable); this only guards the server
-FAST_FORWARD = {"5m": 300, "15m": 900}
-
-
-def _scenario_and_step(slug: str, step_slug: str | None = None) -> tuple[Scenario, Step | None]:
-    scenario = registry.get(slug)
-    if scenario is None:
-        raise Http404(f"There is no scenario called “{slug}”.")
-    if step_slug is None:
-        return scenario, None
-    step = scenario.step(step_slug)
-    if step is None:
-        raise Http404(f"Scenario “{scenario.title}” has no step called “{step_slug}”.")
-    return scenario, step
 
 
 def _step_url(scenario: Scenario, step: Step) -> str:
@@ -54,22 +45,19 @@ def _card(sandbox: Sandbox, name: str, now: datetime) -> dict[str, Any]:
         return {"name": name, "creds": None}
     remaining = (creds.expires_at - now).total_seconds()
     return {"name": name, "creds": creds, "remaining": max(0, int(remaining)), "expired": remaining <= 0,
-            "expires_epoch": creds.expires_at.timestamp(), "token_short": _short(creds.session_token)}
-
-
-def _short(token: str) -> str:
-    return token if len(token) <= 24 else f"{token[:12]}…{token[-8:]}"
+            "expires_epoch": creds.expires_at.timestamp(), "token_short": shorten_token(creds.session_token)}
 
 
 def _context(request: HttpRequest, sandbox: Sandbox, scenario: Scenario, step: Step, *,
              editor_text: str | None = None, editor_error: dict[str, Any] | None = None,
-             editor_saved: bool = False) -> dict[str, Any]:
+             editor_saved: bool = False, evaluated: bool = False) -> dict[str, Any]:
     progress = _progress(sandbox, scenario)
     current = progress.get(step.slug)
-    result = current.last_result if current else None
-    decisions = [c["decision"] for c in (result or {}).get("calls", []) if c.get("decision")]
+    result, result_problem = current.stored_result() if current else (None, "")
+    decisions = result.decisions() if result else []
     accounts = sandbox.account_ids()
-    panels = [build_panel(accounts[ref.account], ref, decisions) for ref in step.policies]
+    # evaluated: the result was made just now, so the panels show the documents its decisions evaluated
+    panels = [build_panel(accounts[ref.account], ref, decisions, evaluated=evaluated) for ref in step.policies]
     align_trace_lines(decisions, panels)
     now = services.sandbox_now(sandbox)
     edit = None
@@ -80,14 +68,14 @@ def _context(request: HttpRequest, sandbox: Sandbox, scenario: Scenario, step: S
             editor_text = edit.document if edit else json.dumps(seeded_trust_policy(ref.role, accounts), indent=2)
     index = scenario.index_of(step)
     sessions = list(step.shows_sessions)
-    for name in (result or {}).get("sessions", []):
+    for name in result.sessions if result else []:
         if name not in sessions:
             sessions.append(name)
     return {
         "sandbox": sandbox, "scenario": scenario, "step": step, "index": index,
         "previous": scenario.steps[index - 1] if index > 0 else None,
         "next": scenario.steps[index + 1] if index + 1 < len(scenario.steps) else None,
-        "progress": progress, "result": result, "panels": panels,
+        "progress": progress, "result": result, "result_problem": result_problem, "panels": panels,
         "cards": [_card(sandbox, name, now) for name in sessions],
         "now": now, "now_epoch": now.timestamp(), "clock_offset": int(sandbox.clock_offset_seconds),
         "editor_text": editor_text, "editor_error": editor_error, "editor_saved": editor_saved,
@@ -110,11 +98,11 @@ def _render_step(request: HttpRequest, context: dict[str, Any], status: int = 20
     return render(request, template, context, status=status)
 
 
-def _after_post(request: HttpRequest, sandbox: Sandbox, scenario: Scenario, step: Step, anchor: str = "result"
-                ) -> HttpResponse:
+def _after_post(request: HttpRequest, sandbox: Sandbox, scenario: Scenario, step: Step, anchor: str = "result",
+                *, evaluated: bool = False) -> HttpResponse:
     # Plain form posts redirect (POST/redirect/GET); htmx gets the refreshed workspace straight away.
     if request.htmx:
-        return _render_step(request, _context(request, sandbox, scenario, step))
+        return _render_step(request, _context(request, sandbox, scenario, step, evaluated=evaluated))
     return redirect(_step_url(scenario, step) + f"#{anchor}")
 
 
@@ -126,8 +114,9 @@ def _completed(sandbox: Sandbox) -> dict[str, set[str]]:
 
 
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    sandbox = services.sandbox_for_request(request)
+@with_sandbox
+def home(request: SandboxRequest) -> HttpResponse:
+    sandbox = request.sandbox
     done = _completed(sandbox)
     rows, use_cases, variations = [], [], {}
     for listing in registry.listings():
@@ -147,10 +136,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def overview(request: HttpRequest, slug: str) -> HttpResponse:
+@with_scenario
+@with_sandbox
+def overview(request: SandboxRequest, scenario: Scenario) -> HttpResponse:
     """Before step 1: what the learner will be able to do, what they need first, how long it takes."""
-    scenario, _ = _scenario_and_step(slug)
-    sandbox = services.sandbox_for_request(request)
+    sandbox = request.sandbox
     progress = _progress(sandbox, scenario)
     done = sum(1 for step in scenario.steps if progress.get(step.slug) and progress[step.slug].completed_at)
     return render(request, "scenarios/overview.html", {
@@ -159,12 +149,13 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
-def recap(request: HttpRequest, slug: str) -> HttpResponse:
+@with_scenario
+@with_sandbox
+def recap(request: SandboxRequest, scenario: Scenario) -> HttpResponse:
     """After the last step: what STS did at each step, the AWS rules met, what to try next."""
     from . import recap as recap_data
 
-    scenario, _ = _scenario_and_step(slug)
-    sandbox = services.sandbox_for_request(request)
+    sandbox = request.sandbox
     progress = _progress(sandbox, scenario)
     summaries = recap_data.step_summaries(scenario, progress)
     following = next((s for s in registry.all_scenarios().values()
@@ -177,9 +168,10 @@ def recap(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
-def scenario_start(request: HttpRequest, slug: str) -> HttpResponse:
-    scenario, _ = _scenario_and_step(slug)
-    sandbox = services.sandbox_for_request(request)
+@with_scenario
+@with_sandbox
+def scenario_start(request: SandboxRequest, scenario: Scenario) -> HttpResponse:
+    sandbox = request.sandbox
     progress = _progress(sandbox, scenario)
     # Resume: the first step not completed yet (or the last one when all are done).
     for step in scenario.steps:
@@ -190,13 +182,13 @@ def scenario_start(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 @never_cache   # shows credentials: never kept by a browser or proxy cache
-def step_page(request: HttpRequest, slug: str, step_slug: str) -> HttpResponse:
-    scenario, step = _scenario_and_step(slug, step_slug)
-    sandbox = services.sandbox_for_request(request)
-    return _render_step(request, _context(request, sandbox, scenario, step))
+@with_step
+@with_sandbox
+def step_page(request: SandboxRequest, scenario: Scenario, step: Step) -> HttpResponse:
+    return _render_step(request, _context(request, request.sandbox, scenario, step))
 
 
-def run_and_store(sandbox: Sandbox, scenario: Scenario, step: Step, variant: str = "") -> dict[str, Any]:
+def run_and_store(sandbox: Sandbox, scenario: Scenario, step: Step, variant: str = "") -> StepResult:
     """Run the step (or one of its what-ifs) for real and keep the result on the learner's progress row."""
     ctx = StepContext(sandbox, origin=_step_url(scenario, step))
     what_if = step.what_if(variant) if variant else None
@@ -204,24 +196,24 @@ def run_and_store(sandbox: Sandbox, scenario: Scenario, step: Step, variant: str
         if what_if is not None:
             what_if.run(ctx)
             result = ctx.result(variant=what_if.slug, variant_label=what_if.label, explanation=what_if.explanation)
-            if not result["succeeded"]:
+            if not result.succeeded:
                 # The written explanation describes SecureCart's policies; the learner's (edited) ones decided
                 # otherwise, so say what the engine decided instead of contradicting the result on screen.
-                result["explanation"] = different_outcome(result["calls"], edited=_trust_edited(sandbox, step))
+                result.explanation = different_outcome(result.calls, edited=_trust_edited(sandbox, step))
         else:
             step.run(ctx)
             result = ctx.result(variant="", variant_label=step.run_label)
     except NeedsEarlierStep as missing:
         earlier = scenario.step(missing.step_slug)
         result = ctx.result(variant=variant, variant_label="")
-        result.update(succeeded=False, needs={
-            "message": missing.message, "step_title": earlier.title if earlier else missing.step_slug,
-            "url": _step_url(scenario, earlier) if earlier else ""})
+        result.succeeded = False
+        result.needs = Needs(missing.message, earlier.title if earlier else missing.step_slug,
+                             _step_url(scenario, earlier) if earlier else "")
     progress, _ = StepProgress.objects.get_or_create(sandbox=sandbox, scenario=scenario.slug, step=step.slug)
-    progress.last_result = result
+    progress.store_result(result)
     # The step counts as done when its own run did what the lesson shows. A what-if never completes it: for an
     # expiry step, "assume again" would otherwise tick it without any expired call having been refused.
-    if result["succeeded"] and what_if is None and not progress.completed_at:
+    if result.succeeded and what_if is None and not progress.completed_at:
         progress.completed_at = dj_timezone.now()
     progress.save()
     return result
@@ -229,22 +221,29 @@ def run_and_store(sandbox: Sandbox, scenario: Scenario, step: Step, variant: str
 
 @require_POST
 @never_cache   # shows credentials: never kept by a browser or proxy cache
-def run_step(request: HttpRequest, slug: str, step_slug: str) -> HttpResponse:
-    scenario, step = _scenario_and_step(slug, step_slug)
-    variant = request.POST.get("variant", "")[:64]
+@with_step
+@with_sandbox
+def run_step(request: SandboxRequest, scenario: Scenario, step: Step) -> HttpResponse:
+    form = RunForm(request.POST)
+    form.is_valid()   # never invalid: a missing variant is the step's own run
+    variant = form.cleaned_data["variant"]
     if variant and step.what_if(variant) is None:
         raise Http404(f"This step has no “what if” called “{variant}”.")
-    sandbox = services.sandbox_for_request(request)
+    sandbox = request.sandbox
+    writes = OPERATOR.policy_writes()
     run_and_store(sandbox, scenario, step, variant)
-    return _after_post(request, sandbox, scenario, step)
+    # Unless the step itself changed a policy behind the engine's back (a what-if that swaps one in and restores
+    # it), the documents the engine just evaluated are the sandbox's: the panels need not read them again.
+    return _after_post(request, sandbox, scenario, step, evaluated=OPERATOR.policy_writes() == writes)
 
 
 @require_POST
 @never_cache   # shows credentials: never kept by a browser or proxy cache
-def check_session(request: HttpRequest, slug: str, step_slug: str, name: str) -> HttpResponse:
+@with_step
+@with_sandbox
+def check_session(request: SandboxRequest, scenario: Scenario, step: Step, name: str) -> HttpResponse:
     """Prove a session's state: call GetCallerIdentity with it (ExpiredToken once it has expired)."""
-    scenario, step = _scenario_and_step(slug, step_slug)
-    sandbox = services.sandbox_for_request(request)
+    sandbox = request.sandbox
     creds = credentials.get(sandbox.id, name)
     if creds is None:
         raise Http404("Those credentials are not issued (yet) in your sandbox.")
@@ -255,9 +254,9 @@ def check_session(request: HttpRequest, slug: str, step_slug: str, name: str) ->
              signer=keys, expect="ExpiredToken" if expired else None)
     result = ctx.result(variant=f"check:{name}", variant_label="Make a call with these credentials")
     progress, _ = StepProgress.objects.get_or_create(sandbox=sandbox, scenario=scenario.slug, step=step.slug)
-    progress.last_result = result
+    progress.store_result(result)
     # Proving that AWS refuses the expired session is exactly the lesson of an expiry step.
-    if step.teaches_expiry and expired and result["succeeded"] and not progress.completed_at:
+    if step.teaches_expiry and expired and result.succeeded and not progress.completed_at:
         progress.completed_at = dj_timezone.now()
     progress.save()
     return _after_post(request, sandbox, scenario, step)
@@ -265,19 +264,19 @@ def check_session(request: HttpRequest, slug: str, step_slug: str, name: str) ->
 
 @require_POST
 @never_cache   # shows credentials: never kept by a browser or proxy cache
-def fast_forward(request: HttpRequest, slug: str, step_slug: str) -> HttpResponse:
-    scenario, step = _scenario_and_step(slug, step_slug)
-    sandbox = services.sandbox_for_request(request)
-    amount = request.POST.get("by", "")
-    if amount in FAST_FORWARD:
-        seconds = FAST_FORWARD[amount]
-    elif amount.startswith("expiry:"):
-        creds = credentials.get(sandbox.id, amount.removeprefix("expiry:")[:64])
+@with_step
+@with_sandbox
+def fast_forward(request: SandboxRequest, scenario: Scenario, step: Step) -> HttpResponse:
+    sandbox = request.sandbox
+    form = FastForwardForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(form.errors["by"][0])
+    seconds = form.seconds
+    if seconds is None:
+        creds = credentials.get(sandbox.id, form.session)
         if creds is None:
             raise Http404("Those credentials are not issued (yet) in your sandbox.")
         seconds = (creds.expires_at - services.sandbox_now(sandbox)).total_seconds() + 1
-    else:
-        return HttpResponse("Choose +5 min, +15 min or “to expiry”.", status=400)
     if seconds > 0:
         services.advance_clock(sandbox, seconds)
     return _after_post(request, sandbox, scenario, step, anchor="sessions")
@@ -285,56 +284,38 @@ def fast_forward(request: HttpRequest, slug: str, step_slug: str) -> HttpRespons
 
 @require_POST
 @never_cache   # shows credentials: never kept by a browser or proxy cache
-def save_trust_policy(request: HttpRequest, slug: str, step_slug: str) -> HttpResponse:
-    scenario, step = _scenario_and_step(slug, step_slug)
-    if step.editable_trust is None:
-        raise Http404("This step has no editable trust policy.")
-    sandbox = services.sandbox_for_request(request)
-    ref = step.editable_trust
-    text = request.POST.get("document", "")
-    error = _validate_trust(text)
-    if error is None:
-        error = _apply_through_gateway(sandbox, ref.account, ref.role, text)
+@with_step
+@editable_trust_required
+@with_sandbox
+def save_trust_policy(request: SandboxRequest, scenario: Scenario, step: Step) -> HttpResponse:
+    sandbox, ref = request.sandbox, step.editable_trust
+    form = TrustPolicyForm(request.POST)
+    text = form.text
+    error = form.problem or _apply_through_gateway(sandbox, ref.account, ref.role, text)
     if error is not None:
         context = _context(request, sandbox, scenario, step, editor_text=text, editor_error=error)
         return _render_step(request, context, status=200 if request.htmx else 400)
     TrustPolicyEdit.objects.update_or_create(sandbox=sandbox, account_name=ref.account, role_name=ref.role,
                                              defaults={"document": text})
+    writes = OPERATOR.policy_writes()
     run_and_store(sandbox, scenario, step)  # the step re-runs against the learner's policy
     if request.htmx:
-        return _render_step(request, _context(request, sandbox, scenario, step, editor_saved=True))
+        return _render_step(request, _context(request, sandbox, scenario, step, editor_saved=True,
+                                              evaluated=OPERATOR.policy_writes() == writes))
     return redirect(_step_url(scenario, step) + "#result")
 
 
 @require_POST
 @never_cache   # shows credentials: never kept by a browser or proxy cache
-def restore_trust_policy(request: HttpRequest, slug: str, step_slug: str) -> HttpResponse:
-    scenario, step = _scenario_and_step(slug, step_slug)
-    if step.editable_trust is None:
-        raise Http404("This step has no editable trust policy.")
-    sandbox = services.sandbox_for_request(request)
-    ref = step.editable_trust
+@with_step
+@editable_trust_required
+@with_sandbox
+def restore_trust_policy(request: SandboxRequest, scenario: Scenario, step: Step) -> HttpResponse:
+    sandbox, ref = request.sandbox, step.editable_trust
     original = json.dumps(seeded_trust_policy(ref.role, sandbox.account_ids()), indent=2)
     services.apply_trust_policy(sandbox, ref.account, ref.role, original)
     TrustPolicyEdit.objects.filter(sandbox=sandbox, account_name=ref.account, role_name=ref.role).delete()
     return _after_post(request, sandbox, scenario, step, anchor="editor")
-
-
-def _validate_trust(text: str) -> dict[str, Any] | None:
-    from engine.errors import MalformedPolicyDocument
-    from engine.policy import parse_policy
-
-    if not text.strip():
-        return {"message": "The policy is empty. Paste or write a JSON trust policy.", "line": None, "column": None}
-    if len(text) > MAX_POLICY_CHARS:
-        return {"message": f"The policy is {len(text)} characters long; the editor accepts up to "
-                           f"{MAX_POLICY_CHARS} (IAM's own quota for trust policies is 2048).",
-                "line": None, "column": None}
-    try:
-        parse_policy(text, kind="trust")
-    except MalformedPolicyDocument as error:
-        return {"message": error.message, "line": error.line, "column": error.column, "path": error.path}
-    return None
 
 
 def _apply_through_gateway(sandbox: Sandbox, account_name: str, role_name: str, text: str) -> dict[str, Any] | None:

@@ -29,3 +29,8 @@ class HistoryFilterForm(forms.Form):
 
 class DefendAnswerForm(forms.Form):
     answer = forms.CharField(max_length=256, label="Your answer", strip=True)
+
+
+class PageForm(forms.Form):
+    """?page= of the event history: a bad one is the first page (as Paginator.get_page would read it)."""
+    page = forms.IntegerField(required=False, min_value=1)

@@ -9,7 +9,7 @@ from typing import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from gateway.labcontrol import LabControlError
+from gateway.control.wire import LabControlError
 from sandboxes.labclient import lab
 
 from . import store

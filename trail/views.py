@@ -6,15 +6,15 @@ from functools import wraps
 from typing import Any, Callable
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from engine.cloudtrail import detect, origin
-from sandboxes import services
+from sandboxes.decorators import SandboxRequest, with_sandbox
 
 from . import exercises, store
-from .forms import DefendAnswerForm, HistoryFilterForm
+from .forms import DefendAnswerForm, HistoryFilterForm, PageForm
 from .models import DefendAttempt, TrailEvent
 
 PAGE_SIZE = 50
@@ -22,30 +22,33 @@ DETECTION_WINDOW = 10_000   # detections read at most the newest events kept
 
 
 def with_trail(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Load the visitor's sandbox and bring its events up to date (drain what the gateway buffered)."""
+    """Load the visitor's sandbox (@with_sandbox) and bring its events up to date (drain what the gateway
+    buffered)."""
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        request.sandbox = services.sandbox_for_request(request)  # type: ignore[attr-defined]
+    @with_sandbox
+    def wrapper(request: SandboxRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         store.persist()
         return view(request, *args, **kwargs)
     return wrapper
 
 
-def _event_or_404(request: HttpRequest, event_id: uuid.UUID) -> TrailEvent:
+def _event_or_404(request: SandboxRequest, event_id: uuid.UUID) -> TrailEvent:
     try:
-        return TrailEvent.objects.get(sandbox=request.sandbox, event_id=str(event_id))  # type: ignore[attr-defined]
+        return TrailEvent.objects.get(sandbox=request.sandbox, event_id=str(event_id))
     except TrailEvent.DoesNotExist:
         raise Http404("No such event in your sandbox") from None
 
 
 @require_GET
 @with_trail
-def history(request: HttpRequest) -> HttpResponse:
-    sandbox = request.sandbox  # type: ignore[attr-defined]
+def history(request: SandboxRequest) -> HttpResponse:
+    sandbox = request.sandbox
     form = HistoryFilterForm(request.GET or None)
     events = store.filtered(sandbox, **(form.filters() if request.GET else {}))
     paginator = Paginator(events, PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    paging = PageForm(request.GET)
+    paging.is_valid()
+    page = paginator.get_page(paging.cleaned_data.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {"sandbox": sandbox, "form": form, "page": page, "query": query.urlencode(),
@@ -56,15 +59,15 @@ def history(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @with_trail
-def event_detail(request: HttpRequest, event_id: uuid.UUID) -> HttpResponse:
+def event_detail(request: SandboxRequest, event_id: uuid.UUID) -> HttpResponse:
     event = _event_or_404(request, event_id)
     return render(request, "trail/event.html", {"event": event})
 
 
 @require_GET
 @with_trail
-def trace_view(request: HttpRequest, event_id: uuid.UUID) -> HttpResponse:
-    sandbox = request.sandbox  # type: ignore[attr-defined]
+def trace_view(request: SandboxRequest, event_id: uuid.UUID) -> HttpResponse:
+    sandbox = request.sandbox
     event = _event_or_404(request, event_id)
     hops = exercises.chain_for(sandbox, event)
     return render(request, "trail/trace.html", {
@@ -74,8 +77,8 @@ def trace_view(request: HttpRequest, event_id: uuid.UUID) -> HttpResponse:
 
 @require_GET
 @with_trail
-def findings(request: HttpRequest) -> HttpResponse:
-    sandbox = request.sandbox  # type: ignore[attr-defined]
+def findings(request: SandboxRequest) -> HttpResponse:
+    sandbox = request.sandbox
     records = list(TrailEvent.objects.filter(sandbox=sandbox).newest_first()
                    .values_list("record", flat=True)[:DETECTION_WINDOW])
     return render(request, "trail/findings.html", {"findings": detect(records), "count": len(records)})
@@ -83,8 +86,8 @@ def findings(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @with_trail
-def defend(request: HttpRequest, number: int) -> HttpResponse:
-    sandbox = request.sandbox  # type: ignore[attr-defined]
+def defend(request: SandboxRequest, number: int) -> HttpResponse:
+    sandbox = request.sandbox
     exercise = exercises.EXERCISES.get(number)
     if exercise is None:
         raise Http404("No Defend exercise for this scenario")

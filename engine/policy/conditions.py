@@ -299,6 +299,12 @@ class Condition:
         if self.base in ("StringEquals", "StringNotEquals") and not self._templates:
             self._fast_set = frozenset(self._prepared)
 
+    @property
+    def prepared(self) -> tuple[Any, ...]:
+        """The policy values as the operator compares them (Null: "true"/"false", lowercased; None where a value
+        holds a policy variable or is invalid)."""
+        return tuple(self._prepared)
+
     # Values as the trace shows them, after variable substitution (None = unresolvable).
     def resolved(self, context_lc: dict) -> tuple[list[Any], list[str | None]]:
         if not self._templates:

@@ -5,6 +5,7 @@ decision nobody looks at costs nothing to explain. Wording follows cedar's style
 """
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from . import conditions as C
@@ -138,7 +139,7 @@ def condition_reason(cond, outcome: bool, reason: str, pvals, rvals) -> str:
         return f"key {key} is not in the request; ForAnyValue is false when the key is absent or empty"
     if reason in (C.R_NULL_OK, C.R_NULL_FAIL):
         state = "absent" if rvals is None else "present"
-        want = " or ".join("absent" if v == "true" else "present" for v in cond._prepared)
+        want = " or ".join("absent" if v == "true" else "present" for v in cond.prepared)
         return f"key {key} is {state}; Null {_list(cond.values)} asks for it to be {want}"
     if reason == C.R_UNRESOLVED:
         return (f"the policy value(s) {_list(cond.values)} hold a policy variable the request cannot resolve "
@@ -215,7 +216,9 @@ def build_policies(events: list[tuple], request: AuthzRequest) -> list[dict[str,
                        "kind": doc.kind if doc else None, "version": doc.version if doc else None,
                        "outcome": "deny" if result.denies else ("allow" if result.allows else "no-match"),
                        "statements": [],
-                       "warnings": [w.to_dict() for w in doc.warnings] if doc else []}
+                       "warnings": [w.to_dict() for w in doc.warnings] if doc else [],
+                       # the document as evaluated, so a page can show it without reading it again
+                       "document": copy.deepcopy(doc.raw) if doc else None}
             policies.append(current)
         elif ev[0] == EV_STATEMENT and current is not None:
             _, st, applies, p_info, a_info, r_info, conds = ev

@@ -11,9 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any, Mapping, Protocol
 
+from engine.errors import InvalidClientTokenId
+from engine.policy.model import Principal
 from engine.sts.sessions import IssuedSession
+
+# Wire messages. Unknown key / no token: with the full stop [GH:jrl84/amazon-sp-api#218 raw XML]; a session token
+# that does not belong to the key: without it [GH:aws-azure-login/aws-azure-login#251 raw XML].
+INVALID_KEY_MESSAGE = "The security token included in the request is invalid."
+INVALID_TOKEN_MESSAGE = "The security token included in the request is invalid"
+EXPIRED_MESSAGE = "The security token included in the request is expired"
 
 
 @dataclass
@@ -131,3 +139,49 @@ def principal_context(caller: Caller | None, now: datetime, meta: RequestMeta) -
     if caller.mfa is not None:
         ctx["aws:MultiFactorAuthAge"] = str(max(0, int((now - caller.mfa).total_seconds())))
     return ctx
+
+
+class UserLookup(Protocol):
+    """What building a Caller reads of IAM: engine.directory.Directory.user (None when the user is gone)."""
+
+    def user(self, account: str, name: str) -> Any: ...
+
+
+def caller_for_key(key: Any, sandbox_id: str | None, users: UserLookup) -> Caller:
+    """The Caller behind a long-term access key (engine.directory.AccessKeyInfo): root or an IAM user.
+    A key whose user no longer exists is refused like an unknown key (InvalidClientTokenId)."""
+    if key.is_root:
+        principal = Principal(arn=f"arn:aws:iam::{key.account}:root", account=key.account, kind="root",
+                              userid=key.account)
+        return Caller(key.access_key_id, key.secret_access_key, principal, sandbox_id, key.account, is_root=True)
+    user = users.user(key.account, key.user_name or "")
+    if user is None:
+        raise InvalidClientTokenId(INVALID_KEY_MESSAGE)
+    principal = Principal(arn=user.arn, account=user.account, kind="user", userid=user.user_id,
+                          username=user.name, tags=dict(user.tags))
+    return Caller(key.access_key_id, key.secret_access_key, principal, sandbox_id, key.account,
+                  user_name=user.name, user_tags=dict(user.tags))
+
+
+def caller_for_session(session: IssuedSession, users: UserLookup) -> Caller:
+    """The Caller behind an issued session: GetSessionToken (root or user), GetFederationToken, or a role session."""
+    common = dict(sandbox_id=session.sandbox_id, account=session.account, session=session, is_long_term=False,
+                  mfa=session.mfa_authenticated_at, session_token=session.session_token)
+    if session.kind == "session-token":
+        if session.is_root:
+            principal = Principal(arn=session.arn, account=session.account, kind="root", userid=session.account)
+            return Caller(session.access_key_id, session.secret_access_key, principal, is_root=True, **common)
+        user = users.user(session.account, session.user_name or "")
+        tags = dict(user.tags) if user else dict(session.principal_tags)
+        principal = Principal(arn=session.arn, account=session.account, kind="user", userid=session.user_id,
+                              username=session.user_name, tags=tags)
+        return Caller(session.access_key_id, session.secret_access_key, principal,
+                      user_name=session.user_name, user_tags=tags, **common)
+    if session.kind == "federated-user":
+        principal = Principal(arn=session.arn, account=session.account, kind="federated-user",
+                              userid=session.user_id, tags=dict(session.principal_tags))
+        return Caller(session.access_key_id, session.secret_access_key, principal,
+                      user_name=session.user_name, is_root=False, **common)
+    principal = Principal(arn=session.arn, account=session.account, kind="assumed-role",
+                          role_arn=session.role_arn, userid=session.user_id, tags=dict(session.principal_tags))
+    return Caller(session.access_key_id, session.secret_access_key, principal, **common)

@@ -13,20 +13,17 @@ A trust policy that does not allow the call gives AccessDenied "Not authorized t
 """
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any, Callable, Protocol
 
 from engine.errors import AccessDenied
 from engine.federation.errors import FederationError, InvalidIdentityToken
 from engine.federation.oidc import OidcProviderRecord, OidcValidation, validate_web_identity_token
-from engine.federation.reports import REPORTS
-from engine.federation.registry import JwksRegistry
 from engine.federation.saml import SamlProviderRecord, SamlValidation, validate_saml_response
 from engine.policy.model import Principal
 from engine.sts.caller import Caller, RequestMeta
-
-if TYPE_CHECKING:
-    from engine.lab import Lab
+from engine.sts.validation import validate
 
 SAML_OPERATION = "AssumeRoleWithSAML"
 WEB_IDENTITY_OPERATION = "AssumeRoleWithWebIdentity"
@@ -38,36 +35,48 @@ def federated_not_authorized(action: str) -> AccessDenied:
     return AccessDenied(f"Not authorized to perform {action}")
 
 
-def install(lab: "Lab") -> None:
-    """Register both operations with the Lab (Lab.sts dispatches unknown STS operations to these hooks)."""
+class FederationHost(Protocol):
+    """What these operations need of the Lab (engine.lab.Lab implements it; a test may give its own)."""
+
+    directory: Any          # engine.directory.Directory: saml_provider, oidc_provider_for_host
+
+    def register_sts_operation(self, operation: str,
+                               handler: Callable[[Caller | None, dict[str, Any], RequestMeta], dict]) -> None: ...
+
+    def sandbox_of_account(self, account_id: str) -> str | None: ...
+
+    def now(self, sandbox_id: str | None) -> datetime: ...
+
+    def oidc_jwks(self, sandbox_id: str, issuer_url: str) -> dict[str, Any] | None: ...
+
+    def record_federation_report(self, request_id: str | None, report: dict[str, Any]) -> None: ...
+
+    def issue_federated_session(self, sandbox_id: str, **kwargs: Any) -> tuple[Any, dict[str, Any]]: ...
+
+
+def install(lab: FederationHost) -> None:
+    """Register both operations with the Lab (Lab.sts dispatches unknown STS operations to these hooks). The Lab's
+    constructor calls it; calling it again re-registers the same handlers."""
     lab.register_sts_operation(SAML_OPERATION, partial(assume_role_with_saml, lab))
     lab.register_sts_operation(WEB_IDENTITY_OPERATION, partial(assume_role_with_web_identity, lab))
 
 
-def jwks_registry(lab: "Lab") -> JwksRegistry:
-    return lab.jwks_registry
-
-
-def _sandbox_of(lab: "Lab", account: str) -> str | None:
+def _sandbox_of(lab: FederationHost, account: str) -> str | None:
     return lab.sandbox_of_account(account)
 
 
-def _now(lab: "Lab", sandbox_id: str | None):
+def _now(lab: FederationHost, sandbox_id: str | None) -> datetime:
     return lab.now(sandbox_id).replace(microsecond=0)
 
 
-def _record_failure(lab: "Lab", meta: RequestMeta, error: FederationError) -> None:
-    """Keep the validation checklist where the web layer can find it (by request id)."""
-    store = getattr(lab, "federation_reports", None) or REPORTS
-    if meta.request_id:
-        store[meta.request_id] = {"error": error.explain(),
-                                  "checks": [c.to_dict() for c in getattr(error, "checks", [])]}
+def _record_failure(lab: FederationHost, meta: RequestMeta, error: FederationError) -> None:
+    """Keep the validation checklist where the web layer can find it (by request id: Lab.federation_report)."""
+    lab.record_federation_report(meta.request_id, {
+        "error": error.explain(), "checks": [c.to_dict() for c in getattr(error, "checks", [])]})
 
 
-def _record_success(lab: "Lab", meta: RequestMeta, checks: list) -> None:
-    store = getattr(lab, "federation_reports", None) or REPORTS
-    if meta.request_id:
-        store[meta.request_id] = {"error": None, "checks": [c.to_dict() for c in checks]}
+def _record_success(lab: FederationHost, meta: RequestMeta, checks: list) -> None:
+    lab.record_federation_report(meta.request_id, {"error": None, "checks": [c.to_dict() for c in checks]})
 
 
 def _role_account(role_arn: str) -> str:
@@ -76,10 +85,10 @@ def _role_account(role_arn: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------ AssumeRoleWithSAML
-def assume_role_with_saml(lab: "Lab", caller: Caller | None, params: dict[str, Any],
+def assume_role_with_saml(lab: FederationHost, caller: Caller | None, params: dict[str, Any],
                           meta: RequestMeta) -> dict[str, Any]:
     meta = RequestMeta.coerce(meta)
-    params = lab.validate_sts_params(SAML_OPERATION, params or {})
+    params = validate(SAML_OPERATION, params or {})
     role_arn: str = params["RoleArn"]
     provider_arn: str = params["PrincipalArn"]
     account = _role_account(role_arn)
@@ -121,10 +130,10 @@ def _session_params(params: dict[str, Any]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------- AssumeRoleWithWebIdentity
-def assume_role_with_web_identity(lab: "Lab", caller: Caller | None, params: dict[str, Any],
+def assume_role_with_web_identity(lab: FederationHost, caller: Caller | None, params: dict[str, Any],
                                   meta: RequestMeta) -> dict[str, Any]:
     meta = RequestMeta.coerce(meta)
-    params = lab.validate_sts_params(WEB_IDENTITY_OPERATION, params or {})
+    params = validate(WEB_IDENTITY_OPERATION, params or {})
     role_arn: str = params["RoleArn"]
     account = _role_account(role_arn)
     sandbox_id = _sandbox_of(lab, account) if account else None
@@ -143,7 +152,7 @@ def assume_role_with_web_identity(lab: "Lab", caller: Caller | None, params: dic
     try:
         checked: OidcValidation = validate_web_identity_token(
             params["WebIdentityToken"], find_provider=find_provider, role_account=account,
-            jwks_for=jwks_registry(lab).resolver(sandbox_id), now=now)
+            jwks_for=partial(lab.oidc_jwks, sandbox_id), now=now)
     except FederationError as error:
         _record_failure(lab, meta, error)
         raise

@@ -10,6 +10,8 @@ from collections import OrderedDict
 from typing import Any
 
 from engine.directory import PolicyText
+from engine.errors import MalformedPolicyDocument
+from engine.policy import NamedPolicy, parse_policy
 
 _CACHE_SIZE = 4096
 _cache: "OrderedDict[tuple[str, str], Any]" = OrderedDict()
@@ -24,7 +26,6 @@ def parsed(text: str, kind: str) -> Any:
         if hit is not None:
             _cache.move_to_end(key)
             return hit
-    from engine.sts.policy_api import parse_policy
     document = parse_policy(text, kind=kind)
     with _cache_lock:
         _cache[key] = document
@@ -34,7 +35,6 @@ def parsed(text: str, kind: str) -> Any:
 
 
 def named(name: str, text: str, kind: str, source: str) -> Any:
-    from engine.sts.policy_api import NamedPolicy
     return NamedPolicy(name=name, document=parsed(text, kind), source=source)
 
 
@@ -44,11 +44,43 @@ def named_lenient(policy: PolicyText, kind: str, source: str) -> Any | None:
     moto validates less than IAM does, so a stored document may fail our stricter grammar. Skipping it (it then
     grants nothing) is the safe reading; the explanation shows which policies took part.
     """
-    from engine.errors import MalformedPolicyDocument
     try:
         return named(policy.arn or policy.name, policy.text, kind, source)
     except MalformedPolicyDocument:
         return None
+
+
+def caller_policies(directory: Any, caller: Any) -> tuple[list[Any], Any | None, list[Any]]:
+    """(identity NamedPolicies, boundary NamedPolicy | None, session NamedPolicies) that apply to `caller`
+    (engine.sts.caller.Caller; None or root: none). Read through `directory` (engine.directory.Directory) now, so an
+    edited or deleted policy applies to the next call; a deleted role's sessions keep no permissions."""
+    if caller is None or caller.is_root:
+        return [], None, []
+    session = caller.session
+    policies: list[PolicyText] = []
+    boundary_arn: str | None = None
+    if caller.is_role_session and session is not None and session.role_arn:
+        role = directory.role_by_arn(session.role_arn)
+        if role is not None:            # a deleted role's sessions keep no permissions
+            policies = role.policies
+            boundary_arn = role.boundary_arn
+    elif caller.user_name:
+        user = directory.user(caller.account, caller.user_name)
+        if user is not None:
+            policies = user.policies
+            boundary_arn = user.boundary_arn
+    identity = [p for p in (named_lenient(t, "identity", t.source) for t in policies) if p is not None]
+    boundary = None
+    if boundary_arn:
+        text = directory.managed_policy_text(boundary_arn)
+        if text is not None:
+            boundary = named_lenient(PolicyText(boundary_arn.rsplit("/", 1)[-1], text, boundary_arn),
+                                     "boundary", "boundary")
+    session_policies: list[Any] = []
+    if session is not None and session.kind in ("assumed-role", "federated-user"):
+        session_policies = [p for p in (named_lenient(t, "session", "session") for t in session.session_policies)
+                            if p is not None]
+    return identity, boundary, session_policies
 
 
 def cache_size() -> int:

@@ -10,18 +10,18 @@ import json
 import math
 import zlib
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from engine.directory import PolicyText, RoleInfo
 from engine.errors import AccessDenied, AwsError, MalformedPolicyDocument, ValidationError
+from engine.mfa import MfaCheckFailed
+from engine.policy import AuthzRequest, authorize
 from engine.sts import ids
 from engine.sts.caller import Caller, RequestMeta, iso, principal_context
-from engine.sts.policies import named, named_lenient
+from engine.sts.policies import named
 from engine.sts.sessions import IssuedSession
+from engine.sts.state import StsState
 from engine.sts.validation import constraint_error, validate
-
-if TYPE_CHECKING:
-    from engine.lab import Lab
 
 DEFAULT_ROLE_DURATION = 3600            # [STS-MODEL] AssumeRole DurationSeconds default
 CHAINED_MAX_DURATION = 3600             # [UG:id_roles_terms-and-concepts] role chaining: 1 hour
@@ -98,10 +98,16 @@ def packed_policy_percent(policy_texts: list[str], tags: dict[str, str]) -> int:
 
 
 class StsService:
-    """Implements the operations. Holds no state of its own: sessions live in the Lab's store."""
+    """Implements the operations. Holds no state of its own but the registry of operations other modules answer:
+    sessions, clocks and decisions are the Lab's, reached through `state` (engine.sts.state.StsState)."""
 
-    def __init__(self, lab: "Lab") -> None:
-        self.lab = lab
+    def __init__(self, state: StsState) -> None:
+        self.state = state
+        self.directory = state.directory
+        # STS operations answered by other modules (AssumeRoleWithSAML / AssumeRoleWithWebIdentity):
+        # name -> handler(caller | None, params, RequestMeta) -> result dict. See register.
+        self.federation_operations: dict[str, Callable[[Caller | None, dict[str, Any], RequestMeta],
+                                                       dict[str, Any]]] = {}
         self._ops: dict[str, Callable[[Caller | None, dict[str, Any], RequestMeta], dict[str, Any]]] = {
             "AssumeRole": self.assume_role,
             "GetCallerIdentity": self.get_caller_identity,
@@ -115,7 +121,7 @@ class StsService:
     def call(self, operation: str, caller: Caller | None, params: dict[str, Any], meta: RequestMeta) -> dict[str, Any]:
         handler = self._ops.get(operation)
         if handler is None:
-            hook = self.lab.federation_operations.get(operation)
+            hook = self.federation_operations.get(operation)
             if hook is not None:
                 return hook(caller, params, meta)
             if operation in NOT_SIMULATED:
@@ -127,21 +133,25 @@ class StsService:
             raise MissingAuthenticationToken("Request is missing Authentication Token")
         return handler(caller, params or {}, meta)
 
+    def register(self, operation: str,
+                 handler: Callable[[Caller | None, dict[str, Any], RequestMeta], dict[str, Any]]) -> None:
+        """Let another module answer an STS operation (engine.sts.federated)."""
+        self.federation_operations[operation] = handler
+
     # ---- shared pieces ---------------------------------------------------------------------------------------------
     def _now(self, sandbox_id: str | None) -> datetime:
-        return self.lab._now_unlocked(sandbox_id).replace(microsecond=0)
+        return self.state.now(sandbox_id).replace(microsecond=0)
 
     def _authorize(self, caller: Caller | None, principal: Any, action: str, resource: str,
                    context: dict[str, Any], *, resource_policy: Any | None, resource_account: str | None,
                    resource_policy_required: bool) -> Any:
-        from engine.sts.policy_api import AuthzRequest, authorize
-        identity, boundary, session = self.lab._identity_policies(caller) if caller else ([], None, [])
+        identity, boundary, session = self.state.identity_policies(caller) if caller else ([], None, [])
         request = AuthzRequest(action, resource, principal, context)
         return authorize(request, identity=identity, resource=resource_policy, boundary=boundary, session=session,
                          resource_account=resource_account, resource_policy_required=resource_policy_required)
 
     def _deny_unless(self, decision: Any, meta: RequestMeta, error: AwsError) -> None:
-        self.lab._record_unlocked(meta.request_id, decision)
+        self.state.record(meta.request_id, decision)
         if not decision.allowed:
             error.decision = decision       # type: ignore[attr-defined]  (for callers without a request id)
             raise error
@@ -179,7 +189,7 @@ class StsService:
             parsed.append(named("inline session policy", inline, "session", "session"))
         for item in params.get("PolicyArns") or []:
             arn = item.get("arn") if isinstance(item, dict) else str(item)
-            text = self.lab.directory.managed_policy_text(arn) if arn else None
+            text = self.directory.managed_policy_text(arn) if arn else None
             arn_account = arn.split(":")[4] if arn and arn.count(":") >= 5 else None
             if text is None or (role_account and arn_account not in (role_account, "aws")):
                 # IAM's NoSuchEntity wording; STS documents no specific code (inferred).
@@ -207,15 +217,14 @@ class StsService:
             # [STS-MODEL AssumeRole.TokenCode]: a missing code means no MFA in the context; a trust policy that
             # requires MFA then answers "access denied".
             return None
-        from engine.mfa import MfaCheckFailed
         if serial is None:
             raise MfaCheckFailed.unknown_device("")
-        device = self.lab.directory.mfa_device(serial)
+        device = self.directory.mfa_device(serial)
         owner_ok = (device is not None and caller.user_name is not None and device.user_name == caller.user_name
                     and device.account == caller.account)
         if not owner_ok:
             raise MfaCheckFailed.unknown_device(serial)
-        self.lab.mfa.verify(serial, device.seed, code, now=self.lab.mfa_clock(caller.sandbox_id))
+        self.state.mfa.verify(serial, device.seed, code, now=self.state.mfa_clock(caller.sandbox_id))
         return self._now(caller.sandbox_id)
 
     # ---- GetCallerIdentity -------------------------------------------------------------------------------------------
@@ -250,10 +259,10 @@ class StsService:
         """Evaluate the trust policy for `principal` and issue a role session. Shared by AssumeRole, the federation
         hooks and the service-role hook. `params` are already validated (DurationSeconds, Tags, TransitiveTagKeys,
         SourceIdentity, ExternalId, Policy, PolicyArns)."""
-        directory = self.lab.directory
+        directory = self.directory
         now = self._now(sandbox_id)
         role_account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else None
-        in_sandbox = role_account is not None and self.lab._sandbox_of_account_unlocked(role_account) == sandbox_id
+        in_sandbox = role_account is not None and self.state.sandbox_of_account(role_account) == sandbox_id
         role = directory.role_by_arn(role_arn) if in_sandbox else None
         parent = caller.session if caller is not None else None
         chained = caller is not None and caller.is_role_session
@@ -384,7 +393,7 @@ class StsService:
             source_identity=source_identity, session_policies=policy_texts,
             session_policy_present=bool(policy_texts), extra=dict(session_extra or {}),
         )
-        self.lab.store.add(session)
+        self.state.store.add(session)
         result: dict[str, Any] = {
             "Credentials": _credentials(session),
             "AssumedRoleUser": {"Arn": arn, "AssumedRoleId": session.user_id},
@@ -408,7 +417,7 @@ class StsService:
             duration = min(requested or ROOT_SESSION_MAX, ROOT_SESSION_MAX)   # longer "defaults to one hour"
         else:
             duration = requested or USER_SESSION_DEFAULT
-        user = self.lab.directory.user(caller.account, caller.user_name) if caller.user_name else None
+        user = self.directory.user(caller.account, caller.user_name) if caller.user_name else None
         session = IssuedSession(
             access_key_id=ids.temporary_access_key_id(caller.account), secret_access_key=ids.secret_access_key(),
             session_token=ids.session_token(), sandbox_id=caller.sandbox_id or "", account=caller.account,
@@ -419,7 +428,7 @@ class StsService:
             mfa_authenticated_at=mfa_time, mfa_serial=params.get("SerialNumber") if mfa_time else None,
             principal_tags=dict(user.tags) if user else {},
         )
-        self.lab.store.add(session)
+        self.state.store.add(session)
         return {"Credentials": _credentials(session)}
 
     # ---- GetFederationToken --------------------------------------------------------------------------------------------
@@ -450,7 +459,7 @@ class StsService:
             duration = requested or USER_SESSION_DEFAULT
         policy_texts, _ = self._session_policies(params, caller.account)
         packed = self._check_packed(policy_texts, tags)
-        user = self.lab.directory.user(caller.account, caller.user_name) if caller.user_name else None
+        user = self.directory.user(caller.account, caller.user_name) if caller.user_name else None
         principal_tags = dict(user.tags) if user else {}
         for key, value in tags.items():
             for existing in [k for k in principal_tags if k.lower() == key.lower()]:
@@ -465,7 +474,7 @@ class StsService:
             created_by_arn=caller.arn, session_tags=tags, principal_tags=principal_tags,
             session_policies=policy_texts, session_policy_present=bool(policy_texts),
         )
-        self.lab.store.add(session)
+        self.state.store.add(session)
         result: dict[str, Any] = {
             "Credentials": _credentials(session),
             "FederatedUser": {"FederatedUserId": session.user_id, "Arn": fed_arn},
@@ -479,10 +488,10 @@ class StsService:
         params = self._validate("GetAccessKeyInfo", params)
         self._only_long_term_or_role(caller, "sts:GetAccessKeyInfo", "*")
         key_id: str = params["AccessKeyId"]
-        session = self.lab.store.get(key_id)
+        session = self.state.store.get(key_id)
         if session is not None:
             return {"Account": session.account}
-        known = self.lab.directory.access_key(key_id)
+        known = self.directory.access_key(key_id)
         if known is not None:
             return {"Account": known.account}
         # AWS reads the account out of the key id itself, so any well-formed id answers, even a deleted key's.
@@ -501,7 +510,7 @@ class StsService:
         decision = self._authorize(caller, caller.principal, "sts:DecodeAuthorizationMessage", "*", context,
                                    resource_policy=None, resource_account=None, resource_policy_required=False)
         self._deny_unless(decision, meta, not_authorized(caller.arn, "sts:DecodeAuthorizationMessage", "*"))
-        decoded = self.lab.authmsg.decode(params["EncodedMessage"], caller.sandbox_id)
+        decoded = self.state.authmsg.decode(params["EncodedMessage"], caller.sandbox_id)
         if decoded is None:
             raise InvalidAuthorizationMessage("The message is invalid or expired.")
         return {"DecodedMessage": decoded}

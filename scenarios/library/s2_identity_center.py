@@ -154,7 +154,7 @@ def _portal_credentials(ctx: StepContext, username: str, *, expect: str | None =
     report = calls.last_report(ctx)
     if report:
         ctx.note(render_to_string("federation/_checks_note.html", {"report": report, "what": "assertion",
-                                                                    "label": ctx.calls[-1]["label"]}))
+                                                                    "label": ctx.calls[-1].label}))
     return response
 
 

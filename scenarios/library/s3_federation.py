@@ -46,7 +46,7 @@ DEPLOY_POLICY = PolicyRef("identity", PRODUCTION, role=DEPLOY_ROLE, name="Publis
 def _checks_note(ctx: StepContext, what: str) -> None:
     report = calls.last_report(ctx)
     if report:
-        label = ctx.calls[-1]["label"] if ctx.calls else ""
+        label = ctx.calls[-1].label if ctx.calls else ""
         ctx.note(render_to_string("federation/_checks_note.html", {"report": report, "what": what, "label": label}))
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 from sandboxes import services
 from sandboxes.imdsmount import imds_app
+from sandboxes.operator import OPERATOR
+from sandboxes.results import CallError, CallRecord, ExchangeRecord
 from sandboxes.world import ADMIN_USER, INVOICES, PRODUCT_IMAGES, PRODUCTION
 
 from ..defend import defend_step
@@ -44,15 +46,7 @@ def _admin(ctx: StepContext):
 
 def find_instance(ctx: StepContext) -> str | None:
     """The running web-tier instance of this sandbox (looked up quietly, as the operator would in the console)."""
-    from gateway.client import admin_client
-
-    ec2 = admin_client("ec2", ctx.accounts[PRODUCTION])
-    reservations = ec2.describe_instances(Filters=[{"Name": "tag:Name", "Values": [INSTANCE_NAME]},
-                                                   {"Name": "instance-state-name", "Values": ["running"]}])
-    for reservation in reservations.get("Reservations", []):
-        for instance in reservation.get("Instances", []):
-            return instance["InstanceId"]
-    return None
+    return OPERATOR.running_instance(ctx.accounts[PRODUCTION], INSTANCE_NAME)
 
 
 def require_instance(ctx: StepContext) -> str:
@@ -85,23 +79,20 @@ def imds_call(ctx: StepContext, label: str, method: str, instance_id: str, path:
                      for k, v in headers.items()}
     body = _mask_imds_body(answer.body)
     ok = answer.status < 400
-    record: dict[str, Any] = {
-        "label": label, "signer": IMDS_SIGNER, "params": {}, "expect": None if expect_status < 400 else
-        f"HTTP {expect_status}", "ok": ok, "request_id": None, "operation": f"IMDS {method} {path}",
-        "error": None if ok else {"code": f"HTTP {answer.status}", "message": answer.body},
-        "response": None, "decision": None,
-        "exchanges": [{"method": method, "url": f"{IMDS_HOST}{path}", "headers": shown_headers, "body": "",
-                       "status": answer.status, "response_headers": {"Content-Type": answer.content_type,
-                                                                     **answer.headers},
-                       "response_body": body, "request_id": None, "operation": f"IMDS {path}"}],
-    }
+    record = CallRecord(
+        label=label, signer=IMDS_SIGNER, expect=None if expect_status < 400 else f"HTTP {expect_status}", ok=ok,
+        operation=f"IMDS {method} {path}", error=None if ok else CallError(f"HTTP {answer.status}", answer.body),
+        exchanges=[ExchangeRecord(method=method, url=f"{IMDS_HOST}{path}", headers=shown_headers, body="",
+                                  status=answer.status,
+                                  response_headers={"Content-Type": answer.content_type, **answer.headers},
+                                  response_body=body, operation=f"IMDS {path}")])
     if ok:
         try:
-            record["response"] = json.loads(body)
+            record.response = json.loads(body)
         except ValueError:
-            record["response"] = {"body": body}
-    record["met_expectation"] = answer.status == expect_status
-    ctx.calls.append(record)
+            record.response = {"body": body}
+    record.met_expectation = answer.status == expect_status
+    ctx.add_call(record)
     return answer
 
 
@@ -125,7 +116,7 @@ def fetch_credentials(ctx: StepContext, instance_id: str, token: str, *, keep: b
     document = answer.json()
     if document.get("Code") != "Success":
         return None
-    ctx._secrets += [document["SecretAccessKey"], document["Token"]]  # masked wherever they show up
+    ctx.add_secret(document["SecretAccessKey"], document["Token"])  # masked wherever they show up
     if keep:
         from datetime import datetime
 
@@ -183,9 +174,7 @@ def launch_without_profile(ctx: StepContext) -> None:
     instance_id = require_instance(ctx)
     admin = _admin(ctx)
     ec2 = ctx.client("ec2", admin)
-    from gateway.client import admin_client
-    associations = admin_client("ec2", ctx.accounts[PRODUCTION]).describe_iam_instance_profile_associations(
-        Filters=[{"Name": "instance-id", "Values": [instance_id]}])["IamInstanceProfileAssociations"]
+    associations = OPERATOR.instance_profile_associations(ctx.accounts[PRODUCTION], instance_id)
     for association in associations:
         ctx.call("Remove the instance profile", ec2.disassociate_iam_instance_profile, signer=admin,
                  AssociationId=association["AssociationId"])
@@ -259,7 +248,7 @@ def _rotate(ctx: StepContext, minutes: int) -> None:
     from .. import framework as fw
     previous = fw.Keys("Previous instance credentials", before.access_key_id, before.secret_access_key,
                        before.session_token)
-    ctx._secrets += [before.secret_access_key, before.session_token]
+    ctx.add_secret(before.secret_access_key, before.session_token)
     expired = before.expires_at <= services.sandbox_now(ctx.sandbox)
     ctx.call("The previous credentials (cached by the app)", ctx.client("sts", previous).get_caller_identity,
              signer=previous, expect="ExpiredToken" if expired else None)
@@ -280,9 +269,7 @@ def detach(ctx: StepContext) -> None:
     instance_id = require_instance(ctx)
     served = ctx.session(SESSION, made_by="instance-credentials")
     admin = _admin(ctx)
-    from gateway.client import admin_client
-    associations = admin_client("ec2", ctx.accounts[PRODUCTION]).describe_iam_instance_profile_associations(
-        Filters=[{"Name": "instance-id", "Values": [instance_id]}])["IamInstanceProfileAssociations"]
+    associations = OPERATOR.instance_profile_associations(ctx.accounts[PRODUCTION], instance_id)
     if not associations:
         ctx.note("<p>The profile is already detached. Launch the instance again (step 1) to start over.</p>")
     for association in associations:

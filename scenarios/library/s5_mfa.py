@@ -12,8 +12,11 @@ import html
 import json
 from typing import Any
 
+from django.template.loader import render_to_string
+
 from sandboxes import services
-from sandboxes.world import ADMIN_USER, DB_SECRET, PRODUCTION, REGION, policy_doc
+from sandboxes.operator import OPERATOR
+from sandboxes.world import ADMIN_USER, DB_SECRET, PRODUCTION, REGION, UserSpec, policy_doc
 
 from ..defend import defend_step
 from ..framework import AwsRule, Diagram, NeedsEarlierStep, Node, PolicyRef, Scenario, Step, StepContext, WhatIf
@@ -67,32 +70,13 @@ MFA_POLICY_REF = PolicyRef("identity", PRODUCTION, user=USER, name=MFA_POLICY_NA
 
 
 # --------------------------------------------------------------------------------------------------- set-up
-def ensure_user(ctx: StepContext) -> None:
-    """The on-call user exists in every sandbox that reaches this scenario (created on first use, like a hire)."""
-    from gateway.client import admin_client
-    from sandboxes.models import AccessKey
-
-    production = ctx.accounts[PRODUCTION]
-    if AccessKey.objects.filter(sandbox=ctx.sandbox, account_name=PRODUCTION, user_name=USER).exists():
-        try:
-            admin_client("iam", production).get_user(UserName=USER)
-            return
-        except Exception:  # the sandbox was rebuilt: moto no longer has the user
-            AccessKey.objects.filter(sandbox=ctx.sandbox, account_name=PRODUCTION, user_name=USER).delete()
-    iam = admin_client("iam", production)
-    try:
-        user = iam.create_user(UserName=USER)["User"]
-    except iam.exceptions.EntityAlreadyExistsException:
-        user = iam.get_user(UserName=USER)["User"]
-    iam.put_user_policy(UserName=USER, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(secret_policy(production)))
-    iam.put_user_policy(UserName=USER, PolicyName=MFA_POLICY_NAME, PolicyDocument=json.dumps(mfa_policy(production)))
-    key = iam.create_access_key(UserName=USER)["AccessKey"]
-    AccessKey.objects.create(sandbox=ctx.sandbox, account_name=PRODUCTION, user_name=USER, arn=user["Arn"],
-                             access_key_id=key["AccessKeyId"], secret_access_key=key["SecretAccessKey"])
+# The on-call engineer is part of every world sandbox from the start (a world extension, scenarios/apps.py), seeded
+# with the world and its template, with a long-term key like the other seeded users.
+ONCALL_USER = UserSpec(PRODUCTION, USER, {POLICY_NAME: secret_policy("{production}"),
+                                          MFA_POLICY_NAME: mfa_policy("{production}")})
 
 
 def oncall(ctx: StepContext):
-    ensure_user(ctx)
     return ctx.user(PRODUCTION, USER)
 
 
@@ -103,7 +87,7 @@ def serial(ctx: StepContext) -> str:
 def device_seed(ctx: StepContext, *, enabled: bool | None = None, needed_by: str = "enrol-device") -> str:
     from sandboxes.labclient import lab
 
-    device = lab().directory.mfa_device(serial(ctx))
+    device = lab().mfa_device(serial(ctx))
     if device is None or device.seed is None:
         raise NeedsEarlierStep("This step needs the virtual MFA device, which “Enrol a virtual MFA device” creates.",
                                "enrol-device")
@@ -113,22 +97,13 @@ def device_seed(ctx: StepContext, *, enabled: bool | None = None, needed_by: str
 
 
 def phone_html(ctx: StepContext, seed: str, *, title: str = DEVICE) -> str:
+    """The virtual phone (templates/scenarios/mfa/_virtual_phone.html) showing the code of this moment."""
     from engine import mfa
 
     shown = mfa.phone_display(seed, at=mfa_clock(ctx))
-    # Looks come from lab.css (.virtual-phone): the Content-Security-Policy allows no inline styles.
-    return (f"<div class='virtual-phone' data-virtual-phone data-seed='{html.escape(seed)}' data-shown-step=''>"
-            f"<p>Virtual phone · {html.escape(title)}</p>"
-            f"<p class='phone-code' data-phone-code>{shown.code[:3]} {shown.code[3:]}</p>"
-            f"<progress data-phone-bar max='30' value='{shown.seconds_left}'></progress>"
-            f"<p><span data-phone-seconds>{shown.seconds_left}</span> s left</p>"
-            # For a fast demo: a fresh code now instead of waiting for the next 30-second window (lab choice).
-            f"<p class='phone-next'><button type='button' class='button small' data-next-code "
-            f"hx-post='/sandbox/clock/next-mfa-code/' hx-vals='{{\"back\": \"{html.escape(ctx.origin)}\"}}'>"
-            "Next code</button></p>"
-            "<p class='phone-next-note'>Moves this sandbox's clock to the next "
-            "30-second window (its sessions' clocks move the same few seconds). Each code still works once.</p>"
-            "</div><script src='/static/js/virtual-phone.js' defer></script>")
+    return render_to_string("scenarios/mfa/_virtual_phone.html", {
+        "seed": seed, "title": title, "code_head": shown.code[:3], "code_tail": shown.code[3:],
+        "seconds_left": shown.seconds_left, "hx_vals": json.dumps({"back": ctx.origin})})
 
 
 def fresh_code(ctx: StepContext, seed: str) -> str:
@@ -138,7 +113,7 @@ def fresh_code(ctx: StepContext, seed: str) -> str:
 
     now = mfa_clock(ctx)
     step = mfa.step_of(now)
-    last = lab().mfa.last_used_step(serial(ctx), seed)
+    last = lab().mfa_last_used_step(serial(ctx), seed)
     if last is not None and last >= step:
         step = last + 1
         if step <= mfa.step_of(now) + mfa.WINDOW_STEPS:
@@ -161,17 +136,10 @@ def keep(ctx: StepContext, response: dict[str, Any] | None) -> None:
 
 # --------------------------------------------------------------------------------------------------- step 1
 def enrol(ctx: StepContext) -> None:
-    from gateway.client import admin_client
-
     from engine import mfa
 
     user = oncall(ctx)
-    iam_admin = admin_client("iam", ctx.accounts[PRODUCTION])
-    for device in iam_admin.list_mfa_devices(UserName=USER)["MFADevices"]:
-        iam_admin.deactivate_mfa_device(UserName=USER, SerialNumber=device["SerialNumber"])
-    existing = [d["SerialNumber"] for d in iam_admin.list_virtual_mfa_devices()["VirtualMFADevices"]]
-    if serial(ctx) in existing:
-        iam_admin.delete_virtual_mfa_device(SerialNumber=serial(ctx))
+    if OPERATOR.remove_virtual_mfa_device(ctx.accounts[PRODUCTION], USER, serial(ctx)):
         ctx.note("<p>Your earlier virtual device was removed first, so this is a fresh enrolment.</p>")
     response = ctx.call("Create a virtual MFA device (CreateVirtualMFADevice)",
                         ctx.client("iam", user).create_virtual_mfa_device, signer=user,
@@ -182,13 +150,9 @@ def enrol(ctx: StepContext) -> None:
     seed = device["Base32StringSeed"].decode("ascii")
     png = device["QRCodePNG"]
     uri = mfa.provisioning_uri(DEVICE, ctx.accounts[PRODUCTION], seed)
-    ctx.note(
-        "<div class='mfa-enrolment'>"
-        f"<figure><img data-mfa-qr alt='QR code for the virtual MFA device {DEVICE}' "
-        f"src='data:image/png;base64,{base64.b64encode(png).decode()}' width='212' height='212'>"
-        "<figcaption class='muted'>The QRCodePNG AWS returned: scan it with any authenticator app.</figcaption>"
-        f"</figure><div>{phone_html(ctx, seed)}<p class='muted'>No phone? This virtual phone computes the same codes.</p>"
-        f"</div></div><p>The QR code encodes <code data-otpauth-uri>{html.escape(uri)}</code>.</p>")
+    ctx.note(render_to_string("scenarios/mfa/_enrolment.html", {
+        "device": DEVICE, "qr_base64": base64.b64encode(png).decode(), "phone": phone_html(ctx, seed),
+        "uri": uri}))
 
 
 # --------------------------------------------------------------------------------------------------- step 2
@@ -202,7 +166,7 @@ def _enable(ctx: StepContext, *, same_code: bool = False) -> None:
     code1 = code2 if same_code else mfa.code_at(seed, now - mfa.STEP_SECONDS)
     from sandboxes.labclient import lab
 
-    device = lab().directory.mfa_device(serial(ctx))
+    device = lab().mfa_device(serial(ctx))
     if device is not None and device.user_name == USER:
         # Run again (or the what-if after activating): IAM refuses EnableMFADevice for an active device
         # (EntityAlreadyExists), so take it back first, as a person re-doing the set-up would.
@@ -243,20 +207,16 @@ def long_term_denied(ctx: StepContext) -> None:
 
 def bool_if_exists_mistake(ctx: StepContext) -> None:
     """Run the same call under the BoolIfExists variant (then put the right policy back)."""
-    from gateway.client import admin_client
-
     user = oncall(ctx)
     production = ctx.accounts[PRODUCTION]
-    iam = admin_client("iam", production)
     wrong = secret_policy(production, "BoolIfExists")
-    iam.put_user_policy(UserName=USER, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(wrong))
+    OPERATOR.put_user_policy(production, USER, POLICY_NAME, wrong)
     try:
         ctx.note("<p>Policy used for this run (then restored):</p><pre class='code small'>"
                  + html.escape(json.dumps(wrong, indent=2)) + "</pre>")
         _get_secret(ctx, user, "Same call, policy uses BoolIfExists", None)
     finally:
-        iam.put_user_policy(UserName=USER, PolicyName=POLICY_NAME,
-                            PolicyDocument=json.dumps(secret_policy(production)))
+        OPERATOR.put_user_policy(production, USER, POLICY_NAME, secret_policy(production))
 
 
 # --------------------------------------------------------------------------------------------------- step 4
@@ -302,7 +262,7 @@ def replayed_code(ctx: StepContext) -> None:
     from sandboxes.labclient import lab
 
     seed = device_seed(ctx, enabled=True)
-    last = lab().mfa.last_used_step(serial(ctx), seed)
+    last = lab().mfa_last_used_step(serial(ctx), seed)
     if last is None or last < mfa.step_of(mfa_clock(ctx)) - 1:
         # Nothing recent to replay: use the current code once, as a person would, then replay it.
         code = fresh_code(ctx, seed)
@@ -328,7 +288,7 @@ def session_without_mfa(ctx: StepContext) -> None:
         c = response["Credentials"]
         from ..framework import Keys
         keys = Keys("Session without MFA", c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
-        ctx._secrets += [c["SecretAccessKey"], c["SessionToken"]]
+        ctx.add_secret(c["SecretAccessKey"], c["SessionToken"])
         _get_secret(ctx, keys, "Read the password with temporary credentials but no MFA", "AccessDeniedException")
 
 

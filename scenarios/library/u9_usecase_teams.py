@@ -5,6 +5,7 @@ trust policy requires aws:MultiFactorAuthPresent — so the operations role only
 """
 from __future__ import annotations
 
+from sandboxes.operator import OPERATOR
 from sandboxes.world import DEVELOPER, PRODUCTION
 
 from ..framework import AwsRule, Diagram, Node, PolicyRef, Scenario, Step, StepContext
@@ -28,39 +29,27 @@ OPS_TRUST = PolicyRef("trust", PRODUCTION, role=OPS_ROLE, title="Trust policy of
 
 def _instance(ctx: StepContext) -> str:
     """A production instance to look at and reboot, launched quietly by the operator."""
-    from gateway.client import admin_client
-
-    ec2 = admin_client("ec2", ctx.accounts[PRODUCTION])
-    found = ec2.describe_instances(Filters=[{"Name": "tag:Name", "Values": [INSTANCE_NAME]},
-                                            {"Name": "instance-state-name", "Values": ["running"]}])
-    for reservation in found.get("Reservations", []):
-        for instance in reservation.get("Instances", []):
-            return instance["InstanceId"]
-    return ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="t3.micro",
-                             TagSpecifications=[{"ResourceType": "instance", "Tags": [
-                                 {"Key": "Name", "Value": INSTANCE_NAME}]}])["Instances"][0]["InstanceId"]
+    production = ctx.accounts[PRODUCTION]
+    return (OPERATOR.running_instance(production, INSTANCE_NAME)
+            or OPERATOR.launch_instance(production, INSTANCE_NAME, image_id="ami-12c6146b", instance_type="t3.micro"))
 
 
 def _device(ctx: StepContext) -> tuple[str, str]:
     """The developer's MFA device, issued by IT (created and enabled by the operator on first use)."""
-    from gateway.client import admin_client
-
     from engine import mfa
     from sandboxes.labclient import lab
 
     account = ctx.accounts[DEVELOPER]
     serial = f"arn:aws:iam::{account}:mfa/{DEVICE}"
-    device = lab().directory.mfa_device(serial)
+    device = lab().mfa_device(serial)
     if device is not None and device.user_name == USER and device.seed:
         return serial, device.seed
-    iam = admin_client("iam", account)
     if device is None:
-        iam.create_virtual_mfa_device(VirtualMFADeviceName=DEVICE)
-    seed = lab().directory.mfa_device(serial).seed
+        OPERATOR.create_virtual_mfa_device(account, DEVICE)
+    seed = lab().mfa_device(serial).seed
     now = lab().mfa_clock(ctx.sandbox.id)  # the sandbox's phones go by its clock (Lab.mfa_clock)
-    iam.enable_mfa_device(UserName=USER, SerialNumber=serial, AuthenticationCode1=mfa.code_at(seed, now - 30),
-                          AuthenticationCode2=mfa.code_at(seed, now))
-    lab().mfa.verify_enable(serial, seed, mfa.code_at(seed, now - 30), mfa.code_at(seed, now), at=now)
+    OPERATOR.enable_mfa_device(account, USER, serial, mfa.code_at(seed, now - 30), mfa.code_at(seed, now))
+    lab().mfa_verify_enable(serial, seed, mfa.code_at(seed, now - 30), mfa.code_at(seed, now), at=now)
     ctx.note("<p>IT issued the developer a virtual MFA device (scenario 5 shows the enrolment).</p>")
     return serial, seed
 
@@ -91,7 +80,7 @@ def operations_with_mfa(ctx: StepContext) -> None:
     instance = _instance(ctx)
     serial, seed = _device(ctx)
     step = mfa.step_of(lab().mfa_clock(ctx.sandbox.id))
-    last = lab().mfa.last_used_step(serial, seed)
+    last = lab().mfa_last_used_step(serial, seed)
     code = mfa.code_for_step(seed, max(step, (last or step - 1) + 1))
     dev = ctx.user(DEVELOPER, USER)
     response = ctx.call(f"Assume the operations role with the MFA code {code}", ctx.client("sts", dev).assume_role,

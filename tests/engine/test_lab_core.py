@@ -9,7 +9,7 @@ import pytest
 
 from engine.errors import AccessDenied, InvalidClientTokenId
 from engine.lab import Lab, RequestMeta, get_lab
-from engine.sts.policy_api import Principal
+from engine.policy import Principal
 from test_sts_world import World, allow, doc, trust, world  # noqa: F401
 
 

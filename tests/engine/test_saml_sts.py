@@ -201,7 +201,6 @@ def test_web_identity_without_provider(world):
 def test_the_checklist_of_a_refused_token_is_kept_by_request_id(world):
     from engine.federation import tamper
     from engine.federation.idp import decode_saml_response
-    from engine.federation.reports import REPORTS
     role = saml_role(world)
     admin = saml_role(world, "Admins")
     forged = tamper.change_role(decode_saml_response(assertion(world, role)), admin, world.provider_arn)
@@ -209,7 +208,7 @@ def test_the_checklist_of_a_refused_token_is_kept_by_request_id(world):
     with pytest.raises(AwsError):
         world.lab.sts("AssumeRoleWithSAML", None, {"RoleArn": admin, "PrincipalArn": world.provider_arn,
                                                     "SAMLAssertion": encode_saml_response(forged)}, meta)
-    report = REPORTS.get(meta.request_id)
+    report = world.lab.federation_report(meta.request_id)
     assert report["error"]["defence"] == "signature-crypto"
     assert report["error"]["message"] == "Response signature invalid"
     assert [c["name"] for c in report["checks"]] == ["decode", "issuer", "signature"]

@@ -262,7 +262,9 @@ def test_sso_admin_uses_the_sso_prefix(local: Sandbox) -> None:
 
 # ------------------------------------------------------------------------------------------------------- plumbing
 def test_overrides_run_after_authorisation(local: Sandbox) -> None:
-    from gateway.app import register_override, _OVERRIDES
+    # Overrides are a registry passed to GatewayApp (gateway.operation); this app's registry, not a global one.
+    from gateway.app import GatewayApp
+    from gateway.builtin_overrides import default_overrides
 
     calls = []
 
@@ -270,15 +272,19 @@ def test_overrides_run_after_authorisation(local: Sandbox) -> None:
         calls.append(call.caller.principal.arn)
         return call.result({"AccountAliases": ["securecart-dev"], "IsTruncated": False})
 
-    register_override("iam", "ListAccountAliases", fake_list_account_aliases)
-    try:
-        allowed = local.user("aliasreader", allow("iam:ListAccountAliases"))
-        assert local.client("iam", allowed).list_account_aliases()["AccountAliases"] == ["securecart-dev"]
-        with pytest.raises(ClientError):
-            local.client("iam", local.user("stranger")).list_account_aliases()
-        assert calls == [f"arn:aws:iam::{local.dev}:user/aliasreader"]
-    finally:
-        _OVERRIDES.pop(("iam", "ListAccountAliases"), None)
+    registry = default_overrides()
+    registry.register("iam", "ListAccountAliases", fake_list_account_aliases)
+    overridden = Sandbox(local.lab, GatewayApp(local.lab, local.app.moto, overrides=registry))
+    allowed = overridden.user("aliasreader", allow("iam:ListAccountAliases"))
+    assert overridden.client("iam", allowed).list_account_aliases()["AccountAliases"] == ["securecart-dev"]
+    with pytest.raises(ClientError):
+        overridden.client("iam", overridden.user("stranger")).list_account_aliases()
+    assert calls == [f"arn:aws:iam::{overridden.dev}:user/aliasreader"]
+    # the other apps keep their own registries: the shared fixture's app still asks moto
+    assert ("iam", "ListAccountAliases") not in local.app.overrides
+    assert local.client("iam", local.user("aliasreader", allow("iam:ListAccountAliases"))).list_account_aliases()[
+        "AccountAliases"] == []
+    assert len(calls) == 1
 
 
 def test_recorder_masks_secrets(local: Sandbox) -> None:

@@ -22,8 +22,9 @@ from botocore.exceptions import ClientError
 from gateway_kit import allow, doc, new_account, trust
 from engine.errors import AwsError
 from gateway.client import learner_client
-from gateway.labcontrol import (LabControlApp, LabControlError, RemoteDecision, RemoteLab, from_wire,
-                                remote_admin_client, to_wire)
+from gateway.control.client import RemoteLab, remote_admin_client
+from gateway.control.server import LabControlApp
+from gateway.control.wire import LabControlError, RemoteDecision, from_wire, to_wire
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "test-control-token-" + secrets.token_hex(16)
@@ -196,7 +197,7 @@ def test_register_oidc_jwks_reaches_the_gateways_sts(remote: RemoteLab) -> None:
         sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="web", WebIdentityToken=token)
     assert unknown.value.response["Error"]["Code"] == "InvalidIdentityToken"
     assert "Couldn't retrieve verification key" in unknown.value.response["Error"]["Message"]
-    report = remote.federation_reports.get(unknown.value.response["ResponseMetadata"]["RequestId"])
+    report = remote.federation_report(unknown.value.response["ResponseMetadata"]["RequestId"])
     assert report is not None and report["error"]["defence"] == "jwks"   # the checklist the tamper bench shows
     remote.register_oidc_jwks("mp-" + secrets.token_hex(4), issuer.issuer_url, issuer.jwks())   # another sandbox's
     with pytest.raises(ClientError) as elsewhere:
@@ -236,7 +237,7 @@ def test_instance_metadata_is_served_by_the_gateway_process(remote: RemoteLab) -
 
 
 def test_mfa_device_seed_and_replay_memory_are_the_gateways(remote: RemoteLab) -> None:
-    """Scenario 5/9 reads: lab.directory.mfa_device (the seed for the virtual phone) and lab.mfa's replay memory."""
+    """Scenario 5/9 reads: lab.mfa_device (the seed for the virtual phone) and the MFA replay memory."""
     from engine import mfa
     from engine.directory import MfaDeviceInfo
 
@@ -244,18 +245,18 @@ def test_mfa_device_seed_and_replay_memory_are_the_gateways(remote: RemoteLab) -
     remote.register_sandbox(sandbox_id, {"prod": account})
     serial = remote.admin_client("iam", account).create_virtual_mfa_device(
         VirtualMFADeviceName="oncall-phone")["VirtualMFADevice"]["SerialNumber"]
-    device = remote.directory.mfa_device(serial)
+    device = remote.mfa_device(serial)
     assert isinstance(device, MfaDeviceInfo) and device.account == account and device.user_name is None
-    assert device.seed and remote.directory.mfa_device(serial.replace("oncall", "nobody")) is None
-    assert remote.mfa.last_used_step(serial, device.seed) is None
+    assert device.seed and remote.mfa_device(serial.replace("oncall", "nobody")) is None
+    assert remote.mfa_last_used_step(serial, device.seed) is None
     now = mfa.clock()
-    proof = remote.mfa.verify_enable(serial, device.seed, mfa.code_at(device.seed, now - 30),
+    proof = remote.mfa_verify_enable(serial, device.seed, mfa.code_at(device.seed, now - 30),
                                      mfa.code_at(device.seed, now), at=now)
     assert proof.serial == serial and proof.step == mfa.step_of(now)
-    assert remote.mfa.last_used_step(serial, device.seed) == proof.step
+    assert remote.mfa_last_used_step(serial, device.seed) == proof.step
     code = mfa.code_at(device.seed, now)
     with pytest.raises(AwsError) as refused:
-        remote.mfa.verify_enable(serial, device.seed, code, code, at=now)
+        remote.mfa_verify_enable(serial, device.seed, code, code, at=now)
     assert refused.value.code == "InvalidAuthenticationCode" and refused.value.status == 403
     assert getattr(refused.value, "reason") == "same-code"
 
@@ -279,7 +280,7 @@ def test_shared_key_value_store_is_one_for_every_web_process(gateway_url: str) -
 
 
 def test_key_value_store_bounds_and_expiry() -> None:
-    from gateway.labcontrol import KeyValueStore
+    from gateway.control.store import KeyValueStore
 
     now = [100.0]
     store = KeyValueStore(now=lambda: now[0])
@@ -347,7 +348,7 @@ def test_unknown_method_wrong_verb_and_oversized_body(gateway_url: str, remote: 
     status, _, data = raw_post(gateway_url, "/_lab/v1/authenticate", {})
     assert status == 404 and "no remote method" in json.loads(data)["error"]["message"]
     with pytest.raises(LabControlError, match="404"):
-        remote._call("store")
+        remote.call("store")
     status, headers, _ = raw_post(gateway_url, "/_lab/v1/ping", method="GET")
     assert status == 405 and headers["Allow"] == "POST"
     host, port = gateway_url.removeprefix("http://").split(":")
@@ -430,3 +431,24 @@ def test_wire_encoding_round_trips_datetimes_and_bytes() -> None:
     value = {"at": when, "raw": b"\x00\xff", "items": (1, "a"), "nested": [{"at": when}]}
     back = from_wire(json.loads(json.dumps(to_wire(value))))
     assert back == {"at": when, "raw": b"\x00\xff", "items": [1, "a"], "nested": [{"at": when}]}
+
+
+def test_the_lab_port_names_reach_the_gateways_mfa_and_federation_state(remote: RemoteLab) -> None:
+    """engine.ports.LabPort's names (lab.mfa_device, mfa_last_used_step, mfa_verify_enable, federation_report) are
+    what the web layer calls now; over lab control they answer like the in-process Lab."""
+    from engine import mfa
+    from engine.directory import MfaDeviceInfo
+
+    sandbox_id, account = "mp-" + secrets.token_hex(4), new_account()
+    remote.register_sandbox(sandbox_id, {"prod": account})
+    serial = remote.admin_client("iam", account).create_virtual_mfa_device(
+        VirtualMFADeviceName="port-phone")["VirtualMFADevice"]["SerialNumber"]
+    device = remote.mfa_device(serial)
+    assert isinstance(device, MfaDeviceInfo) and device.account == account and device.seed
+    assert remote.mfa_device(serial.replace("port", "nobody")) is None
+    assert remote.mfa_last_used_step(serial, device.seed) is None
+    now = mfa.clock()
+    proof = remote.mfa_verify_enable(serial, device.seed, mfa.code_at(device.seed, now - 30),
+                                     mfa.code_at(device.seed, now), at=now)
+    assert proof.serial == serial and remote.mfa_last_used_step(serial, device.seed) == proof.step
+    assert remote.federation_report("no-such-request") is None

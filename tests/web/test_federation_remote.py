@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from test_multiprocess_web import TOKEN, GatewayProcess
 
-from gateway.labcontrol import remote_lab
+from gateway.control.client import remote_lab
 
 
 @pytest.fixture(scope="module")

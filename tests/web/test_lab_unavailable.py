@@ -5,7 +5,7 @@ from unittest import mock
 
 import pytest
 
-from gateway.labcontrol import LabControlError
+from gateway.control.wire import LabControlError
 from sandboxes.services import SandboxBusy
 
 

@@ -15,7 +15,7 @@ from typing import Iterator
 import pytest
 from django.test import Client
 
-from gateway.labcontrol import remote_lab
+from gateway.control.client import remote_lab
 from sandboxes.models import Sandbox
 
 REPO = Path(__file__).resolve().parents[2]

@@ -259,7 +259,7 @@ def test_lab_control_is_never_reached_through_the_web_aws_mount(deployment: Depl
 def control_server() -> Iterator[str]:
     from werkzeug.serving import make_server
 
-    from gateway.labcontrol import LabControlApp
+    from gateway.control.server import LabControlApp
 
     def no_gateway(environ: dict, start_response: Any) -> list[bytes]:
         start_response("404 Not Found", [("Content-Type", "text/plain")])
@@ -318,7 +318,7 @@ def test_gateway_cache_expires_and_refuses_what_json_cannot_carry(shared_cache: 
 
 
 def test_gateway_cache_needs_the_right_token(control_server: str, settings) -> None:
-    from gateway.labcontrol import LabControlError
+    from gateway.control.wire import LabControlError
     from sandboxes.labcache import GatewayCache
 
     settings.LAB_CONTROL_TOKEN = "a-wrong-token-of-enough-length"

@@ -1,4 +1,4 @@
-"""sandboxes/shards.py against real lab-control servers (gateway.labcontrol.LabControlApp on local ports) and a
+"""sandboxes/shards.py against real lab-control servers (gateway.control.server.LabControlApp on local ports) and a
 port where nothing answers: least-loaded placement, the move off a dead gateway (once, conditionally), the request
 routing of the /aws proxy (long-term key rows, unsigned calls by RoleArn), and the per-request routing choice.
 The whole topology (real gateways, PostgreSQL, Redis, a SIGKILL) is tests/web/test_sharded_topology.py."""
@@ -24,7 +24,7 @@ class ControlServer:
         from werkzeug.serving import make_server
 
         from engine.lab import Lab
-        from gateway.labcontrol import LabControlApp
+        from gateway.control.server import LabControlApp
 
         def no_gateway(environ: dict, start_response: Any) -> list[bytes]:
             start_response("404 Not Found", [("Content-Type", "text/plain")])

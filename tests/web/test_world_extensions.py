@@ -71,6 +71,28 @@ def test_an_extension_is_seeded_and_wiped_with_the_world(learner):
     assert calls == [("wipe", account_id) for account_id in accounts.values()] + [("seed", accounts)]
 
 
+def test_scenario_5s_on_call_user_is_in_the_world_from_the_start(learner):
+    """A world extension, not step code: the user, its policies and its long-term key exist before any step of
+    scenario 5 ran, and a reset brings them back."""
+    production = learner.sandbox.account_ids()["production"]
+    for _ in range(2):
+        assert not learner.sandbox.progress.filter(scenario="mfa-protected-access").exists()
+        iam = admin_client("iam", production)
+        assert iam.get_user(UserName="securecart-oncall")["User"]["Arn"].endswith(":user/securecart-oncall")
+        assert sorted(iam.list_user_policies(UserName="securecart-oncall")["PolicyNames"]) == [
+            "ManageOwnMFADevice", "ReadDBPasswordWithRecentMFA"]
+        key = learner.sandbox.access_keys.get(account_name="production", user_name="securecart-oncall")
+        assert [k["AccessKeyId"] for k in iam.list_access_keys(UserName="securecart-oncall")["AccessKeyMetadata"]
+                ] == [key.access_key_id]
+        assert learner.client.post("/sandbox/reset/").status_code == 302
+
+
+def test_an_extension_cannot_take_a_user_the_world_has():
+    with pytest.raises(ValueError, match="auditor/securecart-auditor"):
+        world.register_world_extension("clash", users=[world.UserSpec("auditor", "securecart-auditor")])
+    assert "clash" not in world._EXTENSIONS
+
+
 def test_an_extension_cannot_take_a_role_name_the_world_has():
     with pytest.raises(ValueError, match="SecureCart-AuditRole"):
         world.register_world_extension("clash", roles=[world.role_spec("SecureCart-AuditRole")])

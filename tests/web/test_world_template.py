@@ -97,6 +97,9 @@ def test_template_copy_builds_the_same_world_as_replayed_seeding():
     assert copied_state == replayed_state
     production = copied_state["production"]
     assert set(production["iam"]["roles"]) >= {spec.name for spec in world.WORLD_ROLES}
+    # Users world extensions add (scenario 5's on-call engineer) are in both, with their policies and a key.
+    oncall = production["iam"]["users"]["securecart-oncall"]
+    assert set(oncall["policies"]) == {"ReadDBPasswordWithRecentMFA", "ManageOwnMFADevice"} and oncall["keys"] == 1
     assert production["s3"][world.PRODUCT_IMAGES]          # the world is really there, not two empty states
     assert production["secrets"][world.DB_SECRET] == world.DB_SECRET_VALUE
 

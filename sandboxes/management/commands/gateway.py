@@ -34,7 +34,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         from gateway import journal
-        from gateway.labcontrol import with_lab_control
+        from gateway.control.server import with_lab_control
         from gateway.server import build_app, make_gateway_server
 
         if not journal.has_sink():   # installed by SandboxesConfig.ready()
