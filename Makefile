@@ -8,7 +8,7 @@ PORT ?= 8000
 # the AWS endpoint at the root path of a port of its own (clients that sign `/`, IMDS by host name for the JS SDK)
 AWS_PORT ?= 8001
 
-.PHONY: install run class test test-fast migrations-check check-deploy bench bench-load clean
+.PHONY: install run class topology test test-fast migrations-check check-deploy bench bench-load bench-topology clean
 
 # Wheels only for the XML stack: lxml and xmlsec must link the same libxml2 (see README).
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -29,6 +29,11 @@ run: install
 # A classroom: gunicorn (one process, threads) on this machine's addresses; prints the URL students type + a QR.
 class: install
 	$(PY) scripts/serve_class.py --port $(PORT)
+
+# The sharded topology on this machine: PostgreSQL, Redis, 2 gateways, gunicorn -w 2 (README, "Deploying beyond one
+# process"); PORT for the site, the next ports for the others.
+topology: install
+	$(PY) scripts/topology.py --port $(PORT)
 
 test: install check-deploy
 	$(PY) manage.py makemigrations --check --dry-run
@@ -53,6 +58,10 @@ bench: install
 
 bench-load: install
 	$(PY) scripts/bench_load.py --learners 100
+
+# The load benchmark against the sharded topology with 1 gateway, then 2
+bench-topology: install
+	$(PY) scripts/bench_load.py --topology 1,2 --learners 100
 
 clean:
 	rm -rf $(VENV) .pytest_cache

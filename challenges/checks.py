@@ -138,9 +138,12 @@ def check_auditors(ctx: CheckContext) -> list[Finding]:
 
 
 def _unsigned_sts() -> Any:
+    from gateway import routing
     from gateway.client import unsigned_client
 
-    return unsigned_client("sts", region=settings.LAB_REGION, endpoint=settings.LAB_GATEWAY_URL or None)
+    # sharded (LAB_GATEWAY_URLS): the gateway of the sandbox this request is routed to (sandboxes/shards.py)
+    return unsigned_client("sts", region=settings.LAB_REGION, endpoint=routing.chosen() or settings.LAB_GATEWAY_URL
+                           or None)
 
 
 def check_github(ctx: CheckContext) -> list[Finding]:

@@ -185,8 +185,11 @@ s3 =
 def endpoint() -> str:
     """Where the console's CLI sends its requests: the gateway process, or this process's loopback server."""
     if settings.LAB_GATEWAY_URL:
-        # the gateway's root: it serves AWS there whether or not it was started with --mount /aws
-        return settings.LAB_GATEWAY_URL.rstrip("/")
+        from gateway import routing
+
+        # the gateway's root: it serves AWS there whether or not it was started with --mount /aws; sharded
+        # (LAB_GATEWAY_URLS), the gateway of the sandbox this request is routed to (sandboxes/shards.py)
+        return (routing.chosen() or settings.LAB_GATEWAY_URL).rstrip("/")
     with _endpoint_lock:
         if "url" not in _endpoint:
             from gateway.client import default_gateway

@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
+from . import routing
 from .admin import local_admin_client
 from .botocore_glue import (BOTO3_SERVICE, aws_response, body_bytes, boto3_session, client_config,
                             install_sender)
@@ -172,7 +174,7 @@ def _operation_hook(client: Any, holder: dict[str, str]) -> None:
 def _make_client(service: str, *, access_key_id: str | None, secret_access_key: str | None,
                  session_token: str | None, region: str, endpoint: str | None, recorder: ExchangeRecorder | None,
                  unsigned: bool, source_ip: str, gateway: Any = None) -> Any:
-    remote = endpoint or os.environ.get("LAB_GATEWAY_URL")
+    remote = endpoint or routing.gateway_url()
     endpoint_url = (remote or os.environ.get("LAB_PUBLIC_AWS_URL") or DEFAULT_PUBLIC_URL).rstrip("/")
     client = boto3_session().client(
         BOTO3_SERVICE.get(service, service), region_name=region, endpoint_url=endpoint_url,
@@ -226,9 +228,32 @@ def admin_client(service: str, account_id: str, *, sandbox_id: str | None = None
     With `sandbox_id`, S3 bucket names are moved into that sandbox's namespace exactly as the gateway does for its
     learners, so seeding can use the familiar names.
     """
-    remote = os.environ.get("LAB_GATEWAY_URL") if moto is None else None
+    remote = routing.gateway_url() if moto is None else None
     if remote:  # several web processes: moto lives in the `python -m gateway` process (gateway/control/)
-        from .control.client import remote_admin_client  # noqa: PLC0415
-
-        return remote_admin_client(remote, service, account_id, sandbox_id=sandbox_id, region=region)
+        return _remote_admin(remote, service, account_id, sandbox_id, region)
     return local_admin_client(service, account_id, sandbox_id=sandbox_id, region=region, moto=moto or default_moto())
+
+
+# Remote admin clients, kept: a boto3 client costs ~2 ms on a quiet machine and 40-60 ms on a loaded one, and a page
+# makes several (its policy panels); botocore clients are safe to share between threads. Bounded (oldest go first).
+_REMOTE_ADMINS: "OrderedDict[tuple[Any, ...], Any]" = OrderedDict()
+_REMOTE_ADMINS_LOCK = threading.Lock()
+MAX_REMOTE_ADMINS = 256
+
+
+def _remote_admin(remote: str, service: str, account_id: str, sandbox_id: str | None, region: str) -> Any:
+    from .control.client import remote_admin_client  # noqa: PLC0415
+    from .control.wire import env_token  # noqa: PLC0415
+
+    key = (remote, service, account_id, sandbox_id, region, env_token())
+    with _REMOTE_ADMINS_LOCK:
+        client = _REMOTE_ADMINS.get(key)
+        if client is not None:
+            _REMOTE_ADMINS.move_to_end(key)
+            return client
+    client = remote_admin_client(remote, service, account_id, sandbox_id=sandbox_id, region=region)
+    with _REMOTE_ADMINS_LOCK:
+        _REMOTE_ADMINS[key] = client
+        while len(_REMOTE_ADMINS) > MAX_REMOTE_ADMINS:
+            _REMOTE_ADMINS.popitem(last=False)
+    return client

@@ -20,7 +20,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from . import wakeup
+from gateway.control.wire import LabControlError
+
+from . import shards, wakeup
 
 MOUNT = "/aws"
 ROOT_FLAG = "securecart.aws_root"  # environ key set by securecart/aws_root.py for requests at the root of its port
@@ -90,7 +92,11 @@ def aws_endpoint(request: HttpRequest) -> HttpResponse:
     # A sandbox not in memory (restart, eviction, a scripted sandbox) is rebuilt before its first call is answered.
     wakeup.wake_sandbox_for(request)
     if settings.LAB_GATEWAY_URL:
-        return _forward(request, body, settings.LAB_GATEWAY_URL)
+        try:   # sharded (LAB_GATEWAY_URLS): the gateway that owns the request's sandbox
+            url = shards.gateway_for_request(request, body) if shards.enabled() else settings.LAB_GATEWAY_URL
+        except LabControlError:
+            return _aws_error(503, "ServiceUnavailable", "No lab gateway is answering. Try again.", request, body)
+        return _forward(request, body, url)
     environ = {key: value for key, value in request.META.items()}
     full_path = environ.get("PATH_INFO", "")
     # The client signed the path exactly as sent ("/aws" for STS, "/aws/bucket/key" for S3). wsgiref gives no raw
@@ -176,6 +182,7 @@ def _forward(request: HttpRequest, body: bytes, gateway_url: str) -> HttpRespons
             request.method or "GET", target, body=body, headers=headers, redirect=False, preload_content=True,
             assert_same_host=False)
     except urllib3.exceptions.HTTPError as error:
+        shards.mark_dead(gateway_url.rstrip("/"))   # sharded: the next request moves its sandbox elsewhere
         host = urlsplit(gateway_url).netloc
         return _aws_error(503, "ServiceUnavailable",
                           f"The lab's gateway ({host}) could not be reached: {type(error).__name__}. Try again.",

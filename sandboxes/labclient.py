@@ -9,12 +9,19 @@ from typing import Any
 from django.conf import settings
 
 
+def _gateway_url() -> str:
+    """LAB_GATEWAY_URL, or with sandboxes sharded (LAB_GATEWAY_URLS) the current sandbox's gateway (shards.route)."""
+    from gateway import routing
+
+    return routing.chosen() or settings.LAB_GATEWAY_URL
+
+
 def lab() -> Any:
     """The Lab façade (engine.lab.Lab contract: register_sandbox, forget_sandbox, set_clock_offset, now, decision...)."""
     if settings.LAB_GATEWAY_URL:
         from gateway.control.client import remote_lab
         # the token from settings (LAB_CONTROL_TOKEN or _FILE); None falls back to the environment
-        return remote_lab(settings.LAB_GATEWAY_URL, getattr(settings, "LAB_CONTROL_TOKEN", "") or None)
+        return remote_lab(_gateway_url(), getattr(settings, "LAB_CONTROL_TOKEN", "") or None)
     from engine.lab import get_lab
 
     return get_lab()
@@ -26,7 +33,7 @@ def learner_client(service: str, *, access_key_id: str, secret_access_key: str, 
 
     return make(service, access_key_id=access_key_id, secret_access_key=secret_access_key,
                 session_token=session_token, recorder=recorder, region=settings.LAB_REGION,
-                endpoint=settings.LAB_GATEWAY_URL or None)
+                endpoint=_gateway_url() or None)
 
 
 def new_recorder() -> Any:

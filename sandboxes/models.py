@@ -167,3 +167,16 @@ class JournaledWrite(models.Model):
                     "user_name": self.created_key_user} if self.created_key_id else None)
         return {"account_id": self.account_id, "method": self.method, "path": self.path, "query": self.query,
                 "headers": dict(self.headers), "body": bytes(self.body), "created_key": created}
+
+
+class GatewayAssignment(models.Model):
+    """Which gateway process owns a sandbox's moto and engine state when sandboxes are sharded across several
+    (LAB_GATEWAY_URLS; sandboxes/shards.py). Any web process reads it to route the sandbox's lab-control calls and
+    its /aws requests. A gateway that stops answering has its sandboxes moved to a live one (one conditional UPDATE
+    per sandbox, so two web processes noticing together move it once) and rebuilt there from the database."""
+    sandbox = models.OneToOneField(Sandbox, primary_key=True, on_delete=models.CASCADE, related_name="placement")
+    gateway = models.CharField(max_length=200, db_index=True)   # its base URL, as listed in LAB_GATEWAY_URLS
+    assigned_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.sandbox_id} -> {self.gateway}"

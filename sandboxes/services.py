@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
-from . import credentials, journal, pool, signals, template, world
+from . import credentials, journal, pool, shards, signals, template, world
 from .labclient import lab, world_state
 from .models import WORLD_ACCOUNTS, AccessKey, Account, JournaledWrite, Sandbox, StepProgress, TrustPolicyEdit
 
@@ -76,7 +76,8 @@ def ensure_ready(sandbox: Sandbox) -> bool:
     """Build the sandbox's world in moto and register it with the lab, unless it is live already.
     True when this call built it (after a restart or an eviction: same keys, edits and writes as before)."""
     _mark_active(sandbox)
-    if is_live(sandbox):
+    # sharded (LAB_GATEWAY_URLS): on the sandbox's gateway; a dead one's sandboxes move and are rebuilt below
+    if shards.check_live(sandbox.pk, lambda: is_live(sandbox)):
         return False
     with _ready_lock, _build_claim(sandbox):
         if is_live(sandbox):   # another process built it while we waited for the claim
@@ -116,6 +117,9 @@ def evict_idle(idle_seconds: float) -> list[str]:
     the_lab, state = lab(), world_state()
     idle = Sandbox.objects.filter(Q(last_active__lt=cutoff) | Q(last_active__isnull=True), pooled=False)
     for sandbox in idle:
+        if shards.enabled():
+            shards.route(sandbox.pk)
+            the_lab, state = lab(), world_state()
         if not is_live(sandbox):
             continue
         with _ready_lock, _build_claim(sandbox):
@@ -169,6 +173,7 @@ def _build(sandbox: Sandbox) -> None:
     accounts = sandbox.account_ids()
     the_lab = lab()
     state = world_state()
+    credentials.forget_all(sandbox.id)   # sessions die with the memory that issued them; so do the cached ones
     for account_id in accounts.values():
         owner = the_lab.sandbox_of_account(account_id)
         # An id the lab still maps to a sandbox the database no longer has (deleted, or a rolled-back test
@@ -237,6 +242,7 @@ def apply_trust_policy(sandbox: Sandbox, account_name: str, role_name: str, docu
 
 def reset_sandbox(sandbox: Sandbox) -> None:
     """Wipe the sandbox's moto state, forget its sessions, restore the seed; progress survives, edits do not."""
+    shards.route(sandbox.pk)
     with _ready_lock, _build_claim(sandbox):
         TrustPolicyEdit.objects.filter(sandbox=sandbox).delete()
         JournaledWrite.objects.filter(sandbox=sandbox).delete()

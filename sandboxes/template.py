@@ -19,6 +19,7 @@ import time
 
 from django.core.cache import cache
 
+from gateway import routing
 from gateway.s3names import sandbox_prefix
 
 from . import world
@@ -46,7 +47,8 @@ def ensure_template() -> None:
         # Several web processes may share one gateway: the shared cache's atomic add() elects one builder.
         token = secrets.token_hex(8)
         deadline = time.monotonic() + 30
-        while not cache.add(_LOCK_KEY, token, timeout=60):
+        lock_key = f"{_LOCK_KEY}:{routing.gateway_url() or 'local'}"   # one template per gateway process
+        while not cache.add(lock_key, token, timeout=60):
             if state.account_loaded(TEMPLATE_ACCOUNTS[world.PRODUCTION]) or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
@@ -55,8 +57,8 @@ def ensure_template() -> None:
                 state.drop_accounts(list(TEMPLATE_ACCOUNTS.values()))
                 world.seed_world(TEMPLATE_SANDBOX_ID, TEMPLATE_ACCOUNTS, extensions="moto_only")
         finally:
-            if cache.get(_LOCK_KEY) == token:
-                cache.delete(_LOCK_KEY)
+            if cache.get(lock_key) == token:
+                cache.delete(lock_key)
 
 
 def copy_world(sandbox: Sandbox, accounts: dict[str, str]) -> None:

@@ -15,7 +15,7 @@ from django.http import HttpRequest
 
 from gateway.control.wire import LabControlError
 
-from . import services
+from . import services, shards
 from .models import AccessKey, Account, JournaledWrite, Sandbox
 
 _CREDENTIAL = re.compile(r"Credential=(AKIA[A-Z0-9]{12,124})/")
@@ -67,8 +67,10 @@ def wake_sandbox_for(request: HttpRequest) -> None:
 
 
 def _wake(sandbox_id: str, account_id: str | None) -> None:
-    if account_id and services.lab().sandbox_of_account(account_id) == sandbox_id and services.recently_active(
-            sandbox_id):
+    # (sharded: asked of the sandbox's gateway, which check_live picks, moving the sandbox off a dead one)
+    live = bool(account_id) and shards.check_live(
+        sandbox_id, lambda: services.lab().sandbox_of_account(account_id) == sandbox_id)
+    if live and services.recently_active(sandbox_id):
         return
     sandbox = Sandbox.objects.filter(pk=sandbox_id).first()
     if sandbox is not None:

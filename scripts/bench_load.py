@@ -1,4 +1,4 @@
-"""Load benchmark: N simulated learners against the lab as `make run` serves it (default mode), bounded in time.
+"""Load benchmark: N simulated learners against the lab (default mode, or the sharded topology), bounded in time.
 
 Each learner has their own cookie jar and CSRF token, like a browser: the first page (their sandbox is claimed or
 built), scenario 1's start page, then every step of scenario 1 in order (the step page, its run, and each of its
@@ -6,6 +6,8 @@ built), scenario 1's start page, then every step of scenario 1 in order (the ste
 percentiles, errors by status, how many learners finished scenario 1, and the server's RSS before and after.
 
     .venv/bin/python scripts/bench_load.py [--learners 100] [--duration 300] [--ramp 20]
+    .venv/bin/python scripts/bench_load.py --topology 1,2 [--learners 100]   # sharded: 1 gateway, then 2
+    .venv/bin/python scripts/bench_load.py --url http://127.0.0.1:9350       # a lab already running
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -91,31 +94,24 @@ def pct(values: list[float], q: float) -> str:
     return f"{ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))] * 1000:.0f}"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--learners", type=int, default=100)
-    parser.add_argument("--duration", type=float, default=300.0, help="seconds before every learner stops")
-    parser.add_argument("--ramp", type=float, default=20.0, help="learners arrive spread over this many seconds")
-    parser.add_argument("--threads", type=int, default=32, help="server threads")
-    args = parser.parse_args()
-    steps = scenario_steps()
-    server = LabServer("serve", threads=args.threads)
+def drive(url: str, steps: list[str], args: argparse.Namespace, pids: Callable[[], dict[str, int]]) -> dict:
     tally = Tally()
-    try:
-        before = rss_mb(server.app_pid)
-        started = time.monotonic()
-        deadline = started + args.duration
-        with ThreadPoolExecutor(args.learners) as pool:
-            for n in range(args.learners):
-                pool.submit(learner, server.url, steps, deadline, started + args.ramp * n / max(1, args.learners),
-                            tally)
-        elapsed = time.monotonic() - started
-        after = rss_mb(server.app_pid)
-    finally:
-        server.stop()
+    before = {name: rss_mb(pid) for name, pid in pids().items()}
+    started = time.monotonic()
+    deadline = started + args.duration
+    with ThreadPoolExecutor(args.learners) as pool:
+        for n in range(args.learners):
+            pool.submit(learner, url, steps, deadline, started + args.ramp * n / max(1, args.learners), tally)
+    elapsed = time.monotonic() - started
+    after = {name: rss_mb(pid) for name, pid in pids().items()}
+    return {"tally": tally, "elapsed": elapsed, "before": before, "after": after}
+
+
+def report(title: str, args: argparse.Namespace, result: dict) -> float:
+    tally, elapsed = result["tally"], result["elapsed"]
     requests = sum(tally.statuses.values())
-    print(f"default mode (manage.py serve), {args.learners} learners over {args.ramp:.0f} s, bounded at "
-          f"{args.duration:.0f} s; took {elapsed:.1f} s")
+    print(f"{title}, {args.learners} learners over {args.ramp:.0f} s, bounded at {args.duration:.0f} s; "
+          f"took {elapsed:.1f} s")
     print(f"  requests                {requests:>8}   ({requests / elapsed:.1f}/s)")
     print(f"  finished scenario 1     {tally.finished:>8} of {args.learners}")
     print(f"  {'':<22}{'p50':>8}{'p95':>8}{'p99':>8}  ms")
@@ -123,9 +119,65 @@ def main() -> None:
         print(f"  {label:<22}{pct(values, 50):>8}{pct(values, 95):>8}{pct(values, 99):>8}   (n={len(values)})")
     errors = {status: count for status, count in sorted(tally.statuses.items()) if status != 200}
     print(f"  errors by status        {errors or 'none'}   (0 = no answer in time)")
-    print(f"  server RSS              {before:.0f} MB before, {after:.0f} MB after")
+    for name in result["before"]:
+        print(f"  RSS {name:<19} {result['before'][name]:.0f} MB before, {result['after'].get(name, 0):.0f} MB after")
     if tally.steps:
         print(f"  step run mean           {statistics.mean(tally.steps) * 1000:.0f} ms")
+    return requests / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--learners", type=int, default=100)
+    parser.add_argument("--duration", type=float, default=300.0, help="seconds before every learner stops")
+    parser.add_argument("--ramp", type=float, default=20.0, help="learners arrive spread over this many seconds")
+    parser.add_argument("--threads", type=int, default=32, help="server threads (per gunicorn worker: --topology)")
+    parser.add_argument("--url", default="", help="drive a lab already running there instead of starting one")
+    parser.add_argument("--topology", default="", metavar="N[,N...]",
+                        help="the sharded topology (scripts/topology.py: PostgreSQL, Redis, gunicorn -w 2) with "
+                             "N gateways, one run per N, e.g. 1,2")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers with --topology")
+    parser.add_argument("--rounds", type=int, default=1, help="--topology: repeat the runs, interleaved")
+    parser.add_argument("--port", type=int, default=0, help="--topology: the site's port, the next ones for the "
+                        "others (default: free ports)")
+    args = parser.parse_args()
+    steps = scenario_steps()
+    if args.url:
+        report(f"the lab at {args.url}", args, drive(args.url, steps, args, dict))
+        return
+    if args.topology:
+        from topology import Topology
+
+        rates: dict[int, list[float]] = {}
+        # interleaved rounds (1, 2, 1, 2, ...): a shared machine's load changes between runs
+        for n in [int(part) for part in args.topology.split(",") if part.strip()] * args.rounds:
+            topology = Topology(gateways=n, workers=args.workers, threads=min(args.threads, 16),
+                                port=args.port).start()
+            try:
+                def pids(topology: Topology = topology) -> dict[str, int]:
+                    found = {f"gateway {i}": p.pid for i, p in enumerate(topology.gateways) if p is not None}
+                    found.update({f"web worker {i}": pid for i, pid in enumerate(topology.web_pids())})
+                    return found
+
+                result = drive(topology.url, steps, args, pids)
+            finally:
+                topology.stop()
+            rates.setdefault(n, []).append(report(f"sharded topology: {n} gateway(s), gunicorn {args.workers} "
+                                                  "workers, PostgreSQL, Redis", args, result))
+        if len(rates) > 1:
+            first = min(rates)
+            for n, runs in sorted(rates.items()):
+                rate = statistics.median(runs)
+                print(f"throughput with {n} gateway(s): {rate:.1f} requests/s (median of "
+                      f"{', '.join(f'{r:.1f}' for r in runs)}), x{rate / statistics.median(rates[first]):.2f} "
+                      f"vs {first}")
+        return
+    server = LabServer("serve", threads=args.threads)
+    try:
+        result = drive(server.url, steps, args, lambda: {"server": server.app_pid})
+    finally:
+        server.stop()
+    report("default mode (manage.py serve)", args, result)
 
 
 if __name__ == "__main__":

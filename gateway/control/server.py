@@ -153,6 +153,9 @@ LAB_METHODS: dict[str, tuple[tuple[str, ...], Callable[..., Any]]] = {
     "mfa_clock": (("sandbox_id",), lambda lab, a: lab.mfa_clock(_text(a, "sandbox_id", nullable=True))),
     "sandbox_of_account": (("account_id",), lambda lab, a: lab.sandbox_of_account(_text(a, "account_id"))),
     "accounts_of": (("sandbox_id",), lambda lab, a: lab.accounts_of(_text(a, "sandbox_id"))),
+    # sharded gateways (sandboxes/shards.py): which sandbox an issued session key belongs to, None if not here
+    "sandbox_of_key": (("access_key_id",), lambda lab, a: getattr(
+        lab.session(_text(a, "access_key_id", limit=128)), "sandbox_id", None)),
     "decision": (("request_id",), lambda lab, a: _decision_dict(lab.decision(_text(a, "request_id")))),
     "decisions": (("request_id",), lambda lab, a: [d.to_dict() for d in lab.decisions(_text(a, "request_id"))]),
     "sessions": (("sandbox_id", "include_expired"), lambda lab, a: lab.sessions(

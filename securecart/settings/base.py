@@ -49,6 +49,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "sandboxes.middleware.LabUnavailableMiddleware",
+    "sandboxes.shards.RoutingMiddleware",
     "trail.middleware.PersistEventsMiddleware",
     "classroom.middleware.LockedScenarioMiddleware",
 ]
@@ -136,7 +137,18 @@ SESSION_COOKIE_AGE = 60 * 60 * 24 * 30  # a visitor keeps their sandbox for a mo
 # Multi-process mode: when set, boto3 clients and lab-control calls go to `python -m gateway` at this URL, with
 # this shared secret (the gateway is started with the same LAB_CONTROL_TOKEN or LAB_CONTROL_TOKEN_FILE).
 LAB_GATEWAY_URL = envstr("LAB_GATEWAY_URL", "")
+# Sandboxes sharded across several gateway processes (sandboxes/shards.py): their URLs, comma-separated. The
+# sandbox -> gateway assignment is in the database; LAB_GATEWAY_URL then defaults to the first.
+LAB_GATEWAY_URLS = [url.strip().rstrip("/") for url in envstr("LAB_GATEWAY_URLS", "").split(",") if url.strip()]
+if LAB_GATEWAY_URLS and not LAB_GATEWAY_URL:
+    LAB_GATEWAY_URL = LAB_GATEWAY_URLS[0]
 LAB_CONTROL_TOKEN = envstr("LAB_CONTROL_TOKEN", "")
+# The web processes' shared store (the Django cache) in Redis, e.g. redis://127.0.0.1:6379/0: required with
+# LAB_GATEWAY_URLS, optional otherwise (without it: process memory, or the one gateway's store).
+LAB_REDIS_URL = envstr("LAB_REDIS_URL", "")
+if LAB_GATEWAY_URLS and not LAB_REDIS_URL:
+    raise ImproperlyConfigured("LAB_GATEWAY_URLS (sharded gateways) needs LAB_REDIS_URL: the web processes' shared "
+                               "store cannot live in one of the gateways")
 if LAB_GATEWAY_URL and not LAB_CONTROL_TOKEN:
     raise ImproperlyConfigured("LAB_GATEWAY_URL is set but LAB_CONTROL_TOKEN (or LAB_CONTROL_TOKEN_FILE) is not: "
                                "set it to the token the gateway was started with")
@@ -144,14 +156,17 @@ if LAB_GATEWAY_URL and not LAB_CONTROL_TOKEN:
 # Issued session credentials live only in memory (like the engine's credential store); the cache holds the
 # learner's current credentials per scenario so a page can show them and use them again. With several web
 # processes, every process must see the same ones: the cache is then the gateway's shared store (memory too).
-if LAB_GATEWAY_URL:
+if LAB_REDIS_URL:   # Django's own Redis backend (the `redis` package); entries expire in Redis itself
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": LAB_REDIS_URL,
+                          "KEY_PREFIX": "securecart"}}
+elif LAB_GATEWAY_URL:
     CACHES = {"default": {"BACKEND": "sandboxes.labcache.GatewayCache", "LOCATION": LAB_GATEWAY_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "securecart"}}
 # Failed sign-ins and room joins per address (securecart/throttle.py): shared by every process like "default".
 # (its own LocMem LOCATION: LocMem caches with one LOCATION share one store, and clearing one would clear both)
 CACHES["throttle"] = {**CACHES["default"], "KEY_PREFIX": "throttle"}
-if not LAB_GATEWAY_URL:
+if not LAB_GATEWAY_URL and not LAB_REDIS_URL:
     CACHES["throttle"]["LOCATION"] = "securecart-throttle"
 LAB_REGION = envstr("LAB_REGION", "us-east-1")
 # Sandboxes kept built ahead of time, so a new learner's first page only claims one (sandboxes/pool.py); 0 = off.

@@ -1,0 +1,244 @@
+"""Sandboxes sharded across several gateway processes (LAB_GATEWAY_URLS), each owning its sandboxes' moto and engine
+state, so the lab scales past the one core one gateway process can use.
+
+The assignment sandbox -> gateway is a row (models.GatewayAssignment), so every web process routes alike:
+- lab-control calls, seeding and the web layer's boto3 clients: `route(sandbox_id)` picks the sandbox's gateway
+  for the current thread of work (gateway.routing, a context variable); services.ensure_ready, the one entry point
+  every view calls before using a sandbox, does it, and `RoutingMiddleware` clears the choice after each request;
+- the /aws endpoint proxy: `gateway_for_request` finds the request's sandbox from its access key (long-term keys are
+  rows; a session key is asked of the gateways once, then remembered in the shared cache) or, for the unsigned
+  federation calls, from the RoleArn's account; then that sandbox's gateway.
+
+New sandboxes go to the least-loaded live gateway: the one with the fewest assigned sandboxes (ties: the first in
+LAB_GATEWAY_URLS). A gateway counts as live when its lab-control `ping` answers (checked at most every
+HEALTH_TTL_SECONDS per web process, and marked dead at once when a call to it fails in transport). A sandbox whose
+gateway is dead is moved to the least-loaded live one (one conditional UPDATE, so two web processes noticing at once
+move it once) and rebuilt there from the database by services.ensure_ready, the same path as after a restart: the
+learner's long-term keys, trust edits and journaled writes come back; issued sessions do not (assume the role
+again), and its cached session credentials are forgotten.
+
+Off (every function a no-op) unless LAB_GATEWAY_URLS is set; LAB_GATEWAY_URL alone keeps one gateway process.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from typing import Any, Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+
+from gateway import routing
+from gateway.control.client import RemoteLab
+from gateway.control.wire import LabControlError
+
+from . import credentials
+from .models import AccessKey, Account, GatewayAssignment, JournaledWrite
+
+log = logging.getLogger(__name__)
+
+HEALTH_TTL_SECONDS = 2.0
+PING_TIMEOUT_SECONDS = 3.0
+# A session key's sandbox, once a gateway named it (AWS's longest session, GetSessionToken, lasts 36 hours)
+KEY_OWNER_SECONDS = 36 * 3600
+UNKNOWN_KEY_SECONDS = 10
+_KEY_CACHE_PREFIX = "shards:key:"
+
+_CREDENTIAL = re.compile(r"Credential=([A-Z0-9]{16,128})/")
+_QUERY_CREDENTIAL = re.compile(r"(?:^|&)X-Amz-Credential=([A-Z0-9]{16,128})(?:%2F|/)")
+_ROLE_ARN_ACCOUNT = re.compile(r"arn(?::|%3A)aws(?::|%3A)iam(?::|%3A){2}(\d{12})(?::|%3A)", re.IGNORECASE)
+
+_health: dict[str, tuple[bool, float]] = {}
+_health_lock = threading.Lock()
+_probes: dict[str, RemoteLab] = {}
+
+
+class NoLiveGateway(LabControlError):
+    """Every configured gateway is down: pages answer the 503 page, terminals AWS's 503."""
+
+
+def enabled() -> bool:
+    return bool(getattr(settings, "LAB_GATEWAY_URLS", None))
+
+
+def gateways() -> list[str]:
+    return [url.rstrip("/") for url in getattr(settings, "LAB_GATEWAY_URLS", None) or []]
+
+
+def _token() -> str | None:
+    return getattr(settings, "LAB_CONTROL_TOKEN", "") or None
+
+
+def control(url: str) -> RemoteLab:
+    """A lab-control client for one gateway with a short timeout (health checks, key look-ups)."""
+    probe = _probes.get(url)
+    if probe is None:
+        probe = _probes[url] = RemoteLab(url, _token(), timeout=PING_TIMEOUT_SECONDS)
+    return probe
+
+
+# ------------------------------------------------------------------------------------------------ health
+def is_alive(url: str) -> bool:
+    now = time.monotonic()
+    with _health_lock:
+        known = _health.get(url)
+    if known is not None and now - known[1] < HEALTH_TTL_SECONDS:
+        return known[0]
+    try:
+        alive = bool(control(url).ping().get("ok"))
+    except LabControlError:
+        alive = False
+    with _health_lock:
+        _health[url] = (alive, time.monotonic())
+    if not alive:
+        log.warning("lab gateway %s is not answering", url)
+    return alive
+
+
+def mark_dead(url: str) -> None:
+    with _health_lock:
+        _health[url] = (False, time.monotonic())
+
+
+def forget_health() -> None:
+    with _health_lock:
+        _health.clear()
+
+
+def live_gateways() -> list[str]:
+    return [url for url in gateways() if is_alive(url)]
+
+
+# ------------------------------------------------------------------------------------------------ assignment
+def load() -> dict[str, int]:
+    """Sandboxes assigned to each configured gateway."""
+    counts = {row["gateway"]: row["n"] for row in GatewayAssignment.objects.values("gateway").annotate(n=Count("pk"))}
+    return {url: counts.get(url, 0) for url in gateways()}
+
+
+def _least_loaded(exclude: str | None = None) -> str:
+    live = [url for url in live_gateways() if url != exclude]
+    if not live:
+        raise NoLiveGateway("no lab gateway is answering (LAB_GATEWAY_URLS)")
+    counts = load()
+    return min(live, key=lambda url: (counts.get(url, 0), live.index(url)))
+
+
+def gateway_of(sandbox_id: str) -> str:
+    """The sandbox's gateway: assigned on first use, moved when its gateway is dead."""
+    current = GatewayAssignment.objects.filter(sandbox_id=sandbox_id).values_list("gateway", flat=True).first()
+    if current is None:
+        row, _ = GatewayAssignment.objects.get_or_create(sandbox_id=sandbox_id,
+                                                         defaults={"gateway": _least_loaded()})
+        return row.gateway
+    if current in gateways() and is_alive(current):
+        return current
+    return move(sandbox_id, current)
+
+
+def move(sandbox_id: str, dead: str) -> str:
+    """Give the sandbox to the least-loaded live gateway; ensure_ready then rebuilds it there."""
+    target = _least_loaded(exclude=dead)
+    if GatewayAssignment.objects.filter(sandbox_id=sandbox_id, gateway=dead).update(gateway=target) == 1:
+        log.warning("sandbox %s moved from gateway %s to %s", sandbox_id, dead, target)
+        credentials.forget_all(sandbox_id)   # sessions issued by the dead gateway are gone with it
+        return target
+    # another web process moved it first
+    return GatewayAssignment.objects.values_list("gateway", flat=True).get(sandbox_id=sandbox_id)
+
+
+def route(sandbox_id: str) -> str | None:
+    """Send this thread's lab calls to the sandbox's gateway (until the request ends); None when not sharded."""
+    if not enabled():
+        return None
+    url = gateway_of(sandbox_id)
+    routing.choose(url)
+    return url
+
+
+def check_live(sandbox_id: str, check: Callable[[], bool]) -> bool:
+    """Route to the sandbox's gateway and run `check` there (services.is_live). A gateway that fails the call in
+    transport is marked dead, the sandbox moved, and the check run again on its new gateway (where it is not built
+    yet: the caller rebuilds it)."""
+    url = route(sandbox_id)
+    try:
+        return check()
+    except LabControlError as error:
+        if url is None or error.status is not None:   # not sharded, or the gateway answered (a refusal)
+            raise
+    mark_dead(url)
+    route(sandbox_id)
+    return check()
+
+
+# ------------------------------------------------------------------------------------------------ /aws requests
+def access_key_of(request: HttpRequest) -> str | None:
+    found = _CREDENTIAL.search(request.META.get("HTTP_AUTHORIZATION", ""))
+    if found is None:
+        found = _QUERY_CREDENTIAL.search(request.META.get("QUERY_STRING", ""))
+    return found.group(1) if found else None
+
+
+def sandbox_of_key(key_id: str) -> str | None:
+    """Long-term keys are rows; a session key is named by the gateway that issued it (asked once, then cached)."""
+    cached = cache.get(_KEY_CACHE_PREFIX + key_id)
+    if cached is not None:
+        return cached or None
+    sandbox_id = (AccessKey.objects.filter(access_key_id=key_id).values_list("sandbox_id", flat=True).first()
+                  or JournaledWrite.objects.filter(created_key_id=key_id).values_list("sandbox_id", flat=True).first())
+    if sandbox_id is None:
+        for url in live_gateways():
+            try:
+                sandbox_id = control(url).call("sandbox_of_key", access_key_id=key_id)
+            except LabControlError as error:
+                if error.status is None:   # not answering; a refusal is no reason to call it dead
+                    mark_dead(url)
+                continue
+            if sandbox_id:
+                break
+    cache.set(_KEY_CACHE_PREFIX + key_id, sandbox_id or "",
+              timeout=KEY_OWNER_SECONDS if sandbox_id else UNKNOWN_KEY_SECONDS)
+    return sandbox_id
+
+
+def sandbox_of_request(request: HttpRequest, body: bytes) -> str | None:
+    key_id = access_key_of(request)
+    if key_id:
+        return sandbox_of_key(key_id)
+    # unsigned: AssumeRoleWithSAML / AssumeRoleWithWebIdentity name their role, whose account names the sandbox
+    found = _ROLE_ARN_ACCOUNT.search(request.META.get("QUERY_STRING", "")) or _ROLE_ARN_ACCOUNT.search(
+        body[:65536].decode("latin-1"))
+    if found is None:
+        return None
+    return Account.objects.filter(account_id=found.group(1)).values_list("sandbox_id", flat=True).first()
+
+
+def gateway_for_request(request: HttpRequest, body: bytes) -> str:
+    """Where the /aws proxy forwards this request: its sandbox's gateway, else (a key no sandbox has) any live one,
+    which answers as AWS does."""
+    sandbox_id = sandbox_of_request(request, body)
+    if sandbox_id is not None:
+        return route(sandbox_id) or settings.LAB_GATEWAY_URL
+    live = live_gateways()
+    if not live:
+        raise NoLiveGateway("no lab gateway is answering (LAB_GATEWAY_URLS)")
+    return live[0]
+
+
+# ------------------------------------------------------------------------------------------------ middleware
+class RoutingMiddleware:
+    """Each request starts with no gateway chosen and leaves none behind on its (reused) thread."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> Any:
+        token = routing.choose(None)
+        try:
+            return self.get_response(request)
+        finally:
+            routing.reset(token)

@@ -1,0 +1,125 @@
+"""The web processes' shared store in Redis (LAB_REDIS_URL -> django.core.cache.backends.redis.RedisCache), against
+a real redis-server started here on a free port. Two cache objects stand for two web processes: what one keeps,
+the other reads; add() elects one winner; entries expire in Redis; the learner's session credentials
+(sandboxes.credentials) round-trip through it. The settings pick the backend from the environment."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from django.core.cache.backends.redis import RedisCache
+
+from scripts.topology import free_port, redis_bin
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    server = subprocess.Popen([redis_bin(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no", "--dir", str(workdir)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.STDOUT)
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=port)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.05)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _process_cache(url: str) -> RedisCache:
+    """What one web process builds from CACHES (see securecart/settings/base.py)."""
+    return RedisCache(url, {"KEY_PREFIX": "securecart"})
+
+
+def test_what_one_process_keeps_the_other_reads_and_add_has_one_winner(redis_url: str) -> None:
+    first, second = _process_cache(redis_url), _process_cache(redis_url)
+    first.clear()
+    when = datetime(2026, 12, 2, 1, 30, tzinfo=timezone.utc)
+    first.set("creds:sbx-1:auditor", {"AccessKeyId": "ASIAEXAMPLE", "Expiration": when, "n": 3}, timeout=60)
+    assert second.get("creds:sbx-1:auditor") == {"AccessKeyId": "ASIAEXAMPLE", "Expiration": when, "n": 3}
+    assert second.add("template-lock", "second", timeout=60) is True
+    assert first.add("template-lock", "first", timeout=60) is False
+    assert first.get("template-lock") == "second"
+    second.delete("template-lock")
+    assert first.get("template-lock") is None
+    first.set("none-is-a-value", None)
+    assert second.get("none-is-a-value", "missing") is None
+    assert second.get("never-set", "missing") == "missing"
+
+
+def test_entries_expire_in_redis_itself(redis_url: str) -> None:
+    import redis
+
+    cache = _process_cache(redis_url)
+    cache.set("short-lived", "x", timeout=30)
+    raw = redis.Redis.from_url(redis_url)
+    (stored,) = raw.keys("securecart:*short-lived")
+    assert 0 < raw.ttl(stored) <= 30    # Redis holds the deadline: any process sees the entry go at once
+    cache.set("gone-now", "x", timeout=0)
+    assert cache.get("gone-now") is None
+
+
+@pytest.mark.django_db
+def test_session_credentials_go_through_redis(redis_url: str, settings) -> None:
+    import redis
+
+    from sandboxes import credentials
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": redis_url, "KEY_PREFIX": "securecart"}}
+    expires = (datetime.now(timezone.utc) + timedelta(minutes=15)).isoformat()
+    creds = credentials.SessionCredentials(name="auditor", label="Auditor session",
+                                           arn="arn:aws:sts::200000000003:assumed-role/Auditor/audit",
+                                           access_key_id="ASIAREDISTEST0000001", secret_access_key="secret",
+                                           session_token="token", expiration=expires)
+    credentials.keep("sbx-redis00001", creds)
+    other_process = _process_cache(redis_url)
+    generation = other_process.get("creds-gen:sbx-redis00001")
+    assert other_process.get(f"creds:sbx-redis00001:{generation}:auditor")["access_key_id"] == "ASIAREDISTEST0000001"
+    assert credentials.get("sbx-redis00001", "auditor") == creds
+    assert any(b"sbx-redis00001" in key for key in redis.Redis.from_url(redis_url).keys("securecart:*"))
+    credentials.forget_all("sbx-redis00001")   # a rebuild forgets them for every process
+    assert credentials.get("sbx-redis00001", "auditor") is None
+
+
+def _settings_of(env: dict[str, str], expression: str) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("LAB_", "DJANGO_", "DATABASE_"))}
+    code = ("import django; django.setup(); from django.conf import settings; "
+            f"print(repr(({expression})))")
+    return subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120,
+                          env={**base, "DJANGO_SETTINGS_MODULE": "securecart.settings.dev", **env})
+
+
+def test_settings_choose_redis_from_the_environment_and_sharding_requires_it(redis_url: str) -> None:
+    chosen = _settings_of({"LAB_REDIS_URL": redis_url, "LAB_CONTROL_TOKEN": "t" * 32,
+                           "LAB_GATEWAY_URLS": "http://127.0.0.1:9401, http://127.0.0.1:9402/"},
+                          "settings.CACHES['default']['BACKEND'], settings.CACHES['throttle']['LOCATION'], "
+                          "settings.LAB_GATEWAY_URLS, settings.LAB_GATEWAY_URL")
+    assert chosen.returncode == 0, chosen.stderr
+    assert chosen.stdout.strip() == repr(("django.core.cache.backends.redis.RedisCache", redis_url,
+                                          ["http://127.0.0.1:9401", "http://127.0.0.1:9402"],
+                                          "http://127.0.0.1:9401"))
+    refused = _settings_of({"LAB_CONTROL_TOKEN": "t" * 32, "LAB_GATEWAY_URLS": "http://127.0.0.1:9401"}, "1")
+    assert refused.returncode != 0 and "needs LAB_REDIS_URL" in refused.stderr
+    default = _settings_of({}, "settings.CACHES['default']['BACKEND']")
+    assert default.stdout.strip() == repr("django.core.cache.backends.locmem.LocMemCache")
