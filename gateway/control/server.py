@@ -18,6 +18,7 @@ import threading
 from typing import Any, Callable, Iterable
 
 from engine.cloudtrail import Trail
+from engine.ports import LabPort, port_methods
 
 from .store import KeyValueStore
 from .wire import (ADMIN_METHOD, API_PATH, CONTROL_PREFIX, MAX_CONTROL_BODY, MIN_TOKEN_LENGTH, TOKEN_ENV, env_token,
@@ -65,14 +66,6 @@ def _seconds(args: dict[str, Any], name: str, *, required: bool = True, default:
     return value
 
 
-def _accounts(args: dict[str, Any]) -> dict[str, str]:
-    accounts = _arg(args, "accounts", (dict,))
-    for label, account in accounts.items():
-        if not isinstance(account, str):
-            raise _BadArguments(f"account `{label}` must be a string")
-    return accounts
-
-
 def _strings(args: dict[str, Any], name: str) -> list[str]:
     value = _arg(args, name, (list,))
     if not all(isinstance(item, str) for item in value):
@@ -110,23 +103,6 @@ def _imds_handle(lab: Any, args: dict[str, Any]) -> dict[str, Any]:
             "headers": dict(answer.headers)}
 
 
-def _mfa_device(lab: Any, args: dict[str, Any]) -> dict[str, Any] | None:
-    device = lab.mfa_device(_text(args, "serial_number"))
-    return None if device is None else {"serial_number": device.serial_number, "account": device.account,
-                                        "seed": device.seed, "user_name": device.user_name}
-
-
-def _mfa_verify_enable(lab: Any, args: dict[str, Any]) -> dict[str, Any]:
-    at = _arg(args, "at", (int, float), required=False, nullable=True)
-    proof = lab.mfa_verify_enable(_text(args, "serial"), _text(args, "seed"), _text(args, "code1", limit=16),
-                                  _text(args, "code2", limit=16), at=at)
-    return {"serial": proof.serial, "step": proof.step, "verified_at": proof.verified_at}
-
-
-def _federation_report(lab: Any, request_id: str) -> dict[str, Any] | None:
-    return lab.federation_report(request_id)
-
-
 def _timeout(args: dict[str, Any]) -> float | None:
     value = _arg(args, "timeout", (int, float), required=False, nullable=True)
     if value is not None and not math.isfinite(value):
@@ -134,50 +110,20 @@ def _timeout(args: dict[str, Any]) -> float | None:
     return None if value is None else float(value)
 
 
-def _decision_dict(decision: Any) -> dict[str, Any] | None:
-    return decision.to_dict() if decision is not None else None
-
-
 # name -> (allowed argument names, call(lab, args) -> result). Exactly what the web layer needs; nothing that takes
 # or returns engine objects (Caller, IssuedSession), which stay inside the gateway process.
 LAB_METHODS: dict[str, tuple[tuple[str, ...], Callable[..., Any]]] = {
     "ping": ((), lambda lab, a: {"ok": True, "instance": _INSTANCE}),
-    "register_sandbox": (("sandbox_id", "accounts", "clock_offset"), lambda lab, a: lab.register_sandbox(
-        _text(a, "sandbox_id"), _accounts(a), _seconds(a, "clock_offset", required=False))),
-    "forget_sandbox": (("sandbox_id",), lambda lab, a: lab.forget_sandbox(_text(a, "sandbox_id"))),
-    "set_clock_offset": (("sandbox_id", "seconds"), lambda lab, a: lab.set_clock_offset(
-        _text(a, "sandbox_id"), _seconds(a, "seconds"))),
-    "advance_clock": (("sandbox_id", "seconds"), lambda lab, a: lab.advance_clock(
-        _text(a, "sandbox_id"), _seconds(a, "seconds"))),
-    "now": (("sandbox_id",), lambda lab, a: lab.now(_text(a, "sandbox_id", nullable=True))),
-    "mfa_clock": (("sandbox_id",), lambda lab, a: lab.mfa_clock(_text(a, "sandbox_id", nullable=True))),
-    "sandbox_of_account": (("account_id",), lambda lab, a: lab.sandbox_of_account(_text(a, "account_id"))),
-    "accounts_of": (("sandbox_id",), lambda lab, a: lab.accounts_of(_text(a, "sandbox_id"))),
     # sharded gateways (sandboxes/shards.py): which sandbox an issued session key belongs to, None if not here
     "sandbox_of_key": (("access_key_id",), lambda lab, a: getattr(
         lab.session(_text(a, "access_key_id", limit=128)), "sandbox_id", None)),
-    "decision": (("request_id",), lambda lab, a: _decision_dict(lab.decision(_text(a, "request_id")))),
-    "decisions": (("request_id",), lambda lab, a: [d.to_dict() for d in lab.decisions(_text(a, "request_id"))]),
-    "sessions": (("sandbox_id", "include_expired"), lambda lab, a: lab.sessions(
-        _text(a, "sandbox_id"), include_expired=bool(_arg(a, "include_expired", (bool,), required=False,
-                                                          default=False)))),
-    "create_root_access_key": (("sandbox_id", "account"), lambda lab, a: list(lab.create_root_access_key(
-        _text(a, "sandbox_id"), _text(a, "account")))),
-    "register_oidc_jwks": (("sandbox_id", "issuer_url", "jwks"), lambda lab, a: lab.register_oidc_jwks(
-        _text(a, "sandbox_id"), _text(a, "issuer_url"), _arg(a, "jwks", (dict,)))),
-    "oidc_jwks": (("sandbox_id", "issuer_url"), lambda lab, a: lab.oidc_jwks(
-        _text(a, "sandbox_id"), _text(a, "issuer_url"))),
-    # lab.directory / lab.mfa / federation reports: the few reads and writes scenarios 5, 9 and the tamper bench make
-    "directory.mfa_device": (("serial_number",), _mfa_device),
+    # the names web processes of the previous release send (engine.ports.LabPort names them mfa_device ...)
+    "directory.mfa_device": (("serial_number",), lambda lab, a: lab.mfa_device(_text(a, "serial_number"))),
     "mfa.last_used_step": (("serial", "seed"), lambda lab, a: lab.mfa_last_used_step(
         _text(a, "serial"), _text(a, "seed"))),
-    "mfa.verify_enable": (("serial", "seed", "code1", "code2", "at"), _mfa_verify_enable),
-    "federation_report": (("request_id",), lambda lab, a: _federation_report(lab, _text(a, "request_id"))),
-    # the same, as engine.ports.LabPort names them (Lab.mfa_device ...); the dotted names serve older web processes
-    "mfa_device": (("serial_number",), _mfa_device),
-    "mfa_last_used_step": (("serial", "seed"), lambda lab, a: lab.mfa_last_used_step(
-        _text(a, "serial"), _text(a, "seed"))),
-    "mfa_verify_enable": (("serial", "seed", "code1", "code2", "at"), _mfa_verify_enable),
+    "mfa.verify_enable": (("serial", "seed", "code1", "code2", "at"), lambda lab, a: lab.mfa_verify_enable(
+        _text(a, "serial"), _text(a, "seed"), _text(a, "code1", limit=16), _text(a, "code2", limit=16),
+        at=_arg(a, "at", (int, float), required=False, nullable=True))),
     # The web processes' shared memory (KeyValueStore); the store is the LabControlApp's, passed as `store`.
     "kv.get": (("key",), lambda lab, a, store: store.get(_text(a, "key", limit=512))),
     "kv.set": (("key", "value", "timeout"), lambda lab, a, store: store.set(
@@ -221,6 +167,51 @@ def _trail_methods() -> dict[str, tuple[tuple[str, ...], Callable[..., Any]]]:
 
 
 LAB_METHODS.update(_trail_methods())
+
+
+# ------------------------------------------------------------------------------------------------ server: LabPort
+# Every engine.ports.LabPort method is served under its own name, its arguments checked by their annotations:
+# adding engine state that web processes reach is a method on the Protocol (and Lab), nothing here. An argument
+# type without a check below fails at import, so nothing crosses lab control unchecked.
+_LIMITS = {"code1": 16, "code2": 16}   # an MFA code is six digits; a longer text is never one
+
+
+def _number_or_none(args: dict[str, Any], name: str) -> float | None:
+    return None if args.get(name) is None else _seconds(args, name)
+
+
+_ARGUMENT_CHECKS: dict[str, Callable[[dict[str, Any], str], Any]] = {
+    "str": lambda a, n: _text(a, n, limit=_LIMITS.get(n, 2048)),
+    "str | None": lambda a, n: _text(a, n, nullable=True, limit=_LIMITS.get(n, 2048)),
+    "float": _seconds,
+    "float | None": _number_or_none,
+    "bool": lambda a, n: _arg(a, n, (bool,)),
+    "dict[str, str]": _string_map,
+    "dict[str, Any]": lambda a, n: _arg(a, n, (dict,)),
+    "list[str]": _strings,
+}
+
+
+def port_call(name: str, signature: inspect.Signature) -> tuple[tuple[str, ...], Callable[..., Any]]:
+    checks: dict[str, Callable[[dict[str, Any], str], Any]] = {}
+    for parameter in signature.parameters.values():
+        annotation = str(parameter.annotation)
+        if annotation not in _ARGUMENT_CHECKS:
+            raise TypeError(f"LabPort.{name}: lab control has no check for an argument of type {annotation} "
+                            f"(`{parameter.name}`); use a JSON-safe type or add one to _ARGUMENT_CHECKS")
+        checks[parameter.name] = _ARGUMENT_CHECKS[annotation]
+    required = [p.name for p in signature.parameters.values() if p.default is inspect.Parameter.empty]
+
+    def call(lab: Any, args: dict[str, Any]) -> Any:
+        missing = [p for p in required if p not in args]
+        if missing:
+            raise _BadArguments(f"missing argument `{missing[0]}`")
+        return getattr(lab, name)(**{p: check(args, p) for p, check in checks.items() if p in args})
+
+    return tuple(signature.parameters), call
+
+
+LAB_METHODS.update({name: port_call(name, signature) for name, signature in port_methods(LabPort).items()})
 
 # Changes on every gateway start: a web process can tell that the gateway restarted (and lost its memory).
 _INSTANCE = base64.b32encode(os.urandom(10)).decode("ascii").lower()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import math
 import os
 from datetime import datetime
@@ -52,6 +53,8 @@ def to_wire(value: Any) -> Any:
         return sorted((to_wire(item) for item in value), key=str)
     if hasattr(value, "to_dict"):
         return to_wire(value.to_dict())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):   # MfaDeviceInfo, MfaProof ...
+        return to_wire(dataclasses.asdict(value))
     return str(value)
 
 
