@@ -49,7 +49,14 @@ class Sandbox(models.Model):
         return self.id
 
     def account_ids(self) -> dict[str, str]:
-        return {account.name: account.account_id for account in self.accounts.all()}
+        # A sandbox's accounts and their ids never change once made (services.create_sandbox, Account.save), so one
+        # read serves every caller of this loaded instance (a step Run asked three times).
+        known = self.__dict__.get("known_account_ids")
+        if not known:
+            known = {account.name: account.account_id for account in self.accounts.all()}
+            if known and all(known.values()):
+                self.__dict__["known_account_ids"] = known
+        return dict(known)
 
 
 class Account(models.Model):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
 
 from engine.policy.jsonpos import JsonSyntaxError, load_with_positions
 
@@ -35,18 +34,13 @@ class PolicyPanel:
 
 
 def load_document(account_id: str, ref: PolicyRef) -> dict[str, Any] | None:
-    from gateway.client import admin_client
+    from gateway.client import iam_policy_document
 
-    iam = admin_client("iam", account_id)
     if ref.kind == "trust":
-        document = iam.get_role(RoleName=ref.role)["Role"]["AssumeRolePolicyDocument"]
-    elif ref.role:
-        document = iam.get_role_policy(RoleName=ref.role, PolicyName=ref.name)["PolicyDocument"]
-    else:
-        document = iam.get_user_policy(UserName=ref.user, PolicyName=ref.name)["PolicyDocument"]
-    if isinstance(document, str):  # IAM returns URL-encoded JSON; botocore usually decodes it already
-        document = json.loads(unquote(document))
-    return document
+        return iam_policy_document(account_id, "trust", ref.role)
+    if ref.role:
+        return iam_policy_document(account_id, "role", ref.role, ref.name)
+    return iam_policy_document(account_id, "user", ref.user, ref.name)
 
 
 def _matches(ref: PolicyRef, policy: dict[str, Any]) -> bool:
