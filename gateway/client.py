@@ -25,7 +25,7 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from .admin import local_admin_client
 from .botocore_glue import (BOTO3_SERVICE, aws_response, body_bytes, boto3_session, client_config,
                             install_sender)
-from .moto_backend import MotoBackend
+from .moto_backend import MotoBackend, MotoLookups
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000/aws"   # how in-process requests are addressed (and shown to learners)
 
@@ -369,8 +369,6 @@ def iam_policy_document(account_id: str, kind: str, owner: str, name: str = "") 
         else:
             document = iam.get_user_policy(UserName=owner, PolicyName=name)["PolicyDocument"]
     else:
-        from .moto_backend import MotoLookups  # noqa: PLC0415
-
         document = MotoLookups().iam_policy_text(account_id, kind, owner, name)
     if isinstance(document, str):  # IAM returns URL-encoded JSON; botocore usually decodes it already
         document = json.loads(unquote(document)) if document.lstrip().startswith("%") else json.loads(document)
