@@ -10,6 +10,7 @@ percentiles, errors by status, how many learners finished scenario 1, and the se
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import sys
@@ -72,6 +73,12 @@ def learner(base: str, steps: list[str], deadline: float, start_at: float, tally
         tally.finished += 1
 
 
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def scenario_steps() -> list[str]:
     import os
 
@@ -103,6 +110,7 @@ def main() -> None:
     tally = Tally()
     try:
         before = rss_mb(server.app_pid)
+        cpu_before = cpu_seconds(server.app_pid)
         started = time.monotonic()
         deadline = started + args.duration
         with ThreadPoolExecutor(args.learners) as pool:
@@ -111,6 +119,7 @@ def main() -> None:
                             tally)
         elapsed = time.monotonic() - started
         after = rss_mb(server.app_pid)
+        cpu = cpu_seconds(server.app_pid) - cpu_before
     finally:
         server.stop()
     requests = sum(tally.statuses.values())
@@ -124,6 +133,8 @@ def main() -> None:
     errors = {status: count for status, count in sorted(tally.statuses.items()) if status != 200}
     print(f"  errors by status        {errors or 'none'}   (0 = no answer in time)")
     print(f"  server RSS              {before:.0f} MB before, {after:.0f} MB after")
+    print(f"  server CPU              {cpu:.1f} s ({cpu / max(1, requests) * 1000:.1f} ms per request; a busy shared "
+          "machine inflates wall-clock times, not this)")
     if tally.steps:
         print(f"  step run mean           {statistics.mean(tally.steps) * 1000:.0f} ms")
 
