@@ -208,7 +208,7 @@ def _incoming_from_prepared(request: AWSPreparedRequest, body: bytes, base_path:
 # and building one costs ~10 ms of CPU in botocore: most of a step's own work). Botocore's low-level clients are thread
 # safe (boto3 guide, "Multithreading or multiprocessing with resources/clients"); what differs per caller, the
 # ExchangeRecorder and the operation being recorded, rides in a context variable that LearnerClient sets per call.
-_POOL_SIZE = 512
+_POOL_SIZE = 128   # ~136 KiB each (tracemalloc): at most ~17 MB; a class of 40 reuses about this many keys
 _call_scope: contextvars.ContextVar[tuple[ExchangeRecorder | None, dict[str, str]]] = contextvars.ContextVar(
     "learner_call_scope")
 
