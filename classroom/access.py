@@ -63,7 +63,13 @@ def student_for_request(request: HttpRequest) -> Student | None:
     token = request.session.get(STUDENT_KEY)
     if not token or not isinstance(token, str):
         return None
-    return (Student.objects.select_related("classroom").filter(token=token, removed_at__isnull=True).first())
+    # One lookup per request (the locked-scenario middleware, the view and the class bar all ask), per token.
+    known = getattr(request, "classroom_student_lookup", None)
+    if known is not None and known[0] == token:
+        return known[1]
+    student = Student.objects.select_related("classroom").filter(token=token, removed_at__isnull=True).first()
+    request.classroom_student_lookup = (token, student)
+    return student
 
 
 def hosted_class(request: HttpRequest) -> Classroom | None:

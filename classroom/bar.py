@@ -14,6 +14,8 @@ from .models import Student
 def bar_context(request: HttpRequest, path: str, student: Student | None | bool = False) -> dict:
     """The bar's context; `student` saves the caller's lookup when it has done it (False: look it up here)."""
     scenario, step = services.locate(path)
+    # The views that call this render the bar with the result, so the context processor need not build it again.
+    request.class_bar_built = True
     if student is False:
         student = student_for_request(request)
     classroom = student.classroom if student is not None else hosted_class(request)

@@ -11,4 +11,6 @@ def class_bar(request: HttpRequest) -> dict:
     session = getattr(request, "session", None)
     if session is None or not (session.get(STUDENT_KEY) or session.get(HOSTING_KEY)):
         return {}
+    if getattr(request, "class_bar_built", False):  # the view passes its own (classroom/bar.py)
+        return {}
     return bar_context(request, request.path)

@@ -8,6 +8,9 @@ it exists only inside the process and is never reachable over HTTP.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
 import json
 import os
 import threading
@@ -22,7 +25,7 @@ from . import routing
 from .admin import local_admin_client
 from .botocore_glue import (BOTO3_SERVICE, aws_response, body_bytes, boto3_session, client_config,
                             install_sender)
-from .moto_backend import MotoBackend
+from .moto_backend import MotoBackend, MotoLookups
 from .redact import mask_form, mask_headers, mask_json_fields, mask_response_text
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000/aws"   # how in-process requests are addressed (and shown to learners)
@@ -164,29 +167,123 @@ def _incoming_from_prepared(request: AWSPreparedRequest, body: bytes, base_path:
                            secure=parts.scheme == "https")
 
 
-def _operation_hook(client: Any, holder: dict[str, str]) -> None:
+# One boto3 client per credentials and target, shared by every caller using them (a learner's Run makes 2-4 clients,
+# and building one costs ~10 ms of CPU in botocore: most of a step's own work). Botocore's low-level clients are thread
+# safe (boto3 guide, "Multithreading or multiprocessing with resources/clients"); what differs per caller, the
+# ExchangeRecorder and the operation being recorded, rides in a context variable that LearnerClient sets per call.
+_POOL_SIZE = 128   # ~136 KiB each (tracemalloc): at most ~17 MB; a class of 40 reuses about this many keys
+_call_scope: contextvars.ContextVar[tuple[ExchangeRecorder | None, dict[str, str]]] = contextvars.ContextVar(
+    "learner_call_scope")
+
+
+def _scope() -> tuple[ExchangeRecorder | None, dict[str, str]]:
+    """This call's recorder and operation holder; none outside a LearnerClient call (e.g. a waiter's own calls)."""
+    return _call_scope.get((None, {}))
+
+
+def _operation_hook(client: Any) -> None:
     def remember(model: Any, **kwargs: Any) -> None:
-        holder["operation"] = model.name
+        _scope()[1]["operation"] = model.name
 
     client.meta.events.register("before-call", remember)
 
 
+class LearnerClient:
+    """What learner_client returns: the pooled boto3 client for these credentials, recording into this caller's
+    recorder. Attributes and methods are the boto3 client's; paginators keep the recorder while they iterate."""
+
+    def __init__(self, client: Any, recorder: ExchangeRecorder | None) -> None:
+        self.client = client
+        self.recorder = recorder
+
+    @contextlib.contextmanager
+    def scoped(self) -> Any:
+        token = _call_scope.set((self.recorder, {}))
+        try:
+            yield self.client
+        finally:
+            _call_scope.reset(token)
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.client, name)
+        if name == "get_paginator":
+            return lambda operation: ScopedPaginator(attr(operation), self)
+        if name.startswith("_") or name in ("meta", "exceptions") or not callable(attr):
+            return attr
+
+        @functools.wraps(attr)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self.scoped():
+                return attr(*args, **kwargs)
+
+        return call
+
+
+class ScopedPaginator:
+    def __init__(self, paginator: Any, owner: LearnerClient) -> None:
+        self.paginator = paginator
+        self.owner = owner
+
+    def paginate(self, **kwargs: Any) -> Any:
+        with self.owner.scoped():
+            pages = iter(self.paginator.paginate(**kwargs))
+        while True:
+            with self.owner.scoped():
+                try:
+                    page = next(pages)
+                except StopIteration:
+                    return
+            yield page
+
+
+def _pooled_client(key: tuple, build: Any) -> Any:
+    with _lock:
+        pool = _state.setdefault("learner_clients", OrderedDict())
+        client = pool.get(key)
+        if client is not None:
+            pool.move_to_end(key)
+            return client
+    client = build()
+    with _lock:
+        client = pool.setdefault(key, client)
+        pool.move_to_end(key)
+        while len(pool) > _POOL_SIZE:
+            pool.popitem(last=False)
+    return client
+
+
 def _make_client(service: str, *, access_key_id: str | None, secret_access_key: str | None,
                  session_token: str | None, region: str, endpoint: str | None, recorder: ExchangeRecorder | None,
-                 unsigned: bool, source_ip: str, gateway: Any = None) -> Any:
+                 unsigned: bool, source_ip: str, gateway: Any = None, pooled: bool = False) -> Any:
     remote = endpoint or routing.gateway_url()
     endpoint_url = (remote or os.environ.get("LAB_PUBLIC_AWS_URL") or DEFAULT_PUBLIC_URL).rstrip("/")
+
+    def build() -> Any:
+        return _build_client(service, access_key_id=access_key_id, secret_access_key=secret_access_key,
+                             session_token=session_token, region=region, endpoint_url=endpoint_url,
+                             remote=bool(remote), unsigned=unsigned, source_ip=source_ip, gateway=gateway)
+
+    if not pooled:   # a client of the caller's own (it may register its own event handlers on it)
+        return LearnerClient(build(), recorder)
+    key = (service, region, endpoint_url, bool(remote), access_key_id, secret_access_key, session_token, unsigned,
+           source_ip, gateway)
+    return LearnerClient(_pooled_client(key, build), recorder)
+
+
+def _build_client(service: str, *, access_key_id: str | None, secret_access_key: str | None,
+                  session_token: str | None, region: str, endpoint_url: str, remote: bool, unsigned: bool,
+                  source_ip: str, gateway: Any) -> Any:
     client = boto3_session().client(
         BOTO3_SERVICE.get(service, service), region_name=region, endpoint_url=endpoint_url,
         aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key, aws_session_token=session_token,
         # No client-side validation: what a learner typed reaches the gateway, which answers as AWS does
         # (ValidationError and its message) instead of botocore's local ParamValidationError.
         config=client_config(unsigned, service, validate=False))
-    holder: dict[str, str] = {}
-    _operation_hook(client, holder)
+    _operation_hook(client)
     base_path = urlsplit(endpoint_url).path.rstrip("/")
 
     def send(request: AWSPreparedRequest, _: str) -> AWSResponse:
+        recorder, holder = _scope()
         body = body_bytes(request)
         decision = None
         if remote:
@@ -207,11 +304,14 @@ def _make_client(service: str, *, access_key_id: str | None, secret_access_key: 
 
 def learner_client(service: str, *, access_key_id: str, secret_access_key: str, session_token: str | None = None,
                    recorder: ExchangeRecorder | None = None, region: str = "us-east-1", endpoint: str | None = None,
-                   source_ip: str = "127.0.0.1", gateway: Any = None) -> Any:
-    """A boto3 client signing as the learner; in-process to the gateway unless `endpoint`/LAB_GATEWAY_URL is set."""
+                   source_ip: str = "127.0.0.1", gateway: Any = None, pooled: bool = False) -> Any:
+    """A boto3 client signing as the learner; in-process to the gateway unless `endpoint`/LAB_GATEWAY_URL is set.
+
+    pooled: share one client per credentials and target with every other pooled caller (see LearnerClient); the
+    caller must not register event handlers on it."""
     return _make_client(service, access_key_id=access_key_id, secret_access_key=secret_access_key,
                         session_token=session_token, region=region, endpoint=endpoint, recorder=recorder,
-                        unsigned=False, source_ip=source_ip, gateway=gateway)
+                        unsigned=False, source_ip=source_ip, gateway=gateway, pooled=pooled)
 
 
 def unsigned_client(service: str = "sts", *, recorder: ExchangeRecorder | None = None, region: str = "us-east-1",
@@ -219,6 +319,25 @@ def unsigned_client(service: str = "sts", *, recorder: ExchangeRecorder | None =
     """An unsigned client, for AssumeRoleWithSAML / AssumeRoleWithWebIdentity (the token is the credential)."""
     return _make_client(service, access_key_id=None, secret_access_key=None, session_token=None, region=region,
                         endpoint=endpoint, recorder=recorder, unsigned=True, source_ip=source_ip, gateway=gateway)
+
+
+def iam_policy_document(account_id: str, kind: str, owner: str, name: str = "") -> dict[str, Any]:
+    """A policy document as IAM returns it: the trust policy of role `owner` (kind "trust"), or inline policy `name`
+    of role or user `owner` (kind "role" / "user"). Read straight from this process's moto when moto lives here
+    (the same stored text GetRole / GetRolePolicy / GetUserPolicy answer with), else through the admin client."""
+    if routing.gateway_url():
+        iam = admin_client("iam", account_id)
+        if kind == "trust":
+            document = iam.get_role(RoleName=owner)["Role"]["AssumeRolePolicyDocument"]
+        elif kind == "role":
+            document = iam.get_role_policy(RoleName=owner, PolicyName=name)["PolicyDocument"]
+        else:
+            document = iam.get_user_policy(UserName=owner, PolicyName=name)["PolicyDocument"]
+    else:
+        document = MotoLookups().iam_policy_text(account_id, kind, owner, name)
+    if isinstance(document, str):  # IAM returns URL-encoded JSON; botocore usually decodes it already
+        document = json.loads(unquote(document)) if document.lstrip().startswith("%") else json.loads(document)
+    return document
 
 
 def admin_client(service: str, account_id: str, *, sandbox_id: str | None = None, region: str = "us-east-1",

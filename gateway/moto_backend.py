@@ -7,6 +7,7 @@ access"), so every call holds the process-wide moto lock shared with engine.dire
 from __future__ import annotations
 
 import io
+import json
 import sys
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -196,6 +197,28 @@ class MotoLookups:
                 return None
             policy = bucket.policy.decode("utf-8") if bucket.policy else None
             return account, policy
+
+    def iam_policy_text(self, account: str, kind: str, owner: str, name: str = "") -> str:
+        """The JSON text IAM's GetRole (kind "trust"), GetRolePolicy ("role") or GetUserPolicy ("user") returns,
+        read from moto's backend without a request through its web app (~10 ms of CPU each, a step page shows two).
+        Raises LookupError with IAM's NoSuchEntity wording when the role, user or policy is not there."""
+        from moto.iam.models import iam_backends
+
+        with self.lock:
+            backend = iam_backends[account]["global"] if account in iam_backends else None
+            if kind in ("trust", "role"):
+                role = next((r for r in backend.roles.values() if r.name == owner), None) if backend else None
+                if role is None:
+                    raise LookupError(f"NoSuchEntity: The role with name {owner} cannot be found.")
+                document = role.assume_role_policy_document if kind == "trust" else role.policies.get(name)
+            else:
+                user = backend.users.get(owner) if backend else None
+                if user is None:
+                    raise LookupError(f"NoSuchEntity: The user with name {owner} cannot be found.")
+                document = user.policies.get(name)
+            if document is None:
+                raise LookupError(f"NoSuchEntity: The {kind} policy with name {name} cannot be found.")
+            return document if isinstance(document, str) else json.dumps(document)
 
     def secret(self, account: str, region: str, secret_id: str) -> tuple[str, str | None] | None:
         from moto.secretsmanager.models import secretsmanager_backends

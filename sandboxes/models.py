@@ -54,14 +54,14 @@ class Sandbox(models.Model):
         return self.id
 
     def account_ids(self) -> dict[str, str]:
-        """Account name -> id. A sandbox's accounts are made with it and never change, so once read they are kept
-        on this instance (one query per request instead of one per caller); a copy, so callers may change it."""
-        cached = self.__dict__.get("_account_ids_cache")
-        if not cached:
-            cached = {account.name: account.account_id for account in self.accounts.all()}
-            if cached:
-                self.__dict__["_account_ids_cache"] = cached
-        return dict(cached)
+        # A sandbox's accounts and their ids never change once made (services.create_sandbox, Account.save), so one
+        # read serves every caller of this loaded instance (a step Run asked three times).
+        known = self.__dict__.get("known_account_ids")
+        if not known:
+            known = {account.name: account.account_id for account in self.accounts.all()}
+            if known and all(known.values()):
+                self.__dict__["known_account_ids"] = known
+        return dict(known)
 
 
 class Account(models.Model):

@@ -20,6 +20,8 @@ import threading
 from typing import Any
 from urllib.parse import unquote
 
+from gateway.client import admin_client, iam_policy_document
+
 
 def _document(value: Any) -> dict[str, Any]:
     # IAM returns URL-encoded JSON; botocore usually decodes it already
@@ -44,8 +46,6 @@ class Operator:
     def seeding_client(self, service: str, account_id: str, *, sandbox_id: str | None = None) -> Any:
         """For world builders only: a boto3 client straight to moto in `account_id`. With sandbox_id, S3 bucket
         names move into that sandbox's namespace, as the gateway does for its learners."""
-        from gateway.client import admin_client
-
         return admin_client(service, account_id, sandbox_id=sandbox_id)
 
     def _iam(self, account_id: str) -> Any:
@@ -55,16 +55,16 @@ class Operator:
         return self.seeding_client("ec2", account_id)
 
     # ---- IAM reads: the policies a step page shows
+    # Read straight from this process's moto when it lives here (the text GetRole / GetRolePolicy / GetUserPolicy
+    # answer with, without a request through moto's web app), else with an admin call to the sandbox's gateway.
     def role_trust_policy(self, account_id: str, role_name: str) -> dict[str, Any]:
-        return _document(self._iam(account_id).get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"])
+        return iam_policy_document(account_id, "trust", role_name)
 
     def role_policy(self, account_id: str, role_name: str, policy_name: str) -> dict[str, Any]:
-        return _document(self._iam(account_id).get_role_policy(RoleName=role_name, PolicyName=policy_name)[
-            "PolicyDocument"])
+        return iam_policy_document(account_id, "role", role_name, policy_name)
 
     def user_policy(self, account_id: str, user_name: str, policy_name: str) -> dict[str, Any]:
-        return _document(self._iam(account_id).get_user_policy(UserName=user_name, PolicyName=policy_name)[
-            "PolicyDocument"])
+        return iam_policy_document(account_id, "user", user_name, policy_name)
 
     # ---- IAM writes
     def put_user_policy(self, account_id: str, user_name: str, policy_name: str, document: dict[str, Any]) -> None:

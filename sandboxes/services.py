@@ -33,6 +33,7 @@ from .models import WORLD_ACCOUNTS, AccessKey, Account, JournaledWrite, Sandbox,
 log = logging.getLogger(__name__)
 
 SESSION_KEY = "sandbox_id"
+SESSION_DAY_KEY = "sandbox_seen_on"   # the day the session was last saved by note_in_session
 MAX_BARE_ACCOUNTS = 10
 
 # Seeding a sandbox must happen once even if two requests arrive together (htmx fires several): this lock keeps
@@ -316,9 +317,19 @@ def sandbox_for_request(request: HttpRequest) -> Sandbox:
         session_key = request.session.session_key or ""
         sandbox = (pool.take(session_key, owner, create_sandbox)
                    or create_sandbox(session_key=session_key, owner=owner))
-    request.session[SESSION_KEY] = sandbox.pk
+    note_in_session(request, sandbox)
     ensure_ready(sandbox)
     return sandbox
+
+
+def note_in_session(request: HttpRequest, sandbox: Sandbox) -> None:
+    """Keep the sandbox in the session. Assigning marks the session modified, which costs a database write (and
+    SQLite's write lock) on every request; write only when something changed, and once a day to keep the month of
+    SESSION_COOKIE_AGE counting from the learner's last visit (as saving on every request did, to within a day)."""
+    today = timezone.now().date().isoformat()
+    if request.session.get(SESSION_KEY) != sandbox.pk or request.session.get(SESSION_DAY_KEY) != today:
+        request.session[SESSION_KEY] = sandbox.pk
+        request.session[SESSION_DAY_KEY] = today
 
 
 def describe(sandbox: Sandbox, endpoint_url: str, region: str) -> dict:

@@ -141,7 +141,8 @@ class StepContext:
         return credentials.get(self.sandbox.id, name)
 
     def client(self, service: str, keys: Keys) -> Any:
-        return learner_client(service, recorder=self.recorder, **keys.client_kwargs())
+        # pooled: a step's clients are only called, so they share botocore clients per credentials (gateway.client)
+        return learner_client(service, recorder=self.recorder, pooled=True, **keys.client_kwargs())
 
     def role_arn(self, account: str, role_name: str) -> str:
         return f"arn:aws:iam::{self.accounts[account]}:role/{role_name}"

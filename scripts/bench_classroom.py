@@ -14,6 +14,7 @@ Targets (issue 11): every student has a sandbox within 15 s of joining, step p95
 from __future__ import annotations
 
 import argparse
+import html
 import os
 import re
 import signal
@@ -34,9 +35,17 @@ STEPS = ["meet-the-auditor", "assume-audit-role", "read-security-logs", "write-d
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port; within BENCH_PORTS (e.g. `9450-9549`) when set, so parallel runs on a shared host stay apart."""
+    low, _, high = os.environ.get("BENCH_PORTS", "").partition("-")
+    candidates = range(int(low), int(high) + 1) if low.isdigit() and high.isdigit() else [0]
+    for port in candidates:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise RuntimeError(f"no free port in BENCH_PORTS={os.environ['BENCH_PORTS']}")
 
 
 def pct(values: list[float], p: float) -> float:
@@ -98,12 +107,16 @@ def student(base: str, code: str, name: str, rec: Recorder, stop: threading.Even
 
 
 def bar_poller(s: requests.Session, base: str, rec: Recorder, stop: threading.Event) -> None:
+    version = None   # as the page does (hx-vals "v"): the version of the bar it shows, so an unchanged bar is a 204
     while not stop.is_set():
         try:
-            r = s.get(base + "/class/bar/", params={"at": f"/scenarios/{S1}/"}, headers={"HX-Request": "true"},
-                      timeout=60)
+            params = {"at": f"/scenarios/{S1}/"} if version is None else {"at": f"/scenarios/{S1}/", "v": version}
+            r = s.get(base + "/class/bar/", params=params, headers={"HX-Request": "true"}, timeout=60)
             if r.status_code >= 400:
                 rec.error(f"class bar answered {r.status_code}")
+            elif r.status_code == 200:
+                found = re.search(r'data-version="([^"]*)"', r.text)
+                version = html.unescape(found.group(1)) if found else None
         except requests.RequestException as error:
             rec.error(f"class bar failed: {error}")
         stop.wait(1.0)
@@ -120,6 +133,22 @@ def dashboard_poller(s: requests.Session, base: str, code: str, rec: Recorder, s
         except requests.RequestException as error:
             rec.error(f"dashboard failed: {error}")
         stop.wait(2.0)
+
+
+def server_cpu_seconds(session_id: int) -> float:
+    """User + system CPU of every process in the server's session (gunicorn's arbiter and its worker): what the
+    class cost the server, which a busy shared machine does not inflate the way it inflates wall-clock times."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == session_id:
+                total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def run_class(base: str, code: str, instructor: requests.Session, count: int, spread: float, prefix: str
@@ -191,7 +220,11 @@ def main() -> int:
             time.sleep(1.0)
 
         baseline = run_class(base, code, instructor, 1, 0.0, "solo")
+        cpu_before = server_cpu_seconds(server.pid)
+        crowd_started = time.perf_counter()
         crowd = run_class(base, code, instructor, args.students, args.spread, "s")
+        crowd_wall = time.perf_counter() - crowd_started
+        crowd_cpu = server_cpu_seconds(server.pid) - cpu_before
 
         def line(label: str, kind: str, target: str) -> None:
             b = baseline.samples.get(kind, [])
@@ -209,6 +242,8 @@ def main() -> int:
         line("dashboard refresh", "dashboard", "")
         print(f"samples: {len(crowd.samples.get('sandbox', []))} sandboxes, {len(crowd.samples.get('step', []))} "
               f"steps, {len(crowd.samples.get('dashboard', []))} dashboard refreshes")
+        print(f"server CPU for the class: {crowd_cpu:.1f} s over {crowd_wall:.1f} s "
+              f"({crowd_cpu / crowd_wall:.2f} cores busy; one process is bound to ~1 by the GIL)")
         errors = baseline.errors + crowd.errors
         print(f"errors: {len(errors)}")
         for text in errors[:10]:

@@ -12,6 +12,7 @@ percentiles, errors by status, how many learners finished scenario 1, and the se
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import sys
@@ -75,6 +76,12 @@ def learner(base: str, steps: list[str], deadline: float, start_at: float, tally
         tally.finished += 1
 
 
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def scenario_steps() -> list[str]:
     import os
 
@@ -97,6 +104,7 @@ def pct(values: list[float], q: float) -> str:
 def drive(url: str, steps: list[str], args: argparse.Namespace, pids: Callable[[], dict[str, int]]) -> dict:
     tally = Tally()
     before = {name: rss_mb(pid) for name, pid in pids().items()}
+    cpu_before = {name: cpu_seconds(pid) for name, pid in pids().items()}
     started = time.monotonic()
     deadline = started + args.duration
     with ThreadPoolExecutor(args.learners) as pool:
@@ -104,7 +112,8 @@ def drive(url: str, steps: list[str], args: argparse.Namespace, pids: Callable[[
             pool.submit(learner, url, steps, deadline, started + args.ramp * n / max(1, args.learners), tally)
     elapsed = time.monotonic() - started
     after = {name: rss_mb(pid) for name, pid in pids().items()}
-    return {"tally": tally, "elapsed": elapsed, "before": before, "after": after}
+    cpu = sum(cpu_seconds(pid) - cpu_before.get(name, 0.0) for name, pid in pids().items())
+    return {"tally": tally, "elapsed": elapsed, "before": before, "after": after, "cpu": cpu}
 
 
 def report(title: str, args: argparse.Namespace, result: dict) -> float:
@@ -121,6 +130,9 @@ def report(title: str, args: argparse.Namespace, result: dict) -> float:
     print(f"  errors by status        {errors or 'none'}   (0 = no answer in time)")
     for name in result["before"]:
         print(f"  RSS {name:<19} {result['before'][name]:.0f} MB before, {result['after'].get(name, 0):.0f} MB after")
+    cpu = result["cpu"]
+    print(f"  server CPU              {cpu:.1f} s ({cpu / max(1, requests) * 1000:.1f} ms per request; a busy shared "
+          "machine inflates wall-clock times, not this)")
     if tally.steps:
         print(f"  step run mean           {statistics.mean(tally.steps) * 1000:.0f} ms")
     return requests / elapsed

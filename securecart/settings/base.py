@@ -168,6 +168,13 @@ else:
 CACHES["throttle"] = {**CACHES["default"], "KEY_PREFIX": "throttle"}
 if not LAB_GATEWAY_URL and not LAB_REDIS_URL:
     CACHES["throttle"]["LOCATION"] = "securecart-throttle"
+    # One process (make run, make class): sessions read from memory, written through to the database, so a page,
+    # a Run or a class-bar poll skips one query (cached_db falls back to the database on a miss, so a culled entry
+    # costs nothing but that query). Its own store: session entries never push the learners' credentials out.
+    CACHES["sessions"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                          "LOCATION": "securecart-sessions", "OPTIONS": {"MAX_ENTRIES": 5000}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_CACHE_ALIAS = "sessions"
 LAB_REGION = envstr("LAB_REGION", "us-east-1")
 # Sandboxes kept built ahead of time, so a new learner's first page only claims one (sandboxes/pool.py); 0 = off.
 LAB_SANDBOX_POOL = envint("LAB_SANDBOX_POOL", "4")

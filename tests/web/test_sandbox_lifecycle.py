@@ -110,3 +110,26 @@ def test_sandbox_create_command_prints_keys_that_work_against_the_running_server
     out = io.StringIO()
     call_command("sandbox", "--server", live_server.url, "advance-clock", bare["sandbox"], "900", stdout=out)
     assert json.loads(out.getvalue())["clock_offset_seconds"] == 900
+
+
+def test_a_warm_page_does_not_rewrite_the_session_but_a_new_day_does(learner, monkeypatch):
+    """sandboxes.services.note_in_session: the session row is written when the sandbox in it changes or once a
+    day (SESSION_COOKIE_AGE then still counts from the last visit), not on every page."""
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    assert learner.client.get("/").status_code == 200
+    key = learner.client.session.session_key
+    before = Session.objects.get(session_key=key)
+    assert learner.client.get(f"/scenarios/{S1}/").status_code == 302
+    assert learner.client.get("/").status_code == 200
+    unchanged = Session.objects.get(session_key=key)
+    assert (unchanged.session_data, unchanged.expire_date) == (before.session_data, before.expire_date)
+
+    tomorrow = timezone.now() + timedelta(days=1)
+    monkeypatch.setattr(timezone, "now", lambda: tomorrow)
+    assert learner.client.get("/").status_code == 200
+    assert Session.objects.get(session_key=key).expire_date > before.expire_date
+    assert learner.client.session["sandbox_id"] == learner.sandbox.id

@@ -1,0 +1,96 @@
+"""CPU per request, in-process (Django's test client, one thread): what a step Run, a step page and a class-bar poll
+cost the server, which a busy shared machine does not inflate the way it inflates wall-clock latency.
+
+One instructor opens a class and one student joins it (make class's settings, a fresh SQLite file); each request is
+repeated and its thread CPU time taken (median), with the SQL queries it ran, and printed as a ratio against the
+student's warm home page measured in the same run. Under load the server is one process bound to about one core by
+the GIL, so these CPU figures are what bench_classroom.py's and bench_load.py's latencies are made of.
+
+    .venv/bin/python scripts/bench_request_cpu.py [--repeat 20]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+S1 = "cross-account-auditors"
+STEPS = ["meet-the-auditor", "assume-audit-role", "read-security-logs"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    workdir = tempfile.mkdtemp(prefix="securecart-bench-cpu-")
+    sys.path.insert(0, str(ROOT))
+    os.environ.update(DATABASE_URL=f"sqlite:///{workdir}/cpu.sqlite3", DJANGO_SETTINGS_MODULE=
+                      "securecart.settings.classroom", SECRET_KEY="bench-" + "x" * 50, DEBUG="False",
+                      ALLOWED_HOSTS="testserver", LOG_LEVEL="ERROR")
+    os.environ.pop("LAB_GATEWAY_URL", None)
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import Permission, User
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    call_command("migrate", verbosity=0)
+    user = User.objects.create_user("bench", password="bench-password-123")
+    user.user_permissions.add(Permission.objects.get(codename="run_class"))
+    instructor = Client()
+    instructor.login(username="bench", password="bench-password-123")
+    code = re.search(r"/class/([A-Z2-9]{6})/", instructor.post("/class/new/", {"title": "CPU", "expected_students":
+                                                                                0}).url).group(1)
+    student = Client()
+    student.get("/class/")
+    student.post("/class/join/", {"code": code, "nickname": "amy"}, follow=True)
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    at = f"/scenarios/{S1}/{STEPS[1]}/"
+    bar = student.get("/class/bar/", {"at": at}, **htmx).content.decode()
+    version = re.search(r'data-version="([^"]*)"', bar).group(1)
+    import html
+
+    version = html.unescape(version)
+
+    def measure(call) -> tuple[float, int, int]:
+        call()
+        times, queries, status = [], 0, 0
+        for _ in range(args.repeat):
+            with CaptureQueriesContext(connection) as captured:
+                started = time.thread_time()
+                status = call().status_code
+                times.append(time.thread_time() - started)
+            queries = len(captured.captured_queries)
+        return statistics.median(times), queries, status
+
+    rows = [
+        ("warm home page (baseline)", lambda: student.get("/")),
+        ("step page", lambda: student.get(at)),
+        *[(f"step Run: {step}", lambda step=step: student.post(f"/scenarios/{S1}/{step}/run/", **htmx))
+          for step in STEPS],
+        ("class bar poll, unchanged (204)", lambda: student.get("/class/bar/", {"at": at, "v": version}, **htmx)),
+        ("class bar poll, rendered", lambda: student.get("/class/bar/", {"at": at}, **htmx)),
+        ("dashboard roster", lambda: instructor.get(f"/class/{code}/roster/", **htmx)),
+    ]
+    results = [(label, *measure(call)) for label, call in rows]
+    base = results[0][1]
+    print(f"CPU per request, in-process, median of {args.repeat} (thread CPU time; make class's settings)")
+    print(f"{'request':<36}{'CPU ms':>8}{'x home':>8}{'queries':>9}{'status':>8}")
+    for label, cpu, queries, status in results:
+        print(f"{label:<36}{cpu * 1000:>8.1f}{cpu / base:>8.2f}{queries:>9}{status:>8}")
+
+
+if __name__ == "__main__":
+    main()
