@@ -22,7 +22,7 @@ from typing import Any
 
 from engine.federation.idp import (GITHUB_ACTIONS_AUDIENCE, GITHUB_ACTIONS_ISSUER, OidcIssuer, SamlIdp,
                                    SamlPerson)
-from engine.federation.keys import SigningKey
+from engine.federation.keys import KeyPool, SigningKey
 from engine.federation.registry import normalise_issuer
 from sandboxes.world import PRODUCT_IMAGES, PRODUCTION, RoleSpec, policy_doc
 
@@ -40,6 +40,9 @@ SAML_AUDIENCE = "https://signin.aws.amazon.com/saml"
 # another, engine/federation/registry.py); any other purpose ("attacker") is one key for the whole lab.
 SANDBOX_KEY_PURPOSES = ("corporate-idp", "github-actions", "identity-center")
 _KEY_CACHE_SIZE = 512
+
+# RSA keys made ahead of need (a sandbox build takes two): engine.federation.keys.KeyPool
+KEY_POOL = KeyPool()
 
 _lock = threading.Lock()
 _keys: "OrderedDict[tuple[str | None, str], SigningKey]" = OrderedDict()
@@ -70,7 +73,7 @@ def _stored_key(name: str, sandbox_id: str | None) -> SigningKey:
         record = SigningKeyRecord.objects.filter(purpose=name, sandbox_id=sandbox_id).first()
         if record is not None:
             return SigningKey.from_json(record.key_json)
-        key = SigningKey.generate(f"{name}.securecart.example")
+        key = SigningKey.generate(f"{name}.securecart.example", private_key=KEY_POOL.take())
         try:
             with transaction.atomic():
                 SigningKeyRecord.objects.create(purpose=name, sandbox_id=sandbox_id, key_json=key.to_json())

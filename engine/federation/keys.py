@@ -8,6 +8,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
+import threading
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -24,9 +27,10 @@ class SigningKey:
 
     @classmethod
     def generate(cls, common_name: str, *, key_size: int = 2048, now: datetime | None = None,
-                 valid_days: int = 3650) -> "SigningKey":
-        """A fresh RSA key and a self-signed SHA-256 certificate (what most IdPs put in their metadata)."""
-        key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
+                 valid_days: int = 3650, private_key: rsa.RSAPrivateKey | None = None) -> "SigningKey":
+        """A fresh RSA key (or `private_key`, e.g. one from a KeyPool) and a self-signed SHA-256 certificate (what
+        most IdPs put in their metadata)."""
+        key = private_key or rsa.generate_private_key(public_exponent=65537, key_size=key_size)
         start = (now or datetime.now(timezone.utc)) - timedelta(days=1)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name[:64] or "mock-idp")])
         cert = (x509.CertificateBuilder()
@@ -85,3 +89,56 @@ class SigningKey:
 
     def public_jwk(self, alg: str = "RS256") -> dict[str, str]:
         return {**self._public_numbers_jwk(), "kid": self.kid, "use": "sig", "alg": alg}
+
+
+class KeyPool:
+    """RSA private keys made ahead of need on a background thread, each handed out once.
+
+    Every sandbox signs with IdP keys of its own (issue 9), and a 2048-bit key costs ~45 ms to generate: two of them
+    were most of a sandbox build. cryptography releases the GIL while OpenSSL generates a key (a counting thread
+    kept its full speed beside it), so a filler thread uses the second core instead of the request's time. When the
+    pool is empty, take() generates one on the spot, as before. The filler starts on first use, in each process
+    (a thread does not survive a fork)."""
+
+    def __init__(self, size: int = 8, key_size: int = 2048) -> None:
+        self.size = size
+        self.key_size = key_size
+        self._keys: deque[rsa.RSAPrivateKey] = deque()
+        self._lock = threading.Lock()
+        self._wanted = threading.Event()
+        self._filler_pid: int | None = None
+
+    def take(self) -> rsa.RSAPrivateKey:
+        self._ensure_filler()
+        with self._lock:
+            key = self._keys.popleft() if self._keys else None
+        self._wanted.set()
+        return key or self._generate()
+
+    def ready(self) -> int:
+        """How many keys are waiting."""
+        with self._lock:
+            return len(self._keys)
+
+    def _generate(self) -> rsa.RSAPrivateKey:
+        return rsa.generate_private_key(public_exponent=65537, key_size=self.key_size)
+
+    def _ensure_filler(self) -> None:
+        if self.size <= 0 or self._filler_pid == os.getpid():
+            return
+        with self._lock:
+            if self._filler_pid == os.getpid():
+                return
+            self._filler_pid = os.getpid()
+            self._keys.clear()    # after a fork: the parent's keys are the parent's
+        threading.Thread(target=self._fill, name="idp-key-pool", daemon=True).start()
+
+    def _fill(self) -> None:
+        while True:
+            while self.ready() < self.size:
+                key = self._generate()
+                with self._lock:
+                    self._keys.append(key)
+            self._wanted.clear()
+            if self.ready() >= self.size:
+                self._wanted.wait()
