@@ -136,3 +136,13 @@ def test_portal_sign_in_is_recorded_and_a_sign_in_without_mfa_is_a_finding(learn
     assert event.account_id == learner.sandbox.account_ids()["production"]
     page = learner.client.get("/trail/findings/").content.decode()
     assert 'data-rule="signin-without-mfa"' in page and "bob" in page
+
+
+def test_a_sandbox_is_counted_for_trimming_on_its_first_write_then_every_hundred_events() -> None:
+    from trail import store
+
+    sandbox_id = "sb-trim-check"
+    assert store.due_for_trim(sandbox_id, 1)            # first write in this process: count it
+    assert not any(store.due_for_trim(sandbox_id, 1) for _ in range(store.TRIM_CHECK_EVERY - 2))
+    assert store.due_for_trim(sandbox_id, 1)            # the hundredth event since: count again
+    assert store.due_for_trim(sandbox_id, store.TRIM_CHECK_EVERY)   # a big batch is counted at once
