@@ -18,7 +18,6 @@ import html
 import os
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,23 +28,12 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from labserver import ROOT, free_port  # noqa: E402
+
 S1 = "cross-account-auditors"
 STEPS = ["meet-the-auditor", "assume-audit-role", "read-security-logs", "write-denied", "session-expires"]
-
-
-def free_port() -> int:
-    """A free port; within BENCH_PORTS (e.g. `9450-9549`) when set, so parallel runs on a shared host stay apart."""
-    low, _, high = os.environ.get("BENCH_PORTS", "").partition("-")
-    candidates = range(int(low), int(high) + 1) if low.isdigit() and high.isdigit() else [0]
-    for port in candidates:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return s.getsockname()[1]
-    raise RuntimeError(f"no free port in BENCH_PORTS={os.environ['BENCH_PORTS']}")
 
 
 def pct(values: list[float], p: float) -> float:
