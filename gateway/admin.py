@@ -5,7 +5,6 @@ region serves every account and both modes: an `AdminTarget` says where its requ
 gateway.control.client.remote_admin_client); gateway.client's admin_client picks one."""
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import threading
 from dataclasses import dataclass
@@ -15,7 +14,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
 from . import actions, s3names
-from .botocore_glue import BOTO3_SERVICE, aws_response, body_bytes, boto3_session, client_config, install_sender
+from .botocore_glue import (BOTO3_SERVICE, ScopedClient, aws_response, body_bytes, boto3_session, client_config,
+                            install_sender)
 from .moto_backend import MotoBackend, MotoRequest
 
 _lock = threading.Lock()
@@ -38,52 +38,23 @@ class AdminTarget:
     deliver: Callable[[str, AWSPreparedRequest, AdminTarget], AWSResponse] | None = None
 
 
-class AdminClient:
+class AdminClient(ScopedClient):
     """What admin_client returns: the shared boto3 client, aimed at one account (and sandbox) for every call made
     through it. Attributes and methods are the boto3 client's; paginators keep the aim while they iterate."""
 
     def __init__(self, client: Any, target: AdminTarget) -> None:
-        self.client = client
+        super().__init__(client)
         self.target = target
 
-    @contextlib.contextmanager
+    def enter_scope(self) -> Any:
+        return _admin_target.set(self.target)
+
+    def leave_scope(self, token: Any) -> None:
+        _admin_target.reset(token)
+
     def aimed(self) -> Any:
         """Aim the shared client while the block runs (for calls that bypass its methods, e.g. emitting events)."""
-        token = _admin_target.set(self.target)
-        try:
-            yield self.client
-        finally:
-            _admin_target.reset(token)
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self.client, name)
-        if name == "get_paginator":
-            return lambda operation: AdminPaginator(attr(operation), self)
-        if name.startswith("_") or name in ("meta", "exceptions") or not callable(attr):
-            return attr
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            with self.aimed():
-                return attr(*args, **kwargs)
-
-        return call
-
-
-class AdminPaginator:
-    def __init__(self, paginator: Any, admin: AdminClient) -> None:
-        self.paginator = paginator
-        self.admin = admin
-
-    def paginate(self, **kwargs: Any) -> Any:
-        with self.admin.aimed():
-            pages = iter(self.paginator.paginate(**kwargs))
-        while True:
-            with self.admin.aimed():
-                try:
-                    page = next(pages)
-                except StopIteration:
-                    return
-            yield page
+        return self.scoped()
 
 
 def shared_admin_client(service: str, region: str) -> Any:

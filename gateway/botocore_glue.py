@@ -3,9 +3,10 @@ prepared request's body into bytes, an AWSResponse from status/headers/body, and
 gateway.client (learner and admin clients), gateway.admin and gateway.control.client (the remote admin client) use it."""
 from __future__ import annotations
 
+import contextlib
 import io
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import boto3
 from botocore import UNSIGNED
@@ -75,3 +76,62 @@ def client_config(unsigned: bool = False, service: str = "", *, validate: bool =
     signature = UNSIGNED if unsigned else ("s3v4" if service == "s3" else None)
     return Config(signature_version=signature, s3={"addressing_style": "path"}, parameter_validation=validate,
                   retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=5, read_timeout=30)
+
+
+class ScopedClient:
+    """A shared boto3 client seen through one caller's context: every method call, and every page a paginator
+    fetches, runs inside `scoped()`, which sets what the client's `before-send` hook reads (whose recorder for a
+    learner client, which account for an admin client). Attributes and methods are the boto3 client's."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def enter_scope(self) -> Any:
+        """Set this caller's context variables; return what `leave_scope` needs to undo it."""
+        raise NotImplementedError
+
+    def leave_scope(self, token: Any) -> None:
+        raise NotImplementedError
+
+    @contextlib.contextmanager
+    def scoped(self) -> Iterator[Any]:
+        """The raw client with this caller's context set, for calls that bypass its methods (e.g. emitting events)."""
+        token = self.enter_scope()
+        try:
+            yield self.client
+        finally:
+            self.leave_scope(token)
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.client, name)
+        if name == "get_paginator":
+            return lambda operation: ScopedPaginator(attr(operation), self)
+        if name.startswith("_") or name in ("meta", "exceptions") or not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self.scoped():
+                return attr(*args, **kwargs)
+
+        call.__name__ = getattr(attr, "__name__", name)
+        call.__doc__ = getattr(attr, "__doc__", None)
+        return call
+
+
+class ScopedPaginator:
+    """A paginator of a ScopedClient: each page is fetched inside the owner's scope."""
+
+    def __init__(self, paginator: Any, owner: ScopedClient) -> None:
+        self.paginator = paginator
+        self.owner = owner
+
+    def paginate(self, **kwargs: Any) -> Iterator[Any]:
+        with self.owner.scoped():
+            pages = iter(self.paginator.paginate(**kwargs))
+        while True:
+            with self.owner.scoped():
+                try:
+                    page = next(pages)
+                except StopIteration:
+                    return
+            yield page

@@ -8,9 +8,7 @@ it exists only inside the process and is never reachable over HTTP.
 """
 from __future__ import annotations
 
-import contextlib
 import contextvars
-import functools
 import json
 import os
 import threading
@@ -23,7 +21,7 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
 from . import routing
 from .admin import local_admin_client
-from .botocore_glue import (BOTO3_SERVICE, aws_response, body_bytes, boto3_session, client_config,
+from .botocore_glue import (BOTO3_SERVICE, ScopedClient, aws_response, body_bytes, boto3_session, client_config,
                             install_sender)
 from .moto_backend import MotoBackend, MotoLookups
 from .redact import mask_form, mask_headers, mask_json_fields, mask_response_text
@@ -188,52 +186,19 @@ def _operation_hook(client: Any) -> None:
     client.meta.events.register("before-call", remember)
 
 
-class LearnerClient:
+class LearnerClient(ScopedClient):
     """What learner_client returns: the pooled boto3 client for these credentials, recording into this caller's
     recorder. Attributes and methods are the boto3 client's; paginators keep the recorder while they iterate."""
 
     def __init__(self, client: Any, recorder: ExchangeRecorder | None) -> None:
-        self.client = client
+        super().__init__(client)
         self.recorder = recorder
 
-    @contextlib.contextmanager
-    def scoped(self) -> Any:
-        token = _call_scope.set((self.recorder, {}))
-        try:
-            yield self.client
-        finally:
-            _call_scope.reset(token)
+    def enter_scope(self) -> Any:
+        return _call_scope.set((self.recorder, {}))
 
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self.client, name)
-        if name == "get_paginator":
-            return lambda operation: ScopedPaginator(attr(operation), self)
-        if name.startswith("_") or name in ("meta", "exceptions") or not callable(attr):
-            return attr
-
-        @functools.wraps(attr)
-        def call(*args: Any, **kwargs: Any) -> Any:
-            with self.scoped():
-                return attr(*args, **kwargs)
-
-        return call
-
-
-class ScopedPaginator:
-    def __init__(self, paginator: Any, owner: LearnerClient) -> None:
-        self.paginator = paginator
-        self.owner = owner
-
-    def paginate(self, **kwargs: Any) -> Any:
-        with self.owner.scoped():
-            pages = iter(self.paginator.paginate(**kwargs))
-        while True:
-            with self.owner.scoped():
-                try:
-                    page = next(pages)
-                except StopIteration:
-                    return
-            yield page
+    def leave_scope(self, token: Any) -> None:
+        _call_scope.reset(token)
 
 
 def _pooled_client(key: tuple, build: Any) -> Any:
