@@ -1,6 +1,6 @@
 """Lab control, client side: `RemoteLab` (same method names and return types as engine.lab.Lab for the methods
-the web layer uses; `.directory.mfa_device`, `.mfa.last_used_step / verify_enable`, `.federation_reports.get`,
-`.imds_app()`, `.trail`, `.kv`, `.world` mirror the engine and gateway objects the web layer reaches into),
+the web layer uses: every engine.ports.LabPort method, generated from the Protocol; `.imds_app()`, `.trail`, `.kv`,
+`.world` mirror the gateway-process objects the web layer uses),
 `remote_lab(url)` and `remote_admin_client(...)`. gateway.client.admin_client returns a remote admin client by itself
 when LAB_GATEWAY_URL is set, as learner_client already did."""
 from __future__ import annotations

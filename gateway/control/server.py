@@ -1,6 +1,6 @@
 """Lab control, server side: `LabControlApp` wraps the gateway's WSGI app and answers `POST /_lab/v1/<method>`
-(JSON in, JSON out) with the Lab methods the web layer uses (LAB_METHODS: sandboxes, clocks, decisions, sessions,
-JWKS, plus the few reads of lab.directory / lab.mfa / federation reports / IMDS that scenarios make), and
+(JSON in, JSON out) with the Lab methods the web layer uses (LAB_METHODS: every engine.ports.LabPort method, derived
+from the Protocol, plus CloudTrail, the shared store, world building and IMDS), and
 `POST /_lab/v1/admin`, which hands one raw AWS request straight to moto in a given account (the remote twin of
 gateway.admin.local_admin_client: seeding, no authentication, no authorization). Every other path goes to the
 gateway untouched. The token rules are in gateway/control/__init__.py."""
@@ -117,13 +117,6 @@ LAB_METHODS: dict[str, tuple[tuple[str, ...], Callable[..., Any]]] = {
     # sharded gateways (sandboxes/shards.py): which sandbox an issued session key belongs to, None if not here
     "sandbox_of_key": (("access_key_id",), lambda lab, a: getattr(
         lab.session(_text(a, "access_key_id", limit=128)), "sandbox_id", None)),
-    # the names web processes of the previous release send (engine.ports.LabPort names them mfa_device ...)
-    "directory.mfa_device": (("serial_number",), lambda lab, a: lab.mfa_device(_text(a, "serial_number"))),
-    "mfa.last_used_step": (("serial", "seed"), lambda lab, a: lab.mfa_last_used_step(
-        _text(a, "serial"), _text(a, "seed"))),
-    "mfa.verify_enable": (("serial", "seed", "code1", "code2", "at"), lambda lab, a: lab.mfa_verify_enable(
-        _text(a, "serial"), _text(a, "seed"), _text(a, "code1", limit=16), _text(a, "code2", limit=16),
-        at=_arg(a, "at", (int, float), required=False, nullable=True))),
     # The web processes' shared memory (KeyValueStore); the store is the LabControlApp's, passed as `store`.
     "kv.get": (("key",), lambda lab, a, store: store.get(_text(a, "key", limit=512))),
     "kv.set": (("key", "value", "timeout"), lambda lab, a, store: store.set(
