@@ -291,10 +291,9 @@ def portal_expired(signed_in_at: datetime | None, now: datetime) -> bool:
 
 
 def wipe(account_id: str) -> None:
-    """Forget Identity Center's data in `account_id` (assignments, permission sets, identity store). For a sandbox
-    reset (apps.py registers wipe_for_reset with sandboxes.world): world.wipe_account clears IAM (the provisioned
-    AWSReservedSSO_ roles and AWSSSO_ providers included), S3, Secrets Manager and EC2, and moto keeps
-    sso-admin/identitystore apart."""
+    """Forget Identity Center's data in `account_id` (assignments, permission sets, identity store) through its API,
+    leaving the rest of the account as it is: a fresh instance for a test. Rebuilds and resets need none of this;
+    they drop the accounts' whole moto state, sso-admin and identitystore included."""
     sso_admin, identitystore = admin("sso-admin", account_id), admin("identitystore", account_id)
     inst = instance(sso_admin)
     for ps_arn in sso_admin.list_permission_sets(InstanceArn=inst.instance_arn)["PermissionSets"]:
@@ -310,10 +309,6 @@ def wipe(account_id: str) -> None:
         identitystore.delete_group(IdentityStoreId=store, GroupId=group["GroupId"])
     for user in identitystore.list_users(IdentityStoreId=store)["Users"]:
         identitystore.delete_user(IdentityStoreId=store, UserId=user["UserId"])
-
-
-def wipe_for_reset(sandbox_id: str, account_id: str) -> None:
-    wipe(account_id)
 
 
 def _delete_assignments(sso_admin: Any, instance_arn: str, ps_arn: str, account_id: str) -> None:

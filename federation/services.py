@@ -192,21 +192,23 @@ def ensure_federation(sandbox: Any) -> FederationSetup:
 
 
 def seed_providers(sandbox_id: str, accounts: dict[str, str]) -> None:
-    """World-extension seed step (apps.py): a new or reset sandbox has the IdPs from the start."""
-    register_providers(sandbox_id, accounts)
+    """World-extension seed step (apps.py): a new or reset sandbox has the IdPs from the start. Its accounts were
+    just built without any provider (the template holds none), so nothing needs looking up first."""
+    register_providers(sandbox_id, accounts, fresh=True)
 
 
-def register_providers(sandbox_id: str, accounts: dict[str, str]) -> FederationSetup:
+def register_providers(sandbox_id: str, accounts: dict[str, str], *, fresh: bool = False) -> FederationSetup:
     account = accounts[PRODUCTION]
     iam = _admin_iam(account)
     metadata = saml_idp(sandbox_id).metadata_xml()
     saml_arn = f"arn:aws:iam::{account}:saml-provider/{SAML_PROVIDER_NAME}"
-    existing = {p["Arn"] for p in iam.list_saml_providers().get("SAMLProviderList", [])}
+    existing = set() if fresh else {p["Arn"] for p in iam.list_saml_providers().get("SAMLProviderList", [])}
     if saml_arn not in existing:
         iam.create_saml_provider(Name=SAML_PROVIDER_NAME, SAMLMetadataDocument=metadata)
     elif iam.get_saml_provider(SAMLProviderArn=saml_arn).get("SAMLMetadataDocument") != metadata:
         iam.update_saml_provider(SAMLProviderArn=saml_arn, SAMLMetadataDocument=metadata)
-    oidc_existing = {p["Arn"] for p in iam.list_open_id_connect_providers().get("OpenIDConnectProviderList", [])}
+    oidc_existing = set() if fresh else {
+        p["Arn"] for p in iam.list_open_id_connect_providers().get("OpenIDConnectProviderList", [])}
     arns = {}
     for issuer, client_id in ((github_oidc(sandbox_id), GITHUB_ACTIONS_AUDIENCE),
                               (corporate_oidc(sandbox_id), CORP_CLIENT_ID)):

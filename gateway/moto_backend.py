@@ -10,7 +10,7 @@ import io
 import json
 import sys
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Iterable
 
 from engine.directory import moto_lock
 
@@ -98,13 +98,39 @@ class MotoRequest:
 _SKIP_HEADERS = {"content-type", "content-length", "host", "connection", "transfer-encoding"}
 
 
+def _dispatcher() -> Any:
+    """moto's DomainDispatcherApplication, with each host's backend remembered.
+
+    moto's get_backend_for_host checks `host in backends.list_of_moto_modules()`, which lists moto's package
+    directory (a listdir and ~180 isdir calls) on every request, under the dispatcher's lock: ~1.2 ms of a ~5 ms
+    AssumeRole here (cProfile of a sandbox build: 61,880 stat calls for 340 requests). Which backend serves a host
+    cannot change while the process runs, so the answer is kept per host (a bounded table: the host is built from a
+    client's signing region)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    class RememberingDispatcher(DomainDispatcherApplication):
+        MAX_HOSTS = 1024
+
+        def __init__(self) -> None:
+            super().__init__(create_backend_app)
+            self.backend_by_host: dict[str | None, object] = {}
+
+        def get_backend_for_host(self, host: str | None) -> object:
+            if host in self.backend_by_host:
+                return self.backend_by_host[host]
+            backend = super().get_backend_for_host(host)
+            if len(self.backend_by_host) < self.MAX_HOSTS:
+                self.backend_by_host[host] = backend
+            return backend
+
+    return RememberingDispatcher()
+
+
 class MotoBackend:
     """moto's DomainDispatcherApplication, called like a function."""
 
     def __init__(self) -> None:
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-
-        self._app = DomainDispatcherApplication(create_backend_app)
+        self._app = _dispatcher()
         self.lock = moto_lock
 
     def call(self, request: MotoRequest, account_id: str) -> MotoResponse:

@@ -53,8 +53,10 @@ def _render_sandbox(request: SandboxRequest, status: int = 200, **extra: object)
 @with_sandbox
 def reset(request: SandboxRequest) -> HttpResponse:
     services.reset_sandbox(request.sandbox)
-    messages.success(request, "Your sandbox was reset: SecureCart's world is rebuilt with new access keys, the "
-                              "clock is back to real time and earlier credentials no longer work.")
+    # The long-term keys stay (services._restore_keys): a learner's terminal profiles keep working after a reset.
+    messages.success(request, "Your sandbox was reset: SecureCart's world is rebuilt as it was seeded, the clock is "
+                              "back to real time and temporary credentials issued earlier no longer work. The "
+                              "seeded users' long-term access keys are the same as before.")
     return redirect("sandbox")
 
 

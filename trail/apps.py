@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import atexit
+
 from django.apps import AppConfig
 
 
@@ -21,3 +23,6 @@ class TrailConfig(AppConfig):
             from engine.lab import get_lab
 
             get_lab().trail.use_store(store.DatabaseEventStore())
+            # The AWS endpoint's events wait up to a second before they are stored (middleware.py); a server that
+            # stops normally stores them on its way out.
+            atexit.register(store.persist_pending)

@@ -1,8 +1,9 @@
 """Moving events from the lab's Trail into the database, and reading them back.
 
 The gateway (in this process or a remote one) buffers every event it records; `persist()` drains that buffer into
-TrailEvent rows. It runs after every request in one-process mode (PersistEventsMiddleware) and, with a remote
-gateway, at most every PERSIST_INTERVAL seconds per web process and whenever a trail page is read. The database is
+TrailEvent rows. In one-process mode it runs after every page request and at most once a second for the AWS
+endpoint's own requests (PersistEventsMiddleware); with a remote gateway, at most every PERSIST_INTERVAL seconds per
+web process; and always before a trail page or LookupEvents reads. The database is
 the source of truth; the gateway's memory only serves LookupEvents in remote mode.
 """
 from __future__ import annotations
@@ -45,6 +46,15 @@ def persist(*, max_batches: int = 20) -> int:
         if len(batch) < DRAIN_BATCH:
             break
     return written
+
+
+def persist_pending() -> None:
+    """At exit (one-process mode): store what the Trail still buffers. A database already gone is not an error."""
+    try:
+        if lab().trail.pending_count():
+            persist()
+    except Exception:  # noqa: BLE001 (the process is ending; there is no one to answer)
+        log.debug("could not persist CloudTrail events at exit", exc_info=True)
 
 
 def _write(events: list[StoredEvent]) -> int:
