@@ -36,11 +36,12 @@ def take(session_key: str, owner, build: Build) -> Sandbox | None:
     if size() == 0:
         return None
     try:
-        for candidate in Sandbox.objects.filter(pooled=True).order_by("created").values_list("pk", flat=True)[:5]:
-            claimed = Sandbox.objects.filter(pk=candidate, pooled=True).update(
+        for candidate in Sandbox.objects.filter(pooled=True).order_by("created")[:5]:
+            claimed = Sandbox.objects.filter(pk=candidate.pk, pooled=True).update(
                 pooled=False, owner_session_key=session_key, owner=owner)
-            if claimed == 1:
-                return Sandbox.objects.get(pk=candidate)
+            if claimed == 1:   # the row read above, as the UPDATE left it (no second read)
+                candidate.pooled, candidate.owner_session_key, candidate.owner = False, session_key, owner
+                return candidate
         return None
     finally:
         refill_in_background(build)

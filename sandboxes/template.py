@@ -29,6 +29,7 @@ from .models import WORLD_ACCOUNTS, Sandbox
 TEMPLATE_SANDBOX_ID = "sbx-0000000000"
 TEMPLATE_ACCOUNTS = {name: f"{100_000_000_001 + n:012d}" for n, name in enumerate(WORLD_ACCOUNTS)}
 _LOCK_KEY = "securecart:world-template-build"
+_READY_KEY = "securecart:world-template-ready"
 _local_lock = threading.Lock()
 
 
@@ -38,10 +39,20 @@ def can_copy(sandbox: Sandbox, accounts: dict[str, str]) -> bool:
             and all(len(account_id) == 12 for account_id in accounts.values()))
 
 
+def ready_key() -> str:
+    return f"{_READY_KEY}:{routing.gateway_url() or 'local'}"
+
+
+def template_ready() -> bool:
+    """The template is complete on this gateway: moto holds it, and its builder said it finished. Holding its
+    accounts is not enough: they exist from the first seeding call on, and a copy taken halfway lacks the users
+    seeded last (seen in the sharded load benchmark: two web processes' first builds, `lab-admin cannot be found`)."""
+    return cache.get(ready_key()) == "1" and world_state().account_loaded(TEMPLATE_ACCOUNTS[world.PRODUCTION])
+
+
 def ensure_template() -> None:
     """Seed the template accounts once per gateway process (a restarted gateway has lost them: seed again)."""
-    state = world_state()
-    if state.account_loaded(TEMPLATE_ACCOUNTS[world.PRODUCTION]):
+    if template_ready():
         return
     with _local_lock:
         # Several web processes may share one gateway: the shared cache's atomic add() elects one builder.
@@ -49,13 +60,16 @@ def ensure_template() -> None:
         deadline = time.monotonic() + 30
         lock_key = f"{_LOCK_KEY}:{routing.gateway_url() or 'local'}"   # one template per gateway process
         while not cache.add(lock_key, token, timeout=60):
-            if state.account_loaded(TEMPLATE_ACCOUNTS[world.PRODUCTION]) or time.monotonic() > deadline:
+            if template_ready() or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
         try:
-            if not state.account_loaded(TEMPLATE_ACCOUNTS[world.PRODUCTION]):
+            if not template_ready():
+                state = world_state()
+                cache.delete(ready_key())
                 state.drop_accounts(list(TEMPLATE_ACCOUNTS.values()))
                 world.seed_world(TEMPLATE_SANDBOX_ID, TEMPLATE_ACCOUNTS, extensions="moto_only")
+                cache.set(ready_key(), "1", timeout=None)
         finally:
             if cache.get(lock_key) == token:
                 cache.delete(lock_key)

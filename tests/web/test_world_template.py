@@ -125,3 +125,25 @@ def test_copied_sandboxes_get_their_own_ids_keys_and_buckets():
     for key in first.access_keys.all():
         info = services.lab().directory.access_key(key.access_key_id)
         assert (info.user_name, info.secret_access_key) == (key.user_name, key.secret_access_key)
+
+
+@pytest.mark.django_db
+def test_a_template_seeded_halfway_is_seeded_again_before_a_copy():
+    """Another process may be seeding the template: its accounts exist from the first seeding call on, so a build
+    must wait for the builder's "finished" mark instead (the sharded load benchmark's `lab-admin cannot be found`)."""
+    from django.core.cache import cache
+
+    from sandboxes.labclient import world_state
+
+    template.ensure_template()
+    state = world_state()
+    state.drop_accounts(list(template.TEMPLATE_ACCOUNTS.values()))
+    # halfway: one seeding call has landed, the builder has not said it finished
+    admin_client("iam", template.TEMPLATE_ACCOUNTS["production"]).create_user(UserName="first-seeded")
+    cache.delete(template.ready_key())
+    assert state.account_loaded(template.TEMPLATE_ACCOUNTS["production"]) and not template.template_ready()
+
+    sandbox = _world_sandbox("sbx-0c0c0c0c0c")
+    users = {u["UserName"] for u in admin_client("iam", sandbox.account_ids()["production"]).list_users()["Users"]}
+    assert world.ADMIN_USER in users and "first-seeded" not in users
+    assert template.template_ready()
