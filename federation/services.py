@@ -193,25 +193,35 @@ def ensure_federation(sandbox: Any) -> FederationSetup:
 
 def seed_providers(sandbox_id: str, accounts: dict[str, str]) -> None:
     """World-extension seed step (apps.py): a new or reset sandbox has the IdPs from the start. Its accounts were
-    just built without any provider (the template holds none), so nothing needs looking up first."""
-    register_providers(sandbox_id, accounts, fresh=True)
+    just built without any provider (the template holds none), so the three are stored in one step, with nothing
+    to look up first (one world-state call instead of three IAM requests; one round trip to a remote gateway)."""
+    from sandboxes.labclient import world_state
+
+    account = accounts[PRODUCTION]
+    world_state().add_identity_providers(
+        account, [{"name": SAML_PROVIDER_NAME, "metadata": saml_idp(sandbox_id).metadata_xml()}],
+        [{"url": issuer.issuer_url, "client_ids": [client_id], "thumbprints": ["0" * 40]}
+         for issuer, client_id in _oidc_clients(sandbox_id)])
+    publish_jwks(sandbox_id)
 
 
-def register_providers(sandbox_id: str, accounts: dict[str, str], *, fresh: bool = False) -> FederationSetup:
+def _oidc_clients(sandbox_id: str) -> list[tuple[OidcIssuer, str]]:
+    return [(github_oidc(sandbox_id), GITHUB_ACTIONS_AUDIENCE), (corporate_oidc(sandbox_id), CORP_CLIENT_ID)]
+
+
+def register_providers(sandbox_id: str, accounts: dict[str, str]) -> FederationSetup:
     account = accounts[PRODUCTION]
     iam = _admin_iam(account)
     metadata = saml_idp(sandbox_id).metadata_xml()
     saml_arn = f"arn:aws:iam::{account}:saml-provider/{SAML_PROVIDER_NAME}"
-    existing = set() if fresh else {p["Arn"] for p in iam.list_saml_providers().get("SAMLProviderList", [])}
+    existing = {p["Arn"] for p in iam.list_saml_providers().get("SAMLProviderList", [])}
     if saml_arn not in existing:
         iam.create_saml_provider(Name=SAML_PROVIDER_NAME, SAMLMetadataDocument=metadata)
     elif iam.get_saml_provider(SAMLProviderArn=saml_arn).get("SAMLMetadataDocument") != metadata:
         iam.update_saml_provider(SAMLProviderArn=saml_arn, SAMLMetadataDocument=metadata)
-    oidc_existing = set() if fresh else {
-        p["Arn"] for p in iam.list_open_id_connect_providers().get("OpenIDConnectProviderList", [])}
+    oidc_existing = {p["Arn"] for p in iam.list_open_id_connect_providers().get("OpenIDConnectProviderList", [])}
     arns = {}
-    for issuer, client_id in ((github_oidc(sandbox_id), GITHUB_ACTIONS_AUDIENCE),
-                              (corporate_oidc(sandbox_id), CORP_CLIENT_ID)):
+    for issuer, client_id in _oidc_clients(sandbox_id):
         arn = f"arn:aws:iam::{account}:oidc-provider/{issuer.host_path}"
         if arn not in oidc_existing:
             iam.create_open_id_connect_provider(Url=issuer.issuer_url, ClientIDList=[client_id],

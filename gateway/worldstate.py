@@ -139,6 +139,26 @@ def set_user_access_keys(account_id: str, user_name: str, keys: list[dict[str, s
     return result
 
 
+def add_identity_providers(account_id: str, saml: list[dict[str, str]], oidc: list[dict[str, Any]]) -> None:
+    """Create IAM identity providers in one account in one step: each SAML one {"name", "metadata"}, each OIDC one
+    {"url", "client_ids", "thumbprints"}. What CreateSAMLProvider and CreateOpenIDConnectProvider store, for a world's
+    seeding (federation's per-sandbox IdPs), without a request through moto's HTTP layer per provider."""
+    for entry in saml:
+        if not (isinstance(entry.get("name"), str) and isinstance(entry.get("metadata"), str)):
+            raise ValueError("a SAML provider needs a name and a metadata document")
+    for entry in oidc:
+        if not (isinstance(entry.get("url"), str)
+                and all(isinstance(v, str) for v in [*entry.get("client_ids", []), *entry.get("thumbprints", [])])):
+            raise ValueError("an OIDC provider needs a url, client ids and thumbprints")
+    with moto_lock:
+        iam = _iam(account_id)
+        for entry in saml:
+            iam.create_saml_provider(entry["name"], entry["metadata"])
+        for entry in oidc:
+            iam.create_open_id_connect_provider(entry["url"], list(entry.get("thumbprints", [])),
+                                                list(entry.get("client_ids", [])), [])
+
+
 def replace_access_key(account_id: str, user_name: str, current_id: str, access_key_id: str,
                        secret_access_key: str) -> bool:
     """Give one existing key of the user another id and secret (a replayed CreateAccessKey gets its old key back)."""
@@ -199,6 +219,9 @@ class WorldState:
 
     def set_access_keys(self, entries: list[dict[str, Any]]) -> list[list[dict[str, str]]]:
         return set_access_keys(entries)
+
+    def add_identity_providers(self, account_id: str, saml: list[dict[str, str]], oidc: list[dict[str, Any]]) -> None:
+        add_identity_providers(account_id, saml, oidc)
 
     def replay(self, entries: list[dict[str, Any]]) -> int:
         return replay(self.moto, entries)

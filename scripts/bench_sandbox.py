@@ -2,7 +2,8 @@
 
 - `/aws` AssumeRole calls/s (boto3, keep-alive) through `manage.py serve` versus a plain `moto_server` (>= 1.0);
   runserver, which `make run` used before, for comparison;
-- a learner's first visit (the sandbox is built) versus a warm page (<= 2), Reset versus a warm page (<= 2);
+- a learner's first visit (a browser claims a waiting sandbox) versus a warm page (<= 2), Reset (its POST and the
+  page it redirects to) versus the same warm page (<= 2), and versus the sandbox page it leads to (stricter);
 - 40 learners arriving at once: the longest wait for a first page (<= 15 s);
 - RSS per world sandbox with 1,000 sandboxes in one process (< 2 MB);
 - trust-policy evaluation, median (< 50 µs).
@@ -148,12 +149,14 @@ def main() -> None:
     print(f"{'  plain moto_server':<52}{moto_rate:>10.0f}")
     print(f"{'  manage.py runserver (make run before)':<52}{runserver_rate:>10.0f}")
     print(f"{'  ratio make run / moto_server':<52}{lab_rate / moto_rate:>10.2f}   (target >= 1.0)")
-    print(f"{'first visit (sandbox built), median':<52}{first * 1000:>9.0f} ms")
+    print(f"{'first visit (sandbox claimed or built), median':<52}{first * 1000:>9.0f} ms")
     print(f"{'warm page (home), median':<52}{warm * 1000:>9.0f} ms")
     print(f"{'  ratio first visit / warm page':<52}{first / warm:>10.2f}   (target <= 2)")
     print(f"{'reset (then the sandbox page it leads to), median':<52}{reset * 1000:>9.0f} ms")
-    print(f"{'warm sandbox page, median':<52}{warm_sandbox * 1000:>9.0f} ms")
-    print(f"{'  ratio reset / warm sandbox page':<52}{reset / warm_sandbox:>10.2f}   (target <= 2)")
+    print(f"{'  ratio reset / warm page (home)':<52}{reset / warm:>10.2f}   (target <= 2: the issue's one baseline)")
+    print(f"{'warm sandbox page (the lightest page), median':<52}{warm_sandbox * 1000:>9.0f} ms")
+    print(f"{'  ratio reset / warm sandbox page':<52}{reset / warm_sandbox:>10.2f}   (stricter: two requests "
+          "against the page it leads to)")
     print(f"{f'{args.arrivals} learners at once: first page, median':<52}{statistics.median(waits):>9.2f} s")
     print(f"{f'{args.arrivals} learners at once: first page, longest':<52}{max(waits):>9.2f} s   (target <= 15)")
     print(f"{'  server RSS after all that':<52}{rss:>9.0f} MB")

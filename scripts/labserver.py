@@ -106,8 +106,14 @@ class LabServer:
         self.log.close()
 
 
+# The Fetch Metadata request headers a browser sends (W3C): opening a page, and htmx's requests from that page.
+NAVIGATION_HEADERS = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Sec-Fetch-Site": "same-origin"}
+HTMX_HEADERS = {"Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty", "Sec-Fetch-Site": "same-origin"}
+
+
 class Browser:
-    """One learner: a cookie jar, the CSRF token Django set, htmx's request header for actions."""
+    """One learner: a cookie jar, the CSRF token Django set, htmx's request header for actions, and the Fetch
+    Metadata headers browsers send (a first page with them can claim a waiting sandbox at once: sandboxes.services)."""
 
     def __init__(self, base: str, timeout: float = 60.0) -> None:
         self.base = base
@@ -128,7 +134,7 @@ class Browser:
         return status, body, time.perf_counter() - started
 
     def get(self, path: str) -> tuple[int, str, float]:
-        return self._open(urllib.request.Request(self.base + path))
+        return self._open(urllib.request.Request(self.base + path, headers=NAVIGATION_HEADERS))
 
     def page(self, path: str) -> tuple[int, str, float]:
         """A page as a browser shows it: the first visit's 'Preparing your sandbox' page reloads at once."""
@@ -141,6 +147,7 @@ class Browser:
     def post(self, path: str, data: dict[str, str] | None = None, *, htmx: bool = True) -> tuple[int, str, float]:
         csrf = next((c.value for c in self.jar if c.name == "csrftoken"), "")
         headers = {"X-CSRFToken": csrf, "Referer": self.base + "/"}
+        headers.update(HTMX_HEADERS if htmx else NAVIGATION_HEADERS)
         if htmx:
             headers["HX-Request"] = "true"
         body = urllib.parse.urlencode(data or {}).encode()

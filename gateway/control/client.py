@@ -198,6 +198,9 @@ class RemoteWorldState:
     def set_access_keys(self, entries: list[dict[str, Any]]) -> list[list[dict[str, str]]]:
         return self.lab.call("world.set_access_keys", entries=entries)
 
+    def add_identity_providers(self, account_id: str, saml: list[dict[str, str]], oidc: list[dict[str, Any]]) -> None:
+        self.lab.call("world.add_identity_providers", account_id=account_id, saml=list(saml), oidc=list(oidc))
+
     def replay(self, entries: list[dict[str, Any]]) -> int:
         return self.lab.call("world.replay", entries=entries)
 

@@ -135,6 +135,8 @@ LAB_METHODS: dict[str, tuple[tuple[str, ...], Callable[..., Any]]] = {
         _string_map(a, "pairs"), _string_map(a, "replacements"))),
     "world.set_access_keys": (("entries",), lambda lab, a, world: world.set_access_keys(
         _arg(a, "entries", (list,)))),
+    "world.add_identity_providers": (("account_id", "saml", "oidc"), lambda lab, a, world: world.add_identity_providers(
+        _text(a, "account_id"), _arg(a, "saml", (list,)), _arg(a, "oidc", (list,)))),
     "world.replay": (("entries",), lambda lab, a, world: world.replay(_arg(a, "entries", (list,)))),
     # Scenario 4: an instance's metadata service (gateway/imds.py) runs where the instances and sessions are.
     "imds_handle": (("method", "path", "headers"), _imds_handle),

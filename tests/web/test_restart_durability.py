@@ -172,3 +172,46 @@ def test_new_learners_claim_sandboxes_built_ahead_of_time(settings, monkeypatch)
     third = Client()
     third.get("/")
     assert third.get("/").status_code == 200 and Sandbox.objects.count() == 3
+
+
+# What a browser sends when a person opens a page (W3C Fetch Metadata Request Headers); curl and health checks don't.
+BROWSER_NAVIGATION = {"HTTP_SEC_FETCH_MODE": "navigate", "HTTP_SEC_FETCH_DEST": "document", "HTTP_SEC_FETCH_SITE": "none"}
+
+
+@pytest.mark.django_db
+def test_a_browsers_first_page_claims_a_waiting_sandbox_in_one_request(settings, monkeypatch):
+    from sandboxes import pool
+
+    settings.LAB_SANDBOX_POOL = 2
+    monkeypatch.setattr(pool, "refill_in_background", lambda build: None)   # no thread in tests
+    pool.refill(services.create_sandbox)
+    waiting = set(Sandbox.objects.filter(pooled=True).values_list("pk", flat=True))
+
+    browser = Client()
+    r = browser.get("/", **BROWSER_NAVIGATION)
+    assert r.status_code == 200 and b"Preparing your sandbox" not in r.content
+    mine = Sandbox.objects.get(pk=browser.session["sandbox_id"])
+    assert mine.pk in waiting and not mine.pooled and mine.owner_session_key == browser.session.session_key
+    assert services.is_live(mine) and Sandbox.objects.count() == 2           # claimed, nothing built
+    # The next page (the cookie now comes along) is the same sandbox.
+    assert browser.get("/sandbox/", **BROWSER_NAVIGATION).status_code == 200
+    assert browser.session["sandbox_id"] == mine.pk and Sandbox.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_without_browser_headers_or_a_waiting_sandbox_the_first_page_only_starts_the_session(settings, monkeypatch):
+    from sandboxes import pool
+
+    settings.LAB_SANDBOX_POOL = 1
+    monkeypatch.setattr(pool, "refill_in_background", lambda build: None)
+    pool.refill(services.create_sandbox)
+    # A health check or a crawler (no Fetch Metadata): the light page, and the waiting sandbox stays waiting.
+    r = Client().get("/")
+    assert b"Preparing your sandbox" in r.content and Sandbox.objects.filter(pooled=True).count() == 1
+    # A form post is no page opening either.
+    r = Client().post("/sandbox/reset/", **{**BROWSER_NAVIGATION})
+    assert Sandbox.objects.filter(pooled=True).count() == 1
+    # A browser takes the one that waits; the next browser finds the pool empty and gets the light page, no build.
+    assert b"Preparing" not in Client().get("/", **BROWSER_NAVIGATION).content
+    r = Client().get("/", **BROWSER_NAVIGATION)
+    assert b"Preparing your sandbox" in r.content and Sandbox.objects.count() == 1
