@@ -132,8 +132,9 @@ def drive(url: str, steps: list[str], args: argparse.Namespace, pids: Callable[[
                         args.think, n)
     elapsed = time.monotonic() - started
     after = {name: rss_mb(pid) for name, pid in pids().items()}
-    cpu = sum(cpu_seconds(pid) - cpu_before.get(name, 0.0) for name, pid in pids().items())
-    return {"tally": tally, "elapsed": elapsed, "before": before, "after": after, "cpu": cpu}
+    cpu_by = {name: cpu_seconds(pid) - cpu_before.get(name, 0.0) for name, pid in pids().items()}
+    return {"tally": tally, "elapsed": elapsed, "before": before, "after": after, "cpu": sum(cpu_by.values()),
+            "cpu_by": cpu_by}
 
 
 def report(title: str, args: argparse.Namespace, result: dict) -> float:
@@ -151,7 +152,8 @@ def report(title: str, args: argparse.Namespace, result: dict) -> float:
     for failure in tally.failures:
         print(f"    {failure}")
     for name in result["before"]:
-        print(f"  RSS {name:<19} {result['before'][name]:.0f} MB before, {result['after'].get(name, 0):.0f} MB after")
+        print(f"  RSS {name:<19} {result['before'][name]:.0f} MB before, {result['after'].get(name, 0):.0f} MB after;"
+              f" CPU {result['cpu_by'].get(name, 0):.1f} s ({result['cpu_by'].get(name, 0) / elapsed:.0%} of a core)")
     cpu = result["cpu"]
     print(f"  server CPU              {cpu:.1f} s ({cpu / max(1, requests) * 1000:.1f} ms per request; a busy shared "
           "machine inflates wall-clock times, not this)")
