@@ -17,7 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import boto3
+import botocore.session
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.credentials import Credentials, ReadOnlyCredentials
+from botocore.exceptions import NoCredentialsError
 
 from . import routing
 from .admin import local_admin_client
@@ -165,13 +169,54 @@ def _incoming_from_prepared(request: AWSPreparedRequest, body: bytes, base_path:
                            secure=parts.scheme == "https")
 
 
-# One boto3 client per credentials and target, shared by every caller using them (a learner's Run makes 2-4 clients,
-# and building one costs ~10 ms of CPU in botocore: most of a step's own work). Botocore's low-level clients are thread
-# safe (boto3 guide, "Multithreading or multiprocessing with resources/clients"); what differs per caller, the
-# ExchangeRecorder and the operation being recorded, rides in a context variable that LearnerClient sets per call.
-_POOL_SIZE = 128   # ~136 KiB each (tracemalloc): at most ~17 MB; a class of 40 reuses about this many keys
+# One boto3 client per service and target, shared by every caller (a learner's Run makes 2-4 clients, mostly for
+# session credentials it has just been issued, and building one costs 1.4 ms (STS) to 6.3 ms (S3) of CPU in botocore:
+# a large share of a step's own work). Botocore's low-level clients are thread safe (boto3 guide, "Multithreading or
+# multiprocessing with resources/clients"); what differs per caller, the credentials it signs with, its
+# ExchangeRecorder and the operation being recorded, rides in context variables that LearnerClient sets per call.
+_POOL_SIZE = 128   # ~136 KiB each (tracemalloc); one per service, region and target in practice
 _call_scope: contextvars.ContextVar[tuple[ExchangeRecorder | None, dict[str, str]]] = contextvars.ContextVar(
     "learner_call_scope")
+_signing_keys: contextvars.ContextVar[ReadOnlyCredentials | None] = contextvars.ContextVar(
+    "learner_signing_keys", default=None)
+
+
+class CallerCredentials(Credentials):
+    """What a pooled client signs with: the credentials of the LearnerClient making the call, for the length of that
+    call. botocore's signer asks `get_frozen_credentials()` at every signature (RequestSigner.get_auth_instance);
+    outside a call there are none, as for a client that has no credentials."""
+
+    def __init__(self) -> None:
+        super().__init__("", "", method="lab-caller")
+
+    def get_frozen_credentials(self) -> ReadOnlyCredentials:
+        keys = _signing_keys.get()
+        if keys is None:
+            raise NoCredentialsError()
+        return keys
+
+
+class _CallerCredentialResolver:
+    """botocore's `credential_provider` component for the pooled clients' session: always CallerCredentials."""
+
+    def __init__(self) -> None:
+        self.credentials = CallerCredentials()
+
+    def load_credentials(self) -> Credentials:
+        return self.credentials
+
+
+def _caller_signed_session() -> Any:
+    """The boto3 session whose clients sign with the calling LearnerClient's credentials (a session of its own: the
+    shared one must keep the ordinary credential chain for every other client)."""
+    with _lock:
+        session = _state.get("caller_signed_session")
+    if session is None:
+        core = botocore.session.get_session()
+        core.register_component("credential_provider", _CallerCredentialResolver())
+        with _lock:
+            session = _state.setdefault("caller_signed_session", boto3.session.Session(botocore_session=core))
+    return session
 
 
 def _scope() -> tuple[ExchangeRecorder | None, dict[str, str]]:
@@ -190,15 +235,19 @@ class LearnerClient(ScopedClient):
     """What learner_client returns: the pooled boto3 client for these credentials, recording into this caller's
     recorder. Attributes and methods are the boto3 client's; paginators keep the recorder while they iterate."""
 
-    def __init__(self, client: Any, recorder: ExchangeRecorder | None) -> None:
+    def __init__(self, client: Any, recorder: ExchangeRecorder | None,
+                 signing_keys: ReadOnlyCredentials | None = None) -> None:
         super().__init__(client)
         self.recorder = recorder
+        self.signing_keys = signing_keys   # for a pooled client: this caller's keys (CallerCredentials)
 
     def enter_scope(self) -> Any:
-        return _call_scope.set((self.recorder, {}))
+        return _call_scope.set((self.recorder, {})), _signing_keys.set(self.signing_keys)
 
     def leave_scope(self, token: Any) -> None:
-        _call_scope.reset(token)
+        scope, keys = token
+        _signing_keys.reset(keys)
+        _call_scope.reset(scope)
 
 
 def _pooled_client(key: tuple, build: Any) -> Any:
@@ -228,17 +277,23 @@ def _make_client(service: str, *, access_key_id: str | None, secret_access_key: 
                              session_token=session_token, region=region, endpoint_url=endpoint_url,
                              remote=bool(remote), unsigned=unsigned, source_ip=source_ip, gateway=gateway)
 
-    if not pooled:   # a client of the caller's own (it may register its own event handlers on it)
-        return LearnerClient(build(), recorder)
-    key = (service, region, endpoint_url, bool(remote), access_key_id, secret_access_key, session_token, unsigned,
-           source_ip, gateway)
-    return LearnerClient(_pooled_client(key, build), recorder)
+    if not pooled or unsigned or not access_key_id or not secret_access_key:
+        return LearnerClient(build(), recorder)   # a client of the caller's own (it may register event handlers)
+
+    def build_shared() -> Any:   # signs with whichever LearnerClient calls it (CallerCredentials)
+        return _build_client(service, access_key_id=None, secret_access_key=None, session_token=None, region=region,
+                             endpoint_url=endpoint_url, remote=bool(remote), unsigned=False, source_ip=source_ip,
+                             gateway=gateway, session=_caller_signed_session())
+
+    key = (service, region, endpoint_url, bool(remote), source_ip, gateway)
+    keys = ReadOnlyCredentials(access_key_id, secret_access_key, session_token)
+    return LearnerClient(_pooled_client(key, build_shared), recorder, keys)
 
 
 def _build_client(service: str, *, access_key_id: str | None, secret_access_key: str | None,
                   session_token: str | None, region: str, endpoint_url: str, remote: bool, unsigned: bool,
-                  source_ip: str, gateway: Any) -> Any:
-    client = boto3_session().client(
+                  source_ip: str, gateway: Any, session: Any = None) -> Any:
+    client = (session or boto3_session()).client(
         BOTO3_SERVICE.get(service, service), region_name=region, endpoint_url=endpoint_url,
         aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key, aws_session_token=session_token,
         # No client-side validation: what a learner typed reaches the gateway, which answers as AWS does

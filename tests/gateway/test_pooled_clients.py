@@ -1,5 +1,6 @@
-"""Pooled learner clients (gateway.client: one botocore client per credentials, shared by the scenario steps) keep
-each caller's record of the wire apart and never sign with anyone else's keys; the policy panels' direct read of
+"""Pooled learner clients (gateway.client: one botocore client per service and target, shared by the scenario steps,
+each call signed with its caller's keys) keep each caller's record of the wire apart and never sign with anyone
+else's keys; the policy panels' direct read of
 moto's stored policy text answers what IAM's GetRole / GetRolePolicy / GetUserPolicy answer."""
 from __future__ import annotations
 
@@ -32,14 +33,47 @@ def test_pooled_callers_share_one_client_but_each_records_only_its_own_calls(lab
     assert first.exchanges[-1].operation == "ListRoles" and len(second.exchanges) == 2
 
 
-def test_pooled_clients_of_different_keys_sign_as_their_own_user(lab_app):
+def test_pooled_clients_of_different_keys_share_one_client_and_sign_as_their_own_user(lab_app):
     box = Sandbox(*lab_app)
-    alice, bob = box.user("alice"), box.user("bob")
+    alice, bob = box.user("alice"), box.user("bob", allow("iam:ListRoles"))
     recorder = ExchangeRecorder()
     a, b = pooled(box, "sts", alice, recorder), pooled(box, "sts", bob, recorder)
-    assert a.client is not b.client
+    assert a.client is b.client   # one botocore client; the keys ride with each call (CallerCredentials)
     assert a.get_caller_identity()["Arn"].endswith(":user/alice")
     assert b.get_caller_identity()["Arn"].endswith(":user/bob")
+    assert a.get_caller_identity()["Arn"].endswith(":user/alice")
+    # a paginator's pages are signed with its caller's keys too: bob may list roles, alice may not
+    iam_a, iam_b = pooled(box, "iam", alice, recorder), pooled(box, "iam", bob, recorder)
+    assert iam_a.client is iam_b.client
+    assert list(iam_b.get_paginator("list_roles").paginate())
+    with pytest.raises(Exception, match="AccessDenied"):
+        list(iam_a.get_paginator("list_roles").paginate())
+
+
+def test_threads_sharing_one_pooled_client_each_sign_with_their_own_keys(lab_app):
+    box = Sandbox(*lab_app)
+    users = [box.user(name) for name in ("alice", "bob", "carol", "dave")]
+    seen: dict[int, set[str]] = {}
+
+    def work(n: int) -> None:
+        client = pooled(box, "sts", users[n], ExchangeRecorder())
+        seen[n] = {client.get_caller_identity()["Arn"].rsplit("/", 1)[-1] for _ in range(10)}
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == {0: {"alice"}, 1: {"bob"}, 2: {"carol"}, 3: {"dave"}}
+
+
+def test_the_shared_client_itself_signs_for_nobody(lab_app):
+    from botocore.exceptions import NoCredentialsError
+
+    box = Sandbox(*lab_app)
+    shared = pooled(box, "sts", box.user("alice"), ExchangeRecorder()).client
+    with pytest.raises(NoCredentialsError):
+        shared.get_caller_identity()   # outside a LearnerClient call: no caller, no keys
 
 
 def test_threads_sharing_a_pooled_client_keep_their_records_apart(lab_app):
