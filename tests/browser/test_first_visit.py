@@ -9,11 +9,17 @@ from sandboxes.models import Sandbox
 pytestmark = pytest.mark.browser
 
 
-def test_a_first_visit_explains_the_wait_then_opens_the_lab(browser, live_server):
+def _page_recording_documents(browser, live_server):
+    """A new browser context's page, and the list of the documents (page loads, not assets) it will receive."""
     context = browser.new_context(base_url=live_server.url)
     page = context.new_page()
-    seen = []
-    page.on("response", lambda r: seen.append(r.url) if r.request.resource_type == "document" else None)
+    documents: list[str] = []
+    page.on("response", lambda r: documents.append(r.url) if r.request.resource_type == "document" else None)
+    return context, page, documents
+
+
+def test_a_first_visit_explains_the_wait_then_opens_the_lab(browser, live_server):
+    context, page, seen = _page_recording_documents(browser, live_server)
     try:
         page.goto("/scenarios/cross-account-auditors/")
         page.wait_for_function("!document.title.startsWith('Preparing')")
@@ -36,10 +42,7 @@ def test_with_a_sandbox_waiting_chromiums_first_page_is_the_lab_itself(browser, 
     monkeypatch.setattr(pool, "refill_in_background", lambda build: None)   # no refill thread in the test
     pool.refill(services.create_sandbox)
     waiting = Sandbox.objects.get(pooled=True)
-    context = browser.new_context(base_url=live_server.url)
-    page = context.new_page()
-    documents = []
-    page.on("response", lambda r: documents.append(r.url) if r.request.resource_type == "document" else None)
+    context, page, documents = _page_recording_documents(browser, live_server)
     try:
         page.goto("/scenarios/cross-account-auditors/meet-the-auditor/")
         assert "Preparing" not in page.title() and page.locator("h1").first.is_visible()
