@@ -23,7 +23,7 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.credentials import Credentials, ReadOnlyCredentials
 from botocore.exceptions import NoCredentialsError
 
-from . import routing
+from . import protocols, routing
 from .admin import local_admin_client
 from .botocore_glue import (BOTO3_SERVICE, ScopedClient, aws_response, body_bytes, boto3_session, client_config,
                             install_sender)
@@ -208,11 +208,13 @@ class _CallerCredentialResolver:
 
 def _caller_signed_session() -> Any:
     """The boto3 session whose clients sign with the calling LearnerClient's credentials (a session of its own: the
-    shared one must keep the ordinary credential chain for every other client)."""
+    shared one must keep the ordinary credential chain for every other client), reading the service models through
+    the shared session's loader (its cache: no second copy of each model)."""
     with _lock:
         session = _state.get("caller_signed_session")
     if session is None:
         core = botocore.session.get_session()
+        core.register_component("data_loader", protocols.botocore_session().get_component("data_loader"))
         core.register_component("credential_provider", _CallerCredentialResolver())
         with _lock:
             session = _state.setdefault("caller_signed_session", boto3.session.Session(botocore_session=core))

@@ -312,17 +312,17 @@ def sandbox_for_request(request: HttpRequest) -> Sandbox:
     if sandbox is None:
         from django.conf import settings
 
-        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
-            sandbox = _claim_on_a_first_page(request)
-            if sandbox is None:
-                raise SandboxNotStarted("no session yet")
-        elif not request.session.session_key:
-            request.session.save()
-        if sandbox is None:
+        if settings.SESSION_COOKIE_NAME in request.COOKIES:
+            if not request.session.session_key:
+                request.session.save()
             owner = user if user is not None and user.is_authenticated else None
             session_key = request.session.session_key or ""
             sandbox = (pool.take(session_key, owner, create_sandbox)
                        or create_sandbox(session_key=session_key, owner=owner))
+        else:
+            sandbox = _claim_on_a_first_page(request)
+            if sandbox is None:
+                raise SandboxNotStarted("no session yet")
     note_in_session(request, sandbox)
     ensure_ready(sandbox)
     return sandbox

@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,10 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from labserver import free_port, stop_process  # noqa: E402
+
 SCENARIO, STEP = "cross-account-auditors", "assume-audit-role"
 # The same counts measured by this script on main before the round-trip work (commit 5f53c1e), printed beside
 # today's. (Issue 8 quoted 2 / 2 / 8 / 2 / 16 and ~17 HTTP round trips, counted by other means.)
@@ -49,12 +52,6 @@ BEFORE = {"inprocess": {"gateway_calls": 2, "decision_lookups": 2, "cache_ops": 
 CACHE_METHODS = ("get", "set", "add", "delete", "touch", "get_many", "set_many", "delete_many", "has_key", "incr",
                  "decr", "get_or_set", "clear")
 ROWS = ("gateway_calls", "decision_lookups", "cache_ops", "admin_reads", "sql_queries", "http_round_trips")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # ---------------------------------------------------------------------------------------------- the gateway child
@@ -117,12 +114,7 @@ class GatewayProcess:
         return self.requests.read_text().splitlines()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop_process(self.process)
         self.output.close()
 
 

@@ -32,6 +32,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from labserver import children, stop_process  # noqa: E402
 
 
 def free_port() -> int:
@@ -219,17 +222,7 @@ class Topology:
 
     def web_pids(self) -> list[int]:
         """gunicorn's workers (the master's children)."""
-        master = self.processes["web"].pid
-        found = []
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    with open(f"/proc/{entry}/stat") as stat:
-                        if int(stat.read().rsplit(")", 1)[1].split()[1]) == master:
-                            found.append(int(entry))
-                except (OSError, ValueError, IndexError):
-                    continue
-        return found
+        return children(self.processes["web"].pid)
 
     def psql(self, sql: str, *params) -> list[tuple]:
         import psycopg
@@ -261,14 +254,7 @@ class Topology:
             process = self.processes.get(name)
             if name == "postgres":
                 self._stop_postgres()
-            if process is None or process.poll() is not None:
-                continue
-            process.terminate()
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+            stop_process(process, 20)
         for log in self._logs:
             log.close()
         shutil.rmtree(self.pgdata, ignore_errors=True)

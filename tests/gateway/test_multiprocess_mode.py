@@ -25,6 +25,7 @@ from gateway.client import learner_client
 from gateway.control.client import RemoteLab, remote_admin_client
 from gateway.control.server import LabControlApp
 from gateway.control.wire import LabControlError, RemoteDecision, from_wire, to_wire
+from scripts.labserver import stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "test-control-token-" + secrets.token_hex(16)
@@ -54,12 +55,7 @@ def spawn_gateway(tmp_dir: Path, *, token: str | None, port: int = 0) -> tuple[s
 
 
 def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(5)
+    stop_process(process)
 
 
 @pytest.fixture(scope="module")

@@ -17,14 +17,25 @@ from scenarios import registry
 S1 = "cross-account-auditors"
 
 
+def _signed_in_instructor(username: str) -> Client:
+    """A browser signed in as a new instructor (granted by manage.py instructor)."""
+    User.objects.create_user(username, password="a-long-classroom-password")
+    call_command("instructor", username, stdout=io.StringIO())
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
 @pytest.fixture
 def instructor(db) -> Client:
-    """Iris: an instructor (granted by manage.py instructor)."""
-    User.objects.create_user("iris", password="a-long-classroom-password")
-    call_command("instructor", "iris", stdout=io.StringIO())
-    client = Client()
-    client.force_login(User.objects.get(username="iris"))
-    return client
+    """Iris: an instructor."""
+    return _signed_in_instructor("iris")
+
+
+@pytest.fixture
+def other_instructor(db) -> Client:
+    """Ivan: another instructor, who runs no class of Iris's."""
+    return _signed_in_instructor("ivan")
 
 
 @pytest.fixture
@@ -232,13 +243,9 @@ def test_a_signed_in_visitor_is_told_to_join_signed_out(instructor, classroom):
     assert r.status_code == 409 and b"signed out" in r.content
 
 
-def test_other_instructors_cannot_see_the_class(classroom):
-    User.objects.create_user("ivan", password="a-long-classroom-password")
-    call_command("instructor", "ivan", stdout=io.StringIO())
-    other = Client()
-    other.force_login(User.objects.get(username="ivan"))
-    assert other.get(f"/class/{classroom.code}/").status_code == 404
-    assert other.get(f"/class/{classroom.code}/export.csv").status_code == 404
+def test_other_instructors_cannot_see_the_class(classroom, other_instructor):
+    assert other_instructor.get(f"/class/{classroom.code}/").status_code == 404
+    assert other_instructor.get(f"/class/{classroom.code}/export.csv").status_code == 404
 
 
 def test_prepared_sandboxes_are_handed_to_joining_students(classroom):

@@ -24,6 +24,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from scripts.labserver import stop_process
+
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "kill-test-control-token-" + secrets.token_hex(16)
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
@@ -52,13 +54,7 @@ def _start(args: list[str], env: dict[str, str], log: Path, ready: str) -> subpr
 
 
 def _stop(process: subprocess.Popen | None) -> None:
-    if process is not None and process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+    stop_process(process, 15)
 
 
 class Topology:

@@ -17,6 +17,7 @@ from django.test import Client
 
 from gateway.control.client import remote_lab
 from sandboxes.models import Sandbox
+from scripts.labserver import stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "web-test-control-token-" + secrets.token_hex(16)
@@ -50,13 +51,7 @@ class GatewayProcess:
             time.sleep(0.1)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process)
 
     def restart(self) -> None:
         self.stop()

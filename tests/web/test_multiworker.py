@@ -35,6 +35,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from scripts.labserver import stop_process
+
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "multiworker-control-token-" + secrets.token_hex(16)
 S1 = "cross-account-auditors"
@@ -120,13 +122,7 @@ class Deployment:
 
 
 def _stop(process: subprocess.Popen | None) -> None:
-    if process is not None and process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+    stop_process(process)
 
 
 class Browser:

@@ -141,7 +141,7 @@ def test_portal_credentials_with_a_malformed_account_is_a_400(learner):
 
 
 # ---- classroom -----------------------------------------------------------------------------------------------
-from tests.web.test_classroom import classroom, instructor, join  # noqa: E402,F401  (fixtures and helper)
+from tests.web.test_classroom import classroom, instructor, join, other_instructor  # noqa: E402,F401  (fixtures, helper)
 
 
 def test_class_bar_poll_with_an_oversized_page_and_version_still_answers(classroom):
@@ -178,19 +178,9 @@ def test_student_only_actions_refuse_a_visitor_in_no_class(db):
     assert Client().post("/class/bar/poll/1/vote/", {"choice": "allowed"}).status_code == 403
 
 
-def test_instructor_controls_are_404_on_a_class_someone_else_runs(instructor, classroom, db):
-    import io
-
-    from django.contrib.auth.models import User
-    from django.core.management import call_command
-    from django.test import Client
-
-    User.objects.create_user("ivan", password="a-long-classroom-password")
-    call_command("instructor", "ivan", stdout=io.StringIO())
-    other = Client()
-    other.force_login(User.objects.get(username="ivan"))
-    assert other.post(f"/class/{classroom.code}/end/").status_code == 404
-    assert other.get(f"/class/{classroom.code}/roster/").status_code == 404
+def test_instructor_controls_are_404_on_a_class_someone_else_runs(classroom, other_instructor):
+    assert other_instructor.post(f"/class/{classroom.code}/end/").status_code == 404
+    assert other_instructor.get(f"/class/{classroom.code}/roster/").status_code == 404
 
 
 # ---- quiz ----------------------------------------------------------------------------------------------------
