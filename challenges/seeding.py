@@ -42,8 +42,9 @@ def _seed_users(sandbox_id: str, accounts: dict[str, str], challenge: Challenge)
 
 def forget_all(sandbox_id: str, accounts: dict[str, str]) -> None:
     """World extension seed: the world was just (re)built from scratch, so no challenge's part exists in it."""
-    ChallengeSeed.objects.filter(sandbox_id=sandbox_id).delete()
-    ChallengeKey.objects.filter(sandbox_id=sandbox_id).delete()
+    with transaction.atomic():   # one write transaction, not two
+        ChallengeSeed.objects.filter(sandbox_id=sandbox_id).delete()
+        ChallengeKey.objects.filter(sandbox_id=sandbox_id).delete()
 
 
 def _create_role(spec: RoleSpec, accounts: dict[str, str]) -> None:

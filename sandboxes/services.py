@@ -148,7 +148,7 @@ def _build_claim(sandbox: Sandbox) -> Iterator[None]:
         if time.monotonic() > deadline:
             raise SandboxBusy(f"sandbox {sandbox.pk} is still being built by another process; try again shortly")
         time.sleep(0.2)
-    _claim_tokens[sandbox.pk] = token
+    _claim_tokens[sandbox.pk] = (token, time.monotonic())
     try:
         yield
     finally:
@@ -156,21 +156,28 @@ def _build_claim(sandbox: Sandbox) -> Iterator[None]:
         Sandbox.objects.filter(pk=sandbox.pk, build_claim=token).update(build_claim="", build_claimed_at=None)
 
 
-_claim_tokens: dict[str, str] = {}   # sandbox id -> this process's claim token while it builds
+# sandbox id -> this process's claim token while it builds, and when the claim was last written (monotonic)
+_claim_tokens: dict[str, tuple[str, float]] = {}
+# A claim is renewed only once it is this old: a build of a few milliseconds writes no renewal at all.
+CLAIM_RENEW_AFTER_SECONDS = BUILD_CLAIM_STALE_SECONDS / 4
 
 
 def _renew_claim(sandbox: Sandbox) -> None:
     """Between build phases: the claim stays fresh while the build makes progress, so only the claim of a process
     that died goes stale (and is taken over within BUILD_CLAIM_STALE_SECONDS)."""
-    token = _claim_tokens.get(sandbox.pk)
-    if token:
-        Sandbox.objects.filter(pk=sandbox.pk, build_claim=token).update(build_claimed_at=timezone.now())
+    held = _claim_tokens.get(sandbox.pk)
+    if held is None or time.monotonic() - held[1] < CLAIM_RENEW_AFTER_SECONDS:
+        return
+    token = held[0]
+    _claim_tokens[sandbox.pk] = (token, time.monotonic())
+    Sandbox.objects.filter(pk=sandbox.pk, build_claim=token).update(build_claimed_at=timezone.now())
 
 
-def _build(sandbox: Sandbox) -> None:
+def _build(sandbox: Sandbox, *, replay_learner_changes: bool = True) -> None:
     """Drop whatever moto still holds for the sandbox's accounts, give them the world (a copy of the template, or
     the seeding calls replayed), its long-term keys (the ones in the database, so terminal profiles survive a
-    rebuild), then the learner's trust edits and journaled writes; register it last. Safe to run again."""
+    rebuild), then the learner's trust edits and journaled writes (not on reset, which has just deleted them);
+    register it last. Safe to run again."""
     accounts = sandbox.account_ids()
     the_lab = lab()
     state = world_state()
@@ -198,6 +205,14 @@ def _build(sandbox: Sandbox) -> None:
     _restore_keys(sandbox, accounts, state)
     if sandbox.kind == "world":   # the moto-only ones ran above (or travelled with the template copy)
         world.run_extension_seeds(sandbox.id, accounts, moto_only=False)
+    if replay_learner_changes:
+        _replay_learner_changes(sandbox, state)
+    # Last: from now on the sandbox counts as live (is_live), in every web process.
+    the_lab.register_sandbox(sandbox.id, accounts, sandbox.clock_offset_seconds)
+
+
+def _replay_learner_changes(sandbox: Sandbox, state) -> None:
+    """The learner's trust edits, then their journaled writes, in order."""
     for edit in TrustPolicyEdit.objects.filter(sandbox=sandbox):
         try:
             apply_trust_policy(sandbox, edit.account_name, edit.role_name, edit.document)
@@ -209,8 +224,6 @@ def _build(sandbox: Sandbox) -> None:
         failed = state.replay(writes)
         if failed:
             log.warning("%d of %d journaled writes of %s did not apply again", failed, len(writes), sandbox.id)
-    # Last: from now on the sandbox counts as live (is_live), in every web process.
-    the_lab.register_sandbox(sandbox.id, accounts, sandbox.clock_offset_seconds)
 
 
 def _restore_keys(sandbox: Sandbox, accounts: dict[str, str], state) -> None:
@@ -256,7 +269,7 @@ def reset_sandbox(sandbox: Sandbox) -> None:
             sandbox.clock_offset_seconds = 0.0
             sandbox.save(update_fields=["clock_offset_seconds"])
             signals.sandbox_reset.send(sender=Sandbox, sandbox=sandbox)
-        _build(sandbox)
+        _build(sandbox, replay_learner_changes=False)   # the edits and the journal were deleted just above
 
 
 def advance_clock(sandbox: Sandbox, seconds: float) -> float:

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, replace_url
 
 from . import imdsmount, services, world
 from .decorators import SandboxRequest, with_sandbox
@@ -50,6 +50,7 @@ def _render_sandbox(request: SandboxRequest, status: int = 200, **extra: object)
 
 
 @require_POST
+@never_cache   # its htmx answer is the sandbox page
 @with_sandbox
 def reset(request: SandboxRequest) -> HttpResponse:
     services.reset_sandbox(request.sandbox)
@@ -57,6 +58,10 @@ def reset(request: SandboxRequest) -> HttpResponse:
     messages.success(request, "Your sandbox was reset: SecureCart's world is rebuilt as it was seeded, the clock is "
                               "back to real time and temporary credentials issued earlier no longer work. The "
                               "seeded users' long-term access keys are the same as before.")
+    if request.htmx:
+        # The page's own button (a boosted form): the rebuilt page in this one answer instead of a redirect and a
+        # second request; the address stays /sandbox/. Without JavaScript the form posts and is redirected.
+        return replace_url(_render_sandbox(request), reverse("sandbox"))
     return redirect("sandbox")
 
 

@@ -61,9 +61,22 @@ def test_pages_and_htmx_swaps_raise_no_csp_violation(watched):
 def test_the_reset_confirmation_and_quiz_bars_work_without_inline_code(watched):
     page = watched
     page.goto("/sandbox/")
+    posts: list[str] = []
+    documents: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    page.on("response", lambda r: documents.append(r.url) if r.request.resource_type == "document" else None)
     page.once("dialog", lambda dialog: dialog.dismiss())                  # "Reset your sandbox?" -> Cancel
     page.get_by_role("button", name=re.compile("Reset")).click()
     expect(page).to_have_url(re.compile("/sandbox/$"))
+    page.wait_for_timeout(300)
+    assert posts == []                                                    # cancelled: nothing sent
+    page.once("dialog", lambda dialog: dialog.accept())                   # -> OK
+    page.get_by_role("button", name=re.compile("Reset")).click()
+    expect(page.get_by_role("status").filter(has_text="Your sandbox was reset")).to_be_visible()
+    expect(page).to_have_url(re.compile("/sandbox/$"))
+    # One request (htmx, the rebuilt page in its answer), no page load: no redirect, no second document.
+    assert [url.rsplit("/", 3)[-3:] for url in posts] == [["sandbox", "reset", ""]] and documents == []
+    assert page.get_by_role("heading", name=re.compile("My sandbox")).is_visible()
     assert page.violations() == []
 
     page.goto("/quiz/live/")

@@ -125,6 +125,24 @@ def test_a_stale_build_claim_is_taken_over(learner):
     assert Sandbox.objects.get(pk=sandbox.pk).build_claim == ""
 
 
+def _claim_renewals(learner) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert learner.client.post("/sandbox/reset/").status_code == 302
+    return sum('SET "build_claimed_at"' in q["sql"] for q in queries.captured_queries)
+
+
+def test_a_build_renews_its_claim_once_it_has_run_a_while(learner, monkeypatch):
+    # A build of a few milliseconds writes no renewal; one that has held its claim for a while renews it between
+    # phases, so a live build is never taken over as stale.
+    assert _claim_renewals(learner) == 0
+    monkeypatch.setattr(services, "CLAIM_RENEW_AFTER_SECONDS", 0.0)
+    assert _claim_renewals(learner) >= 1
+    assert Sandbox.objects.get(pk=learner.sandbox.pk).build_claim == ""   # released at the end all the same
+
+
 @pytest.mark.django_db
 def test_a_request_without_a_session_builds_no_world():
     before = Sandbox.objects.count()

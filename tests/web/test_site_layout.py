@@ -37,6 +37,18 @@ def test_reset_confirms_what_it_did(learner):
     assert "Your sandbox was reset" not in learner.client.get("/sandbox/").content.decode()
 
 
+def test_the_reset_button_gets_the_rebuilt_page_in_one_answer(learner):
+    # The page's form is boosted (htmx): one POST answered with the sandbox page, the address kept at /sandbox/.
+    form = learner.client.get("/sandbox/").content.decode()
+    assert 'hx-boost="true"' in form and "hx-confirm=" in form and "data-confirm" not in form.split("Reset my")[1]
+    r = learner.client.post("/sandbox/reset/", HTTP_HX_REQUEST="true", HTTP_HX_BOOSTED="true")
+    assert r.status_code == 200 and r.headers["HX-Replace-Url"] == "/sandbox/"
+    assert "no-store" in r.headers["Cache-Control"]
+    html = r.content.decode()
+    assert 'role="status">Your sandbox was reset' in html and "<h1>My sandbox" in html
+    assert "Your sandbox was reset" not in learner.client.get("/sandbox/").content.decode()
+
+
 def test_a_stale_form_gets_a_page_that_explains_it(learner):
     from django.test import Client
 
