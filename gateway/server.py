@@ -1,7 +1,16 @@
-"""Serve the gateway alone over HTTP (werkzeug's threaded server): `python -m gateway --host 127.0.0.1 --port 4566`.
+"""Serve the gateway alone over HTTP (cheroot: one process, a pool of threads, keep-alive connections):
+`python -m gateway --host 127.0.0.1 --port 4566`.
 
 For outside clients (AWS CLI, SDKs: `--endpoint-url http://127.0.0.1:4566`) and for deployments with several web
 processes, which then point LAB_GATEWAY_URL here so one process owns the engine state and moto.
+
+Why cheroot (CherryPy's server) and not werkzeug's development server: werkzeug answers every request with
+`Connection: close` (werkzeug/serving.py: "Always close the connection"), so each of the dozen lab-control calls a
+web process makes per step paid for a new TCP connection, a getaddrinfo and a new server thread. cheroot keeps
+connections open (idle ones wait in its selector and hold no thread), sets TCP_NODELAY, stays one process (the lab's
+state is in this process's memory; gunicorn would add a master process) and sends header names as the app wrote them
+(AWS's `x-amzn-RequestId`; waitress, the other candidate, rewrites them as `X-Amzn-Requestid`).
+scripts/bench_gateway.py and scripts/bench_load.py measure it.
 """
 from __future__ import annotations
 
@@ -9,15 +18,11 @@ import argparse
 import logging
 import sys
 import threading
-from typing import Any
+from typing import Any, Callable, Iterable
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from cheroot import wsgi
 
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        if logging.getLogger("gateway.server").isEnabledFor(logging.INFO):
-            super().log_request(code, size)
+_log = logging.getLogger("gateway.server")
 
 
 def build_app(lab: Any = None, mount_path: str = "") -> Any:
@@ -36,19 +41,79 @@ def build_app(lab: Any = None, mount_path: str = "") -> Any:
 # evaluation could add up to 5 ms to every other learner's call; 1 ms keeps that wait small (scripts/bench_fairness.py).
 FAIR_SWITCH_INTERVAL = 0.001
 
+# Requests wait on the moto lock or a sandbox build more than on the CPU, so more threads than cores. Idle keep-alive
+# connections wait in cheroot's selector and hold no thread, so far more of them may stay open than there are threads
+# (each web process pools up to 16, each learner's terminal one or two); past the limit an answer says Connection: close.
+SERVER_THREADS = 32
+KEEP_ALIVE_CONNECTIONS = 1000
+# A connection idle this long is closed (clients reconnect: urllib3 and botocore check a pooled connection before
+# reuse); also how long a request's headers and body may take to arrive.
+IDLE_CONNECTION_SECONDS = 60
+
 
 def share_the_interpreter_fairly() -> None:
     if sys.getswitchinterval() > FAIR_SWITCH_INTERVAL:
         sys.setswitchinterval(FAIR_SWITCH_INTERVAL)
 
 
-def make_gateway_server(host: str, port: int, app: Any = None) -> BaseWSGIServer:
-    """A threaded werkzeug server for `app` (port 0 picks a free port: read server.server_port)."""
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def _with_access_log(app: WsgiApp) -> WsgiApp:
+    """Log each request's method, path and status at INFO (waitress writes no access log of its own)."""
+    def logged(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if _log.isEnabledFor(logging.INFO):
+                _log.info('%s "%s %s" %s', environ.get("REMOTE_ADDR", "-"), environ.get("REQUEST_METHOD", "-"),
+                          environ.get("PATH_INFO", ""), status.split(" ", 1)[0])
+            return start_response(status, headers, exc_info)
+        return app(environ, start)
+    return logged
+
+
+def _with_chunked_bodies(app: WsgiApp) -> WsgiApp:
+    """A chunked request body has no CONTENT_LENGTH; cheroot's input reads it to its end (wsgi.input_terminated, which
+    gateway.app reads), so say so even when cheroot leaves the flag unset."""
+    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            environ["wsgi.input_terminated"] = True
+        return app(environ, start_response)
+    return wrapped
+
+
+class GatewayHttpServer:
+    """A cheroot server for one WSGI app, with the socketserver-style names the scripts and tests use:
+    `server_port` (the bound port: port 0 picks a free one), `serve_forever()`, and `shutdown()` from any thread."""
+
+    def __init__(self, host: str, port: int, app: WsgiApp) -> None:
+        self._server = wsgi.Server((host, port), _with_access_log(_with_chunked_bodies(app)),
+                                   numthreads=SERVER_THREADS, max=SERVER_THREADS, timeout=IDLE_CONNECTION_SECONDS,
+                                   server_name="SecureCart-lab-gateway", request_queue_size=128)
+        self._server.keep_alive_conn_limit = KEEP_ALIVE_CONNECTIONS
+        self._server.prepare()   # binds and listens now, so server_port is known before serving
+        self.server_address = tuple(self._server.bind_addr[:2])
+        self.server_port = int(self.server_address[1])
+
+    def serve_forever(self) -> None:
+        self._server.serve()
+
+    def shutdown(self) -> None:
+        """Stop serving (from any thread): serve_forever returns once the worker threads have finished."""
+        self._server.stop()
+
+    def server_close(self) -> None:
+        """The same as shutdown(); stopping twice is harmless (socketserver's two names for the scripts and tests)."""
+        self._server.stop()
+
+
+def make_gateway_server(host: str, port: int, app: Any = None) -> GatewayHttpServer:
+    """A keep-alive, thread-pooled server for `app` (port 0 picks a free port: read server.server_port)."""
     share_the_interpreter_fairly()
-    return make_server(host, port, app or build_app(), threaded=True, request_handler=_QuietHandler)
+    return GatewayHttpServer(host, port, app or build_app())
 
 
-def serve_in_thread(host: str = "127.0.0.1", port: int = 0, app: Any = None) -> tuple[BaseWSGIServer, threading.Thread]:
+def serve_in_thread(host: str = "127.0.0.1", port: int = 0, app: Any = None
+                    ) -> tuple[GatewayHttpServer, threading.Thread]:
     server = make_gateway_server(host, port, app)
     thread = threading.Thread(target=server.serve_forever, name="gateway-http", daemon=True)
     thread.start()

@@ -202,8 +202,8 @@ class Topology:
         args = [gunicorn if os.path.exists(gunicorn) else "gunicorn", "--workers", str(self.workers),
                 "--threads", str(self.threads), "--bind", f"127.0.0.1:{self.web_port}", "--timeout", "60",
                 "securecart.wsgi"]
-        # gthread's fixed thread pool keeps one database connection per thread (gateways: werkzeug's thread per
-        # connection, so they close theirs after each request, the default)
+        # gthread's fixed thread pool keeps one database connection per thread (the gateways close theirs after
+        # each request, the default: they write to the database only to journal a learner's write)
         process = self._spawn("web", args, env={**self.env, "DB_CONN_MAX_AGE": "60"})
         _wait("gunicorn", lambda: _http_ok(self.url + "/static/favicon.svg"), process, self.log("web"))
 

@@ -323,7 +323,14 @@ class LabControlApp:
             raise _BadArguments("bad Content-Length") from None
         if length > MAX_CONTROL_BODY:
             raise _BadArguments(f"request body too large ({length} bytes; the limit is {MAX_CONTROL_BODY})")
-        raw = environ["wsgi.input"].read(length) if length > 0 else b""
+        if length > 0:
+            raw = environ["wsgi.input"].read(length)
+        elif environ.get("wsgi.input_terminated"):   # chunked: no length, the server's input ends with the body
+            raw = environ["wsgi.input"].read(MAX_CONTROL_BODY + 1)
+            if len(raw) > MAX_CONTROL_BODY:
+                raise _BadArguments(f"request body too large (the limit is {MAX_CONTROL_BODY} bytes)")
+        else:
+            raw = b""
         if not raw:
             return {}
         try:

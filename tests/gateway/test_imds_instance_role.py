@@ -231,17 +231,14 @@ def test_modify_metadata_options_through_the_gateway_keeps_options_not_named(loc
 
 def test_botocore_reads_the_instance_credentials_from_our_imds_over_http(local: Sandbox) -> None:
     """The application on the instance uses the SDK's own IMDS credential provider: no keys in its code."""
-    import threading
-
     from botocore.credentials import InstanceMetadataProvider
     from botocore.utils import InstanceMetadataFetcher
-    from werkzeug.serving import make_server
+
+    from gateway.server import serve_in_thread
 
     role = web_tier(local)
     instance = launch(local, role, tokens="required")
-    server = make_server("127.0.0.1", 0, imds(local), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server, thread = serve_in_thread("127.0.0.1", 0, imds(local))
     try:
         fetcher = InstanceMetadataFetcher(timeout=2, num_attempts=1,
                                           base_url=f"http://127.0.0.1:{server.server_port}/{instance}")
@@ -258,18 +255,14 @@ def test_botocore_reads_the_instance_credentials_from_our_imds_over_http(local: 
 
 
 def test_with_imds_mounts_the_metadata_service_beside_the_gateway_over_http(local: Sandbox) -> None:
-    import threading
     import urllib.request
 
-    from werkzeug.serving import make_server
-
     from gateway.imds import with_imds
+    from gateway.server import serve_in_thread
 
     role = web_tier(local)
     instance = launch(local, role, tokens="required")
-    server = make_server("127.0.0.1", 0, with_imds(local.app, local.lab), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server, thread = serve_in_thread("127.0.0.1", 0, with_imds(local.app, local.lab))
     base = f"http://127.0.0.1:{server.server_port}"
     try:
         put = urllib.request.Request(f"{base}/imds/{instance}/latest/api/token", method="PUT",

@@ -358,6 +358,49 @@ def test_unknown_method_wrong_verb_and_oversized_body(gateway_url: str, remote: 
     connection.close()
 
 
+def test_one_connection_carries_many_calls_control_and_aws_alike(gateway_url: str) -> None:
+    """The web processes make a dozen lab-control calls per step: a server that closes each connection (werkzeug's
+    development server always answered `Connection: close`) makes each of them reconnect."""
+    host, port = gateway_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.connect()
+    first_socket = connection.sock
+    body = json.dumps({}).encode()
+    for _ in range(3):
+        connection.request("POST", "/_lab/v1/ping", body=body, headers={
+            "Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
+        answer = answer_of(connection)
+        assert answer.status == 200 and json.loads(answer.read())["result"]["ok"] is True
+        assert (answer.getheader("Connection") or "").lower() != "close"
+    # an unsigned AWS call on the same connection: refused as AWS refuses it, header names as AWS spells them
+    connection.request("POST", "/", body=b"Action=GetCallerIdentity&Version=2011-06-15",
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    answer = answer_of(connection)
+    assert answer.status == 403 and b"MissingAuthenticationToken" in answer.read()
+    assert "x-amzn-RequestId" in [name for name, _ in answer.getheaders()]
+    assert connection.sock is first_socket   # http.client opens a new socket only after the server closed one
+    connection.close()
+
+
+def answer_of(connection: http.client.HTTPConnection) -> http.client.HTTPResponse:
+    return connection.getresponse()
+
+
+def test_a_chunked_request_body_reaches_the_app(gateway_url: str, remote: RemoteLab) -> None:
+    """No Content-Length, Transfer-Encoding: chunked (how a client streams a body): it is still read to its end."""
+    sandbox_id, account = "chunked-" + secrets.token_hex(4), new_account()
+    body = json.dumps({"sandbox_id": sandbox_id, "accounts": {"dev": account}}).encode()
+    host, port = gateway_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.request("POST", "/_lab/v1/register_sandbox", body=iter([body[:10], body[10:]]), encode_chunked=True,
+                       headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
+    answer = connection.getresponse()
+    assert answer.status == 200, answer.read()
+    answer.read()
+    connection.close()
+    assert remote.accounts_of(sandbox_id) == {"dev": account}
+
+
 # ------------------------------------------------------------------------------------------------ the token
 @pytest.mark.parametrize("authorization", [None, "Bearer wrong-token-of-some-length", f"Basic {TOKEN}",
                                            f"Bearer {TOKEN}x", "Bearer ", f"Bearer {TOKEN[:-1]}"],

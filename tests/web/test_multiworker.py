@@ -253,18 +253,15 @@ def test_lab_control_is_never_reached_through_the_web_aws_mount(deployment: Depl
 # ------------------------------------------------------------------------------------------------ GatewayCache
 @pytest.fixture(scope="module")
 def control_server() -> Iterator[str]:
-    from werkzeug.serving import make_server
-
     from gateway.control.server import LabControlApp
+    from gateway.server import serve_in_thread
 
     def no_gateway(environ: dict, start_response: Any) -> list[bytes]:
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"not here"]
 
     app = LabControlApp(no_gateway, token=TOKEN, lab=object(), moto=object())
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server, _ = serve_in_thread("127.0.0.1", 0, app)
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:

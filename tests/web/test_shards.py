@@ -21,19 +21,17 @@ TOKEN = "shards-test-token-" + secrets.token_hex(8)
 
 class ControlServer:
     def __init__(self) -> None:
-        from werkzeug.serving import make_server
-
         from engine.lab import Lab
         from gateway.control.server import LabControlApp
+        from gateway.server import serve_in_thread
 
         def no_gateway(environ: dict, start_response: Any) -> list[bytes]:
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"not here"]
 
-        self.server = make_server("127.0.0.1", 0, LabControlApp(no_gateway, token=TOKEN, lab=Lab(),
-                                                                moto=object()), threaded=True)
+        self.server, _ = serve_in_thread("127.0.0.1", 0, LabControlApp(no_gateway, token=TOKEN, lab=Lab(),
+                                                                       moto=object()))
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
         self.server.shutdown()
