@@ -59,9 +59,10 @@ bench: install
 bench-load: install
 	$(PY) scripts/bench_load.py --learners 100
 
-# The load benchmark against the sharded topology with 1 gateway, then 2
+# The load benchmark against the sharded topology with 1 gateway, then 2; then the gateway tier alone, 1 then 2
 bench-topology: install
 	$(PY) scripts/bench_load.py --topology 1,2 --learners 100
+	$(PY) scripts/bench_shards.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from labserver import Browser, LabServer, rss_mb  # noqa: E402
+from labserver import Browser, LabServer, cpu_seconds, rss_mb  # noqa: E402
 
 S1 = "cross-account-auditors"
 _VARIANT = re.compile(r'name="variant" value="([^"]+)"')
@@ -93,12 +93,6 @@ def learner(base: str, steps: list[str], deadline: float, start_at: float, tally
                 return
     with tally.lock:
         tally.finished += 1
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def scenario_steps() -> list[str]:

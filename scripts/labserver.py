@@ -37,6 +37,13 @@ def rss_mb(pid: int) -> float:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def stop_process(process: subprocess.Popen | None, grace: float = 10.0) -> None:
     """SIGTERM, `grace` seconds to exit, then SIGKILL: how the scripts and tests stop a server they started."""
     if process is None or process.poll() is not None:
