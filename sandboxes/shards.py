@@ -99,6 +99,13 @@ def is_alive(url: str) -> bool:
     return alive
 
 
+def answers_now(url: str) -> bool:
+    """A health check now, whatever was known (is_alive again after the ping)."""
+    with _health_lock:
+        _health.pop(url, None)
+    return is_alive(url)
+
+
 def mark_dead(url: str) -> None:
     with _health_lock:
         _health[url] = (False, time.monotonic())
@@ -162,14 +169,22 @@ def route(sandbox_id: str) -> str | None:
 
 def check_live(sandbox_id: str, check: Callable[[], bool]) -> bool:
     """Route to the sandbox's gateway and run `check` there (services.is_live). A gateway that fails the call in
-    transport is marked dead, the sandbox moved, and the check run again on its new gateway (where it is not built
-    yet: the caller rebuilds it)."""
+    transport and then a fresh health check is marked dead, the sandbox moved, and the check run again on its new
+    gateway (where it is not built yet: the caller rebuilds it)."""
     url = route(sandbox_id)
     try:
         return check()
     except LabControlError as error:
         if url is None or error.status is not None:   # not sharded, or the gateway answered (a refusal)
             raise
+    # One failed call is not a death: a pooled keep-alive connection the gateway closed as idle just as it was reused
+    # fails the same way. The check only reads, so asking again is safe; moving a live gateway's sandbox is not.
+    if answers_now(url):
+        try:
+            return check()
+        except LabControlError as error:
+            if error.status is not None:
+                raise
     mark_dead(url)
     route(sandbox_id)
     return check()

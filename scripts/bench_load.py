@@ -13,7 +13,6 @@ percentiles, errors by status, how many learners finished scenario 1, and the se
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import re
 import statistics

@@ -5,7 +5,6 @@ The whole topology (real gateways, PostgreSQL, Redis, a SIGKILL) is tests/web/te
 from __future__ import annotations
 
 import secrets
-import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
@@ -13,6 +12,7 @@ import pytest
 from django.test import RequestFactory
 
 from gateway import routing
+from gateway.control.wire import LabControlError
 from sandboxes import credentials, shards
 from sandboxes.models import AccessKey, Account, GatewayAssignment, Sandbox
 
@@ -96,6 +96,34 @@ def test_a_dead_gateways_sandbox_moves_once_and_its_cached_sessions_are_forgotte
     shards.forget_health()
     with pytest.raises(shards.NoLiveGateway):
         shards.gateway_of(_sandbox().pk)
+
+
+@pytest.mark.django_db
+def test_one_failed_call_to_a_gateway_that_still_answers_moves_nothing(two_gateways: list[ControlServer]) -> None:
+    """A pooled connection the gateway closed as idle fails like a dead gateway; a fresh health check tells them
+    apart, so the sandbox stays where its state is."""
+    first, second = two_gateways
+    sandbox = _sandbox()
+    GatewayAssignment.objects.create(sandbox=sandbox, gateway=second.url)
+    calls = []
+
+    def flaky_check() -> bool:
+        calls.append(routing.chosen())
+        if len(calls) == 1:
+            raise LabControlError("could not reach the lab gateway: connection reset")   # no status: transport
+        return True
+
+    assert shards.check_live(sandbox.pk, flaky_check) is True
+    assert calls == [second.url, second.url]
+    assert GatewayAssignment.objects.get(sandbox=sandbox).gateway == second.url
+    assert shards.is_alive(second.url)
+
+    # the same failure from a gateway that really is gone: moved, and checked on its new gateway
+    second.stop()
+    calls.clear()
+    assert shards.check_live(sandbox.pk, flaky_check) is True
+    assert calls == [second.url, first.url]
+    assert GatewayAssignment.objects.get(sandbox=sandbox).gateway == first.url
 
 
 @pytest.mark.django_db
