@@ -20,6 +20,9 @@ import sys
 import threading
 from typing import Any, Callable, Iterable
 
+import socket
+
+from cheroot import server as cheroot_server
 from cheroot import wsgi
 
 _log = logging.getLogger("gateway.server")
@@ -81,6 +84,30 @@ def _with_chunked_bodies(app: WsgiApp) -> WsgiApp:
     return wrapped
 
 
+class _AckingRequest(cheroot_server.HTTPRequest):
+    """Acknowledge a request's headers at once. botocore turns TCP_NODELAY off on its sockets (socket_options=[])
+    and sends headers and body in two writes, so on a kept-alive connection its body waits, under Nagle's algorithm,
+    for the ACK of the headers, which Linux may delay by 40 ms while the server has nothing to send: measured here,
+    GetCallerIdentity on one boto3 connection took 44 ms a call, 1-2 ms with this (strace: the body arrived 40 ms
+    after the headers). TCP_QUICKACK sends a pending ACK now (Linux only; elsewhere nothing changes)."""
+
+    def read_request_headers(self) -> bool:
+        read = super().read_request_headers()
+        if read and _QUICKACK is not None:
+            try:
+                self.conn.socket.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
+            except OSError:   # not a TCP socket, or already closed: nothing to acknowledge
+                pass
+        return read
+
+
+_QUICKACK = getattr(socket, "TCP_QUICKACK", None)
+
+
+class _AckingConnection(cheroot_server.HTTPConnection):
+    RequestHandlerClass = _AckingRequest
+
+
 class GatewayHttpServer:
     """A cheroot server for one WSGI app, with the socketserver-style names the scripts and tests use:
     `server_port` (the bound port: port 0 picks a free one), `serve_forever()`, and `shutdown()` from any thread."""
@@ -90,6 +117,7 @@ class GatewayHttpServer:
                                    numthreads=SERVER_THREADS, max=SERVER_THREADS, timeout=IDLE_CONNECTION_SECONDS,
                                    server_name="SecureCart-lab-gateway", request_queue_size=128)
         self._server.keep_alive_conn_limit = KEEP_ALIVE_CONNECTIONS
+        self._server.ConnectionClass = _AckingConnection
         self._server.prepare()   # binds and listens now, so server_port is known before serving
         self.server_address = tuple(self._server.bind_addr[:2])
         self.server_port = int(self.server_address[1])
