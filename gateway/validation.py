@@ -18,6 +18,7 @@ classes, and a time limit keeps a pathological pattern from holding a thread.
 """
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -30,8 +31,15 @@ from engine.errors import AwsError
 
 from . import protocols
 
+log = logging.getLogger(__name__)
+
 MAX_REPORTED = 10          # Coral lists every violation; the lab keeps the message readable
-_PATTERN_TIMEOUT = 0.05    # seconds; model patterns are simple character classes, this is only a guard
+# A guard against a pathological match, in wall-clock seconds (the regex module has no CPU-time limit). The model's
+# patterns are character classes, linear in the value, so only a stalled thread hits it: at 0.05 s, 6 of ~16,000
+# valid AssumeRole calls on a busy 2-core machine were refused ("Value 'arn:aws:iam::…:role/Bench' at 'roleArn' failed
+# to satisfy constraint", scripts/bench_shards.py). AWS never refuses a valid value for being busy, so a check that
+# times out is not enforced.
+PATTERN_TIMEOUT_SECONDS = 1.0
 
 
 @dataclass
@@ -174,9 +182,10 @@ def _matches(pattern: str, value: str) -> bool:
     if compiled is None:
         return True
     try:
-        return compiled.fullmatch(value, timeout=_PATTERN_TIMEOUT) is not None
+        return compiled.fullmatch(value, timeout=PATTERN_TIMEOUT_SECONDS) is not None
     except TimeoutError:
-        return False
+        log.warning("pattern check of a %d-character value timed out; not enforced", len(value))
+        return True
 
 
 # --------------------------------------------------------------------------------------------------- wording

@@ -113,7 +113,7 @@ def generator(urls: list[str], seconds: float, start_at: float, results: "multip
                 ok += 1
             else:
                 failed += 1
-                code = f"HTTP {answer.status} {answer.data[:200]!r}"
+                code = f"HTTP {answer.status} {answer.data[:600]!r}"
                 why[code] = why.get(code, 0) + 1
         with lock:
             counts["ok"] += ok
