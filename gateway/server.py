@@ -63,7 +63,7 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def _with_access_log(app: WsgiApp) -> WsgiApp:
-    """Log each request's method, path and status at INFO (waitress writes no access log of its own)."""
+    """Log each request's method, path and status at INFO (cheroot writes no access log of its own)."""
     def logged(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             if _log.isEnabledFor(logging.INFO):
@@ -84,12 +84,15 @@ def _with_chunked_bodies(app: WsgiApp) -> WsgiApp:
     return wrapped
 
 
+_QUICKACK = getattr(socket, "TCP_QUICKACK", None)
+
+
 class _AckingRequest(cheroot_server.HTTPRequest):
-    """Acknowledge a request's headers at once. botocore turns TCP_NODELAY off on its sockets (socket_options=[])
-    and sends headers and body in two writes, so on a kept-alive connection its body waits, under Nagle's algorithm,
-    for the ACK of the headers, which Linux may delay by 40 ms while the server has nothing to send: measured here,
-    GetCallerIdentity on one boto3 connection took 44 ms a call, 1-2 ms with this (strace: the body arrived 40 ms
-    after the headers). TCP_QUICKACK sends a pending ACK now (Linux only; elsewhere nothing changes)."""
+    """Acknowledge a request's headers at once. botocore gives urllib3 no socket options (socket_options=[]), so its
+    sockets keep Nagle's algorithm, and it sends headers and body in two writes: on a kept-alive connection the body
+    waits for the ACK of the headers, which Linux may delay by 40 ms while the server has nothing to send. Measured
+    here: GetCallerIdentity on one boto3 connection took 44 ms a call, 1-2 ms with this (strace: the body arrived
+    40 ms after the headers). TCP_QUICKACK sends a pending ACK now (Linux only; elsewhere nothing changes)."""
 
     def read_request_headers(self) -> bool:
         read = super().read_request_headers()
@@ -99,9 +102,6 @@ class _AckingRequest(cheroot_server.HTTPRequest):
             except OSError:   # not a TCP socket, or already closed: nothing to acknowledge
                 pass
         return read
-
-
-_QUICKACK = getattr(socket, "TCP_QUICKACK", None)
 
 
 class _AckingConnection(cheroot_server.HTTPConnection):
