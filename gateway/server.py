@@ -74,16 +74,6 @@ def _with_access_log(app: WsgiApp) -> WsgiApp:
     return logged
 
 
-def _with_chunked_bodies(app: WsgiApp) -> WsgiApp:
-    """A chunked request body has no CONTENT_LENGTH; cheroot's input reads it to its end (wsgi.input_terminated, which
-    gateway.app reads), so say so even when cheroot leaves the flag unset."""
-    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
-            environ["wsgi.input_terminated"] = True
-        return app(environ, start_response)
-    return wrapped
-
-
 _QUICKACK = getattr(socket, "TCP_QUICKACK", None)
 
 
@@ -113,7 +103,7 @@ class GatewayHttpServer:
     `server_port` (the bound port: port 0 picks a free one), `serve_forever()`, and `shutdown()` from any thread."""
 
     def __init__(self, host: str, port: int, app: WsgiApp) -> None:
-        self._server = wsgi.Server((host, port), _with_access_log(_with_chunked_bodies(app)),
+        self._server = wsgi.Server((host, port), _with_access_log(app),
                                    numthreads=SERVER_THREADS, max=SERVER_THREADS, timeout=IDLE_CONNECTION_SECONDS,
                                    server_name="SecureCart-lab-gateway", request_queue_size=128)
         self._server.keep_alive_conn_limit = KEEP_ALIVE_CONNECTIONS

@@ -172,22 +172,28 @@ def check_live(sandbox_id: str, check: Callable[[], bool]) -> bool:
     transport and then a fresh health check is marked dead, the sandbox moved, and the check run again on its new
     gateway (where it is not built yet: the caller rebuilds it)."""
     url = route(sandbox_id)
-    try:
+    if url is None:
         return check()
-    except LabControlError as error:
-        if url is None or error.status is not None:   # not sharded, or the gateway answered (a refusal)
-            raise
+    answer = _unless_unreachable(check)
     # One failed call is not a death: a pooled keep-alive connection the gateway closed as idle just as it was reused
     # fails the same way. The check only reads, so asking again is safe; moving a live gateway's sandbox is not.
-    if answers_now(url):
-        try:
-            return check()
-        except LabControlError as error:
-            if error.status is not None:
-                raise
+    if answer is None and answers_now(url):
+        answer = _unless_unreachable(check)
+    if answer is not None:
+        return answer
     mark_dead(url)
     route(sandbox_id)
     return check()
+
+
+def _unless_unreachable(check: Callable[[], bool]) -> bool | None:
+    """check()'s answer, or None when the call failed in transport (a gateway's refusal is raised)."""
+    try:
+        return check()
+    except LabControlError as error:
+        if error.status is not None:
+            raise
+        return None
 
 
 # ------------------------------------------------------------------------------------------------ /aws requests

@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,17 +20,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
+from labserver import free_port, seed_assumable_role  # noqa: E402
 
 TRUST_ACTIONS = ["sts:AssumeRole"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def doc(*statements: dict) -> str:
@@ -57,14 +52,7 @@ def bench_gateway(n: int) -> float:
     account = "5" + "".join(secrets.choice("0123456789") for _ in range(11))
     lab.register_sandbox("bench", {"dev": account})
     server, _ = serve_in_thread("127.0.0.1", 0, GatewayApp(lab, default_moto()))
-    iam = admin_client("iam", account)
-    iam.create_user(UserName="alice")
-    iam.put_user_policy(UserName="alice", PolicyName="p", PolicyDocument=doc(
-        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": f"arn:aws:iam::{account}:role/*"}))
-    key = iam.create_access_key(UserName="alice")["AccessKey"]
-    role = iam.create_role(RoleName="Bench", AssumeRolePolicyDocument=doc({
-        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole",
-        "Condition": {"StringEquals": {"sts:ExternalId": "bench-ext"}}}))["Role"]["Arn"]
+    key, role = seed_assumable_role(admin_client("iam", account), account, "bench-ext")
     sts = learner_client("sts", access_key_id=key["AccessKeyId"], secret_access_key=key["SecretAccessKey"],
                          endpoint=f"http://127.0.0.1:{server.server_port}")
     try:

@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from labserver import ROOT, cpu_seconds, free_port, stop_process  # noqa: E402
+from labserver import ROOT, cpu_seconds, free_port, seed_assumable_role, stop_process  # noqa: E402
 
 TOKEN = "bench-shards-" + secrets.token_hex(16)
 GENERATORS = 2            # load-generator processes
@@ -59,8 +59,6 @@ def start_gateway(log_dir: Path) -> tuple[subprocess.Popen, str]:
 def presigned_assume_role(url: str, n: int) -> str:
     """Sandbox n on the gateway at url: a user who may assume a role that asks for an ExternalId; their AssumeRole,
     presigned (GET, query-string SigV4), checked once."""
-    import json
-
     import urllib3
 
     from gateway.client import learner_client
@@ -69,15 +67,7 @@ def presigned_assume_role(url: str, n: int) -> str:
     lab = RemoteLab(url, TOKEN)
     account = "6" + "".join(secrets.choice("0123456789") for _ in range(11))
     lab.register_sandbox(f"shard-bench-{n}-{secrets.token_hex(3)}", {"dev": account})
-    iam = lab.admin_client("iam", account)
-    doc = lambda *statements: json.dumps({"Version": "2012-10-17", "Statement": list(statements)})  # noqa: E731
-    iam.create_user(UserName="alice")
-    iam.put_user_policy(UserName="alice", PolicyName="may-assume", PolicyDocument=doc(
-        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": f"arn:aws:iam::{account}:role/*"}))
-    key = iam.create_access_key(UserName="alice")["AccessKey"]
-    role = iam.create_role(RoleName="Bench", AssumeRolePolicyDocument=doc({
-        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole",
-        "Condition": {"StringEquals": {"sts:ExternalId": "shard-bench"}}}))["Role"]["Arn"]
+    key, role = seed_assumable_role(lab.admin_client("iam", account), account, "shard-bench")
     sts = learner_client("sts", access_key_id=key["AccessKeyId"], secret_access_key=key["SecretAccessKey"],
                          endpoint=url)
     signed = sts.generate_presigned_url("assume_role", ExpiresIn=3600, HttpMethod="GET", Params={

@@ -44,6 +44,22 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def seed_assumable_role(iam, account: str, external_id: str) -> tuple[dict, str]:
+    """In `account` (through an admin IAM client): user alice, allowed sts:AssumeRole on the account's roles, and role
+    Bench, which trusts the account when the caller gives `external_id`. Returns (alice's access key, the role's ARN)."""
+    def doc(*statements: dict) -> str:
+        return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+    iam.create_user(UserName="alice")
+    iam.put_user_policy(UserName="alice", PolicyName="may-assume", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": f"arn:aws:iam::{account}:role/*"}))
+    key = iam.create_access_key(UserName="alice")["AccessKey"]
+    role = iam.create_role(RoleName="Bench", AssumeRolePolicyDocument=doc({
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"sts:ExternalId": external_id}}}))["Role"]["Arn"]
+    return key, role
+
+
 def stop_process(process: subprocess.Popen | None, grace: float = 10.0) -> None:
     """SIGTERM, `grace` seconds to exit, then SIGKILL: how the scripts and tests stop a server they started."""
     if process is None or process.poll() is not None:
