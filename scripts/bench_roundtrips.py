@@ -98,7 +98,7 @@ class GatewayProcess:
         self.workdir = Path(tempfile.mkdtemp(prefix="securecart-bench-roundtrips-"))
         self.requests = self.workdir / "requests.log"
         self.requests.touch()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("LAB_", "DJANGO_", "DATABASE_URL"))}
+        env = {k: v for k, v in os.environ.items() if k == "LAB_DATA_DIR" or not k.startswith(("LAB_", "DJANGO_", "DATABASE_URL"))}
         env["LAB_CONTROL_TOKEN"] = token
         self.output = open(self.workdir / "gateway.log", "w")
         self.process = subprocess.Popen([sys.executable, "-c", GATEWAY_CHILD, str(self.requests), str(self.port)],
@@ -263,7 +263,7 @@ def measure(mode: str) -> dict:
 
 
 def run_child(mode: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAB_", "DJANGO_", "DATABASE_URL"))}
+    env = {k: v for k, v in os.environ.items() if k == "LAB_DATA_DIR" or not k.startswith(("LAB_", "DJANGO_", "DATABASE_URL"))}
     done = subprocess.run([sys.executable, __file__, "--mode", mode], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=900)
     if done.returncode != 0:

@@ -105,7 +105,7 @@ def memory_per_sandbox(count: int) -> dict:
     import tempfile
 
     workdir = Path(tempfile.mkdtemp(prefix="securecart-bench-memory-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAB_", "DATABASE_URL", "DJANGO_"))}
+    env = {k: v for k, v in os.environ.items() if k == "LAB_DATA_DIR" or not k.startswith(("LAB_", "DATABASE_URL", "DJANGO_"))}
     env.update({"DATABASE_URL": f"sqlite:///{workdir / 'lab.sqlite3'}", "DJANGO_SETTINGS_MODULE":
                 "securecart.settings.dev", "PYTHONPATH": str(ROOT)})
     done = subprocess.run([sys.executable, __file__, "--memory-child", str(count)], cwd=ROOT, env=env, check=True,

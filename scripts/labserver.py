@@ -95,6 +95,7 @@ class LabServer:
         self.workdir = Path(tempfile.mkdtemp(prefix=f"securecart-bench-{kind}-"))
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("LAB_", "DATABASE_URL", "DJANGO_"))}
         self.env.update({"DATABASE_URL": f"sqlite:///{self.workdir / 'lab.sqlite3'}",
+                         "LAB_DATA_DIR": str(self.workdir / "data"),
                          "DJANGO_SETTINGS_MODULE": "securecart.settings.dev", "DEBUG": "False",
                          "LAB_SERVER_URL": self.url})
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=self.env,

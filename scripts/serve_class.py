@@ -17,7 +17,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SECRET_FILE = ROOT / ".class-secret-key"  # kept between runs so students' sessions survive a restart
+sys.path.insert(0, str(ROOT))
+
+from securecart.datadir import data_dir  # noqa: E402
+
+# kept between runs so students' sessions survive a restart; in the install's data directory, outside the code
+SECRET_FILE_NAME = "class-secret-key"
 
 
 def lan_addresses() -> list[str]:
@@ -46,10 +51,14 @@ def lan_addresses() -> list[str]:
 def secret_key() -> str:
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
-    if not SECRET_FILE.exists():
-        SECRET_FILE.write_text(secrets.token_urlsafe(50))
-        SECRET_FILE.chmod(0o600)
-    return SECRET_FILE.read_text().strip()
+    path = data_dir() / SECRET_FILE_NAME
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
 
 
 def class_environment(addresses: list[str], port: int, public: str) -> dict[str, str]:

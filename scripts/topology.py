@@ -118,6 +118,7 @@ class Topology:
         self.database_url = f"postgres://lab@127.0.0.1:{self.pg_port}/lab"
         base = {k: v for k, v in os.environ.items() if not k.startswith(("LAB_", "DJANGO_", "DATABASE_"))}
         self.env = {**base, "DATABASE_URL": self.database_url, "LAB_CONTROL_TOKEN": self.token,
+                    "LAB_DATA_DIR": str(self.workdir / "data"),
                     "LAB_REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
                     "LAB_GATEWAY_URLS": ",".join(self.gateway_urls), "LAB_SANDBOX_POOL": str(pool),
                     "DJANGO_SETTINGS_MODULE": "securecart.settings.dev", "DEBUG": "False",

@@ -7,13 +7,20 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from securecart.datadir import DataDirInsideCode, data_dir
+
 from .env import envbool, envint, envlist, envstr, install_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
+# The install's own state (secret key, class secret, SQLite file) lives outside the code tree (securecart/datadir.py).
+try:
+    LAB_DATA_DIR = data_dir()
+except DataDirInsideCode as error:
+    raise ImproperlyConfigured(str(error)) from None
 
 # SECRET_KEY signs sessions, the /imds/ keys and the /internal/ tokens of `manage.py sandbox`. Without one in the
 # environment, each install makes its own random key on first run (never a key that is public in the repository).
-SECRET_KEY_PATH = Path(envstr("SECRET_KEY_PATH", str(BASE_DIR / ".secret_key")))
+SECRET_KEY_PATH = Path(envstr("SECRET_KEY_PATH", str(LAB_DATA_DIR / "secret_key")))
 SECRET_KEY = envstr("SECRET_KEY", "") or install_secret(SECRET_KEY_PATH)
 DEBUG = envbool("DEBUG", "False")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost")
@@ -95,7 +102,7 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=envint("DB_CONN_MAX_AGE", "0")
+        default=f"sqlite:///{LAB_DATA_DIR / 'db.sqlite3'}", conn_max_age=envint("DB_CONN_MAX_AGE", "0")
     )
 }
 if DATABASES["default"].get("ENGINE") == "django.db.backends.sqlite3":
@@ -163,11 +170,14 @@ elif LAB_GATEWAY_URL:
     CACHES = {"default": {"BACKEND": "sandboxes.labcache.GatewayCache", "LOCATION": LAB_GATEWAY_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "securecart"}}
-# Failed sign-ins and room joins per address (securecart/throttle.py): shared by every process like "default".
-# (its own LocMem LOCATION: LocMem caches with one LOCATION share one store, and clearing one would clear both)
+# Failed sign-ins and room joins per address (securecart/throttle.py), the console's run slots and the new-sandbox
+# rate (challenges/console.py, sandboxes/services.py): shared by every process like "default".
+# (its own LocMem LOCATION: LocMem caches with one LOCATION share one store, and clearing one would clear both; a
+# cap far above what it holds, so no counter or slot is culled by Django's default MAX_ENTRIES of 300)
 CACHES["throttle"] = {**CACHES["default"], "KEY_PREFIX": "throttle"}
 if not LAB_GATEWAY_URL and not LAB_REDIS_URL:
     CACHES["throttle"]["LOCATION"] = "securecart-throttle"
+    CACHES["throttle"]["OPTIONS"] = {"MAX_ENTRIES": 100_000}
     # One process (make run, make class): sessions read from memory, written through to the database, so a page,
     # a Run or a class-bar poll skips one query (cached_db falls back to the database on a miss, so a culled entry
     # costs nothing but that query). Its own store: session entries never push the learners' credentials out.
@@ -187,6 +197,12 @@ LAB_SERVER_URL = envstr("LAB_SERVER_URL", "http://127.0.0.1:8000")
 LAB_AWS_ROOT_URL = envstr("LAB_AWS_ROOT_URL", "")
 # The address other devices reach this server at (make class sets it); join links and QR codes use it.
 LAB_PUBLIC_URL = envstr("LAB_PUBLIC_URL", "")
+# The in-browser AWS CLI console (challenges/console.py): "bubblewrap" runs each command in a bubblewrap sandbox (the
+# console stays off, saying why, where bwrap is missing or cannot start); "unsandboxed" accepts the weaker mode (a
+# plain child process with the allow-list and an audit-hook file fence only); "off" turns the console off.
+LAB_CONSOLE = envstr("LAB_CONSOLE", "bubblewrap")
+if LAB_CONSOLE not in ("bubblewrap", "unsandboxed", "off"):
+    raise ImproperlyConfigured(f"LAB_CONSOLE must be bubblewrap, unsandboxed or off, not {LAB_CONSOLE!r}")
 
 LOGGING = {
     "version": 1,

@@ -1,6 +1,15 @@
 from __future__ import annotations
 
-from .base import *  # noqa: F403
+import os
+import tempfile
+
+# The install's data directory (secret key, SQLite file) for tests: a temporary one per test worker, never the
+# developer's own (securecart/datadir.py), and outside the code tree as in every install. Set before base reads it;
+# subprocesses the tests start inherit it.
+os.environ.setdefault("LAB_DATA_DIR", os.path.join(tempfile.gettempdir(), "securecart-test-data",
+                                                   os.environ.get("PYTEST_XDIST_WORKER", "main")))
+
+from .base import *  # noqa: E402,F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast test users

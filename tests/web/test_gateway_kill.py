@@ -63,7 +63,7 @@ class Topology:
         self.db = workdir / "lab.sqlite3"
         self.gateway_port, self.web_port = _free_port(), _free_port()
         self.web_url = f"http://127.0.0.1:{self.web_port}"
-        base = {k: v for k, v in os.environ.items() if not k.startswith(("LAB_", "DJANGO_", "DATABASE_"))}
+        base = {k: v for k, v in os.environ.items() if k == "LAB_DATA_DIR" or not k.startswith(("LAB_", "DJANGO_", "DATABASE_"))}
         self.env = {**base, "DATABASE_URL": f"sqlite:///{self.db}", "LAB_CONTROL_TOKEN": TOKEN,
                     "DJANGO_SETTINGS_MODULE": "securecart.settings.dev", "DEBUG": "False"}
         self.gateway: subprocess.Popen | None = None

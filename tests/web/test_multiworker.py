@@ -77,7 +77,7 @@ class Deployment:
         self.web: subprocess.Popen | None = None
         (workdir / "multiworker_settings.py").write_text(SETTINGS_MODULE)
         base = {k: v for k, v in os.environ.items()
-                if not k.startswith(("LAB_", "DJANGO_", "DATABASE_", "SECURE_", "SECRET_KEY"))}
+                if k == "LAB_DATA_DIR" or not k.startswith(("LAB_", "DJANGO_", "DATABASE_", "SECURE_", "SECRET_KEY"))}
         self.gateway_env = {**base, "LAB_CONTROL_TOKEN": TOKEN}
         self.web_env = {
             **base, "PYTHONPATH": f"{workdir}{os.pathsep}{REPO}", "DJANGO_SETTINGS_MODULE": "multiworker_settings",

@@ -103,7 +103,7 @@ def test_session_credentials_go_through_redis(redis_url: str, settings) -> None:
 
 
 def _settings_of(env: dict[str, str], expression: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("LAB_", "DJANGO_", "DATABASE_"))}
+    base = {k: v for k, v in os.environ.items() if k == "LAB_DATA_DIR" or not k.startswith(("LAB_", "DJANGO_", "DATABASE_"))}
     code = ("import django; django.setup(); from django.conf import settings; "
             f"print(repr(({expression})))")
     return subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120,
