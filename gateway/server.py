@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import queue
 import sys
 import threading
 from typing import Any, Callable, Iterable
@@ -132,10 +133,25 @@ def make_gateway_server(host: str, port: int, app: Any = None) -> GatewayHttpSer
 
 def serve_in_thread(host: str = "127.0.0.1", port: int = 0, app: Any = None
                     ) -> tuple[GatewayHttpServer, threading.Thread]:
-    server = make_gateway_server(host, port, app)
-    thread = threading.Thread(target=server.serve_forever, name="gateway-http", daemon=True)
+    """Serve in the background. The server is built inside the daemon thread: cheroot starts its worker threads
+    there, and a thread is a daemon when its creator is, so a process that serves this way can still exit."""
+    made: queue.Queue[GatewayHttpServer | BaseException] = queue.Queue(maxsize=1)
+
+    def serve() -> None:
+        try:
+            server = make_gateway_server(host, port, app)
+        except BaseException as error:   # noqa: BLE001 - handed to the caller, who raises it
+            made.put(error)
+            return
+        made.put(server)
+        server.serve_forever()
+
+    thread = threading.Thread(target=serve, name="gateway-http", daemon=True)
     thread.start()
-    return server, thread
+    result = made.get()
+    if isinstance(result, BaseException):
+        raise result
+    return result, thread
 
 
 def main(argv: list[str] | None = None) -> None:
