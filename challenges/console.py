@@ -1,17 +1,26 @@
-"""The in-page AWS CLI console: a command line typed by the learner, checked, then run by the real AWS CLI.
+"""The in-page AWS CLI console: a command line typed by the learner, run by the real AWS CLI, contained twice.
 
-`refusal(argv)` decides what the console will not run, each with its own message (shared server: no shell, no
-local files, no endpoint but the lab's, no profiles or config). `run(...)` runs what is left in a child process
-(challenges/cli_child.py) with a clean environment, an empty temporary HOME and config, the learner's chosen
-credentials, a time limit and an output cap. Measured (scripts/bench_console.py): a subprocess costs the CLI's own
-start-up, the same as the learner's terminal; running awscli in the web process would be faster but shares
-sys.stdout, os.environ and ~/.aws with every other request and cannot be stopped when it runs forever.
+1. An allow-list, not a deny-list (challenges/cli_child.py): the command is parsed by the AWS CLI's own argument
+   tables with abbreviations off, and only the services, operations and arguments the lab serves may run; local
+   files (`file://`, `--body`, local `aws s3` paths, `--outfile` ...) are refused each with its own message.
+2. The operating system (challenges/jail.py): the child runs in a bubblewrap sandbox that holds the Python runtime
+   and awscli's packages only: no project directory, no data directory, no secrets. Where bwrap is missing or cannot
+   start, the console stays off and says why, unless the operator accepted the weaker mode (LAB_CONSOLE=unsandboxed:
+   a plain child process, the allow-list and an audit-hook file fence).
+
+This module only splits the line (shlex, never a shell), refuses what needs no CLI to refuse (no `aws`, shell
+syntax, length), hands out run slots and runs the child. Fair share: a run takes a slot of its sandbox, of its
+browser session, of its client address and of the server, each a lease in the shared cache ("throttle", Redis
+when sharded) so every worker process counts the same slots; a run that finds none answers at once, never waiting
+in a web thread. Commands that wait by design (`aws ... wait`) get a shorter time limit.
 
 Where the child's requests go: with LAB_GATEWAY_URL the gateway process; otherwise a loopback HTTP server in this
 process around the same GatewayApp the web layer uses (one moto, one Lab), started on first use on a free port.
 """
 from __future__ import annotations
 
+import functools
+import json
 import os
 import selectors
 import shlex
@@ -21,35 +30,31 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.cache import caches
+
+from . import jail
+from .cli_child import REFUSED_EXIT, REFUSED_MARKER
 
 MAX_COMMAND_CHARS = 8192
-TIME_LIMIT_SECONDS = 20.0
+TIME_LIMIT_SECONDS = 15.0
+WAIT_TIME_LIMIT_SECONDS = 10.0    # `aws ec2 wait ...`: polls every 15 s by design; well under any web timeout
 OUTPUT_LIMIT_BYTES = 256 * 1024
-MAX_CONCURRENT_RUNS = 4
-
-# Services the lab's gateway speaks (gateway/protocols.py); `s3` is the CLI's high-level S3 command.
-SERVICES = {"sts", "iam", "s3", "s3api", "ec2", "secretsmanager", "cloudtrail", "sso-admin", "identitystore"}
+SERVER_SLOTS = 4                  # commands running at once on this server (every worker process together)
+ADDRESS_SLOTS = 2                 # of them, from one client address: one address never holds every slot
+SLOT_GRACE_SECONDS = 10           # a slot whose process died mid-run frees itself this long after its time limit
 
 SHELL_TOKENS = {"|", "||", "&", "&&", ";", ">", ">>", "<", "<<", "2>", "2>&1", "&>", "`"}
 
-REFUSED_GLOBAL_OPTIONS = {
-    "--endpoint-url": "the console always talks to your sandbox's endpoint; --endpoint-url is not needed here",
-    "--profile": "the console has no profiles: choose the credentials above the command line instead",
-    "--ca-bundle": "the console's endpoint needs no certificate bundle",
-    "--no-verify-ssl": "the console's endpoint needs no TLS switches",
-    "--no-sign-request": "requests from the console are always signed with the credentials you chose",
-}
-# Options that name a local file to read or write.
-LOCAL_FILE_OPTIONS = {
-    "--outfile": "writes a local file (iam create-virtual-mfa-device --outfile): the console has no files; run "
-                 "it without --outfile and the seed is printed in the JSON output instead",
-    "--priv-launch-key": "reads a local private key file",
-    "--body": "reads a local file (s3api put-object --body): the console cannot upload files; use your own "
-              "terminal against the lab's /aws endpoint for uploads",
-}
+_CONFIG = """[default]
+cli_follow_urlparam = false
+max_attempts = 1
+s3 =
+    addressing_style = path
+"""
 
 
 class Refused(ValueError):
@@ -57,7 +62,8 @@ class Refused(ValueError):
 
 
 def parse(command: str) -> list[str]:
-    """The command line as argv (shlex, POSIX rules; never a shell). Raises Refused."""
+    """The command line as argv after `aws` (shlex, POSIX rules; never a shell). Raises Refused for what needs no
+    CLI to refuse; everything else is decided by the CLI's own tables in the child."""
     command = command.strip()
     if not command:
         raise Refused("type an AWS CLI command, for example: aws sts get-caller-identity")
@@ -69,83 +75,113 @@ def parse(command: str) -> list[str]:
         raise Refused(f"the command line could not be split into words: {error} (check your quotes)") from None
     if not argv or argv[0] != "aws":
         raise Refused("the console runs the AWS CLI only: start the command with `aws`")
-    argv = argv[1:]
-    refused = refusal(argv)
-    if refused:
-        raise Refused(refused)
-    return argv
-
-
-def _option_name(token: str) -> str:
-    return token.split("=", 1)[0] if token.startswith("--") else token
-
-
-def _positionals_after(argv: list[str], start: int) -> list[str]:
-    """Positional words of the subcommand (options and their values skipped as the CLI would: best effort)."""
-    found, skip = [], False
-    for token in argv[start:]:
-        if skip:
-            skip = False
-            continue
-        if token.startswith("--"):
-            # flags without a value in `aws s3`: --recursive, --dryrun, --quiet, ...; a value follows otherwise
-            skip = "=" not in token and token not in _S3_FLAGS
-            continue
-        found.append(token)
-    return found
-
-
-_S3_FLAGS = {"--recursive", "--dryrun", "--quiet", "--only-show-errors", "--no-progress", "--follow-symlinks",
-             "--no-follow-symlinks", "--delete", "--exact-timestamps", "--size-only", "--no-guess-mime-type",
-             "--ignore-glacier-warnings", "--force-glacier-transfer", "--human-readable", "--summarize",
-             "--request-payer", "--page-size", "--debug", "--no-paginate"}
-
-
-def refusal(argv: list[str]) -> str | None:
-    """Why the console will not run `aws <argv>`, or None when it may."""
-    for token in argv:
+    for token in argv[1:]:
         if token in SHELL_TOKENS or token.startswith(("|", ">", "<", "$(")) or token.endswith(("|", ";")):
-            return (f"`{token}`: there is no shell here, so pipes, redirections and command separators do not work; "
-                    "use --query and --output to shape the output")
-        lowered = token.lower()
-        if "file://" in lowered or "fileb://" in lowered:
-            return (f"`{token}`: the console cannot read local files (file://, fileb://); paste the JSON itself "
-                    "inside single quotes instead")
-        name = _option_name(token)
-        if name in REFUSED_GLOBAL_OPTIONS:
-            return f"`{name}`: {REFUSED_GLOBAL_OPTIONS[name]}"
-        if name in LOCAL_FILE_OPTIONS:
-            return f"`{name}` {LOCAL_FILE_OPTIONS[name]}"
-    words = [t for t in argv if not t.startswith("-")]
-    if not words:
-        return "name a service, for example: aws sts get-caller-identity"
-    service = words[0]
-    if service in ("configure", "history"):
-        return (f"`aws {service}` reads and writes the CLI's local files; the console has none: choose the "
-                "credentials above the command line and pass --region/--output per command")
-    if "help" in words:
-        return ("the CLI's help pages need a pager the console does not have; the same text is at "
-                "https://docs.aws.amazon.com/cli/latest/reference/")
-    if service not in SERVICES:
-        return (f"`{service}`: the lab's AWS has {', '.join(sorted(SERVICES))}; other services are not simulated")
-    if service == "s3" and len(words) > 1 and words[1] in ("cp", "mv", "sync"):
-        index = argv.index(words[1]) + 1
-        paths = _positionals_after(argv, index)
-        local = [p for p in paths if not p.startswith("s3://") and p != "-"]
-        if local:
-            return (f"`aws s3 {words[1]}` with the local path `{local[0]}`: the console has no local files; copy "
-                    "between s3:// locations, or print an object with `aws s3 cp s3://bucket/key -`")
-        if "-" in paths and words[1] != "cp":
-            return f"`aws s3 {words[1]}` cannot use `-` (standard input or output)"
-        if paths and paths[0] == "-":
-            return "uploading from standard input needs a local terminal; the console has no input stream"
-    if service == "s3api" and len(words) > 1 and words[1] in ("get-object", "get-object-torrent"):
-        index = argv.index(words[1]) + 1
-        if _positionals_after(argv, index):
-            return (f"`aws s3api {words[1]}` writes the object to a local file (its last argument); the console has "
-                    "no files: print it with `aws s3 cp s3://bucket/key -`")
-        return f"`aws s3api {words[1]}` needs an output file; print the object with `aws s3 cp s3://bucket/key -`"
-    return None
+            raise Refused(f"`{token}`: there is no shell here, so pipes, redirections and command separators do not "
+                          "work; use --query and --output to shape the output")
+    if len(argv) == 1:
+        raise Refused("name a service, for example: aws sts get-caller-identity")
+    return argv[1:]
+
+
+def time_limit_for(argv: list[str]) -> float:
+    words = [token for token in argv if not token.startswith("-")]
+    return WAIT_TIME_LIMIT_SECONDS if "wait" in words[1:2] else TIME_LIMIT_SECONDS
+
+
+# ------------------------------------------------------------------------------------------------ availability
+@dataclass(frozen=True)
+class Status:
+    """Whether the console runs here, in which mode, and if not, why (shown on the console's pages)."""
+    mode: str                  # "bubblewrap", "unsandboxed" or "off"
+    reason: str = ""
+
+    @property
+    def available(self) -> bool:
+        return not self.reason
+
+
+@functools.lru_cache(maxsize=1)
+def kit() -> jail.Kit:
+    """This process's allow-list (what the gateway serves) and CLI config, as files the child reads."""
+    from gateway.served import served_operations
+
+    return jail.Kit.write(json.dumps({"operations": served_operations()}), _CONFIG)
+
+
+def status() -> Status:
+    mode = settings.LAB_CONSOLE
+    if mode == "off":
+        return Status(mode, "the operator turned the console off (LAB_CONSOLE=off)")
+    if mode == "unsandboxed":
+        return Status(mode)
+    reason = jail.unavailable_reason(kit())
+    return Status(mode, f"the console is off: {reason}" if reason else "")
+
+
+# ------------------------------------------------------------------------------------------------ fair share
+@dataclass(frozen=True)
+class Requester:
+    """Who asks for a run: their sandbox, browser session and address (each holds at most its share of slots)."""
+    sandbox_id: str
+    browser: str = ""
+    address: str = ""
+
+
+@dataclass
+class Lease:
+    keys: list[str] = field(default_factory=list)
+
+    def release(self) -> None:
+        caches["throttle"].delete_many(self.keys)
+
+
+# Commands a browser and an address may send in RATE_WINDOW seconds, running or refused: a person types far fewer;
+# a script that resends on every "busy" is told to slow down before its requests cost the room anything.
+BROWSER_COMMANDS_PER_WINDOW = 10
+ADDRESS_COMMANDS_PER_WINDOW = 100   # a class of 40 behind one NAT, each typing a command every few seconds
+RATE_WINDOW = 10
+SLOW_DOWN = "that is more commands than anyone types in a few seconds; wait a moment, then run it again"
+
+BUSY_SANDBOX = "your previous command is still running; wait for it to finish"
+BUSY_ADDRESS = "several commands from your network are running; try again in a few seconds"
+BUSY_SERVER = "the console is busy with other learners' commands; try again in a few seconds"
+
+
+def take_slots(requester: Requester, seconds: float) -> Lease | str:
+    """A lease on one slot of each of the requester's holders, or the reason there is none (nothing is held then).
+    Each slot is a cache key added atomically (`add`: Redis SET NX; LocMem under its lock) with a time-out, so a
+    worker that died mid-run cannot keep one."""
+    cache = caches["throttle"]
+    ttl = int(seconds) + SLOT_GRACE_SECONDS
+    owner = uuid.uuid4().hex
+    holders = [(f"sandbox:{requester.sandbox_id}", 1, BUSY_SANDBOX)]
+    if requester.browser:
+        holders.append((f"browser:{requester.browser}", 1, BUSY_SANDBOX))
+    if requester.address:
+        holders.append((f"address:{requester.address}", ADDRESS_SLOTS, BUSY_ADDRESS))
+    holders.append(("server", SERVER_SLOTS, BUSY_SERVER))
+    lease = Lease()
+    for name, capacity, busy in holders:
+        for index in range(capacity):
+            key = f"console-slot:{name}:{index}"
+            if cache.add(key, owner, ttl):
+                lease.keys.append(key)
+                break
+        else:
+            lease.release()
+            return busy
+    return lease
+
+
+def over_rate(browser: str, address: str) -> bool:
+    """Count one command for the browser and the address (atomic counters in the shared cache); True once either
+    sent more than its share in the current window."""
+    from securecart.throttle import count_in_window
+
+    by_browser, _ = count_in_window("console-browser", browser, RATE_WINDOW)
+    by_address, _ = count_in_window("console-address", address, RATE_WINDOW)
+    return by_browser > BROWSER_COMMANDS_PER_WINDOW or by_address > ADDRESS_COMMANDS_PER_WINDOW
 
 
 # ------------------------------------------------------------------------------------------------ running
@@ -165,21 +201,13 @@ class RunResult:
     seconds: float
     timed_out: bool = False
     truncated: bool = False
+    refused: str = ""          # the allow-list refused the command (nothing was run against AWS)
+    busy: str = ""             # no free slot: nothing was started
+    time_limit: float = TIME_LIMIT_SECONDS
 
 
-_runs = threading.BoundedSemaphore(MAX_CONCURRENT_RUNS)
-# One command at a time per sandbox, so one learner cannot take every slot of the shared server.
-_sandbox_runs: set[str] = set()
-_sandbox_runs_lock = threading.Lock()
 _endpoint_lock = threading.Lock()
 _endpoint: dict[str, str] = {}
-
-_CONFIG = """[default]
-cli_follow_urlparam = false
-max_attempts = 1
-s3 =
-    addressing_style = path
-"""
 
 
 def endpoint() -> str:
@@ -200,57 +228,82 @@ def endpoint() -> str:
         return _endpoint["url"]
 
 
-def child_environment(credentials: ConsoleCredentials, sandbox_id: str, home: str) -> dict[str, str]:
+def child_environment(credentials: ConsoleCredentials, sandbox_id: str, home: str, sandboxed: bool
+                      ) -> dict[str, str]:
+    files = kit()
+    config, allowlist = ((f"{jail.KIT}/config", f"{jail.KIT}/allowlist.json") if sandboxed
+                         else (files.config, files.allowlist))
     env = {
         "PATH": "/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
         "PYTHONIOENCODING": "utf-8", "PYTHONDONTWRITEBYTECODE": "1",
-        "AWS_CONFIG_FILE": os.path.join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE": os.path.join(home, "none"),
+        "AWS_CONFIG_FILE": config, "AWS_SHARED_CREDENTIALS_FILE": os.path.join(home, "none"),
         "AWS_DEFAULT_REGION": settings.LAB_REGION, "AWS_EC2_METADATA_DISABLED": "true",
         "AWS_ACCESS_KEY_ID": credentials.access_key_id, "AWS_SECRET_ACCESS_KEY": credentials.secret_access_key,
         "AWS_ENDPOINT_URL": endpoint(), "AWS_PAGER": "",
-        "LAB_CONSOLE_SANDBOX": sandbox_id, "LAB_CONSOLE_ENDPOINT": endpoint(),
-        "PYTHONPATH": str(settings.BASE_DIR),
+        "LAB_CONSOLE_SANDBOX": sandbox_id, "LAB_CONSOLE_ENDPOINT": endpoint(), "LAB_CONSOLE_ALLOWLIST": allowlist,
     }
+    if sandboxed:
+        env["LAB_CONSOLE_SITE"] = jail.SITE
+    else:   # the weaker mode's fence: awscli's packages, the kit and the working directory are all it may read
+        env["LAB_CONSOLE_FENCE"] = os.pathsep.join([*map(str, jail.awscli_packages()), files.directory,
+                                                    "/etc/mime.types"])
     if credentials.session_token:
         env["AWS_SESSION_TOKEN"] = credentials.session_token
     return env
 
 
-def is_running(sandbox_id: str) -> bool:
-    """Whether a command of this sandbox is running now."""
-    with _sandbox_runs_lock:
-        return sandbox_id in _sandbox_runs
-
-
-def run(argv: list[str], credentials: ConsoleCredentials, sandbox_id: str, *,
+def run(argv: list[str], credentials: ConsoleCredentials, requester: Requester | str, *,
         time_limit: float | None = None, output_limit: int | None = None) -> RunResult:
-    """Run `aws <argv>` (already checked by parse/refusal) for this sandbox with these credentials."""
-    time_limit = TIME_LIMIT_SECONDS if time_limit is None else time_limit
+    """Run `aws <argv>` (split by `parse`) for the requester's sandbox with these credentials."""
+    if isinstance(requester, str):
+        requester = Requester(requester)
+    time_limit = time_limit_for(argv) if time_limit is None else time_limit
     output_limit = OUTPUT_LIMIT_BYTES if output_limit is None else output_limit
-    with _sandbox_runs_lock:
-        if sandbox_id in _sandbox_runs:
-            return RunResult(None, "", "your previous command is still running; wait for it to finish or stop", 0.0)
-        _sandbox_runs.add(sandbox_id)
-    if not _runs.acquire(timeout=time_limit):
-        with _sandbox_runs_lock:
-            _sandbox_runs.discard(sandbox_id)
-        return RunResult(None, "", "the console is busy with other learners' commands; try again in a moment", 0.0)
+    state = status()
+    if not state.available:
+        return RunResult(None, "", "", 0.0, refused=state.reason, time_limit=time_limit)
+    lease = take_slots(requester, time_limit)
+    if isinstance(lease, str):
+        return RunResult(None, "", "", 0.0, busy=lease, time_limit=time_limit)
     try:
-        with tempfile.TemporaryDirectory(prefix="lab-console-") as home:
-            with open(os.path.join(home, "config"), "w") as config:
-                config.write(_CONFIG)
-            return _run_child([sys.executable, "-m", "challenges.cli_child", *argv],
-                              child_environment(credentials, sandbox_id, home), home, time_limit, output_limit)
+        if state.mode == "bubblewrap":
+            command = jail.sandbox_argv(jail.child_argv(argv), kit())
+            env = child_environment(credentials, requester.sandbox_id, jail.HOME, sandboxed=True)
+            result = _run_child(command, env, None, time_limit, output_limit)
+        else:
+            with tempfile.TemporaryDirectory(prefix="lab-console-") as home:
+                command = [sys.executable, "-I", "-B", str(jail.CHILD_SOURCE), *argv]
+                env = child_environment(credentials, requester.sandbox_id, home, sandboxed=False)
+                result = _run_child(command, env, home, time_limit, output_limit)
+                result.stdout, result.stderr = (_scrub(text, {home: jail.HOME})
+                                                for text in (result.stdout, result.stderr))
     finally:
-        _runs.release()
-        with _sandbox_runs_lock:
-            _sandbox_runs.discard(sandbox_id)
+        lease.release()
+    result.time_limit = time_limit
+    result.stdout, result.stderr = _scrub(result.stdout), _scrub(result.stderr)
+    if result.exit_code == REFUSED_EXIT:
+        lines = result.stderr.rstrip("\n").rsplit("\n", 1)
+        if lines[-1].startswith(REFUSED_MARKER):
+            result.refused = json.loads(lines[-1][len(REFUSED_MARKER):])
+            result.stdout = result.stderr = ""
+    return result
 
 
-def _run_child(command: list[str], env: dict[str, str], cwd: str, time_limit: float, output_limit: int) -> RunResult:
+def _scrub(text: str, extra: dict[str, str] | None = None) -> str:
+    """The server's own paths never reach the page (`--debug` prints where botocore loads its models from)."""
+    replacements = {**(extra or {}), str(settings.BASE_DIR): "<lab>", str(settings.LAB_DATA_DIR): "<lab-data>"}
+    if sys.prefix != sys.base_prefix:
+        replacements[sys.prefix] = "<python>"
+    for real in sorted(replacements, key=len, reverse=True):
+        text = text.replace(real, replacements[real])
+    return text
+
+
+def _run_child(command: list[str], env: dict[str, str], cwd: str | None, time_limit: float,
+               output_limit: int) -> RunResult:
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, process_group=0)
+                               stderr=subprocess.PIPE, start_new_session=True, preexec_fn=jail.limit_resources)
     streams = {process.stdout: bytearray(), process.stderr: bytearray()}
     selector = selectors.DefaultSelector()
     for stream in streams:

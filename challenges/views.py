@@ -12,8 +12,10 @@ from typing import Any, Callable
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone as dj_timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from sandboxes import credentials
@@ -69,8 +71,9 @@ def _console_context(sandbox: Sandbox, selected: str = "", challenge: Challenge 
         account, user = challenge.start[0]
         selected = f"key:{account}/{user}"
     return {"identities": identities(sandbox), "selected": selected or "key:production/lab-admin",
-            "console_challenge": challenge, "form": ConsoleForm(), "limits": {
-                "seconds": int(console.TIME_LIMIT_SECONDS), "kilobytes": console.OUTPUT_LIMIT_BYTES // 1024}}
+            "console_challenge": challenge, "form": ConsoleForm(), "console_status": console.status(), "limits": {
+                "seconds": int(console.TIME_LIMIT_SECONDS), "wait_seconds": int(console.WAIT_TIME_LIMIT_SECONDS),
+                "kilobytes": console.OUTPUT_LIMIT_BYTES // 1024}}
 
 
 def _credentials_from(form: ConsoleForm, sandbox: Sandbox) -> console.ConsoleCredentials | None:
@@ -107,14 +110,37 @@ def _keep_issued_session(sandbox: Sandbox, stdout: str) -> credentials.SessionCr
 
 
 # ------------------------------------------------------------------------------------------------ console
+# Every console and challenge response can carry keys (the credentials picker, start keys, a command's output):
+# never_cache makes it `Cache-Control: no-store`, so no browser or proxy cache keeps a copy.
 @require_GET
+@never_cache
 @with_sandbox
 def console_page(request: SandboxRequest) -> HttpResponse:
     sandbox = request.sandbox
     return render(request, "challenges/console.html", {"sandbox": sandbox, **_console_context(sandbox)})
 
 
+def console_rate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Before any sandbox work: a browser or address sending commands faster than people type gets a short answer
+    at once (429), so a script resending on every "busy" costs the server next to nothing."""
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        browser = request.session.session_key or request.META.get("REMOTE_ADDR", "")
+        if console.over_rate(browser, request.META.get("REMOTE_ADDR", "")):
+            entry = {"command": str(request.POST.get("command", ""))[:console.MAX_COMMAND_CHARS],
+                     "busy": console.SLOW_DOWN}
+            # no RequestContext: a fragment needs none of the context processors (a class student's bar costs queries)
+            response = HttpResponse(render_to_string("challenges/_console_entry_body.html", {"entry": entry}),
+                                    status=429)
+            response["Retry-After"] = str(console.RATE_WINDOW)
+            return response
+        return view(request, *args, **kwargs)
+    return wrapper
+
+
 @require_POST
+@never_cache
+@console_rate
 @with_sandbox
 def console_run(request: SandboxRequest) -> HttpResponse:
     sandbox = request.sandbox
@@ -138,8 +164,10 @@ def console_run(request: SandboxRequest) -> HttpResponse:
                 entry["refused"] = ("choose whose credentials to use, or paste an access key id and secret access key "
                                     "(and a session token for temporary credentials)")
             else:
-                result = console.run(argv, creds, sandbox.id)
-                entry.update(result=result, identity=creds.label)
+                requester = console.Requester(sandbox.id, request.session.session_key or "",
+                                              request.META.get("REMOTE_ADDR", ""))
+                result = console.run(argv, creds, requester)
+                entry.update(result=result, identity=creds.label, refused=result.refused, busy=result.busy)
                 if result.exit_code == 0:
                     entry["kept"] = _keep_issued_session(sandbox, result.stdout)
     challenge, identity = seeding.challenge(form.shown("challenge")), form.shown("identity")
@@ -182,6 +210,7 @@ def _challenge_context(request: HttpRequest, sandbox: Sandbox, challenge: Challe
 
 
 @require_GET
+@never_cache
 @with_sandbox
 def challenge_list(request: SandboxRequest) -> HttpResponse:
     sandbox = request.sandbox
@@ -196,6 +225,7 @@ def challenge_rows(sandbox: Sandbox) -> list[dict[str, Any]]:
 
 @require_GET
 @with_challenge
+@never_cache
 @with_sandbox
 def challenge_page(request: SandboxRequest, challenge: Challenge) -> HttpResponse:
     sandbox = request.sandbox
@@ -211,6 +241,7 @@ def _back(request: HttpRequest, sandbox: Sandbox, challenge: Challenge, partial:
 
 @require_POST
 @with_challenge
+@never_cache
 @with_sandbox
 def challenge_hint(request: SandboxRequest, challenge: Challenge) -> HttpResponse:
     sandbox = request.sandbox
@@ -223,6 +254,7 @@ def challenge_hint(request: SandboxRequest, challenge: Challenge) -> HttpRespons
 
 @require_POST
 @with_challenge
+@never_cache
 @with_sandbox
 def challenge_solution(request: SandboxRequest, challenge: Challenge) -> HttpResponse:
     sandbox = request.sandbox
@@ -234,6 +266,7 @@ def challenge_solution(request: SandboxRequest, challenge: Challenge) -> HttpRes
 
 @require_POST
 @with_challenge
+@never_cache
 @with_sandbox
 def challenge_check(request: SandboxRequest, challenge: Challenge) -> HttpResponse:
     sandbox = request.sandbox
@@ -258,6 +291,7 @@ def challenge_check(request: SandboxRequest, challenge: Challenge) -> HttpRespon
 
 @require_POST
 @with_challenge
+@never_cache
 @with_sandbox
 def challenge_reset(request: SandboxRequest, challenge: Challenge) -> HttpResponse:
     sandbox = request.sandbox

@@ -1,67 +1,41 @@
-"""The in-page AWS CLI console on a shared server: every refused form is refused with its own message, a learner
-reaches only their own sandbox through it, the child's own fences hold even if a form slipped past the checks, and a
-command that runs forever or prints megabytes is cut off."""
+"""The in-page AWS CLI console on a shared server (issue 22): what the parent refuses before any CLI runs, the whole
+attack chain of the issue replayed through the console's form (each step refused, the secret key and database never
+shown), the child held to its allow-list even when the parent's checks are bypassed, a learner reaching only their
+own sandbox, and commands that run forever or print megabytes cut off. The allow-list's cases are in
+test_console_allowlist.py, the bubblewrap sandbox's in test_console_jail.py, fair sharing in test_console_slots.py.
+
+Every run here goes through the product's default: the bubblewrap sandbox (LAB_CONSOLE=bubblewrap)."""
 from __future__ import annotations
 
+import os
+import re
+
 import pytest
+from django.conf import settings
 
 from challenges import console
 from gateway.client import admin_client
 from sandboxes.models import AccessKey
 
-REFUSED = [
+PARENT_REFUSED = [
     ("aws iam list-roles | grep Admin", "no shell here"),
     ("aws s3 ls > roles.txt", "no shell here"),
     ("aws sts get-caller-identity; cat /etc/passwd", "no shell here"),
     ("aws sts get-caller-identity && aws s3 ls", "no shell here"),
-    ("aws iam create-policy --policy-name p --policy-document file:///etc/passwd", "cannot read local files"),
-    ("aws iam create-policy --policy-name p --policy-document=file://policy.json", "cannot read local files"),
-    ("aws iam put-role-policy --role-name r --policy-name p --policy-document fileb:///etc/hostname",
-     "cannot read local files"),
-    ("aws iam create-role --cli-input-json file://role.json", "cannot read local files"),
-    ("aws s3 cp /etc/passwd s3://securecart-invoices/passwd", "no local files"),
-    ("aws s3 cp s3://securecart-invoices/2024/10/INV-100231.pdf ./invoice.pdf", "no local files"),
-    ("aws s3 sync s3://securecart-invoices .", "no local files"),
-    ("aws s3 mv --recursive s3://securecart-invoices /tmp/x", "no local files"),
-    ("aws s3 cp - s3://securecart-invoices/k", "no input stream"),
-    ("aws s3api get-object --bucket securecart-invoices --key 2024/10/INV-100231.pdf out.pdf", "writes the object"),
-    ("aws s3api put-object --bucket securecart-invoices --key k --body /etc/passwd", "`--body` reads a local file"),
-    ("aws iam create-virtual-mfa-device --virtual-mfa-device-name d --outfile /tmp/qr.png --bootstrap-method "
-     "QRCodePNG", "`--outfile` writes a local file"),
-    ("aws ec2 get-password-data --instance-id i-1 --priv-launch-key /root/key.pem", "reads a local private key"),
-    ("aws --endpoint-url https://sts.amazonaws.com sts get-caller-identity", "always talks to your sandbox"),
-    ("aws sts get-caller-identity --endpoint-url=http://169.254.169.254", "always talks to your sandbox"),
-    ("aws --profile prod s3 ls", "has no profiles"),
-    ("aws --no-verify-ssl s3 ls", "no TLS switches"),
-    ("aws configure set aws_access_key_id AKIA", "reads and writes the CLI's local files"),
-    ("aws configure list", "reads and writes the CLI's local files"),
-    ("aws history show", "reads and writes the CLI's local files"),
-    ("aws s3 help", "need a pager"),
-    ("aws lambda list-functions", "not simulated"),
+    ("aws sts get-caller-identity $(id)", "no shell here"),
     ("ls -la", "start the command with `aws`"),
+    ("aws", "name a service"),
     ("aws iam list-roles --query 'Roles[", "could not be split into words"),
     ("", "type an AWS CLI command"),
     ("aws " + "x" * 9000, "longer than 8192 characters"),
 ]
 
 
-@pytest.mark.parametrize("command,message", REFUSED)
-def test_each_refused_form_has_its_message(command, message):
+@pytest.mark.parametrize("command,message", PARENT_REFUSED)
+def test_what_needs_no_cli_is_refused_before_a_child_starts(command, message):
     with pytest.raises(console.Refused) as refused:
         console.parse(command)
     assert message in str(refused.value)
-
-
-@pytest.mark.parametrize("command", [
-    "aws sts get-caller-identity --query Arn --output text",
-    "aws s3 cp s3://securecart-invoices/2024/10/INV-100231.pdf -",
-    "aws s3 cp s3://securecart-invoices/2024/10/INV-100231.pdf s3://securecart-invoices/copy.pdf",
-    "aws iam update-assume-role-policy --role-name R --policy-document '{\"Statement\": []}'",
-    # a URL parameter is a value (cli_follow_urlparam is off in the child's config), not something to fetch
-    "aws iam create-open-id-connect-provider --url https://token.actions.githubusercontent.com",
-])
-def test_ordinary_commands_pass_the_checks(command):
-    assert console.parse(command)[0] in console.SERVICES
 
 
 def run(learner, command: str, identity: str = "key:production/lab-admin", **fields) -> str:
@@ -109,32 +83,89 @@ def test_a_session_kept_for_one_learner_is_not_offered_to_another(learner, other
     assert "choose whose credentials to use" in refused
 
 
-def test_the_childs_own_fences_hold_when_the_checks_are_bypassed(learner):
+def creds_of(learner) -> console.ConsoleCredentials:
     key = AccessKey.objects.get(sandbox=learner.sandbox, account_name="production", user_name="lab-admin")
-    creds = console.ConsoleCredentials(key.access_key_id, key.secret_access_key)
-    read = console.run(["iam", "create-policy", "--policy-name", "p", "--policy-document", "file:///etc/passwd"],
-                       creds, learner.sandbox.id)
-    assert read.exit_code != 0 and "does not read local files" in read.stderr
+    return console.ConsoleCredentials(key.access_key_id, key.secret_access_key)
+
+
+def server_files() -> list[str]:
+    """What the attack chain was after: the secret key, the database, the code tree (issue 22)."""
+    return [str(settings.SECRET_KEY_PATH), str(settings.DATABASES["default"]["NAME"]), str(settings.BASE_DIR)]
+
+
+def test_the_console_runs_in_the_bubblewrap_sandbox_by_default(learner):
+    assert settings.LAB_CONSOLE == "bubblewrap"
+    state = console.status()
+    assert state.available, state.reason   # bwrap is installed and starts here (.ci/run installs it)
+    html = run(learner, "aws sts get-caller-identity --debug")
+    assert "/lab/site/awscli/" in html      # botocore loaded its models from the sandbox's own mount
+
+
+def test_the_attack_chain_of_issue_22_is_refused_at_every_step(learner):
+    """Replayed through the form as an anonymous visitor would: each step refused, nothing of the server shown."""
+    secret, database, code = server_files()
+    pages = [run(learner, "aws --debug sts get-caller-identity")]
+    for command, message in [
+        (f"aws s3api put-object --bucket securecart-product-images --key sk --bod {secret}", "spelled in full"),
+        (f"aws s3api put-object --bucket securecart-product-images --key sk --body {secret}", "cannot upload"),
+        (f"aws s3 cp --force {database} s3://securecart-product-images/db", "spelled in full"),
+        (f"aws s3 cp --force-glacier-transfer {database} s3://securecart-product-images/db", "local path"),
+        (f"aws s3api put-object --bucket securecart-product-images --key db --bo {database}", "spelled in full"),
+        (f"aws s3 sync --force {code}/securecart s3://securecart-product-images/code", "spelled in full"),
+        (f"aws s3 sync {code}/securecart s3://securecart-product-images/code", "local path"),
+        (f"aws --endpoint=http://127.0.0.1:1 sts get-caller-identity", "spelled in full"),
+        (f"aws sts get-caller-identity --no-sign", "spelled in full"),
+        (f"aws iam create-policy --policy-name p --policy-document file://{secret}", "cannot read local files"),
+    ]:
+        html = run(learner, command)
+        assert "Not run:" in html and message in html, (command, html[-800:])
+        pages.append(html)
+    listing = run(learner, "aws s3 ls s3://securecart-product-images --recursive")
+    assert "exit code 0" in listing and " sk" not in listing and " db" not in listing
+    pages.append(listing)
+    for page in pages:
+        shown = re.sub(r'<p class="console-echo">.*?</p>', "", page, flags=re.S)   # what the attacker typed
+        assert settings.SECRET_KEY not in shown
+        for path in (str(settings.BASE_DIR), str(settings.LAB_DATA_DIR)):
+            assert path not in shown, shown[-600:]
+
+
+def test_the_child_refuses_a_crafted_argv_that_bypasses_the_parents_checks(learner):
+    """console.run takes argv as the parent split it; handed attack argv directly, the child's own allow-list
+    refuses (and the sandbox has none of these files anyway: test_console_jail.py)."""
+    secret, database, code = server_files()
+    creds = creds_of(learner)
+    for argv in (["s3api", "put-object", "--bucket", "b", "--key", "k", "--bod", secret],
+                 ["s3", "cp", "--force", database, "s3://securecart-invoices/db"],
+                 ["iam", "create-policy", "--policy-name", "p", "--policy-document", "file://" + secret],
+                 ["--endpoint-url", "http://127.0.0.1:9", "sts", "get-caller-identity"],
+                 ["sts", "get-caller-identity", "|", "cat", secret]):
+        result = console.run(argv, creds, learner.sandbox.id)
+        assert result.refused or result.exit_code not in (0, None), (argv, result)
+        assert settings.SECRET_KEY not in result.stdout + result.stderr
     write = console.run(["s3", "cp", "s3://securecart-invoices/2024/10/INV-100231.pdf", "/tmp/lab-console-escape"],
                         creds, learner.sandbox.id)
-    assert write.exit_code != 0
-    import os
+    assert "local path" in write.refused and not os.path.exists("/tmp/lab-console-escape")
 
-    assert not os.path.exists("/tmp/lab-console-escape")
-    away = console.run(["--endpoint-url", "http://127.0.0.1:9", "sts", "get-caller-identity"], creds,
-                       learner.sandbox.id)
-    assert away.exit_code != 0 and "only talks to the lab's endpoint" in away.stderr
-    control = console.run(["s3api", "list-objects-v2", "--bucket", "_lab"], creds, learner.sandbox.id)
+
+def test_requests_go_to_the_lab_only(learner):
+    control = console.run(["s3api", "list-objects-v2", "--bucket", "_lab"], creds_of(learner), learner.sandbox.id)
     assert control.exit_code != 0 and "only makes AWS requests" in control.stderr
 
 
-def test_a_command_that_runs_forever_is_stopped(learner, monkeypatch):
+def test_a_command_that_runs_forever_is_stopped(learner):
     accounts = learner.sandbox.account_ids()
     instance = admin_client("ec2", accounts["production"]).run_instances(
         ImageId="ami-12c6146b", InstanceType="t3.micro", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
-    monkeypatch.setattr(console, "TIME_LIMIT_SECONDS", 3.0)
-    html = run(learner, f"aws ec2 wait instance-terminated --instance-ids {instance}")
-    assert "ran longer than 3 seconds" in html and "stopped ·" in html
+    result = console.run(["ec2", "wait", "instance-terminated", "--instance-ids", instance], creds_of(learner),
+                         learner.sandbox.id, time_limit=3.0)
+    assert result.timed_out and result.exit_code is None and 3.0 <= result.seconds < 8
+
+
+def test_a_waiter_gets_the_shorter_limit_and_the_page_says_so(learner):
+    assert console.time_limit_for(["ec2", "wait", "instance-running"]) == console.WAIT_TIME_LIMIT_SECONDS
+    assert console.time_limit_for(["sts", "get-caller-identity"]) == console.TIME_LIMIT_SECONDS
+    assert console.WAIT_TIME_LIMIT_SECONDS < console.TIME_LIMIT_SECONDS < 30   # well under any web timeout
 
 
 def test_a_command_that_prints_megabytes_is_cut_off(learner):
@@ -146,35 +177,15 @@ def test_a_command_that_prints_megabytes_is_cut_off(learner):
     assert len(html) < 2 * console.OUTPUT_LIMIT_BYTES
 
 
-def test_one_learner_runs_one_command_at_a_time(learner, other_learner):
-    import threading
+@pytest.mark.parametrize("path", ["/challenges/console/", "/challenges/auditors-externalid-and-mfa/"])
+def test_pages_that_show_keys_are_never_stored_by_a_cache(learner, path):
+    r = learner.client.get(path)
+    assert r.status_code == 200 and "no-store" in r["Cache-Control"]
 
-    accounts = learner.sandbox.account_ids()
-    instance = admin_client("ec2", accounts["production"]).run_instances(
-        ImageId="ami-12c6146b", InstanceType="t3.micro", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
-    key = AccessKey.objects.get(sandbox=learner.sandbox, account_name="production", user_name="lab-admin")
-    creds = console.ConsoleCredentials(key.access_key_id, key.secret_access_key)
-    started = threading.Event()
-    results = []
 
-    def forever():
-        started.set()
-        results.append(console.run(["ec2", "wait", "instance-terminated", "--instance-ids", instance], creds,
-                                   learner.sandbox.id, time_limit=6))
-
-    thread = threading.Thread(target=forever)
-    thread.start()
-    started.wait()
-    import time
-
-    deadline = time.monotonic() + 10
-    while not console.is_running(learner.sandbox.id) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    second = console.run(["sts", "get-caller-identity"], creds, learner.sandbox.id)
-    assert "previous command is still running" in second.stderr and second.exit_code is None
-    bobs = AccessKey.objects.get(sandbox=other_learner.sandbox, account_name="production", user_name="lab-admin")
-    meanwhile = console.run(["sts", "get-caller-identity"], console.ConsoleCredentials(
-        bobs.access_key_id, bobs.secret_access_key), other_learner.sandbox.id)
-    assert meanwhile.exit_code == 0, meanwhile.stderr  # another learner is not held up
-    thread.join(10)
-    assert results and results[0].timed_out
+def test_console_output_is_never_stored_by_a_cache(learner):
+    r = learner.client.post("/challenges/console/run/", {"command": "aws sts get-session-token",
+                                                         "identity": "key:production/lab-admin"},
+                            HTTP_HX_REQUEST="true")
+    assert r.status_code == 200 and "SecretAccessKey" in r.content.decode()
+    assert "no-store" in r["Cache-Control"]
