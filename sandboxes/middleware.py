@@ -14,7 +14,7 @@ from django.shortcuts import render
 
 from gateway.control.wire import LabControlError
 
-from .services import SandboxBusy, SandboxNotStarted
+from .services import NEW_SANDBOXES_PER_ADDRESS, SandboxBusy, SandboxNotStarted, TooManyNewSandboxes
 
 
 class LabUnavailableMiddleware:
@@ -27,6 +27,11 @@ class LabUnavailableMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, SandboxNotStarted):
             return _preparing(request)
+        if isinstance(exception, TooManyNewSandboxes):
+            response = render(request, "sandboxes/too_many_new.html",
+                              {"retry_after": exception.retry_after, "limit": NEW_SANDBOXES_PER_ADDRESS}, status=429)
+            response["Retry-After"] = str(exception.retry_after)
+            return response
         if isinstance(exception, SandboxBusy):
             reason = "Your sandbox is still being prepared by another server process."
         elif isinstance(exception, LabControlError):

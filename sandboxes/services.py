@@ -51,6 +51,30 @@ class SandboxBusy(RuntimeError):
     """Another process has been building this sandbox for longer than a request may wait."""
 
 
+class TooManyNewSandboxes(RuntimeError):
+    """One address started more sandboxes by visiting than a room of learners would (NEW_SANDBOXES_PER_ADDRESS in
+    NEW_SANDBOXES_WINDOW): a bot that fakes a browser's headers, not a class (a class's students get theirs through
+    the class code, which this limit does not count)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many new sandboxes from one address; retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
+# A whole room behind one NAT opening the lab at once fits in the limit (40 learners); a bot spinning sandboxes
+# from one address is held to one a minute on average (a build costs ~0.1 s of CPU).
+NEW_SANDBOXES_PER_ADDRESS = 60
+NEW_SANDBOXES_WINDOW = 3600
+
+
+def _count_new_sandbox(request: HttpRequest) -> None:
+    from securecart.throttle import count_in_window
+
+    count, retry_after = count_in_window("new-sandbox", request.META.get("REMOTE_ADDR", ""), NEW_SANDBOXES_WINDOW)
+    if count > NEW_SANDBOXES_PER_ADDRESS:
+        raise TooManyNewSandboxes(retry_after)
+
+
 class SandboxNotStarted(RuntimeError):
     """A visitor without a session cookie: answer with a light page that sets one, and build on the next request.
     A crawler or a health check (no cookies kept) never costs a world; a learner whose build request times out
@@ -330,6 +354,7 @@ def sandbox_for_request(request: HttpRequest) -> Sandbox:
                 request.session.save()
             owner = user if user is not None and user.is_authenticated else None
             session_key = request.session.session_key or ""
+            _count_new_sandbox(request)
             sandbox = (pool.take(session_key, owner, create_sandbox)
                        or create_sandbox(session_key=session_key, owner=owner))
         else:
@@ -358,6 +383,7 @@ def _claim_on_a_first_page(request: HttpRequest) -> Sandbox | None:
     another waiting sandbox; the first stays unused (it costs no build, and idle eviction frees its memory)."""
     if pool.size() == 0 or not opens_a_page_in_a_browser(request):
         return None
+    _count_new_sandbox(request)
     request.session.save()   # the key the sandbox is claimed for (the Set-Cookie of this answer)
     return pool.take(request.session.session_key or "", None, create_sandbox)
 

@@ -35,6 +35,13 @@ def _count(key: str, window: int) -> int:
         return 1
 
 
+def count_in_window(scope: str, who: str, window: int) -> tuple[int, int]:
+    """Count one event for `who` in the current fixed window of `window` seconds (atomic: cache add, then incr);
+    returns (events so far in the window, seconds until it ends)."""
+    started = int(time.time()) // window * window
+    return _count(f"throttle:{scope}:{who}:{started}", window), started + window - int(time.time())
+
+
 def throttle_failures(scope: str, *, limit: int, window: int, failed: Callable[[HttpResponse], bool],
                       what: str) -> Callable[[View], View]:
     """Refuse POSTs with 429 once `limit` of them failed (per `failed(response)`) from one address in `window` s."""
