@@ -8,7 +8,7 @@ PORT ?= 8000
 # the AWS endpoint at the root path of a port of its own (clients that sign `/`, IMDS by host name for the JS SDK)
 AWS_PORT ?= 8001
 
-.PHONY: install check-console run class topology test test-fast migrations-check check-deploy bench bench-load bench-topology clean
+.PHONY: install check-console run dev class topology test test-fast migrations-check check-deploy bench bench-load bench-topology clean
 
 # Wheels only for the XML stack: lxml and xmlsec must link the same libxml2 (see README).
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -26,11 +26,18 @@ check-console:
 	@command -v bwrap >/dev/null 2>&1 || echo "note: bubblewrap (bwrap) is not installed: the in-browser AWS CLI \
 	console stays off (apt-get install bubblewrap; or LAB_CONSOLE=unsandboxed to accept the weaker mode)"
 
+# DEBUG off: a stranger never sees Django's technical pages (paths, settings); `make dev` turns it on.
+DEBUG ?= False
+
 run: install check-console
 	$(PY) manage.py migrate --noinput
 	# gunicorn, one process, threads (securecart/server.py: why not runserver)
-	LAB_AWS_ROOT_URL=http://$(HOST):$(AWS_PORT) $(PY) manage.py serve --bind $(HOST):$(PORT) \
+	DEBUG=$(DEBUG) LAB_AWS_ROOT_URL=http://$(HOST):$(AWS_PORT) $(PY) manage.py serve --bind $(HOST):$(PORT) \
 	  --also $(HOST):$(AWS_PORT)=securecart.aws_root:application
+
+# `make run` for developers: Django's technical error pages, on this machine only.
+dev:
+	$(MAKE) run DEBUG=True
 
 # A classroom: gunicorn (one process, threads) on this machine's addresses; prints the URL students type + a QR.
 class: install check-console

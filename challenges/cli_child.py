@@ -295,8 +295,9 @@ class Policy:
             return STREAMING_BODY if _is_streaming(argument) else None
         if kind in VETTED_ARGUMENTS:
             return None
-        if kind == "awscli.arguments.CustomArgument" and command.split(" ")[0] == "s3":
-            return None   # `aws s3 <cmd>` options; its paths are checked as values (check_value)
+        words = command.split(" ")
+        if kind == "awscli.arguments.CustomArgument" and (words[0] == "s3" or words[0] in S3_COMMANDS):
+            return None   # `aws s3 <cmd>` options (`rb --force` runs `rm` itself); paths are checked as values
         return ARGUMENTS_REFUSED.get(kind, NOT_OFFERED)
 
     def check_value(self, event_name: str, value: Any, **kwargs) -> None:
@@ -366,6 +367,25 @@ def no_abbreviations() -> None:
     argparser.ArgTableArgParser.parse_known_args = parse_known_args   # type: ignore[method-assign]
 
 
+def no_paramfiles() -> None:
+    """No code path of the CLI reads a parameter from a file: every module's `get_paramfile` (the paramfile
+    handler's, shorthand's `key@=file://...`, --cli-input-json's) refuses a file or URL prefix and reads nothing."""
+    from awscli import paramfile
+
+    prefixes = tuple(paramfile.LOCAL_PREFIX_MAP)   # the remote ones are never fetched: their handler is not registered
+
+    def get_paramfile(path: Any, *args: Any, **kwargs: Any) -> None:
+        if isinstance(path, str) and path.lower().startswith(prefixes):
+            raise REFUSALS.refuse(f"`{path}`: the console cannot read local files (file://, fileb://); paste the "
+                                  "JSON itself inside single quotes instead")
+        return None
+
+    for module in list(sys.modules.values()):
+        name = getattr(module, "__name__", "") or ""
+        if name.startswith("awscli") and hasattr(module, "get_paramfile"):
+            module.get_paramfile = get_paramfile   # type: ignore[attr-defined]
+
+
 def no_help() -> None:
     from awscli import help
     from awscli.customizations.commands import BasicHelp
@@ -387,6 +407,7 @@ def build_driver(allow: AllowList, endpoint: str, sandbox_id: str):
     policy.register(driver.session)
     no_abbreviations()
     no_help()
+    no_paramfiles()
 
     def mark_sandbox(request, **kwargs) -> None:
         request.headers[CONSOLE_SANDBOX_HEADER] = sandbox_id
@@ -394,7 +415,8 @@ def build_driver(allow: AllowList, endpoint: str, sandbox_id: str):
     def only_the_lab(request, **kwargs) -> None:
         url = request.url
         if not (url == endpoint or url.startswith(endpoint + "/") or url.startswith(endpoint + "?")):
-            raise ConsoleRefusal(f"the lab console only talks to the lab's endpoint, not {url.split('?')[0]}")
+            raise ConsoleRefusal("the lab console only talks to the lab's endpoint; this request would have gone "
+                                 "elsewhere (an access point, an outpost or another service's host)")
         if url[len(endpoint):].startswith("/_lab"):  # the gateway process's lab control, never an AWS path
             raise ConsoleRefusal("the lab console only makes AWS requests")
 

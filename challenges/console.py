@@ -244,6 +244,7 @@ def child_environment(credentials: ConsoleCredentials, sandbox_id: str, home: st
     }
     if sandboxed:
         env["LAB_CONSOLE_SITE"] = jail.SITE
+        env.update(jail.Runtime.current().environment())
     else:   # the weaker mode's fence: awscli's packages, the kit and the working directory are all it may read
         env["LAB_CONSOLE_FENCE"] = os.pathsep.join([*map(str, jail.awscli_packages()), files.directory,
                                                     "/etc/mime.types"])
@@ -290,10 +291,17 @@ def run(argv: list[str], credentials: ConsoleCredentials, requester: Requester |
 
 
 def _scrub(text: str, extra: dict[str, str] | None = None) -> str:
-    """The server's own paths never reach the page (`--debug` prints where botocore loads its models from)."""
-    replacements = {**(extra or {}), str(settings.BASE_DIR): "<lab>", str(settings.LAB_DATA_DIR): "<lab-data>"}
-    if sys.prefix != sys.base_prefix:
-        replacements[sys.prefix] = "<python>"
+    """The server's own paths never reach the page (`--debug` prints where botocore loads its models from). In the
+    sandbox the child sees none of them (challenges/jail.py); this is the second line, and the weaker mode's."""
+    replacements = {**(extra or {})}
+    paths = [(settings.BASE_DIR, "<lab>"), (settings.LAB_DATA_DIR, "<lab-data>"), (sys.prefix, "<python>"),
+             (kit().directory, jail.KIT)]
+    runtime = jail.Runtime.current()
+    if runtime.moved:
+        paths.append((runtime.prefix, jail.RUNTIME))
+    for path, shown in paths:
+        for form in {str(path), os.path.realpath(path)}:
+            replacements[form] = shown
     for real in sorted(replacements, key=len, reverse=True):
         text = text.replace(real, replacements[real])
     return text

@@ -16,6 +16,13 @@ class ConsoleForm(forms.Form):
     session_token = forms.CharField(max_length=4096, required=False, strip=True)
     challenge = forms.SlugField(max_length=64, required=False)
 
+    def clean_command(self) -> str:
+        command = self.cleaned_data["command"]
+        if any(ord(c) < 32 or ord(c) == 127 for c in command):
+            raise forms.ValidationError("the command is one line of text: no line breaks, tabs or control "
+                                        "characters")
+        return command
+
     def shown(self, name: str) -> str:
         """A field as typed, cut to its maximum length: what the page shows back, valid or not."""
         value = self[name].value()

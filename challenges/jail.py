@@ -1,10 +1,11 @@
 """The operating system's wall around the console's child: a bubblewrap sandbox (Debian package `bubblewrap`).
 
 What the child sees (everything else of the machine is absent, not merely refused):
-- /usr (and the /lib, /bin links into it), the Python runtime at its own path, read-only;
+- /usr (and the /lib, /bin links into it) and the Python runtime (at /lab/python unless it is under /usr), read-only;
 - awscli and the packages it imports, read-only under /lab/site (not the project, not the rest of the venv);
 - challenges/cli_child.py and this process's allow-list and CLI config, read-only under /lab/console;
-- an empty 1 MB tmpfs as HOME and /tmp, a private /proc and a minimal /dev;
+- an empty 1 MB tmpfs as HOME and /tmp and a minimal /dev; no /proc (it would show the mounts' host paths, the
+  command line of bwrap and, through the shared network namespace, the host's sockets);
 - /etc/hosts, /etc/resolv.conf and /etc/nsswitch.conf when present (a gateway named by host, as in compose).
 No project directory, no data directory (secret key, database), no other process (a PID namespace), and it dies
 with its parent (`--die-with-parent`). The network stays shared: the child must reach the lab's endpoint, and the
@@ -19,6 +20,7 @@ room leaves idle and never slows a step's Run.
 """
 from __future__ import annotations
 
+import atexit
 import functools
 import importlib.metadata
 import os
@@ -33,6 +35,7 @@ from pathlib import Path
 
 SITE = "/lab/site"
 KIT = "/lab/console"
+RUNTIME = "/lab/python"
 HOME = "/home/console"
 NOBODY = 65534
 NICE = 15
@@ -82,6 +85,19 @@ class Runtime:
         python = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
         return cls(python=python, prefix=os.path.realpath(sys.base_prefix))
 
+    @property
+    def moved(self) -> bool:
+        """Mounted at RUNTIME inside, so no host path of it shows (a runtime under /usr is there already)."""
+        return not (self.prefix == "/usr" or self.prefix.startswith("/usr/"))
+
+    @property
+    def inside_python(self) -> str:
+        return RUNTIME + self.python[len(self.prefix):] if self.moved else self.python
+
+    def environment(self) -> dict[str, str]:
+        """Moved, its libpython is found through LD_LIBRARY_PATH (its rpath names the host path, absent inside)."""
+        return {"LD_LIBRARY_PATH": f"{RUNTIME}/lib"} if self.moved else {}
+
 
 @dataclass(frozen=True)
 class Kit:
@@ -99,6 +115,7 @@ class Kit:
     @classmethod
     def write(cls, allowlist_json: str, config: str) -> Kit:
         directory = tempfile.mkdtemp(prefix="lab-console-kit-")
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
         os.chmod(directory, 0o755)
         kit = cls(directory)
         for path, text in ((kit.allowlist, allowlist_json), (kit.config, config)):
@@ -133,18 +150,18 @@ def sandbox_argv(inner: list[str], kit: Kit, runtime: Runtime | None = None) -> 
             argv += ["--symlink", os.readlink(target), target]
         elif os.path.isdir(target):
             argv += ["--ro-bind", target, target]
-    if not (runtime.prefix == "/usr" or runtime.prefix.startswith("/usr/")):
-        argv += ["--ro-bind", runtime.prefix, runtime.prefix]
+    argv += ["--perms", "0755", "--dir", "/lab", "--perms", "0755", "--dir", SITE,
+             "--perms", "0755", "--dir", KIT]
+    if runtime.moved:
+        argv += ["--ro-bind", runtime.prefix, RUNTIME]
     for path in NAME_SERVICE_FILES:
         if os.path.exists(path):
             argv += ["--ro-bind", path, path]
-    argv += ["--perms", "0755", "--dir", "/lab", "--perms", "0755", "--dir", SITE,
-             "--perms", "0755", "--dir", KIT]
     for package in awscli_packages():
         argv += ["--ro-bind", str(package), f"{SITE}/{package.name}"]
     argv += ["--ro-bind", str(CHILD_SOURCE), f"{KIT}/cli_child.py",
              "--ro-bind", kit.allowlist, f"{KIT}/allowlist.json", "--ro-bind", kit.config, f"{KIT}/config",
-             "--proc", "/proc", "--dev", "/dev",
+             "--dev", "/dev",
              "--perms", "01777", "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp",
              "--perms", "01777", "--size", str(TMPFS_BYTES), "--tmpfs", HOME, "--chdir", HOME, "--"]
     if as_root:
@@ -156,7 +173,7 @@ def sandbox_argv(inner: list[str], kit: Kit, runtime: Runtime | None = None) -> 
 def child_argv(args: list[str], runtime: Runtime | None = None) -> list[str]:
     """The interpreter inside the sandbox running the console child with the CLI's arguments."""
     runtime = runtime or Runtime.current()
-    return [runtime.python, "-I", "-B", f"{KIT}/cli_child.py", *args]
+    return [runtime.inside_python, "-I", "-B", f"{KIT}/cli_child.py", *args]
 
 
 def limit_resources() -> None:
@@ -188,10 +205,12 @@ def unavailable_reason(kit: Kit) -> str | None:
     if bwrap() is None:
         return ("bubblewrap (`bwrap`) is not installed: install the `bubblewrap` package (.ci/run does), or set "
                 "LAB_CONSOLE=unsandboxed to accept the weaker mode")
-    probe = sandbox_argv([Runtime.current().python, "-I", "-c",
+    runtime = Runtime.current()
+    probe = sandbox_argv([runtime.inside_python, "-I", "-c",
                           f"import sys; sys.path.insert(0, {SITE!r}); import awscli.clidriver"], kit)
     try:
-        done = subprocess.run(probe, env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}, capture_output=True,
+        done = subprocess.run(probe, env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **runtime.environment()},
+                              capture_output=True,
                               timeout=30, start_new_session=True, preexec_fn=limit_resources)
     except (OSError, subprocess.TimeoutExpired) as error:
         return f"the bubblewrap sandbox did not start ({error})"

@@ -91,20 +91,29 @@ def _credentials_from(form: ConsoleForm, sandbox: Sandbox) -> console.ConsoleCre
 
 
 def _keep_issued_session(sandbox: Sandbox, stdout: str) -> credentials.SessionCredentials | None:
-    """An STS answer printed as JSON (assume-role, get-session-token, ...): keep it so it can be chosen next."""
+    """An STS answer printed as JSON (assume-role, get-session-token, ...): keep it so it can be chosen next, but only
+    once the engine confirms it issued exactly these credentials in this sandbox. The printed text is the learner's
+    to shape (`--query` can print any JSON), so nothing of it is trusted: the ARN and expiry kept are the engine's."""
     try:
         data = json.loads(stdout)
     except ValueError:
         return None
     creds = data.get("Credentials") if isinstance(data, dict) else None
-    if not isinstance(creds, dict) or not {"AccessKeyId", "SecretAccessKey", "SessionToken"} <= set(creds):
+    if not isinstance(creds, dict):
         return None
-    arn = ((data.get("AssumedRoleUser") or data.get("FederatedUser") or {}).get("Arn")) or ""
-    label = (arn.split(":", 5)[-1] if arn else "session") + f" ({creds['AccessKeyId'][-6:]})"
+    parts = [creds.get(name) for name in ("AccessKeyId", "SecretAccessKey", "SessionToken")]
+    if not all(isinstance(part, str) and 0 < len(part) <= 4096 for part in parts):
+        return None
+    from sandboxes.labclient import lab
+
+    issued = lab().issued_session(sandbox.id, *parts)
+    if issued is None:
+        return None
+    arn = issued["arn"]
     session = credentials.SessionCredentials(
-        name=f"console-{creds['AccessKeyId']}", label=label, arn=arn, access_key_id=creds["AccessKeyId"],
-        secret_access_key=creds["SecretAccessKey"], session_token=creds["SessionToken"],
-        expiration=str(creds.get("Expiration", "")), issued_by="console")
+        name=f"console-{parts[0]}", label=f"{arn.split(':', 5)[-1]} ({parts[0][-6:]})", arn=arn,
+        access_key_id=parts[0], secret_access_key=parts[1], session_token=parts[2],
+        expiration=issued["expires_at"], issued_by="console")
     kept.keep(sandbox.id, session)
     return session
 

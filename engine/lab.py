@@ -411,6 +411,18 @@ class Lab:
         with self._lock:
             return self.store.get(access_key_id)
 
+    def issued_session(self, sandbox_id: str, access_key_id: str, secret_access_key: str,
+                       session_token: str) -> dict[str, Any] | None:
+        """The summary (no secrets) of a session STS issued in this sandbox, when all three parts match what it
+        issued; None for anything else (a forged or altered set of credentials, another sandbox's session)."""
+        with self._lock:
+            session = self.store.get(access_key_id)
+            if session is None or session.sandbox_id != sandbox_id:
+                return None
+            same = (hmac.compare_digest(session.secret_access_key.encode(), secret_access_key.encode())
+                    & hmac.compare_digest(session.session_token.encode(), session_token.encode()))
+            return session.to_summary(self._now_unlocked(sandbox_id)) if same else None
+
     # ---- internals (lock held) -------------------------------------------------------------------------------------
     def _require_sandbox(self, sandbox_id: str) -> SandboxInfo:
         info = self._sandboxes.get(sandbox_id)

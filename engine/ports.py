@@ -71,6 +71,9 @@ class LabPort(Protocol):
     # ---- issued sessions (no secrets)
     def sessions(self, sandbox_id: str, *, include_expired: bool = False) -> list[dict[str, Any]]: ...
 
+    def issued_session(self, sandbox_id: str, access_key_id: str, secret_access_key: str,
+                       session_token: str) -> dict[str, Any] | None: ...
+
     # ---- the mock OIDC issuers' keys, per sandbox
     def register_oidc_jwks(self, sandbox_id: str, issuer_url: str, jwks: dict[str, Any]) -> None: ...
 

@@ -312,13 +312,13 @@ class GatewayApp:
         if service == "ec2" and request.body:
             forward_body = ec2_without_valueless_filters(request.body, parsed.flat)
 
-        def forward() -> Response:
-            return self._forward(service, request, account, request_id, body=forward_body)
+        def forward(body: bytes | None = None) -> Response:
+            return self._forward(service, request, account, request_id, body=forward_body if body is None else body)
 
         handler = self.overrides.get(service, operation)
         if handler is not None:
             return handler(OperationCall(self.lab, self.lookups, service, operation, params, caller, account, region,
-                                         request_id, forward))
+                                         request_id, forward, forward_body))
         return forward()
 
     def _targets(self, service: str, operation: str, params: dict[str, Any], caller: Caller,

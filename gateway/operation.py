@@ -30,7 +30,8 @@ class OperationCall:
     account: str
     region: str
     request_id: str
-    forward: Callable[[], Response]
+    forward: Callable[..., Response]   # forward() as received, or forward(body) with a body the handler rewrote
+    body: bytes = b""                  # the request body forward() sends (query protocols: the form)
 
     def result(self, result: dict[str, Any]) -> Response:
         """Write an output dict in this service's protocol."""
