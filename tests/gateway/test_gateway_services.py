@@ -248,6 +248,27 @@ def test_run_instances_with_a_profile_needs_pass_role(local: Sandbox) -> None:
     assert f"iam:PassRole on resource: arn:aws:iam::{local.dev}:role/WebServer" in error_of(info)[1]
 
 
+def test_run_instances_stays_within_the_instance_quota(local: Sandbox) -> None:
+    """MaxCount is "between 1 and the quota for the specified instance type" (EC2 API Reference, RunInstances):
+    AWS launches as many as fit above MinCount and refuses a MinCount beyond the quota with InstanceLimitExceeded.
+    Without the cap one learner's `--count 30000` held every sandbox's moto for minutes (issue 22)."""
+    from gateway.ec2_overrides import INSTANCE_QUOTA
+
+    ops = local.user("launcher", allow("ec2:*"))
+    ec2 = local.client("ec2", ops)
+    with pytest.raises(ClientError) as info:
+        ec2.run_instances(ImageId="ami-12c6146b", MinCount=30000, MaxCount=30000)
+    code, message = error_of(info)[0:2]
+    assert code == "InstanceLimitExceeded" and f"current instance limit of {INSTANCE_QUOTA}" in message
+    launched = ec2.run_instances(ImageId="ami-12c6146b", MinCount=2, MaxCount=500)["Instances"]
+    assert len(launched) == INSTANCE_QUOTA
+    with pytest.raises(ClientError) as full:
+        ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1)
+    assert error_of(full)[0] == "InstanceLimitExceeded"
+    running = sum(len(r["Instances"]) for r in ec2.describe_instances()["Reservations"])
+    assert running == INSTANCE_QUOTA
+
+
 def test_sso_admin_uses_the_sso_prefix(local: Sandbox) -> None:
     admin = local.user("ssoadmin", allow("sso:ListInstances"))
     instances = local.client("sso-admin", admin).list_instances()["Instances"]

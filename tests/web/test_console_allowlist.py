@@ -144,6 +144,19 @@ def test_file_urls_are_refused_in_any_case_and_form(driver, value):
         driver, f"aws ec2 run-instances --image-id ami-1 --user-data {value}")
 
 
+@pytest.mark.parametrize("command", [
+    # shorthand's `key@=file://...` reads the file itself (awscli.shorthand), past any check of the raw text
+    "aws ec2 describe-instances --filters 'Name=tag:x,Values@=file:///proc/self/mountinfo'",
+    "aws ec2 create-security-group --group-name g --description d "
+    "--tag-specifications 'ResourceType=security-group,Tags=[{Key=a,Value@=fileb:///etc/hostname}]'",
+    "aws s3 cp s3://b/k s3://b/k2 --metadata 'a@=file:///etc/passwd'",
+    "aws iam list-roles --cli-input-json file:///etc/passwd",
+])
+def test_no_code_path_of_the_cli_reads_a_paramfile(driver, command):
+    message = refused(driver, command)
+    assert "cannot read local files" in message or "type the parameters as options" in message, message
+
+
 def _value_less_flags(command: str) -> list[str]:
     from awscli.customizations.s3.subcommands import CpCommand, MvCommand, SyncCommand
 
@@ -209,6 +222,9 @@ def test_what_the_lab_does_not_serve_is_refused_with_its_reason(driver, command,
     "aws ec2 run-instances --image-id ami-1 --count 1 --instance-type t3.micro",
     "aws ec2 wait instance-running --instance-ids i-1",
     "aws secretsmanager create-secret --name s --secret-binary abc",
+    "aws s3 rb s3://b --force",   # runs `aws s3 rm --recursive` itself
+    # `@=` with a value that names no file is plain shorthand
+    "aws ec2 describe-instances --filters 'Name=tag:x,Values@=abc'",
 ])
 def test_ordinary_commands_pass_the_allow_list(driver, command):
     reaches_the_network(driver, command)

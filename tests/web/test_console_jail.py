@@ -40,8 +40,10 @@ PROBE = textwrap.dedent("""
 
 
 def run_in_jail(code: str, *args: str) -> dict:
-    argv = jail.sandbox_argv([jail.Runtime.current().python, "-I", "-c", code, *args], console.kit())
-    done = subprocess.run(argv, env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}, capture_output=True, text=True,
+    runtime = jail.Runtime.current()
+    argv = jail.sandbox_argv([runtime.inside_python, "-I", "-c", code, *args], console.kit())
+    done = subprocess.run(argv, env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **runtime.environment()},
+                          capture_output=True, text=True,
                           timeout=60, start_new_session=True, preexec_fn=jail.limit_resources)
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout)
@@ -70,10 +72,15 @@ def test_code_of_the_attackers_choosing_reads_nothing_of_the_server():
 
 
 def test_the_sandbox_has_only_the_runtime_and_awscli():
-    listing = run_in_jail("import json, os; print(json.dumps({p: sorted(os.listdir(p)) for p in "
-                          "['/', '/lab', '/lab/site', '/lab/console']}))")
-    assert "work" not in listing["/"] and "srv" not in listing["/"]
-    assert listing["/lab"] == ["console", "site"]
+    listing = run_in_jail("import json, os, sys; print(json.dumps({**{p: sorted(os.listdir(p)) for p in "
+                          "['/', '/lab', '/lab/site', '/lab/console']}, 'prefix': sys.prefix}))")
+    assert "work" not in listing["/"] and "srv" not in listing["/"] and "proc" not in listing["/"]
+    runtime = jail.Runtime.current()
+    if runtime.moved:   # no host path of the Python runtime shows either
+        assert "root" not in listing["/"] and listing["prefix"] == jail.RUNTIME
+        assert listing["/lab"] == ["console", "python", "site"]
+    else:
+        assert listing["/lab"] == ["console", "site"]
     assert listing["/lab/console"] == ["allowlist.json", "cli_child.py", "config"]
     assert "awscli" in listing["/lab/site"] and "django" not in listing["/lab/site"]
     assert "moto" not in listing["/lab/site"] and "securecart" not in listing["/lab/site"]

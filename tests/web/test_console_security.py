@@ -101,8 +101,10 @@ def test_the_console_runs_in_the_bubblewrap_sandbox_by_default(learner):
     assert "/lab/site/awscli/" in html      # botocore loaded its models from the sandbox's own mount
 
 
-def test_the_attack_chain_of_issue_22_is_refused_at_every_step(learner):
-    """Replayed through the form as an anonymous visitor would: each step refused, nothing of the server shown."""
+def test_the_attack_chain_of_issue_22_is_refused_at_every_step(learner, monkeypatch):
+    """Replayed through the form as an anonymous visitor would: each step refused, nothing of the server shown.
+    (A dozen commands in a few seconds: more than the per-browser rate, which test_console_slots.py tests.)"""
+    monkeypatch.setattr(console, "BROWSER_COMMANDS_PER_WINDOW", 100)
     secret, database, code = server_files()
     pages = [run(learner, "aws --debug sts get-caller-identity")]
     for command, message in [
@@ -189,3 +191,45 @@ def test_console_output_is_never_stored_by_a_cache(learner):
                             HTTP_HX_REQUEST="true")
     assert r.status_code == 200 and "SecretAccessKey" in r.content.decode()
     assert "no-store" in r["Cache-Control"]
+
+
+@pytest.mark.parametrize("query", [
+    "{Credentials: {AccessKeyId: `1`, SecretAccessKey: `2`, SessionToken: `3`}}",
+    "{Credentials: {AccessKeyId: 'AKIAZZZ', SecretAccessKey: 'a', SessionToken: 'b'}, AssumedRoleUser: `\"x\"`}",
+    "{Credentials: {AccessKeyId: 'ASIAFORGED0000000000', SecretAccessKey: 'x', SessionToken: 'y'}, "
+    "AssumedRoleUser: {Arn: 'arn:aws:sts::111111111111:assumed-role/Challenge-DataSupport/forged'}}",
+])
+def test_printed_credentials_are_kept_only_when_sts_issued_them(learner, query):
+    """`--query` can print any JSON: a forged Credentials block is neither kept nor a 500 (issue 22's attacker
+    walk forged a kept session and passed a challenge's check with it)."""
+    from challenges import kept
+
+    html = run(learner, f"aws sts get-caller-identity --query \"{query}\"")
+    assert "exit code 0" in html and "Kept:" not in html
+    assert kept.sessions(learner.sandbox.id) == []
+
+
+def test_real_credentials_are_kept_with_the_engines_arn_and_expiry(learner):
+    from challenges import kept
+
+    html = run(learner, "aws sts get-session-token --query '{Credentials: Credentials}'")
+    assert "Kept:" in html
+    [session] = kept.sessions(learner.sandbox.id)
+    assert session.arn.endswith(":user/lab-admin") and session.access_key_id.startswith("ASIA")
+
+
+@pytest.mark.parametrize("command", ["aws sts get-caller-identity\nrm -rf /", "aws sts\x00 get-caller-identity",
+                                     "aws\tsts get-caller-identity"])
+def test_a_command_with_control_characters_is_refused_as_bad_input(learner, command):
+    r = learner.client.post("/challenges/console/run/", {"command": command, "identity": "key:production/lab-admin"},
+                            HTTP_HX_REQUEST="true")
+    text = r.content.decode()
+    assert r.status_code == 400 and ("one line of text" in text or "Null characters are not allowed" in text)
+
+
+def test_make_run_serves_with_debug_off():
+    import subprocess
+
+    plan = subprocess.run(["make", "-n", "run"], cwd=settings.BASE_DIR, capture_output=True, text=True).stdout
+    assert "DEBUG=False" in plan and "DEBUG=True" in subprocess.run(
+        ["make", "-n", "dev"], cwd=settings.BASE_DIR, capture_output=True, text=True).stdout
