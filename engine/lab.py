@@ -25,18 +25,18 @@ from engine.clock import SandboxClock
 from engine.cloudtrail import ApiCall, Trail
 from engine.decisions import DECISION_LRU_SIZE, DecisionLog
 from engine.directory import AccessKeyInfo, Directory, MfaDeviceInfo
-from engine.errors import AccessDenied, ExpiredToken, InvalidClientTokenId, MalformedPolicyDocument
+from engine.errors import AccessDenied, ExpiredToken, InvalidClientTokenId
 from engine.federation.registry import JwksRegistry
 from engine.instances import InstanceRegistry
 from engine import mfa as totp
 from engine.mfa import MfaProof, MfaVerifier
 from engine.sts import ids
 from engine.sts.authmsg import AuthorizationMessageCodec, decision_payload
-from engine.policy import AuthzRequest, Decision, Principal, authorize
+from engine.policy import IMPLICIT_DENY, AuthzRequest, Decision, Principal, authorize
 from engine.sts import federated
 from engine.sts.caller import (EXPIRED_MESSAGE, INVALID_KEY_MESSAGE, INVALID_TOKEN_MESSAGE, Caller, RequestMeta,
                                caller_for_key, caller_for_session, principal_context)
-from engine.sts.policies import caller_policies, named
+from engine.sts.policies import caller_policies, named_or_error
 from engine.sts.service import StsService, not_authorized
 from engine.sts.sessions import CredentialStore, IssuedSession
 from engine.sts.state import StsState
@@ -340,11 +340,8 @@ class Lab:
         else:
             resource = None
             if resource_policy:
-                try:
-                    resource = named("resource policy", resource_policy, "resource", "bucket"
-                                     if action.lower().startswith("s3:") else "resource")
-                except MalformedPolicyDocument:
-                    resource = None
+                resource = named_or_error("resource policy", resource_policy, "resource", "bucket"
+                                          if action.lower().startswith("s3:") else "resource")
             identity, boundary, session = caller_policies(self.directory, caller)
             decision = authorize(request, identity=identity, resource=resource, boundary=boundary,
                                  session=session, resource_account=resource_account,
@@ -449,7 +446,7 @@ def _same(a: str, b: str) -> bool:
 
 
 def _synthetic_deny(request: AuthzRequest, reason: str, cross_account: bool) -> Decision:
-    return Decision(allowed=False, effect="ImplicitDeny", reason=reason, deciding=[], request=request,
+    return Decision(allowed=False, effect=IMPLICIT_DENY, reason=reason, deciding=[], request=request,
                     cross_account=cross_account, denied_by="identity", steps=[reason], results=[], events=[])
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.policy import AuthzRequest, NamedPolicy, Principal, authorize, parse_policy  # noqa: E402
+from engine.policy import EXPLICIT_DENY, AuthzRequest, NamedPolicy, Principal, authorize, parse_policy  # noqa: E402
 
 TRUST = """{
   "Version": "2012-10-17",
@@ -114,7 +114,7 @@ def main() -> None:
     deny_request = AuthzRequest("s3:DeleteObject", "arn:aws:s3:::securecart-home/alice/notes.txt", alice,
                                 {k: v for k, v in ctx.items() if k != "aws:MultiFactorAuthPresent"})
     deny_decision = authorize(deny_request, identity=[big])
-    assert not deny_decision.allowed and deny_decision.effect == "ExplicitDeny"
+    assert not deny_decision.allowed and deny_decision.effect is EXPLICIT_DENY
 
     rows = [
         ("trust policy (auditor, ExternalId), authorize + trace events", trust_eval),

@@ -21,7 +21,7 @@ from .patterns import arn_pattern, glob, split_arn
 from .variables import VariableSyntaxError, parse_template, resolve
 
 MAX_TEXT = 131072  # a safety cap far above IAM's quotas (2,048-10,240 characters); quotas are the caller's check
-KINDS = ("identity", "trust", "resource", "boundary", "session")
+KINDS = ("identity", "trust", "resource", "boundary", "session", "scp", "rcp")
 VERSIONS = ("2012-10-17", "2008-10-17")
 TOP_FIELDS = ("Version", "Id", "Statement")
 STATEMENT_FIELDS = ("Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource",
@@ -310,6 +310,10 @@ class _Parser:
             raise self.fail("Syntax errors in policy.",
                             f"`Version` must be \"2012-10-17\" or \"2008-10-17\", found {_show(version)}.",
                             ("Version",))
+        if self.kind == "rcp" and not version_explicit:
+            # Organizations User Guide, "RCP syntax": every RCP must include Version "2012-10-17".
+            raise self.fail("Syntax errors in policy.", "A resource control policy must say "
+                            "\"Version\": \"2012-10-17\".", ())
         if not version_explicit:
             self.warn("No `Version`: the policy is read with 2008-10-17 rules, so policy variables such as "
                       "${aws:username} are plain text. Add \"Version\": \"2012-10-17\".", ())
@@ -375,12 +379,31 @@ class _Parser:
         if has_p and has_np:
             raise self.fail("Syntax errors in policy.", "A statement cannot have both `Principal` and "
                             "`NotPrincipal`.", path + ("NotPrincipal",))
-        if kind in ("identity", "boundary", "session"):
+        if kind == "rcp":
+            # Organizations User Guide, "RCP syntax" (elements table): Principal is required and only "*" is
+            # supported (narrow it with a Condition); NotPrincipal and NotAction are not supported.
+            if has_np:
+                raise self.fail("Has prohibited field NotPrincipal", "A resource control policy does not support "
+                                "`NotPrincipal`; write `\"Principal\": \"*\"` and narrow it with a Condition.",
+                                path + ("NotPrincipal",))
+            if not has_p:
+                raise self.fail("Missing required field Principal", "Every statement of a resource control policy "
+                                "says `\"Principal\": \"*\"`.", path)
+            if raw["Principal"] != "*" and raw["Principal"] != {"AWS": "*"}:
+                raise self.fail("Invalid principal in policy", "A resource control policy accepts only "
+                                "`\"Principal\": \"*\"`; narrow it with a Condition such as aws:PrincipalOrgID.",
+                                path + ("Principal",))
+            if "NotAction" in raw:
+                raise self.fail("Has prohibited field NotAction", "A resource control policy does not support "
+                                "`NotAction`; list the actions it denies in `Action`.", path + ("NotAction",))
+        if kind in ("identity", "boundary", "session", "scp"):
             if has_p or has_np:
                 field_ = "Principal" if has_p else "NotPrincipal"
+                what = ("a service control policy applies to every principal of the accounts it is attached to"
+                        if kind == "scp" else "an identity-based policy applies to whoever it is attached to")
                 raise self.fail("Policy document should not specify a principal.",
-                                f"`{field_}` is allowed only in trust and resource-based policies; an "
-                                f"identity-based policy applies to whoever it is attached to.", path + (field_,))
+                                f"`{field_}` is allowed only in trust and resource-based policies; {what}.",
+                                path + (field_,))
         else:
             if kind == "trust" and has_np:
                 raise self.fail("Has prohibited field NotPrincipal", "`NotPrincipal` cannot be used in a role "

@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from engine.directory import PolicyText, RoleInfo
-from engine.errors import AccessDenied, AwsError, MalformedPolicyDocument, ValidationError
+from engine.errors import AccessDenied, AwsError, ValidationError
 from engine.mfa import MfaCheckFailed
 from engine.policy import AuthzRequest, authorize
 from engine.sts import ids
 from engine.sts.caller import Caller, RequestMeta, iso, principal_context
-from engine.sts.policies import named
+from engine.sts.policies import named, named_or_error
 from engine.sts.sessions import IssuedSession
 from engine.sts.state import StsState
 from engine.sts.validation import constraint_error, validate
@@ -330,10 +330,8 @@ class StsService:
         # ---- trust evaluation: AssumeRole, then TagSession, then SetSourceIdentity ---------------------------------
         trust = None
         if role is not None:
-            try:
-                trust = named(f"{role.name} trust policy", role.trust_policy, "trust", "trust")
-            except MalformedPolicyDocument:
-                trust = None                # a stored trust policy we cannot read trusts nobody
+            # a stored trust policy we cannot read trusts nobody (Decision.errors says why)
+            trust = named_or_error(f"{role.name} trust policy", role.trust_policy, "trust", "trust")
         actions = [action]
         # Inherited transitive tags count as tags being set: the next hop's trust policy must allow sts:TagSession
         # even when the call passes no Tags (undocumented; observed aws/eks-pod-identity-agent#80).
