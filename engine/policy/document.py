@@ -40,9 +40,11 @@ _UNIQUE_ID = re.compile(r"^A[A-Z0-9]{15,127}$")
 _FEDERATED_ARN = re.compile(r"^arn:[a-z-]+:iam::\d{12}:(saml-provider|oidc-provider)/.+$")
 _HOSTLIKE = re.compile(r"^[A-Za-z0-9.-]+(/[\w./-]*)?$")
 _SERVICE = re.compile(r"^[a-z0-9][a-z0-9.-]*\.[a-z0-9.-]+$")
-_ACTION = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9*?_-]+$")
 _BUILTIN_WEB_IDPS = ("cognito-identity.amazonaws.com", "accounts.google.com", "www.amazon.com", "graph.facebook.com")
 _SID_IAM = re.compile(r"^[A-Za-z0-9]*$")
+_VENDOR = re.compile(r"^[A-Za-z0-9-]+$")
+_ODD_ACTION_CHARACTERS = re.compile(r"[\s,]")
+INVALID_JSON = "This policy contains invalid Json"
 
 
 class PolicyError(MalformedPolicyDocument):
@@ -294,6 +296,18 @@ class _Parser:
             return list(value)
         raise self.fail(aws, f"`{what}` must be a string or a list of strings, found {_json_type(value)}.", path)
 
+    def resource_strings(self, value: Any, path: tuple, what: str) -> list[str]:
+        """Resource values. A `null` in Resource (alone or in the list) is saved by IAM (outside corpus of
+        AWS-validated answers); it names no resource, so the lab reads it as matching nothing and warns. In
+        NotResource a null would widen the statement to every resource, so the lab refuses it (its choice: AWS
+        documents nothing about null here)."""
+        if what == "Resource" and (value is None or (isinstance(value, list) and None in value)):
+            self.warn("`null` in Resource names no resource; it matches nothing.", path)
+            value = [item for item in value if item is not None] if isinstance(value, list) else []
+            if not value:
+                return []
+        return self.strings(value, path, what)
+
     # ---- document ----
     def document(self, root: Any) -> tuple[str, bool, str | None, list[Statement]]:
         if not isinstance(root, dict):
@@ -445,9 +459,11 @@ class _Parser:
                 raise self.fail("Policy statement must contain resources.",
                                 "Add a `Resource` (or `NotResource`) element.", path)
             r_field = "Resource" if has_r else "NotResource"
-            patterns = self.strings(raw[r_field], path + (r_field,), r_field)
+            patterns = self.resource_strings(raw[r_field], path + (r_field,), r_field)
+            positions = ([i for i, item in enumerate(raw[r_field]) if item is not None]
+                         if isinstance(raw[r_field], list) else [])
             for i, pattern in enumerate(patterns):
-                rpath = path + (r_field, i) if isinstance(raw[r_field], list) else path + (r_field,)
+                rpath = path + (r_field, positions[i]) if positions else path + (r_field,)
                 if pattern != "*" and not pattern.startswith("arn:"):
                     raise self.fail(f"Resource {pattern} must be in ARN format or \"*\".", "", rpath)
                 if variables:
@@ -478,9 +494,17 @@ class _Parser:
                             f"Action `{action}` has no service prefix; write e.g. `sts:AssumeRole`.", path)
         elif action.count(":") > 1:
             raise self.fail("Actions/Condition can contain only one colon.", f"Action `{action}`.", path)
-        elif not _ACTION.match(action):
-            raise self.fail("Syntax errors in policy.", f"Action `{action}` is not of the form "
-                            "`service:ActionName` (letters, digits, `*` and `?`).", path)
+        else:
+            vendor, name = action.split(":", 1)
+            if not _VENDOR.match(vendor) or not name:
+                raise self.fail("Syntax errors in policy.", f"Action `{action}` is not of the form "
+                                "`service:ActionName`.", path)
+            if _ODD_ACTION_CHARACTERS.search(name):
+                # IAM saves such an action (an outside corpus of AWS-validated answers lists "s3:Get Object" and
+                # "s3:GetObject,s3:PutObject" as accepted; the grammar page puts no limit on the name's
+                # characters), but no action has a space or a comma in its name, so it matches nothing.
+                self.warn(f"Action `{action}` holds a space or a comma, so it matches no action; list each action "
+                          "as its own string.", path)
         if self.kind == "trust" and action != "*" and not action.lower().startswith("sts:"):
             raise self.fail("AssumeRole policy may only specify STS AssumeRole actions.",
                             f"Action `{action}` does not belong in a role trust policy.", path)
@@ -569,6 +593,12 @@ class _Parser:
         out: list[Condition] = []
         for operator, block in value.items():
             opath = path + (operator,)
+            if block == {}:
+                # An operator with no keys tests nothing. IAM saves it (an outside corpus of AWS-validated answers
+                # lists `{"a": {}}` as accepted: the operator of an empty block is not even checked); the lab does
+                # the same and says so.
+                self.warn(f"`{operator}` holds no condition keys, so it tests nothing.", opath)
+                continue
             try:
                 split_operator(operator)
             except KeyError:
@@ -585,8 +615,10 @@ class _Parser:
             for key, raw_values in block.items():
                 kpath = opath + (key,)
                 if ":" not in key:
-                    raise self.fail("Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.",
-                                    f"Condition key `{key}` has no prefix; write e.g. `aws:{key}`.", kpath)
+                    # IAM saves a key without a service prefix (outside corpus of AWS-validated answers; the grammar
+                    # page defines a condition key as any string), but no request context holds such a key.
+                    self.warn(f"Condition key `{key}` has no service prefix, so no request carries it: the "
+                              f"condition reads it as absent. Did you mean `aws:{key}`?", kpath)
                 items = raw_values if isinstance(raw_values, list) else [raw_values]
                 if not items:
                     raise self.fail("Syntax errors in policy.", f"Condition key `{key}` has an empty list of "
@@ -685,7 +717,10 @@ def parse_policy(text: str | dict, *, kind: str = "identity") -> PolicyDocument:
             root, smap = load_with_positions(text)
         except JsonSyntaxError as exc:
             line, col = SourceMap(text).line_col(exc.offset)
-            raise PolicyError("Syntax errors in policy.", f"Invalid JSON: {exc.detail}.", line=line, column=col,
+            # IAM's words for a document that is not JSON at all (observed against AWS for create-role with a
+            # trailing comma, in an outside corpus of AWS-validated answers; issue 25)
+            raise PolicyError("Syntax errors in policy." if exc.grammar else INVALID_JSON,
+                              f"Invalid JSON: {exc.detail}.", line=line, column=col,
                               path="$") from None
         source_text = text
     elif isinstance(text, dict):

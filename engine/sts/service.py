@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import zlib
 from datetime import datetime, timedelta
 from typing import Any, Callable
@@ -53,6 +54,21 @@ class PackedPolicyTooLarge(AwsError):
     code = "PackedPolicyTooLarge"
     status = 400
     sender_fault = True
+
+
+class InvalidParameterValue(AwsError):
+    code = "InvalidParameterValue"
+    status = 400
+    sender_fault = True
+
+
+# Wire answers recorded against real AWS (an outside corpus of AWS-validated snapshots, issue 25): the session tag
+# rules answer InvalidParameterValue, not ValidationError.
+DUPLICATE_TAGS_MESSAGE = "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+TRANSITIVE_NOT_TAGGED_MESSAGE = "The specified transitive tag key must be included in the requested tags."
+TRANSITIVE_CONFLICT_MESSAGE = ("One of the specified transitive tag keys can't be set because it conflicts with a "
+                               "transitive tag key from the calling session.")
+_ARN = re.compile(r"^arn:[^:]+:[^:]+:[^:]*:[^:]*:.+$")
 
 
 class InvalidAuthorizationMessage(AwsError):
@@ -172,8 +188,7 @@ class StsService:
         for tag in params.get("Tags") or []:
             key = tag["Key"]
             if key.lower() in seen:
-                # IAM's wording for the same rule (TagRole/TagUser); STS documents no code for it.
-                raise ValidationError("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+                raise InvalidParameterValue(DUPLICATE_TAGS_MESSAGE)
             seen.add(key.lower())
             tags[key] = tag.get("Value", "")
         return tags
@@ -237,6 +252,9 @@ class StsService:
         params = self._validate("AssumeRole", params)
         role_arn: str = params["RoleArn"]
         session_name: str = params["RoleSessionName"]
+        if not _ARN.match(role_arn):
+            # AWS checks the ARN's shape before any policy: "<value> is invalid" (outside corpus, issue 25)
+            raise ValidationError(f"{role_arn} is invalid")
         if caller.is_federated_user:
             # GetFederationToken credentials may call no STS operation but GetCallerIdentity [STS-MODEL].
             raise not_authorized(caller.arn, "sts:AssumeRole", role_arn)
@@ -279,14 +297,13 @@ class StsService:
         lower_tags = {k.lower() for k in tags}
         for key in transitive_requested:
             if key.lower() not in lower_tags:
-                raise ValidationError(f"The transitive tag key '{key}' must also be passed as a session tag.")
+                raise InvalidParameterValue(TRANSITIVE_NOT_TAGGED_MESSAGE)
         inherited = parent.transitive_tags() if parent is not None else {}
         for key in tags:
             if key.lower() in {k.lower() for k in inherited}:
                 # [STS-MODEL AssumeRole.Tags]: "If you pass a session tag with the same key as an inherited tag,
-                # the operation fails." No code is documented; ValidationError is the closest declared shape.
-                raise ValidationError(f"The session tag '{key}' cannot override the transitive tag it inherits "
-                                      "from the calling session.")
+                # the operation fails."
+                raise InvalidParameterValue(TRANSITIVE_CONFLICT_MESSAGE)
 
         # ---- source identity [UG:id_credentials_temp_control-access_monitor] ----------------------------------------
         requested_si = params.get("SourceIdentity")
@@ -552,5 +569,5 @@ def _credentials(session: IssuedSession) -> dict[str, Any]:
             "SessionToken": session.session_token, "Expiration": session.expires_at}
 
 
-__all__ = ["StsService", "PackedPolicyTooLarge", "InvalidAuthorizationMessage", "MissingAuthenticationToken",
+__all__ = ["StsService", "PackedPolicyTooLarge", "InvalidAuthorizationMessage", "InvalidParameterValue", "MissingAuthenticationToken",
            "not_authorized", "role_session_arn", "packed_policy_percent", "iso"]
