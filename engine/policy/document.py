@@ -20,7 +20,8 @@ from .jsonpos import JsonSyntaxError, SourceMap, format_path, load_with_position
 from .patterns import arn_pattern, glob, split_arn
 from .variables import VariableSyntaxError, parse_template, resolve
 
-MAX_TEXT = 131072  # a safety cap far above IAM's quotas (2,048-10,240 characters); quotas are the caller's check
+MAX_TEXT = 262144  # a safety cap far above IAM's quotas (2,048-10,240 characters) and above the largest AWS-managed
+#                    policy (AWSSupportServiceRolePolicy, 156,916 characters as moto stores it); quotas are the caller's check
 KINDS = ("identity", "trust", "resource", "boundary", "session", "scp", "rcp")
 VERSIONS = ("2012-10-17", "2008-10-17")
 TOP_FIELDS = ("Version", "Id", "Statement")
