@@ -132,6 +132,44 @@ class OidcProviderInfo:
     thumbprints: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class OrgPolicyText:
+    """An organization policy (SCP or RCP) attached at one level, as stored."""
+    id: str
+    name: str
+    type: str                       # SERVICE_CONTROL_POLICY | RESOURCE_CONTROL_POLICY
+    text: str
+    aws_managed: bool
+
+
+@dataclass(frozen=True)
+class OrgLevel:
+    """One node on an account's path in its organization: the root, an OU, or the account itself."""
+    kind: str                       # root | ou | account
+    id: str
+    name: str
+    policies: tuple[OrgPolicyText, ...]
+
+
+@dataclass(frozen=True)
+class OrgMembership:
+    """Where an account sits in its organization, and what is attached on the way (moto's Organizations data)."""
+    org_id: str
+    management_account: str
+    account: str
+    levels: tuple[OrgLevel, ...]    # root, OUs, account
+    enabled_types: frozenset[str]   # policy types enabled in the root
+
+    @property
+    def path(self) -> str:
+        """aws:PrincipalOrgPaths / aws:ResourceOrgPaths form: o-.../r-.../ou-.../ (the account itself not included)."""
+        return "/".join([self.org_id] + [level.id for level in self.levels if level.kind != "account"]) + "/"
+
+    @property
+    def is_management(self) -> bool:
+        return self.account == self.management_account
+
+
 def user_unique_id(moto_user_id: str) -> str:
     """AWS user ids look like AIDA + 17 chars; moto makes 20 random lowercase chars. Keep a seeded AIDA id as is."""
     if moto_user_id.startswith("AIDA"):
@@ -160,6 +198,47 @@ class Directory:
     def _iam_accounts() -> list[str]:
         from moto.iam.models import iam_backends
         return list(iam_backends.keys())
+
+    # ---- Organizations -------------------------------------------------------------------------------------------
+    @staticmethod
+    def _org_backend(account: str) -> Any:
+        from moto.organizations.models import organizations_backends
+        if not dict.__contains__(organizations_backends, account):
+            return None
+        return organizations_backends[account]["aws"]
+
+    def organization_master(self, account: str) -> str | None:
+        """The management account of the organization `account` belongs to (itself when it manages one), or None."""
+        from moto.organizations.models import organizations_backends
+        with moto_lock:
+            backend = self._org_backend(account)
+            if backend is not None and backend.org is not None:
+                return account
+            found = organizations_backends.master_accounts.get(account)
+            return found[0] if found else None
+
+    def organization_of(self, account: str) -> OrgMembership | None:
+        """The account's organization, its path from the root and the SCPs/RCPs attached on it, or None."""
+        with moto_lock:
+            master = self.organization_master(account)
+            backend = self._org_backend(master) if master else None
+            if backend is None or backend.org is None:
+                return None
+            member = next((a for a in backend.accounts if a.id == account), None)
+            if member is None:
+                return None
+            by_id = {ou.id: ou for ou in backend.ou}
+            chain = []
+            parent = by_id.get(member.parent_id)
+            while parent is not None and len(chain) < 16:   # nesting is at most 5 deep in AWS
+                chain.append(parent)
+                parent = by_id.get(parent.parent_id) if getattr(parent, "type", "") != "ROOT" else None
+            levels = [_org_level("root" if getattr(node, "type", "") == "ROOT" else "ou", node)
+                      for node in reversed(chain)]
+            levels.append(_org_level("account", member))
+            roots = [ou for ou in backend.ou if getattr(ou, "type", "") == "ROOT"]
+            enabled = frozenset(t["Type"] for root in roots for t in root.policy_types if t.get("Status") == "ENABLED")
+            return OrgMembership(backend.org.id, master, account, tuple(levels), enabled)
 
     # ---- managed policies ----------------------------------------------------------------------------------------
     def managed_policy_text(self, policy_arn: str) -> str | None:
@@ -397,6 +476,15 @@ class Directory:
             if bucket is None or not bucket.policy:
                 return None
             return normalise_policy_text(bucket.policy)
+
+
+_ORG_POLICY_TYPES = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
+
+
+def _org_level(kind: str, node: Any) -> OrgLevel:
+    policies = tuple(OrgPolicyText(p.id, p.name, p.type, normalise_policy_text(p.content), bool(p.aws_managed))
+                     for p in node.attached_policies if p.type in _ORG_POLICY_TYPES)
+    return OrgLevel(kind, node.id, node.name or node.id, policies)
 
 
 def _default_version_text(policy: Any) -> str:

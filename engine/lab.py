@@ -27,6 +27,7 @@ from engine.decisions import DECISION_LRU_SIZE, DecisionLog
 from engine.directory import AccessKeyInfo, Directory, MfaDeviceInfo
 from engine.errors import AccessDenied, ExpiredToken, InvalidClientTokenId
 from engine.federation.registry import JwksRegistry
+from engine.guardrails import guardrails
 from engine.instances import InstanceRegistry
 from engine import mfa as totp
 from engine.mfa import MfaProof, MfaVerifier
@@ -66,7 +67,7 @@ class Lab:
         self.decision_log = DecisionLog()
         # STS sees only what it needs of this Lab (engine.sts.state), all called with the lock held
         self._sts = StsService(StsState(
-            now=self._now_unlocked, sandbox_of_account=self._account_sandbox.get,
+            now=self._now_unlocked, sandbox_of_account=self._sandbox_of,
             identity_policies=partial(caller_policies, self.directory), record=self.decision_log.record,
             mfa_clock=self.mfa_clock, directory=self.directory, store=self.store, mfa=self.mfa,
             authmsg=self.authmsg))
@@ -168,7 +169,17 @@ class Lab:
             return info.clock.time_at(real) if info else real
 
     def sandbox_of_account(self, account_id: str) -> str | None:
-        return self._account_sandbox.get(account_id)
+        return self._sandbox_of(account_id)
+
+    def _sandbox_of(self, account_id: str) -> str | None:
+        """A sandbox's own account, or a member account its organization created (CreateAccount): those belong to
+        the sandbox of their management account, and leave with it (gateway.worldstate drops them together)."""
+        owner = self._account_sandbox.get(account_id)
+        if owner is None and account_id:
+            master = self.directory.organization_master(account_id)
+            if master is not None and master != account_id:
+                owner = self._account_sandbox.get(master)
+        return owner
 
     def accounts_of(self, sandbox_id: str) -> dict[str, str]:
         info = self._sandboxes.get(sandbox_id)
@@ -195,13 +206,14 @@ class Lab:
             # AKIA ids (AWS's and moto's) encode their account: look there first, then in every sandbox account
             encoded = ids.account_of_key_id(access_key_id)
             key = self.directory.access_key(access_key_id, accounts=[encoded]) \
-                if encoded in self._account_sandbox else None
+                if encoded and self._sandbox_of(encoded) is not None else None
             if key is None:
                 key = self.directory.access_key(access_key_id, accounts=list(self._account_sandbox))
-            if key is None or key.account not in self._account_sandbox or key.status != "Active":
+            owner = self._sandbox_of(key.account) if key is not None else None
+            if key is None or owner is None or key.status != "Active":
                 # an inactive key is refused like an unknown one (AWS: InvalidClientTokenId)
                 raise InvalidClientTokenId(INVALID_KEY_MESSAGE)
-            return caller_for_key(key, self._account_sandbox.get(key.account), self.directory)
+            return caller_for_key(key, owner, self.directory)
 
     def create_root_access_key(self, sandbox_id: str, account: str) -> tuple[str, str]:
         """Root-user access keys for an account of the sandbox (moto has none): (access key id, secret)."""
@@ -323,8 +335,11 @@ class Lab:
         # learner's calls behind it (issue 9, fair sharing); parsed documents are immutable and shared read-only.
         with self._lock:
             now = self._now_unlocked(caller.sandbox_id)
-            in_sandbox = resource_account is None or self._account_sandbox.get(resource_account) == caller.sandbox_id
+        in_sandbox = resource_account is None or self._sandbox_of(resource_account) == caller.sandbox_id
         context = principal_context(caller, now, meta)
+        scps, rcps, org_keys = (guardrails(self.directory, caller.principal, caller.account, resource_account, action)
+                                if in_sandbox else (None, None, {}))
+        context.update(org_keys)
         if extra_context:
             context.update(extra_context)
         request = AuthzRequest(action, resource_arn, caller.principal, context)
@@ -344,7 +359,7 @@ class Lab:
                                           if action.lower().startswith("s3:") else "resource")
             identity, boundary, session = caller_policies(self.directory, caller)
             decision = authorize(request, identity=identity, resource=resource, boundary=boundary,
-                                 session=session, resource_account=resource_account,
+                                 session=session, resource_account=resource_account, scps=scps, rcps=rcps,
                                  between_policies=yield_to_other_threads)
         self.decision_log.record(meta.request_id, decision)
         return decision

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from xml.etree import ElementTree
 
 ACTION_PREFIXES = {"iam": "iam", "ec2": "ec2", "s3": "s3", "secretsmanager": "secretsmanager", "sso-admin": "sso",
-                   "identitystore": "identitystore", "sts": "sts"}
+                   "identitystore": "identitystore", "sts": "sts", "organizations": "organizations"}
 
 
 @dataclass(frozen=True)

@@ -129,8 +129,14 @@ def install() -> None:
 
     if "iam.managed" in _PATCHED:
         return
-    iam_models.IAMBackend._init_aws_policies = lambda self: CatalogueList()
-    iam_models.IAMBackend._init_managed_policies = lambda self: ManagedPolicies()
+    original_init = iam_models.IAMBackend.__init__
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)    # moto's catalogue loader is off (its default): nothing to throw away
+        self.aws_managed_policies = CatalogueList()
+        self.managed_policies = ManagedPolicies(self.managed_policies)
+
+    iam_models.IAMBackend.__init__ = __init__
     original_attach = iam_models.ManagedPolicy.attach_to
     original_detach = iam_models.ManagedPolicy.detach_from
 

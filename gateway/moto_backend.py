@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 from engine.directory import moto_lock
 
-from . import aws_managed
+from . import aws_managed, moto_organizations
 from .protocols import header_value
 
 # The moto classes this module has patched (by name), so importing it again patches nothing twice. Kept here rather
@@ -74,6 +74,7 @@ def _aws_shaped_identity_store_ids() -> None:
 
 _aws_shaped_identity_store_ids()
 aws_managed.install()     # AWS-managed policies in every account, from one shared catalogue (gateway/aws_managed.py)
+moto_organizations.install()   # member accounts with stable ids, AWS's access role, policy types
 
 
 @dataclass

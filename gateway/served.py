@@ -26,6 +26,7 @@ MOTO_RESPONSES = {
     "cloudtrail": ("moto.cloudtrail.responses", "CloudTrailResponse"),
     "sso-admin": ("moto.ssoadmin.responses", "SSOAdminResponse"),
     "identitystore": ("moto.identitystore.responses", "IdentityStoreResponse"),
+    "organizations": ("moto.organizations.responses", "OrganizationsResponse"),
 }
 SERVED_WHOLE = {"sts", "s3"}
 

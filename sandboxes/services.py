@@ -202,6 +202,8 @@ def _build(sandbox: Sandbox, *, replay_learner_changes: bool = True) -> None:
     the seeding calls replayed), its long-term keys (the ones in the database, so terminal profiles survive a
     rebuild), then the learner's trust edits and journaled writes (not on reset, which has just deleted them);
     register it last. Safe to run again."""
+    if sandbox.kind == "world":
+        _add_missing_world_accounts(sandbox)
     accounts = sandbox.account_ids()
     the_lab = lab()
     state = world_state()
@@ -233,6 +235,16 @@ def _build(sandbox: Sandbox, *, replay_learner_changes: bool = True) -> None:
         _replay_learner_changes(sandbox, state)
     # Last: from now on the sandbox counts as live (is_live), in every web process.
     the_lab.register_sandbox(sandbox.id, accounts, sandbox.clock_offset_seconds)
+
+
+def _add_missing_world_accounts(sandbox: Sandbox) -> None:
+    """A world sandbox made before an account joined the world (the management account) gets it now, before it is
+    built again: the world is seeded for every account of WORLD_ACCOUNTS."""
+    missing = [name for name in WORLD_ACCOUNTS if name not in sandbox.account_ids()]
+    for name in missing:
+        Account.objects.create(sandbox=sandbox, name=name)
+    if missing:
+        sandbox.__dict__.pop("known_account_ids", None)
 
 
 def _replay_learner_changes(sandbox: Sandbox, state) -> None:

@@ -321,7 +321,9 @@ def authorize(request: AuthzRequest, *, identity: Iterable[NamedPolicy] = (), re
                       f"{_describe(first_result, request)}{more}", deny_refs, first_result.role)
     steps.append("no applicable Deny statement")
 
-    # 2-3. the organization's guardrails: an Allow at every level from the root to the account
+    # 2-3. the organization's guardrails: an Allow at every level from the root to the account. Their Allows never
+    # grant (they only let a request through), so an allow's deciding statements are the ones that granted it; the
+    # guardrails' own show on their layers of the waterfall.
     for layer, whose in ((rcp_layer, "the resource's account"), (scp_layer, "the principal's account")):
         if not layer.in_play:
             continue
@@ -372,7 +374,6 @@ def authorize(request: AuthzRequest, *, identity: Iterable[NamedPolicy] = (), re
     else:
         id_side_refs = []
         steps.append("identity side does not allow: " + identity_fail[1])
-    org_refs = rcp_layer.allow_refs() + scp_layer.allow_refs() if (rcp_layer.in_play or scp_layer.in_play) else []
 
     # 5. the resource side
     res_allows = res_result.allows if res_result else []
@@ -409,7 +410,7 @@ def authorize(request: AuthzRequest, *, identity: Iterable[NamedPolicy] = (), re
             return decide(False, IMPLICIT_DENY, why, [], kind)
         return decide(True, ALLOW, f"allowed: cross-account - {_describe_resource_policy(res_result, request)} "
                       f"allows (statement {res_refs[0].label}) and account {p.account}'s identity side allows "
-                      f"`{action}`", org_refs + res_refs + id_side_refs)
+                      f"`{action}`", res_refs + id_side_refs)
 
     # 7. same account (or no account-bound resource)
     if direct:
@@ -421,7 +422,7 @@ def authorize(request: AuthzRequest, *, identity: Iterable[NamedPolicy] = (), re
             steps.append("a same-account resource-based policy that names the caller directly grants on its own")
             return decide(True, ALLOW, f"allowed: statement {ref.label} in {where} names "
                           f"{_principal_words(request)} directly (matched by {how}); no identity-based policy is "
-                          "needed in the same account", org_refs + [ref] + id_side_refs)
+                          "needed in the same account", [ref] + id_side_refs)
         # a role ARN (or a wildcard) naming a role session / federated user: limited by boundary and session
         steps.append("a resource-based policy naming the role is still limited by the permissions boundary and "
                      "session policies")
@@ -433,7 +434,7 @@ def authorize(request: AuthzRequest, *, identity: Iterable[NamedPolicy] = (), re
                           f"policy allows `{action}`", [], "session")
         return decide(True, ALLOW, f"allowed: statement {ref.label} in {where} names the role "
                       f"`{p.role_arn or p.display}` (matched by {how})",
-                      org_refs + [ref] + boundary_refs + (session_refs if session_ok else []))
+                      [ref] + boundary_refs + (session_refs if session_ok else []))
 
     if via_account:
         st, _ = via_account[0]
@@ -445,7 +446,7 @@ def authorize(request: AuthzRequest, *, identity: Iterable[NamedPolicy] = (), re
             return decide(False, IMPLICIT_DENY, f"implicitly denied: {where} trusts account {p.account} "
                           f"(statement {ref.label}), which delegates to its own policies, but {detail}", [], kind)
         return decide(True, ALLOW, f"allowed: {where} trusts account {p.account} (statement {ref.label}) and "
-                      + _identity_allow_words(id_side_refs), org_refs + [ref] + id_side_refs)
+                      + _identity_allow_words(id_side_refs), [ref] + id_side_refs)
 
     if resource_policy_required:
         if res_result is None:
@@ -460,10 +461,10 @@ def authorize(request: AuthzRequest, *, identity: Iterable[NamedPolicy] = (), re
         kind, detail = identity_fail
         return decide(False, IMPLICIT_DENY, f"implicitly denied: {detail}", [], kind)
     if p.kind == "root":
-        return decide(True, ALLOW, "allowed: the account root user has full access in its own account", org_refs)
+        return decide(True, ALLOW, "allowed: the account root user has full access in its own account", [])
     first = id_side_refs[0]
     return decide(True, ALLOW, f"allowed by statement {first.label} in policy `{first.policy}`",
-                  org_refs + id_side_refs)
+                  id_side_refs)
 
 
 def _identity_allow_words(refs: list[StatementRef]) -> str:
@@ -541,7 +542,7 @@ def _waterfall(request: AuthzRequest, rcp_layer: _Guarded, scp_layer: _Guarded, 
         roles = {ref.role for ref in deciding}
         for layer in layers:
             layer.decided = layer.kind in roles or (layer.kind == "identity" and p.kind == "root" and
-                                                    layer.verdict is Verdict.ALLOW and not roles - {"scp", "rcp"})
+                                                    layer.verdict is Verdict.ALLOW and not roles)
     else:
         for layer in layers:
             layer.decided = layer.kind == denied_by and (effect is not EXPLICIT_DENY or layer.verdict is Verdict.DENY)

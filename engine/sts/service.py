@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from engine.directory import PolicyText, RoleInfo
 from engine.errors import AccessDenied, AwsError, ValidationError
+from engine.guardrails import guardrails
 from engine.mfa import MfaCheckFailed
 from engine.policy import AuthzRequest, authorize
 from engine.sts import ids
@@ -162,9 +163,13 @@ class StsService:
                    context: dict[str, Any], *, resource_policy: Any | None, resource_account: str | None,
                    resource_policy_required: bool) -> Any:
         identity, boundary, session = self.state.identity_policies(caller) if caller else ([], None, [])
-        request = AuthzRequest(action, resource, principal, context)
+        # the organizations' guardrails: SCPs of the caller's account, RCPs of the role's (engine.guardrails)
+        scps, rcps, org_keys = guardrails(self.directory, principal, caller.account if caller else None,
+                                          resource_account, action)
+        request = AuthzRequest(action, resource, principal, {**context, **org_keys} if org_keys else context)
         return authorize(request, identity=identity, resource=resource_policy, boundary=boundary, session=session,
-                         resource_account=resource_account, resource_policy_required=resource_policy_required)
+                         resource_account=resource_account, resource_policy_required=resource_policy_required,
+                         scps=scps, rcps=rcps)
 
     def _deny_unless(self, decision: Any, meta: RequestMeta, error: AwsError) -> None:
         self.state.record(meta.request_id, decision)
