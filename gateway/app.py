@@ -404,7 +404,7 @@ class GatewayApp:
                                      headers=headers, body=payload, copy_source=copy_source,
                                      copy_source_owner=copy_owner)
         self._authorize("s3", caller, targets, meta)
-        validation.validate_s3(call.operation, request.method, request.headers, payload)
+        validation.validate_s3(call.operation, request.method, request.headers, payload, bucket=bucket)
         path = s3names.stored_path(sandbox, bucket, key)
         response = self._forward("s3", request, owner or caller.account, meta.request_id, body=payload, path=path,
                                  headers=headers)

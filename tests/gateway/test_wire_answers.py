@@ -4,6 +4,7 @@ SigV4 "normalize-path" cases of AWS's own signature test suite (the suite botoco
 tests/unit/auth/aws4_testsuite) that the gateway used to refuse."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 import pytest
@@ -106,3 +107,19 @@ def test_a_request_sent_to_a_double_slash_path_reaches_sts(local: Sandbox) -> No
     answer = local.app.handle(IncomingRequest("POST", "//", "//", "", headers, request.body))
     assert answer.status == 200, answer.body
     assert f":user/alice".encode() in answer.body
+
+
+def test_put_bucket_policy_is_checked_as_s3_checks_it_and_stores_nothing(sbx: Sandbox) -> None:
+    # engine.policy.bucket (tests/engine/test_bucket_policy.py has every case): "Resource": "*" is refused by S3
+    owner = sbx.user("owner", allow("s3:*"))
+    s3 = sbx.client("s3", owner)
+    bucket = f"{sbx.id}-ledger"
+    s3.create_bucket(Bucket=bucket)
+    everything = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}]})
+    with pytest.raises(ClientError) as info:
+        s3.put_bucket_policy(Bucket=bucket, Policy=everything)
+    assert error_of(info) == ("MalformedPolicy", "Policy has invalid resource", 400)
+    with pytest.raises(ClientError) as info:
+        s3.get_bucket_policy(Bucket=bucket)
+    assert error_of(info)[0] == "NoSuchBucketPolicy"
