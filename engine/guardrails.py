@@ -47,10 +47,10 @@ def scps_for(membership: OrgMembership | None, principal: Principal) -> Guardrai
     """The SCPs that limit `principal` (an IAM principal of `membership.account`), or None outside organizations."""
     if membership is None or not principal.is_iam:
         return None
-    if SCP not in membership.enabled_types:
-        return Guardrails(exempt="service control policies are not enabled in this organization's root")
     if membership.is_management:
         return Guardrails(exempt="SCPs do not affect users or roles in the management account")
+    if SCP not in membership.enabled_types:
+        return Guardrails(exempt="service control policies are not enabled in this organization's root")
     if principal.kind == "assumed-role" and SERVICE_LINKED_PATH in (principal.role_arn or ""):
         return Guardrails(exempt="SCPs do not affect service-linked roles")
     return Guardrails(_levels(membership, SCP))
@@ -60,10 +60,10 @@ def rcps_for(membership: OrgMembership | None, action: str) -> Guardrails | None
     """The RCPs that limit access to a resource of `membership.account` through `action`, or None."""
     if membership is None:
         return None
-    if RCP not in membership.enabled_types:
-        return Guardrails(exempt="resource control policies are not enabled in this organization's root")
     if membership.is_management:
         return Guardrails(exempt="RCPs do not affect resources in the management account")
+    if RCP not in membership.enabled_types:
+        return Guardrails(exempt="resource control policies are not enabled in this organization's root")
     service = action.split(":", 1)[0].lower()
     if service not in RCP_SERVICES:
         return Guardrails(exempt=f"RCPs do not apply to {service} (they apply to "

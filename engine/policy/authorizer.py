@@ -55,6 +55,15 @@ class Verdict(enum.Enum):
     SILENT = "silent"                # policies of this kind were in play and none allowed
     NOT_IN_PLAY = "not-in-play"      # no policy of this kind applies to this request
 
+    @property
+    def label(self) -> str:
+        """How a page says it."""
+        return _VERDICT_LABELS[self]
+
+
+_VERDICT_LABELS = {Verdict.ALLOW: "allows", Verdict.DENY: "denies", Verdict.SILENT: "no statement allows",
+                   Verdict.NOT_IN_PLAY: "not in play"}
+
 
 # AWS's order of evaluation (IAM User Guide, reference_policies_evaluation-logic_policy-eval-denyallow: deny
 # evaluation, then RCPs, SCPs, resource-based policies, identity-based policies, permissions boundaries, session
@@ -85,7 +94,8 @@ class LayerLevel:
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "id": self.id, "name": self.name, "verdict": self.verdict.value,
-                "policies": list(self.policies), "deciding": [r.to_dict() for r in self.deciding]}
+                "verdict_label": self.verdict.label, "policies": list(self.policies),
+                "deciding": [r.to_dict() for r in self.deciding]}
 
 
 @dataclass
@@ -105,7 +115,8 @@ class Layer:
         return LAYER_TITLES[self.kind]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "title": self.title, "verdict": self.verdict.value, "policies": list(self.policies),
+        return {"kind": self.kind, "title": self.title, "verdict": self.verdict.value,
+                "verdict_label": self.verdict.label, "policies": list(self.policies),
                 "deciding": [r.to_dict() for r in self.deciding], "note": self.note, "decided": self.decided,
                 "levels": [level.to_dict() for level in self.levels]}
 

@@ -46,6 +46,10 @@ _SID_IAM = re.compile(r"^[A-Za-z0-9]*$")
 _VENDOR = re.compile(r"^[A-Za-z0-9-]+$")
 _ODD_ACTION_CHARACTERS = re.compile(r"[\s,]")
 INVALID_JSON = "This policy contains invalid Json"
+_STS_ACTIONS = frozenset(a.lower() for a in (
+    "AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity", "DecodeAuthorizationMessage", "GetAccessKeyInfo",
+    "GetCallerIdentity", "GetFederationToken", "GetServiceBearerToken", "GetSessionToken", "SetSourceIdentity",
+    "TagSession", "SetContext", "AssumeRoot"))
 
 
 class PolicyError(MalformedPolicyDocument):
@@ -509,6 +513,13 @@ class _Parser:
         if self.kind == "trust" and action != "*" and not action.lower().startswith("sts:"):
             raise self.fail("AssumeRole policy may only specify STS AssumeRole actions.",
                             f"Action `{action}` does not belong in a role trust policy.", path)
+        if self.kind == "trust" and "*" not in action and "?" not in action and \
+                action.split(":", 1)[-1].lower() not in _STS_ACTIONS:
+            # STS's actions (Service Authorization Reference, AWS STS); IAM refuses any other in a trust policy
+            from .catalog import near_miss
+            hint = near_miss(action)
+            raise self.fail("AssumeRole policy may only specify STS AssumeRole actions.",
+                            f"`{action}` is not an STS action" + (f"; did you mean `{hint}`?" if hint else "."), path)
 
     def principal(self, value: Any, path: tuple) -> PrincipalMatcher:
         m = PrincipalMatcher()
@@ -618,8 +629,8 @@ class _Parser:
                 if ":" not in key:
                     # IAM saves a key without a service prefix (outside corpus of AWS-validated answers; the grammar
                     # page defines a condition key as any string), but no request context holds such a key.
-                    self.warn(f"Condition key `{key}` has no service prefix, so no request carries it: the "
-                              f"condition reads it as absent. Did you mean `aws:{key}`?", kpath)
+                    self.warn(f"Condition key `{key}` has no service prefix (such as `aws:` or `sts:`), so no "
+                              "request carries it: the condition reads it as absent.", kpath)
                 items = raw_values if isinstance(raw_values, list) else [raw_values]
                 if not items:
                     raise self.fail("Syntax errors in policy.", f"Condition key `{key}` has an empty list of "

@@ -43,7 +43,7 @@ def test_a_condition_key_without_a_vendor_is_saved_and_read_as_absent() -> None:
     # IAM User Guide, reference_policies_grammar: <condition_key_string> is any string; outside corpus: accepted.
     statement = {"Effect": "Allow", "Action": "s3:*", "Resource": "*",
                  "Condition": {"IpAddress": {"SourceIp": "203.0.113.0/24"}}}
-    assert any("Did you mean `aws:SourceIp`" in w.message for w in parse_policy(doc(statement)).warnings)
+    assert any("`SourceIp` has no service prefix" in w.message for w in parse_policy(doc(statement)).warnings)
     # the absent key fails IpAddress even when aws:SourceIp is in range: the key named is not that one
     assert not decide(statement, context={"aws:SourceIp": "203.0.113.7"}).allowed
     if_exists = dict(statement, Condition={"IpAddressIfExists": {"SourceIp": "203.0.113.0/24"}})
@@ -90,3 +90,15 @@ def test_text_that_is_not_json_gets_iams_words(text: str) -> None:
         parse_policy(text, kind="trust")
     assert info.value.aws_message == "This policy contains invalid Json"
     assert info.value.line == 1 and info.value.column is not None
+
+
+def test_an_unknown_sts_action_in_a_trust_policy_is_refused_with_a_suggestion() -> None:
+    # IAM refuses any action but STS's in a trust policy ("AssumeRole policy may only specify STS AssumeRole
+    # actions."); the mistake this catches: a typo saved and then trusting nobody, or moto's own wording on the wire
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "sts:AssumeRol"}]})
+    with pytest.raises(MalformedPolicyDocument) as info:
+        parse_policy(trust, kind="trust")
+    assert info.value.aws_message == "AssumeRole policy may only specify STS AssumeRole actions."
+    assert "did you mean `sts:AssumeRole`?" in info.value.message
+    parse_policy(trust.replace("sts:AssumeRol", "sts:AssumeRole*"), kind="trust")    # a pattern is IAM's to judge
