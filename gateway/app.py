@@ -366,7 +366,12 @@ class GatewayApp:
         sentence = decision.access_denied_message(with_reason=True)
         if display is not None:
             sentence = sentence.replace(f" on resource: {decision.request.resource}", f" on resource: {display}", 1)
-        cross_account = bool(target.resource_account) and target.resource_account != caller.account
+        # S3 explains a refusal to callers of the same account or the same organization (S3 User Guide, "Troubleshoot
+        # access denied (403 Forbidden) errors"): only a caller from elsewhere gets the bare words
+        context = decision.request.context
+        same_org = bool(context.get("aws:PrincipalOrgID")) and \
+            context.get("aws:PrincipalOrgID") == context.get("aws:ResourceOrgID")
+        cross_account = bool(target.resource_account) and target.resource_account != caller.account and not same_org
         return dialects.for_service(service).access_denied(
             sentence, cross_account=cross_account,
             encoded=lambda: self.encoded_failure_message(caller, request_id, decision))

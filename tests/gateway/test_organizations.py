@@ -237,3 +237,23 @@ def test_invited_accounts_join_without_an_access_role(local: Sandbox) -> None:
     assert joined[local.prod] == "INVITED"
     roles = [r["RoleName"] for r in local.client("iam", guest).list_roles()["Roles"]]
     assert "OrganizationAccountAccessRole" not in roles
+
+
+def test_s3_explains_a_refusal_to_a_caller_of_the_same_organization_only(local: Sandbox) -> None:
+    """S3 User Guide, "Troubleshoot access denied (403 Forbidden) errors": the added context is for requests within
+    the same account or the same organization; a caller from elsewhere gets "Access Denied"."""
+    org = Org(local)
+    member = org.new_account()
+    role = org.access_role(member)
+    bucket = f"{local.id}-member-bucket"
+    local.client("s3", role).create_bucket(Bucket=bucket)
+    insider = local.user("insider", allow("s3:GetObject"))                     # the management account's user
+    outsider = local.user("outsider", allow("s3:GetObject"), account=local.prod)
+    for who, expected in ((insider, "because no resource-based policy allows"), (outsider, None)):
+        with pytest.raises(ClientError) as info:
+            local.client("s3", who).get_object(Bucket=bucket, Key="x")
+        message = error_of(info)[1]
+        if expected:
+            assert expected in message, message
+        else:
+            assert message == "Access Denied"
