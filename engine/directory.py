@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 from urllib.parse import unquote
 
 # Shared with the gateway: hold it around every call into moto (its backends are plain dicts, not thread-safe).
 moto_lock = threading.RLock()
+MEMBERSHIPS_KEPT = 4096     # organization memberships remembered (an account's is re-read when its organization changes)
 
 DEFAULT_MAX_SESSION_DURATION = 3600  # IAM-MODEL CreateRole MaxSessionDuration default
 
@@ -159,6 +161,9 @@ class OrgMembership:
     account: str
     levels: tuple[OrgLevel, ...]    # root, OUs, account
     enabled_types: frozenset[str]   # policy types enabled in the root
+    # what engine.guardrails derived from this membership (parsed policies by type); a membership is reused for as
+    # long as moto's organization is unchanged (Directory.organization_of), so its policies are parsed once
+    derived: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def path(self) -> str:
@@ -185,6 +190,8 @@ class Directory:
         self._user_boundaries: dict[str, dict[str, str]] = {}
         # root access keys the lab hands out for the "root cannot assume roles" lesson (moto has none)
         self._root_keys: dict[str, AccessKeyInfo] = {}
+        # account -> (what its membership was read from, the membership): see organization_of
+        self._memberships: OrderedDict[str, tuple[tuple, OrgMembership]] = OrderedDict()
 
     # ---- moto access -------------------------------------------------------------------------------------------
     @staticmethod
@@ -202,19 +209,21 @@ class Directory:
     # ---- Organizations -------------------------------------------------------------------------------------------
     @staticmethod
     def _org_backend(account: str) -> Any:
-        from moto.organizations.models import organizations_backends
-        if not dict.__contains__(organizations_backends, account):
+        # dict's own lookups: moto's BackendDict.__getitem__ lists every account on each access (O(accounts)), and
+        # this runs on every authorized call
+        per_account = dict.get(_organizations_backends(), account)
+        if per_account is None:
             return None
-        return organizations_backends[account]["aws"]
+        backend = dict.get(per_account, "aws")
+        return backend if backend is not None else per_account["aws"]
 
     def organization_master(self, account: str) -> str | None:
         """The management account of the organization `account` belongs to (itself when it manages one), or None."""
-        from moto.organizations.models import organizations_backends
         with moto_lock:
             backend = self._org_backend(account)
             if backend is not None and backend.org is not None:
                 return account
-            found = organizations_backends.master_accounts.get(account)
+            found = _organizations_backends().master_accounts.get(account)
             return found[0] if found else None
 
     def organization_of(self, account: str) -> OrgMembership | None:
@@ -224,7 +233,11 @@ class Directory:
             backend = self._org_backend(master) if master else None
             if backend is None or backend.org is None:
                 return None
-            member = next((a for a in backend.accounts if a.id == account), None)
+            member = None
+            for candidate in backend.accounts:
+                if candidate.id == account:
+                    member = candidate
+                    break
             if member is None:
                 return None
             by_id = {ou.id: ou for ou in backend.ou}
@@ -233,12 +246,38 @@ class Directory:
             while parent is not None and len(chain) < 16:   # nesting is at most 5 deep in AWS
                 chain.append(parent)
                 parent = by_id.get(parent.parent_id) if getattr(parent, "type", "") != "ROOT" else None
-            levels = [_org_level("root" if getattr(node, "type", "") == "ROOT" else "ou", node)
-                      for node in reversed(chain)]
+            chain.reverse()
+            root = chain[0] if chain and getattr(chain[0], "type", "") == "ROOT" else next(
+                (ou for ou in backend.ou if getattr(ou, "type", "") == "ROOT"), None)
+            enabled = frozenset([t["Type"] for t in (root.policy_types if root is not None else ())
+                                 if t.get("Status") == "ENABLED"])
+            # Everything the membership is built from, compared by identity (moto's objects) and value (names,
+            # texts): an unchanged organization gives back the same membership, so its policies are not read and
+            # parsed again on every call; any change (a policy edited, attached or detached, an account moved, an OU
+            # renamed, a type enabled, the organization replaced) is a different key. No invalidation to forget.
+            chain.append(member)
+            source = [backend.org.id, master, enabled]
+            for node in chain:
+                source.append(node)
+                source.append(node.name)
+                policies = node.attached_policies
+                source.append(len(policies))
+                for policy in policies:
+                    source.append(policy)
+                    source.append(policy.name)
+                    source.append(policy.content)
+            chain.pop()
+            cached = self._memberships.get(account)
+            if cached is not None and cached[0] == source:
+                self._memberships.move_to_end(account)
+                return cached[1]
+            levels = [_org_level("root" if getattr(node, "type", "") == "ROOT" else "ou", node) for node in chain]
             levels.append(_org_level("account", member))
-            roots = [ou for ou in backend.ou if getattr(ou, "type", "") == "ROOT"]
-            enabled = frozenset(t["Type"] for root in roots for t in root.policy_types if t.get("Status") == "ENABLED")
-            return OrgMembership(backend.org.id, master, account, tuple(levels), enabled)
+            membership = OrgMembership(backend.org.id, master, account, tuple(levels), enabled)
+            self._memberships[account] = (source, membership)
+            while len(self._memberships) > MEMBERSHIPS_KEPT:
+                self._memberships.popitem(last=False)
+            return membership
 
     # ---- managed policies ----------------------------------------------------------------------------------------
     def managed_policy_text(self, policy_arn: str) -> str | None:
@@ -479,6 +518,16 @@ class Directory:
 
 
 _ORG_POLICY_TYPES = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
+
+
+_ORG_BACKENDS: list[Any] = []
+
+
+def _organizations_backends() -> Any:
+    if not _ORG_BACKENDS:
+        from moto.organizations.models import organizations_backends
+        _ORG_BACKENDS.append(organizations_backends)
+    return _ORG_BACKENDS[0]
 
 
 def _org_level(kind: str, node: Any) -> OrgLevel:

@@ -37,10 +37,17 @@ def _policy(text: OrgPolicyText) -> NamedPolicy:
     return named_or_error(text.name, text.text, kind, kind)
 
 
-def _levels(membership: OrgMembership, policy_type: str) -> tuple[GuardrailLevel, ...]:
-    return tuple(GuardrailLevel(level.kind, level.id, level.name,
-                                tuple(_policy(p) for p in level.policies if p.type == policy_type))
-                 for level in membership.levels)
+def _attached(membership: OrgMembership, policy_type: str) -> Guardrails:
+    """The policies of one type on the membership's levels; built once per membership (Directory.organization_of
+    hands back the same membership while the organization is unchanged), so a call parses nothing."""
+    guardrails = membership.derived.get(policy_type)
+    if guardrails is None:
+        guardrails = Guardrails(tuple(GuardrailLevel(level.kind, level.id, level.name,
+                                                     tuple(_policy(p) for p in level.policies
+                                                           if p.type == policy_type))
+                                      for level in membership.levels))
+        membership.derived[policy_type] = guardrails
+    return guardrails
 
 
 def scps_for(membership: OrgMembership | None, principal: Principal) -> Guardrails | None:
@@ -53,7 +60,7 @@ def scps_for(membership: OrgMembership | None, principal: Principal) -> Guardrai
         return Guardrails(exempt="service control policies are not enabled in this organization's root")
     if principal.kind == "assumed-role" and SERVICE_LINKED_PATH in (principal.role_arn or ""):
         return Guardrails(exempt="SCPs do not affect service-linked roles")
-    return Guardrails(_levels(membership, SCP))
+    return _attached(membership, SCP)
 
 
 def rcps_for(membership: OrgMembership | None, action: str) -> Guardrails | None:
@@ -68,17 +75,24 @@ def rcps_for(membership: OrgMembership | None, action: str) -> Guardrails | None
     if service not in RCP_SERVICES:
         return Guardrails(exempt=f"RCPs do not apply to {service} (they apply to "
                                  f"{', '.join(sorted(RCP_SERVICES))})")
-    return Guardrails(_levels(membership, RCP))
+    return _attached(membership, RCP)
+
+
+def _path(membership: OrgMembership) -> str:
+    path = membership.derived.get("path")
+    if path is None:
+        path = membership.derived["path"] = membership.path
+    return path
 
 
 def org_context(principal_org: OrgMembership | None, resource_org: OrgMembership | None) -> dict[str, Any]:
     context: dict[str, Any] = {}
     if principal_org is not None:
         context["aws:PrincipalOrgID"] = principal_org.org_id
-        context["aws:PrincipalOrgPaths"] = [principal_org.path]
+        context["aws:PrincipalOrgPaths"] = [_path(principal_org)]
     if resource_org is not None:
         context["aws:ResourceOrgID"] = resource_org.org_id
-        context["aws:ResourceOrgPaths"] = [resource_org.path]
+        context["aws:ResourceOrgPaths"] = [_path(resource_org)]
     return context
 
 

@@ -137,12 +137,13 @@ class Decision:
     be evaluated, and (lazily) the full explanation."""
 
     __slots__ = ("allowed", "effect", "reason", "deciding", "request", "cross_account", "denied_by", "steps",
-                 "results", "events", "layers", "errors", "_trace")
+                 "results", "events", "errors", "_trace", "_layers", "_layers_fn")
 
     def __init__(self, *, allowed: bool, effect: Effect, reason: str, deciding: list[StatementRef],
                  request: AuthzRequest, cross_account: bool, denied_by: str | None, steps: list[str],
                  results: list[PolicyResult], events: list[tuple] | None, layers: list[Layer] | None = None,
-                 errors: list[Diagnostic] | None = None) -> None:
+                 errors: list[Diagnostic] | None = None,
+                 layers_fn: Callable[[], list[Layer]] | None = None) -> None:
         if not isinstance(effect, Effect):
             raise TypeError(f"effect must be an Effect, not {type(effect).__name__}")
         self.allowed = allowed
@@ -155,9 +156,18 @@ class Decision:
         self.steps = steps
         self.results = results
         self.events = events
-        self.layers = layers if layers is not None else []
         self.errors = errors if errors is not None else []
         self._trace = None
+        self._layers = layers if layers is not None or layers_fn is not None else []
+        self._layers_fn = layers_fn
+
+    @property
+    def layers(self) -> list[Layer]:
+        """Each layer's verdict in AWS's order (built on first use: the gateway needs only the answer)."""
+        if self._layers is None:
+            self._layers = self._layers_fn() if self._layers_fn is not None else []
+            self._layers_fn = None
+        return self._layers
 
     def __repr__(self) -> str:
         return f"Decision({self.effect.value}: {self.reason})"
@@ -295,10 +305,40 @@ def authorize(request: AuthzRequest, *, identity: Iterable[NamedPolicy] = (), re
     def each(policies: Iterable[NamedPolicy], role: str) -> list[PolicyResult]:
         return [one(np, role) for np in policies]
 
+    seen: dict[tuple, tuple[PolicyResult, list[tuple]]] = {}
+
+    def once(np: NamedPolicy, kind: str) -> PolicyResult:
+        """An organization policy attached at several levels (FullAWSAccess is on the root, every OU and every
+        account) says the same at each: evaluated once per call, its trace events repeated."""
+        key = (kind, np.name, np.source, id(np.document), np.error)
+        hit = seen.get(key)
+        if hit is not None:
+            if tracer is not None:
+                tracer.events.extend(hit[1])
+            return hit[0]
+        start = len(tracer.events) if tracer is not None else 0
+        result = one(np, kind)
+        seen[key] = (result, tracer.events[start:] if tracer is not None else [])
+        return result
+
     def guarded(kind: str, guardrails: Guardrails | None) -> _Guarded:
         layer = _Guarded(kind, guardrails)
-        if guardrails is not None and guardrails.exempt is None:
-            layer.levels = [(level, each(level.policies, kind)) for level in guardrails.levels]
+        if guardrails is None or guardrails.exempt is not None:
+            return layer
+        # the layer's answer to the same question is remembered across calls (see _GUARD_MEMO)
+        memo_key = _guard_memo_key(guardrails, kind, request) if tracer is not None else None
+        hit = _GUARD_MEMO.get(memo_key) if memo_key is not None else None
+        if hit is not None and hit[2] is guardrails:
+            layer.levels = hit[0]
+            tracer.events.extend(hit[1])
+            return layer
+        start = len(tracer.events) if tracer is not None else 0
+        failed = len(errors)
+        layer.levels = [(level, [once(np, kind) for np in level.policies]) for level in guardrails.levels]
+        if memo_key is not None and len(errors) == failed:
+            if len(_GUARD_MEMO) >= GUARD_MEMO_SIZE:
+                _GUARD_MEMO.clear()
+            _GUARD_MEMO[memo_key] = (layer.levels, tuple(tracer.events[start:]), guardrails)
         return layer
 
     rcp_layer = guarded("rcp", rcps)
@@ -315,11 +355,12 @@ def authorize(request: AuthzRequest, *, identity: Iterable[NamedPolicy] = (), re
 
     def decide(allowed: bool, effect: Effect, reason: str, deciding: list[StatementRef],
                denied_by: str | None = None) -> Decision:
-        layers = _waterfall(request, rcp_layer, scp_layer, id_results, res_result, b_result, s_results,
-                            allowed=allowed, effect=effect, deciding=deciding, denied_by=denied_by)
+        def layers() -> list[Layer]:
+            return _waterfall(request, rcp_layer, scp_layer, id_results, res_result, b_result, s_results,
+                              allowed=allowed, effect=effect, deciding=deciding, denied_by=denied_by)
         return Decision(allowed=allowed, effect=effect, reason=reason, deciding=deciding, request=request,
                         cross_account=cross, denied_by=denied_by, steps=steps, results=org_results + results,
-                        events=tracer.events if tracer else None, layers=layers, errors=errors)
+                        events=tracer.events if tracer else None, layers_fn=layers, errors=errors)
 
     # 1. explicit deny anywhere: the organization's guardrails first (they are evaluated first), then the rest
     deny_refs = [r.ref(st) for r in org_results + results for st in r.denies]
@@ -476,6 +517,56 @@ def authorize(request: AuthzRequest, *, identity: Iterable[NamedPolicy] = (), re
     first = id_side_refs[0]
     return decide(True, ALLOW, f"allowed by statement {first.label} in policy `{first.policy}`",
                   id_side_refs)
+
+
+# ------------------------------------------------------------------------------- organization policies' answers
+GUARD_MEMO_SIZE = 4096
+# (layer kind, the Guardrails, action, resource, the principal for RCPs, the values of the condition keys its
+# policies read) -> (each level's PolicyResults, their trace events, the Guardrails). An account's organization
+# policies are the same for every call of its principals (engine.guardrails builds one Guardrails per unchanged
+# organization), so most calls ask a question already answered. Results and trace events are never changed once
+# made; a policy with variables, or one that could not be read, is evaluated every time.
+_GUARD_MEMO: dict[tuple, tuple[list, tuple, Guardrails]] = {}
+_MEMO_SHAPES: dict[int, tuple[Any, tuple[str, ...] | None]] = {}
+
+
+def _memo_shape(guardrails: Guardrails) -> tuple[str, ...] | None:
+    """The condition keys the layer's answer depends on, or None when it depends on more (policy variables)."""
+    cached = _MEMO_SHAPES.get(id(guardrails))
+    if cached is not None and cached[0] is guardrails:
+        return cached[1]
+    keys: set[str] | None = set()
+    for np in (np for level in guardrails.levels for np in level.policies):
+        if np.document is None or keys is None:
+            keys = None
+            break
+        for st in np.document.statements:
+            if st.resources is not None and st.resources.templates or any(c._templates for c in st.conditions):
+                keys = None
+                break
+            keys.update(c.key_lc for c in st.conditions)
+    shape = tuple(sorted(keys)) if keys is not None else None
+    if len(_MEMO_SHAPES) >= GUARD_MEMO_SIZE:
+        _MEMO_SHAPES.clear()
+    _MEMO_SHAPES[id(guardrails)] = (guardrails, shape)
+    return shape
+
+
+def _guard_memo_key(guardrails: Guardrails, kind: str, request: AuthzRequest) -> tuple | None:
+    shape = _memo_shape(guardrails)
+    if shape is None:
+        return None
+    values: tuple = ()
+    if shape:
+        ctx = request.context_lc
+        found = []
+        for k in shape:
+            v = ctx.get(k)
+            found.append(tuple(v) if v.__class__ is list else v)
+        values = tuple(found)
+    p = request.principal
+    who = (p.kind, p.arn, p.account, p.role_arn, p.service, p.federated) if kind == "rcp" else None
+    return (kind, id(guardrails), request.action_lc, request.resource, who, values)
 
 
 def _identity_allow_words(refs: list[StatementRef]) -> str:
