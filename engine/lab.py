@@ -42,6 +42,7 @@ from engine.sts.service import StsService, not_authorized
 from engine.sts.sessions import CredentialStore, IssuedSession
 from engine.sts.state import StsState
 from engine.sts.validation import validate
+from engine.simulator import Simulator, simulate
 
 __all__ = ["Lab", "get_lab", "Caller", "RequestMeta", "IssuedSession", "SandboxInfo", "DECISION_LRU_SIZE",
            "INVALID_KEY_MESSAGE", "INVALID_TOKEN_MESSAGE", "EXPIRED_MESSAGE"]
@@ -363,6 +364,16 @@ class Lab:
                                  between_policies=yield_to_other_threads())
         self.decision_log.record(meta.request_id, decision)
         return decision
+
+    def simulate(self, caller: Caller, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        """IAM SimulatePrincipalPolicy / SimulateCustomPolicy for `caller` (already authorised for the operation):
+        AWS's result shape, evaluated by the engine that decides real calls, only over the caller's sandbox
+        (engine/simulator.py). Without the Lab lock, as authorize_call: the Directory locks its reads."""
+        return simulate(self.simulator(caller), operation, params)
+
+    def simulator(self, caller: Caller) -> Simulator:
+        """The simulator over `caller`'s sandbox (engine/simulator.py)."""
+        return Simulator(self.directory, self._sandbox_of, caller.sandbox_id, caller.account, now=self.now)
 
     def encode_authorization_failure(self, caller: Caller, decision: Decision) -> str:
         """The opaque token for "Encoded authorization failure message: ..." (decoded by DecodeAuthorizationMessage)."""
