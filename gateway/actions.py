@@ -13,7 +13,8 @@ from typing import Any, Protocol
 from xml.etree import ElementTree
 
 ACTION_PREFIXES = {"iam": "iam", "ec2": "ec2", "s3": "s3", "secretsmanager": "secretsmanager", "sso-admin": "sso",
-                   "identitystore": "identitystore", "sts": "sts", "organizations": "organizations"}
+                   "identitystore": "identitystore", "sts": "sts", "organizations": "organizations",
+                   "accessanalyzer": "access-analyzer"}
 
 
 @dataclass(frozen=True)
