@@ -42,7 +42,7 @@ from engine.sts.service import StsService, not_authorized
 from engine.sts.sessions import CredentialStore, IssuedSession
 from engine.sts.state import StsState
 from engine.sts.validation import validate
-from engine.simulator import Simulator, simulate
+from engine.simulator import Simulator, simulate, simulation_key
 
 __all__ = ["Lab", "get_lab", "Caller", "RequestMeta", "IssuedSession", "SandboxInfo", "DECISION_LRU_SIZE",
            "INVALID_KEY_MESSAGE", "INVALID_TOKEN_MESSAGE", "EXPIRED_MESSAGE"]
@@ -365,11 +365,19 @@ class Lab:
         self.decision_log.record(meta.request_id, decision)
         return decision
 
-    def simulate(self, caller: Caller, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+    def simulate(self, caller: Caller, operation: str, params: dict[str, Any],
+                 request_id: str | None = None) -> dict[str, Any]:
         """IAM SimulatePrincipalPolicy / SimulateCustomPolicy for `caller` (already authorised for the operation):
         AWS's result shape, evaluated by the engine that decides real calls, only over the caller's sandbox
-        (engine/simulator.py). Without the Lab lock, as authorize_call: the Directory locks its reads."""
-        return simulate(self.simulator(caller), operation, params)
+        (engine/simulator.py). Without the Lab lock, as authorize_call: the Directory locks its reads.
+        Each simulated decision is kept under simulation_key(request_id), apart from the request's own decision
+        (a simulated refusal is no refusal of the call), so the policy lab can show its waterfall."""
+        outcomes: list[Any] = []
+        answer = simulate(self.simulator(caller), operation, params, outcomes)
+        if request_id:
+            for outcome in outcomes:
+                self.decision_log.record(simulation_key(request_id), outcome.decision)
+        return answer
 
     def simulator(self, caller: Caller) -> Simulator:
         """The simulator over `caller`'s sandbox (engine/simulator.py)."""

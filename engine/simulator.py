@@ -482,8 +482,15 @@ def page(results: list[dict[str, Any]], max_items: int | None, marker: str | Non
 
 
 # ---- the two operations ------------------------------------------------------------------------------------------------
-def simulate(simulator: Simulator, operation: str, params: dict[str, Any]) -> dict[str, Any]:
-    """SimulatePrincipalPolicy or SimulateCustomPolicy: the params as botocore's model has them; AWS's result."""
+def simulation_key(request_id: str) -> str:
+    """Where the Lab keeps a simulation's decisions (DecisionLog), beside the request's own."""
+    return f"{request_id}:simulated"
+
+
+def simulate(simulator: Simulator, operation: str, params: dict[str, Any],
+             outcomes_out: list[Outcome] | None = None) -> dict[str, Any]:
+    """SimulatePrincipalPolicy or SimulateCustomPolicy: the params as botocore's model has them; AWS's result.
+    `outcomes_out` receives every (action, resource) outcome, in order."""
     inputs = params.get("PolicyInputList") or []
     if operation == "SimulatePrincipalPolicy":
         subject = simulator.entity(params["PolicySourceArn"])
@@ -516,5 +523,7 @@ def simulate(simulator: Simulator, operation: str, params: dict[str, Any]) -> di
                              context=context_entries(params.get("ContextEntries")),
                              resource_policy=params.get("ResourcePolicy"), resource_owner=params.get("ResourceOwner"),
                              scps=scps)
+    if outcomes_out is not None:
+        outcomes_out.extend(outcome for row in outcomes for outcome in row)
     results = evaluation_results(outcomes, subject, None, bool(resources))
     return page(results, params.get("MaxItems"), params.get("Marker"))

@@ -21,7 +21,7 @@ VALIDATE_PAGE = 100       # findings per page when maxResults is not given (the 
 
 
 def simulate(call: OperationCall) -> Response:
-    return call.result(call.lab.simulate(call.caller, call.operation, call.params))
+    return call.result(call.lab.simulate(call.caller, call.operation, call.params, call.request_id))
 
 
 def _validation(message: str) -> AwsError:

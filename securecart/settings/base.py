@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "trail",
     "challenges",
     "classroom",
+    # issue 26: the policy lab (simulator and Access Analyzer checks)
+    "policylab",
 ]
 
 MIDDLEWARE = [
