@@ -112,3 +112,42 @@ def test_another_learners_principal_is_never_simulated(learner, other_learner) -
                                                     "actions": "sts:AssumeRole", "resources": role}).content.decode()
     assert re.findall(r'data-eval-decision="(\w+)"', html) == ["implicitDeny"]
     assert "not part of this learner" in html          # refused for the sandbox rule, its trust policy never read
+
+
+# ---- the editors warn on save with Access Analyzer's findings ---------------------------------------------------------
+S1 = "/scenarios/cross-account-auditors"
+
+
+def test_the_trust_editor_warns_when_anyone_may_assume_the_role(learner) -> None:
+    """The mistake: an edit that opens a role to the world is saved without a word. The editor saves it (IAM does)
+    and says so, once (Access Analyzer's security warning, not the parser's warning again)."""
+    document = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}, indent=2)
+    html = learner.client.post(f"{S1}/assume-audit-role/trust/", {"document": document},
+                               HTTP_HX_REQUEST="true").content.decode()
+    assert "data-editor-advice" in html
+    assert html.count("Any principal may assume this role") == 1
+    assert "unless a Condition narrows it" not in html          # the parser's warning says the same: not twice
+    narrowed = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
+         "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123def4"}}}]}, indent=2)
+    quiet = learner.client.post(f"{S1}/assume-audit-role/trust/", {"document": narrowed},
+                                HTTP_HX_REQUEST="true").content.decode()
+    assert "Any principal may assume this role" not in quiet
+
+
+def test_the_console_warns_about_a_policy_a_command_saves() -> None:
+    from challenges.console import policy_advice
+
+    wide = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]})
+    notes = policy_advice(["iam", "update-assume-role-policy", "--role-name", "r", "--policy-document", wide])
+    assert any(note.startswith("Any principal may assume this role") for note in notes)
+    passrole = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}]})
+    notes = policy_advice(["iam", "put-user-policy", "--user-name", "u", "--policy-name", "p",
+                           "--policy-document", passrole])
+    assert notes and notes[0].startswith("Pass role with star in resource")
+    assert policy_advice(["iam", "put-user-policy", "--user-name", "u", "--policy-name", "p", "--policy-document",
+                          json.dumps({"Version": "2012-10-17", "Statement": [
+                              {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})]) == []
