@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hmac
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +23,7 @@ from typing import Any, Callable, Iterable
 from engine.clock import SandboxClock
 from engine.cloudtrail import ApiCall, Trail
 from engine.decisions import DECISION_LRU_SIZE, DecisionLog
+from engine.fairness import yield_to_other_threads
 from engine.directory import AccessKeyInfo, Directory, MfaDeviceInfo
 from engine.errors import AccessDenied, ExpiredToken, InvalidClientTokenId
 from engine.federation.registry import JwksRegistry
@@ -467,26 +467,6 @@ class Lab:
 
 
 _REAL_CLOCK = SandboxClock()
-
-
-YIELD_AFTER = 0.0005    # seconds of policy evaluation before a waiting thread is given the interpreter
-
-
-def yield_to_other_threads() -> Callable[[], None]:
-    """For authorize(between_policies=...): let a waiting thread (another learner's request) take the interpreter
-    once this call has evaluated policies for YIELD_AFTER, rather than at the next forced switch (sleep(0)
-    releases the GIL). Not after every policy: sleep(0) is a system call and a trip through the scheduler, about
-    0.2 ms on a busy machine, more than most policies take (an SCP and an RCP on an OU put 8 policies in a call;
-    scripts/bench_policy.py)."""
-    last = time.perf_counter()
-
-    def between_policies() -> None:
-        nonlocal last
-        now = time.perf_counter()
-        if now - last >= YIELD_AFTER:
-            time.sleep(0)
-            last = time.perf_counter()
-    return between_policies
 
 
 def _same(a: str, b: str) -> bool:

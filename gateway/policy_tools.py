@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.errors import AwsError
+from engine.fairness import yield_to_other_threads
 from engine.policy.advice import validate_policy as validate
 from engine.policy.analyzer import CheckError, check_access_not_granted, check_no_new_access, read
 
@@ -61,14 +62,16 @@ def no_new_access(call: OperationCall) -> Response:
         raise _validation("The existing and the new policy must be of the same kind (both role trust policies, or "
                           "both other resource policies).")
     role = f"arn:aws:iam::{call.caller.account}:role/the-role"   # a trust policy's role (the check names none)
-    return call.result(check_no_new_access(new, existing, role_arn=role).to_aws())
+    result = check_no_new_access(new, existing, role_arn=role, between=yield_to_other_threads())
+    return call.result(result.to_aws())
 
 
 def access_not_granted(call: OperationCall) -> Response:
     params = call.params
     document = _read(params["policyDocument"], params["policyType"], "policyDocument")
     try:
-        result = check_access_not_granted(document, list(params.get("access") or []))
+        result = check_access_not_granted(document, list(params.get("access") or []),
+                                          between=yield_to_other_threads())
     except CheckError as error:
         raise _validation(str(error)) from None
     return call.result(result.to_aws())

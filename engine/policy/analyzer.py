@@ -20,7 +20,7 @@ import fnmatch
 import ipaddress
 import itertools
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .catalog import service_actions
 from .document import PolicyDocument, PolicyError, Statement, parse_policy
@@ -342,7 +342,9 @@ def _reason(statement: Statement, words: str) -> dict[str, Any]:
 
 # ---- the checks ------------------------------------------------------------------------------------------------------
 def check_no_new_access(new: PolicyDocument, existing: PolicyDocument, *, role_arn: str | None = None,
-                        limit: int = MAX_CANDIDATES) -> CheckResult:
+                        limit: int = MAX_CANDIDATES, between: Callable[[], None] | None = None) -> CheckResult:
+    """`between` is called after each candidate (the gateway yields the CPU there to other learners' requests: a
+    check of two large policies evaluates thousands of requests)."""
     tried = 0
     first: Candidate | None = None
     new_statements: dict[int, Statement] = {}
@@ -350,6 +352,8 @@ def check_no_new_access(new: PolicyDocument, existing: PolicyDocument, *, role_a
         if tried >= limit:
             break
         tried += 1
+        if between is not None:
+            between()
         request = candidate.request()
         granted = _allows(new, request)
         if granted is None or _allows(existing, request) is not None:
@@ -366,7 +370,7 @@ def check_no_new_access(new: PolicyDocument, existing: PolicyDocument, *, role_a
 
 
 def check_access_not_granted(document: PolicyDocument, access: list[dict[str, Any]], *,
-                             limit: int = MAX_CANDIDATES) -> CheckResult:
+                             limit: int = MAX_CANDIDATES, between: Callable[[], None] | None = None) -> CheckResult:
     actions = [a for entry in access for a in entry.get("actions") or []]
     resources = [r for entry in access for r in entry.get("resources") or []]
     if not actions and not resources:
@@ -379,6 +383,8 @@ def check_access_not_granted(document: PolicyDocument, access: list[dict[str, An
         if tried >= limit:
             break
         tried += 1
+        if between is not None:
+            between()
         granted = _allows(document, candidate.request())
         if granted is None:
             continue
