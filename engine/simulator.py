@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterable
 
 from engine.directory import Directory, PolicyText
 from engine.errors import AwsError
+from engine.fairness import yield_to_other_threads
 from engine.guardrails import guardrails
 from engine.policy import (EXPLICIT_DENY, IMPLICIT_DENY, AuthzRequest, Decision, Effect, GuardrailLevel,
                            Guardrails, NamedPolicy, PolicyError, Principal, Verdict, authorize)
@@ -39,6 +40,9 @@ TRUST_NOTE = ("role trust policy (evaluated by the lab; AWS's simulator ignores 
 DECISIONS = {Effect.ALLOW: "allowed", EXPLICIT_DENY: "explicitDeny", IMPLICIT_DENY: "implicitDeny"}
 _RESTRICTIVE = {"explicitDeny": 2, "implicitDeny": 1, "allowed": 0}
 DEFAULT_MAX_ITEMS = 100
+# The lab's cap (AWS documents none): a call evaluates at most this many action x resource pairs, so one learner's
+# simulation cannot hold the interpreter for long (each pair is one authorisation).
+MAX_PAIRS = 1000
 # keys a request carries rather than its principal (the ContextEntries give them)
 REQUEST_KEYS = {"aws:currenttime", "aws:epochtime", "aws:securetransport", "aws:requestedregion", "aws:sourceip",
                 "aws:useragent", "aws:viaawsservice"}
@@ -246,6 +250,9 @@ class Simulator:
             if ":" not in action or "*" in action or "?" in action:
                 raise InvalidInput(f"Action {action} is not valid: name one action as service:Operation, "
                                    "without wildcards.")
+        if len(actions) * len(resources or ["*"]) > MAX_PAIRS:
+            raise InvalidInput(f"The lab simulates at most {MAX_PAIRS} action and resource pairs in one call; "
+                               f"this one asks for {len(actions) * len(resources or ['*'])}.")
         owner = self._owner(resource_owner) or subject.account
         custom_scps = self._custom_scps(scps) if scps else None
         parsed_resource: dict[str, NamedPolicy] = {}
@@ -318,7 +325,8 @@ class Simulator:
         request = AuthzRequest(action, resource, subject.principal, context)
         decision = authorize(request, identity=subject.identity, resource=policy, boundary=subject.boundary,
                              session=subject.session, resource_account=resource_account,
-                             resource_policy_required=trust, scps=scps, rcps=rcps)
+                             resource_policy_required=trust, scps=scps, rcps=rcps,
+                             between_policies=yield_to_other_threads())
         return Outcome(action, resource, decision, missing_keys(decision), trust)
 
 

@@ -373,6 +373,19 @@ def test_a_100_kb_policy_is_answered_and_a_larger_one_refused_by_the_model(local
     assert error_of(info)[1] == 400
 
 
+def test_a_simulation_too_large_for_the_room_is_refused(local: Sandbox) -> None:
+    """The lab's cap: 1,000 action x resource pairs a call (a learner must not hold the interpreter for everyone)."""
+    case = Case(local)
+    actions = [f"s3:GetObject{i}" for i in range(101)]
+    resources = [f"arn:aws:s3:::b/{i}" for i in range(10)]
+    with pytest.raises(ClientError) as info:
+        case.iam.simulate_custom_policy(PolicyInputList=[doc(allow("*"))], ActionNames=actions, ResourceArns=resources)
+    assert error_of(info) == ("InvalidInput", 400) and "1000" in info.value.response["Error"]["Message"]
+    answer = case.iam.simulate_custom_policy(PolicyInputList=[doc(allow("*"))], ActionNames=actions[:100],
+                                             ResourceArns=resources)
+    assert answer["IsTruncated"] is False and len(answer["EvaluationResults"]) == 100
+
+
 def test_wildcard_actions_and_unknown_entities(local: Sandbox) -> None:
     case = Case(local)
     with pytest.raises(ClientError) as info:
