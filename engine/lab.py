@@ -375,7 +375,7 @@ class Lab:
         outcomes: list[Any] = []
         answer = simulate(self.simulator(caller), operation, params, outcomes)
         if request_id:
-            for outcome in outcomes:
+            for outcome in outcomes[:KEPT_SIMULATED]:
                 self.decision_log.record(simulation_key(request_id), outcome.decision)
         return answer
 
@@ -467,6 +467,9 @@ class Lab:
 
 
 _REAL_CLOCK = SandboxClock()
+# Simulated decisions kept per simulation for the policy lab's waterfalls (each carries its trace; the DecisionLog
+# bounds entries, not their size): the page asks for at most 20 actions x 5 resources.
+KEPT_SIMULATED = 100
 
 
 def _same(a: str, b: str) -> bool:

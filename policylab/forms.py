@@ -8,16 +8,17 @@ from django import forms
 
 MAX_POLICY_CHARS = 20_000          # above IAM's largest quota (10,240 for a managed policy), below the model's
 MAX_LINES = 20
+MAX_RESOURCES = 5          # 20 actions x 5 resources: the 100 decisions the Lab keeps for a simulation's waterfalls
 ARN = re.compile(r"arn:aws:iam::\d{12}:(user|role|group)/[\w+=,.@/-]{1,512}")
 CONTEXT_LINE = re.compile(r"([A-Za-z0-9_.:/-]{1,128})\s*=\s*(.{0,256})")
 POLICY_TYPES = [("trust", "Role trust policy"), ("identity", "Identity-based policy"),
                 ("resource", "Resource-based policy (a bucket policy...)")]
 
 
-def _lines(text: str, label: str) -> list[str]:
+def _lines(text: str, label: str, limit: int = MAX_LINES) -> list[str]:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if len(lines) > MAX_LINES:
-        raise forms.ValidationError(f"at most {MAX_LINES} {label}, one a line")
+    if len(lines) > limit:
+        raise forms.ValidationError(f"at most {limit} {label}, one a line")
     return lines
 
 
@@ -47,7 +48,7 @@ class SimulateForm(forms.Form):
         return actions
 
     def clean_resources(self) -> list[str]:
-        resources = _lines(self.cleaned_data["resources"], "resources")
+        resources = _lines(self.cleaned_data["resources"], "resources", MAX_RESOURCES)
         for resource in resources:
             if not resource.startswith("arn:") or len(resource) > 2048:
                 raise forms.ValidationError(f"“{resource[:80]}” is not an ARN")

@@ -88,6 +88,8 @@ def test_bad_input_is_answered_on_the_page(learner) -> None:
                  {"principal": "arn:aws:iam::123456789012:user/x", "actions": "s3:*"},
                  {"principal": "arn:aws:iam::123456789012:user/x", "actions": "\n".join(["s3:GetObject"] * 30)},
                  {"principal": "arn:aws:iam::123456789012:user/x", "actions": "s3:GetObject",
+                  "resources": "\n".join(f"arn:aws:s3:::b/{i}" for i in range(6))},
+                 {"principal": "arn:aws:iam::123456789012:user/x", "actions": "s3:GetObject",
                   "context": "no equals sign"}):
         r = post(learner, "/policy-lab/simulate/", data)
         assert r.status_code == 400 and "data-simulation-refused" in r.content.decode()
