@@ -44,8 +44,8 @@ QUESTIONS = [
              "Right. A rate-based rule counts requests per source address over a time window and blocks addresses "
              "above the limit until their rate drops."),
             (WRONG, "Add a network ACL rule for each attacking address as it appears in the access logs.",
-             "Wrong. It is manual, network ACLs hold a small number of rules, and CloudFront traffic does not pass "
-             "the VPC's network ACLs."),
+             "Wrong. It is manual, network ACLs hold a small number of rules, and behind CloudFront the VPC only "
+             "sees CloudFront's addresses, not the attackers'."),
             (WRONG, "Rely on AWS Shield Standard, which blocks abusive addresses at layer 7 for every account.",
              "Wrong. Shield Standard protects against common layer 3 and 4 attacks; blocking abusive HTTP clients is "
              "a WAF rule's job."),
@@ -112,8 +112,8 @@ QUESTIONS = [
              "Right. Macie inventories buckets, samples and inspects objects with managed data identifiers (card "
              "numbers, passports, credentials...) and reports findings."),
             (WRONG, "Amazon GuardDuty S3 Protection, which classifies the objects it sees in data events.",
-             "Wrong. GuardDuty S3 Protection looks for suspicious access patterns; it does not read object "
-             "contents."),
+             "Wrong. GuardDuty S3 Protection looks for suspicious access to buckets; it does not classify the "
+             "personal data objects contain."),
             (WRONG, "S3 Inventory reports queried with Athena for object keys that look like card numbers.",
              "Wrong. Inventory lists object names and metadata, not what the objects contain."),
             (WRONG, "AWS Config managed rules that flag buckets whose objects hold personal data.",
