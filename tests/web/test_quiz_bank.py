@@ -241,3 +241,19 @@ def test_every_citation_is_a_listed_aws_page_with_its_title() -> None:
     raw["citation"] = {"title": "IAM User Guide: Somewhere", "url": "https://docs.aws.amazon.com/IAM/x.html"}
     with pytest.raises(BankError, match="not listed"):
         build_question(raw)
+
+
+@pytest.mark.django_db
+def test_manage_quizbank_shows_at_least_25_questions_for_1_2_and_1_3_and_the_audit_figures() -> None:
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("quizbank", "--audit", "--reports", stdout=out)
+    text = out.getvalue()
+    totals = {line.split(":")[0].split()[-1]: int(line.split()[-1]) for line in text.splitlines()
+              if line.startswith("Task 1.")}
+    assert totals["1.1"] >= 80 and totals["1.2"] >= 25 and totals["1.3"] >= 25, totals
+    assert "exhibits AWS would refuse (other than the mistake an item shows): 0" in text
+    assert "links that do not name their topic: 0" in text and "open reports: 0" in text
