@@ -75,7 +75,7 @@ QUESTIONS = [
         "id": "compute-instance-profile-facts",
         "domain": "compute",
         "teaches": "service-roles/rotation",
-        "tags": ["credentials", "expire"],
+        "tags": ["rotation", "expire"],
         "difficulty": "medium",
         "multi": True,
         "stem": """Which **two** statements about EC2 instance profiles are correct? (Choose two.)""",

@@ -40,7 +40,7 @@ QUESTIONS = [
              "integrated service such as the load balancer, with no action needed."),
             (WRONG, "Buy a certificate from a commercial CA, import it into ACM, and use it on the HTTPS listener.",
              "Wrong. ACM does not renew imported certificates; someone must renew and reimport it every time."),
-            (WRONG, "Install free certificates on the instances, renewed by a cron job, and pass TLS through.",
+            (WRONG, "Install free certificates on the instances, renewed by a cron job, and pass TLS straight through.",
              "Wrong. It works, but every instance runs and monitors its own renewal, and the load balancer can no "
              "longer inspect or route on HTTP."),
             (WRONG, "Request a private certificate from AWS Private CA and use it for the public storefront.",
@@ -325,7 +325,7 @@ QUESTIONS = [
              "unchangeable once the lock is completed."),
             (WRONG, "Write a vault access policy that denies deleting young archives, reviewed by audit.",
              "Wrong. A vault access policy can be changed at any time by anyone allowed to set it."),
-            (WRONG, "Deny `glacier:DeleteArchive` in every role's identity policy, enforced by a boundary.",
+            (WRONG, "Deny `glacier:DeleteArchive` in every role's identity policy, enforced by a permissions boundary.",
              "Wrong. Administrators can change identity policies and boundaries."),
             (WRONG, "Add S3 Lifecycle rules that keep the archives in S3 Glacier Deep Archive for ten years.",
              "Wrong. Lifecycle rules move or expire objects; they are not a lock, and these archives are in vaults, "
@@ -365,7 +365,7 @@ QUESTIONS = [
              "records drives the retention."),
             (WRONG, "A Lambda function that moves each object to a prefix for its class, then rules by prefix.",
              "Wrong. It works, but it copies every object and adds code, while the tags can be used directly."),
-            (WRONG, "Amazon Macie jobs that delete objects without personal data once they are 90 days old.",
+            (WRONG, "Amazon Macie jobs that delete the objects without personal data once they are 90 days old.",
              "Wrong. Macie finds and reports sensitive data; it does not delete objects."),
             (WRONG, "S3 Object Lock retention of 730 and 90 days, which deletes the objects when it ends.",
              "Wrong. Retention prevents deletion until it ends; it never deletes anything."),

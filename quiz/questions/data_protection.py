@@ -117,7 +117,7 @@ QUESTIONS = [
         options=[
             (RIGHT, "Deny `s3:*` unless `aws:SourceVpce` equals the ID of the VPC endpoint.",
              "Right. Requests that come through the endpoint carry its ID; every other request matches the Deny."),
-            (WRONG, "Deny `s3:*` unless `aws:SourceIp` is in the VPC's private CIDR range.",
+            (WRONG, "Deny `s3:*` unless `aws:SourceIp` is within the VPC's private CIDR range.",
              "Wrong. Requests through a VPC endpoint do not carry the instance's private IP in `aws:SourceIp`, so "
              "this would not work as intended."),
             (WRONG, "Attach a security group to the bucket that allows only the web tier.",
@@ -274,7 +274,7 @@ QUESTIONS = [
             (RIGHT, "Create a KMS grant for the job's role before each run and retire it when the job ends.",
              "Right. Grants give a principal permission to use a key for specific operations, are created and "
              "retired by API, and need no key policy change."),
-            (WRONG, "Add and remove a statement in the job role's trust policy before and after each run.",
+            (WRONG, "Add and then remove a statement in the job role's trust policy before and after each run.",
              "Wrong. Trust policies control who assumes the role, not whether it may use a key."),
             (WRONG, "Share the key with the job's role through AWS RAM for the duration of each run.",
              "Wrong. KMS keys are not shared through AWS RAM."),
@@ -399,7 +399,7 @@ QUESTIONS = [
             (RIGHT, "Cache the value with a Secrets Manager caching client that refreshes it periodically.",
              "Right. A client-side cache serves the value from memory and refreshes it after a set time, so "
              "rotation is still picked up."),
-            (WRONG, "Read the password once at start-up into an environment variable for the task's life.",
+            (WRONG, "Read the password once at start-up into an environment variable for the whole task's life.",
              "Wrong. The service would keep a stale password after rotation and break."),
             (WRONG, "Request a higher Secrets Manager API quota so that the calls are not throttled.",
              "Wrong. That removes throttling but keeps paying for 2,000 calls a second."),

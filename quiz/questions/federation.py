@@ -113,7 +113,7 @@ QUESTIONS = [
              "why": """Wrong. It works, but the 20 roles and their trust policies are created and kept in step by
                 hand, account by account; Identity Center provisions and updates them from one permission set."""},
             {"text": "A service control policy on the organization root that grants the developers read-only "
-                     "access.",
+                     "access everywhere.",
              "why": """Wrong. SCPs never grant permissions. Attached to the organization root, an OU or an
                 individual account, they only set the maximum permissions of the accounts below them."""},
         ],
@@ -177,8 +177,8 @@ QUESTIONS = [
             {"text": "An IAM user's access keys embedded in the app, with a policy allowing only `s3:PutObject`.",
              "why": """Wrong. Keys shipped in an app can be extracted by anyone and cannot be rotated without a new
                 release."""},
-            {"text": "A backend that calls `GetFederationToken` with a service user's keys for each signed-in "
-                     "shopper.",
+            {"text": "A backend that calls `GetFederationToken` with a service user's keys for each shopper who "
+                     "signs in.",
              "why": """Wrong for this requirement. Such a token vending service works, but it is code and servers to
                 run, and it needs an IAM user's long-term keys on the backend; Cognito does the exchange for
                 you."""},

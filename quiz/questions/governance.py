@@ -136,7 +136,7 @@ QUESTIONS = [
              "Right. It reads the role's logged actions from a trail and generates a policy template with them."),
             (WRONG, "The IAM policy simulator, run against each action the service might call.",
              "Wrong. The simulator tests what a policy allows; it does not write a policy from past activity."),
-            (WRONG, "Service last accessed data in IAM, then `ReadOnlyAccess` on the services used.",
+            (WRONG, "Service last accessed data in IAM, then `ReadOnlyAccess` on the services it shows.",
              "Wrong. Last accessed data says which services were used, not which actions; and the service writes "
              "data, so read-only access would break it."),
             (WRONG, "AWS Config conformance packs that compare the role's policies with best practices.",

@@ -59,7 +59,7 @@ QUESTIONS = [
                      "them.",
              "why": """Wrong. STS does not silently trim AssumeRole durations, and GetSessionToken cannot extend a
                 role session."""},
-            {"text": "The call fails until she passes an MFA code, which STS requires for sessions over an hour.",
+            {"text": "The call fails until she passes an MFA code, which STS requires for any session over an hour.",
              "why": """Wrong. Duration and MFA are unrelated unless a policy condition links them."""},
         ],
         "explanation": """A role's `MaxSessionDuration` can be set from 1 to 12 hours (3600-43200 seconds, default

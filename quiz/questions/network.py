@@ -164,7 +164,7 @@ QUESTIONS = [
              "encrypt the traffic."),
             (WRONG, "An AWS Direct Connect dedicated connection from the warehouse to a Direct Connect location.",
              "Wrong. Direct Connect takes weeks to provision, costs more, and does not encrypt traffic by itself."),
-            (WRONG, "Public IP addresses on the instances, with security groups that allow only the warehouse.",
+            (WRONG, "Public IP addresses on the instances, with security groups that allow only the warehouse's IP.",
              "Wrong. The traffic would cross the internet unencrypted, and the instances would leave the private "
              "subnet."),
             (WRONG, "A VPC peering connection between the warehouse network and the VPC.",

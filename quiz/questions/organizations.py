@@ -67,7 +67,7 @@ QUESTIONS = [
             (WRONG, "The SCP must also be attached directly to the management account for it to cover that "
                     "account.",
              "Wrong. Attaching it there changes nothing; SCPs do not apply to the management account."),
-            (WRONG, "SCPs bind a session only after it expires, up to 12 hours after they are attached.",
+            (WRONG, "SCPs bind a session only after it expires, which can be 12 hours after they are attached.",
              "Wrong. SCPs apply to every request as soon as they take effect, existing sessions included; the "
              "principal was simply out of scope."),
             (WRONG, "The administrator used the root user, and SCPs never restrict any root user.",

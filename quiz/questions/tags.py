@@ -80,7 +80,7 @@ QUESTIONS = [
              "correct": True,
              "why": """Right. Once set, source identity cannot be changed for the session or any session chained
                 from it, and it is logged in CloudTrail."""},
-            {"text": "Pass a session tag named `User` with the person's ID on the first `AssumeRole`.",
+            {"text": "Pass a session tag named `User` with the person's ID on the first `AssumeRole` call.",
              "why": """Wrong. A non-transitive tag disappears on the next hop, and tags are not a tamper-proof audit
                 trail."""},
             {"text": "Require each hop's `RoleSessionName` to equal the person's ID in every trust policy.",

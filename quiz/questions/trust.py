@@ -67,7 +67,7 @@ QUESTIONS = [
         "stem": """The trust policy of `SecureCart-AuditRole` names `"AWS": "arn:aws:iam::987654321098:root"` as
             principal. Which statement describes who can assume the role?""",
         "options": [
-            {"text": "Only the root user of account 987654321098, signing in with its email address and "
+            {"text": "Only the root user of account 987654321098, signing in with its email address and its "
                      "password.",
              "why": """Wrong. This is the most common misreading. The `:root` ARN (like the bare account ID) stands
                 for the account as a whole, not for its root user."""},
