@@ -11,6 +11,8 @@ from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from securecart.throttle import count_in_window
+
 from .bank import DOMAINS, Option, Question, get_question, load_bank, select_questions
 from . import spaced
 from .models import Answer, Attempt, QuestionReport, owner_key_for
@@ -297,6 +299,9 @@ def pacing(attempt: Attempt) -> Pacing:
 
 # ---- reports ---------------------------------------------------------------------------------------------------
 
+REPORTS_PER_ADDRESS_HOUR = 200
+
+
 class TooManyReports(QuizError):
     """More reports from one learner in a day than QuestionReport.DAILY_LIMIT."""
 
@@ -306,6 +311,11 @@ def report_question(request: HttpRequest, question: Question, *, reason: str, no
     """Store a learner's report. Reporting the same question again updates the open report instead of adding
     one, and a learner may file at most QuestionReport.DAILY_LIMIT reports a day."""
     key = review_key(request)
+    # Per address too: a visitor who drops their cookie gets a new learner key, not a new allowance. A class behind
+    # one NAT address stays far below it (the lab's choice of number).
+    count, _ = count_in_window("quiz-report", request.META.get("REMOTE_ADDR", ""), 3600)
+    if count > REPORTS_PER_ADDRESS_HOUR:
+        raise TooManyReports("Too many reports from this network in the last hour; please try again later.")
     since = timezone.now() - timedelta(days=1)
     existing = QuestionReport.objects.filter(owner_key=key, question_id=question.id, resolved_at__isnull=True).first()
     if existing is None and QuestionReport.objects.filter(owner_key=key, created_at__gte=since).count() \

@@ -252,3 +252,13 @@ def test_the_quiz_home_says_it_covers_domain_1_only_before_the_start_form(client
     assert scope < html.index('action="/quiz/start/"')
     assert "30 % of the SAA-C03 exam" in html and "not in this bank" in html and "720 passes" in html
     assert 'action="/quiz/preset/domain-1/"' in html
+
+
+def test_a_visitor_who_drops_their_cookie_still_meets_a_limit_per_address(monkeypatch) -> None:
+    monkeypatch.setattr(services, "REPORTS_PER_ADDRESS_HOUR", 3)
+    statuses = [Client().post("/quiz/questions/gen-easy-7/report/", {"reason": "typo"}, **HX).status_code
+                for _ in range(5)]           # a fresh browser (new learner key) each time, one address
+    assert statuses == [200, 200, 200, 429, 429]
+    assert QuestionReport.objects.count() == 3
+    assert Client(REMOTE_ADDR="198.51.100.9").post("/quiz/questions/gen-easy-7/report/", {"reason": "typo"},
+                                                   **HX).status_code == 200   # another network is not affected
