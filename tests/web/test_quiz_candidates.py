@@ -192,7 +192,7 @@ def test_the_review_shows_time_per_question_and_pacing_against_the_exam(client) 
     assert 'data-quiz-seconds="300"' in html and 'data-quiz-seconds="40"' in html
     assert "you are slower than that pace" in html                    # 170 s on average
     assert '<a href="#review-1">1</a> (05:00)' in html                 # listed as slow
-    assert 'class="is-slow"' in html and "(behind)" in html
+    assert 'class="is-slow"' in html and "(you were behind)" in html
 
 
 # ---- the domain-1 preset -----------------------------------------------------------------------------------------

@@ -65,5 +65,7 @@ def test_preset_report_and_pacing(page, width, height):
     pacing = page.locator("[data-quiz-pacing]")
     expect(pacing).to_contain_text("The real exam gives 02:00 a question")
     expect(page.locator("#review-1 [data-quiz-seconds]")).to_have_text(re.compile(r"03:0\d"))
+    pacing.get_by_text("Time per question, and your running total").click()
     expect(pacing.locator("table")).to_be_visible()
+    expect(pacing.locator("tr.is-slow")).to_have_count(0)        # three minutes is not twice the pace
     _no_sideways_scroll(page, width)
