@@ -176,3 +176,14 @@ def test_the_generator_exposes_its_levels_as_the_seam_for_organization_policies(
     assert set(generator.LEVELS) == set(generator.DIFFICULTIES)
     assert generator.LEVELS["easy"] == ("identity", "resource")
     assert not any({"scp", "rcp"} & set(layers) for layers in generator.LEVELS.values())  # not claimed yet
+
+
+@pytest.mark.django_db
+def test_a_generated_item_shows_its_policy_types_as_its_label(client) -> None:
+    from quiz.models import Attempt
+
+    client.post("/quiz/generated/", {"difficulty": "medium", "count": "1", "seed": "5"})
+    attempt = Attempt.objects.order_by("-started_at").first()
+    html = client.get(f"/quiz/a/{attempt.pk}/q/1/").content.decode()
+    label = generator.build("medium", 5).label
+    assert f"data-quiz-topic>{label}<" in html and "Session policies, boundaries &amp; chaining" not in html
