@@ -298,4 +298,4 @@ def test_the_explanation_links_a_challenge_or_nothing_when_the_lab_does_not_teac
     client_.post("/quiz/questions/org-scp-deny-regions/practice/")       # no SCP page in the lab (yet)
     attempt = Attempt.objects.order_by("-started_at").first()
     html = client_.post(q_url(attempt, 1), {"choice": ["a"]}, **HX).content.decode()
-    assert "Explanation" in html and "data-quiz-teaches" not in html
+    assert "Explanation" in html and "data-quiz-teaches" not in html and "data-quiz-no-lab-page" in html
