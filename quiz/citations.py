@@ -60,7 +60,7 @@ CITATIONS: dict[str, str] = {
     IAM + "id_root-enable-root-access.html": "IAM User Guide: Centralize root access for member accounts",
     IAM + "id_groups.html": "IAM User Guide: IAM user groups",
     IAM + "what-is-access-analyzer.html": "IAM User Guide: What is IAM Access Analyzer?",
-    IAM + "access-analyzer-findings.html": "IAM User Guide: Findings for external and unused access",
+    IAM + "access-analyzer-findings.html": "IAM User Guide: IAM Access Analyzer findings",
     IAM + "access-analyzer-policy-generation.html": "IAM User Guide: IAM Access Analyzer policy generation",
     IAM + "access-analyzer-custom-policy-checks.html": "IAM User Guide: IAM Access Analyzer custom policy checks",
     # STS API Reference

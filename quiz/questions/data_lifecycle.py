@@ -407,7 +407,8 @@ QUESTIONS = [
              "Right. A conformance pack deploys a set of Config rules and remediation actions as one unit, to every "
              "account of the organization, and reports compliance for the pack."),
             (WRONG, "Run IAM Access Analyzer in every account and export its findings every month.",
-             "Wrong. Access Analyzer reports external and unused access, not encryption or logging settings."),
+             "Wrong. Access Analyzer reports who can reach resources and which access goes unused, not encryption "
+             "or logging settings."),
             (WRONG, "Write Lambda functions that check each control nightly and store the results in S3.",
              "Wrong. It is custom code for checks that managed Config rules already provide."),
             (WRONG, "Download AWS's PCI DSS attestation from AWS Artifact for each of the 30 accounts.",

@@ -123,7 +123,7 @@ QUESTIONS = [
         explanation="""Unused access analyzers continuously look at IAM users and roles in the account or
             organization and create findings for unused roles, unused access keys and passwords, and unused
             service and action-level permissions, so they can be removed toward least privilege.""",
-        cite=("IAM User Guide: Findings for external and unused access",
+        cite=("IAM User Guide: IAM Access Analyzer findings",
               "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-findings.html")),
     question(
         "aa-policy-generation", domain="governance", difficulty="medium", task="1.1",
