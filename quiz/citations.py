@@ -89,7 +89,7 @@ CITATIONS: dict[str, str] = {
     ORGS + "orgs_manage_policies_rcps.html": "AWS Organizations User Guide: Resource control policies (RCPs)",
     ORGS + "orgs_manage_policies_scps.html": "AWS Organizations User Guide: Service control policies (SCPs)",
     ORGS + "orgs_manage_policies_scps_evaluation.html": "AWS Organizations User Guide: SCP evaluation",
-    ORGS + "orgs_manage_policies_scps_examples.html": "AWS Organizations User Guide: Example SCPs",
+    ORGS + "orgs_manage_policies_scps_examples.html": "AWS Organizations User Guide: Service control policy examples",
     # IAM Identity Center User Guide
     SSO + "abac.html": "IAM Identity Center User Guide: Attribute-based access control",
     SSO + "howtosessionduration.html": "IAM Identity Center User Guide: Set session duration",

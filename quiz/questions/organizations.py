@@ -177,7 +177,7 @@ QUESTIONS = [
         explanation="""Protecting guardrail resources is a classic SCP pattern: deny the sensitive actions on the
             protected ARNs, with a condition on `aws:PrincipalArn` that excludes the automation allowed to manage
             them. Because SCPs also bind the member account's root user, nobody in the account can undo it.""",
-        cite=("AWS Organizations User Guide: Example SCPs",
+        cite=("AWS Organizations User Guide: Service control policy examples",
               "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples.html")),
     question(
         "org-delegated-administrator", domain="organizations", difficulty="easy", task="1.1",
@@ -220,6 +220,6 @@ QUESTIONS = [
         ],
         explanation="""Denying `organizations:LeaveOrganization` with an SCP is one of AWS's example guardrails.
             Because SCPs bind every principal of the member account, the account cannot remove itself.""",
-        cite=("AWS Organizations User Guide: Example SCPs",
+        cite=("AWS Organizations User Guide: Service control policy examples",
               "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples.html")),
 ]
