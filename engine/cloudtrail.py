@@ -15,7 +15,7 @@ The pieces:
 - `Trail`: per-process recorder. Records go to a pending buffer that web processes drain into the database
   (`drain`), and to an `EventStore` that answers LookupEvents. The default store is `MemoryEventStore` (the gateway's
   own, bounded per sandbox); the web layer plugs its database store in with `use_store` when it runs in-process.
-  `Trail.REMOTE_METHODS` is the one list of methods that web processes may call on a remote gateway.
+  `engine.ports.TrailPort` is what web processes may call on a remote gateway's Trail.
 - `parse_lookup(params)`: LookupEvents' parameters checked the way CloudTrail does, as a `LookupQuery`.
 - `trace(...)` and `detect(...)`: pure functions over records (trace a session back; detections).
 """
@@ -613,9 +613,8 @@ def page(found: list[StoredEvent], query: LookupQuery) -> tuple[list[StoredEvent
 class Trail:
     """Records events, buffers them for the web layer, and answers lookups through its EventStore."""
 
-    # The methods a web process may call on a remote gateway's Trail (gateway.labcontrol registers them; the
-    # arguments and results are JSON-safe). Adding a method here makes it reachable from every web process.
-    REMOTE_METHODS = ("drain", "pending_count", "lookup_dicts", "forget", "record_event")
+    # What a web process may call on a remote gateway's Trail is engine.ports.TrailPort (typed; lab control serves
+    # and calls it from the Protocol): a new remotely callable method is a method here and its line there.
 
     def __init__(self, *, session_of: Callable[[str], Any] | None = None,
                  pending_limit: int = PENDING_LIMIT) -> None:

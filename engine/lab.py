@@ -13,6 +13,7 @@ The web layer's view of it is engine.ports.LabPort; StsService sees only engine.
 from __future__ import annotations
 
 import hmac
+import math
 import threading
 import time
 import uuid
@@ -140,11 +141,13 @@ class Lab:
         return self._sandboxes.get(sandbox_id)
 
     def set_clock_offset(self, sandbox_id: str, seconds: float) -> None:
+        _finite(seconds)
         with self._lock:
             self._require_sandbox(sandbox_id).clock.offset_seconds = float(seconds)
 
     def advance_clock(self, sandbox_id: str, seconds: float) -> datetime:
         """Fast-forward a sandbox (e.g. to watch credentials expire); returns the new sandbox time."""
+        _finite(seconds)
         with self._lock:
             clock = self._require_sandbox(sandbox_id).clock
             clock.advance(seconds)
@@ -411,6 +414,12 @@ class Lab:
         with self._lock:
             return self.store.get(access_key_id)
 
+    def sandbox_of_key(self, access_key_id: str) -> str | None:
+        """The sandbox of an issued session's key, None when this Lab did not issue it (sharded gateways are asked
+        which one holds a session key, sandboxes/shards.py)."""
+        session = self.session(access_key_id)
+        return session.sandbox_id if session is not None else None
+
     def issued_session(self, sandbox_id: str, access_key_id: str, secret_access_key: str,
                        session_token: str) -> dict[str, Any] | None:
         """The summary (no secrets) of a session STS issued in this sandbox, when all three parts match what it
@@ -442,6 +451,11 @@ def yield_to_other_threads() -> None:
     """Let a waiting thread (another learner's request) take the interpreter now rather than at the next forced
     switch: sleep(0) releases the GIL."""
     time.sleep(0)
+
+
+def _finite(seconds: float) -> None:
+    if not math.isfinite(seconds):
+        raise ValueError(f"a sandbox clock moves by a finite number of seconds, not {seconds}")
 
 
 def _same(a: str, b: str) -> bool:

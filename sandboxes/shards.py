@@ -89,7 +89,7 @@ def is_alive(url: str) -> bool:
     if known is not None and now - known[1] < HEALTH_TTL_SECONDS:
         return known[0]
     try:
-        alive = bool(control(url).ping().get("ok"))
+        alive = control(url).ping().ok
     except LabControlError:
         alive = False
     with _health_lock:
@@ -214,7 +214,7 @@ def sandbox_of_key(key_id: str) -> str | None:
     if sandbox_id is None:
         for url in live_gateways():
             try:
-                sandbox_id = control(url).call("sandbox_of_key", access_key_id=key_id)
+                sandbox_id = control(url).sandbox_of_key(key_id)
             except LabControlError as error:
                 if error.status is None:   # not answering; a refusal is no reason to call it dead
                     mark_dead(url)

@@ -1,9 +1,23 @@
 """Suite-wide fixtures."""
 from __future__ import annotations
 
+from typing import Iterator
+
 import pytest
 
+from scripts.labserver import start_redis, stop_process
 from tests import inflight
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A redis-server of this test worker's own: what LAB_REDIS_URL names wherever several processes serve the lab
+    (the settings require it with LAB_GATEWAY_URL[S]). Tests that share it use keys of their own."""
+    process, url = start_redis(tmp_path_factory.mktemp("redis"))
+    try:
+        yield url
+    finally:
+        stop_process(process)
 
 
 @pytest.fixture(autouse=True)
