@@ -43,7 +43,7 @@ from engine.sts.sessions import CredentialStore, IssuedSession
 from engine.sts.state import StsState
 from engine.sts.validation import validate
 
-__all__ = ["Lab", "get_lab", "Caller", "RequestMeta", "IssuedSession", "SandboxInfo", "DECISION_LRU_SIZE",
+__all__ = ["Lab", "Caller", "RequestMeta", "IssuedSession", "SandboxInfo", "DECISION_LRU_SIZE",
            "INVALID_KEY_MESSAGE", "INVALID_TOKEN_MESSAGE", "EXPIRED_MESSAGE"]
 
 
@@ -466,16 +466,3 @@ def _synthetic_deny(request: AuthzRequest, reason: str, cross_account: bool) -> 
     return Decision(allowed=False, effect="ImplicitDeny", reason=reason, deciding=[], request=request,
                     cross_account=cross_account, denied_by="identity", steps=[reason], results=[], events=[])
 
-
-_lab: Lab | None = None
-_lab_lock = threading.Lock()
-
-
-def get_lab() -> Lab:
-    """The process-wide Lab."""
-    global _lab
-    if _lab is None:
-        with _lab_lock:
-            if _lab is None:
-                _lab = Lab()
-    return _lab

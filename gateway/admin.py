@@ -7,7 +7,6 @@ admin client; gateway.control.client.remote_admin_client). gateway.client's admi
 from __future__ import annotations
 
 import contextvars
-import threading
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -20,9 +19,7 @@ from . import actions, s3names
 from .botocore_glue import (BOTO3_SERVICE, ScopedClient, aws_response, body_bytes, boto3_session, client_config,
                             install_sender)
 from .moto_backend import MotoBackend, MotoRequest
-
-_lock = threading.Lock()
-_state: dict[Any, Any] = {}
+from .runtime import current
 
 
 # admin_client's target (account, sandbox, moto) for the call running in this thread: one boto3 client per service
@@ -63,9 +60,10 @@ class AdminClient(ScopedClient):
 
 def shared_admin_client(service: str, region: str) -> Any:
     """The one boto3 admin client of this service and region, built on first use (aim it with an AdminClient)."""
-    key = ("admin", service, region)
-    with _lock:
-        client = _state.get(key)
+    runtime = current()
+    key = (service, region)
+    with runtime.lock:
+        client = runtime.admin_clients.get(key)
     if client is not None:
         return client
     client = boto3_session().client(
@@ -84,8 +82,8 @@ def shared_admin_client(service: str, region: str) -> Any:
     # on this service's own event name: botocore calls a more specific name's handlers before a shorter one's
     service_id = client.meta.service_model.service_id.hyphenize()
     client.meta.events.register_first(f"after-call.{service_id}", _remember_parsed)
-    with _lock:
-        return _state.setdefault(key, client)
+    with runtime.lock:
+        return runtime.admin_clients.setdefault(key, client)
 
 
 # While gateway.worldstate.WorldState.call runs a call for another process: the answer as botocore's parser made it,

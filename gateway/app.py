@@ -32,9 +32,9 @@ from .protocols import Response
 log = logging.getLogger(__name__)
 
 # boto3 sends these two unsigned (their model says auth "none"): the assertion/token is the credential.
-UNSIGNED_STS_OPERATIONS = {"AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"}
-_PRESIGN_PARAMS = {"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders",
-                   "X-Amz-Signature", "X-Amz-Security-Token"}
+UNSIGNED_STS_OPERATIONS = frozenset({"AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"})
+_PRESIGN_PARAMS = frozenset({"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
+                             "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token"})
 _MOTO_REQUEST_ID = re.compile(rb"<(RequestId|requestId|RequestID)>[^<]*</\1>")
 # Set by the lab's in-page AWS CLI console (challenges/cli_child.py) on every request it signs: the sandbox the
 # console belongs to. A key of any other sandbox is refused, so a learner cannot use the console with keys

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Mapping
 
 from engine.errors import AwsError
 
@@ -296,7 +297,8 @@ def unknown_json_operation(operation: str) -> AwsError:
 
 QUERY, QUERY_JSON, EC2, REST_XML, JSON, REST_JSON = (QueryDialect(), QueryJsonDialect(), Ec2Dialect(),
                                                      RestXmlDialect(), JsonDialect(), RestJsonDialect())
-DIALECTS: dict[str, Dialect] = {d.name: d for d in (QUERY, QUERY_JSON, EC2, REST_XML, JSON, REST_JSON)}
+DIALECTS: Mapping[str, Dialect] = MappingProxyType({d.name: d for d in (QUERY, QUERY_JSON, EC2, REST_XML, JSON,
+                                                                         REST_JSON)})
 
 
 def for_protocol(name: str | None) -> Dialect:

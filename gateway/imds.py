@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, Callable, Iterable
 
 from engine.instances import ImdsTokens, InstanceRegistry, InstanceState, iso_z
@@ -34,8 +35,8 @@ TOKEN_HEADER = "x-aws-ec2-metadata-token"
 TTL_HEADER = "x-aws-ec2-metadata-token-ttl-seconds"
 UNAUTHORIZED_DOC_URL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_iam-ec2.html"
 
-META_DATA_INDEX = ["ami-id", "hostname", "iam/", "instance-id", "instance-type", "local-ipv4", "placement/",
-                   "security-groups"]
+META_DATA_INDEX = ("ami-id", "hostname", "iam/", "instance-id", "instance-type", "local-ipv4", "placement/",
+                   "security-groups")
 
 
 @dataclass
@@ -298,8 +299,8 @@ class ImdsApp:
         return list(state.credentials.events) if state else []
 
 
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-            405: "Method Not Allowed"}
+_REASONS = MappingProxyType({200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+                             405: "Method Not Allowed"})
 
 
 def _error(status: int, text: str, headers: dict[str, str] | None = None) -> ImdsResponse:

@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qsl
 import re
@@ -28,22 +29,23 @@ from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Sh
 from engine.errors import AwsError
 
 # Our name for each service -> the botocore model name. The signing name in a SigV4 scope maps onto these.
-SERVICE_MODELS = {
+SERVICE_MODELS = MappingProxyType({
     "sts": "sts", "iam": "iam", "s3": "s3", "ec2": "ec2", "secretsmanager": "secretsmanager",
     "sso-admin": "sso-admin", "identitystore": "identitystore", "cloudtrail": "cloudtrail",
-}
+})
 # Credential-scope service -> our service name (SSO Admin signs as "sso": botocore sso-admin signingName).
-SIGNING_NAMES = {
+SIGNING_NAMES = MappingProxyType({
     "sts": "sts", "iam": "iam", "s3": "s3", "ec2": "ec2", "secretsmanager": "secretsmanager",
     "sso": "sso-admin", "identitystore": "identitystore", "cloudtrail": "cloudtrail",
-}
-PROTOCOLS = {"sts": "query", "iam": "query", "ec2": "ec2", "s3": "rest-xml", "secretsmanager": "json",
-             "sso-admin": "json", "identitystore": "json", "cloudtrail": "json"}
-JSON_TARGET_PREFIXES = {"secretsmanager": "secretsmanager", "SWBExternalService": "sso-admin",
-                        "AWSIdentityStore": "identitystore",
-                        "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101": "cloudtrail"}
-XML_NAMESPACES = {"sts": "https://sts.amazonaws.com/doc/2011-06-15/", "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
-                  "ec2": "http://ec2.amazonaws.com/doc/2016-11-15/"}
+})
+PROTOCOLS = MappingProxyType({"sts": "query", "iam": "query", "ec2": "ec2", "s3": "rest-xml", "secretsmanager": "json",
+                              "sso-admin": "json", "identitystore": "json", "cloudtrail": "json"})
+JSON_TARGET_PREFIXES = MappingProxyType({"secretsmanager": "secretsmanager", "SWBExternalService": "sso-admin",
+                                         "AWSIdentityStore": "identitystore",
+                                         "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101": "cloudtrail"})
+XML_NAMESPACES = MappingProxyType({"sts": "https://sts.amazonaws.com/doc/2011-06-15/",
+                                   "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
+                                   "ec2": "http://ec2.amazonaws.com/doc/2016-11-15/"})
 
 
 # Characters XML 1.0 cannot carry even as a character reference (&#0; is not well-formed).

@@ -32,9 +32,9 @@ def lab() -> LabPort:
     """The Lab's web-facing ports (engine.ports.LabPort): the process's Lab, or the sandbox's gateway's (RemoteLab)."""
     if settings.LAB_GATEWAY_URL:
         return _remote()
-    from engine.lab import get_lab
+    from gateway.client import default_lab
 
-    return get_lab()
+    return default_lab()
 
 
 def learner_client(service: str, *, access_key_id: str, secret_access_key: str, session_token: str | None = None,

@@ -6,11 +6,11 @@ LAB_GATEWAY_URL is set, as learner_client already did."""
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 from urllib.parse import urlsplit
 
 from ..admin import AdminClient, AdminTarget, shared_admin_client
+from ..runtime import current
 from .registry import LAB_PORTS, PORTS, remote_class
 from .wire import API_PATH, TOKEN_ENV, LabControlError, env_token, from_wire, to_wire
 
@@ -126,19 +126,16 @@ class RemoteLab(remote_class({**LAB_PORTS, "control": PORTS["control"]}, "Remote
         return f"RemoteLab({self.url})"
 
 
-_remote_labs: dict[tuple[str, str], RemoteLab] = {}
-_remote_lock = threading.Lock()
-
-
 def remote_lab(url: str, token: str | None = None) -> RemoteLab:
-    """The RemoteLab for this gateway URL (one per process and URL, so its connection pool is reused)."""
+    """The RemoteLab for this gateway URL (one per runtime and URL, so its connection pool is reused)."""
     token = token if token is not None else env_token()
     key = (url.rstrip("/"), token)
-    with _remote_lock:
-        lab = _remote_labs.get(key)
+    runtime = current()
+    with runtime.lock:
+        lab = runtime.remote_labs.get(key)
         if lab is None:
-            lab = _remote_labs[key] = RemoteLab(url, token)
-        return lab
+            lab = runtime.remote_labs[key] = RemoteLab(url, token)
+        return lab  # type: ignore[no-any-return]
 
 
 def remote_admin_client(url: str, service: str, account_id: str, *, sandbox_id: str | None = None,

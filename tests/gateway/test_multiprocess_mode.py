@@ -159,12 +159,12 @@ def test_sandbox_seed_assume_explain_advance_clock_expire_all_over_http(remote: 
 
 
 def test_state_lives_in_the_gateway_process_not_here(remote: RemoteLab) -> None:
-    from engine.lab import get_lab
+    from gateway.client import default_lab
 
     sandbox_id, account = "mp-" + secrets.token_hex(4), new_account()
     remote.register_sandbox(sandbox_id, {"solo": account}, clock_offset=3600)
     assert remote.sandbox_of_account(account) == sandbox_id
-    assert get_lab().sandbox_of_account(account) is None
+    assert default_lab().sandbox_of_account(account) is None
     assert remote.now(sandbox_id) - datetime.now(timezone.utc) > timedelta(minutes=59)
     key_id, secret = remote.create_root_access_key(sandbox_id, account)
     arn = learner_client("sts", access_key_id=key_id, secret_access_key=secret,

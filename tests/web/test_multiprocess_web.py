@@ -109,7 +109,7 @@ def result(sandbox: Sandbox, step: str) -> dict:
 
 
 def test_scenario_1_runs_against_the_gateway_process(gateway: GatewayProcess) -> None:
-    from engine.lab import get_lab
+    from gateway.client import default_lab
 
     client, sandbox = visit()
     production = sandbox.account_ids()["production"]
@@ -117,7 +117,7 @@ def test_scenario_1_runs_against_the_gateway_process(gateway: GatewayProcess) ->
     # The world was registered and seeded in the gateway process; this process's own Lab never heard of this
     # sandbox (account ids are reused between tests, so it may remember the id for an older one).
     assert remote.sandbox_of_account(production) == sandbox.id
-    assert get_lab().sandbox_of_account(production) != sandbox.id
+    assert default_lab().sandbox_of_account(production) != sandbox.id
     roles = remote.admin_client("iam", production).list_roles()["Roles"]
     assert "SecureCart-AuditRole" in {role["RoleName"] for role in roles}
 
