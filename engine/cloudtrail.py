@@ -665,7 +665,7 @@ class Trail:
                 raise ValueError(f"a record needs `{key}`")
         parse_iso(record["eventTime"])
         self._keep([stored(sandbox_id, account_id, record, self.next_seq())])
-        return record["eventID"]
+        return str(record["eventID"])
 
     def _keep(self, events: list[StoredEvent]) -> None:
         with self._lock:
@@ -836,7 +836,8 @@ def _simple(records: list[dict[str, Any]], rule: str, title: str, severity: str,
         return []
     details = sorted({text(r) for r in hits})
     return [Finding(rule, title, severity, "; ".join(details[:5]) + (" …" if len(details) > 5 else ""), source,
-                    [r.get("eventID") for r in hits], hits[0].get("eventTime"), hits[-1].get("eventTime"))]
+                    [str(r.get("eventID")) for r in hits], str(hits[0].get("eventTime")),
+                    str(hits[-1].get("eventTime")))]
 
 
 def _repeated_assume_role_denials(records: list[dict[str, Any]]) -> list[Finding]:
@@ -856,7 +857,7 @@ def _repeated_assume_role_denials(records: list[dict[str, Any]]) -> list[Finding
                     f"{who} was refused {len(denials)} times ({', '.join(roles)}): someone probing which roles "
                     "trust them", "IAM UG, \"Logging IAM and AWS STS API calls with AWS CloudTrail\" (errorCode on "
                     "STS events); CIS AWS Foundations 4.1 \"unauthorized API calls\" metric filter",
-                    [r.get("eventID") for r in denials], denials[0]["eventTime"], denials[-1]["eventTime"]))
+                    [str(r.get("eventID")) for r in denials], denials[0]["eventTime"], denials[-1]["eventTime"]))
                 break
     return findings
 
@@ -889,7 +890,7 @@ def _instance_credential_exfiltration(records: list[dict[str, Any]]) -> list[Fin
     return [Finding("instance-credential-exfiltration", "Instance credentials used outside their instance", "high",
                     "; ".join(details), "GuardDuty UG, finding type "
                     "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS / .InsideAWS",
-                    [r.get("eventID") for r in hits], hits[0]["eventTime"], hits[-1]["eventTime"])]
+                    [str(r.get("eventID")) for r in hits], hits[0]["eventTime"], hits[-1]["eventTime"])]
 
 
 __all__ = ["ApiCall", "StoredEvent", "Trail", "EventStore", "MemoryEventStore", "LookupQuery", "parse_lookup",

@@ -223,14 +223,14 @@ class Lab:
 
     # ---- STS -------------------------------------------------------------------------------------------------------
     def sts(self, operation: str, caller: Caller | None, params: dict[str, Any],
-            request_meta: RequestMeta | dict | None = None) -> dict[str, Any]:
+            request_meta: RequestMeta | dict[str, Any] | None = None) -> dict[str, Any]:
         """Answer one STS operation (AWS name); returns the result members; raises AwsError."""
         meta = RequestMeta.coerce(request_meta)
         with self._lock:
             return self._sts.call(operation, caller, params or {}, meta)
 
     def register_sts_operation(self, operation: str,
-                               handler: Callable[[Caller | None, dict[str, Any], RequestMeta], dict]) -> None:
+                               handler: Callable[[Caller | None, dict[str, Any], RequestMeta], dict[str, Any]]) -> None:
         """Let another module answer an STS operation (AssumeRoleWithSAML, AssumeRoleWithWebIdentity). The handler
         runs under the Lab lock and typically calls `issue_federated_session`."""
         with self._lock:
@@ -245,7 +245,7 @@ class Lab:
                                 tags: dict[str, str] | None = None, transitive_tag_keys: Iterable[str] = (),
                                 source_identity: str | None = None, context: dict[str, Any] | None = None,
                                 duration_cap: int | None = None, provider: str | None = None,
-                                request_meta: RequestMeta | dict | None = None
+                                request_meta: RequestMeta | dict[str, Any] | None = None
                                 ) -> tuple[IssuedSession, dict[str, Any]]:
         """Issue a role session for a validated SAML / web-identity principal.
 
@@ -277,7 +277,7 @@ class Lab:
     def issue_service_role_session(self, sandbox_id: str, role_arn: str, *, service: str = "ec2.amazonaws.com",
                                    session_name: str, duration: int | None = None,
                                    duration_seconds: int | None = None,
-                                   request_meta: RequestMeta | dict | None = None) -> IssuedSession:
+                                   request_meta: RequestMeta | dict[str, Any] | None = None) -> IssuedSession:
         """Credentials an AWS service obtains for a role (EC2 instance profile: session name = instance id).
 
         The trust policy must trust the service principal. Not role chaining, and not capped by the role's
@@ -313,7 +313,7 @@ class Lab:
     # ---- authorization of non-STS calls ------------------------------------------------------------------------------
     def authorize_call(self, caller: Caller, action: str, resource_arn: str, resource_account: str | None,
                        resource_policy: str | None = None, extra_context: dict[str, Any] | None = None,
-                       request_meta: RequestMeta | dict | None = None) -> Decision:
+                       request_meta: RequestMeta | dict[str, Any] | None = None) -> Decision:
         """Decide one non-STS request. Identity + boundary + session policies (+ the resource policy text, if any),
         the cross-account rule, and the sandbox rule: a caller may only touch accounts of its own sandbox.
 

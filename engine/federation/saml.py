@@ -36,7 +36,7 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from typing import Any, Iterator
 
 from lxml import etree
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
@@ -142,7 +142,7 @@ class SamlValidation:
             return None
         return max(0, int((self.session_not_on_or_after - now).total_seconds()))
 
-    def result_fields(self) -> dict:
+    def result_fields(self) -> dict[str, Any]:
         """The SAML-specific members of the AssumeRoleWithSAML result."""
         fields = {"Subject": self.subject, "SubjectType": self.subject_type, "Issuer": self.issuer,
                   "Audience": self.audience, "NameQualifier": self.name_qualifier}
@@ -204,7 +204,7 @@ def settings_from_metadata(provider: SamlProviderRecord, audience: str, recipien
                                    detail=f"The provider's metadata is incomplete ({exc}).") from None
 
 
-def _request_data_for(url: str) -> dict:
+def _request_data_for(url: str) -> dict[str, Any]:
     # python3-saml rebuilds "the URL the Response was posted to" from request data (Destination check).
     without_scheme = url.split("://", 1)[1]
     host, _, path = without_scheme.partition("/")
@@ -213,7 +213,7 @@ def _request_data_for(url: str) -> dict:
 
 def _metadata_entity_id(provider: SamlProviderRecord) -> str:
     try:
-        return OneLogin_Saml2_IdPMetadataParser.parse(provider.metadata_xml)["idp"]["entityId"]
+        return str(OneLogin_Saml2_IdPMetadataParser.parse(provider.metadata_xml)["idp"]["entityId"])
     except Exception:
         return ""
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterable, Protocol
 
 from engine.errors import AccessDenied
 from engine.federation.errors import FederationError, InvalidIdentityToken
@@ -41,7 +41,7 @@ class FederationHost(Protocol):
     directory: Any          # engine.directory.Directory: saml_provider, oidc_provider_for_host
 
     def register_sts_operation(self, operation: str,
-                               handler: Callable[[Caller | None, dict[str, Any], RequestMeta], dict]) -> None: ...
+                               handler: Callable[[Caller | None, dict[str, Any], RequestMeta], dict[str, Any]]) -> None: ...
 
     def sandbox_of_account(self, account_id: str) -> str | None: ...
 
@@ -51,7 +51,13 @@ class FederationHost(Protocol):
 
     def record_federation_report(self, request_id: str | None, report: dict[str, Any]) -> None: ...
 
-    def issue_federated_session(self, sandbox_id: str, **kwargs: Any) -> tuple[Any, dict[str, Any]]: ...
+    def issue_federated_session(self, sandbox_id: str, *, role_arn: str, principal: Principal, action: str,
+                                session_name: str, params: dict[str, Any] | None = None,
+                                tags: dict[str, str] | None = None, transitive_tag_keys: Iterable[str] = (),
+                                source_identity: str | None = None, context: dict[str, Any] | None = None,
+                                duration_cap: int | None = None, provider: str | None = None,
+                                request_meta: RequestMeta | dict[str, Any] | None = None
+                                ) -> tuple[Any, dict[str, Any]]: ...
 
 
 def install(lab: FederationHost) -> None:
@@ -75,7 +81,7 @@ def _record_failure(lab: FederationHost, meta: RequestMeta, error: FederationErr
         "error": error.explain(), "checks": [c.to_dict() for c in getattr(error, "checks", [])]})
 
 
-def _record_success(lab: FederationHost, meta: RequestMeta, checks: list) -> None:
+def _record_success(lab: FederationHost, meta: RequestMeta, checks: list[Any]) -> None:
     lab.record_federation_report(meta.request_id, {"error": None, "checks": [c.to_dict() for c in checks]})
 
 

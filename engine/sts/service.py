@@ -108,7 +108,7 @@ class StsService:
         # name -> handler(caller | None, params, RequestMeta) -> result dict. See register.
         self.federation_operations: dict[str, Callable[[Caller | None, dict[str, Any], RequestMeta],
                                                        dict[str, Any]]] = {}
-        self._ops: dict[str, Callable[[Caller | None, dict[str, Any], RequestMeta], dict[str, Any]]] = {
+        self._ops: dict[str, Callable[[Caller, dict[str, Any], RequestMeta], dict[str, Any]]] = {
             "AssumeRole": self.assume_role,
             "GetCallerIdentity": self.get_caller_identity,
             "GetSessionToken": self.get_session_token,
@@ -153,7 +153,7 @@ class StsService:
     def _deny_unless(self, decision: Any, meta: RequestMeta, error: AwsError) -> None:
         self.state.record(meta.request_id, decision)
         if not decision.allowed:
-            error.decision = decision       # type: ignore[attr-defined]  (for callers without a request id)
+            error.decision = decision       # for callers without a request id
             raise error
 
     def _validate(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -188,7 +188,7 @@ class StsService:
             texts.append(PolicyText("inline session policy", inline, None, "session"))
             parsed.append(named("inline session policy", inline, "session", "session"))
         for item in params.get("PolicyArns") or []:
-            arn = item.get("arn") if isinstance(item, dict) else str(item)
+            arn = str(item.get("arn") or "") if isinstance(item, dict) else str(item)
             text = self.directory.managed_policy_text(arn) if arn else None
             arn_account = arn.split(":")[4] if arn and arn.count(":") >= 5 else None
             if text is None or (role_account and arn_account not in (role_account, "aws")):
