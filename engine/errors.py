@@ -13,6 +13,7 @@ class AwsError(Exception):
     status = 500
     sender_fault = False
     decision: Any = None      # the Decision that refused the call, for callers without a request id
+    extra: dict[str, str] | None = None   # further elements of the error document (S3: ArgumentName, ...)
 
     def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
                  sender_fault: bool | None = None) -> None:

@@ -34,6 +34,7 @@ from engine.mfa import MfaProof, MfaVerifier
 from engine.sts import ids
 from engine.sts.authmsg import AuthorizationMessageCodec, decision_payload
 from engine.policy import AuthzRequest, Decision, Principal, authorize
+from engine.ports import DecisionView
 from engine.sts import federated
 from engine.sts.caller import (EXPIRED_MESSAGE, INVALID_KEY_MESSAGE, INVALID_TOKEN_MESSAGE, Caller, RequestMeta,
                                caller_for_key, caller_for_session, principal_context)
@@ -373,9 +374,9 @@ class Lab:
         """The Decision that explains a request: the one that denied it, else the first one evaluated."""
         return self.decision_log.decision(request_id)
 
-    def decisions(self, request_id: str) -> list[Decision]:
+    def decisions(self, request_id: str) -> list[DecisionView]:
         """Every Decision of a request, in evaluation order (AssumeRole, then TagSession, SetSourceIdentity)."""
-        return self.decision_log.decisions(request_id)
+        return list(self.decision_log.decisions(request_id))
 
     def record_federation_report(self, request_id: str | None, report: dict[str, Any]) -> None:
         """Keep a federation call's validation report (engine/sts/federated.py records every token it checks)."""

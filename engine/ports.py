@@ -18,8 +18,9 @@ import inspect
 from datetime import datetime
 from typing import Annotated, Any, Protocol, runtime_checkable
 
-from engine.directory import MfaDeviceInfo
-from engine.mfa import MfaProof
+from engine.cloudtrail import Trail
+from engine.directory import Directory, MfaDeviceInfo
+from engine.mfa import MfaProof, MfaVerifier
 
 __all__ = ["DecisionView", "SandboxPort", "DecisionPort", "SessionPort", "JwksPort", "MfaPort", "TrailPort",
            "LabPort", "InProcessLabPort", "MaxLength", "port_methods"]
@@ -157,6 +158,16 @@ class InProcessLabPort(LabPort, Protocol):
                        request_meta: Any = None) -> Any: ...
 
     def encode_authorization_failure(self, caller: Any, decision: Any) -> str: ...
+
+    # the engine's own objects, which the gateway's overrides read (IAM data, MFA replay memory, the Trail)
+    @property
+    def directory(self) -> Directory: ...
+
+    @property
+    def mfa(self) -> MfaVerifier: ...
+
+    @property
+    def trail(self) -> Trail: ...
 
     def time_at(self, sandbox_id: str | None, real: datetime) -> datetime: ...
 

@@ -103,11 +103,11 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     length = environ.get("CONTENT_LENGTH")
     if length:
         try:
-            return stream.read(int(length))
+            return bytes(stream.read(int(length)))
         except ValueError:
             return b""
     if environ.get("wsgi.input_terminated"):
-        return stream.read()
+        return bytes(stream.read())
     return b""
 
 
@@ -236,7 +236,7 @@ class GatewayApp:
         except AwsError as error:
             raise dialects.for_service(service).auth_error(error) from None
         self._check_console_sandbox(request, caller.sandbox_id)
-        return caller
+        return caller  # type: ignore[no-any-return]  # InProcessLabPort.authenticate answers the engine's Caller as Any
 
     def _check_console_sandbox(self, request: IncomingRequest, sandbox_id: str | None) -> None:
         console_sandbox = request.headers.get(CONSOLE_SANDBOX_HEADER)
@@ -385,10 +385,11 @@ class GatewayApp:
             meta: RequestMeta) -> Response:
         sandbox = caller.sandbox_id
         host_bucket = s3names.bucket_from_host(request.headers.get("host"))
+        bucket: str | None
         if host_bucket:
             bucket, key = host_bucket, (request.path[1:] or None)
         else:
-            bucket, key = s3names.split_path(request.path)
+            bucket, key = s3names.split_path(request.path)   # (None, None) for the service root
         query = request.query
         call = actions.classify_s3(request.method, bucket, key, query, request.headers)
         if bucket:

@@ -180,7 +180,7 @@ _signing_keys: contextvars.ContextVar[ReadOnlyCredentials | None] = contextvars.
     "learner_signing_keys", default=None)
 
 
-class CallerCredentials(Credentials):
+class CallerCredentials(Credentials):  # type: ignore[misc]  # botocore has no types
     """What a pooled client signs with: the credentials of the LearnerClient making the call, for the length of that
     call. botocore's signer asks `get_frozen_credentials()` at every signature (RequestSigner.get_auth_instance);
     outside a call there are none, as for a client that has no credentials."""
@@ -356,7 +356,7 @@ def iam_policy_document(account_id: str, kind: str, owner: str, name: str = "") 
         document = MotoLookups().iam_policy_text(account_id, kind, owner, name)
     if isinstance(document, str):  # IAM returns URL-encoded JSON; botocore usually decodes it already
         document = json.loads(unquote(document)) if document.lstrip().startswith("%") else json.loads(document)
-    return document
+    return dict(document)
 
 
 def admin_client(service: str, account_id: str, *, sandbox_id: str | None = None, region: str = "us-east-1",

@@ -115,7 +115,8 @@ def find_instance(instance_id: str, accounts: Iterable[str] | None = None) -> In
 
 def instance_registry(lab: Any) -> InstanceRegistry:
     """The Lab's InstanceRegistry (it owns the sessions; the registry owns which generation each instance is on)."""
-    return lab.instance_registry()
+    registry: InstanceRegistry = lab.instance_registry()
+    return registry
 
 
 class ServiceRoleRefused(Exception):
@@ -154,10 +155,12 @@ class ImdsApp:
         return view
 
     def _sandbox_of(self, view: InstanceView) -> str | None:
-        return self.lab.sandbox_of_account(view.account)
+        sandbox_id: str | None = self.lab.sandbox_of_account(view.account)
+        return sandbox_id
 
     def _now(self, sandbox_id: str) -> datetime:
-        return self.lab.now(sandbox_id)
+        now: datetime = self.lab.now(sandbox_id)
+        return now
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items()

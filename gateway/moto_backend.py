@@ -42,7 +42,7 @@ def _aws_shaped_user_ids() -> None:
         self.id = generate_access_key_id_from_account_id(account_id=account_id, prefix="AIDA", total_length=21)
 
     setattr(__init__, LAB_PATCH, True)
-    iam_models.User.__init__ = __init__
+    iam_models.User.__init__ = __init__  # type: ignore[method-assign]  # the lab's patch of moto
 
 
 _aws_shaped_user_ids()
@@ -65,7 +65,7 @@ def _aws_shaped_identity_store_ids() -> None:
         self.identity_store_id = f"d-{secrets.token_hex(5)}"
 
     setattr(__init__, LAB_PATCH, True)
-    ssoadmin_models.Instance.__init__ = __init__
+    ssoadmin_models.Instance.__init__ = __init__  # type: ignore[method-assign]  # the lab's patch of moto
     # moto also files permission sets under `…:instance/ssoins-…/ps-…`; AWS's ARN (and the model's pattern) is
     # `arn:aws:sso:::permissionSet/ssoins-…/ps-…` (IAM Identity Center API Reference, PermissionSet).
     original_generate = ssoadmin_models.PermissionSet.generate_id
@@ -73,7 +73,7 @@ def _aws_shaped_identity_store_ids() -> None:
     def generate_id(instance_arn: str) -> str:
         return original_generate(instance_arn).replace(":instance/", ":permissionSet/", 1)
 
-    ssoadmin_models.PermissionSet.generate_id = staticmethod(generate_id)
+    ssoadmin_models.PermissionSet.generate_id = staticmethod(generate_id)  # type: ignore[method-assign]
 
 
 _aws_shaped_identity_store_ids()
@@ -140,7 +140,7 @@ class MotoBackend:
 
     def call(self, request: MotoRequest, account_id: str) -> MotoResponse:
         environ = self._environ(request, account_id)
-        captured: dict[str, object] = {}
+        captured: dict[str, Any] = {}
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: object = None) -> None:
             captured["status"] = int(status.split(" ", 1)[0])
@@ -154,7 +154,7 @@ class MotoBackend:
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()
-        return MotoResponse(int(captured.get("status", 500)), captured.get("headers", []), body)  # type: ignore[arg-type]
+        return MotoResponse(int(captured.get("status", 500)), list(captured.get("headers", [])), body)
 
     @staticmethod
     def _environ(request: MotoRequest, account_id: str) -> dict[str, object]:
@@ -203,7 +203,7 @@ class MotoLookups:
 
         with self.lock:
             backend = iam_backends[account]["global"]
-            table = {"user": backend.users, "role": backend.roles, "group": backend.groups,
+            table: Any = {"user": backend.users, "role": backend.roles, "group": backend.groups,
                      "instance-profile": backend.instance_profiles}.get(kind)
             if table is None:
                 return None

@@ -136,12 +136,12 @@ def parse_query_params(service: str, operation: str, flat: dict[str, str]) -> di
 def member_key(name: str, shape: Shape, ec2: bool) -> str:
     if ec2:
         if "queryName" in shape.serialization:
-            return shape.serialization["queryName"]
+            return str(shape.serialization["queryName"])
         if "name" in shape.serialization:
             label = shape.serialization["name"]
-            return label[0].upper() + label[1:]
+            return str(label[0].upper() + label[1:])
         return name
-    return shape.serialization.get("name", name)
+    return str(shape.serialization.get("name", name))
 
 
 def _parse_value(shape: Shape, flat: dict[str, str], prefix: str, ec2: bool) -> Any:
@@ -244,7 +244,7 @@ def caller_protocol(signing_name: str | None, headers: dict[str, str], query: di
     credential scope names, else what the request looks like (an X-Amz-Target means the JSON protocol)."""
     model = _known_model(signing_name) if signing_name else None
     if model is not None:
-        return model.metadata.get("protocol", "query")
+        return str(model.metadata.get("protocol", "query"))
     content_type = headers.get("content-type", "")
     if headers.get("x-amz-target") or "x-amz-json" in content_type:
         return "json"
@@ -278,7 +278,7 @@ def xml_timestamp(value: Any) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return str(value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
     if isinstance(value, (int, float)):
         return datetime.fromtimestamp(value, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return str(value)

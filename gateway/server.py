@@ -85,7 +85,7 @@ class _AckingRequest(cheroot_server.HTTPRequest):
     40 ms after the headers). TCP_QUICKACK sends a pending ACK now (Linux only; elsewhere nothing changes)."""
 
     def read_request_headers(self) -> bool:
-        read = super().read_request_headers()
+        read = bool(super().read_request_headers())  # type: ignore[no-untyped-call]  # cheroot has no types
         if read and _QUICKACK is not None:
             try:
                 self.conn.socket.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)

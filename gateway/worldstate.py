@@ -30,13 +30,14 @@ COPIED_SERVICES = ("iam", "s3", "secretsmanager", "sts", "ssoadmin", "identityst
 def _backend_dicts() -> list[Any]:
     from moto.core.base_backend import BackendDict
 
-    return list(BackendDict._instances)  # noqa: SLF001 (moto's registry of the BackendDicts in use)
+    # moto's registry of the BackendDicts in use (noqa: SLF001)
+    return list(BackendDict._instances)  # type: ignore[misc]  # a class attribute moto declares per instance
 
 
 def _service_dict(service: str) -> Any:
     from moto.backends import get_backend
 
-    return get_backend(service)
+    return get_backend(service)  # type: ignore[call-overload]  # moto types the names as literals
 
 
 def account_loaded(account_id: str) -> bool:
@@ -70,7 +71,7 @@ def clone_accounts(pairs: dict[str, str], replacements: dict[str, str]) -> None:
             raise ValueError(f"cannot copy: {old!r} and {new!r} differ in length")
     from moto.s3.models import s3_backends
 
-    encoded = [(old.encode(), new.encode()) for old, new in swaps.items()]
+    encoded = [(old_text.encode(), new_text.encode()) for old_text, new_text in swaps.items()]
     with moto_lock:
         for service in COPIED_SERVICES:
             backend_dict = _service_dict(service)
@@ -80,8 +81,8 @@ def clone_accounts(pairs: dict[str, str], replacements: dict[str, str]) -> None:
                 # The per-region backends travel; moto makes the new account's own container (its own identity).
                 regions = dict(dict.items(dict.__getitem__(backend_dict, source)))
                 blob = pickle.dumps(regions, protocol=pickle.HIGHEST_PROTOCOL)
-                for old, new in encoded:
-                    blob = blob.replace(old, new)
+                for old_bytes, new_bytes in encoded:
+                    blob = blob.replace(old_bytes, new_bytes)
                 copied = pickle.loads(blob)  # noqa: S301 (our own bytes, made just above)
                 container = backend_dict[target]
                 for region, backend in copied.items():

@@ -135,7 +135,7 @@ def remote_lab(url: str, token: str | None = None) -> RemoteLab:
         lab = runtime.remote_labs.get(key)
         if lab is None:
             lab = runtime.remote_labs[key] = RemoteLab(url, token)
-        return lab  # type: ignore[no-any-return]
+        return lab
 
 
 def remote_admin_client(url: str, service: str, account_id: str, *, sandbox_id: str | None = None,

@@ -75,7 +75,8 @@ class LabControlApp:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or ""
         if not (path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")):
-            return self.app(environ, start_response)
+            answer: Iterable[bytes] = self.app(environ, start_response)
+            return answer
         status, payload, headers = self._control(environ, path)
         return _json_response(start_response, status, payload, headers)
 
@@ -148,7 +149,8 @@ class LabControlApp:
             raise BadArguments("the body is not valid JSON") from None
         if not isinstance(data, dict):
             raise BadArguments("the body must be a JSON object of named arguments")
-        return from_wire(data)
+        arguments: dict[str, Any] = from_wire(data)
+        return arguments
 
 
 def with_lab_control(app: Any, token: str | None = None) -> LabControlApp:

@@ -96,7 +96,7 @@ class RemoteDecision:
 
     @property
     def explicit_deny(self) -> bool:
-        return self.effect == "ExplicitDeny"
+        return bool(self.effect == "ExplicitDeny")
 
     def to_dict(self) -> dict[str, Any]:
         return copy.deepcopy(self._data)
