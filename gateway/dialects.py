@@ -176,7 +176,7 @@ class RestXmlDialect(Dialect):
         return ""
 
     def error(self, service: str | None, error: AwsError, request_id: str, *, foreign: bool = False) -> Response:
-        extra = "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in getattr(error, "extra", {}).items())
+        extra = "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in (error.extra or {}).items())
         body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{escape(error.code)}</Code>'
                 f"<Message>{escape(error.message)}</Message>{extra}<RequestId>{request_id}</RequestId>"
                 f"<HostId>{request_id}</HostId></Error>")
