@@ -39,7 +39,8 @@ from engine.sts import federated
 from engine.sts.caller import (EXPIRED_MESSAGE, INVALID_KEY_MESSAGE, INVALID_TOKEN_MESSAGE, Caller, RequestMeta,
                                caller_for_key, caller_for_session, principal_context)
 from engine.sts.policies import caller_policies, named
-from engine.sts.service import StsService, not_authorized
+from engine.sts.results import RoleSessionResult, StsResult
+from engine.sts.service import RoleSessionRequest, StsService, not_authorized
 from engine.sts.sessions import CredentialStore, IssuedSession
 from engine.sts.state import StsState
 from engine.sts.validation import validate
@@ -224,14 +225,15 @@ class Lab:
 
     # ---- STS -------------------------------------------------------------------------------------------------------
     def sts(self, operation: str, caller: Caller | None, params: dict[str, Any],
-            request_meta: RequestMeta | dict[str, Any] | None = None) -> dict[str, Any]:
-        """Answer one STS operation (AWS name); returns the result members; raises AwsError."""
+            request_meta: RequestMeta | dict[str, Any] | None = None) -> StsResult:
+        """Answer one STS operation (AWS name); returns its result (engine.sts.results: `members()` are what the
+        dialect writes); raises AwsError."""
         meta = RequestMeta.coerce(request_meta)
         with self._lock:
             return self._sts.call(operation, caller, params or {}, meta)
 
     def register_sts_operation(self, operation: str,
-                               handler: Callable[[Caller | None, dict[str, Any], RequestMeta], dict[str, Any]]) -> None:
+                               handler: Callable[[Caller | None, dict[str, Any], RequestMeta], StsResult]) -> None:
         """Let another module answer an STS operation (AssumeRoleWithSAML, AssumeRoleWithWebIdentity). The handler
         runs under the Lab lock and typically calls `issue_federated_session`."""
         with self._lock:
@@ -247,7 +249,7 @@ class Lab:
                                 source_identity: str | None = None, context: dict[str, Any] | None = None,
                                 duration_cap: int | None = None, provider: str | None = None,
                                 request_meta: RequestMeta | dict[str, Any] | None = None
-                                ) -> tuple[IssuedSession, dict[str, Any]]:
+                                ) -> tuple[IssuedSession, RoleSessionResult]:
         """Issue a role session for a validated SAML / web-identity principal.
 
         principal: Principal(kind="saml"|"web-identity", federated=<provider ARN or host>, ...). action:
@@ -255,8 +257,8 @@ class Lab:
         apply (DurationSeconds, Policy, PolicyArns). context: the saml:* / <host>:aud|sub keys. duration_cap: e.g.
         seconds until SessionNotOnOrAfter. Trust is evaluated (plus sts:TagSession / sts:SetSourceIdentity when
         tags / a source identity come in); denial is AccessDenied "Not authorized to perform <action>".
-        Returns (session, result) with Credentials, AssumedRoleUser, PackedPolicySize, SourceIdentity; the caller
-        adds the operation's own members (Subject, Issuer, Provider ...).
+        Returns (session, result): Credentials, AssumedRoleUser, PackedPolicySize, SourceIdentity; the caller adds
+        the operation's own members (Subject, Issuer, Provider ...) with `result.with_federation(...)`.
         """
         meta = RequestMeta.coerce(request_meta)
         merged = dict(params or {})
@@ -268,12 +270,13 @@ class Lab:
             merged["SourceIdentity"] = source_identity
         short = action.split(":", 1)[-1]
         with self._lock:
-            return self._sts.issue_role_session(
+            return self._sts.issue_role_session(RoleSessionRequest(
                 caller=None, sandbox_id=sandbox_id, role_arn=role_arn, session_name=session_name,
                 principal=principal, action=action, params=merged, meta=meta, mfa_time=None, origin=short,
                 deny_error=lambda act: AccessDenied(f"Not authorized to perform {act}"),
-                extra_context=context, duration_cap=duration_cap, federated_provider=provider or principal.federated,
-                session_extra={k: v for k, v in (context or {}).items() if not k.lower().startswith("aws:")})
+                extra_context=dict(context or {}), duration_cap=duration_cap,
+                federated_provider=provider or principal.federated,
+                session_extra={k: v for k, v in (context or {}).items() if not k.lower().startswith("aws:")}))
 
     def issue_service_role_session(self, sandbox_id: str, role_arn: str, *, service: str = "ec2.amazonaws.com",
                                    session_name: str, duration: int | None = None,
@@ -289,11 +292,11 @@ class Lab:
         principal = Principal(arn="", account=None, kind="service", service=service)
         context = {"aws:PrincipalServiceName": service, "aws:PrincipalIsAWSService": "true"}
         with self._lock:
-            session, _ = self._sts.issue_role_session(
+            session, _ = self._sts.issue_role_session(RoleSessionRequest(
                 caller=None, sandbox_id=sandbox_id, role_arn=role_arn, session_name=session_name,
                 principal=principal, action="sts:AssumeRole", params={"DurationSeconds": seconds}, meta=meta,
                 mfa_time=None, origin="ServiceRole", service=service, extra_context=context,
-                deny_error=lambda act: not_authorized(service, act, role_arn))
+                deny_error=lambda act: not_authorized(service, act, role_arn)))
             self._record_service_delivery(session, service, meta)
             return session
 

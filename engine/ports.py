@@ -21,6 +21,7 @@ from typing import Annotated, Any, Protocol, runtime_checkable
 from engine.cloudtrail import Trail
 from engine.directory import Directory, MfaDeviceInfo
 from engine.mfa import MfaProof, MfaVerifier
+from engine.sts.results import StsResult
 
 __all__ = ["DecisionView", "SandboxPort", "DecisionPort", "SessionPort", "JwksPort", "MfaPort", "TrailPort",
            "LabPort", "InProcessLabPort", "MaxLength", "port_methods"]
@@ -151,7 +152,7 @@ class InProcessLabPort(LabPort, Protocol):
 
     def authenticate(self, access_key_id: str, session_token: str | None) -> Any: ...
 
-    def sts(self, operation: str, caller: Any, params: dict[str, Any], request_meta: Any = None) -> Any: ...
+    def sts(self, operation: str, caller: Any, params: dict[str, Any], request_meta: Any = None) -> StsResult: ...
 
     def authorize_call(self, caller: Any, action: str, resource_arn: str, resource_account: str | None,
                        resource_policy: str | None = None, extra_context: dict[str, Any] | None = None,

@@ -267,7 +267,7 @@ class GatewayApp:
             self._check_console_sandbox(request, owner)
         meta = self._meta(request, request_id, auth.region if auth else None)
         result = self.lab.sts(operation, caller, params, meta)
-        request.trail["result"] = result
+        request.trail["result"] = result.members()      # what CloudTrail's responseElements are made from
         return dialect.result("sts", operation, result, request_id)
 
     # ----------------------------------------------------------------------------------------- other services

@@ -23,6 +23,7 @@ from engine.federation.oidc import OidcProviderRecord, OidcValidation, validate_
 from engine.federation.saml import SamlProviderRecord, SamlValidation, validate_saml_response
 from engine.policy.model import Principal
 from engine.sts.caller import Caller, RequestMeta
+from engine.sts.results import RoleSessionResult, StsResult
 from engine.sts.validation import validate
 
 SAML_OPERATION = "AssumeRoleWithSAML"
@@ -41,7 +42,7 @@ class FederationHost(Protocol):
     directory: Any          # engine.directory.Directory: saml_provider, oidc_provider_for_host
 
     def register_sts_operation(self, operation: str,
-                               handler: Callable[[Caller | None, dict[str, Any], RequestMeta], dict[str, Any]]) -> None: ...
+                               handler: Callable[[Caller | None, dict[str, Any], RequestMeta], StsResult]) -> None: ...
 
     def sandbox_of_account(self, account_id: str) -> str | None: ...
 
@@ -57,7 +58,7 @@ class FederationHost(Protocol):
                                 source_identity: str | None = None, context: dict[str, Any] | None = None,
                                 duration_cap: int | None = None, provider: str | None = None,
                                 request_meta: RequestMeta | dict[str, Any] | None = None
-                                ) -> tuple[Any, dict[str, Any]]: ...
+                                ) -> tuple[Any, RoleSessionResult]: ...
 
 
 def install(lab: FederationHost) -> None:
@@ -92,7 +93,7 @@ def _role_account(role_arn: str) -> str:
 
 # ------------------------------------------------------------------------------------------ AssumeRoleWithSAML
 def assume_role_with_saml(lab: FederationHost, caller: Caller | None, params: dict[str, Any],
-                          meta: RequestMeta) -> dict[str, Any]:
+                          meta: RequestMeta) -> RoleSessionResult:
     meta = RequestMeta.coerce(meta)
     params = validate(SAML_OPERATION, params or {})
     role_arn: str = params["RoleArn"]
@@ -127,8 +128,7 @@ def assume_role_with_saml(lab: FederationHost, caller: Caller | None, params: di
             duration_cap=checked.max_session_seconds(now), provider=info.arn, request_meta=meta)
     finally:
         _record_success(lab, meta, checked.checks)   # the token was fine; a refusal is explained by the Decision
-    result.update(checked.result_fields())
-    return result
+    return result.with_federation(checked.result_fields())
 
 
 def _session_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -137,7 +137,7 @@ def _session_params(params: dict[str, Any]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------- AssumeRoleWithWebIdentity
 def assume_role_with_web_identity(lab: FederationHost, caller: Caller | None, params: dict[str, Any],
-                                  meta: RequestMeta) -> dict[str, Any]:
+                                  meta: RequestMeta) -> RoleSessionResult:
     meta = RequestMeta.coerce(meta)
     params = validate(WEB_IDENTITY_OPERATION, params or {})
     role_arn: str = params["RoleArn"]
@@ -172,5 +172,4 @@ def assume_role_with_web_identity(lab: FederationHost, caller: Caller | None, pa
             context=dict(checked.condition_context), provider=checked.provider_arn, request_meta=meta)
     finally:
         _record_success(lab, meta, checked.checks)
-    result.update(checked.result_fields())
-    return result
+    return result.with_federation(checked.result_fields())

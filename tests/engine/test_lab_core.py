@@ -227,7 +227,7 @@ def test_federated_session_hook_evaluates_trust_with_federation_context(world: W
     session, result = world.lab.issue_federated_session(
         world.sandbox, role_arn=role_arn, principal=principal, action="sts:AssumeRoleWithWebIdentity",
         session_name="gha-run", context=good, duration_cap=1200, params={"DurationSeconds": 3600})
-    assert result["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{world.a}:assumed-role/Deploy/gha-run"
+    assert result.assumed_role_user.arn == f"arn:aws:sts::{world.a}:assumed-role/Deploy/gha-run"
     assert session.expires_at - session.issued_at == timedelta(seconds=1200)
     assert session.origin == "AssumeRoleWithWebIdentity" and session.federated_provider == provider
     with pytest.raises(AccessDenied) as err:
