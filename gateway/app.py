@@ -266,9 +266,9 @@ class GatewayApp:
             owner = self.lab.sandbox_of_account(role_account[0]) if role_account else None
             self._check_console_sandbox(request, owner)
         meta = self._meta(request, request_id, auth.region if auth else None)
-        result = self.lab.sts(operation, caller, params, meta)
-        request.trail["result"] = result.members()      # what CloudTrail's responseElements are made from
-        return dialect.result("sts", operation, result, request_id)
+        members = self.lab.sts(operation, caller, params, meta).members()   # the result as the model names it
+        request.trail["result"] = members             # what CloudTrail's responseElements are made from
+        return dialect.result("sts", operation, members, request_id)
 
     # ----------------------------------------------------------------------------------------- other services
     def _service(self, service: str, request: IncomingRequest, request_id: str) -> Response:

@@ -7,6 +7,7 @@ AWS leaves out an optional member it has no value for (PackedPolicySize without 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,20 +19,28 @@ __all__ = ["StsResult", "Credentials", "AssumedRoleUser", "FederatedUser", "Call
            "member_name"]
 
 
+@functools.lru_cache(maxsize=None)
 def member_name(field_name: str) -> str:
     """`assumed_role_id` -> `AssumedRoleId`: the STS model's member names are the fields' words capitalised."""
     return "".join(word[:1].upper() + word[1:] for word in field_name.split("_"))
 
 
+@functools.lru_cache(maxsize=None)
+def _plan(cls: type) -> tuple[tuple[str, str, bool], ...]:
+    """(field, member name, merged) for each field of a result dataclass: worked out once per class."""
+    return tuple((item.name, member_name(item.name), bool(item.metadata.get("merged")))
+                 for item in dataclasses.fields(cls))
+
+
 def _members(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out: dict[str, Any] = {}
-        for item in dataclasses.fields(value):
-            member = getattr(value, item.name)
-            if item.metadata.get("merged"):
-                out.update(member)
-            elif member is not None:
-                out[member_name(item.name)] = _members(member)
+        for name, member, merged in _plan(type(value)):
+            item = getattr(value, name)
+            if merged:
+                out.update(item)
+            elif item is not None:
+                out[member] = _members(item)
         return out
     return value
 
