@@ -10,6 +10,8 @@ approximations because AWS does not document them -- the lab says so where it sh
 """
 from __future__ import annotations
 
+from typing import Any
+
 from engine.errors import ClientError
 
 
@@ -21,7 +23,7 @@ class FederationError(ClientError):
         self.detail = detail or message
         self.observed = observed   # True when the message text is AWS's own, seen in the wild
 
-    def explain(self) -> dict:
+    def explain(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "defence": self.defence, "detail": self.detail,
                 "observed_message": self.observed}
 

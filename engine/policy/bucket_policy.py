@@ -108,12 +108,12 @@ def _actions_matching(pattern: str) -> list[str]:
     return [name for name in ACTIONS if matcher.match(name)]
 
 
-def _as_list(value: Any) -> list:
+def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
 def _condition_keys(block: Any) -> list[str]:
-    keys = []
+    keys: list[str] = []
     if isinstance(block, dict):
         for entries in block.values():
             if isinstance(entries, dict):
