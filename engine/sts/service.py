@@ -1,7 +1,7 @@
 """The STS operations, as AWS performs them, on top of the Directory (moto's IAM data) and engine.policy.
 
 Every rule cites where it comes from: [STS-MODEL] botocore sts service-2.json; [UG:page] IAM User Guide;
-[GH:...] an issue quoting real AWS wire text (see /work/shared/notes/aws-sts-facts.md). A denied call stores
+[GH:...] a GitHub issue quoting real AWS wire text (named at the rule). A denied call stores
 nothing: sessions are created only after every check has passed.
 """
 from __future__ import annotations

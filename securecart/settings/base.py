@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "trail",
     "challenges",
     "classroom",
+    "manuals",
 ]
 
 MIDDLEWARE = [
