@@ -19,6 +19,7 @@ urlpatterns = [
     path("trail/", include("trail.urls")),
     path("challenges/", include("challenges.urls")),
     path("class/", include("classroom.urls")),
+    path("docs/", include("manuals.urls")),
     # issue 26: the policy lab (simulator and Access Analyzer checks)
     path("policy-lab/", include("policylab.urls")),
     path("sandbox/", include(sandbox_urls.urlpatterns)),
