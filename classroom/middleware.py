@@ -5,6 +5,8 @@ from typing import Any, Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
 
 from .access import STUDENT_KEY, student_for_request
 
@@ -23,4 +25,8 @@ class LockedScenarioMiddleware:
         student = student_for_request(request)
         if student is None or kwargs.get("slug") not in student.classroom.locked_scenarios:
             return None
+        if getattr(request, "htmx", False):
+            # A Run (or any htmx action) on a page opened before the instructor locked the scenario: htmx swaps no
+            # 403, so the student would read "the page is out of date". Send the whole page to the locked notice.
+            return HttpResponseClientRedirect(reverse("scenarios:start", args=[kwargs["slug"]]), status=204)
         return render(request, "classroom/locked.html", {"classroom": student.classroom}, status=403)
