@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
-from .access import STUDENT_KEY, student_for_request
+from .access import NOT_A_STUDENT, STUDENT_KEY, request_student, student_for_request
 
 
 class LockedScenarioMiddleware:
@@ -16,13 +16,21 @@ class LockedScenarioMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        token = request_student.set(None)
+        try:
+            return self.get_response(request)
+        finally:
+            request_student.reset(token)
 
     def process_view(self, request: HttpRequest, view: Callable, args: Any, kwargs: dict) -> HttpResponse | None:
         match = request.resolver_match
-        if match is None or match.namespace != "scenarios" or not request.session.get(STUDENT_KEY):
+        if match is None or match.namespace != "scenarios":
+            return None
+        if not request.session.get(STUDENT_KEY):
+            request_student.set(NOT_A_STUDENT)
             return None
         student = student_for_request(request)
+        request_student.set(student)
         if student is None or kwargs.get("slug") not in student.classroom.locked_scenarios:
             return None
         if getattr(request, "htmx", False):
