@@ -10,7 +10,8 @@ from datetime import timedelta
 from typing import Any, Iterable
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count
+from django.db.models import Count, F, Window
+from django.db.models.functions import RowNumber
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
@@ -166,7 +167,7 @@ class RosterRow:
     scenario_title: str
     step_title: str
     steps_done: int
-    last: Activity | None
+    last: "Run | None"
     idle_seconds: int
     stuck: str  # why the student looks stuck, or ""
     stuck_kind: str = ""  # "refusal" (the same refusal again and again) or "idle" (no run for a while)
@@ -211,7 +212,7 @@ def step_title(scenario_slug: str, step_slug: str) -> str:
     return f"{scenario.number}. {step.title}" if scenario and step else f"{scenario_slug}/{step_slug}"
 
 
-def _stuck(recent: list[Activity], idle: timedelta, finished: bool) -> tuple[str, str]:
+def _stuck(recent: list["Run"], idle: timedelta, finished: bool) -> tuple[str, str]:
     """(why the student looks stuck, "refusal" or "idle"), or ("", "")."""
     main = [a for a in recent if not a.variant][:STUCK_REPEATS]
     if (len(main) == STUCK_REPEATS and not any(a.succeeded for a in main)
@@ -227,12 +228,7 @@ def roster(classroom: Classroom, sort: str = "stuck") -> list[RosterRow]:
     sandbox_ids = [s.sandbox_id for s in students]
     done = dict(StepProgress.objects.filter(sandbox_id__in=sandbox_ids, completed_at__isnull=False)
                 .values_list("sandbox_id").annotate(n=Count("id")))
-    recent: dict[int, list[Activity]] = {}
-    since = timezone.now() - timedelta(hours=12)
-    for activity in Activity.objects.filter(student__in=students, at__gte=since).order_by("-at", "-id"):
-        bucket = recent.setdefault(activity.student_id, [])
-        if len(bucket) < 10:
-            bucket.append(activity)
+    recent = recent_runs(students)
     total_steps = sum(len(listing.scenario.steps) for listing in registry.listings() if listing.scenario)
     now = timezone.now()
     rows = []
@@ -249,6 +245,37 @@ def roster(classroom: Classroom, sort: str = "stuck") -> list[RosterRow]:
         rows.append(RosterRow(student, scenario_title, step_title, n_done, last, int(idle.total_seconds()), why,
                               kind, online))
     return sort_roster(rows, sort)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One of a student's recent runs, as the roster reads it (an Activity's fields, without the model)."""
+    student_id: int
+    scenario: str
+    step: str
+    variant: str
+    outcome: str
+    code: str
+    succeeded: bool
+    at: Any
+
+
+RECENT_RUNS = 10   # per student: the last run, and the main runs that say whether they are stuck
+
+
+def recent_runs(students: list[Student]) -> dict[int, list[Run]]:
+    """Each student's last RECENT_RUNS runs of the last 12 hours, newest first. The database keeps only those (a
+    window function per student), so a class's two-hour history is not read every 2 s: 100 students with hundreds
+    of runs each would be tens of thousands of rows per poll."""
+    since = timezone.now() - timedelta(hours=12)
+    newest_first = Window(RowNumber(), partition_by=[F("student_id")], order_by=[F("at").desc(), F("id").desc()])
+    rows = (Activity.objects.filter(student__in=students, at__gte=since).annotate(nth=newest_first)
+            .filter(nth__lte=RECENT_RUNS).order_by("student_id", "nth")
+            .values_list("student_id", "scenario", "step", "variant", "outcome", "code", "succeeded", "at"))
+    recent: dict[int, list[Run]] = {}
+    for row in rows:
+        recent.setdefault(row[0], []).append(Run(*row))
+    return recent
 
 
 def sort_roster(rows: list[RosterRow], sort: str) -> list[RosterRow]:

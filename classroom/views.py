@@ -257,7 +257,8 @@ def _dashboard_context(classroom: Classroom, sort: str) -> dict:
             "hands": services.raised_hands(rows), "sort": sort, "sorts": services.ROSTER_SORTS,
             "spares": classroom.spares.count(), "step_counts": services.step_counts(classroom),
             "poll": poll, "tally": tally, "poll_votes": sum(row["count"] for row in tally or ()),
-            "poll_step": _step_title(poll), "roster_poll_seconds": ROSTER_POLL_SECONDS}
+            "poll_step": _step_title(poll), "roster_poll_seconds": ROSTER_POLL_SECONDS,
+            "students_url": reverse("classroom:dashboard", args=[classroom.code]) + "students/"}
 
 
 def _step_title(poll: Poll | None) -> str:

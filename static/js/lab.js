@@ -292,8 +292,11 @@
   // <form data-confirm="question"> asks before submitting, and <span data-bar-percent="N"> is a bar N% wide
   // (data-bar-height: N% high)
   // (styles set through the DOM are allowed; `style="..."` in the markup is not).
+  // (the button that submitted may carry its own question: one form, many rows, e.g. the class roster's Remove)
   document.addEventListener("submit", function (event) {
-    var question = event.target && event.target.getAttribute && event.target.getAttribute("data-confirm");
+    var button = event.submitter;
+    var question = (button && button.getAttribute("data-confirm")) ||
+      (event.target && event.target.getAttribute && event.target.getAttribute("data-confirm"));
     if (question && !window.confirm(question)) event.preventDefault();
   }, true);
   function sizeBars(root) {
