@@ -23,18 +23,10 @@ STEP = f"/scenarios/{S1}/assume-audit-role/"
 HX = {"HTTP_HX_REQUEST": "true"}
 
 
-def _instructor(username: str) -> Client:
-    User.objects.create_user(username, password="a-long-classroom-password")
-    call_command("instructor", username, stdout=io.StringIO())
-    client = Client()
-    client.force_login(User.objects.get(username=username))
-    return client
-
-
 @pytest.fixture
-def iris(db) -> Client:
+def iris(signed_in_instructor) -> Client:
     """Iris, who runs the class."""
-    return _instructor("iris")
+    return signed_in_instructor("iris")
 
 
 @pytest.fixture
@@ -159,7 +151,8 @@ def test_a_run_on_a_scenario_locked_after_the_page_opened_shows_the_locked_notic
 
 
 # ---- raised hands and the roster ----------------------------------------------------------------------------------
-def test_raised_hands_queue_in_order_with_their_step_until_the_instructor_lowers_them(iris, classroom):
+def test_raised_hands_queue_in_order_with_their_step_until_the_instructor_lowers_them(iris, classroom,
+                                                                                  signed_in_instructor):
     alice, a = join(classroom, "alice")
     bob, b = join(classroom, "bob")
     bar(bob, at=STEP)                        # bob's page is on the AssumeRole step
@@ -171,7 +164,7 @@ def test_raised_hands_queue_in_order_with_their_step_until_the_instructor_lowers
     assert re.findall(r'data-hand="(\w+)"', queue) == ["bob", "alice"]
     assert "Assume the audit role" in queue.split('data-hand="alice"')[0]
     assert 'data-summary-hands>2<' in html
-    ivan = _instructor("ivan")
+    ivan = signed_in_instructor("ivan")
     assert ivan.post(f"/class/{classroom.code}/students/{b.pk}/hand/").status_code == 404   # not his class
     r = iris.post(f"/class/{classroom.code}/students/{b.pk}/hand/", **HX)
     assert re.findall(r'data-hand="(\w+)"', r.content.decode()) == ["alice"]

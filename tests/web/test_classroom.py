@@ -17,25 +17,16 @@ from scenarios import registry
 S1 = "cross-account-auditors"
 
 
-def _signed_in_instructor(username: str) -> Client:
-    """A browser signed in as a new instructor (granted by manage.py instructor)."""
-    User.objects.create_user(username, password="a-long-classroom-password")
-    call_command("instructor", username, stdout=io.StringIO())
-    client = Client()
-    client.force_login(User.objects.get(username=username))
-    return client
-
-
 @pytest.fixture
-def instructor(db) -> Client:
+def instructor(signed_in_instructor) -> Client:
     """Iris: an instructor."""
-    return _signed_in_instructor("iris")
+    return signed_in_instructor("iris")
 
 
 @pytest.fixture
-def other_instructor(db) -> Client:
+def other_instructor(signed_in_instructor) -> Client:
     """Ivan: another instructor, who runs no class of Iris's."""
-    return _signed_in_instructor("ivan")
+    return signed_in_instructor("ivan")
 
 
 @pytest.fixture
