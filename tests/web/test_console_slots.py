@@ -101,14 +101,12 @@ def test_anonymous_visits_from_one_address_start_a_limited_number_of_sandboxes(d
     assert Sandbox.objects.count() == 4
 
 
-def test_a_class_behind_one_address_joins_beyond_the_anonymous_limit(db, monkeypatch):
+def test_a_class_behind_one_address_joins_beyond_the_anonymous_limit(db, monkeypatch, signed_in_instructor):
     """Students through one NAT join with the class code: none is throttled (class sandboxes are not counted)."""
     monkeypatch.setattr(services, "NEW_SANDBOXES_PER_ADDRESS", 3)
     from classroom.models import Classroom
 
-    from tests.web.test_classroom import _signed_in_instructor
-
-    instructor = _signed_in_instructor("iris")
+    instructor = signed_in_instructor("iris")
     assert instructor.post("/class/new/", {"title": "Behind one NAT"}).status_code == 302
     code = Classroom.objects.get(title="Behind one NAT").code
     for n in range(8):
