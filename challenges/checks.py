@@ -88,9 +88,10 @@ def _probe_user(ctx: CheckContext, account: str, policy: dict, *, mfa: bool) -> 
         device = iam.create_virtual_mfa_device(VirtualMFADeviceName=name)["VirtualMFADevice"]
         seed = device["Base32StringSeed"]
         probe["serial"], probe["seed"] = device["SerialNumber"], seed.decode() if isinstance(seed, bytes) else seed
-        from engine.mfa import clock, code_for_step, step_of
+        from engine.mfa import code_for_step, step_of
 
-        step = step_of(clock())
+        # the sandbox's phones go by its clock (Lab.mfa_clock: real time moved by the learner's fast-forwards)
+        step = step_of(lab().mfa_clock(ctx.sandbox.id))
         iam.enable_mfa_device(UserName=name, SerialNumber=probe["serial"],
                               AuthenticationCode1=code_for_step(probe["seed"], step - 1),
                               AuthenticationCode2=code_for_step(probe["seed"], step))
@@ -107,11 +108,11 @@ def _drop_probe(probe: dict[str, str]) -> None:
     iam.delete_user(UserName=probe["name"])
 
 
-def _next_code(probe: dict[str, str]) -> str:
+def _next_code(ctx: CheckContext, probe: dict[str, str]) -> str:
     # one step ahead of the step used to enable the device: accepted (clock drift window), never a replay
-    from engine.mfa import clock, code_for_step, step_of
+    from engine.mfa import code_for_step, step_of
 
-    return code_for_step(probe["seed"], step_of(clock()) + 1)
+    return code_for_step(probe["seed"], step_of(lab().mfa_clock(ctx.sandbox.id)) + 1)
 
 
 def check_auditors(ctx: CheckContext) -> list[Finding]:
@@ -122,14 +123,14 @@ def check_auditors(ctx: CheckContext) -> list[Finding]:
     try:
         sts = learner_client("sts", access_key_id=both["access_key_id"], secret_access_key=both["secret_access_key"])
         ok, code = attempt(sts.assume_role, RoleArn=role, RoleSessionName="check", ExternalId=AUDIT_EXTERNAL_ID,
-                           SerialNumber=both["serial"], TokenCode=_next_code(both))
+                           SerialNumber=both["serial"], TokenCode=_next_code(ctx, both))
         expect(findings, ok, True, "an auditor with the ExternalId and an MFA code", code)
         ok, code = attempt(sts.assume_role, RoleArn=role, RoleSessionName="check", ExternalId=AUDIT_EXTERNAL_ID)
         expect(findings, ok, False, "an auditor with the ExternalId but without MFA", code)
         sts2 = learner_client("sts", access_key_id=mfa_only["access_key_id"],
                               secret_access_key=mfa_only["secret_access_key"])
         ok, code = attempt(sts2.assume_role, RoleArn=role, RoleSessionName="check", SerialNumber=mfa_only["serial"],
-                           TokenCode=_next_code(mfa_only))
+                           TokenCode=_next_code(ctx, mfa_only))
         expect(findings, ok, False, "an auditor with MFA but without the ExternalId", code)
     finally:
         _drop_probe(both)

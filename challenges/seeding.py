@@ -9,7 +9,7 @@ rebuilt or reset, since that wipes the accounts.
 from __future__ import annotations
 
 import json
-from datetime import timezone
+from datetime import timedelta, timezone
 from typing import Any
 
 from django.db import transaction
@@ -187,7 +187,10 @@ def ensure_seeded(sandbox: Sandbox, challenge: Challenge) -> None:
 def values_for(sandbox: Sandbox, challenge: Challenge) -> dict[str, str]:
     values = dict(sandbox.account_ids())
     if "now" in challenge.values:
-        values["now"] = services.sandbox_now(sandbox).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        # aws:TokenIssueTime has whole seconds (a session issued at 12:00:00.7 is "12:00:00"), so "now" is the next
+        # whole second: a session issued in this second (the leak, just after a reset) is before it, not at it
+        now = services.sandbox_now(sandbox).astimezone(timezone.utc)
+        values["now"] = (now.replace(microsecond=0) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     return values
 
 
