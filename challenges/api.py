@@ -14,7 +14,8 @@ from typing import Iterable
 
 from django.urls import reverse
 
-from .catalog import BY_SLUG, CHALLENGES, TRACKS, Challenge
+from . import catalog as offered
+from .catalog import TRACKS, Challenge
 from .models import ChallengeProgress
 
 
@@ -35,22 +36,22 @@ def _info(challenge: Challenge) -> ChallengeInfo:
 
 
 def catalog() -> list[ChallengeInfo]:
-    return [_info(c) for c in CHALLENGES]
+    return [_info(c) for c in offered.challenges()]
 
 
 def get(slug: str) -> ChallengeInfo | None:
-    challenge = BY_SLUG.get(slug)
+    challenge = offered.get(slug)
     return _info(challenge) if challenge else None
 
 
 def choices() -> list[tuple[str, str]]:
     """For a Django ChoiceField / model field choices: (slug, "Track · title")."""
-    return [(c.slug, f"{TRACKS[c.track]} · {c.title}") for c in CHALLENGES]
+    return [(c.slug, f"{TRACKS[c.track]} · {c.title}") for c in offered.challenges()]
 
 
 def solved_by(slug: str, users: Iterable) -> dict[int, datetime]:
     """When each of these users (signed-in learners: their sandbox is theirs) first solved the challenge."""
-    if slug not in BY_SLUG:
+    if offered.get(slug) is None:
         raise KeyError(f"no challenge {slug!r}")
     user_ids = [getattr(u, "pk", u) for u in users]
     rows = (ChallengeProgress.objects.filter(challenge=slug, solved_at__isnull=False, sandbox__owner_id__in=user_ids)

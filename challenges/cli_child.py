@@ -428,6 +428,8 @@ def build_driver(allow: AllowList, endpoint: str, sandbox_id: str):
 def run(driver, argv: list[str]) -> int:
     """Run `aws <argv>`; a refusal returns REFUSED_EXIT with the marker line on standard error."""
     REFUSALS.message = None
+    # argparse names the program from sys.argv[0] in usage errors: the learner typed `aws`, not this file's name
+    program, sys.argv[0] = sys.argv[0], "aws"
     try:
         code = driver.main(argv)
     except ConsoleRefusal as refusal:
@@ -435,6 +437,8 @@ def run(driver, argv: list[str]) -> int:
         code = REFUSED_EXIT
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else 2
+    finally:
+        sys.argv[0] = program
     if REFUSALS.message is not None:
         sys.stdout.flush()
         sys.stderr.write("\n" + REFUSED_MARKER + json.dumps(REFUSALS.message) + "\n")

@@ -8,8 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from challenges.catalog import BY_SLUG
-from challenges.seeding import fill_text
+from challenges import catalog, probes, schema
 from sandboxes.models import Sandbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -58,7 +57,8 @@ def test_solve_a_builder_and_an_attacker_challenge_in_the_console(browser, live_
         expect(last_entry(page)).to_contain_text(f"arn:aws:iam::{values['production']}:role/Challenge-AuditReview")
         page.get_by_role("button", name="Check my sandbox").click()
         expect(page.locator(".check-result")).to_contain_text("Not yet.")
-        type_command(page, fill_text(BY_SLUG["auditors-externalid-and-mfa"].solution[0], values))
+        spec = catalog.get("auditors-externalid-and-mfa")
+        type_command(page, schema.fill(spec.solution[0].run, probes.placeholder_values(sandbox, spec)))
         expect(last_entry(page)).to_contain_text("exit code 0")
         # history: the up key brings back the last command
         page.get_by_label("AWS CLI command").press("ArrowUp")

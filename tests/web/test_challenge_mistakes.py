@@ -1,0 +1,86 @@
+"""Each challenge declares the classic mistakes it teaches against, each with a wrong solution: applied to the
+seeded challenge, it is refused, and the verdict names the probe that caught it, what that probe saw, and the
+engine's reason (the deciding statement and condition). Issue 29 found seven such wrong solutions accepted on
+main; they are pinned one by one below, then every mistake of every challenge the same way."""
+from __future__ import annotations
+
+import pytest
+
+from challenges import catalog
+
+from tests.web.challengeplay import check, failures, in_process_console, play
+
+pytestmark = pytest.mark.slow
+
+# (challenge, mistake) -> (words of the probe that must catch it, words of the engine's reason it must give)
+ISSUE_29_WRONG_SOLUTIONS = {
+    # StringLike sts:ExternalId "*" with MFA: any ExternalId, the confused deputy is back
+    ("auditors-externalid-and-mfa", "any-external-id"):
+        ("a wrong ExternalId", "StringLike on `sts:ExternalId`: request value `another-customers-id` matches policy "
+                               "value `*`"),
+    # "Principal": {"AWS": "*"} with both conditions: any account that learns the ExternalId gets in
+    ("auditors-externalid-and-mfa", "any-principal"):
+        ("a principal of another account", "statement `Trust` of the trust policy `Challenge-AuditReview` allows it"),
+    # sub repo:securecart/storefront:ref:refs/heads/main* admits branch main-x
+    ("github-oidc-main-branch", "branch-prefix"):
+        ("branch main-x", "StringLike on `token.actions.githubusercontent.com:sub`"),
+    # sub repo:securecart/*:ref:refs/heads/main: any repository of the org
+    ("github-oidc-main-branch", "any-repository"):
+        ("another repository of the organisation", "repo:securecart/*:ref:refs/heads/main"),
+    # s3:GetObject on securecart-invoices/* passes "INV-100231 and nothing else" when the bucket holds one object
+    ("session-policy-one-task", "whole-bucket"):
+        ("another customer's invoice", "session policy"),
+    # a boundary of s3:* on * plus IAM self-management: junior-dev lists invoices, deletes the security logs
+    ("boundary-stops-escalation", "all-s3"):
+        ("lists the invoices", "Challenge-S3Boundary` allows it"),
+    # a hard-coded "sts:SourceIdentity": "dev-alex"
+    ("require-source-identity", "hard-coded"):
+        ("dev-sam", "StringEquals on `sts:SourceIdentity`"),
+}
+
+
+@pytest.fixture
+def player(transactional_db, learner, monkeypatch):
+    # the console's loopback server answers in another thread (console.endpoint): it must see this thread's rows
+    in_process_console(monkeypatch)
+    return learner
+
+
+def refused(player, slug: str, mistake_id: str) -> list[dict]:
+    spec = catalog.get(slug)
+    mistake = next(m for m in spec.mistakes if m.id == mistake_id)
+    assert player.client.get(f"/challenges/{slug}/").status_code == 200
+    play(player.client, player.sandbox, slug, mistake.attempt, succeed=False)
+    result = check(player.client, player.sandbox, slug)
+    assert not result["passed"], f"{slug}: the mistake {mistake_id} was accepted"
+    caught = [f for f in failures(result) if mistake.says in f["mistakes"]]
+    assert caught, f"{slug}: {mistake_id} was refused, but no failing probe names it: {failures(result)}"
+    return caught
+
+
+@pytest.mark.parametrize("slug,mistake_id", sorted(ISSUE_29_WRONG_SOLUTIONS))
+def test_issue_29s_wrong_solutions_are_refused_with_the_probe_and_the_reason(player, slug, mistake_id):
+    probe_words, reason_words = ISSUE_29_WRONG_SOLUTIONS[slug, mistake_id]
+    caught = refused(player, slug, mistake_id)
+    assert any(probe_words in f["text"] and reason_words in f["why"] for f in caught), caught
+
+
+def every_mistake() -> list[tuple[str, str]]:
+    return [(c.slug, m.id) for c in catalog.challenges() for m in c.mistakes
+            if (c.slug, m.id) not in ISSUE_29_WRONG_SOLUTIONS]
+
+
+def test_every_challenge_of_the_builder_track_declares_mistakes_and_every_mistake_a_probe():
+    for challenge in catalog.challenges():
+        if challenge.track == "builder":
+            assert challenge.mistakes, challenge.slug
+
+
+def test_every_other_mistake_is_refused_and_named(player):
+    """Each mistake on a freshly reset challenge: one sandbox, reset between (which also drops the sessions the
+    previous attempt kept, or a kept session would pass the next check)."""
+    for slug, mistake_id in every_mistake():
+        assert player.client.post(f"/challenges/{slug}/reset/").status_code == 302
+        caught = refused(player, slug, mistake_id)
+        assert all(f["why"] or "no live session" in f["text"] or "CloudTrail" in f["text"] or "instance" in f["text"]
+                   for f in caught), caught
