@@ -80,8 +80,10 @@ def _one_pass(sandbox: Sandbox, spec: ChallengeSpec, answers: dict[str, str], ke
             elif isinstance(item, Replay):
                 attack = catalog.get(item.replay)
                 for probe in (attack.attack.path if attack and attack.attack else ()):
-                    findings.append(_probe(run, attack, probe, outcomes, expect="refused",
-                                           prefix="the attack, replayed: "))
+                    finding = _probe(run, attack, probe, outcomes, expect="refused", prefix="the attack, replayed: ")
+                    if not finding.ok:
+                        finding.mistakes = [m.says for m in spec.mistakes if m.id in item.catches]
+                    findings.append(finding)
         for item in spec.checks:
             if isinstance(item, AnswerCheck):
                 findings.append(_answer(run, spec, item, answers, outcomes))
@@ -172,30 +174,66 @@ def _evidence_finding(run: Run, spec: ChallengeSpec, item: Evidence) -> Finding:
                                  f"at {events[0]['event_time']}")
         return Finding(False, f"{item.evidence}: CloudTrail has no successful {wanted_event.name} by "
                               f"{wanted_event.by[1]} since the challenge was (re)set")
+    if item.key_used:
+        created = created_keys(run, spec, item.key_used)
+        used = [e for key in created for e in learner_events(run, spec, (), item.key_used.user[0], access_key=key)]
+        if used:
+            return Finding(True, f"{item.evidence}: {used[0]['event_name']} succeeded with {used[0]['access_key_id']}, "
+                                 f"the key {item.key_used.creator[1]} made for {item.key_used.user[1]}")
+        return Finding(False, f"{item.evidence}: " + (
+            f"no call succeeded yet with the key {item.key_used.creator[1]} made ({', '.join(created)})" if created
+            else f"CloudTrail shows no key {item.key_used.creator[1]} made for {item.key_used.user[1]}"))
+    present, detail = _present(run, spec, item)
+    ok = present is not item.absent
+    return Finding(ok, f"{item.evidence}: {detail}")
+
+
+def _present(run: Run, spec: ChallengeSpec, item: Evidence) -> tuple[bool, str]:
+    """Whether a boundary, a console password or an attacker's keys exist now, and what was found."""
+    accounts = run.accounts
     if item.boundary:
         account, user = item.boundary
-        boundary = probes.user_boundary(sandbox, accounts[account], user)
-        return Finding(bool(boundary), f"{item.evidence}: {boundary or 'none'}")
+        boundary = probes.user_boundary(run.sandbox, accounts[account], user)
+        return bool(boundary), boundary or "no boundary"
+    if item.created_keys:
+        account, user = item.created_keys.user
+        existing = {k["AccessKeyId"] for k in probes.operator("iam", accounts[account]).list_access_keys(
+            UserName=user)["AccessKeyMetadata"]}
+        alive = [key for key in created_keys(run, spec, item.created_keys) if key in existing]
+        return bool(alive), (f"{', '.join(alive)} still exists" if alive else "none of the keys it made exists")
     assert item.login_profile
     account, user = item.login_profile
-    iam = probes.operator("iam", accounts[account])
     try:
-        iam.get_login_profile(UserName=user)
-        has = True
+        probes.operator("iam", accounts[account]).get_login_profile(UserName=user)
     except Exception:  # noqa: BLE001 - NoSuchEntity
-        has = False
-    return Finding(has, f"{item.evidence}: " + ("it has a console password" if has else "it has no console password"))
+        return False, f"{user} has no console password"
+    return True, f"{user} has a console password"
 
 
-def learner_events(run: Run, spec: ChallengeSpec, names: tuple[str, ...], account: str) -> list[dict[str, Any]]:
-    """The sandbox's successful CloudTrail events of these names in one account since the challenge was (re)set,
-    newest first, without the checker's own calls (LookupEvents through the lab's Trail, as the console sees it)."""
+def created_keys(run: Run, spec: ChallengeSpec, wanted: Any) -> list[str]:
+    """The access key ids `creator` made for `user` since the challenge was (re)set, as CloudTrail recorded them."""
+    creator_arn = f"arn:aws:iam::{run.accounts[wanted.creator[0]]}:user/{wanted.creator[1]}"
+    keys = []
+    for event in learner_events(run, spec, ("CreateAccessKey",), wanted.creator[0]):
+        record = event["record"]
+        made = ((record.get("responseElements") or {}).get("accessKey") or {})
+        if (record.get("userIdentity") or {}).get("arn") == creator_arn and made.get("userName") == wanted.user[1]:
+            keys.append(made.get("accessKeyId"))
+    return [k for k in keys if k]
+
+
+def learner_events(run: Run, spec: ChallengeSpec, names: tuple[str, ...], account: str, *,
+                   access_key: str = "") -> list[dict[str, Any]]:
+    """The sandbox's successful CloudTrail events of these names (or made with this access key) in one account
+    since the challenge was (re)set, newest first, without the checker's own calls (LookupEvents through the lab's
+    Trail: management events, as the console sees them)."""
     since = _iso(seed_time(run.sandbox, spec))
     hidden = set(CheckerCall.objects.filter(sandbox=run.sandbox).values_list("request_id", flat=True))
     found = []
-    for name in names:
+    lookups = [("EventName", name) for name in names] + ([("AccessKeyId", access_key)] if access_key else [])
+    for key, value in lookups:
         answer = lab().trail.lookup_dicts(run.sandbox.id, run.accounts[account], {
-            "LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": name}]})
+            "LookupAttributes": [{"AttributeKey": key, "AttributeValue": value}]})
         found += [e for e in answer["events"] if not e.get("error_code") and e["event_time"] >= since
                   and e["record"].get("requestID") not in hidden]
     return sorted(found, key=lambda e: (e["event_time"], e["seq"]), reverse=True)
@@ -245,13 +283,17 @@ def _truth(run: Run, spec: ChallengeSpec, item: AnswerCheck, outcomes: dict[str,
         return str(fact.get(truth.seed_fact.field, "")), ""
     if truth.event:
         events = learner_events(run, spec, truth.event.names, truth.event.account)
+        if truth.event.by:
+            by_arn = f"arn:aws:iam::{run.accounts[truth.event.by[0]]}:user/{truth.event.by[1]}"
+            events = [e for e in events if (e["record"].get("userIdentity") or {}).get("arn") == by_arn]
         if not events:
             return None, (f"CloudTrail has no {' or '.join(truth.event.names)} since the attack was (re)set: do the "
                           f"attack ({spec.follows}) first")
         record = events[0]["record"]
         identity = record.get("userIdentity") or {}
+        created = ((record.get("responseElements") or {}).get("accessKey") or {}).get("accessKeyId", "")
         return {"access_key_id": identity.get("accessKeyId", ""), "event_name": record.get("eventName", ""),
-                "user_name": identity.get("userName", "")}[truth.event.field], ""
+                "user_name": identity.get("userName", ""), "created_key_id": created}[truth.event.field], ""
     assert truth.probe
     outcome = outcomes.get(truth.probe.probe)
     if outcome is None or outcome.allowed is None:
@@ -277,7 +319,8 @@ def _answer(run: Run, spec: ChallengeSpec, item: AnswerCheck, answers: dict[str,
     # are typed by hand)
     if given.casefold() == truth.casefold() and truth:
         return Finding(True, f"{label}: `{shown}` is right")
-    return Finding(False, f"{label}: `{shown}` is not what happened in your sandbox")
+    return Finding(False, f"{label}: `{shown}` is not what happened in your sandbox",
+                   mistakes=[m.says for m in spec.mistakes if m.id in item.catches])
 
 
 # ------------------------------------------------------------------------------------------------ bookkeeping

@@ -228,22 +228,39 @@ class EventSeen(Strict):
     account: Account = "production"
 
 
+class CreatedKeys(Strict):
+    """Access keys `creator` made for `user` (CloudTrail's CreateAccessKey responseElements) since the seed."""
+    creator: EntityRef
+    user: EntityRef
+
+
+EVIDENCE_KINDS = ("issued_session", "instance", "event", "boundary", "login_profile", "key_used", "created_keys")
+
+
 class Evidence(Strict):
     evidence: ShortText
     catches: tuple[Slug, ...] = ()
+    absent: bool = False                       # the thing must NOT be there (a defence's containment)
     issued_session: IssuedSession | None = None
     instance: dict[Literal["profile"], ChallengeName] | None = None
     event: EventSeen | None = None
     boundary: EntityRef | None = None          # this user has a permissions boundary
     login_profile: EntityRef | None = None     # this user has a console password
+    key_used: CreatedKeys | None = None        # a call succeeded with a key `creator` made for `user`
+    created_keys: CreatedKeys | None = None    # a key `creator` made for `user` still exists
 
     @model_validator(mode="after")
     def exactly_one(self) -> Evidence:
-        kinds = [n for n in ("issued_session", "instance", "event", "boundary", "login_profile")
-                 if getattr(self, n) is not None]
+        kinds = [n for n in EVIDENCE_KINDS if getattr(self, n) is not None]
         if len(kinds) != 1:
-            raise ValueError("evidence takes exactly one of issued_session, instance, event, boundary, login_profile")
+            raise ValueError("evidence takes exactly one of " + ", ".join(EVIDENCE_KINDS))
+        if self.absent and kinds[0] not in ("boundary", "login_profile", "created_keys"):
+            raise ValueError("`absent` goes with boundary, login_profile or created_keys")
         return self
+
+    @property
+    def kind(self) -> str:
+        return next(n for n in EVIDENCE_KINDS if getattr(self, n) is not None)
 
 
 class SeedFact(Strict):
@@ -252,8 +269,11 @@ class SeedFact(Strict):
 
 
 class EventFact(Strict):
+    """The newest successful event of these names since the attack was (re)set, made by `by` (the attack's user,
+    whom the file knows; the learner finds the event and reads the field)."""
     names: tuple[Annotated[str, Field(pattern=r"^[A-Z][A-Za-z0-9]+$")], ...] = Field(min_length=1)
-    field: Literal["access_key_id", "event_name", "user_name"]
+    field: Literal["access_key_id", "event_name", "user_name", "created_key_id"]
+    by: EntityRef | None = None
     account: Account = "production"
 
 
@@ -279,11 +299,13 @@ class Truth(Strict):
 class AnswerCheck(Strict):
     answer: FieldName                     # a field of `answers`
     equals: Truth
+    catches: tuple[Slug, ...] = ()        # the mistakes (wrong reports) a wrong answer here exposes
 
 
 class Replay(Strict):
     """The attack path of the attacker challenge this one defends, replayed: every call must now be refused."""
     replay: Slug
+    catches: tuple[Slug, ...] = ()
 
 
 def _check_kind(value: Any) -> str | None:
@@ -386,9 +408,12 @@ class Step(Strict):
     """One step of a solution or a mistake: an AWS CLI command (as the challenge's first start identity unless `as`
     says otherwise), the instance credentials of an IMDS fetch, or the answers a defender reports."""
     run: Annotated[str, Field(pattern=r"^aws \S", max_length=8000)] | None = None
-    who: Annotated[str, Field(pattern=r"^(session:|key:)[A-Za-z0-9+=,.@/_-]+$")] | None = Field(None, alias="as")
+    # key:ACCOUNT/USER, session:ROLE (the newest console session of it), pasted:N (the keys step N printed)
+    who: Annotated[str, Field(pattern=r"^(session:|key:)[A-Za-z0-9+=,.@/_-]+$|^pasted:[0-9]+$")] | None = Field(
+        None, alias="as")
     imds: ChallengeName | None = None
     report: dict[FieldName, Annotated[str, Field(max_length=200)]] | None = None
+    fails: bool = False    # the command is meant to be refused (trying the path of a false-positive case)
 
     @model_validator(mode="before")
     @classmethod
@@ -406,8 +431,11 @@ class Step(Strict):
     def shown(self, values: dict[str, str]) -> str:
         if self.run:
             command = fill(self.run, values)
+            command = OUTPUT.sub(lambda m: f"(what step {m.group(1)} printed)", command)
             if self.who and self.who.startswith("session:"):
                 return f"(as your session of {self.who[8:]}) {command}"
+            if self.who and self.who.startswith("pasted:"):
+                return f"(with the keys step {self.who[7:]} printed, pasted in the console) {command}"
             if self.who:
                 return f"(as {self.who[4:]}) {command}"
             return command
@@ -525,13 +553,15 @@ def _cross_check(spec: ChallengeSpec) -> list[Problem]:
     steps = [(("solution", i), s) for i, s in enumerate(spec.solution)] + [
         (("mistakes", m, "attempt", i), s) for m, mistake in enumerate(spec.mistakes)
         for i, s in enumerate(mistake.attempt)]
-    for number, (path, step) in enumerate(steps):
+    for path, step in steps:
+        before = path[-1]   # the steps before this one in its own list (the solution, or a mistake's attempt)
         try:
-            _check_placeholders(step.run or "", PLACEHOLDERS, documents)
-            for value in (step.report or {}).values():
+            for value in [step.run or "", *(step.report or {}).values()]:
                 _check_placeholders(OUTPUT.sub("", value), PLACEHOLDERS, documents)
-                if any(int(n) < 1 or int(n) > len(spec.solution) for n in OUTPUT.findall(value)):
-                    raise ValueError("{output:N} names a step of the solution (1 is the first)")
+                if any(not 1 <= int(n) <= before for n in OUTPUT.findall(value)):
+                    raise ValueError("{output:N} names an earlier step of the same list (1 is the first)")
+            if step.who and step.who.startswith("pasted:") and not 1 <= int(step.who[7:]) <= before:
+                raise ValueError("pasted:N names an earlier step of the same list (1 is the first)")
         except ValueError as error:
             add(path, str(error))
         if step.report is not None and set(step.report) - {a.name for a in spec.answers}:
@@ -546,7 +576,8 @@ def _cross_check(spec: ChallengeSpec) -> list[Problem]:
         add(("mistakes",), "two mistakes share an id")
     probes = [(("checks", i), c) for i, c in enumerate(spec.checks) if isinstance(c, Probe)]
     path_probes = [(("attack", "path", i), p) for i, p in enumerate(spec.attack.path if spec.attack else ())]
-    evidence = [(("checks", i), c) for i, c in enumerate(spec.checks) if isinstance(c, Evidence)]
+    evidence = [(("checks", i), c) for i, c in enumerate(spec.checks)
+                if isinstance(c, (Evidence, AnswerCheck, Replay))]
     for where, probe in probes + path_probes + evidence:
         for missing in set(probe.catches) - set(mistakes):
             add(where + ("catches",), f"`{missing}` is not an id of `mistakes`")

@@ -79,6 +79,12 @@ def _record(lab: Any, trail: Any, request: Any, service: str, response: Any, req
     result = note.get("result")
     if result is None and service == "iam" and operation == "CreateAccessKey" and response.status < 400:
         result = _created_key(response.body)
+        # LookupEvents lists the key and its user among the event's Resources, as CloudTrail does; the lab derives
+        # those from the record's resources, so the record carries them too (the key id in place of an ARN)
+        if result:
+            resources.append(("AWS::IAM::AccessKey", result["AccessKeyId"], None))
+            if result.get("UserName"):
+                resources.append(("AWS::IAM::User", result["UserName"], None))
     call = ApiCall(service=service, operation=operation, sandbox_id=sandbox_id, caller=caller, params=params,
                    result=result, error_code=code, error_message=message,
                    region=note.get("region") or "us-east-1", source_ip=request.source_ip,

@@ -338,6 +338,8 @@ def test_create_access_key_names_the_key_it_made_never_its_secret(local: Sandbox
     assert CONSOLE_DATE.match(key["createDate"])
     assert made["SecretAccessKey"] not in json.dumps(record)
     assert record["requestParameters"] == {"userName": "victim"}
+    assert [(r["type"], r["ARN"]) for r in record["resources"]] == [("AWS::IAM::AccessKey", made["AccessKeyId"]),
+                                                                    ("AWS::IAM::User", "victim")]
     # other IAM calls carry none, as before
     local.client("iam", admin).list_users()
     (listing,) = records(local.lab, local.id, "ListUsers")
