@@ -227,14 +227,17 @@ def learner_events(run: Run, spec: ChallengeSpec, names: tuple[str, ...], accoun
     """The sandbox's successful CloudTrail events of these names (or made with this access key) in one account
     since the challenge was (re)set, newest first, without the checker's own calls (LookupEvents through the lab's
     Trail: management events, as the console sees them)."""
-    since = _iso(seed_time(run.sandbox, spec))
+    seeded = ChallengeSeed.objects.filter(sandbox=run.sandbox, challenge=seeding.owner_of(spec).slug).first()
+    # an event's seq is the real time in microseconds when it was recorded (engine.cloudtrail.Trail.next_seq): an
+    # attack in the second after a reset counts, one in the second before does not
+    since = int(seeded.seeded_at.timestamp() * 1_000_000) if seeded else 0
     hidden = set(CheckerCall.objects.filter(sandbox=run.sandbox).values_list("request_id", flat=True))
     found = []
     lookups = [("EventName", name) for name in names] + ([("AccessKeyId", access_key)] if access_key else [])
     for key, value in lookups:
         answer = lab().trail.lookup_dicts(run.sandbox.id, run.accounts[account], {
             "LookupAttributes": [{"AttributeKey": key, "AttributeValue": value}]})
-        found += [e for e in answer["events"] if not e.get("error_code") and e["event_time"] >= since
+        found += [e for e in answer["events"] if not e.get("error_code") and e["seq"] > since
                   and e["record"].get("requestID") not in hidden]
     return sorted(found, key=lambda e: (e["event_time"], e["seq"]), reverse=True)
 

@@ -77,11 +77,18 @@ def load_pack(folder: Path, refs: References, taken: dict[str, str]) -> tuple[li
         return [], [FileError(name, 1, 1, "(the pack)", f"{len(files)} files; a pack holds at most "
                                                           f"{MAX_FILES_PER_PACK}")]
     specs, errors = [], []
-    for path in files:
+    # attacks first: a defence (`follows`) is checked against the users its attack seeds
+    ordered = sorted(files, key=lambda path: _follows_something(path))
+    for path in ordered:
         try:
-            specs.append((path, parse_file(path, refs, shown_as=shown_name(path))))
+            spec = parse_file(path, refs, shown_as=shown_name(path))
         except ChallengeFileError as error:
             errors += error.errors
+            continue
+        specs.append((path, spec))
+        if spec.track == "attacker":
+            refs.challenge_users[spec.slug] = {(u.account, u.name) for u in spec.seed.users}
+    specs.sort(key=lambda item: files.index(item[0]))
     slugs: dict[str, Path] = {}
     for path, spec in specs:
         if spec.slug in slugs:
@@ -91,11 +98,15 @@ def load_pack(folder: Path, refs: References, taken: dict[str, str]) -> tuple[li
             errors.append(FileError(shown_name(path), 1, 1, "slug", f"`{spec.slug}` is already a challenge of the "
                                     f"pack `{taken[spec.slug]}`"))
         slugs[spec.slug] = path
-    attackers = {s.slug for _, s in specs if s.track == "attacker"} | set(taken)
-    for path, spec in specs:
-        if spec.follows and spec.follows not in attackers:
-            errors.append(FileError(shown_name(path), 1, 1, "follows", f"there is no attacker challenge "
-                                    f"`{spec.follows}` in this pack or an earlier one"))
+    seeded: dict[tuple[str, str, str], str] = {}
+    for path, spec in specs:   # one reset must never delete another challenge's entities
+        for kind in ("roles", "users", "groups", "policies"):
+            for entity in getattr(spec.seed, kind):
+                key = (kind, entity.account, entity.name)
+                if key in seeded:
+                    errors.append(FileError(shown_name(path), 1, 1, f"seed.{kind}", f"{entity.name} is also seeded by "
+                                            f"`{seeded[key]}`; each challenge seeds entities of its own"))
+                seeded[key] = spec.slug
     if errors:
         return [], errors
     if not specs:
@@ -103,9 +114,17 @@ def load_pack(folder: Path, refs: References, taken: dict[str, str]) -> tuple[li
     return [spec for _, spec in specs], []
 
 
+def _follows_something(path: Path) -> bool:
+    """Whether the file is a defence, read cheaply (a file that does not read is simply parsed and refused later)."""
+    try:
+        return "\nfollows:" in "\n" + path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def load_all() -> Catalog:
     catalog = Catalog()
-    refs = references()
+    refs = references()   # gathers the users each loaded pack's attacks seed, for the defences of later packs
     for folder in pack_folders()[:MAX_PACKS]:
         try:
             specs, errors = load_pack(folder, refs, catalog.pack_of)

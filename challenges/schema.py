@@ -675,6 +675,8 @@ class References:
     users: set[tuple[str, str]] = field(default_factory=set)      # (account, user) of the world
     scenarios: set[str] = field(default_factory=set)
     check_scenarios: bool = True
+    # the users each attacker challenge seeds: a defence (`follows`) acts in its attack's accounts
+    challenge_users: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
 
 
 class ChallengeFileError(ValueError):
@@ -768,6 +770,8 @@ def _json_path(text: str) -> tuple:
 def _reference_errors(spec: ChallengeSpec, positions: yamlpos.Positions, name: str,
                       refs: References) -> list[FileError]:
     known = set(refs.users) | {(u.account, u.name) for u in spec.seed.users}
+    if spec.follows:
+        known |= refs.challenge_users.get(spec.follows, set())
     found: list[FileError] = []
 
     def need(ref: tuple[str, str], path: tuple) -> None:
@@ -795,6 +799,9 @@ def _reference_errors(spec: ChallengeSpec, positions: yamlpos.Positions, name: s
             walk_who(check.who, ("checks", i, "as"))
     for i, step in enumerate(spec.seed.steps):
         walk_who(step.who, ("seed", "steps", i, "as"))
+    if spec.follows and spec.follows not in refs.challenge_users:
+        found.append(FileError(name, *yamlpos.position_of(positions, ("follows",))[1], "follows",
+                               f"there is no attacker challenge `{spec.follows}` in this pack or an earlier one"))
     if refs.check_scenarios and spec.scenario not in refs.scenarios:
         where = yamlpos.position_of(positions, ("scenario",))[1]
         found.append(FileError(name, *where, "scenario", f"there is no scenario `{spec.scenario}` (one of "

@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone as dj_timezone
 
 from sandboxes import credentials, services, world
 from sandboxes.labclient import lab
@@ -238,10 +239,10 @@ def reset_challenge(sandbox: Sandbox, spec: ChallengeSpec) -> None:
     _create(sandbox, spec, accounts, values)
     # sessions of the old round are not this round's: the console stops offering them
     kept.forget_roles(sandbox.id, [f"arn:aws:iam::{accounts[r.account]}:role/{r.name}" for r in spec.seed.roles])
-    started = services.sandbox_now(sandbox)
+    started, started_real = services.sandbox_now(sandbox), dj_timezone.now()
     facts = _run_steps(sandbox, spec)
-    ChallengeSeed.objects.update_or_create(sandbox=sandbox, challenge=spec.slug,
-                                           defaults={"sandbox_time": started, "facts": facts})
+    ChallengeSeed.objects.update_or_create(sandbox=sandbox, challenge=spec.slug, defaults={
+        "sandbox_time": started, "seeded_at": started_real, "facts": facts})
 
 
 def ensure_seeded(sandbox: Sandbox, spec: ChallengeSpec) -> ChallengeSeed:

@@ -11,21 +11,6 @@ from challenges import packs
 from challenges.schema import ChallengeFileError, FileError, parse_file
 
 
-def sibling_slugs(path: Path) -> set[str]:
-    """The slugs of the other files of the file's folder (its pack), read as data only."""
-    from challenges import yamlpos
-
-    found = set()
-    for other in path.parent.glob("*.yaml"):
-        try:
-            data, _ = yamlpos.load(other.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yamlpos.YamlError):
-            continue
-        if isinstance(data, dict) and isinstance(data.get("slug"), str):
-            found.add(data["slug"])
-    return found
-
-
 class Command(BaseCommand):
     help = "Validate challenge files and packs (check), or list the challenges the lab offers (list)."
 
@@ -41,24 +26,28 @@ class Command(BaseCommand):
         errors: list[FileError] = []
         checked = 0
         refs = packs.references()
+        loaded = packs.load_all()
+        refs.challenge_users.update({spec.slug: {(u.account, u.name) for u in spec.seed.users}
+                                     for spec in loaded.challenges if spec.track == "attacker"})
         for path in options["paths"]:
             if path.is_dir():
-                others = {slug: pack for slug, pack in packs.load_all().pack_of.items()
-                          if pack != path.name}
+                others = {slug: pack for slug, pack in loaded.pack_of.items() if pack != path.name}
                 specs, found = packs.load_pack(path, refs, others)
                 errors += found
                 checked += len(specs) or len(list(path.glob("*.yaml")))
             elif path.is_file():
                 checked += 1
+                for sibling in path.parent.glob("*.yaml"):   # the attacks of its own pack, for a defence
+                    try:
+                        other = parse_file(sibling, refs)
+                    except ChallengeFileError:
+                        continue
+                    if other.track == "attacker":
+                        refs.challenge_users[other.slug] = {(u.account, u.name) for u in other.seed.users}
                 try:
-                    spec = parse_file(path, refs, shown_as=packs.shown_name(path))
+                    parse_file(path, refs, shown_as=packs.shown_name(path))
                 except ChallengeFileError as error:
                     errors += error.errors
-                    continue
-                known = set(packs.current().by_slug) | sibling_slugs(path)
-                if spec.follows and spec.follows not in known:
-                    errors.append(FileError(packs.shown_name(path), 1, 1, "follows",
-                                            f"there is no attacker challenge `{spec.follows}`"))
             else:
                 errors.append(FileError(str(path), 1, 1, "(the file)", "no such file or folder"))
         for error in errors:
