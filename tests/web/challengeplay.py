@@ -19,6 +19,7 @@ from challenges.models import ChallengeProgress
 from sandboxes import imdsmount
 
 _env_lock = threading.Lock()
+_loader: list = []
 
 
 def run_child_in_process(command, env, cwd, time_limit, output_limit):
@@ -37,6 +38,11 @@ def run_child_in_process(command, env, cwd, time_limit, output_limit):
         try:
             allow = cli_child.AllowList.load(env["LAB_CONSOLE_ALLOWLIST"])
             driver = cli_child.build_driver(allow, env["LAB_CONSOLE_ENDPOINT"].rstrip("/"), env["LAB_CONSOLE_SANDBOX"])
+            # the service models, read once for every command of the test run (a child reads them each time)
+            if _loader:
+                driver.session.register_component("data_loader", _loader[0])
+            else:
+                _loader.append(driver.session.get_component("data_loader"))
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                 code = cli_child.run(driver, argv)
         finally:

@@ -47,11 +47,16 @@ def player(transactional_db, learner, monkeypatch):
 
 
 def refused(player, slug: str, mistake_id: str) -> list[dict]:
+    """The mistake made on the seeded challenge (a defence's on top of its attack, done as the solution says);
+    a wrong report is sent as the answers."""
     spec = catalog.get(slug)
     mistake = next(m for m in spec.mistakes if m.id == mistake_id)
     assert player.client.get(f"/challenges/{slug}/").status_code == 200
-    play(player.client, player.sandbox, slug, mistake.attempt, succeed=False)
-    result = check(player.client, player.sandbox, slug)
+    if spec.follows:
+        play(player.client, player.sandbox, spec.follows, catalog.get(spec.follows).solution)
+    report = play(player.client, player.sandbox, slug, mistake.attempt, succeed=False)
+    answers = report or {a.name: "x" if not a.choices else a.choices[0][0] for a in spec.answers}
+    result = check(player.client, player.sandbox, slug, answers)
     assert not result["passed"], f"{slug}: the mistake {mistake_id} was accepted"
     caught = [f for f in failures(result) if mistake.says in f["mistakes"]]
     assert caught, f"{slug}: {mistake_id} was refused, but no failing probe names it: {failures(result)}"
@@ -78,9 +83,9 @@ def test_every_challenge_of_the_builder_track_declares_mistakes_and_every_mistak
 
 def test_every_other_mistake_is_refused_and_named(player):
     """Each mistake on a freshly reset challenge: one sandbox, reset between (which also drops the sessions the
-    previous attempt kept, or a kept session would pass the next check)."""
+    previous attempt kept, or a kept session would pass the next check). A finding that catches a mistake says what
+    it saw: the engine's reason for a probe, or what CloudTrail, the sessions or IAM showed."""
     for slug, mistake_id in every_mistake():
         assert player.client.post(f"/challenges/{slug}/reset/").status_code == 302
         caught = refused(player, slug, mistake_id)
-        assert all(f["why"] or "no live session" in f["text"] or "CloudTrail" in f["text"] or "instance" in f["text"]
-                   for f in caught), caught
+        assert all(f["why"] or ": " in f["text"] for f in caught), caught

@@ -12,13 +12,44 @@ from challenges.models import ChallengeProgress
 from sandboxes.models import Sandbox
 
 
+ISSUE_22_ATTACKERS = {"wildcard-trust", "update-assume-role-policy", "passrole-runinstances", "chain-to-root-trust",
+                      "confused-deputy"}
+
+
 def test_there_are_challenges_on_every_track():
     challenges = catalog.challenges()
     tracks = [c.track for c in challenges]
-    assert tracks.count(BUILDER) >= 6 and tracks.count(ATTACKER) >= 5 and tracks.count(DEFENDER) >= 2
+    assert len(challenges) >= 23
+    assert tracks.count(BUILDER) >= 6 and tracks.count(ATTACKER) >= 15 and tracks.count(DEFENDER) >= 12
     for challenge in challenges:
         assert challenge.hints and challenge.solution and challenge.reasoning and challenge.start
         assert challenge.track == DEFENDER or challenge.mistakes, challenge.slug
+
+
+def test_every_new_attack_cites_its_source_has_a_technique_and_is_followed_by_its_defence():
+    """Issue 29: at least 10 new attacker challenges from documented IAM/STS paths, each with its source, an ATT&CK
+    technique and "defend what you just did"; at least two false-positive cases where the learner says why."""
+    attackers = [c for c in catalog.challenges() if c.track == ATTACKER]
+    new = [c for c in attackers if c.slug not in ISSUE_22_ATTACKERS and not c.false_positive]
+    assert len(new) >= 10
+    for attack in attackers:
+        assert attack.attack.sources and attack.attack.technique.id.startswith("T"), attack.slug
+    for attack in new:
+        assert any("pathfinding.cloud" in s.title or "Rhino" in s.title for s in attack.attack.sources), attack.slug
+        assert attack.attack.path, attack.slug      # the calls its defence replays
+        [defence] = catalog.defences_of(attack.slug)
+        assert any(c.replay == attack.slug for c in defence.checks if hasattr(c, "replay")), defence.slug
+    positives = [c for c in attackers if c.false_positive]
+    assert len(positives) >= 2 and all(c.answers for c in positives)
+
+
+def test_an_attacker_page_cites_its_source_and_technique_and_leads_to_its_defence(learner):
+    html = learner.client.get("/challenges/create-policy-version/").content.decode()
+    assert 'href="https://pathfinding.cloud/paths/iam-001"' in html and "(Apache-2.0)" in html
+    assert 'href="https://attack.mitre.org/techniques/T1098/003/"' in html
+    assert 'href="/challenges/defend-create-policy-version/"' in html
+    defence = learner.client.get("/challenges/defend-create-policy-version/").content.decode()
+    assert "Defend what you just did" in defence and 'href="/challenges/create-policy-version/"' in defence
 
 
 def test_the_home_page_lists_challenges_with_difficulty_and_time(learner):
