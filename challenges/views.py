@@ -326,17 +326,32 @@ def _challenge_context(request: HttpRequest, sandbox: Sandbox, challenge: Challe
         "check": progress.last_check, "answers_form": extra.pop("answers_form", None) or AnswersForm(challenge),
         "seeded_sessions": seeding.seeded_sessions(sandbox, challenge), "followed": followed,
         "defences": catalog.defences_of(challenge.slug), "now": services.sandbox_now(sandbox),
-        "editor_form": (extra.pop("editor_form", None) or PolicyEditorForm(initial=_editor_initial(challenge)))
+        "editor_form": (extra.pop("editor_form", None) or PolicyEditorForm(initial=_editor_initial(sandbox, challenge)))
         if "editor" in challenge.tools else None,
         **_console_context(sandbox, challenge=challenge), **extra,
     }
 
 
-def _editor_initial(challenge: Challenge) -> dict[str, str]:
-    """The editor starts on the first role the challenge seeds (the one its story is about), as a trust policy."""
+def _editor_initial(sandbox: Sandbox, challenge: Challenge) -> dict[str, str]:
+    """The editor starts on the first role the challenge seeds (the one its story is about), showing its trust
+    policy as the sandbox has it now (the learner's edits included); else on the first user's first inline policy."""
+    from sandboxes.operator import OPERATOR
+
     owner = seeding.owner_of(challenge)
-    if owner.seed.roles:
-        return {"target": "trust", "name": owner.seed.roles[0].name}
+    accounts = sandbox.account_ids()
+    try:
+        if owner.seed.roles:
+            role = owner.seed.roles[0]
+            document = OPERATOR.role_trust_policy(accounts[role.account], role.name)
+            return {"target": "trust", "name": role.name, "document": json.dumps(document, indent=2)}
+        if owner.seed.users and owner.seed.users[0].policies:
+            user = owner.seed.users[0]
+            name = next(iter(user.policies))
+            document = OPERATOR.user_policy(accounts[user.account], user.name, name)
+            return {"target": "user-policy", "name": user.name, "policy_name": name,
+                    "document": json.dumps(document, indent=2)}
+    except Exception:  # noqa: BLE001 - deleted from a terminal: the editor starts empty
+        pass
     return {"target": "user-policy", "name": owner.seed.users[0].name if owner.seed.users else ""}
 
 
@@ -354,10 +369,20 @@ def challenge_rows(sandbox: Sandbox) -> list[dict[str, Any]]:
     rows = []
     for c in catalog.challenges():
         row = progress.get(c.slug)
-        rows.append({"challenge": c, "track": TRACKS[c.track], "solved_at": row.solved_at if row else None,
+        rows.append({"challenge": c, "track": TRACKS[c.track], "section": _section(c),
+                     "solved_at": row.solved_at if row else None,
                      "hints": row.hints_when_solved if row else None,
                      "solution_seen": row.solution_seen_when_solved if row else None})
     return rows
+
+
+def _section(challenge: Challenge) -> str:
+    """The list's groups, in catalog order: an attack and its defence stay together."""
+    if challenge.false_positive:
+        return "Looks exploitable: say why it is not"
+    if challenge.track == "attacker" or challenge.follows:
+        return "Attacker, then defend what you did"
+    return TRACKS[challenge.track]
 
 
 @require_GET

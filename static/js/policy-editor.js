@@ -33,18 +33,22 @@
       area.focus();
       area.setSelectionRange(offset, offset);
     }
-    // A document the engine refused comes back as the editor itself (HX-Retarget): let htmx swap it.
-    form.addEventListener("htmx:beforeSwap", function (event) {
-      if (event.detail.elt === form && (event.detail.xhr.status === 400 || event.detail.xhr.status === 429)) {
-        event.detail.shouldSwap = true;
-        event.detail.isError = false;
-      }
-    });
     form.addEventListener("htmx:afterRequest", function (event) {
       var log = document.getElementById("console-log");
       if (event.detail.elt === form && log && event.detail.xhr.status === 200) log.scrollTop = log.scrollHeight;
     });
   }
+
+  // A document the engine refused comes back as the editor itself (HX-Retarget, 400): swap it in. htmx fires
+  // beforeSwap on the target (detail.elt is the target; the form that asked is requestConfig.elt).
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (elt && elt.matches && elt.matches("[data-policy-editor-form]") &&
+        (event.detail.xhr.status === 400 || event.detail.xhr.status === 429)) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
 
   function init() { document.querySelectorAll("[data-policy-editor-form]").forEach(setup); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();

@@ -42,11 +42,17 @@ def apply(learner, document: str, *, target="trust", name="Challenge-AuditReview
     return learner.client.post("/challenges/console/editor/", data, **({"HTTP_HX_REQUEST": "true"} if htmx else {}))
 
 
-def test_the_editor_is_beside_the_console_on_a_challenge_page(learner):
-    html = learner.client.get("/challenges/auditors-externalid-and-mfa/").content.decode()
+def test_the_editor_is_beside_the_console_and_starts_on_the_roles_current_trust_policy(player):
+    auditor = player.sandbox.account_ids()["auditor"]
+    html = player.client.get("/challenges/auditors-externalid-and-mfa/").content.decode()
     assert 'id="policy-editor"' in html and 'id="console"' in html
     assert 'src="/static/js/policy-editor.js"' in html and 'value="Challenge-AuditReview"' in html
     assert html.index('id="policy-editor"') < html.index('id="console"')
+    editor = html.split("<textarea", 1)[1].split("</textarea>", 1)[0]
+    assert f"arn:aws:iam::{auditor}:root" in editor and "ExternalId" not in editor
+    apply(player, TRUST % auditor)   # the page shows the sandbox's document, the learner's edit included
+    html = player.client.get("/challenges/auditors-externalid-and-mfa/").content.decode()
+    assert "sts:ExternalId" in html.split("<textarea", 1)[1].split("</textarea>", 1)[0]
 
 
 @pytest.mark.parametrize("mistake,where", [
