@@ -89,3 +89,62 @@ def test_every_other_mistake_is_refused_and_named(player):
         assert player.client.post(f"/challenges/{slug}/reset/").status_code == 302
         caught = refused(player, slug, mistake_id)
         assert all(f["why"] or ": " in f["text"] for f in caught), caught
+
+
+# Correct solutions written differently from the official one: the checker judges behaviour, so each passes (issue 29
+# found 8 such accepted on main; keep that property while refusing the mistakes).
+def _doc(*statements) -> str:
+    import json
+
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, separators=(",", ":"))
+
+
+CORRECT_BUT_DIFFERENT = {
+    # MFA asked through its age instead of Bool (aws:MultiFactorAuthAge exists only with MFA), principal as an id
+    "auditors-externalid-and-mfa": lambda a: [
+        "aws iam update-assume-role-policy --role-name Challenge-AuditReview --policy-document '" + _doc(
+            {"Effect": "Allow", "Principal": {"AWS": a["auditor"]}, "Action": "sts:AssumeRole",
+             "Condition": {"StringEquals": {"sts:ExternalId": "SecureCart-Audit-7F3K9Q"},
+                           "NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}}) + "'"],
+    # StringLike with no wildcard is an exact match
+    "github-oidc-main-branch": lambda a: [
+        "aws iam update-assume-role-policy --role-name Challenge-GitHubRelease --policy-document '" + _doc(
+            {"Effect": "Allow", "Principal": {"Federated": f"arn:aws:iam::{a['production']}:oidc-provider/"
+                                                           "token.actions.githubusercontent.com"},
+             "Action": "sts:AssumeRoleWithWebIdentity",
+             "Condition": {"StringLike": {"token.actions.githubusercontent.com:sub":
+                                          "repo:securecart/storefront:ref:refs/heads/main"},
+                           "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}}) + "'"],
+    # the bucket's objects allowed, every other object denied
+    "session-policy-one-task": lambda a: [
+        f"aws sts assume-role --role-arn arn:aws:iam::{a['production']}:role/Challenge-DataSupport "
+        "--role-session-name one --policy '" + _doc(
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::securecart-invoices/*"},
+            {"Effect": "Deny", "Action": "s3:GetObject",
+             "NotResource": "arn:aws:s3:::securecart-invoices/2024/10/INV-100231.pdf"}) + "'"],
+    # StringLike against the variable
+    "require-source-identity": lambda a: [
+        "aws iam update-assume-role-policy --role-name Challenge-Deployer --policy-document '" + _doc(
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{a['developer']}:root"},
+             "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+             "Condition": {"StringLike": {"sts:SourceIdentity": "${aws:username}"}}}) + "'"],
+    # a boundary that lets junior-dev write policies, but caps what they can grant
+    "boundary-stops-escalation": lambda a: [
+        "aws iam create-policy --policy-name Challenge-DeveloperBoundary --policy-document '" + _doc(
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::securecart-product-images/*"},
+            {"Effect": "Allow", "Action": ["iam:PutUserPolicy", "iam:DeleteUserPolicy", "iam:ListUserPolicies"],
+             "Resource": f"arn:aws:iam::{a['production']}:user/junior-dev"}) + "'",
+        "aws iam put-user-permissions-boundary --user-name junior-dev --permissions-boundary "
+        f"arn:aws:iam::{a['production']}:policy/Challenge-DeveloperBoundary"],
+}
+
+
+@pytest.mark.parametrize("slug", sorted(CORRECT_BUT_DIFFERENT))
+def test_a_correct_solution_written_differently_passes(player, slug):
+    from challenges import schema
+
+    assert player.client.get(f"/challenges/{slug}/").status_code == 200
+    steps = [schema.Step.model_validate(s) for s in CORRECT_BUT_DIFFERENT[slug](player.sandbox.account_ids())]
+    play(player.client, player.sandbox, slug, steps)
+    result = check(player.client, player.sandbox, slug)
+    assert result["passed"], failures(result)
