@@ -130,7 +130,8 @@ def load_all() -> Catalog:
             specs, errors = load_pack(folder, refs, catalog.pack_of)
         except Exception as error:  # noqa: BLE001 - a pack never breaks the site, whatever went wrong reading it
             log.exception("challenge pack %s could not be read", folder.name)
-            specs, errors = [], [FileError(folder.name, 1, 1, "(the pack)", f"could not be read: {error}")]
+            specs, errors = [], [FileError(folder.name, 1, 1, "(the pack)",
+                                           f"could not be read ({type(error).__name__}; the server's log says more)")]
         if errors:
             log.warning("challenge pack %s refused:\n%s", folder.name, "\n".join(map(str, errors)))
             catalog.refused.append(RefusedPack(folder.name, errors))

@@ -13,6 +13,7 @@ from functools import wraps
 from typing import Any, Callable
 
 from django.contrib import messages
+from django.core.cache import caches
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -26,6 +27,7 @@ from sandboxes import credentials, imdsmount, services
 from sandboxes.decorators import SandboxRequest, with_sandbox
 from sandboxes.models import AccessKey, Sandbox
 from scenarios import registry
+from securecart.throttle import count_in_window
 
 from . import catalog, checks, console, kept, probes, schema, seeding
 from .catalog import TRACKS, Challenge
@@ -323,7 +325,8 @@ def _challenge_context(request: HttpRequest, sandbox: Sandbox, challenge: Challe
         "hints": [schema.fill(h, values) for h in challenge.hints[:progress.hints_shown]],
         "more_hints": progress.hints_shown < len(challenge.hints),
         "solution": [step.shown(values) for step in challenge.solution] if progress.solution_shown else [],
-        "check": progress.last_check, "answers_form": extra.pop("answers_form", None) or AnswersForm(challenge),
+        "check": extra.pop("check", None) or progress.last_check,
+        "answers_form": extra.pop("answers_form", None) or AnswersForm(challenge),
         "seeded_sessions": seeding.seeded_sessions(sandbox, challenge), "followed": followed,
         "defences": catalog.defences_of(challenge.slug), "now": services.sandbox_now(sandbox),
         "editor_form": (extra.pop("editor_form", None) or PolicyEditorForm(initial=_editor_initial(sandbox, challenge)))
@@ -426,6 +429,21 @@ def challenge_solution(request: SandboxRequest, challenge: Challenge) -> HttpRes
     return _back(request, sandbox, challenge, "challenges/_help.html")
 
 
+# A check makes a few dozen real calls: a browser pressing Check faster than people read a verdict gets a short
+# answer at once, and one sandbox runs one check at a time (probes write and undo: two at once could leave a write).
+CHECKS_PER_WINDOW, CHECK_WINDOW = 6, 20
+CHECK_LEASE_SECONDS = 60
+CHECK_BUSY = "a check of your sandbox is still running; wait for its verdict"
+CHECK_SLOW_DOWN = "that is more checks than anyone reads in a few seconds; wait a moment, then check again"
+
+
+def _check_refused(request: SandboxRequest, challenge: Challenge, message: str) -> HttpResponse:
+    check = {"passed": False, "findings": [{"ok": False, "text": message, "why": "", "mistakes": []}]}
+    context = _challenge_context(request, request.sandbox, challenge, check=check)
+    return render(request, "challenges/_check.html" if request.htmx else "challenges/challenge.html", context,
+                  status=429)
+
+
 @require_POST
 @with_challenge
 @never_cache
@@ -437,7 +455,16 @@ def challenge_check(request: SandboxRequest, challenge: Challenge) -> HttpRespon
         context = _challenge_context(request, sandbox, challenge, answers_form=form)
         return render(request, "challenges/_check.html" if request.htmx else "challenges/challenge.html", context,
                       status=400)
-    result = checks.check(sandbox, challenge, form.cleaned_data if challenge.answers else {})
+    browser = request.session.session_key or request.META.get("REMOTE_ADDR", "")
+    if count_in_window("challenge-check", browser, CHECK_WINDOW)[0] > CHECKS_PER_WINDOW:
+        return _check_refused(request, challenge, CHECK_SLOW_DOWN)
+    lease = f"challenge-check:{sandbox.id}"
+    if not caches["throttle"].add(lease, 1, CHECK_LEASE_SECONDS):
+        return _check_refused(request, challenge, CHECK_BUSY)
+    try:
+        result = checks.check(sandbox, challenge, form.cleaned_data if challenge.answers else {})
+    finally:
+        caches["throttle"].delete(lease)
     progress = progress_of(sandbox, challenge)
     progress.attempts += 1
     progress.last_check = result.to_dict()

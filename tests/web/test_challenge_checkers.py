@@ -4,6 +4,9 @@ brings the seed back and drops the round's console sessions, the checker's own c
 left out of the Detections and the Defend exercises, and the default (jailed) console path still works."""
 from __future__ import annotations
 
+import time
+from types import SimpleNamespace
+
 import pytest
 
 from challenges import catalog, kept, probes
@@ -192,3 +195,27 @@ def test_a_session_shaped_by_query_and_output_is_kept_when_it_shows_all_three_pa
     if not kept_expected:
         assert "Not kept:" in html and "print the whole Credentials" in html
     assert bool(kept.sessions(player.sandbox.id)) is kept_expected
+
+
+def test_one_check_at_a_time_per_sandbox_and_no_faster_than_people_read(learner, monkeypatch):
+    from django.core.cache import caches
+
+    from challenges import views
+    from securecart import throttle
+
+    # the counter's windows are fixed: hold the clock inside one, or a boundary between two posts resets the count
+    now = time.time()
+    monkeypatch.setattr(throttle, "time", SimpleNamespace(time=lambda: now))
+    slug = "wildcard-trust"
+    learner.client.get(f"/challenges/{slug}/")
+    caches["throttle"].add(f"challenge-check:{learner.sandbox.id}", 1, 60)   # another tab's check is running
+    r = learner.client.post(f"/challenges/{slug}/check/", HTTP_HX_REQUEST="true")
+    assert r.status_code == 429 and views.CHECK_BUSY in r.content.decode()
+    assert ChallengeProgress.objects.get(sandbox=learner.sandbox, challenge=slug).attempts == 0
+    caches["throttle"].delete(f"challenge-check:{learner.sandbox.id}")
+    # the refused one counted too: a script resending on "busy" is slowed down as well
+    allowed = views.CHECKS_PER_WINDOW - 1
+    answers = [learner.client.post(f"/challenges/{slug}/check/", HTTP_HX_REQUEST="true").status_code
+               for _ in range(allowed + 1)]
+    assert answers[:allowed] == [200] * allowed and answers[-1] == 429
+    assert not caches["throttle"].get(f"challenge-check:{learner.sandbox.id}")   # the lease is given back
