@@ -54,16 +54,7 @@
       showPasted();
       if (log) log.scrollTop = log.scrollHeight;
     });
-    // A refused form (400) and "slow down" (429) come back as console entries: show them like any other answer.
-    // htmx fires beforeSwap on the target (the log, outside the form; detail.elt is the target, the form that asked
-    // is requestConfig.elt), so the listener is the document's.
-    document.addEventListener("htmx:beforeSwap", function (event) {
-      var asked = event.detail.requestConfig && event.detail.requestConfig.elt;
-      if (asked === form && (event.detail.xhr.status === 400 || event.detail.xhr.status === 429)) {
-        event.detail.shouldSwap = true;
-        event.detail.isError = false;
-      }
-    });
+    // Its refusals (400, 429) are console entries: lab.js swaps them in (data-swap-refusals).
     document.body.addEventListener("htmx:oobAfterSwap", showPasted);
     showPasted();
   }

@@ -39,16 +39,8 @@
     });
   }
 
-  // A document the engine refused comes back as the editor itself (HX-Retarget, 400): swap it in. htmx fires
-  // beforeSwap on the target (detail.elt is the target; the form that asked is requestConfig.elt).
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
-    if (elt && elt.matches && elt.matches("[data-policy-editor-form]") &&
-        (event.detail.xhr.status === 400 || event.detail.xhr.status === 429)) {
-      event.detail.shouldSwap = true;
-      event.detail.isError = false;
-    }
-  });
+  // A document the engine refused comes back as the editor itself (HX-Retarget, 400): lab.js swaps it in
+  // (data-swap-refusals on the form).
 
   function init() { document.querySelectorAll("[data-policy-editor-form]").forEach(setup); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();

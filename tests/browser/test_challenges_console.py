@@ -137,8 +137,12 @@ def test_solve_a_builder_an_attack_and_its_defence_and_a_defender_challenge(brow
         type_command(page, "aws iam get-user-policy --user-name intern-riley --policy-name ProtectInvoices "
                            "--query PolicyDocument.Statement[0].Action --output text")
         expect(page.locator(".console-entry").last).to_contain_text("s3:DeleteObject")
-        page.get_by_label("Refused action").fill("s3:DeleteObject")
+        # a blank report (spaces pass the browser's `required`) is refused (400) and its error shown, not dropped
+        page.get_by_label("Refused action").fill("   ")
         page.get_by_label("Policy that refused it").fill("ProtectInvoices")
+        page.get_by_role("button", name="Check my sandbox").click()
+        expect(page.locator("#challenge-check .error")).to_contain_text("required")
+        page.get_by_label("Refused action").fill("s3:DeleteObject")
         check_solved(page)
         fits(page, width)
 
