@@ -69,3 +69,9 @@ class MalformedPolicyDocument(ClientError):
         self.line = line
         self.column = column
         self.path = path
+
+
+class MalformedPolicy(MalformedPolicyDocument):
+    """S3's answer to a bucket policy it refuses (PutBucketPolicy): the same fault as IAM's
+    MalformedPolicyDocument under S3's own code (engine.policy.bucket_policy)."""
+    code = "MalformedPolicy"
