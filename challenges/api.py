@@ -44,6 +44,18 @@ def get(slug: str) -> ChallengeInfo | None:
     return _info(challenge) if challenge else None
 
 
+def page_text(slug: str) -> str | None:
+    """What a learner reads on the challenge's page (title, story, objective, hints, reasoning, the solution's
+    commands), as one text with its {placeholders} unfilled; None for an unknown slug. The quiz checks that the
+    page an item links names the item's topics."""
+    challenge = offered.get(slug)
+    if challenge is None:
+        return None
+    steps = [step.run or " ".join((step.report or {}).values()) or (step.imds or "") for step in challenge.solution]
+    return " ".join([challenge.title, challenge.story, challenge.objective, *challenge.hints, challenge.reasoning,
+                     *steps])
+
+
 def choices() -> list[tuple[str, str]]:
     """For a Django ChoiceField / model field choices: (slug, "Track · title")."""
     return [(c.slug, f"{TRACKS[c.track]} · {c.title}") for c in offered.challenges()]
