@@ -429,8 +429,9 @@ def challenge_solution(request: SandboxRequest, challenge: Challenge) -> HttpRes
     return _back(request, sandbox, challenge, "challenges/_help.html")
 
 
-# A check makes a few dozen real calls: a browser pressing Check faster than people read a verdict gets a short
-# answer at once, and one sandbox runs one check at a time (probes write and undo: two at once could leave a write).
+# A check makes a few dozen real calls: a browser pressing one challenge's Check faster than people read a verdict
+# gets a short answer at once, and one sandbox runs one check at a time (probes write and undo: two at once could
+# leave a write; and one learner's checks use one process at most).
 CHECKS_PER_WINDOW, CHECK_WINDOW = 6, 20
 CHECK_LEASE_SECONDS = 60
 CHECK_BUSY = "a check of your sandbox is still running; wait for its verdict"
@@ -456,7 +457,7 @@ def challenge_check(request: SandboxRequest, challenge: Challenge) -> HttpRespon
         return render(request, "challenges/_check.html" if request.htmx else "challenges/challenge.html", context,
                       status=400)
     browser = request.session.session_key or request.META.get("REMOTE_ADDR", "")
-    if count_in_window("challenge-check", browser, CHECK_WINDOW)[0] > CHECKS_PER_WINDOW:
+    if count_in_window("challenge-check", f"{browser}:{challenge.slug}", CHECK_WINDOW)[0] > CHECKS_PER_WINDOW:
         return _check_refused(request, challenge, CHECK_SLOW_DOWN)
     lease = f"challenge-check:{sandbox.id}"
     if not caches["throttle"].add(lease, 1, CHECK_LEASE_SECONDS):
