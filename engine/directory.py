@@ -348,7 +348,7 @@ class Directory:
                 return None
             for provider in backend.saml_providers.values():
                 if provider.arn == arn:
-                    return SamlProviderInfo(account, provider.name, provider.arn,
+                    return SamlProviderInfo(account or "", provider.name, provider.arn,
                                             provider.saml_metadata_document or "")
             return None
 
@@ -361,7 +361,7 @@ class Directory:
             provider = backend.open_id_providers.get(arn)
             if provider is None:
                 return None
-            return OidcProviderInfo(account, provider.arn, provider.url, tuple(provider.client_id_list),
+            return OidcProviderInfo(account or "", provider.arn, provider.url, tuple(provider.client_id_list),
                                     tuple(provider.thumbprint_list))
 
     def oidc_provider_for_host(self, account: str, url: str) -> OidcProviderInfo | None:

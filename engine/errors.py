@@ -5,11 +5,15 @@ and HTTP status AWS uses, so SDKs raise the same ClientError they would against 
 """
 from __future__ import annotations
 
+from typing import Any
+
 
 class AwsError(Exception):
     code = "InternalFailure"
     status = 500
     sender_fault = False
+    decision: Any = None      # the Decision that refused the call, for callers without a request id
+    extra: dict[str, str] | None = None   # further elements of the error document (S3: ArgumentName, ...)
 
     def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
                  sender_fault: bool | None = None) -> None:

@@ -22,6 +22,7 @@ import logging
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 import regex
@@ -223,8 +224,8 @@ def _ec2_error(violation: Violation) -> AwsError:
                     code="InvalidParameterValue", status=400, sender_fault=True)
 
 
-_JAVA_TYPES = {"string": "String", "integer": "Integer", "long": "Long", "boolean": "Boolean", "double": "Double",
-               "float": "Float", "timestamp": "Date", "blob": "ByteBuffer"}
+_JAVA_TYPES = MappingProxyType({"string": "String", "integer": "Integer", "long": "Long", "boolean": "Boolean",
+                                "double": "Double", "float": "Float", "timestamp": "Date", "blob": "ByteBuffer"})
 
 
 def _mismatch_text(value: Any, shape: Shape) -> str:

@@ -33,7 +33,7 @@ class Decision:
 
     def __init__(self, *, allowed: bool, effect: str, reason: str, deciding: list[StatementRef],
                  request: AuthzRequest, cross_account: bool, denied_by: str | None, steps: list[str],
-                 results: list[PolicyResult], events: list[tuple] | None) -> None:
+                 results: list[PolicyResult], events: list[tuple[Any, ...]] | None) -> None:
         self.allowed = allowed
         self.effect = effect
         self.reason = reason

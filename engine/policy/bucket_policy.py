@@ -93,12 +93,12 @@ def _actions_matching(pattern: str) -> list[str]:
     return [name for name in ACTIONS if matcher.match(name)]
 
 
-def _as_list(value: Any) -> list:
+def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
 def _condition_keys(block: Any) -> list[str]:
-    keys = []
+    keys: list[str] = []
     if isinstance(block, dict):
         for entries in block.values():
             if isinstance(entries, dict):
@@ -106,7 +106,7 @@ def _condition_keys(block: Any) -> list[str]:
     return keys
 
 
-def validate_bucket_policy(text: str | dict, *, bucket: str) -> PolicyDocument:
+def validate_bucket_policy(text: str | dict[str, Any], *, bucket: str) -> PolicyDocument:
     """The parsed policy if S3 would accept it as the policy of `bucket`; raises MalformedPolicy otherwise."""
     try:
         document = parse_policy(text, kind="resource")

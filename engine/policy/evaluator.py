@@ -26,9 +26,9 @@ class Tracer:
     __slots__ = ("events",)
 
     def __init__(self) -> None:
-        self.events: list[tuple] = []
+        self.events: list[tuple[Any, ...]] = []
 
-    def emit(self, event: tuple) -> None:
+    def emit(self, event: tuple[Any, ...]) -> None:
         self.events.append(event)
 
 
@@ -99,7 +99,7 @@ def evaluate_statement(st: Statement, request: AuthzRequest, tracer: Tracer | No
             how = "not-principal" if ok else None
         else:
             matched, how, entry = st.principal.match(request.principal)
-            p_info = (matched, entry)
+            p_info = (matched, entry or "")
             ok = matched
     else:
         p_info = None
