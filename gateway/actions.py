@@ -52,8 +52,8 @@ SELF_USER_OPERATIONS = frozenset({"GetUser", "CreateAccessKey", "ListAccessKeys"
                                   "ListServiceSpecificCredentials"})
 
 
-_POLICY_ARN_OPERATIONS = {"AttachUserPolicy", "AttachRolePolicy", "AttachGroupPolicy", "DetachUserPolicy",
-                          "DetachRolePolicy", "DetachGroupPolicy"}
+_POLICY_ARN_OPERATIONS = frozenset({"AttachUserPolicy", "AttachRolePolicy", "AttachGroupPolicy", "DetachUserPolicy",
+                                    "DetachRolePolicy", "DetachGroupPolicy"})
 
 
 def _iam_arn(account: str, kind: str, path: str, name: str) -> str:

@@ -12,6 +12,7 @@ import json
 import logging
 import re
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from engine.cloudtrail import ApiCall
@@ -93,8 +94,8 @@ def _record(lab: Any, trail: Any, request: Any, service: str, response: Any, req
     trail.record(call, now=lab.now(sandbox_id), role_account=role_account)
 
 
-_CREATED_KEY_FIELDS = {name: re.compile(rb"<%s>([^<]*)</%s>" % (name.encode(), name.encode()))
-                       for name in ("AccessKeyId", "UserName", "Status", "CreateDate")}
+_CREATED_KEY_FIELDS = MappingProxyType({name: re.compile(rb"<%s>([^<]*)</%s>" % (name.encode(), name.encode()))
+                                        for name in ("AccessKeyId", "UserName", "Status", "CreateDate")})
 
 
 def _created_key(body: bytes) -> dict[str, Any] | None:
