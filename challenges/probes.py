@@ -131,6 +131,18 @@ def _conditions(statement: dict[str, Any], outcome: bool) -> list[str]:
             if bool(c.get("outcome")) == outcome]
 
 
+def _decided_by(decision: dict[str, Any]) -> str:
+    """Which layer of the decision refused (identity, resource, boundary, session, SCP, RCP...) and by which
+    statement: the typed decision's waterfall (engine.policy Decision.layers)."""
+    for layer in decision.get("layers", []):
+        if layer.get("decided"):
+            refs = layer.get("deciding") or []
+            statement = (f", statement {refs[0].get('sid') or '#' + str(refs[0].get('index'))} of "
+                         f"{refs[0].get('policy')}" if refs else "")
+            return f"decided by the {layer['title'][0].lower()}{layer['title'][1:]}{statement}"
+    return ""
+
+
 def explain(decision: dict[str, Any]) -> str:
     """The engine's reason in a sentence: the statement that decided and its conditions (as a scenario page shows)."""
     policies = decision.get("policies", [])
@@ -144,7 +156,7 @@ def explain(decision: dict[str, Any]) -> str:
                  + (f" ({'; '.join(_conditions(st, True))})" if _conditions(st, True) else " (no condition)")
                  for p, st in (resource or allowing)]
         return "; ".join(parts[:2]) or decision.get("reason", "")
-    parts = [decision.get("reason", "")]
+    parts = [decision.get("reason", ""), _decided_by(decision)]
     for policy in policies:
         for statement in policy.get("statements", []):
             failed = _conditions(statement, False)

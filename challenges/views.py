@@ -231,7 +231,8 @@ def run_command(request: SandboxRequest, sandbox: Sandbox, command: str, creds: 
     requester = console.Requester(sandbox.id, request.session.session_key or "", request.META.get("REMOTE_ADDR", ""))
     result = console.run(argv, creds, requester)
     entry.update(result=result, identity=creds.label, refused=result.refused, busy=result.busy,
-                 table=bool(_TABLE.match(result.stdout)))
+                 table=bool(_TABLE.match(result.stdout)), decision=console.refusal_explained(sandbox, result),
+                 advice=console.policy_advice(argv))
     if result.exit_code == 0:
         entry["kept"], entry["not_kept"] = _keep_issued_session(sandbox, result.stdout)
 
