@@ -459,6 +459,7 @@ CALLS: list[dict[str, Any]] = []
 def run(driver, argv: list[str]) -> int:
     """Run `aws <argv>`; a refusal returns REFUSED_EXIT with the marker line on standard error."""
     REFUSALS.message = None
+    CALLS.clear()   # one process runs one command; the in-process console (tests) runs many in one
     # argparse names the program from sys.argv[0] in usage errors: the learner typed `aws`, not this file's name
     program, sys.argv[0] = sys.argv[0], "aws"
     try:
