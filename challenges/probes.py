@@ -149,7 +149,8 @@ def explain(decision: dict[str, Any]) -> str:
     if decision.get("allowed"):
         # the resource side (a trust or bucket policy) when it allowed: that is what a challenge is about; the probe
         # identity's own policy allowing the call is no news
-        allowing = [(p, st) for p in policies for st in p.get("statements", [])
+        # (an organization's SCPs and RCPs only cap: their FullAWSAccess allowing it is no news either)
+        allowing = [(p, st) for p in policies if p.get("role") not in ("scp", "rcp") for st in p.get("statements", [])
                     if st.get("applies") and st.get("effect") == "Allow"]
         resource = [(p, st) for p, st in allowing if p.get("role") == "resource"]
         parts = [f"statement {_label(st)} of {_policy_words(p)} allows it"
