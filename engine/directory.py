@@ -135,6 +135,27 @@ class OidcProviderInfo:
 
 
 @dataclass(frozen=True)
+class GroupInfo:
+    account: str
+    name: str
+    arn: str
+    policies: tuple[PolicyText, ...]    # inline + attached
+    members: tuple[str, ...]            # user names
+
+
+@dataclass(frozen=True)
+class AccountEntities:
+    """Every principal-bearing entity of one account (engine.graph reads these): snapshots, not moto objects."""
+    account: str
+    users: tuple[UserInfo, ...] = ()
+    roles: tuple[RoleInfo, ...] = ()
+    groups: tuple[GroupInfo, ...] = ()
+    instance_profiles: tuple[InstanceProfileInfo, ...] = ()
+    saml_providers: tuple[SamlProviderInfo, ...] = ()
+    oidc_providers: tuple[OidcProviderInfo, ...] = ()
+
+
+@dataclass(frozen=True)
 class OrgPolicyText:
     """An organization policy (SCP or RCP) attached at one level, as stored."""
     id: str
@@ -408,6 +429,29 @@ class Directory:
             tags=tags_to_dict(role.tags), max_session_duration=max_duration, policies=policies,
             boundary_arn=role.permissions_boundary_arn or None,
         )
+
+    # ---- everything of an account (the access graph) -----------------------------------------------------------
+    def entities(self, account: str) -> AccountEntities:
+        """Users, roles, groups, instance profiles and identity providers of one account, read in one go."""
+        with moto_lock:
+            backend = self._iam(account)
+            if backend is None:
+                return AccountEntities(account)
+            users = tuple(self._user_info(backend, account, user) for user in list(backend.users.values()))
+            roles = tuple(self._role_info(account, role) for role in list(backend.roles.values()))
+            groups = tuple(GroupInfo(
+                account, group.name, group.arn,
+                tuple([PolicyText(n, normalise_policy_text(d)) for n, d in group.policies.items()]
+                      + [PolicyText(p.name, _default_version_text(p), p.arn, "managed")
+                         for p in group.managed_policies.values()]),
+                tuple(user.name for user in group.users)) for group in list(backend.groups.values()))
+            profiles = tuple(InstanceProfileInfo(account, p.name, p.arn, p.id, tuple(r.arn for r in p.roles))
+                             for p in list(backend.instance_profiles.values()))
+            saml = tuple(SamlProviderInfo(account, p.name, p.arn, p.saml_metadata_document or "")
+                         for p in list(backend.saml_providers.values()))
+            oidc = tuple(OidcProviderInfo(account, p.arn, p.url, tuple(p.client_id_list), tuple(p.thumbprint_list))
+                         for p in list(backend.open_id_providers.values()))
+            return AccountEntities(account, users, roles, groups, profiles, saml, oidc)
 
     # ---- access keys ---------------------------------------------------------------------------------------------
     def access_key(self, access_key_id: str, accounts: Iterable[str] | None = None) -> AccessKeyInfo | None:

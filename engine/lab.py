@@ -27,6 +27,7 @@ from engine.decisions import DECISION_LRU_SIZE, DecisionLog
 from engine.directory import AccessKeyInfo, Directory, MfaDeviceInfo
 from engine.errors import AccessDenied, ExpiredToken, InvalidClientTokenId
 from engine.federation.registry import JwksRegistry
+from engine.graph import KeptSession, SandboxPrincipals, build_graph
 from engine.guardrails import guardrails
 from engine.instances import InstanceRegistry
 from engine import mfa as totp
@@ -373,6 +374,32 @@ class Lab:
         """(identity NamedPolicies, boundary NamedPolicy | None, session NamedPolicies) for the explanation panel."""
         with self._lock:
             return caller_policies(self.directory, caller)
+
+    # ---- who can become whom (engine/graph.py) -----------------------------------------------------------------
+    def sandbox_principals(self, sandbox_id: str) -> SandboxPrincipals:
+        """What the access graph reads of one sandbox: its own accounts' entities, organizations, boundaries and
+        the role sessions it holds. Nothing of another sandbox."""
+        with self._lock:
+            info = self._require_sandbox(sandbox_id)
+            accounts = dict(info.accounts)
+            now = info.clock.now()
+            self.store.purge(sandbox_id, now)
+            sessions = tuple(KeptSession(s.arn, s.role_arn or "", s.account, s.user_id, tuple(s.session_policies),
+                                         s.mfa_authenticated_at is not None, dict(s.principal_tags))
+                             for s in self.store.sessions_of(sandbox_id)
+                             if s.kind == "assumed-role" and s.role_arn and not s.is_expired(now))
+        entities = tuple(self.directory.entities(account) for account in accounts.values())
+        boundary_arns = {p.boundary_arn for e in entities for p in (*e.users, *e.roles) if p.boundary_arn}
+        boundaries = {arn: text for arn in sorted(boundary_arns)
+                      if (text := self.directory.managed_policy_text(arn)) is not None}
+        organizations = {account: self.directory.organization_of(account) for account in accounts.values()}
+        return SandboxPrincipals(accounts, entities, organizations, boundaries, sessions, now)
+
+    def access_graph(self, sandbox_id: str) -> dict[str, Any]:
+        """The sandbox's access graph (engine.graph.AccessGraph.to_dict()): principals, "can become" edges each
+        with the engine's decisions for its calls, admin-equivalent principals marked. Evaluated outside the Lab
+        lock, like authorize_call."""
+        return build_graph(self.sandbox_principals(sandbox_id)).to_dict()
 
     # ---- decisions and federation reports (engine.decisions.DecisionLog) ------------------------------------------
     def record_decision(self, request_id: str, decision: Decision) -> None:

@@ -87,6 +87,9 @@ class LabPort(Protocol):
     def mfa_verify_enable(self, serial: str, seed: str, code1: str, code2: str, *,
                           at: float | None = None) -> MfaProof: ...
 
+    # ---- who can become whom: engine.graph.AccessGraph.to_dict() of the sandbox (read it with engine.graph)
+    def access_graph(self, sandbox_id: str) -> dict[str, Any]: ...
+
     # ---- CloudTrail: `trail.<name>` for engine.cloudtrail.Trail.REMOTE_METHODS in both modes
     @property
     def trail(self) -> Any: ...
