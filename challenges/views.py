@@ -25,7 +25,7 @@ from scenarios import registry
 
 from . import checks, console, kept, seeding
 from .catalog import CHALLENGES, TOOL_NAMES, TRACKS, Challenge
-from .forms import AnswersForm, ConsoleForm
+from .forms import AnswersForm, ConsoleForm, ConsolePrefillForm
 from .models import ChallengeKey, ChallengeProgress
 
 
@@ -126,7 +126,14 @@ def _keep_issued_session(sandbox: Sandbox, stdout: str) -> credentials.SessionCr
 @with_sandbox
 def console_page(request: SandboxRequest) -> HttpResponse:
     sandbox = request.sandbox
-    return render(request, "challenges/console.html", {"sandbox": sandbox, **_console_context(sandbox)})
+    prefill = ConsolePrefillForm(request.GET)
+    command, selected = "", ""
+    if prefill.is_valid():   # an invalid prefill is ignored: the console opens as usual
+        command = prefill.cleaned_data["command"]
+        offered = {identity.value for identity in identities(sandbox)}
+        selected = prefill.cleaned_data["identity"] if prefill.cleaned_data["identity"] in offered else ""
+    context = _console_context(sandbox, selected)
+    return render(request, "challenges/console.html", {"sandbox": sandbox, **context, "prefill_command": command})
 
 
 def console_rate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

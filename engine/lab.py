@@ -376,9 +376,10 @@ class Lab:
             return caller_policies(self.directory, caller)
 
     # ---- who can become whom (engine/graph.py) -----------------------------------------------------------------
-    def sandbox_principals(self, sandbox_id: str) -> SandboxPrincipals:
+    def sandbox_principals(self, sandbox_id: str, session_keys: list[str] | None = None) -> SandboxPrincipals:
         """What the access graph reads of one sandbox: its own accounts' entities, organizations, boundaries and
-        the role sessions it holds. Nothing of another sandbox."""
+        the unexpired role sessions it holds (only those with an access key id in `session_keys` when given: the
+        sessions the learner kept). Nothing of another sandbox."""
         with self._lock:
             info = self._require_sandbox(sandbox_id)
             accounts = dict(info.accounts)
@@ -387,7 +388,8 @@ class Lab:
             sessions = tuple(KeptSession(s.arn, s.role_arn or "", s.account, s.user_id, tuple(s.session_policies),
                                          s.mfa_authenticated_at is not None, dict(s.principal_tags))
                              for s in self.store.sessions_of(sandbox_id)
-                             if s.kind == "assumed-role" and s.role_arn and not s.is_expired(now))
+                             if s.kind == "assumed-role" and s.role_arn and not s.is_expired(now)
+                             and (session_keys is None or s.access_key_id in session_keys))
         entities = tuple(self.directory.entities(account) for account in accounts.values())
         boundary_arns = {p.boundary_arn for e in entities for p in (*e.users, *e.roles) if p.boundary_arn}
         boundaries = {arn: text for arn in sorted(boundary_arns)
@@ -395,11 +397,11 @@ class Lab:
         organizations = {account: self.directory.organization_of(account) for account in accounts.values()}
         return SandboxPrincipals(accounts, entities, organizations, boundaries, sessions, now)
 
-    def access_graph(self, sandbox_id: str) -> dict[str, Any]:
+    def access_graph(self, sandbox_id: str, session_keys: list[str] | None = None) -> dict[str, Any]:
         """The sandbox's access graph (engine.graph.AccessGraph.to_dict()): principals, "can become" edges each
         with the engine's decisions for its calls, admin-equivalent principals marked. Evaluated outside the Lab
         lock, like authorize_call."""
-        return build_graph(self.sandbox_principals(sandbox_id)).to_dict()
+        return build_graph(self.sandbox_principals(sandbox_id, session_keys)).to_dict()
 
     # ---- decisions and federation reports (engine.decisions.DecisionLog) ------------------------------------------
     def record_decision(self, request_id: str, decision: Decision) -> None:

@@ -184,6 +184,7 @@ _ARGUMENT_CHECKS: dict[str, Callable[[dict[str, Any], str], Any]] = {
     "dict[str, str]": _string_map,
     "dict[str, Any]": lambda a, n: _arg(a, n, (dict,)),
     "list[str]": _strings,
+    "list[str] | None": lambda a, n: None if a.get(n) is None else _strings(a, n),
 }
 
 

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "trail",
     "challenges",
     "classroom",
+    "accessgraph",      # issue 26: who can become whom (/graph/)
 ]
 
 MIDDLEWARE = [

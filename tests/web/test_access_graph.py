@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from challenges.catalog import ATTACKERS, BOUNDARY, BOUNDARY_TOO_WIDE, BY_SLUG
 from challenges.seeding import client_for, ensure_seeded, key_of
 from engine.graph import shortest_path
@@ -15,17 +13,6 @@ from sandboxes.labclient import lab
 
 def _arn(ids: dict[str, str], account: str, kind: str, name: str) -> str:
     return f"arn:aws:iam::{ids[account]}:{kind}/{name}"
-
-
-def test_no_world_principal_reaches_admin(learner) -> None:
-    graph = lab().access_graph(learner.sandbox.id)
-    starts = [n for n in graph["nodes"] if n["kind"] in ("user", "role", "saml-provider", "oidc-provider")
-              and not n["admin"]]
-    assert len(starts) > 10
-    reaching = [n["id"] for n in starts if shortest_path(graph, n["id"]) is not None]
-    assert reaching == []
-    admins = {n["name"] for n in graph["nodes"] if n["admin"]}
-    assert admins == {"lab-admin"}
 
 
 def _set_boundary(learner, name: str, document: dict) -> None:
@@ -39,27 +26,6 @@ def _set_boundary(learner, name: str, document: dict) -> None:
 SELF_MANAGED = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
     {"Effect": "Allow", "Action": "iam:*", "Resource": "arn:aws:iam::{production}:user/junior-dev"}]}
-
-
-@pytest.mark.parametrize("boundary, reaches_admin", [
-    (None, True),                               # the seed: PutUserPolicy on himself, nothing caps it
-    (BOUNDARY_TOO_WIDE, True),                  # the challenge's documented wrong attempt
-    (SELF_MANAGED, True),                       # s3:* plus self-management: he removes the boundary first
-    (BOUNDARY, False),                          # the documented solution
-], ids=["seed", "wide-boundary", "s3-plus-self-management", "solution"])
-def test_junior_dev_reaches_admin_until_the_right_boundary(learner, boundary, reaches_admin) -> None:
-    ensure_seeded(learner.sandbox, BY_SLUG["boundary-stops-escalation"])
-    ids = learner.sandbox.account_ids()
-    if boundary is not None:
-        _set_boundary(learner, "Challenge-Boundary",
-                      json.loads(json.dumps(boundary).replace("{production}", ids["production"])))
-    graph = lab().access_graph(learner.sandbox.id)
-    path = shortest_path(graph, _arn(ids, "production", "user", "junior-dev"))
-    assert (path is not None) == reaches_admin
-    if boundary is SELF_MANAGED:
-        assert path[0]["cli"][0] == "aws iam delete-user-permissions-boundary --user-name junior-dev"
-
-
 # Each attacker challenge: where it starts, where it must end, the methods of the intended path.
 INTENDED = {
     "wildcard-trust": (("auditor", "vendor-contractor"), "Challenge-LegacyReporting", ["assume-role"]),
@@ -70,7 +36,14 @@ INTENDED = {
 }
 
 
-def test_the_graph_finds_each_attacker_challenges_intended_path(learner) -> None:
+def test_no_world_principal_reaches_admin_and_each_attacker_challenge_has_its_path(learner) -> None:
+    graph = lab().access_graph(learner.sandbox.id)
+    starts = [n for n in graph["nodes"] if n["kind"] in ("user", "role", "saml-provider", "oidc-provider")
+              and not n["admin"]]
+    assert len(starts) > 10
+    assert [n["id"] for n in starts if shortest_path(graph, n["id"]) is not None] == []
+    assert {n["name"] for n in graph["nodes"] if n["admin"]} == {"lab-admin"}
+
     assert set(INTENDED) == {c.slug for c in ATTACKERS}
     ids = learner.sandbox.account_ids()
     for challenge in ATTACKERS:
@@ -81,10 +54,121 @@ def test_the_graph_finds_each_attacker_challenges_intended_path(learner) -> None
         assert path is not None, slug
         assert [e["method"] for e in path] == methods, slug
         assert all(p["allowed"] for e in path for p in e["proofs"])
-    # the wrong attempts the catalog documents are refused the same way: no ExternalId, no way into the role
-    confused = shortest_path(graph, _arn(ids, "auditor", "user", "reportco-service"),
-                             _arn(ids, "production", "role", "SecureCart-AuditRole"))
-    assert confused is not None and confused[0]["needs"] == {"ExternalId": "SecureCart-Audit-7F3K9Q"}
+    # the role that demands an ExternalId is reached only with it; the chain goes through Challenge-Support
+    audit = shortest_path(graph, _arn(ids, "auditor", "user", "reportco-service"),
+                          _arn(ids, "production", "role", "SecureCart-AuditRole"))
+    assert audit is not None and audit[0]["needs"] == {"ExternalId": "SecureCart-Audit-7F3K9Q"}
     chain = shortest_path(graph, _arn(ids, "developer", "user", "support-oncall"),
                           _arn(ids, "production", "role", "Challenge-DataExport"))
     assert chain[0]["target"].endswith("role/Challenge-Support")
+    # the challenges' own starting users reach no admin (only junior-dev's challenge is about that)
+    for (account, user), _, _ in INTENDED.values():
+        assert shortest_path(graph, _arn(ids, account, "user", user)) is None
+
+
+def test_junior_dev_reaches_admin_until_the_right_boundary(learner) -> None:
+    ensure_seeded(learner.sandbox, BY_SLUG["boundary-stops-escalation"])
+    ids = learner.sandbox.account_ids()
+    junior = _arn(ids, "production", "user", "junior-dev")
+
+    def path() -> list | None:
+        return shortest_path(lab().access_graph(learner.sandbox.id), junior)
+
+    seeded = path()      # the seed: PutUserPolicy on himself, nothing caps it
+    assert seeded is not None and [e["method"] for e in seeded] == ["put-user-policy"]
+    _set_boundary(learner, "Challenge-WideBoundary", BOUNDARY_TOO_WIDE)      # the documented wrong attempt
+    assert path() is not None
+    _set_boundary(learner, "Challenge-S3Boundary",                            # s3:* plus self-management
+                  json.loads(json.dumps(SELF_MANAGED).replace("{production}", ids["production"])))
+    lifted = path()
+    assert lifted is not None
+    assert lifted[0]["cli"][0] == "aws iam delete-user-permissions-boundary --user-name junior-dev"
+    _set_boundary(learner, "Challenge-DeveloperBoundary",                     # the documented solution
+                  json.loads(json.dumps(BOUNDARY).replace("{production}", ids["production"])))
+    assert path() is None
+
+
+# ---- the page ----------------------------------------------------------------------------------------------------------
+def test_the_page_draws_the_graph_lists_its_edges_and_finds_the_path(learner) -> None:
+    ensure_seeded(learner.sandbox, BY_SLUG["boundary-stops-escalation"])
+    ids = learner.sandbox.account_ids()
+    page = learner.client.get("/graph/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "<svg" in html and 'class="edge-list"' in html and "SecureCart-DeployPipeline" in html
+    start = _arn(ids, "production", "user", "junior-dev")
+    found = learner.client.get("/graph/", {"start": start}).content.decode()
+    assert "From junior-dev to admin" in found and "No path" not in found
+    assert "ManageOwnPolicies" in found                       # the deciding statement, named
+    assert "identity=key%3Aproduction%2Fjunior-dev" in found   # the replay signs as junior-dev
+    ci = _arn(ids, "developer", "user", "securecart-ci")
+    assert "No path" in learner.client.get("/graph/", {"start": ci}).content.decode()
+    to_release = learner.client.get("/graph/", {"start": ci, "target": _arn(ids, "production", "role",
+                                                                             "SecureCart-ReleaseManager")})
+    assert to_release.content.decode().count('class="edge-row on-path"') == 2
+
+
+def test_another_sandboxs_principals_are_refused_and_never_shown(learner, other_learner) -> None:
+    theirs = other_learner.sandbox.account_ids()
+    foreign = _arn(theirs, "production", "user", "lab-admin")
+    page = learner.client.get("/graph/", {"start": foreign})
+    assert page.status_code == 400
+    assert "not in your sandbox" in page.content.decode()
+    assert all(account not in page.content.decode() for account in theirs.values())
+    assert learner.client.get("/graph/", {"start": "x" * 5000}).status_code == 400
+    assert learner.client.post("/graph/").status_code == 405
+
+
+def test_an_edit_turns_the_edge_it_opens_red_until_the_graph_changes_again(learner) -> None:
+    ensure_seeded(learner.sandbox, BY_SLUG["update-assume-role-policy"])
+    ids = learner.sandbox.account_ids()
+    assert "New since the previous graph" not in learner.client.get("/graph/").content.decode()
+    iam = client_for("iam", key_of(learner.sandbox, "lab-admin", "production"))
+    iam.update_assume_role_policy(RoleName="Challenge-BreakGlass", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
+            "AWS": _arn(ids, "production", "user", "ci-deployer")}, "Action": "sts:AssumeRole"}]}))
+    for _ in range(2):                                        # a reload keeps it
+        html = learner.client.get("/graph/").content.decode()
+        assert html.count("edge edge-become edge-new") == 1 and "ci-deployer → Challenge-BreakGlass" in html
+    iam.update_assume_role_policy(RoleName="Challenge-BreakGlass", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                                                "Action": "sts:AssumeRole"}]}))
+    html = learner.client.get("/graph/").content.decode()
+    # the edit closed ci-deployer's edge and gave EC2 its own back: that one is what this edit opened
+    assert "ci-deployer → Challenge-BreakGlass: assume-role" not in html      # its update-trust edge remains
+    assert html.count("edge-new") == 1 and 'edge-new" aria-label="ec2.amazonaws.com → Challenge-BreakGlass' in html
+    learner.client.post("/sandbox/reset/")
+    from accessgraph.models import GraphMemory
+    assert not GraphMemory.objects.filter(sandbox=learner.sandbox).exists()
+
+
+def test_the_console_opens_with_a_replayed_command_and_ignores_a_bad_one(learner, settings) -> None:
+    # The prefill is the page's, whatever runs the commands: the console off skips the jail's start-up probe (up
+    # to 30 s on a loaded machine). The browser test opens the console as configured by default.
+    settings.LAB_CONSOLE = "off"
+    page = learner.client.get("/challenges/console/", {"command": "aws sts get-caller-identity",
+                                                        "identity": "key:developer/developer"}).content.decode()
+    assert 'value="aws sts get-caller-identity"' in page
+    assert '<option value="key:developer/developer" selected>' in page
+    # an identity the console does not offer (another sandbox's, made up) is not selected; a bad command not shown
+    page = learner.client.get("/challenges/console/", {"command": "aws s3 ls\nrm -rf /",
+                                                        "identity": "key:production/mallory"}).content.decode()
+    assert "rm -rf" not in page and 'value="aws "' in page and "mallory" not in page
+
+
+def test_the_instructor_opens_one_students_graph_and_nobody_else_can(db) -> None:
+    from tests.web.test_classroom import _signed_in_instructor, join
+
+    iris, ivan = _signed_in_instructor("iris"), _signed_in_instructor("ivan")
+    assert iris.post("/class/new/", {"title": "Graphs"}).status_code == 302
+    from classroom.models import Classroom
+    classroom = Classroom.objects.get(title="Graphs")
+    student_client, student = join(classroom, "sam")
+    url = f"/graph/class/{classroom.code}/students/{student.id}/"
+    page = iris.get(url)
+    assert page.status_code == 200 and "sam’s sandbox" in page.content.decode()
+    assert "Replay in the console" not in page.content.decode()      # read-only
+    assert ivan.get(url).status_code == 404                        # another instructor's class
+    assert student_client.get(url).status_code in (302, 403)       # a student is no instructor
+    assert iris.get(f"/graph/class/{classroom.code}/students/{student.id + 999}/").status_code == 404
+    assert url in iris.get(f"/class/{classroom.code}/students/{student.id}/").content.decode()
