@@ -257,31 +257,47 @@ class _Engine:
                          rcps=rcps_for(resource_org, action), trace=False)
 
 
-def _may_allow(policies: Iterable[NamedPolicy], action: str) -> bool:
-    """Whether any statement could allow `action` (an Allow whose Action matches, or a NotAction): a necessary
-    condition for an identity-side allow, read without evaluating, so most pairs cost nothing."""
+def _may_allow(policies: Iterable[NamedPolicy], action: str, resource: str | None = None) -> bool:
+    """Whether any statement could allow `action` (on `resource`): an Allow whose Action matches (or a NotAction)
+    and whose Resource matches (or a NotResource, or a pattern with a policy variable). A necessary condition for
+    an identity-side allow, read without evaluating, so most pairs cost nothing."""
     low = action.lower()
     for policy in policies:
         if policy.document is None:
             continue
         for statement in policy.document.statements:
-            if statement.is_allow and (statement.action_negated or statement.actions.first_match(low) is not None):
+            if not statement.is_allow:
+                continue
+            if not statement.action_negated and statement.actions.first_match(low) is None:
+                continue
+            matcher = statement.resources
+            if resource is None or matcher is None or statement.resource_negated or matcher.templates:
+                return True
+            if matcher.first_match(resource, {})[0] is not None:
                 return True
     return False
 
 
-def _trust_may_name(trust: NamedPolicy, principal: Principal) -> bool:
-    """Whether an Allow statement of the trust policy names the principal (or its account, or everyone)."""
+def _trust_names(trust: NamedPolicy, principal: Principal) -> set[str]:
+    """How the trust policy's Allow statements name the principal ("account", "user", "role", "*", ...; "other"
+    for NotPrincipal): empty when none does, so no evaluation can allow."""
+    found: set[str] = set()
     if trust.document is None:
-        return False
+        return found
     for statement in trust.document.statements:
         if not statement.is_allow:
             continue
         if statement.principal is None or statement.principal_negated:
-            return True
-        if statement.principal.match(principal)[0]:
-            return True
-    return False
+            found.add("other")
+            continue
+        matched, how, _ = statement.principal.match(principal)
+        if matched:
+            found.add(how or "other")
+    return found
+
+
+def _trust_may_name(trust: NamedPolicy, principal: Principal) -> bool:
+    return bool(_trust_names(trust, principal))
 
 
 def _proof(decision: Decision, action: str, resource: str, context: dict[str, str] | None = None,
@@ -505,13 +521,20 @@ class _Builder:
         self.edges.append(edge)
 
     def assume_edges(self, actor: _Actor) -> None:
-        # no identity pre-check: a same-account trust policy naming the caller grants on its own
+        may_call = _may_allow(actor.identity, "sts:AssumeRole")
         for role_arn, trust in self.trusts.items():
             if role_arn == actor.trust_arn and actor.node.kind == "role":
                 continue
-            if not _trust_may_name(trust, actor.principal):
+            names = _trust_names(trust, actor.principal)
+            if not names:
                 continue
-            self._assume(actor, self.roles[role_arn], trust)
+            role = self.roles[role_arn]
+            # The identity side must allow unless a same-account trust names the caller itself (which grants on
+            # its own); skipping here only saves evaluations that could not allow.
+            if (role.account != actor.node.account or names <= {"account"}) and not (
+                    may_call and _may_allow(actor.identity, "sts:AssumeRole", role_arn)):
+                continue
+            self._assume(actor, role, trust)
 
     def _assume(self, actor: _Actor, role: RoleInfo, trust: NamedPolicy) -> None:
         base = {"sts:RoleSessionName": "graph"}

@@ -106,6 +106,15 @@ def test_no_cross_account_edge_when_only_the_trust_allows() -> None:
     assert edges(g) == set()
 
 
+def test_an_identity_resource_with_a_policy_variable_still_draws_its_edge() -> None:
+    """The graph skips pairs whose identity policy cannot allow without evaluating them; a Resource with a policy
+    variable is never skipped that way (its value depends on the caller)."""
+    named = doc(allow("sts:AssumeRole", "arn:aws:iam::*:role/${aws:username}-role"))
+    g = graph(AccountEntities(B, users=(user(B, "dev", named), user(B, "ops", named))),
+              AccountEntities(A, roles=(role(A, "dev-role", trusts({"AWS": f"arn:aws:iam::{B}:root"})),)))
+    assert edges(g) == {(uarn(B, "dev"), rarn(A, "dev-role"))}
+
+
 def test_a_same_account_trust_naming_the_user_grants_on_its_own() -> None:
     g = graph(AccountEntities(A, users=(user(A, "dev", READ),),
                               roles=(role(A, "Target", trusts({"AWS": uarn(A, "dev")})),)))
