@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, Callable
+from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,7 +25,7 @@ from sandboxes.models import AccessKey, Sandbox
 from scenarios import registry
 
 from . import checks, console, kept, seeding
-from .catalog import CHALLENGES, TOOL_NAMES, TRACKS, Challenge
+from .catalog import ATTACKER, CHALLENGES, TOOL_NAMES, TRACKS, Challenge
 from .forms import AnswersForm, ConsoleForm, ConsolePrefillForm
 from .models import ChallengeKey, ChallengeProgress
 
@@ -222,8 +223,18 @@ def _challenge_context(request: HttpRequest, sandbox: Sandbox, challenge: Challe
         "more_hints": progress.hints_shown < len(challenge.hints),
         "solution": [seeding.fill_text(s, values) for s in challenge.solution] if progress.solution_shown else [],
         "check": progress.last_check, "answers_form": extra.pop("answers_form", None) or AnswersForm(challenge),
-        "leaked": leaked, **_console_context(sandbox, challenge=challenge), **extra,
+        "leaked": leaked, "graph_url": _graph_url(sandbox, challenge),
+        **_console_context(sandbox, challenge=challenge), **extra,
     }
+
+
+def _graph_url(sandbox: Sandbox, challenge: Challenge) -> str:
+    """Attacker challenges: the access graph (accessgraph/) from where the learner starts, as an attacker's tool."""
+    if challenge.track != ATTACKER or not challenge.start:
+        return ""
+    account, user = challenge.start[0]
+    arn = f"arn:aws:iam::{sandbox.account_ids()[account]}:user/{user}"
+    return f"{reverse('accessgraph:graph')}?{urlencode({'start': arn})}"
 
 
 @require_GET

@@ -172,3 +172,16 @@ def test_the_instructor_opens_one_students_graph_and_nobody_else_can(db) -> None
     assert student_client.get(url).status_code in (302, 403)       # a student is no instructor
     assert iris.get(f"/graph/class/{classroom.code}/students/{student.id + 999}/").status_code == 404
     assert url in iris.get(f"/class/{classroom.code}/students/{student.id}/").content.decode()
+
+
+def test_attacker_challenges_and_the_guardrails_recap_link_the_graph(learner, settings) -> None:
+    settings.LAB_CONSOLE = "off"      # the console's jail probe is not what this test is about (see above)
+    ids = learner.sandbox.account_ids()
+    attacker = learner.client.get("/challenges/passrole-runinstances/").content.decode()
+    start = f"arn%3Aaws%3Aiam%3A%3A{ids['production']}%3Auser%2Fbuild-agent"
+    assert f'href="/graph/?start={start}"' in attacker
+    builder = learner.client.get("/challenges/boundary-stops-escalation/").content.decode()
+    assert "/graph/" not in builder
+    recap = learner.client.get("/scenarios/organization-guardrails/recap/").content.decode()
+    assert 'href="/graph/"' in recap
+    assert 'href="/graph/"' not in learner.client.get("/scenarios/cross-account-auditors/recap/").content.decode()
