@@ -71,6 +71,7 @@ def graph_context(request: HttpRequest, sandbox: Sandbox, *, remember: bool,
         "new_rows": [r for r in rows if r["new"]], "node_count": len(graph["nodes"]),
         "edge_count": len(graph["edges"]), "evaluations": graph["evaluations"], "replay": replay,
         "methods": sorted(graph["methods"].values(), key=lambda m: m["id"]),
+        "too_large": graph["too_large"], "max_principals": graph["max_principals"],
     }
     return context, 400 if form.is_bound and not form.is_valid() else 200
 

@@ -41,6 +41,9 @@ __all__ = ["ADMIN_PROBES", "METHODS", "AccessGraph", "Edge", "KeptSession", "Met
            "SandboxPrincipals", "admin_reachable", "build_graph", "new_edges", "shortest_path"]
 
 REGION = "us-east-1"
+# A learner can create principals (IAM allows thousands); the graph's cost grows with principals x roles, and one
+# learner's page must not hold the interpreter for seconds. Above this, the page says so and draws no edges.
+MAX_PRINCIPALS = 600
 # "iam:* on *" (the module docstring's choice): the IAM writes every escalation method below uses, plus creating
 # principals. A Deny on any one of them, in any layer, and the principal is not admin-equivalent.
 ADMIN_PROBES = ("iam:PutUserPolicy", "iam:AttachUserPolicy", "iam:PutRolePolicy", "iam:AttachRolePolicy",
@@ -200,10 +203,12 @@ class AccessGraph:
     nodes: dict[str, Node]
     edges: list[Edge]
     evaluations: int = 0        # authorize() calls made (the benchmark's unit)
+    too_large: int = 0          # the principals counted when there were more than MAX_PRINCIPALS (no edges then)
 
     def to_dict(self) -> dict[str, Any]:
         return {"nodes": [n.to_dict() for n in self.nodes.values()], "edges": [e.to_dict() for e in self.edges],
-                "methods": {k: m.to_dict() for k, m in METHODS.items()}, "evaluations": self.evaluations}
+                "methods": {k: m.to_dict() for k, m in METHODS.items()}, "evaluations": self.evaluations,
+                "too_large": self.too_large, "max_principals": MAX_PRINCIPALS}
 
 
 # ---- evaluation --------------------------------------------------------------------------------------------------
@@ -785,6 +790,8 @@ class _Builder:
 
     def build(self) -> AccessGraph:
         self.collect()
+        if len(self.actors) > MAX_PRINCIPALS:
+            return AccessGraph({}, [], 0, too_large=len(self.actors))
         self.mark_admins()
         self.service_edges()
         self.federation_edges()

@@ -16,7 +16,8 @@ import hmac
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from typing import Any, Callable, Iterable
@@ -77,6 +78,8 @@ class Lab:
         self.jwks_registry = JwksRegistry()
         # Scenario 4: every EC2 instance's credential generations and IMDS tokens (gateway/imds.py serves them)
         self.instances = InstanceRegistry()
+        # the last access graph built per sandbox, with what it was built from (access_graph)
+        self._graphs: OrderedDict[str, tuple[tuple[str, str], dict[str, Any]]] = OrderedDict()
         # CloudTrail: the gateway records every answered call here; web processes drain it into the database
         self.trail = Trail(session_of=self.session)
         # AssumeRoleWithSAML / AssumeRoleWithWebIdentity (engine/sts/federated.py), answered by this Lab's STS
@@ -118,6 +121,7 @@ class Lab:
             self.jwks_registry.forget_sandbox(sandbox_id)
             self.instances.forget_sandbox(sandbox_id)
             self.trail.forget(sandbox_id)
+            self._graphs.pop(sandbox_id, None)
             if info is not None:
                 for account in info.accounts.values():
                     self._account_sandbox.pop(account, None)
@@ -400,8 +404,22 @@ class Lab:
     def access_graph(self, sandbox_id: str, session_keys: list[str] | None = None) -> dict[str, Any]:
         """The sandbox's access graph (engine.graph.AccessGraph.to_dict()): principals, "can become" edges each
         with the engine's decisions for its calls, admin-equivalent principals marked. Evaluated outside the Lab
-        lock, like authorize_call."""
-        return build_graph(self.sandbox_principals(sandbox_id, session_keys)).to_dict()
+        lock, like authorize_call. The same sandbox read again within the same minute gives back the graph already
+        built (a page reloaded in a loop costs a read of the sandbox, not a graph)."""
+        snapshot = self.sandbox_principals(sandbox_id, session_keys)
+        now = snapshot.now
+        key = (repr(replace(snapshot, now=None)), now.strftime("%Y%m%d%H%M") if now else "")
+        with self._lock:
+            known = self._graphs.get(sandbox_id)
+            if known is not None and known[0] == key:
+                return known[1]
+        graph = build_graph(snapshot).to_dict()
+        with self._lock:
+            self._graphs[sandbox_id] = (key, graph)
+            self._graphs.move_to_end(sandbox_id)
+            while len(self._graphs) > GRAPHS_KEPT:
+                self._graphs.popitem(last=False)
+        return graph
 
     # ---- decisions and federation reports (engine.decisions.DecisionLog) ------------------------------------------
     def record_decision(self, request_id: str, decision: Decision) -> None:
@@ -480,6 +498,9 @@ _REAL_CLOCK = SandboxClock()
 
 
 YIELD_AFTER = 0.0005    # seconds of policy evaluation before a waiting thread is given the interpreter
+
+
+GRAPHS_KEPT = 256      # sandboxes whose last access graph is kept
 
 
 def yield_to_other_threads() -> Callable[[], None]:

@@ -340,6 +340,15 @@ def test_new_edges_are_those_the_previous_graph_lacked() -> None:
     assert new_edges(None, after) == set() and new_edges(after, after) == set()
 
 
+def test_a_sandbox_with_too_many_principals_is_not_evaluated() -> None:
+    """A learner can create thousands of principals; the graph refuses to spend seconds of one process on them."""
+    from engine.graph import MAX_PRINCIPALS
+    many = tuple(user(A, f"u{i}", ASSUME_ANY) for i in range(MAX_PRINCIPALS + 1))
+    g = build_graph(snapshot(AccountEntities(A, users=many, roles=(role(A, "T", trusts({"AWS": "*"})),))))
+    assert g.too_large == MAX_PRINCIPALS + 2 and g.edges == [] and g.evaluations == 0
+    assert g.to_dict()["too_large"] == MAX_PRINCIPALS + 2
+
+
 def test_every_method_cites_a_source() -> None:
     for method in METHODS.values():
         assert method.sources and all(url.startswith("https://") for _, url in method.sources)
@@ -355,6 +364,7 @@ def test_the_lab_draws_its_sandbox_only_with_its_kept_sessions_and_updates_after
     world.user(world.c, "mallory", doc(allow("sts:AssumeRole")))
     session = world.session_caller(world.assume(dev, hop, "kept"))
     before = world.lab.access_graph(world.sandbox)
+    assert world.lab.access_graph(world.sandbox) is before      # unchanged sandbox: the graph already built
     assert {n["account"] for n in before["nodes"]} <= {world.a, world.b, ""}
     assert session.arn in {n["id"] for n in before["nodes"] if n["kind"] == "session"}
     assert shortest_path(before, dev.arn, hop) is not None
