@@ -414,6 +414,7 @@ class _Builder:
         self.groups: list[GroupInfo] = []
         self.trusts: dict[str, NamedPolicy] = {}
         self.profiles: dict[str, list[str]] = {}      # role ARN -> instance profile names
+        self.ec2_roles: dict[str, Proof] = {}          # role ARN -> the proof that EC2 may assume it
         self.admin_policy = named_or_error("GraphAdmin (written by the attacker)", ADMIN_POLICY, "identity",
                                            "inline")
 
@@ -623,6 +624,7 @@ class _Builder:
                 proof = _proof(decision, "sts:AssumeRole", role.arn)
                 self.add(Edge(node_id, role.arn, "service", (proof,)))
                 if service == EC2:
+                    self.ec2_roles[role.arn] = proof
                     for profile in self.profiles.get(role.arn, []):
                         profile_arn = f"arn:aws:iam::{role.account}:instance-profile/{profile}"
                         if profile_arn in self.nodes:
@@ -638,10 +640,8 @@ class _Builder:
             return
         for role_arn, profiles in self.profiles.items():
             role = self.roles.get(role_arn)
-            if role is None or role.account != account:
-                continue
-            ec2_trusts = any(e.source == EC2 and e.target == role_arn and e.method == "service" for e in self.edges)
-            if not ec2_trusts:
+            trust_proof = self.ec2_roles.get(role_arn)
+            if role is None or role.account != account or trust_proof is None:
                 continue
             passed = self.engine.decide(actor, "iam:PassRole", role_arn, account,
                                         extra={"iam:PassedToService": EC2})
@@ -649,7 +649,6 @@ class _Builder:
                 continue
             command = (f"aws ec2 run-instances --image-id {LAUNCH_IMAGE} --instance-type t3.micro --count 1 "
                        f"--iam-instance-profile Name={profiles[0]}")
-            trust_proof = next(e.proofs[0] for e in self.edges if e.source == EC2 and e.target == role_arn)
             self.add(Edge(actor.node.id, role_arn, "passrole-ec2",
                           (_proof(run, "ec2:RunInstances", f"arn:aws:ec2:{REGION}:{account}:instance/*"),
                            _proof(passed, "iam:PassRole", role_arn, {"iam:PassedToService": EC2}), trust_proof),
