@@ -21,7 +21,7 @@ from typing import Any
 from engine.directory import AccountEntities, InstanceProfileInfo, PolicyText, RoleInfo, UserInfo
 from engine.graph import METHODS, SandboxPrincipals, build_graph, shortest_path
 
-from .bank import Exhibit, Option, Question, register_source
+from .bank import EngineCheck, Exhibit, Option, Question, register_source
 
 ID_RE = re.compile(r"^genpath-(\d{1,9})$")
 MAX_SEED = 999_999_999
@@ -214,8 +214,26 @@ def build(seed: int) -> Question:
               "calls gives dana admin-equivalent access?"),
         options=options, explanation=explanation,
         citation_title="pathfinding.cloud: AWS IAM privilege escalation paths",
-        citation_url="https://pathfinding.cloud", exhibits=tuple(exhibits), engine=None,
+        citation_url="https://pathfinding.cloud", exhibits=tuple(exhibits),
+        engine=EngineCheck(check="graph", spec={"start": "dana"}),
         tags=("engine-made", "access-graph"), task="1.1", teaches="", generated=True)
+
+
+def graph_of_exhibits(question: Question) -> dict[str, Any]:
+    """The access graph of what the learner sees (the exhibits' JSON), built afresh: quiz.proof's "graph" check."""
+    shown = {exhibit.name: json.loads(exhibit.text) for exhibit in question.exhibits}
+    policies = {name: shown.get(name) for name in ("dana", "erin", "Deploy", "Deploy trust", "Admin trust",
+                                                   "boundary")}
+    return build_graph(_snapshot(policies)).to_dict()
+
+
+def answer_of_graph(graph: dict[str, Any]) -> tuple[str, list[dict[str, Any]] | None]:
+    """(the option text the graph makes right, the path) for dana."""
+    path = shortest_path(graph, ARN["dana"])
+    if path is None:
+        return NO_PATH, None
+    text = _hops_text(_path_hops(path))
+    return text[0].upper() + text[1:], path
 
 
 @lru_cache(maxsize=1024)

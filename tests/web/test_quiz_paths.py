@@ -46,6 +46,17 @@ def test_three_hundred_seeds_make_valid_questions_a_fresh_graph_agrees_with() ->
     assert answers == {True, False}        # both kinds of answer occur
 
 
+def test_the_page_proof_rebuilds_the_graph_and_backs_the_marked_answer() -> None:
+    from quiz.proof import engine_proof
+
+    for seed in range(40):
+        question = paths.build(seed)
+        proof = engine_proof(question)
+        assert proof is not None and proof.available and proof.check == "graph", seed
+        assert proof.option_key == next(o.key for o in question.options if o.correct), seed
+        assert proof.evaluations > 0
+
+
 def test_ids_resolve_through_the_bank_and_a_seed_is_a_question() -> None:
     assert get_question("genpath-42") == paths.build(42)
     assert get_question("genpath-x") is None and paths.resolve("genpath-1000000000") is None
@@ -65,5 +76,6 @@ def test_a_learner_practises_path_questions(client) -> None:
     right = next(o.key for o in question.options if o.correct)
     html = client.post(f"/quiz/a/{attempt.pk}/q/1/", {"choice": [right], "go": "stay"}, follow=True).content.decode()
     assert "Correct" in html and "Which path leads to admin" in client.get("/quiz/").content.decode()
+    assert "The lab built the access graph of exactly these principals" in html
     client.post("/quiz/generated/", {"difficulty": "paths", "count": "1", "seed": "7"})
     assert Attempt.objects.order_by("-started_at").first().question_ids == ["genpath-7"]
