@@ -225,7 +225,8 @@ def endpoint() -> str:
             from gateway.client import default_gateway
             from gateway.server import serve_in_thread
 
-            server, _ = serve_in_thread("127.0.0.1", 0, default_gateway())
+            # each request goes to the runtime's GatewayApp of the moment (gateway.runtime: tests start a fresh one)
+            server, _ = serve_in_thread("127.0.0.1", 0, lambda environ, start: default_gateway()(environ, start))
             _endpoint["url"] = f"http://127.0.0.1:{server.server_port}"
         return _endpoint["url"]
 

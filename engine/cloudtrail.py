@@ -15,7 +15,7 @@ The pieces:
 - `Trail`: per-process recorder. Records go to a pending buffer that web processes drain into the database
   (`drain`), and to an `EventStore` that answers LookupEvents. The default store is `MemoryEventStore` (the gateway's
   own, bounded per sandbox); the web layer plugs its database store in with `use_store` when it runs in-process.
-  `Trail.REMOTE_METHODS` is the one list of methods that web processes may call on a remote gateway.
+  `engine.ports.TrailPort` is what web processes may call on a remote gateway's Trail.
 - `parse_lookup(params)`: LookupEvents' parameters checked the way CloudTrail does, as a `LookupQuery`.
 - `trace(...)` and `detect(...)`: pure functions over records (trace a session back; detections).
 """
@@ -613,9 +613,8 @@ def page(found: list[StoredEvent], query: LookupQuery) -> tuple[list[StoredEvent
 class Trail:
     """Records events, buffers them for the web layer, and answers lookups through its EventStore."""
 
-    # The methods a web process may call on a remote gateway's Trail (gateway.labcontrol registers them; the
-    # arguments and results are JSON-safe). Adding a method here makes it reachable from every web process.
-    REMOTE_METHODS = ("drain", "pending_count", "lookup_dicts", "forget", "record_event")
+    # What a web process may call on a remote gateway's Trail is engine.ports.TrailPort (typed; lab control serves
+    # and calls it from the Protocol): a new remotely callable method is a method here and its line there.
 
     def __init__(self, *, session_of: Callable[[str], Any] | None = None,
                  pending_limit: int = PENDING_LIMIT) -> None:
@@ -666,7 +665,7 @@ class Trail:
                 raise ValueError(f"a record needs `{key}`")
         parse_iso(record["eventTime"])
         self._keep([stored(sandbox_id, account_id, record, self.next_seq())])
-        return record["eventID"]
+        return str(record["eventID"])
 
     def _keep(self, events: list[StoredEvent]) -> None:
         with self._lock:
@@ -837,7 +836,8 @@ def _simple(records: list[dict[str, Any]], rule: str, title: str, severity: str,
         return []
     details = sorted({text(r) for r in hits})
     return [Finding(rule, title, severity, "; ".join(details[:5]) + (" …" if len(details) > 5 else ""), source,
-                    [r.get("eventID") for r in hits], hits[0].get("eventTime"), hits[-1].get("eventTime"))]
+                    [str(r.get("eventID")) for r in hits], str(hits[0].get("eventTime")),
+                    str(hits[-1].get("eventTime")))]
 
 
 def _repeated_assume_role_denials(records: list[dict[str, Any]]) -> list[Finding]:
@@ -857,7 +857,7 @@ def _repeated_assume_role_denials(records: list[dict[str, Any]]) -> list[Finding
                     f"{who} was refused {len(denials)} times ({', '.join(roles)}): someone probing which roles "
                     "trust them", "IAM UG, \"Logging IAM and AWS STS API calls with AWS CloudTrail\" (errorCode on "
                     "STS events); CIS AWS Foundations 4.1 \"unauthorized API calls\" metric filter",
-                    [r.get("eventID") for r in denials], denials[0]["eventTime"], denials[-1]["eventTime"]))
+                    [str(r.get("eventID")) for r in denials], denials[0]["eventTime"], denials[-1]["eventTime"]))
                 break
     return findings
 
@@ -890,7 +890,7 @@ def _instance_credential_exfiltration(records: list[dict[str, Any]]) -> list[Fin
     return [Finding("instance-credential-exfiltration", "Instance credentials used outside their instance", "high",
                     "; ".join(details), "GuardDuty UG, finding type "
                     "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS / .InsideAWS",
-                    [r.get("eventID") for r in hits], hits[0]["eventTime"], hits[-1]["eventTime"])]
+                    [str(r.get("eventID")) for r in hits], hits[0]["eventTime"], hits[-1]["eventTime"])]
 
 
 __all__ = ["ApiCall", "StoredEvent", "Trail", "EventStore", "MemoryEventStore", "LookupQuery", "parse_lookup",

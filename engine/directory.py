@@ -184,7 +184,7 @@ class OrgMembership:
     enabled_types: frozenset[str]   # policy types enabled in the root
     # what engine.guardrails derived from this membership (parsed policies by type); a membership is reused for as
     # long as moto's organization is unchanged (Directory.organization_of), so its policies are parsed once
-    derived: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def path(self) -> str:
@@ -212,7 +212,7 @@ class Directory:
         # root access keys the lab hands out for the "root cannot assume roles" lesson (moto has none)
         self._root_keys: dict[str, AccessKeyInfo] = {}
         # account -> (what its membership was read from, the membership): see organization_of
-        self._memberships: OrderedDict[str, tuple[tuple, OrgMembership]] = OrderedDict()
+        self._memberships: OrderedDict[str, tuple[list[Any], OrgMembership]] = OrderedDict()
 
     # ---- moto access -------------------------------------------------------------------------------------------
     @staticmethod
@@ -252,7 +252,7 @@ class Directory:
         with moto_lock:
             master = self.organization_master(account)
             backend = self._org_backend(master) if master else None
-            if backend is None or backend.org is None:
+            if master is None or backend is None or backend.org is None:
                 return None
             member = None
             for candidate in backend.accounts:
@@ -262,7 +262,7 @@ class Directory:
             if member is None:
                 return None
             by_id = {ou.id: ou for ou in backend.ou}
-            chain = []
+            chain: list[Any] = []
             parent = by_id.get(member.parent_id)
             while parent is not None and len(chain) < 16:   # nesting is at most 5 deep in AWS
                 chain.append(parent)
@@ -510,7 +510,7 @@ class Directory:
                 return None
             for provider in backend.saml_providers.values():
                 if provider.arn == arn:
-                    return SamlProviderInfo(account, provider.name, provider.arn,
+                    return SamlProviderInfo(account or "", provider.name, provider.arn,
                                             provider.saml_metadata_document or "")
             return None
 
@@ -523,7 +523,7 @@ class Directory:
             provider = backend.open_id_providers.get(arn)
             if provider is None:
                 return None
-            return OidcProviderInfo(account, provider.arn, provider.url, tuple(provider.client_id_list),
+            return OidcProviderInfo(account or "", provider.arn, provider.url, tuple(provider.client_id_list),
                                     tuple(provider.thumbprint_list))
 
     def oidc_provider_for_host(self, account: str, url: str) -> OidcProviderInfo | None:

@@ -5,11 +5,15 @@ and HTTP status AWS uses, so SDKs raise the same ClientError they would against 
 """
 from __future__ import annotations
 
+from typing import Any
+
 
 class AwsError(Exception):
     code = "InternalFailure"
     status = 500
     sender_fault = False
+    decision: Any = None      # the Decision that refused the call, for callers without a request id
+    extra: dict[str, str] | None = None   # further elements of the error document (S3: ArgumentName, ...)
 
     def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
                  sender_fault: bool | None = None) -> None:
@@ -69,3 +73,15 @@ class MalformedPolicyDocument(ClientError):
         self.line = line
         self.column = column
         self.path = path
+
+
+class MalformedPolicy(MalformedPolicyDocument):
+    """S3's answer to a bucket policy it refuses (PutBucketPolicy): the same fault as IAM's
+    MalformedPolicyDocument under S3's own code (engine.policy.bucket_policy). .message explains what and where;
+    .aws_message is S3's own words, what the wire answers."""
+    code = "MalformedPolicy"
+
+    def __init__(self, message: str, *, aws_message: str | None = None, line: int | None = None,
+                 column: int | None = None, path: str | None = None) -> None:
+        super().__init__(message, line=line, column=column, path=path)
+        self.aws_message = aws_message or message

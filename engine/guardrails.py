@@ -34,7 +34,8 @@ SERVICE_LINKED_PATH = ":role/aws-service-role/"
 
 def _policy(text: OrgPolicyText) -> NamedPolicy:
     kind = "scp" if text.type == SCP else "rcp"
-    return named_or_error(text.name, text.text, kind, kind)
+    policy: NamedPolicy = named_or_error(text.name, text.text, kind, kind)
+    return policy
 
 
 def _attached(membership: OrgMembership, policy_type: str) -> Guardrails:

@@ -13,6 +13,7 @@ The web layer's view of it is engine.ports.LabPort; StsService sees only engine.
 from __future__ import annotations
 
 import hmac
+import math
 import threading
 import time
 import uuid
@@ -36,16 +37,18 @@ from engine.mfa import MfaProof, MfaVerifier
 from engine.sts import ids
 from engine.sts.authmsg import AuthorizationMessageCodec, decision_payload
 from engine.policy import IMPLICIT_DENY, AuthzRequest, Decision, Principal, authorize
+from engine.ports import DecisionView
 from engine.sts import federated
 from engine.sts.caller import (EXPIRED_MESSAGE, INVALID_KEY_MESSAGE, INVALID_TOKEN_MESSAGE, Caller, RequestMeta,
                                caller_for_key, caller_for_session, principal_context)
 from engine.sts.policies import caller_policies, named_or_error
-from engine.sts.service import StsService, not_authorized
+from engine.sts.results import RoleSessionResult, StsResult
+from engine.sts.service import RoleSessionRequest, StsService, not_authorized
 from engine.sts.sessions import CredentialStore, IssuedSession
 from engine.sts.state import StsState
 from engine.sts.validation import validate
 
-__all__ = ["Lab", "get_lab", "Caller", "RequestMeta", "IssuedSession", "SandboxInfo", "DECISION_LRU_SIZE",
+__all__ = ["Lab", "Caller", "RequestMeta", "IssuedSession", "SandboxInfo", "DECISION_LRU_SIZE",
            "INVALID_KEY_MESSAGE", "INVALID_TOKEN_MESSAGE", "EXPIRED_MESSAGE"]
 
 
@@ -146,11 +149,13 @@ class Lab:
         return self._sandboxes.get(sandbox_id)
 
     def set_clock_offset(self, sandbox_id: str, seconds: float) -> None:
+        _finite(seconds)
         with self._lock:
             self._require_sandbox(sandbox_id).clock.offset_seconds = float(seconds)
 
     def advance_clock(self, sandbox_id: str, seconds: float) -> datetime:
         """Fast-forward a sandbox (e.g. to watch credentials expire); returns the new sandbox time."""
+        _finite(seconds)
         with self._lock:
             clock = self._require_sandbox(sandbox_id).clock
             clock.advance(seconds)
@@ -237,14 +242,15 @@ class Lab:
 
     # ---- STS -------------------------------------------------------------------------------------------------------
     def sts(self, operation: str, caller: Caller | None, params: dict[str, Any],
-            request_meta: RequestMeta | dict | None = None) -> dict[str, Any]:
-        """Answer one STS operation (AWS name); returns the result members; raises AwsError."""
+            request_meta: RequestMeta | dict[str, Any] | None = None) -> StsResult:
+        """Answer one STS operation (AWS name); returns its result (engine.sts.results: `members()` are what the
+        dialect writes); raises AwsError."""
         meta = RequestMeta.coerce(request_meta)
         with self._lock:
             return self._sts.call(operation, caller, params or {}, meta)
 
     def register_sts_operation(self, operation: str,
-                               handler: Callable[[Caller | None, dict[str, Any], RequestMeta], dict]) -> None:
+                               handler: Callable[[Caller | None, dict[str, Any], RequestMeta], StsResult]) -> None:
         """Let another module answer an STS operation (AssumeRoleWithSAML, AssumeRoleWithWebIdentity). The handler
         runs under the Lab lock and typically calls `issue_federated_session`."""
         with self._lock:
@@ -259,8 +265,8 @@ class Lab:
                                 tags: dict[str, str] | None = None, transitive_tag_keys: Iterable[str] = (),
                                 source_identity: str | None = None, context: dict[str, Any] | None = None,
                                 duration_cap: int | None = None, provider: str | None = None,
-                                request_meta: RequestMeta | dict | None = None
-                                ) -> tuple[IssuedSession, dict[str, Any]]:
+                                request_meta: RequestMeta | dict[str, Any] | None = None
+                                ) -> tuple[IssuedSession, RoleSessionResult]:
         """Issue a role session for a validated SAML / web-identity principal.
 
         principal: Principal(kind="saml"|"web-identity", federated=<provider ARN or host>, ...). action:
@@ -268,8 +274,8 @@ class Lab:
         apply (DurationSeconds, Policy, PolicyArns). context: the saml:* / <host>:aud|sub keys. duration_cap: e.g.
         seconds until SessionNotOnOrAfter. Trust is evaluated (plus sts:TagSession / sts:SetSourceIdentity when
         tags / a source identity come in); denial is AccessDenied "Not authorized to perform <action>".
-        Returns (session, result) with Credentials, AssumedRoleUser, PackedPolicySize, SourceIdentity; the caller
-        adds the operation's own members (Subject, Issuer, Provider ...).
+        Returns (session, result): Credentials, AssumedRoleUser, PackedPolicySize, SourceIdentity; the caller adds
+        the operation's own members (Subject, Issuer, Provider ...) with `result.with_federation(...)`.
         """
         meta = RequestMeta.coerce(request_meta)
         merged = dict(params or {})
@@ -281,17 +287,18 @@ class Lab:
             merged["SourceIdentity"] = source_identity
         short = action.split(":", 1)[-1]
         with self._lock:
-            return self._sts.issue_role_session(
+            return self._sts.issue_role_session(RoleSessionRequest(
                 caller=None, sandbox_id=sandbox_id, role_arn=role_arn, session_name=session_name,
                 principal=principal, action=action, params=merged, meta=meta, mfa_time=None, origin=short,
                 deny_error=lambda act: AccessDenied(f"Not authorized to perform {act}"),
-                extra_context=context, duration_cap=duration_cap, federated_provider=provider or principal.federated,
-                session_extra={k: v for k, v in (context or {}).items() if not k.lower().startswith("aws:")})
+                extra_context=dict(context or {}), duration_cap=duration_cap,
+                federated_provider=provider or principal.federated,
+                session_extra={k: v for k, v in (context or {}).items() if not k.lower().startswith("aws:")}))
 
     def issue_service_role_session(self, sandbox_id: str, role_arn: str, *, service: str = "ec2.amazonaws.com",
                                    session_name: str, duration: int | None = None,
                                    duration_seconds: int | None = None,
-                                   request_meta: RequestMeta | dict | None = None) -> IssuedSession:
+                                   request_meta: RequestMeta | dict[str, Any] | None = None) -> IssuedSession:
         """Credentials an AWS service obtains for a role (EC2 instance profile: session name = instance id).
 
         The trust policy must trust the service principal. Not role chaining, and not capped by the role's
@@ -302,11 +309,11 @@ class Lab:
         principal = Principal(arn="", account=None, kind="service", service=service)
         context = {"aws:PrincipalServiceName": service, "aws:PrincipalIsAWSService": "true"}
         with self._lock:
-            session, _ = self._sts.issue_role_session(
+            session, _ = self._sts.issue_role_session(RoleSessionRequest(
                 caller=None, sandbox_id=sandbox_id, role_arn=role_arn, session_name=session_name,
                 principal=principal, action="sts:AssumeRole", params={"DurationSeconds": seconds}, meta=meta,
                 mfa_time=None, origin="ServiceRole", service=service, extra_context=context,
-                deny_error=lambda act: not_authorized(service, act, role_arn))
+                deny_error=lambda act: not_authorized(service, act, role_arn)))
             self._record_service_delivery(session, service, meta)
             return session
 
@@ -327,7 +334,7 @@ class Lab:
     # ---- authorization of non-STS calls ------------------------------------------------------------------------------
     def authorize_call(self, caller: Caller, action: str, resource_arn: str, resource_account: str | None,
                        resource_policy: str | None = None, extra_context: dict[str, Any] | None = None,
-                       request_meta: RequestMeta | dict | None = None) -> Decision:
+                       request_meta: RequestMeta | dict[str, Any] | None = None) -> Decision:
         """Decide one non-STS request. Identity + boundary + session policies (+ the resource policy text, if any),
         the cross-account rule, and the sandbox rule: a caller may only touch accounts of its own sandbox.
 
@@ -395,7 +402,8 @@ class Lab:
                              if s.kind == "assumed-role" and s.role_arn and not s.is_expired(now)
                              and (session_keys is None or s.access_key_id in session_keys))
         entities = tuple(self.directory.entities(account) for account in accounts.values())
-        boundary_arns = {p.boundary_arn for e in entities for p in (*e.users, *e.roles) if p.boundary_arn}
+        boundary_arns = {u.boundary_arn for e in entities for u in e.users if u.boundary_arn}
+        boundary_arns |= {r.boundary_arn for e in entities for r in e.roles if r.boundary_arn}
         boundaries = {arn: text for arn in sorted(boundary_arns)
                       if (text := self.directory.managed_policy_text(arn)) is not None}
         organizations = {account: self.directory.organization_of(account) for account in accounts.values()}
@@ -429,9 +437,9 @@ class Lab:
         """The Decision that explains a request: the one that denied it, else the first one evaluated."""
         return self.decision_log.decision(request_id)
 
-    def decisions(self, request_id: str) -> list[Decision]:
+    def decisions(self, request_id: str) -> list[DecisionView]:
         """Every Decision of a request, in evaluation order (AssumeRole, then TagSession, SetSourceIdentity)."""
-        return self.decision_log.decisions(request_id)
+        return list(self.decision_log.decisions(request_id))
 
     def record_federation_report(self, request_id: str | None, report: dict[str, Any]) -> None:
         """Keep a federation call's validation report (engine/sts/federated.py records every token it checks)."""
@@ -469,6 +477,12 @@ class Lab:
     def session(self, access_key_id: str) -> IssuedSession | None:
         with self._lock:
             return self.store.get(access_key_id)
+
+    def sandbox_of_key(self, access_key_id: str) -> str | None:
+        """The sandbox of an issued session's key, None when this Lab did not issue it (sharded gateways are asked
+        which one holds a session key, sandboxes/shards.py)."""
+        session = self.session(access_key_id)
+        return session.sandbox_id if session is not None else None
 
     def issued_session(self, sandbox_id: str, access_key_id: str, secret_access_key: str,
                        session_token: str) -> dict[str, Any] | None:
@@ -520,6 +534,11 @@ def yield_to_other_threads() -> Callable[[], None]:
     return between_policies
 
 
+def _finite(seconds: float) -> None:
+    if not math.isfinite(seconds):
+        raise ValueError(f"a sandbox clock moves by a finite number of seconds, not {seconds}")
+
+
 def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
 
@@ -528,16 +547,3 @@ def _synthetic_deny(request: AuthzRequest, reason: str, cross_account: bool) -> 
     return Decision(allowed=False, effect=IMPLICIT_DENY, reason=reason, deciding=[], request=request,
                     cross_account=cross_account, denied_by="identity", steps=[reason], results=[], events=[])
 
-
-_lab: Lab | None = None
-_lab_lock = threading.Lock()
-
-
-def get_lab() -> Lab:
-    """The process-wide Lab."""
-    global _lab
-    if _lab is None:
-        with _lab_lock:
-            if _lab is None:
-                _lab = Lab()
-    return _lab

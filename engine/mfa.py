@@ -187,7 +187,7 @@ class MfaVerifier:
         self._lock = threading.Lock()
 
     @staticmethod
-    def _key(serial: str, seed: str) -> tuple[str, str]:
+    def _key(serial: str, seed: str | bytes) -> tuple[str, str]:
         # The seed is part of the key: a device deleted and recreated under the same serial starts afresh.
         return (serial, normalise_seed(seed))
 

@@ -1,27 +1,44 @@
-"""The Lab's interface, as its callers see it (docs/architecture.md, "engine.ports").
+"""The Lab's remotable surface, as small typed Protocols (docs/architecture.md, "Ports").
 
-- `LabPort`: what the web layer calls on a Lab. Both `engine.lab.Lab` (in-process) and the gateway's `RemoteLab`
-  (several web processes, lab control over HTTP) implement it, so the remote method list is derived from this one
-  Protocol (`port_methods(LabPort)`), not kept by hand. Arguments and results are JSON-safe (plus datetimes and the
-  small dataclasses named in the annotations), so every method can cross a process boundary.
-- `InProcessLabPort`: `LabPort` plus what only the process that owns the engine calls (the gateway's request path:
-  authenticate, sts, authorize_call, ...). These take or return engine objects (Caller, IssuedSession, Decision)
-  that never travel.
+Each Protocol below is one part of what a web process may ask of the process that owns the engine: its sandboxes
+and clocks, the Decisions that explain requests, issued sessions, the mock OIDC issuers' keys, MFA devices and
+CloudTrail's event log (the gateway adds the world and the instance metadata service, gateway/ports.py). Arguments
+and results are JSON-safe by construction: str, int, float, bool, None, datetime, bytes, lists, str-keyed dicts and
+dataclasses of those (`DecisionView` travels as `Decision.to_dict()`). gateway.control.registry derives lab control
+from these annotations, both ends: `expose(port, impl)` serves each method with its arguments checked by their
+types, `remote_class(...)` builds the client; nothing is listed twice.
 
-Adding engine state that web processes reach is one edit here (a method on `LabPort`) plus its implementation on
-`Lab`; the remote side follows from the Protocol. Add to the Protocols; do not rename (the remote side and tests
-derive from them).
+Adding engine state that web processes reach is one typed method on the Protocol it belongs to (or a new small
+Protocol, registered once in gateway/control/registry.py's LAB_PORTS) plus its implementation on `Lab`.
+`InProcessLabPort` adds what only the engine's own process calls (the gateway's request path); it never travels.
 """
 from __future__ import annotations
 
 import inspect
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Annotated, Any, Protocol, runtime_checkable
 
-from engine.directory import MfaDeviceInfo
-from engine.mfa import MfaProof
+from engine.cloudtrail import Trail
+from engine.directory import Directory, MfaDeviceInfo
+from engine.mfa import MfaProof, MfaVerifier
+from engine.sts.results import StsResult
 
-__all__ = ["DecisionView", "LabPort", "InProcessLabPort", "port_methods"]
+__all__ = ["DecisionView", "SandboxPort", "DecisionPort", "SessionPort", "JwksPort", "MfaPort", "GraphPort",
+           "TrailPort", "LabPort", "InProcessLabPort", "MaxLength", "port_methods"]
+
+
+class MaxLength:
+    """An argument's length limit, for `Annotated[str, MaxLength(n)]` (lab control refuses longer text)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def __repr__(self) -> str:
+        return f"MaxLength({self.limit})"
+
+
+# An MFA code is six digits; a longer text is never one.
+MfaCode = Annotated[str, MaxLength(16)]
 
 
 @runtime_checkable
@@ -39,10 +56,9 @@ class DecisionView(Protocol):
 
 
 @runtime_checkable
-class LabPort(Protocol):
-    """The web layer's Lab: sandboxes and clocks, decisions and federation reports, sessions, JWKS, MFA, CloudTrail."""
+class SandboxPort(Protocol):
+    """The sandbox registry and the sandboxes' clocks."""
 
-    # ---- sandboxes and clocks
     def register_sandbox(self, sandbox_id: str, accounts: dict[str, str], clock_offset: float = 0.0) -> None: ...
 
     def forget_sandbox(self, sandbox_id: str) -> None: ...
@@ -61,38 +77,81 @@ class LabPort(Protocol):
 
     def create_root_access_key(self, sandbox_id: str, account: str) -> tuple[str, str]: ...
 
-    # ---- why a request was answered as it was (engine.decisions.DecisionLog)
+
+@runtime_checkable
+class DecisionPort(Protocol):
+    """Why a request was answered as it was (engine.decisions.DecisionLog), by request id."""
+
     def decision(self, request_id: str) -> DecisionView | None: ...
 
     def decisions(self, request_id: str) -> list[DecisionView]: ...
 
     def federation_report(self, request_id: str) -> dict[str, Any] | None: ...
 
-    # ---- issued sessions (no secrets)
+
+@runtime_checkable
+class SessionPort(Protocol):
+    """Issued sessions, without their secrets."""
+
     def sessions(self, sandbox_id: str, *, include_expired: bool = False) -> list[dict[str, Any]]: ...
 
     def issued_session(self, sandbox_id: str, access_key_id: str, secret_access_key: str,
                        session_token: str) -> dict[str, Any] | None: ...
 
-    # ---- the mock OIDC issuers' keys, per sandbox
+    def sandbox_of_key(self, access_key_id: Annotated[str, MaxLength(128)]) -> str | None: ...
+
+
+@runtime_checkable
+class JwksPort(Protocol):
+    """The mock OIDC issuers' keys, per sandbox."""
+
     def register_oidc_jwks(self, sandbox_id: str, issuer_url: str, jwks: dict[str, Any]) -> None: ...
 
     def oidc_jwks(self, sandbox_id: str, issuer_url: str) -> dict[str, Any] | None: ...
 
-    # ---- MFA devices (the virtual phone) and the replay memory
+
+@runtime_checkable
+class MfaPort(Protocol):
+    """MFA devices (the virtual phone) and STS's replay memory."""
+
     def mfa_device(self, serial_number: str) -> MfaDeviceInfo | None: ...
 
     def mfa_last_used_step(self, serial: str, seed: str) -> int | None: ...
 
-    def mfa_verify_enable(self, serial: str, seed: str, code1: str, code2: str, *,
+    def mfa_verify_enable(self, serial: str, seed: str, code1: MfaCode, code2: MfaCode, *,
                           at: float | None = None) -> MfaProof: ...
 
-    # ---- who can become whom: engine.graph.AccessGraph.to_dict() of the sandbox (read it with engine.graph)
+
+@runtime_checkable
+class GraphPort(Protocol):
+    """Who can become whom: the access graph of a sandbox (engine/graph.py), JSON-safe; read it with engine.graph
+    (shortest_path, new_edges). session_keys: the access key ids of the role sessions to draw (None: every one)."""
+
     def access_graph(self, sandbox_id: str, session_keys: list[str] | None = None) -> dict[str, Any]: ...
 
-    # ---- CloudTrail: `trail.<name>` for engine.cloudtrail.Trail.REMOTE_METHODS in both modes
+
+@runtime_checkable
+class TrailPort(Protocol):
+    """CloudTrail's event log (engine.cloudtrail.Trail): what web processes drain into the database, and the portals'
+    sign-in events they record."""
+
+    def drain(self, limit: int = 1000) -> list[dict[str, Any]]: ...
+
+    def pending_count(self) -> int: ...
+
+    def lookup_dicts(self, sandbox_id: str, account_id: str | None, params: dict[str, Any]) -> dict[str, Any]: ...
+
+    def forget(self, sandbox_id: str) -> None: ...
+
+    def record_event(self, sandbox_id: str, account_id: str, record: dict[str, Any]) -> str: ...
+
+
+@runtime_checkable
+class LabPort(SandboxPort, DecisionPort, SessionPort, JwksPort, MfaPort, GraphPort, Protocol):
+    """The web layer's Lab: the ports above in one object, plus its event log (`lab.trail`)."""
+
     @property
-    def trail(self) -> Any: ...
+    def trail(self) -> TrailPort: ...
 
 
 @runtime_checkable
@@ -101,13 +160,23 @@ class InProcessLabPort(LabPort, Protocol):
 
     def authenticate(self, access_key_id: str, session_token: str | None) -> Any: ...
 
-    def sts(self, operation: str, caller: Any, params: dict[str, Any], request_meta: Any = None) -> dict[str, Any]: ...
+    def sts(self, operation: str, caller: Any, params: dict[str, Any], request_meta: Any = None) -> StsResult: ...
 
     def authorize_call(self, caller: Any, action: str, resource_arn: str, resource_account: str | None,
                        resource_policy: str | None = None, extra_context: dict[str, Any] | None = None,
                        request_meta: Any = None) -> Any: ...
 
     def encode_authorization_failure(self, caller: Any, decision: Any) -> str: ...
+
+    # the engine's own objects, which the gateway's overrides read (IAM data, MFA replay memory, the Trail)
+    @property
+    def directory(self) -> Directory: ...
+
+    @property
+    def mfa(self) -> MfaVerifier: ...
+
+    @property
+    def trail(self) -> Trail: ...
 
     def time_at(self, sandbox_id: str | None, real: datetime) -> datetime: ...
 
@@ -128,7 +197,7 @@ class InProcessLabPort(LabPort, Protocol):
 
 def port_methods(port: type = LabPort) -> dict[str, inspect.Signature]:
     """name -> signature (without `self`) of every method a Protocol declares, its bases' included; properties
-    (e.g. `trail`) are not methods and are left out. The remote side derives its method list from this."""
+    (e.g. `trail`) are not methods and are left out."""
     methods: dict[str, inspect.Signature] = {}
     for klass in reversed(port.__mro__):
         if klass is object or klass is Protocol or not getattr(klass, "_is_protocol", False):

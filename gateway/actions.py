@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Protocol
 from xml.etree import ElementTree
 
-ACTION_PREFIXES = {"iam": "iam", "ec2": "ec2", "s3": "s3", "secretsmanager": "secretsmanager", "sso-admin": "sso",
-                   "identitystore": "identitystore", "sts": "sts", "organizations": "organizations"}
+ACTION_PREFIXES = MappingProxyType({"iam": "iam", "ec2": "ec2", "s3": "s3", "secretsmanager": "secretsmanager",
+                                    "sso-admin": "sso", "identitystore": "identitystore", "sts": "sts",
+                                    "organizations": "organizations"})
 
 
 @dataclass(frozen=True)
@@ -36,18 +38,19 @@ class Lookups(Protocol):
 
 # ------------------------------------------------------------------------------------------------------- IAM
 # IAM entity kinds, the parameter naming them, and the ARN resource-type word.
-_IAM_ENTITY_PARAMS = [
+_IAM_ENTITY_PARAMS = (
     ("instance-profile", "InstanceProfileName"),
     ("group", "GroupName"),
     ("user", "UserName"),
     ("role", "RoleName"),
-]
-_IAM_LIST_PREFIX = {"ListUsers": "user", "ListRoles": "role", "ListGroups": "group", "ListPolicies": "policy",
-                    "ListInstanceProfiles": "instance-profile"}
+)
+_IAM_LIST_PREFIX = MappingProxyType({"ListUsers": "user", "ListRoles": "role", "ListGroups": "group",
+                                     "ListPolicies": "policy", "ListInstanceProfiles": "instance-profile"})
 # Operations whose resource is the named user, or the caller himself when UserName is omitted.
-SELF_USER_OPERATIONS = {"GetUser", "CreateAccessKey", "ListAccessKeys", "UpdateAccessKey", "DeleteAccessKey",
-                  "ListMFADevices", "GetAccessKeyLastUsed", "ListSigningCertificates", "ListSSHPublicKeys",
-                  "ChangePassword", "ListServiceSpecificCredentials"}
+SELF_USER_OPERATIONS = frozenset({"GetUser", "CreateAccessKey", "ListAccessKeys", "UpdateAccessKey",
+                                  "DeleteAccessKey", "ListMFADevices", "GetAccessKeyLastUsed",
+                                  "ListSigningCertificates", "ListSSHPublicKeys", "ChangePassword",
+                                  "ListServiceSpecificCredentials"})
 
 
 def _iam_arn(account: str, kind: str, path: str, name: str) -> str:
@@ -100,8 +103,9 @@ def iam_targets(operation: str, params: dict[str, Any], *, account: str, caller_
 
 
 # ------------------------------------------------------------------------------------------------------- EC2
-_EC2_INSTANCE_OPS = {"TerminateInstances", "StopInstances", "StartInstances", "RebootInstances",
-                     "ModifyInstanceAttribute", "GetConsoleOutput", "MonitorInstances", "UnmonitorInstances"}
+_EC2_INSTANCE_OPS = frozenset({"TerminateInstances", "StopInstances", "StartInstances", "RebootInstances",
+                               "ModifyInstanceAttribute", "GetConsoleOutput", "MonitorInstances",
+                               "UnmonitorInstances"})
 
 
 def ec2_targets(operation: str, params: dict[str, Any], *, account: str, region: str,
@@ -170,7 +174,7 @@ class S3Call:
     key: str | None
 
 
-_S3_BUCKET_SUBRESOURCES = {
+_S3_BUCKET_SUBRESOURCES = MappingProxyType({
     # query flag: (GET op, PUT op, DELETE op)
     "policy": ("GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy"),
     "tagging": ("GetBucketTagging", "PutBucketTagging", "DeleteBucketTagging"),
@@ -188,10 +192,10 @@ _S3_BUCKET_SUBRESOURCES = {
     "policyStatus": ("GetBucketPolicyStatus", None, None),
     "versions": ("ListObjectVersions", None, None),
     "uploads": ("ListMultipartUploads", None, None),
-}
+})
 
 # S3 operation -> IAM action (Service Authorization Reference, "Actions defined by Amazon S3").
-_S3_ACTIONS = {
+_S3_ACTIONS = MappingProxyType({
     "ListBuckets": "s3:ListAllMyBuckets", "CreateBucket": "s3:CreateBucket", "DeleteBucket": "s3:DeleteBucket",
     "HeadBucket": "s3:ListBucket", "ListObjects": "s3:ListBucket", "ListObjectsV2": "s3:ListBucket",
     "ListObjectVersions": "s3:ListBucketVersions", "ListMultipartUploads": "s3:ListBucketMultipartUploads",
@@ -224,7 +228,7 @@ _S3_ACTIONS = {
     "CreateMultipartUpload": "s3:PutObject", "UploadPart": "s3:PutObject", "UploadPartCopy": "s3:PutObject",
     "CompleteMultipartUpload": "s3:PutObject", "AbortMultipartUpload": "s3:AbortMultipartUpload",
     "ListParts": "s3:ListMultipartUploadParts",
-}
+})
 
 
 def classify_s3(method: str, bucket: str | None, key: str | None, query: dict[str, str],

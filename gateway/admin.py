@@ -1,25 +1,25 @@
 """The lab's admin clients: boto3 clients whose requests go straight to moto in one account (S3 names moved into a
 sandbox's namespace, gateway.s3names), with no authentication. For seeding only. One boto3 client per service and
-region serves every account and both modes: an `AdminTarget` says where its requests go, in this process's moto
-(`local_admin_client`) or through lab control to the `python -m gateway` process (`AdminTarget.deliver`, used by
-gateway.control.client.remote_admin_client); gateway.client's admin_client picks one."""
+region serves every account and both modes: an `AdminTarget` says where its calls go, this process's moto
+(`local_admin_client`) or the `python -m gateway` process's, where a call travels as a named operation with its
+API parameters (`AdminTarget.world`, a gateway.ports.WorldPort: `world.call(AwsCall(...))`, run there by the same
+admin client; gateway.control.client.remote_admin_client). gateway.client's admin_client picks one."""
 from __future__ import annotations
 
 import contextvars
-import threading
+import io
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.response import StreamingBody
 
 from . import actions, s3names
 from .botocore_glue import (BOTO3_SERVICE, ScopedClient, aws_response, body_bytes, boto3_session, client_config,
                             install_sender)
 from .moto_backend import MotoBackend, MotoRequest
-
-_lock = threading.Lock()
-_state: dict[Any, Any] = {}
+from .runtime import current
 
 
 # admin_client's target (account, sandbox, moto) for the call running in this thread: one boto3 client per service
@@ -30,12 +30,13 @@ _admin_target: contextvars.ContextVar[AdminTarget] = contextvars.ContextVar("adm
 
 @dataclass(frozen=True)
 class AdminTarget:
-    """Where an admin client's requests go: an account (and sandbox, for S3 names) of this process's `moto`, or,
-    with `deliver`, whatever `deliver(service, request, target)` answers (lab control's admin method)."""
+    """Where an admin client's calls go: an account (and sandbox, for S3 names) of this process's `moto`, or, with
+    `world`, the gateway process that owns moto (each call sent as `world.call(AwsCall(...))`)."""
     account_id: str
     sandbox_id: str | None
     moto: MotoBackend | None = None
-    deliver: Callable[[str, AWSPreparedRequest, AdminTarget], AWSResponse] | None = None
+    world: Any = None            # a gateway.ports.WorldPort in another process (lab control)
+    region: str = "us-east-1"
 
 
 class AdminClient(ScopedClient):
@@ -59,9 +60,10 @@ class AdminClient(ScopedClient):
 
 def shared_admin_client(service: str, region: str) -> Any:
     """The one boto3 admin client of this service and region, built on first use (aim it with an AdminClient)."""
-    key = ("admin", service, region)
-    with _lock:
-        client = _state.get(key)
+    runtime = current()
+    key = (service, region)
+    with runtime.lock:
+        client = runtime.admin_clients.get(key)
     if client is not None:
         return client
     client = boto3_session().client(
@@ -70,14 +72,77 @@ def shared_admin_client(service: str, region: str) -> Any:
         config=client_config(service=service))
 
     def send(request: AWSPreparedRequest, _: str) -> AWSResponse:
-        target = _admin_target.get()
-        if target.deliver is not None:
-            return target.deliver(service, request, target)
-        return to_moto(service, request, target)
+        return to_moto(service, request, _admin_target.get())
 
     client = install_sender(client, send)
-    with _lock:
-        return _state.setdefault(key, client)
+    # Another process's moto: the call goes there by name with its API parameters, before botocore serialises it
+    # (no raw HTTP request tunnelled through lab control).
+    client.meta.events.register_last("before-parameter-build", _keep_api_params)
+    client.meta.events.register_first("before-call", _call_elsewhere)
+    # on this service's own event name: botocore calls a more specific name's handlers before a shorter one's
+    service_id = client.meta.service_model.service_id.hyphenize()
+    client.meta.events.register_first(f"after-call.{service_id}", _remember_parsed)
+    with runtime.lock:
+        return runtime.admin_clients.setdefault(key, client)
+
+
+# While gateway.worldstate.WorldState.call runs a call for another process: the answer as botocore's parser made it,
+# before the after-call handlers changed it (IAM's policy documents decoded, S3 keys unquoted), so the caller's own
+# client runs those handlers once, as it does for an answer it parsed itself.
+parsed_as_received: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "admin_parsed_as_received", default=None)
+
+
+def _remember_parsed(parsed: dict[str, Any], **kwargs: Any) -> None:
+    holder = parsed_as_received.get()
+    if holder is not None:
+        holder["parsed"] = _copied(parsed)
+
+
+def _copied(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _copied(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copied(item) for item in value]
+    return value
+
+
+def _keep_api_params(params: dict[str, Any], context: dict[str, Any], **kwargs: Any) -> None:
+    context["lab_api_params"] = params   # after botocore's own handlers, as it would serialise them
+
+
+def _call_elsewhere(model: Any, context: dict[str, Any], **kwargs: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+    """before-call: for a target in another process, answer with `world.call` there (botocore then raises the
+    modelled exception for an error answer, as for any response)."""
+    from .ports import AwsCall  # noqa: PLC0415 (gateway.ports imports the IMDS module, which needs the engine)
+
+    target = _admin_target.get(None)
+    if target is None or target.world is None:
+        return None
+    params = {name: _plain(value) for name, value in context.get("lab_api_params", {}).items()}
+    answer = target.world.call(AwsCall(model.service_model.service_name, model.name, target.account_id, params,
+                                       target.sandbox_id, target.region))
+    parsed = dict(answer.parsed)
+    output = model.output_shape
+    for name, value in list(parsed.items()):
+        member = output.members.get(name) if output is not None else None
+        if isinstance(value, bytes) and member is not None and member.serialization.get("streaming"):
+            parsed[name] = StreamingBody(io.BytesIO(value), len(value))
+    return aws_response("http://localhost/", answer.status, {}, b""), parsed
+
+
+def _plain(value: Any) -> Any:
+    """A parameter as lab control carries it: file-like bodies (botocore wraps bytes in one) read into bytes."""
+    if hasattr(value, "read"):
+        data = value.read()
+        if hasattr(value, "seek"):
+            value.seek(0)
+        return data.encode("utf-8") if isinstance(data, str) else data
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
 
 
 def to_moto(service: str, request: AWSPreparedRequest, target: AdminTarget) -> AWSResponse:

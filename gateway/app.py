@@ -32,9 +32,9 @@ from .protocols import Response
 log = logging.getLogger(__name__)
 
 # boto3 sends these two unsigned (their model says auth "none"): the assertion/token is the credential.
-UNSIGNED_STS_OPERATIONS = {"AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"}
-_PRESIGN_PARAMS = {"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders",
-                   "X-Amz-Signature", "X-Amz-Security-Token"}
+UNSIGNED_STS_OPERATIONS = frozenset({"AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"})
+_PRESIGN_PARAMS = frozenset({"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
+                             "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token"})
 _MOTO_REQUEST_ID = re.compile(rb"<(RequestId|requestId|RequestID)>[^<]*</\1>")
 # Set by the lab's in-page AWS CLI console (challenges/cli_child.py) on every request it signs: the sandbox the
 # console belongs to. A key of any other sandbox is refused, so a learner cannot use the console with keys
@@ -103,11 +103,11 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     length = environ.get("CONTENT_LENGTH")
     if length:
         try:
-            return stream.read(int(length))
+            return bytes(stream.read(int(length)))
         except ValueError:
             return b""
     if environ.get("wsgi.input_terminated"):
-        return stream.read()
+        return bytes(stream.read())
     return b""
 
 
@@ -236,7 +236,7 @@ class GatewayApp:
         except AwsError as error:
             raise dialects.for_service(service).auth_error(error) from None
         self._check_console_sandbox(request, caller.sandbox_id)
-        return caller
+        return caller  # type: ignore[no-any-return]  # InProcessLabPort.authenticate answers the engine's Caller as Any
 
     def _check_console_sandbox(self, request: IncomingRequest, sandbox_id: str | None) -> None:
         console_sandbox = request.headers.get(CONSOLE_SANDBOX_HEADER)
@@ -266,9 +266,9 @@ class GatewayApp:
             owner = self.lab.sandbox_of_account(role_account[0]) if role_account else None
             self._check_console_sandbox(request, owner)
         meta = self._meta(request, request_id, auth.region if auth else None)
-        result = self.lab.sts(operation, caller, params, meta)
-        request.trail["result"] = result
-        return dialect.result("sts", operation, result, request_id)
+        members = self.lab.sts(operation, caller, params, meta).members()   # the result as the model names it
+        request.trail["result"] = members             # what CloudTrail's responseElements are made from
+        return dialect.result("sts", operation, members, request_id)
 
     # ----------------------------------------------------------------------------------------- other services
     def _service(self, service: str, request: IncomingRequest, request_id: str) -> Response:
@@ -390,10 +390,11 @@ class GatewayApp:
             meta: RequestMeta) -> Response:
         sandbox = caller.sandbox_id
         host_bucket = s3names.bucket_from_host(request.headers.get("host"))
+        bucket: str | None
         if host_bucket:
             bucket, key = host_bucket, (request.path[1:] or None)
         else:
-            bucket, key = s3names.split_path(request.path)
+            bucket, key = s3names.split_path(request.path)   # (None, None) for the service root
         query = request.query
         call = actions.classify_s3(request.method, bucket, key, query, request.headers)
         if bucket:

@@ -19,32 +19,42 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 from collections.abc import Iterator, MutableMapping, Sequence
 from typing import Any
+
+from engine.directory import moto_lock
 
 AWS_POLICY_PREFIX = "arn:aws:iam::aws:policy/"
 _CATALOGUE_ACCOUNT = "aws"    # the shared objects belong to no account (their ARN names the `aws` namespace)
 
-_catalogue: dict[str, Any] | None = None
-_catalogue_lock = threading.Lock()
+# The catalogue is moto's data, kept beside moto's backends in moto's own module (as every account's data is, whatever
+# the runtime: gateway/runtime.py), under this attribute; built once per process, under moto's lock.
+_CATALOGUE_ATTRIBUTE = "securecart_aws_managed_catalogue"
+
+
+def _loaded() -> dict[str, Any] | None:
+    from moto.iam import models as iam_models
+
+    found: dict[str, Any] | None = getattr(iam_models, _CATALOGUE_ATTRIBUTE, None)
+    return found
 
 
 def catalogue() -> dict[str, Any]:
     """ARN -> moto AWSManagedPolicy for every policy of moto's catalogue; built once per process (~0.4 s)."""
-    global _catalogue
-    if _catalogue is None:
-        with _catalogue_lock:
-            if _catalogue is None:
+    built = _loaded()
+    if built is None:
+        with moto_lock:
+            built = _loaded()
+            if built is None:
+                from moto.iam import models as iam_models
                 from moto.iam.aws_managed_policies import aws_managed_policies_data
-                from moto.iam.models import AWSManagedPolicy
 
                 built = {}
                 for name, data in json.loads(aws_managed_policies_data).items():
-                    policy = AWSManagedPolicy.from_data(name, _CATALOGUE_ACCOUNT, "us-east-1", data)
+                    policy = iam_models.AWSManagedPolicy.from_data(name, _CATALOGUE_ACCOUNT, "us-east-1", data)
                     built[policy.arn] = policy
-                _catalogue = built
-    return _catalogue
+                setattr(iam_models, _CATALOGUE_ATTRIBUTE, built)
+    return built
 
 
 def is_aws_managed(arn: str) -> bool:
@@ -52,10 +62,12 @@ def is_aws_managed(arn: str) -> bool:
 
 
 def _shared(policy: Any) -> bool:
-    return _catalogue is not None and _catalogue.get(getattr(policy, "arn", None)) is policy
+    arn = getattr(policy, "arn", None)
+    loaded = _loaded()
+    return loaded is not None and isinstance(arn, str) and loaded.get(arn) is policy
 
 
-class ManagedPolicies(MutableMapping):
+class ManagedPolicies(MutableMapping[str, Any]):
     """One account's managed policies: its own (customer managed, and its copies of the AWS ones it attached) over
     the shared catalogue. Writes go to the account's own; an own copy shadows the catalogue's policy."""
 
@@ -101,7 +113,7 @@ class ManagedPolicies(MutableMapping):
         return ManagedPolicies, (self.local,)
 
 
-class CatalogueList(Sequence):
+class CatalogueList(Sequence[Any]):
     """moto's `IAMBackend.aws_managed_policies` (a list of the catalogue), without a copy per account."""
 
     def __getitem__(self, index: Any) -> Any:
@@ -120,14 +132,13 @@ class CatalogueList(Sequence):
         return CatalogueList, ()
 
 
-_PATCHED: set[str] = set()
 
 
 def install() -> None:
     """Patch moto's IAM backend (once per process): the view in every account, a private copy on attachment."""
     from moto.iam import models as iam_models
 
-    if "iam.managed" in _PATCHED:
+    if getattr(iam_models.IAMBackend, "securecart_managed_view", False):     # patched once per process
         return
     original_init = iam_models.IAMBackend.__init__
 
@@ -136,13 +147,13 @@ def install() -> None:
         self.aws_managed_policies = CatalogueList()
         self.managed_policies = ManagedPolicies(self.managed_policies)
 
-    iam_models.IAMBackend.__init__ = __init__
+    setattr(iam_models.IAMBackend, "__init__", __init__)
     original_attach = iam_models.ManagedPolicy.attach_to
     original_detach = iam_models.ManagedPolicy.detach_from
 
     def attach_to(self: Any, obj: Any) -> None:
         if _shared(self):
-            backend = iam_models.iam_backends[obj.account_id]["global"]
+            backend: Any = iam_models.iam_backends[obj.account_id]["global"]    # its managed_policies: the view above
             original_attach(backend.managed_policies.own(self), obj)
             return
         original_attach(self, obj)
@@ -154,6 +165,6 @@ def install() -> None:
             return
         original_detach(self, obj)
 
-    iam_models.ManagedPolicy.attach_to = attach_to
-    iam_models.ManagedPolicy.detach_from = detach_from
-    _PATCHED.add("iam.managed")
+    setattr(iam_models.ManagedPolicy, "attach_to", attach_to)
+    setattr(iam_models.ManagedPolicy, "detach_from", detach_from)
+    setattr(iam_models.IAMBackend, "securecart_managed_view", True)

@@ -5,29 +5,34 @@ from __future__ import annotations
 
 import contextlib
 import io
-import threading
+import types
 from typing import Any, Callable, Iterator
 
 import boto3
+import botocore.session
 from botocore import UNSIGNED
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.config import Config
 
 from . import protocols
+from .runtime import current
 
 # boto3's client names for the services whose endpoint prefix differs
-BOTO3_SERVICE = {"sso-admin": "sso-admin", "identitystore": "identitystore"}
-
-_lock = threading.Lock()
-_state: dict[str, Any] = {}
+BOTO3_SERVICE = types.MappingProxyType({"sso-admin": "sso-admin", "identitystore": "identitystore"})
 
 
 def boto3_session() -> boto3.session.Session:
-    """One boto3 session over the shared botocore session: later clients cost ~2 ms instead of ~50 ms."""
-    with _lock:
-        if "session" not in _state:
-            _state["session"] = boto3.session.Session(botocore_session=protocols.botocore_session())
-        return _state["session"]
+    """The runtime's boto3 session: later clients cost ~2 ms instead of ~50 ms. Its botocore session is its own (boto3
+    registers its handlers on the botocore session it is given, once per session) and reads the service models
+    through the shared loader (protocols.botocore_session: one copy of each model per process)."""
+    return current().once("boto3_session", lambda: boto3.session.Session(botocore_session=botocore_session()))
+
+
+def botocore_session() -> botocore.session.Session:
+    """A new botocore session reading the models through the process's shared loader."""
+    core = botocore.session.get_session()
+    core.register_component("data_loader", protocols.botocore_session().get_component("data_loader"))
+    return core
 
 
 def body_bytes(request: AWSPreparedRequest) -> bytes:

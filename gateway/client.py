@@ -12,9 +12,8 @@ import contextvars
 import json
 import os
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import boto3
@@ -25,52 +24,52 @@ from botocore.exceptions import NoCredentialsError
 
 from . import protocols, routing
 from .admin import local_admin_client
-from .botocore_glue import (BOTO3_SERVICE, ScopedClient, aws_response, body_bytes, boto3_session, client_config,
-                            install_sender)
+from .botocore_glue import (BOTO3_SERVICE, ScopedClient, aws_response, body_bytes, boto3_session, botocore_session,
+                            client_config, install_sender)
 from .moto_backend import MotoBackend, MotoLookups
 from .redact import mask_form, mask_headers, mask_json_fields, mask_response_text
+from .runtime import current
+
+if TYPE_CHECKING:
+    from engine.lab import Lab
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000/aws"   # how in-process requests are addressed (and shown to learners)
 
-_lock = threading.Lock()
-_state: dict[str, Any] = {}
+
+# ------------------------------------------------------------------------------------------------ the process's own
+def default_lab() -> Lab:
+    """The runtime's Lab (gateway.runtime), built on first use with the setups the apps registered."""
+    def build() -> Lab:
+        from engine.lab import Lab  # noqa: PLC0415 (engine.lab imports moto; load it only when needed)
+
+        lab = Lab()
+        for setup in list(current().config.lab_setups):
+            setup(lab)
+        return lab
+
+    return current().once("lab", build)
 
 
-# ------------------------------------------------------------------------------------------------ process singletons
 def default_moto() -> MotoBackend:
-    with _lock:
-        if "moto" not in _state:
-            _state["moto"] = MotoBackend()
-        return _state["moto"]
+    """The runtime's moto backend (gateway.runtime)."""
+    return current().once("moto", MotoBackend)
 
 
 def set_default_gateway(app: Any) -> None:
-    with _lock:
-        _state["gateway"] = app
+    current().put("gateway", app)
 
 
 def default_gateway() -> Any:
-    """The process's GatewayApp, built on first use around engine.lab.get_lab() and the shared moto."""
-    with _lock:
-        app = _state.get("gateway")
-    if app is None:
-        from engine.lab import get_lab  # noqa: PLC0415 (engine.lab imports moto; load it only when needed)
+    """The runtime's GatewayApp, built on first use around its Lab and moto."""
+    from .app import GatewayApp  # noqa: PLC0415
 
-        from .app import GatewayApp  # noqa: PLC0415
-
-        app = GatewayApp(get_lab(), default_moto())
-        with _lock:
-            app = _state.setdefault("gateway", app)
-    return app
+    return current().once("gateway", lambda: GatewayApp(default_lab(), default_moto()))
 
 
 def _http_session() -> Any:
     from botocore.httpsession import URLLib3Session  # noqa: PLC0415
 
-    with _lock:
-        if "http" not in _state:
-            _state["http"] = URLLib3Session()
-        return _state["http"]
+    return current().once("http_session", URLLib3Session)
 
 
 # ------------------------------------------------------------------------------------------------ recording
@@ -181,7 +180,7 @@ _signing_keys: contextvars.ContextVar[ReadOnlyCredentials | None] = contextvars.
     "learner_signing_keys", default=None)
 
 
-class CallerCredentials(Credentials):
+class CallerCredentials(Credentials):  # type: ignore[misc]  # botocore has no types
     """What a pooled client signs with: the credentials of the LearnerClient making the call, for the length of that
     call. botocore's signer asks `get_frozen_credentials()` at every signature (RequestSigner.get_auth_instance);
     outside a call there are none, as for a client that has no credentials."""
@@ -210,15 +209,12 @@ def _caller_signed_session() -> Any:
     """The boto3 session whose clients sign with the calling LearnerClient's credentials (a session of its own: the
     shared one must keep the ordinary credential chain for every other client), reading the service models through
     the shared session's loader (its cache: no second copy of each model)."""
-    with _lock:
-        session = _state.get("caller_signed_session")
-    if session is None:
-        core = botocore.session.get_session()
-        core.register_component("data_loader", protocols.botocore_session().get_component("data_loader"))
+    def build() -> Any:
+        core = botocore_session()
         core.register_component("credential_provider", _CallerCredentialResolver())
-        with _lock:
-            session = _state.setdefault("caller_signed_session", boto3.session.Session(botocore_session=core))
-    return session
+        return boto3.session.Session(botocore_session=core)
+
+    return current().once("caller_signed_session", build)
 
 
 def _scope() -> tuple[ExchangeRecorder | None, dict[str, str]]:
@@ -252,15 +248,16 @@ class LearnerClient(ScopedClient):
         _call_scope.reset(scope)
 
 
-def _pooled_client(key: tuple, build: Any) -> Any:
-    with _lock:
-        pool = _state.setdefault("learner_clients", OrderedDict())
+def _pooled_client(key: tuple[Any, ...], build: Any) -> Any:
+    runtime = current()
+    pool = runtime.learner_clients
+    with runtime.lock:
         client = pool.get(key)
         if client is not None:
             pool.move_to_end(key)
             return client
     client = build()
-    with _lock:
+    with runtime.lock:
         client = pool.setdefault(key, client)
         pool.move_to_end(key)
         while len(pool) > _POOL_SIZE:
@@ -359,7 +356,7 @@ def iam_policy_document(account_id: str, kind: str, owner: str, name: str = "") 
         document = MotoLookups().iam_policy_text(account_id, kind, owner, name)
     if isinstance(document, str):  # IAM returns URL-encoded JSON; botocore usually decodes it already
         document = json.loads(unquote(document)) if document.lstrip().startswith("%") else json.loads(document)
-    return document
+    return dict(document)
 
 
 def admin_client(service: str, account_id: str, *, sandbox_id: str | None = None, region: str = "us-east-1",
@@ -375,10 +372,9 @@ def admin_client(service: str, account_id: str, *, sandbox_id: str | None = None
     return local_admin_client(service, account_id, sandbox_id=sandbox_id, region=region, moto=moto or default_moto())
 
 
-# Remote admin clients, kept: a boto3 client costs ~2 ms on a quiet machine and 40-60 ms on a loaded one, and a page
-# makes several (its policy panels); botocore clients are safe to share between threads. Bounded (oldest go first).
-_REMOTE_ADMINS: "OrderedDict[tuple[Any, ...], Any]" = OrderedDict()
-_REMOTE_ADMINS_LOCK = threading.Lock()
+# Remote admin clients, kept (runtime.remote_admins): a boto3 client costs ~2 ms on a quiet machine and 40-60 ms on a
+# loaded one, and a page makes several (its policy panels); botocore clients are safe to share between threads.
+# Bounded (oldest go first).
 MAX_REMOTE_ADMINS = 256
 
 
@@ -386,15 +382,17 @@ def _remote_admin(remote: str, service: str, account_id: str, sandbox_id: str | 
     from .control.client import remote_admin_client  # noqa: PLC0415
     from .control.wire import env_token  # noqa: PLC0415
 
+    runtime = current()
+    kept = runtime.remote_admins
     key = (remote, service, account_id, sandbox_id, region, env_token())
-    with _REMOTE_ADMINS_LOCK:
-        client = _REMOTE_ADMINS.get(key)
+    with runtime.lock:
+        client = kept.get(key)
         if client is not None:
-            _REMOTE_ADMINS.move_to_end(key)
+            kept.move_to_end(key)
             return client
     client = remote_admin_client(remote, service, account_id, sandbox_id=sandbox_id, region=region)
-    with _REMOTE_ADMINS_LOCK:
-        _REMOTE_ADMINS[key] = client
-        while len(_REMOTE_ADMINS) > MAX_REMOTE_ADMINS:
-            _REMOTE_ADMINS.popitem(last=False)
+    with runtime.lock:
+        kept[key] = client
+        while len(kept) > MAX_REMOTE_ADMINS:
+            kept.popitem(last=False)
     return client

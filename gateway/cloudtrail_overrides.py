@@ -14,7 +14,7 @@ from .protocols import Response
 
 
 def lookup_events(call: OperationCall) -> Response:
-    events, token = call.lab.trail.lookup(call.caller.sandbox_id, call.caller.account, call.params)
+    events, token = call.lab.trail.lookup(call.caller.sandbox_id or "", call.caller.account, call.params)
     result: dict[str, Any] = {"Events": [event.lookup_view() for event in events]}
     if token:
         result["NextToken"] = token

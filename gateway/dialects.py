@@ -15,12 +15,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Mapping
 
 from engine.errors import AwsError
+from engine.sts.results import StsResult
 
 from . import protocols, sigv4
 from .protocols import Response, escape
+
+
+def members(result: dict[str, Any] | StsResult) -> dict[str, Any]:
+    return result.members() if isinstance(result, StsResult) else result
 
 
 def aws_error(code: str, message: str, status: int) -> AwsError:
@@ -64,8 +70,10 @@ class Dialect:
         return aws_error("InvalidAction", f"Could not find operation {operation} for version {version}", 400)
 
     # ---- answers
-    def result(self, service: str, operation: str, result: dict[str, Any], request_id: str) -> Response:
-        return protocols.query_result(service, operation, result, request_id)
+    def result(self, service: str, operation: str, result: dict[str, Any] | StsResult, request_id: str) -> Response:
+        """An operation's answer: an override's members, or an STS result (engine.sts.results), written from its
+        members."""
+        return protocols.query_result(service, operation, members(result), request_id)
 
     def forwarded_operation(self, headers: dict[str, str], body: bytes, query_string: str) -> str:
         """The operation a request forwarded to moto names, for the journal (S3: "", its method is enough)."""
@@ -117,8 +125,8 @@ class QueryJsonDialect(QueryDialect):
 
     name = "query-json"
 
-    def result(self, service: str, operation: str, result: dict[str, Any], request_id: str) -> Response:
-        return protocols.query_result_json(operation, result, request_id)
+    def result(self, service: str, operation: str, result: dict[str, Any] | StsResult, request_id: str) -> Response:
+        return protocols.query_result_json(operation, members(result), request_id)
 
     def error(self, service: str | None, error: AwsError, request_id: str, *, foreign: bool = False) -> Response:
         # a query API's error in JSON, as STS sends it (observed: double-break/spapi-php#44)
@@ -168,14 +176,14 @@ class RestXmlDialect(Dialect):
     def operation(self, service: str, request: Any) -> tuple[str, dict[str, str]]:
         raise NotImplementedError("S3 names its operation by method, bucket, key and query (actions.classify_s3)")
 
-    def result(self, service: str, operation: str, result: dict[str, Any], request_id: str) -> Response:
+    def result(self, service: str, operation: str, result: dict[str, Any] | StsResult, request_id: str) -> Response:
         raise NotImplementedError("S3's answers are moto's own XML")
 
     def forwarded_operation(self, headers: dict[str, str], body: bytes, query_string: str) -> str:
         return ""
 
     def error(self, service: str | None, error: AwsError, request_id: str, *, foreign: bool = False) -> Response:
-        extra = "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in getattr(error, "extra", {}).items())
+        extra = "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in (error.extra or {}).items())
         body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{escape(error.code)}</Code>'
                 f"<Message>{escape(error.message)}</Message>{extra}<RequestId>{request_id}</RequestId>"
                 f"<HostId>{request_id}</HostId></Error>")
@@ -234,8 +242,8 @@ class JsonDialect(Dialect):
         operation, _ = self.operation(service, request)
         return ParsedOperation(operation, protocols.parse_json_body(request.body))
 
-    def result(self, service: str, operation: str, result: dict[str, Any], request_id: str) -> Response:
-        return protocols.json_result(result)
+    def result(self, service: str, operation: str, result: dict[str, Any] | StsResult, request_id: str) -> Response:
+        return protocols.json_result(members(result))
 
     def forwarded_operation(self, headers: dict[str, str], body: bytes, query_string: str) -> str:
         return protocols.json_operation(headers.get("x-amz-target"))[1] or ""
@@ -296,7 +304,8 @@ def unknown_json_operation(operation: str) -> AwsError:
 
 QUERY, QUERY_JSON, EC2, REST_XML, JSON, REST_JSON = (QueryDialect(), QueryJsonDialect(), Ec2Dialect(),
                                                      RestXmlDialect(), JsonDialect(), RestJsonDialect())
-DIALECTS: dict[str, Dialect] = {d.name: d for d in (QUERY, QUERY_JSON, EC2, REST_XML, JSON, REST_JSON)}
+DIALECTS: Mapping[str, Dialect] = MappingProxyType({d.name: d for d in (QUERY, QUERY_JSON, EC2, REST_XML, JSON,
+                                                                         REST_JSON)})
 
 
 def for_protocol(name: str | None) -> Dialect:

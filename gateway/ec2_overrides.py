@@ -12,15 +12,17 @@ drop HttpTokens=required and re-open IMDSv1). The override puts back every optio
 """
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from .operation import OperationCall, OverrideRegistry
 from .protocols import Response
 
-_OPTION_FIELDS = {"HttpTokens": "http_tokens", "HttpPutResponseHopLimit": "http_put_response_hop_limit",
-                  "HttpEndpoint": "http_endpoint", "HttpProtocolIpv6": "http_protocol_ipv6",
-                  "InstanceMetadataTags": "instance_metadata_tags"}
+_OPTION_FIELDS = MappingProxyType({"HttpTokens": "http_tokens",
+                                   "HttpPutResponseHopLimit": "http_put_response_hop_limit",
+                                   "HttpEndpoint": "http_endpoint", "HttpProtocolIpv6": "http_protocol_ipv6",
+                                   "InstanceMetadataTags": "instance_metadata_tags"})
 
 
 def _instance(account: str, region: str, instance_id: str) -> Any:

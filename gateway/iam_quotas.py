@@ -18,6 +18,7 @@ GetAccountSummary's quota keys); that wording is the lab's inference.
 from __future__ import annotations
 
 import re
+from types import MappingProxyType
 from typing import Any, Callable
 
 from engine.errors import AwsError
@@ -26,7 +27,7 @@ from .operation import OperationCall
 
 # The handlers take a gateway.operation.OperationCall; gateway/overrides.py registers them.
 
-INLINE_AGGREGATE = {"user": 2048, "role": 10240, "group": 5120}
+INLINE_AGGREGATE = MappingProxyType({"user": 2048, "role": 10240, "group": 5120})
 MANAGED_POLICY_SIZE = 6144
 MANAGED_PER_ENTITY = 10
 GROUPS_PER_USER = 10

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, Callable, Iterable
 
 from engine.instances import ImdsTokens, InstanceRegistry, InstanceState, iso_z
@@ -34,8 +35,8 @@ TOKEN_HEADER = "x-aws-ec2-metadata-token"
 TTL_HEADER = "x-aws-ec2-metadata-token-ttl-seconds"
 UNAUTHORIZED_DOC_URL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_iam-ec2.html"
 
-META_DATA_INDEX = ["ami-id", "hostname", "iam/", "instance-id", "instance-type", "local-ipv4", "placement/",
-                   "security-groups"]
+META_DATA_INDEX = ("ami-id", "hostname", "iam/", "instance-id", "instance-type", "local-ipv4", "placement/",
+                   "security-groups")
 
 
 @dataclass
@@ -114,7 +115,8 @@ def find_instance(instance_id: str, accounts: Iterable[str] | None = None) -> In
 
 def instance_registry(lab: Any) -> InstanceRegistry:
     """The Lab's InstanceRegistry (it owns the sessions; the registry owns which generation each instance is on)."""
-    return lab.instance_registry()
+    registry: InstanceRegistry = lab.instance_registry()
+    return registry
 
 
 class ServiceRoleRefused(Exception):
@@ -153,10 +155,12 @@ class ImdsApp:
         return view
 
     def _sandbox_of(self, view: InstanceView) -> str | None:
-        return self.lab.sandbox_of_account(view.account)
+        sandbox_id: str | None = self.lab.sandbox_of_account(view.account)
+        return sandbox_id
 
     def _now(self, sandbox_id: str) -> datetime:
-        return self.lab.now(sandbox_id)
+        now: datetime = self.lab.now(sandbox_id)
+        return now
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items()
@@ -298,8 +302,8 @@ class ImdsApp:
         return list(state.credentials.events) if state else []
 
 
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-            405: "Method Not Allowed"}
+_REASONS = MappingProxyType({200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+                             405: "Method Not Allowed"})
 
 
 def _error(status: int, text: str, headers: dict[str, str] | None = None) -> ImdsResponse:

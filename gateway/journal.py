@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
+from .runtime import current
+
 log = logging.getLogger(__name__)
 
 # A write larger than this is not journaled (logged instead): the lessons' writes are policies and small objects.
@@ -28,8 +30,9 @@ MAX_JOURNALED_BODY = 1024 * 1024
 _READ_PREFIXES = ("Get", "List", "Describe", "Head", "Simulate", "Lookup", "Search", "Generate", "Decode",
                   "Validate", "Check", "Preview", "BatchGet", "Test")
 # Headers moto does not need again, or that only describe one transmission.
-_DROPPED_HEADERS = {"x-amz-date", "x-amz-security-token", "user-agent", "host", "content-length", "expect",
-                    "connection", "accept-encoding", "amz-sdk-invocation-id", "amz-sdk-request", "x-amz-user-agent"}
+_DROPPED_HEADERS = frozenset({"x-amz-date", "x-amz-security-token", "user-agent", "host", "content-length", "expect",
+                              "connection", "accept-encoding", "amz-sdk-invocation-id", "amz-sdk-request",
+                              "x-amz-user-agent"})
 
 
 @dataclass
@@ -53,18 +56,15 @@ class JournaledWrite:
 
 
 Sink = Callable[[JournaledWrite], None]
-_sink: list[Sink] = []
 
 
 def set_sink(sink: Sink | None) -> None:
-    """Install the process's journal sink (None removes it)."""
-    _sink.clear()
-    if sink is not None:
-        _sink.append(sink)
+    """Install the process's journal sink (None removes it): the runtime's configuration (gateway.runtime)."""
+    current().config.journal_sink = sink
 
 
 def has_sink() -> bool:
-    return bool(_sink)
+    return current().config.journal_sink is not None
 
 
 def is_write(service: str, method: str, operation: str) -> bool:
@@ -97,7 +97,8 @@ def created_key(body: bytes) -> dict[str, str] | None:
 def record(sandbox_id: str | None, service: str, operation: str, account_id: str, method: str, path: str,
            query: str, headers: dict[str, str], body: bytes, response_body: bytes) -> None:
     """Called by the gateway after moto accepted a request; hands writes to the sink."""
-    if not _sink or not sandbox_id or not is_write(service, method, operation):
+    sink = current().config.journal_sink
+    if sink is None or not sandbox_id or not is_write(service, method, operation):
         return
     if len(body) > MAX_JOURNALED_BODY:
         log.warning("not journaling %s %s of %s: body of %d bytes", service, operation, sandbox_id, len(body))
@@ -106,6 +107,6 @@ def record(sandbox_id: str | None, service: str, operation: str, account_id: str
     entry = JournaledWrite(sandbox_id, service, operation, account_id, method, path, query, kept, body,
                            created_key(response_body) if (service, operation) == ("iam", "CreateAccessKey") else None)
     try:
-        _sink[0](entry)
+        sink(entry)
     except Exception:  # the write happened; a failing journal must not turn it into an error for the learner
         log.exception("could not journal %s %s of %s", service, operation, sandbox_id)

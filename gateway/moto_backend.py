@@ -17,9 +17,14 @@ from engine.directory import moto_lock
 from . import aws_managed, moto_organizations
 from .protocols import header_value
 
-# The moto classes this module has patched (by name), so importing it again patches nothing twice. Kept here rather
-# than as a marker attribute on moto's classes: the lab's own state stays the lab's.
-_PATCHED: set[str] = set()
+# moto's classes are patched once per process (moto's classes are process-wide, like its backends). Whether a class
+# is patched is read from the wrapper the lab installed (LAB_PATCH on our own function), not from a marker on moto's
+# class or a module-level set.
+LAB_PATCH = "securecart_lab_patch"
+
+
+def _patched(function: object) -> bool:
+    return bool(getattr(function, LAB_PATCH, False))
 
 
 def _aws_shaped_user_ids() -> None:
@@ -29,7 +34,7 @@ def _aws_shaped_user_ids() -> None:
     from moto.iam import models as iam_models
     from moto.iam.utils import generate_access_key_id_from_account_id
 
-    if "iam.User" in _PATCHED:
+    if _patched(iam_models.User.__init__):
         return
     original_init = iam_models.User.__init__
 
@@ -37,8 +42,8 @@ def _aws_shaped_user_ids() -> None:
         original_init(self, account_id, *args, **kwargs)
         self.id = generate_access_key_id_from_account_id(account_id=account_id, prefix="AIDA", total_length=21)
 
-    iam_models.User.__init__ = __init__
-    _PATCHED.add("iam.User")
+    setattr(__init__, LAB_PATCH, True)
+    iam_models.User.__init__ = __init__  # type: ignore[method-assign]  # the lab's patch of moto
 
 
 _aws_shaped_user_ids()
@@ -52,7 +57,7 @@ def _aws_shaped_identity_store_ids() -> None:
 
     from moto.ssoadmin import models as ssoadmin_models
 
-    if "ssoadmin.Instance" in _PATCHED:
+    if _patched(ssoadmin_models.Instance.__init__):
         return
     original_init = ssoadmin_models.Instance.__init__
 
@@ -60,8 +65,8 @@ def _aws_shaped_identity_store_ids() -> None:
         original_init(self, *args, **kwargs)
         self.identity_store_id = f"d-{secrets.token_hex(5)}"
 
-    ssoadmin_models.Instance.__init__ = __init__
-    _PATCHED.add("ssoadmin.Instance")
+    setattr(__init__, LAB_PATCH, True)
+    ssoadmin_models.Instance.__init__ = __init__  # type: ignore[method-assign]  # the lab's patch of moto
     # moto also files permission sets under `…:instance/ssoins-…/ps-…`; AWS's ARN (and the model's pattern) is
     # `arn:aws:sso:::permissionSet/ssoins-…/ps-…` (IAM Identity Center API Reference, PermissionSet).
     original_generate = ssoadmin_models.PermissionSet.generate_id
@@ -69,7 +74,7 @@ def _aws_shaped_identity_store_ids() -> None:
     def generate_id(instance_arn: str) -> str:
         return original_generate(instance_arn).replace(":instance/", ":permissionSet/", 1)
 
-    ssoadmin_models.PermissionSet.generate_id = staticmethod(generate_id)
+    ssoadmin_models.PermissionSet.generate_id = staticmethod(generate_id)  # type: ignore[method-assign]
 
 
 _aws_shaped_identity_store_ids()
@@ -98,7 +103,7 @@ class MotoRequest:
 
 
 # Headers that must not be copied into the environ as HTTP_* (WSGI carries them separately or they are hop-by-hop).
-_SKIP_HEADERS = {"content-type", "content-length", "host", "connection", "transfer-encoding"}
+_SKIP_HEADERS = frozenset({"content-type", "content-length", "host", "connection", "transfer-encoding"})
 
 
 def _dispatcher() -> Any:
@@ -138,7 +143,7 @@ class MotoBackend:
 
     def call(self, request: MotoRequest, account_id: str) -> MotoResponse:
         environ = self._environ(request, account_id)
-        captured: dict[str, object] = {}
+        captured: dict[str, Any] = {}
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: object = None) -> None:
             captured["status"] = int(status.split(" ", 1)[0])
@@ -152,7 +157,7 @@ class MotoBackend:
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()
-        return MotoResponse(int(captured.get("status", 500)), captured.get("headers", []), body)  # type: ignore[arg-type]
+        return MotoResponse(int(captured.get("status", 500)), list(captured.get("headers", [])), body)
 
     @staticmethod
     def _environ(request: MotoRequest, account_id: str) -> dict[str, object]:
@@ -201,7 +206,7 @@ class MotoLookups:
 
         with self.lock:
             backend = iam_backends[account]["global"]
-            table = {"user": backend.users, "role": backend.roles, "group": backend.groups,
+            table: Any = {"user": backend.users, "role": backend.roles, "group": backend.groups,
                      "instance-profile": backend.instance_profiles}.get(kind)
             if table is None:
                 return None

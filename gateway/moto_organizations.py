@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from types import MappingProxyType
 from typing import Any
 
 from engine.directory import moto_lock
 
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 ACCESS_ROLE = "OrganizationAccountAccessRole"
-DEFAULT_POLICIES = {"SERVICE_CONTROL_POLICY": "p-FullAWSAccess", "RESOURCE_CONTROL_POLICY": "p-RCPFullAWSAccess"}
+DEFAULT_POLICIES = MappingProxyType({"SERVICE_CONTROL_POLICY": "p-FullAWSAccess",
+                                     "RESOURCE_CONTROL_POLICY": "p-RCPFullAWSAccess"})
 # Member accounts the lab creates have ids starting with 3: sandbox accounts (sandboxes.models.ACCOUNT_ID_BASE, 2...)
 # and the world template's (1...) never do.
 MEMBER_ACCOUNT_DIGIT = "3"
@@ -68,10 +70,8 @@ def handshakes(registry: Any) -> dict[str, Handshake]:
     """The open and answered invitations of the process (moto keeps its cross-account state on the BackendDict)."""
     if not hasattr(registry, "handshakes"):
         registry.handshakes = {}
-    return registry.handshakes
-
-
-_PATCHED: set[str] = set()
+    found: dict[str, Handshake] = registry.handshakes
+    return found
 
 
 def install() -> None:
@@ -81,7 +81,7 @@ def install() -> None:
     from moto.organizations import responses as org_responses
     from moto.organizations import utils as org_utils
 
-    if "organizations" in _PATCHED:
+    if getattr(org_models.OrganizationsBackend, "securecart_patched", False):     # patched once per process
         return
     pending: list[str] = []
     creating_organization: list[bool] = []
@@ -187,7 +187,8 @@ def install() -> None:
         name = aliases[0] if aliases else self.account_id
         joining.append(self.account_id)
         try:
-            member = org_models.FakeAccount(management.org, AccountName=name, Email=f"{name}@example.com")
+            organization: Any = management.org
+            member = org_models.FakeAccount(organization, AccountName=name, Email=f"{name}@example.com")
         finally:
             joining.pop()
         management.accounts.append(member)
@@ -220,11 +221,11 @@ def install() -> None:
         setattr(org_responses.OrganizationsResponse, name, respond)
 
     org_utils.make_random_account_id = make_account_id
-    org_models.FakeAccount.__init__ = account_init
-    org_models.OrganizationsBackend.create_organization = create_organization
-    org_models.OrganizationsBackend.enable_policy_type = enable_policy_type
-    org_models.OrganizationsBackend.disable_policy_type = disable_policy_type
-    _PATCHED.add("organizations")
+    setattr(org_models.FakeAccount, "__init__", account_init)
+    setattr(org_models.OrganizationsBackend, "create_organization", create_organization)
+    setattr(org_models.OrganizationsBackend, "enable_policy_type", enable_policy_type)
+    setattr(org_models.OrganizationsBackend, "disable_policy_type", disable_policy_type)
+    setattr(org_models.OrganizationsBackend, "securecart_patched", True)
 
 
 def backend(account: str) -> Any:

@@ -15,6 +15,7 @@ where the lab depends on AWS's behaviour), and this module refuses what Organiza
 from __future__ import annotations
 
 import hashlib
+from types import MappingProxyType
 from typing import Any
 
 from engine.directory import moto_lock
@@ -25,10 +26,10 @@ from .moto_organizations import DEFAULT_POLICIES, backend, management_of, member
 from .operation import OperationCall, OverrideRegistry
 from .protocols import Response
 
-PARSE_KIND = {"SERVICE_CONTROL_POLICY": "scp", "RESOURCE_CONTROL_POLICY": "rcp"}
+PARSE_KIND = MappingProxyType({"SERVICE_CONTROL_POLICY": "scp", "RESOURCE_CONTROL_POLICY": "rcp"})
 MAX_ACCOUNTS = 10              # default quota: accounts in an organization (Organizations User Guide, "Quotas")
-MEMBER_OPERATIONS = {"DescribeOrganization", "CreateOrganization", "LeaveOrganization", "ListHandshakesForAccount",
-                     "AcceptHandshake", "DeclineHandshake", "DescribeHandshake"}
+MEMBER_OPERATIONS = frozenset({"DescribeOrganization", "CreateOrganization", "LeaveOrganization", "ListHandshakesForAccount",
+                     "AcceptHandshake", "DeclineHandshake", "DescribeHandshake"})
 
 
 # ------------------------------------------------------------------------------------------------ the gateway

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from types import MappingProxyType
 
 from engine.errors import AwsError, MalformedPolicyDocument
 from engine.policy import parse_policy
@@ -156,7 +157,7 @@ def update_assume_role_policy(call: OperationCall) -> Response:
     return call.forward()
 
 
-_QUOTA_KIND = {"PutUserPolicy": "user", "PutRolePolicy": "role", "PutGroupPolicy": "group"}
+_QUOTA_KIND = MappingProxyType({"PutUserPolicy": "user", "PutRolePolicy": "role", "PutGroupPolicy": "group"})
 
 
 def _identity_policy_checked(call: OperationCall) -> Response:

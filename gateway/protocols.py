@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qsl
 import re
@@ -28,25 +29,27 @@ from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Sh
 from engine.errors import AwsError
 
 # Our name for each service -> the botocore model name. The signing name in a SigV4 scope maps onto these.
-SERVICE_MODELS = {
+SERVICE_MODELS = MappingProxyType({
     "sts": "sts", "iam": "iam", "s3": "s3", "ec2": "ec2", "secretsmanager": "secretsmanager",
     "sso-admin": "sso-admin", "identitystore": "identitystore", "cloudtrail": "cloudtrail",
     "organizations": "organizations",
-}
+})
 # Credential-scope service -> our service name (SSO Admin signs as "sso": botocore sso-admin signingName).
-SIGNING_NAMES = {
+SIGNING_NAMES = MappingProxyType({
     "sts": "sts", "iam": "iam", "s3": "s3", "ec2": "ec2", "secretsmanager": "secretsmanager",
     "sso": "sso-admin", "identitystore": "identitystore", "cloudtrail": "cloudtrail",
     "organizations": "organizations",
-}
-PROTOCOLS = {"sts": "query", "iam": "query", "ec2": "ec2", "s3": "rest-xml", "secretsmanager": "json",
-             "sso-admin": "json", "identitystore": "json", "cloudtrail": "json", "organizations": "json"}
-JSON_TARGET_PREFIXES = {"secretsmanager": "secretsmanager", "SWBExternalService": "sso-admin",
-                        "AWSIdentityStore": "identitystore",
-                        "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101": "cloudtrail",
-                        "AWSOrganizationsV20161128": "organizations"}
-XML_NAMESPACES = {"sts": "https://sts.amazonaws.com/doc/2011-06-15/", "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
-                  "ec2": "http://ec2.amazonaws.com/doc/2016-11-15/"}
+})
+PROTOCOLS = MappingProxyType({"sts": "query", "iam": "query", "ec2": "ec2", "s3": "rest-xml", "secretsmanager": "json",
+                              "sso-admin": "json", "identitystore": "json", "cloudtrail": "json",
+                              "organizations": "json"})
+JSON_TARGET_PREFIXES = MappingProxyType({"secretsmanager": "secretsmanager", "SWBExternalService": "sso-admin",
+                                         "AWSIdentityStore": "identitystore",
+                                         "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101": "cloudtrail",
+                                         "AWSOrganizationsV20161128": "organizations"})
+XML_NAMESPACES = MappingProxyType({"sts": "https://sts.amazonaws.com/doc/2011-06-15/",
+                                   "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
+                                   "ec2": "http://ec2.amazonaws.com/doc/2016-11-15/"})
 
 
 # Characters XML 1.0 cannot carry even as a character reference (&#0; is not well-formed).
@@ -137,12 +140,12 @@ def parse_query_params(service: str, operation: str, flat: dict[str, str]) -> di
 def member_key(name: str, shape: Shape, ec2: bool) -> str:
     if ec2:
         if "queryName" in shape.serialization:
-            return shape.serialization["queryName"]
+            return str(shape.serialization["queryName"])
         if "name" in shape.serialization:
             label = shape.serialization["name"]
-            return label[0].upper() + label[1:]
+            return str(label[0].upper() + label[1:])
         return name
-    return shape.serialization.get("name", name)
+    return str(shape.serialization.get("name", name))
 
 
 def _parse_value(shape: Shape, flat: dict[str, str], prefix: str, ec2: bool) -> Any:
@@ -245,7 +248,7 @@ def caller_protocol(signing_name: str | None, headers: dict[str, str], query: di
     credential scope names, else what the request looks like (an X-Amz-Target means the JSON protocol)."""
     model = _known_model(signing_name) if signing_name else None
     if model is not None:
-        return model.metadata.get("protocol", "query")
+        return str(model.metadata.get("protocol", "query"))
     content_type = headers.get("content-type", "")
     if headers.get("x-amz-target") or "x-amz-json" in content_type:
         return "json"
@@ -279,7 +282,7 @@ def xml_timestamp(value: Any) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return str(value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
     if isinstance(value, (int, float)):
         return datetime.fromtimestamp(value, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return str(value)

@@ -39,12 +39,12 @@ def gateway_url() -> str | None:
     return urls[0] if urls else None
 
 
-def choose(url: str | None) -> Token:
+def choose(url: str | None) -> Token[str | None]:
     """Route this context's calls to `url` from now on; `reset(token)` undoes it."""
     return _current.set(url.rstrip("/") if url else None)
 
 
-def reset(token: Token) -> None:
+def reset(token: Token[str | None]) -> None:
     _current.reset(token)
 
 

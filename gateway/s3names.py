@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
 from urllib.parse import quote, unquote
+
+from .runtime import current
 
 MAX_BUCKET_NAME = 63
 _SHORT_ID = re.compile(r"^[a-z0-9]{1,12}$")
 _VIRTUAL_HOST = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9.-]*?)\.(?:s3[.-][a-z0-9.-]*amazonaws\.com|s3\.amazonaws\.com|"
                            r"localhost|localhost\.localstack\.cloud)$")
 
-_long_names: dict[str, str] = {}   # stored -> familiar, for names that had to be shortened with a hash
-_long_lock = threading.Lock()
+# Names that had to be shortened with a hash are remembered (stored -> familiar) in runtime.s3_long_names.
 
 
 def sandbox_prefix(sandbox_id: str) -> str:
@@ -39,8 +39,9 @@ def stored_name(sandbox_id: str | None, familiar: str) -> str:
         return name
     digest = hashlib.sha1(familiar.encode()).hexdigest()[:8]
     name = (prefix + familiar[: MAX_BUCKET_NAME - len(prefix) - 9]).rstrip(".-") + "-" + digest
-    with _long_lock:
-        _long_names[name] = familiar
+    runtime = current()
+    with runtime.lock:
+        runtime.s3_long_names[name] = familiar
     return name
 
 
@@ -51,8 +52,9 @@ def familiar_name(sandbox_id: str | None, stored: str) -> str | None:
     prefix = sandbox_prefix(sandbox_id)
     if not stored.startswith(prefix):
         return None
-    with _long_lock:
-        known = _long_names.get(stored)
+    runtime = current()
+    with runtime.lock:
+        known = runtime.s3_long_names.get(stored)
     return known or stored[len(prefix):]
 
 

@@ -12,14 +12,15 @@ import functools
 import importlib
 
 from botocore import xform_name
+from types import MappingProxyType
 
 from . import protocols
 from .builtin_overrides import default_overrides
 
 # Our service name -> the CLI's command for it.
-CLI_NAMES = {"s3": "s3api"}
+CLI_NAMES = MappingProxyType({"s3": "s3api"})
 # moto's response class per service (module, class); STS and S3 are served whole (above).
-MOTO_RESPONSES = {
+MOTO_RESPONSES = MappingProxyType({
     "iam": ("moto.iam.responses", "IamResponse"),
     "ec2": ("moto.ec2.responses", "EC2Response"),
     "secretsmanager": ("moto.secretsmanager.responses", "SecretsManagerResponse"),
@@ -27,8 +28,8 @@ MOTO_RESPONSES = {
     "sso-admin": ("moto.ssoadmin.responses", "SSOAdminResponse"),
     "identitystore": ("moto.identitystore.responses", "IdentityStoreResponse"),
     "organizations": ("moto.organizations.responses", "OrganizationsResponse"),
-}
-SERVED_WHOLE = {"sts", "s3"}
+})
+SERVED_WHOLE = frozenset({"sts", "s3"})
 
 
 @functools.lru_cache(maxsize=1)

@@ -30,12 +30,11 @@ _log = logging.getLogger("gateway.server")
 
 
 def build_app(lab: Any = None, mount_path: str = "") -> Any:
-    from engine.lab import get_lab  # noqa: PLC0415
-
+    """The process's GatewayApp over the runtime's Lab and moto (gateway.runtime), mounted at `mount_path`."""
     from .app import GatewayApp  # noqa: PLC0415
-    from .client import default_moto, set_default_gateway  # noqa: PLC0415
+    from .client import default_lab, default_moto, set_default_gateway  # noqa: PLC0415
 
-    app = GatewayApp(lab or get_lab(), default_moto(), mount_path=mount_path)
+    app = GatewayApp(lab or default_lab(), default_moto(), mount_path=mount_path)
     set_default_gateway(app)
     return app
 
@@ -86,7 +85,7 @@ class _AckingRequest(cheroot_server.HTTPRequest):
     40 ms after the headers). TCP_QUICKACK sends a pending ACK now (Linux only; elsewhere nothing changes)."""
 
     def read_request_headers(self) -> bool:
-        read = super().read_request_headers()
+        read = bool(super().read_request_headers())  # type: ignore[no-untyped-call]  # cheroot has no types
         if read and _QUICKACK is not None:
             try:
                 self.conn.socket.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)

@@ -35,7 +35,7 @@ def record(lab: Any, request: Any, service: str, response: Any, request_id: str)
         log.exception("could not record a CloudTrail event for %s:%s", service, operation)
 
 
-def _record(lab: Any, trail: Any, request: Any, service: str, response: Any, request_id: str, note: dict,
+def _record(lab: Any, trail: Any, request: Any, service: str, response: Any, request_id: str, note: dict[str, Any],
             operation: str) -> None:
     caller = note.get("caller")
     params = dict(note.get("params") or {})

@@ -22,13 +22,14 @@ import logging
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 import regex
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
-from engine.errors import AwsError
-from engine.policy.bucket import validate_bucket_policy
+from engine.errors import AwsError, MalformedPolicy
+from engine.policy.bucket_policy import validate_bucket_policy
 
 from . import protocols
 
@@ -224,8 +225,8 @@ def _ec2_error(violation: Violation) -> AwsError:
                     code="InvalidParameterValue", status=400, sender_fault=True)
 
 
-_JAVA_TYPES = {"string": "String", "integer": "Integer", "long": "Long", "boolean": "Boolean", "double": "Double",
-               "float": "Float", "timestamp": "Date", "blob": "ByteBuffer"}
+_JAVA_TYPES = MappingProxyType({"string": "String", "integer": "Integer", "long": "Long", "boolean": "Boolean",
+                                "double": "Double", "float": "Float", "timestamp": "Date", "blob": "ByteBuffer"})
 
 
 def _mismatch_text(value: Any, shape: Shape) -> str:
@@ -258,7 +259,7 @@ _S3_XML_METHODS = ("PUT", "POST")
 
 def validate_s3(operation: str, method: str, headers: dict[str, str], body: bytes, *, bucket: str | None = None) -> None:
     """S3's checks on what the model says of a rest-xml request: enum-valued headers and the XML payload; and S3's own
-    checks of a bucket policy (engine.policy.bucket.validate_bucket_policy: MalformedPolicy in S3's words).
+    checks of a bucket policy (engine.policy.bucket_policy.validate_bucket_policy: MalformedPolicy in S3's words).
 
     - a header outside its enum is `InvalidArgument` with an empty Message and ArgumentName/ArgumentValue, as S3
       answers `x-amz-acl: privatee` (observed: versity/versitygw#1379); the storage class has its own code,
@@ -267,7 +268,10 @@ def validate_s3(operation: str, method: str, headers: dict[str, str], body: byte
       "The XML you provided was not well-formed or did not validate against our published schema" (same list).
     """
     if operation == "PutBucketPolicy" and bucket:
-        validate_bucket_policy(body.decode("utf-8", "replace"), bucket)
+        try:
+            validate_bucket_policy(body.decode("utf-8", "replace"), bucket)
+        except MalformedPolicy as refusal:       # the wire carries S3's words only, as S3 answers
+            raise AwsError(refusal.aws_message, code="MalformedPolicy", status=400, sender_fault=True) from None
     op = protocols.operation_model("s3", operation)
     if op is None or op.input_shape is None:
         return

@@ -3,7 +3,8 @@ replay journaled writes. What sandbox builds use instead of hundreds of seeding 
 
 moto keeps each service's data per account (`BackendDict[account_id][region] -> backend`); these functions work on
 that structure directly, under the moto lock, in the process that owns moto. Web processes reach them in-process
-or through lab control (gateway/control/, `world.*` methods); both use the same functions here.
+or through lab control (gateway/control/, `world.*` methods: gateway.ports.WorldPort); both use the same
+functions here. `WorldState.call` runs one named AWS operation with the admin client (seeding from another process).
 
 Copying an account: the template account's backends are pickled, every template identifier (account ids, the
 template sandbox's id and its S3 bucket prefix) is replaced by the new sandbox's in the pickle bytes, and the
@@ -14,9 +15,12 @@ AIDA..., role AROA...) and access keys are then issued afresh, so no two sandbox
 from __future__ import annotations
 
 import pickle
+import re
 from typing import Any, Iterable
 
 from engine.directory import moto_lock
+
+from .ports import AwsAnswer, AwsCall
 
 # Services whose per-account state a copy carries. EC2 is left out on purpose: its backend is ~8 MB per account
 # and region (default VPC, AMIs with their snapshots), and the world has no instances; moto builds it on first use.
@@ -26,13 +30,14 @@ COPIED_SERVICES = ("iam", "s3", "secretsmanager", "sts", "ssoadmin", "identityst
 def _backend_dicts() -> list[Any]:
     from moto.core.base_backend import BackendDict
 
-    return list(BackendDict._instances)  # noqa: SLF001 (moto's registry of the BackendDicts in use)
+    # moto's registry of the BackendDicts in use (noqa: SLF001)
+    return list(BackendDict._instances)  # type: ignore[misc]  # a class attribute moto declares per instance
 
 
 def _service_dict(service: str) -> Any:
     from moto.backends import get_backend
 
-    return get_backend(service)
+    return get_backend(service)  # type: ignore[call-overload]  # moto types the names as literals
 
 
 def account_loaded(account_id: str) -> bool:
@@ -77,7 +82,7 @@ def clone_accounts(pairs: dict[str, str], replacements: dict[str, str]) -> None:
             raise ValueError(f"cannot copy: {old!r} and {new!r} differ in length")
     from moto.s3.models import s3_backends
 
-    encoded = [(old.encode(), new.encode()) for old, new in swaps.items()]
+    encoded = [(old_text.encode(), new_text.encode()) for old_text, new_text in swaps.items()]
     with moto_lock:
         for service in COPIED_SERVICES:
             backend_dict = _service_dict(service)
@@ -87,8 +92,8 @@ def clone_accounts(pairs: dict[str, str], replacements: dict[str, str]) -> None:
                 # The per-region backends travel; moto makes the new account's own container (its own identity).
                 regions = dict(dict.items(dict.__getitem__(backend_dict, source)))
                 blob = pickle.dumps(regions, protocol=pickle.HIGHEST_PROTOCOL)
-                for old, new in encoded:
-                    blob = blob.replace(old, new)
+                for old_bytes, new_bytes in encoded:
+                    blob = blob.replace(old_bytes, new_bytes)
                 copied = pickle.loads(blob)  # noqa: S301 (our own bytes, made just above)
                 container = backend_dict[target]
                 for region, backend in copied.items():
@@ -137,7 +142,8 @@ def _fresh_organization(account_id: str) -> None:
         return
     org_id = make_random_org_id()
     backend.org.id = org_id
-    for item in [*backend.accounts, *backend.ou, *backend.policies]:
+    items: list[Any] = [*backend.accounts, *backend.ou, *backend.policies]
+    for item in items:
         item.organization_id = org_id
     for member in backend.accounts:
         if member.id != account_id:
@@ -234,11 +240,12 @@ def replay(moto: Any, entries: list[dict[str, Any]]) -> int:
 
 
 class WorldState:
-    """These functions as methods, bound to one moto: what the web layer calls in-process (labclient.world_state)
-    and what lab control serves to other processes (gateway.control `world.*`, RemoteWorldState)."""
+    """These functions as methods, bound to one moto: gateway.ports.WorldPort, what the web layer calls in-process
+    (labclient.world_state) and what lab control serves to other processes (`world.*`)."""
 
     def __init__(self, moto: Any) -> None:
         self.moto = moto
+        self._services: frozenset[str] | None = None
 
     def account_loaded(self, account_id: str) -> bool:
         return account_loaded(account_id)
@@ -257,3 +264,53 @@ class WorldState:
 
     def replay(self, entries: list[dict[str, Any]]) -> int:
         return replay(self.moto, entries)
+
+    def call(self, request: AwsCall) -> AwsAnswer:
+        """One named AWS operation run by this process's admin client in one account (seeding, no authentication):
+        the same client, S3 namespace and moto as an in-process seeding call. AWS errors come back as the answer
+        (status and parsed error, as botocore parsed them); parameters botocore's model refuses are a ValueError."""
+        from botocore.exceptions import ClientError, ParamValidationError
+        from botocore.response import StreamingBody
+
+        from .admin import local_admin_client, parsed_as_received
+
+        if request.service not in self._known_services():
+            raise ValueError(f"unknown AWS service `{request.service}`")
+        if not _ACCOUNT.match(request.account_id):
+            raise ValueError("`account_id` must be a 12-digit AWS account id")
+        if not _REGION.match(request.region):
+            raise ValueError(f"`region` {request.region!r} is not an AWS region name")
+        client = local_admin_client(request.service, request.account_id, sandbox_id=request.sandbox_id,
+                                    region=request.region, moto=self.moto)
+        model = client.meta.service_model
+        if request.operation not in model.operation_names:
+            raise ValueError(f"{request.service} has no operation `{request.operation}`")
+        method = {api: name for name, api in client.meta.method_to_api_mapping.items()}[request.operation]
+        holder: dict[str, Any] = {}
+        token = parsed_as_received.set(holder)
+        try:
+            getattr(client, method)(**request.params)
+        except ClientError:
+            pass                      # an AWS error is an answer like any other (holder has it)
+        except ParamValidationError as error:
+            raise ValueError(str(error)) from None
+        finally:
+            parsed_as_received.reset(token)
+        parsed = holder["parsed"]
+        for name, value in list(parsed.items()):
+            if isinstance(value, StreamingBody):   # S3 GetObject: the body travels as bytes
+                parsed[name] = value.read()
+        status = int((parsed.get("ResponseMetadata") or {}).get("HTTPStatusCode") or (400 if "Error" in parsed
+                                                                                       else 200))
+        return AwsAnswer(status, parsed)
+
+    def _known_services(self) -> frozenset[str]:
+        if self._services is None:
+            from .botocore_glue import boto3_session
+
+            self._services = frozenset(boto3_session().get_available_services())
+        return self._services
+
+
+_ACCOUNT = re.compile(r"^\d{12}$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")

@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable, Iterable
 
+from .citations import CITATIONS
+
 # Topic tags used for filtering and for the per-domain breakdown. Every question here sits in the SAA-C03 domain
 # "Design Secure Architectures"; the topics are finer so a score breakdown tells the learner what to re-read.
 DOMAINS: dict[str, str] = {
+    "evaluation": "Policy evaluation: identity & resource policies",
     "trust": "Roles & trust policies",
     "cross-account": "Cross-account access",
     "federation": "Federation & Identity Center",
@@ -26,6 +29,9 @@ DOMAINS: dict[str, str] = {
     "ops": "Identity checks, expiry & revocation",
     "organizations": "Organizations, SCPs & RCPs",
     "data-protection": "KMS, secrets & S3 data protection",
+    "network": "VPC & network security",
+    "app-security": "Application protection: WAF, Shield, GuardDuty, Macie",
+    "data-lifecycle": "Backups, replication, retention & compliance",
     "governance": "Root user, Access Analyzer & credential hygiene",
 }
 EXAM_DOMAIN = "Design Secure Architectures"
@@ -46,7 +52,8 @@ POLICY_KINDS = ("identity", "trust", "resource", "boundary", "session")
 ENGINE_OUTCOMES = ("allow", "explicit-deny", "implicit-deny")
 
 QUESTION_MODULES = ("trust", "cross_account", "federation", "compute", "mfa", "guardrails", "tags", "ops",
-                    "organizations", "data_protection", "governance", "app_identity")
+                    "organizations", "data_protection", "governance", "app_identity", "accounts", "network",
+                    "app_security", "data_lifecycle")
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
 _KEY_RE = re.compile(r"^[a-f]$")
@@ -77,6 +84,7 @@ class Exhibit:
     text: str
     policy: Any = None
     policy_kind: str | None = None
+    bucket: str | None = None   # for a bucket policy (policy_kind "resource"): the bucket it is attached to
 
 
 @dataclass(frozen=True)
@@ -106,8 +114,18 @@ class Question:
     engine: EngineCheck | None = None
     tags: tuple[str, ...] = field(default=())
     task: str = ""          # SAA-C03 task statement, e.g. "1.1" (see TASKS)
-    teaches: str = ""       # "<scenario slug>/<step number>" of the lab step that teaches it
+    teaches: str = ""       # "<scenario slug>/<step slug>" or "challenge:<slug>" of the lab page that teaches it
     generated: bool = False  # made by quiz.generator from a seed, not written in quiz/questions/
+    label: str = ""         # what an engine-made item is about (its policy types); written items use the domain
+
+    @property
+    def topic_label(self) -> str:
+        return self.label or self.domain_label
+
+    @property
+    def teaches_challenge(self) -> str | None:
+        """The slug of the challenge that teaches this, for a link; None for a scenario step."""
+        return self.teaches.split(":", 1)[1] if self.teaches.startswith("challenge:") else None
 
     @property
     def task_label(self) -> str:
@@ -234,18 +252,25 @@ def build_question(raw: dict[str, Any]) -> Question:
     _require(isinstance(citation["url"], str) and citation["url"].startswith("https://docs.aws.amazon.com/"), qid,
              "citation url must be an AWS documentation page")
     _require(isinstance(citation["title"], str) and len(citation["title"]) > 5, qid, "citation title is missing")
+    _require(CITATIONS.get(citation["url"]) == citation["title"], qid,
+             f"citation {citation['url']} must be in quiz.citations.CITATIONS with its title "
+             f"({CITATIONS.get(citation['url'], 'not listed')!r})")
 
     exhibits = []
     for rex in raw.get("exhibits", []):
         _require(isinstance(rex, dict) and {"name", "title"} <= set(rex), qid, "exhibit needs name and title")
+        _require(set(rex) <= {"name", "title", "policy", "policy_kind", "text", "bucket"}, qid,
+                 f"exhibit {rex.get('name')}: unknown fields")
         if "policy" in rex:
             _require(rex.get("policy_kind") in POLICY_KINDS, qid, f"exhibit {rex['name']}: bad policy_kind")
+            _require(rex.get("policy_kind") != "resource" or isinstance(rex.get("bucket"), str), qid,
+                     f"exhibit {rex['name']}: a bucket policy names its `bucket`, so it can be checked as S3 would")
             text = json.dumps(rex["policy"], indent=2)
         else:
             _require(isinstance(rex.get("text"), str), qid, f"exhibit {rex['name']}: needs policy or text")
             text = rex["text"]
         exhibits.append(Exhibit(name=rex["name"], title=rex["title"], text=text, policy=rex.get("policy"),
-                                policy_kind=rex.get("policy_kind")))
+                                policy_kind=rex.get("policy_kind"), bucket=rex.get("bucket")))
     names = [e.name for e in exhibits]
     _require(len(set(names)) == len(names), qid, "exhibit names must be unique")
 
@@ -283,7 +308,12 @@ def build_question(raw: dict[str, Any]) -> Question:
     else:
         _require(len(options) == 5, qid, "a \"choose two/three\" question has 5 options, as on the exam")
 
-    tags = tuple(raw.get("tags", ()))
+    tags = raw.get("tags", ())
+    _require(isinstance(tags, (list, tuple)) and all(isinstance(t, str) and t.strip() for t in tags), qid,
+             "tags must be a list of terms")
+    _require(not teaches or bool(tags), qid, "a question that links a lab page names its topics in `tags` (the page "
+             "must name them: tests/web/test_quiz_bank.py)")
+    tags = tuple(tags)
     return Question(
         id=qid, domain=raw["domain"], difficulty=raw["difficulty"], style=style, multi=multi,
         stem=_text(raw, "stem", qid, min_len=20), options=tuple(options),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 
 MAX_CHOICES_POSTED = 6
 
@@ -65,3 +66,26 @@ class PlayAnswerForm(forms.Form):
 
 class CohostForm(forms.Form):
     t = forms.CharField(required=False, max_length=64)
+
+
+class ReportForm(forms.Form):
+    """"Report this question": why, an optional note (required for "something else"), and where the learner was."""
+    reason = forms.ChoiceField(choices=[], label="What is wrong?")
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Your note (optional)",
+                           help_text="What you expected, and why. The operator reads every report.")
+    attempt = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    next = forms.CharField(required=False, max_length=300, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from .models import QuestionReport
+
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = QuestionReport.REASONS
+        self.fields["note"].max_length = QuestionReport.NOTE_MAX
+        self.fields["note"].validators.append(MaxLengthValidator(QuestionReport.NOTE_MAX))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("reason") == "other" and not (data.get("note") or "").strip():
+            self.add_error("note", "Say what is wrong: the operator cannot guess \u201csomething else\u201d.")
+        return data

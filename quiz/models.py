@@ -77,6 +77,11 @@ class Answer(models.Model):
     flagged = models.BooleanField(default=False)
     correct = models.BooleanField(null=True)
     answered_at = models.DateTimeField(null=True, blank=True)
+    # Time on this question, measured by the server: from the moment the question is shown until the learner
+    # answers or moves to another question (services.start_viewing / stop_viewing). viewed_at is set while the
+    # question is on screen.
+    seconds_spent = models.FloatField(default=0.0)
+    viewed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["position"]
@@ -85,6 +90,17 @@ class Answer(models.Model):
     @property
     def is_answered(self) -> bool:
         return bool(self.selected)
+
+    # One visit counts at most this long: a question left open in a forgotten tab is not an hour of thinking.
+    # The lab's choice; exams also stop counting at their deadline.
+    MAX_VISIT = timedelta(minutes=15)
+
+    def visit_seconds(self, now: datetime, deadline: datetime | None = None) -> float:
+        """Seconds of the visit in progress (0 when the question is not on screen)."""
+        if self.viewed_at is None:
+            return 0.0
+        end = min(now, deadline) if deadline is not None else now
+        return max(0.0, min((end - self.viewed_at).total_seconds(), self.MAX_VISIT.total_seconds()))
 
 
 class Room(models.Model):
@@ -253,6 +269,38 @@ def owner_key_for(user, token: str) -> str:
     if user is not None and getattr(user, "is_authenticated", False):
         return f"u{user.pk}"
     return f"t{token}"
+
+
+class QuestionReport(models.Model):
+    """A learner's report that a question is wrong or unclear, with their note; the operator lists and resolves them
+    (/quiz/reports/, manage.py quizbank --reports). One open report per learner and question: reporting again
+    updates it."""
+    WRONG_KEY = "wrong-key"
+    UNCLEAR = "unclear"
+    OUTDATED = "outdated"
+    TYPO = "typo"
+    OTHER = "other"
+    REASONS = [(WRONG_KEY, "The marked answer is wrong"), (UNCLEAR, "The question or an option is unclear"),
+               (OUTDATED, "AWS has changed since this was written"), (TYPO, "A typo or broken formatting"),
+               (OTHER, "Something else")]
+    NOTE_MAX = 1000
+    # At most this many reports per learner per day: a stranger cannot flood the operator's list.
+    DAILY_LIMIT = 30
+
+    question_id = models.CharField(max_length=64, db_index=True)
+    reason = models.CharField(max_length=16, choices=REASONS)
+    note = models.TextField(blank=True, max_length=NOTE_MAX)
+    owner_key = models.CharField(max_length=80, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    attempt = models.ForeignKey(Attempt, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.question_id}: {self.get_reason_display()}"
 
 
 class ReviewCard(models.Model):

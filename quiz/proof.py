@@ -59,11 +59,15 @@ def _named(question: Question, name: str):
 def _parse_proof(question: Question) -> Proof:
     from engine.errors import MalformedPolicyDocument
     from engine.policy import parse_policy
+    from engine.policy.bucket_policy import validate_bucket_policy
 
     spec = question.engine.spec
     exhibit = question.exhibit(spec["exhibit"])
     try:
-        parse_policy(exhibit.text, kind=exhibit.policy_kind)
+        if exhibit.policy_kind == "resource" and exhibit.bucket:  # a bucket policy: checked as S3 checks it
+            validate_bucket_policy(exhibit.text, bucket=exhibit.bucket)
+        else:
+            parse_policy(exhibit.text, kind=exhibit.policy_kind)
     except MalformedPolicyDocument as exc:
         return Proof(check="parse", accepted=False, policy_kind=exhibit.policy_kind or "", code=exc.code,
                      message=exc.message,

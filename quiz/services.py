@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Iterable
 
-from django.db import transaction
+from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from securecart.throttle import count_in_window
+
 from .bank import DOMAINS, Option, Question, get_question, load_bank, select_questions
 from . import spaced
-from .models import Answer, Attempt, owner_key_for
+from .models import Answer, Attempt, QuestionReport, owner_key_for
 
 SESSION_OWNER_KEY = "quiz_owner"
 EXAM_MIN_QUESTIONS, EXAM_MAX_QUESTIONS = 1, 65      # the real SAA-C03 exam has 65 questions in 130 minutes
@@ -25,6 +27,28 @@ DEADLINE_GRACE = timedelta(seconds=5)
 # learner's clock, which can run a little ahead of the server's, so "at the deadline" needs a margin. The lab's
 # choice; the real exam simply ends.
 TIMEOUT_MARGIN = timedelta(seconds=2)
+# The real exam's pace: 130 minutes for 65 questions (SAA-C03 exam guide and AWS's exam page), 2 minutes each.
+EXAM_SECONDS_PER_QUESTION = 120
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A ready-made exam. DOMAIN_1 is domain 1's share of the real exam (30 % of 65 questions in 130 minutes is
+    19.5 questions in 39 minutes: 20 in 40). AWS publishes no weights per task statement; the lab's choice splits
+    the 20 as 8 / 6 / 6 across tasks 1.1 / 1.2 / 1.3."""
+    slug: str
+    title: str
+    minutes: int
+    per_task: tuple[tuple[str, int], ...]
+
+    @property
+    def count(self) -> int:
+        return sum(n for _, n in self.per_task)
+
+
+DOMAIN_1 = Preset("domain-1", "Domain 1 mock exam: 20 questions in 40 minutes", 40,
+                  (("1.1", 8), ("1.2", 6), ("1.3", 6)))
+PRESETS = {DOMAIN_1.slug: DOMAIN_1}
 
 
 class QuizError(ValueError):
@@ -66,6 +90,18 @@ def pick_question_ids(*, count: int, domains: Iterable[str] = (), difficulties: 
     rng = rng or random.Random()
     rng.shuffle(pool)
     return pool[:count]
+
+
+def preset_question_ids(preset: Preset, rng: random.Random | None = None) -> list[str]:
+    """The preset's questions: its share of each task statement, drawn at random from the written bank, shuffled."""
+    rng = rng or random.Random()
+    bank = list(load_bank().values())
+    ids: list[str] = []
+    for task, count in preset.per_task:
+        pool = [q.id for q in bank if q.task == task]
+        ids += rng.sample(pool, count)
+    rng.shuffle(ids)
+    return ids
 
 
 @transaction.atomic
@@ -151,6 +187,8 @@ def record_answer(attempt: Attempt, answer: Answer, values: list[str]) -> Answer
     answer.correct = question.is_correct(selected)
     answer.answered_at = timezone.now()
     answer.save(update_fields=["selected", "correct", "answered_at"])
+    if attempt.mode == Attempt.PRACTICE:  # the answer is in: reading the explanation is not answering time
+        stop_viewing(attempt, answer)
     if attempt.mode == Attempt.PRACTICE:  # graded now; an exam's answers are scheduled when it is submitted
         spaced.record_answer_review(attempt, answer)
     if attempt.mode == Attempt.PRACTICE and not attempt.answers.filter(selected=[]).exists():
@@ -164,7 +202,11 @@ def submit_attempt(attempt: Attempt, *, timed_out: bool = False) -> Attempt:
     if attempt.is_submitted:
         return attempt
     score = 0
+    now = timezone.now()
     for answer in attempt.answers.all():
+        if answer.viewed_at is not None:
+            stop_viewing(attempt, answer, now)
+            answer.refresh_from_db(fields=["seconds_spent", "viewed_at"])
         question = get_question(answer.question_id)
         correct = bool(question and answer.selected and question.is_correct(answer.selected))
         if answer.correct != correct:
@@ -179,6 +221,114 @@ def submit_attempt(attempt: Attempt, *, timed_out: bool = False) -> Attempt:
         attempt.deadline and attempt.submitted_at >= attempt.deadline - TIMEOUT_MARGIN)
     attempt.save(update_fields=["score", "submitted_at", "timed_out"])
     return attempt
+
+
+# ---- time per question ----------------------------------------------------------------------------------------
+
+def stop_viewing(attempt: Attempt, answer: Answer, now=None) -> None:
+    """Add the visit in progress to the question's time. A conditional update, so two requests closing the same
+    visit (a double click, a timeout racing a save) count it once."""
+    if answer.viewed_at is None:
+        return
+    now = now or timezone.now()
+    seconds = answer.visit_seconds(now, attempt.deadline)
+    Answer.objects.filter(pk=answer.pk, viewed_at=answer.viewed_at).update(
+        seconds_spent=models.F("seconds_spent") + seconds, viewed_at=None)
+    answer.viewed_at = None
+
+
+def start_viewing(attempt: Attempt, answer: Answer, now=None) -> None:
+    """The question is on screen now: close the visit of any other question of this attempt, then open this one
+    (a reload keeps the visit already open). Submitted attempts, and answered practice questions (the time to
+    answer is over), are not timed."""
+    if attempt.is_submitted:
+        return
+    now = now or timezone.now()
+    for other in attempt.answers.filter(viewed_at__isnull=False).exclude(pk=answer.pk):
+        stop_viewing(attempt, other, now)
+    if answer.viewed_at is None and not (attempt.mode == Attempt.PRACTICE and answer.is_answered):
+        Answer.objects.filter(pk=answer.pk, viewed_at__isnull=True).update(viewed_at=now)
+        answer.viewed_at = now
+
+
+@dataclass
+class QuestionTime:
+    number: int
+    seconds: float
+    cumulative: float
+    on_pace_by: float      # the real exam's pace: 2 minutes per question so far
+
+    @property
+    def slow(self) -> bool:
+        """Twice the exam's pace or more on this one question."""
+        return self.seconds >= 2 * EXAM_SECONDS_PER_QUESTION
+
+    @property
+    def behind(self) -> bool:
+        return self.cumulative > self.on_pace_by
+
+
+@dataclass
+class Pacing:
+    rows: list[QuestionTime]
+    total_seconds: float
+    limit_seconds: int | None
+
+    @property
+    def average(self) -> float:
+        return self.total_seconds / len(self.rows) if self.rows else 0.0
+
+    @property
+    def slowest(self) -> list[QuestionTime]:
+        return sorted((r for r in self.rows if r.slow), key=lambda r: -r.seconds)[:5]
+
+    @property
+    def on_pace(self) -> bool:
+        return self.average <= EXAM_SECONDS_PER_QUESTION
+
+
+def pacing(attempt: Attempt) -> Pacing:
+    """Time per question, and the running total against the real exam's 2 minutes a question."""
+    rows, total = [], 0.0
+    for answer in attempt.answers.all():
+        total += answer.seconds_spent
+        rows.append(QuestionTime(answer.position + 1, answer.seconds_spent, total,
+                                 EXAM_SECONDS_PER_QUESTION * (answer.position + 1)))
+    return Pacing(rows, total, attempt.time_limit_seconds)
+
+
+# ---- reports ---------------------------------------------------------------------------------------------------
+
+REPORTS_PER_ADDRESS_HOUR = 200
+
+
+class TooManyReports(QuizError):
+    """More reports from one learner in a day than QuestionReport.DAILY_LIMIT."""
+
+
+def report_question(request: HttpRequest, question: Question, *, reason: str, note: str,
+                    attempt: Attempt | None = None) -> QuestionReport:
+    """Store a learner's report. Reporting the same question again updates the open report instead of adding
+    one, and a learner may file at most QuestionReport.DAILY_LIMIT reports a day."""
+    key = review_key(request)
+    # Per address too: a visitor who drops their cookie gets a new learner key, not a new allowance. A class behind
+    # one NAT address stays far below it (the lab's choice of number).
+    count, _ = count_in_window("quiz-report", request.META.get("REMOTE_ADDR", ""), 3600)
+    if count > REPORTS_PER_ADDRESS_HOUR:
+        raise TooManyReports("Too many reports from this network in the last hour; please try again later.")
+    since = timezone.now() - timedelta(days=1)
+    existing = QuestionReport.objects.filter(owner_key=key, question_id=question.id, resolved_at__isnull=True).first()
+    if existing is None and QuestionReport.objects.filter(owner_key=key, created_at__gte=since).count() \
+            >= QuestionReport.DAILY_LIMIT:
+        raise TooManyReports(f"You have sent {QuestionReport.DAILY_LIMIT} reports today; thank you. Please try "
+                             "again tomorrow.")
+    report = existing or QuestionReport(owner_key=key, question_id=question.id)
+    report.reason, report.note = reason, note
+    report.user = request.user if request.user.is_authenticated else None
+    report.attempt = attempt if attempt is not None else report.attempt
+    report.created_at = timezone.now()
+    report.save()
+    return report
 
 
 @dataclass

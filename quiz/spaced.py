@@ -87,6 +87,49 @@ class Readiness:
         return round(100 * self.right_last / self.bank_total) if self.bank_total else 0
 
 
+# The estimate's method, shown to the learner beside it (templates/quiz/progress.html).
+PASS_BAR = 0.72          # AWS's pass mark is 720 on a scaled 100-1000 score; 72 % of answers is the lab's proxy
+MIN_PER_TASK = 5         # answers per task statement before an estimate is shown
+Z95 = 1.96
+
+
+@dataclass
+class Estimate:
+    """Domain-1 readiness in one number, with how sure it is.
+
+    Method: for each task statement, the share of its written questions right at the latest try, adjusted as
+    Agresti and Coull do for small samples ((right + 2) / (tried + 4)); the estimate is the mean of the three
+    (each task counts a third: AWS publishes no weights within the domain); its 95 % interval combines the three
+    tasks' binomial variances. Shown only once every task has MIN_PER_TASK answers."""
+    enough: bool
+    percent: int = 0
+    low: int = 0
+    high: int = 0
+    missing: tuple[str, ...] = ()
+
+    @property
+    def verdict(self) -> str:
+        if not self.enough:
+            return "not enough answers yet"
+        bar = round(100 * PASS_BAR)
+        if self.low >= bar:
+            return "above the bar"
+        if self.high < bar:
+            return "below the bar"
+        return "around the bar"
+
+
+def readiness_estimate(rows: list[Readiness]) -> Estimate:
+    missing = tuple(r.task for r in rows if r.tried < MIN_PER_TASK)
+    if missing or not rows:
+        return Estimate(False, missing=missing)
+    adjusted = [((r.right_last + 2) / (r.tried + 4), r.tried + 4) for r in rows]
+    mean = sum(p for p, _ in adjusted) / len(adjusted)
+    spread = Z95 * (sum(p * (1 - p) / n for p, n in adjusted) ** 0.5) / len(adjusted)
+    return Estimate(True, round(100 * mean), max(0, round(100 * (mean - spread))),
+                    min(100, round(100 * (mean + spread))))
+
+
 def _answers_for(attempts) -> list[Answer]:
     return list(Answer.objects.filter(attempt__in=attempts, answered_at__isnull=False,
                                       attempt__submitted_at__isnull=False)

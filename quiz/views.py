@@ -6,18 +6,21 @@ from functools import wraps
 from typing import Any, Callable
 
 from django import forms
+from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from . import generator, paths, services, spaced
-from .forms import AnswerForm, ReviewFilterForm, TopicForm
+from .forms import AnswerForm, ReportForm, ReviewFilterForm, TopicForm
 from .bank import (DIFFICULTIES, DOMAINS, STYLES, TASKS, InvalidAnswer, Question, bank_counts, get_question,
                    load_bank)
-from .models import Answer, Attempt, ReviewCard
+from .models import Answer, Attempt, QuestionReport, ReviewCard
 from .proof import engine_proof
 from .services import QuizError
 
@@ -62,6 +65,8 @@ def _home_context(request: HttpRequest, form: StartForm | None = None,
         "summary": services.bank_summary(),
         "total_questions": len(load_bank()),
         "max_questions": services.EXAM_MAX_QUESTIONS,
+        "preset": services.DOMAIN_1,
+        "task_counts": {task: sum(row.values()) for task, row in bank_counts().items()},
     }
 
 
@@ -88,6 +93,17 @@ def start(request: HttpRequest) -> HttpResponse:
     except QuizError as exc:
         form.add_error(None, str(exc))
         return render(request, "quiz/home.html", _home_context(request, form), status=400)
+    return HttpResponseRedirect(reverse("quiz:question", args=[attempt.pk, 1]))
+
+
+@require_POST
+def start_preset(request: HttpRequest, slug: str) -> HttpResponse:
+    """A ready-made timed exam (services.PRESETS), e.g. domain 1's share of the real exam."""
+    preset = services.PRESETS.get(slug)
+    if preset is None:
+        return not_found(request, "There is no such ready-made exam.")
+    attempt = services.create_attempt(request, mode=Attempt.EXAM, question_ids=services.preset_question_ids(preset),
+                                      minutes=preset.minutes, title=preset.title)
     return HttpResponseRedirect(reverse("quiz:question", args=[attempt.pk, 1]))
 
 
@@ -161,6 +177,9 @@ def _question_context(request: HttpRequest, attempt: Attempt, answer: Answer, *,
         "flagged_count": attempt.answers.filter(flagged=True).count(),
         # While an exam runs, the navigator's numbers submit the answer form, so no selection is dropped.
         "nav_form": f"quiz-answer-{number}" if attempt.is_exam and not attempt.is_submitted else "",
+        "report_form": ReportForm(initial={"attempt": attempt.pk,
+                                           "next": reverse("quiz:question", args=[attempt.pk, number])},
+                                  auto_id=f"report-{number}-%s"),
     }
     return ctx
 
@@ -182,6 +201,7 @@ def question(request: HttpRequest, attempt: Attempt, number: int) -> HttpRespons
     if get_question(answer.question_id) is None:
         return not_found(request, "This question is no longer in the bank.")
     if request.method == "GET":
+        services.start_viewing(attempt, answer)
         response = _render_question(request, _question_context(request, attempt, answer))
         if request.htmx:
             push_url(response, reverse("quiz:question", args=[attempt.pk, number]))
@@ -196,6 +216,8 @@ def _answer(request: HttpRequest, attempt: Attempt, answer: Answer) -> HttpRespo
     values = form.cleaned_data["choice"]  # at most one too many: clean_selection rejects that with a clear message
     go = form.cleaned_data.get("go", "stay")   # an oversized button value is "stay": save, move nowhere
     number = answer.position + 1
+    if go not in ("stay", "flag", "clear") and attempt.is_exam:
+        services.stop_viewing(attempt, answer)  # leaving this question (next, a number, submit, time out)
     try:
         if go == "clear" and attempt.is_exam:
             answer.selected, answer.correct, answer.answered_at = [], None, None
@@ -232,6 +254,7 @@ def _answer(request: HttpRequest, attempt: Attempt, answer: Answer) -> HttpRespo
     if not request.htmx:
         return HttpResponseRedirect(url)
     target_answer = services.slot(attempt, target)
+    services.start_viewing(attempt, target_answer)
     return push_url(_render_question(request, _question_context(request, attempt, target_answer)), url)
 
 
@@ -300,9 +323,16 @@ def review(request: HttpRequest, attempt: Attempt) -> HttpResponse:
             "your_letters": services.letters_for(q, seed, answer.selected),
             "right_letters": services.letters_for(q, seed, q.correct_keys),
             "proof": engine_proof(q),
+            "report_form": ReportForm(initial={"attempt": attempt.pk, "next": reverse("quiz:review", args=[attempt.pk])},
+                                      auto_id=f"report-{answer.position + 1}-%s"),
         })
+    pacing = services.pacing(attempt)
+    seconds = {row.number: row.seconds for row in pacing.rows}
+    for item in items:
+        item["seconds"] = seconds.get(item["number"], 0)
     return render(request, "quiz/review.html", {
         "attempt": attempt, "items": items, "breakdown": services.breakdown(attempt), "only": only,
+        "pacing": pacing, "exam_pace": services.EXAM_SECONDS_PER_QUESTION,
         "wrong_count": len(services.wrong_question_ids(attempt)),
         "flagged_count": attempt.answers.filter(flagged=True).count(),
     })
@@ -359,8 +389,10 @@ def progress(request: HttpRequest) -> HttpResponse:
     attempts = services.attempts_for(request)
     cards = [c for c in ReviewCard.objects.filter(owner_key=key) if get_question(c.question_id)]
     due = spaced.due_cards(key)
+    readiness = spaced.readiness(attempts)
     return render(request, "quiz/progress.html", {
-        "readiness": spaced.readiness(attempts),
+        "readiness": readiness,
+        "estimate": spaced.readiness_estimate(readiness),
         "chart": mark_safe(spaced.progress_svg(spaced.progress_series(attempts))),  # built from numbers + escape
         "due": [(c, get_question(c.question_id)) for c in due],
         "upcoming": [(c, get_question(c.question_id)) for c in cards if c not in due][:20],
@@ -377,3 +409,55 @@ def start_review(request: HttpRequest) -> HttpResponse:
     attempt = services.create_attempt(request, mode=Attempt.PRACTICE, question_ids=[c.question_id for c in due],
                                       title="Spaced review: due today")
     return HttpResponseRedirect(reverse("quiz:question", args=[attempt.pk, 1]))
+
+
+# ---- reports ---------------------------------------------------------------------------------------------------
+
+@require_POST
+def report_question(request: HttpRequest, qid: str) -> HttpResponse:
+    """"Report this question": stored with the learner's note for the operator (reports below). htmx gets the
+    panel back (thanks, or the form with its error); a plain form post goes back where it came from."""
+    question = get_question(qid[:64])
+    if question is None:
+        return not_found(request, "There is no such question to report.")
+    form = ReportForm(request.POST, auto_id="report-%s")
+    status, done, error = 200, False, ""
+    if form.is_valid():
+        data = form.cleaned_data
+        attempt = services.get_attempt(request, data["attempt"]) if data.get("attempt") else None
+        try:
+            services.report_question(request, question, reason=data["reason"], note=data["note"].strip(),
+                                     attempt=attempt)
+            done = True
+        except services.TooManyReports as exc:
+            status, error = 429, str(exc)
+    else:
+        status = 400
+    if not request.htmx and done:
+        target = form.cleaned_data.get("next") or ""
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()):
+            target = reverse("quiz:home")
+        return HttpResponseRedirect(target)
+    template = "quiz/_report.html" if request.htmx else "quiz/report_page.html"
+    return render(request, template, {"question": question, "report_form": form, "report_done": done,
+                                      "report_error": error}, status=status)
+
+
+@require_GET
+@permission_required("quiz.view_questionreport", raise_exception=True)
+def reports(request: HttpRequest) -> HttpResponse:
+    """The operator's list: open reports first, each with its question, the learner's reason and note."""
+    rows = []
+    for report in QuestionReport.objects.select_related("user").order_by("resolved_at", "-created_at")[:300]:
+        rows.append({"report": report, "question": get_question(report.question_id)})
+    return render(request, "quiz/reports.html", {
+        "rows": rows, "open_count": QuestionReport.objects.filter(resolved_at__isnull=True).count(),
+        "can_resolve": request.user.has_perm("quiz.change_questionreport")})
+
+
+@require_POST
+@permission_required("quiz.change_questionreport", raise_exception=True)
+def resolve_report(request: HttpRequest, pk: int) -> HttpResponse:
+    QuestionReport.objects.filter(pk=pk, resolved_at__isnull=True).update(resolved_at=timezone.now())
+    return HttpResponseRedirect(reverse("quiz:reports"))

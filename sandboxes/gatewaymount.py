@@ -28,8 +28,8 @@ MOUNT = "/aws"
 ROOT_FLAG = "securecart.aws_root"  # environ key set by securecart/aws_root.py for requests at the root of its port
 MAX_BODY = 16 * 1024 * 1024  # S3 uploads from a terminal; far above anything the lessons need
 
-_HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
-               "transfer-encoding", "upgrade"}
+_HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
+                         "transfer-encoding", "upgrade"})
 
 
 def gateway_app() -> Any:
@@ -130,18 +130,18 @@ def aws_endpoint(request: HttpRequest) -> HttpResponse:
 
 
 # ------------------------------------------------------------------------------------------------ remote mode
-_pools: dict[str, Any] = {}
-_pools_lock = threading.Lock()
-
-
 def _pool(gateway_url: str) -> Any:
-    """One keep-alive connection pool per gateway (urllib3, botocore's HTTP library); never retries a sent request."""
+    """One keep-alive connection pool per gateway (urllib3, botocore's HTTP library); never retries a sent request.
+    Kept in the runtime's web memory (gateway.runtime)."""
     import urllib3
 
-    with _pools_lock:
-        pool = _pools.get(gateway_url)
+    from gateway.runtime import current
+
+    memory = current().web
+    with memory.proxy_pools_lock:
+        pool = memory.proxy_pools.get(gateway_url)
         if pool is None:
-            pool = _pools[gateway_url] = urllib3.connection_from_url(
+            pool = memory.proxy_pools[gateway_url] = urllib3.connection_from_url(
                 gateway_url, maxsize=8, block=False, timeout=urllib3.Timeout(connect=5.0, read=60.0),
                 retries=urllib3.Retry(total=1, connect=1, read=0, status=0, other=0, redirect=0))
         return pool

@@ -4,9 +4,14 @@ Everything in the web layer goes through these three functions, so switching mod
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from engine.ports import LabPort
+    from gateway.control.client import RemoteLab
+    from gateway.ports import WorldPort
 
 
 def _gateway_url() -> str:
@@ -16,15 +21,20 @@ def _gateway_url() -> str:
     return routing.chosen() or settings.LAB_GATEWAY_URL
 
 
-def lab() -> Any:
-    """The Lab façade (engine.lab.Lab contract: register_sandbox, forget_sandbox, set_clock_offset, now, decision...)."""
-    if settings.LAB_GATEWAY_URL:
-        from gateway.control.client import remote_lab
-        # the token from settings (LAB_CONTROL_TOKEN or _FILE); None falls back to the environment
-        return remote_lab(_gateway_url(), getattr(settings, "LAB_CONTROL_TOKEN", "") or None)
-    from engine.lab import get_lab
+def _remote() -> RemoteLab:
+    from gateway.control.client import remote_lab
 
-    return get_lab()
+    # the token from settings (LAB_CONTROL_TOKEN or _FILE); None falls back to the environment
+    return remote_lab(_gateway_url(), getattr(settings, "LAB_CONTROL_TOKEN", "") or None)
+
+
+def lab() -> LabPort:
+    """The Lab's web-facing ports (engine.ports.LabPort): the process's Lab, or the sandbox's gateway's (RemoteLab)."""
+    if settings.LAB_GATEWAY_URL:
+        return _remote()
+    from gateway.client import default_lab
+
+    return default_lab()
 
 
 def learner_client(service: str, *, access_key_id: str, secret_access_key: str, session_token: str | None = None,
@@ -42,10 +52,10 @@ def new_recorder() -> Any:
     return ExchangeRecorder()
 
 
-def world_state() -> Any:
-    """Whole-account operations on moto (gateway.worldstate.WorldState contract), wherever moto lives."""
+def world_state() -> WorldPort:
+    """Whole-account operations on moto (gateway.ports.WorldPort), wherever moto lives."""
     if settings.LAB_GATEWAY_URL:
-        return lab().world
+        return _remote().world
     from gateway.client import default_moto
     from gateway.worldstate import WorldState
 

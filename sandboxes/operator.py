@@ -16,11 +16,11 @@ In-process the clients go to the process's moto; with LAB_GATEWAY_URL, to the ga
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 from urllib.parse import unquote
 
 from gateway.client import admin_client, iam_policy_document
+from gateway.runtime import current
 
 
 def _document(value: Any) -> dict[str, Any]:
@@ -29,18 +29,16 @@ def _document(value: Any) -> dict[str, Any]:
 
 
 class Operator:
-    """Named operations on a sandbox's accounts, by account id (sandbox.account_ids()[name])."""
-
-    def __init__(self) -> None:
-        self._local = threading.local()
+    """Named operations on a sandbox's accounts, by account id (sandbox.account_ids()[name]). Stateless: the
+    per-thread count of policy writes is the runtime's (gateway.runtime, web.operator_writes)."""
 
     def policy_writes(self) -> int:
         """How many policies this thread changed through the operator so far: a step page compares the figure
         before and after a Run to know whether the documents the engine evaluated are still the sandbox's."""
-        return getattr(self._local, "policy_writes", 0)
+        return getattr(current().web.operator_writes, "policy_writes", 0)
 
     def _wrote_policy(self) -> None:
-        self._local.policy_writes = self.policy_writes() + 1
+        current().web.operator_writes.policy_writes = self.policy_writes() + 1
 
     # ---- the clients (the only place in the web layer that builds them)
     def seeding_client(self, service: str, account_id: str, *, sandbox_id: str | None = None) -> Any:

@@ -14,13 +14,13 @@ from typing import Callable
 from django.conf import settings
 from django.db import connection
 
+from gateway.runtime import current
+
 from .models import Sandbox
 
 log = logging.getLogger(__name__)
 
 REFILL_DELAY_SECONDS = 0.5
-_refill_lock = threading.Lock()
-_refilling = threading.Event()
 
 
 def size() -> int:
@@ -50,7 +50,7 @@ def take(session_key: str, owner, build: Build) -> Sandbox | None:
 def refill(build: Build) -> int:
     """Build sandboxes until the pool is full; returns how many were built."""
     built = 0
-    with _refill_lock:
+    with current().web.pool_refill_lock:
         while Sandbox.objects.filter(pooled=True).count() < size():
             build(pooled=True)
             built += 1
@@ -58,9 +58,10 @@ def refill(build: Build) -> int:
 
 
 def refill_in_background(build: Build) -> None:
-    if size() == 0 or _refilling.is_set():
+    refilling = current().web.pool_refilling
+    if size() == 0 or refilling.is_set():
         return
-    _refilling.set()
+    refilling.set()
 
     def run() -> None:
         try:
@@ -68,7 +69,7 @@ def refill_in_background(build: Build) -> None:
         except Exception:  # the next claim tries again; learners then just wait for a build of their own
             log.exception("could not refill the sandbox pool")
         finally:
-            _refilling.clear()
+            refilling.clear()
             connection.close()
 
     # A moment later: the request that just claimed a sandbox should not share the CPU with the next build.

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -25,6 +24,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
+
+from gateway.runtime import WebMemory, current
 
 from . import credentials, journal, pool, shards, signals, template, world
 from .labclient import lab, world_state
@@ -36,9 +37,9 @@ SESSION_KEY = "sandbox_id"
 SESSION_DAY_KEY = "sandbox_seen_on"   # the day the session was last saved by note_in_session
 MAX_BARE_ACCOUNTS = 10
 
-# Seeding a sandbox must happen once even if two requests arrive together (htmx fires several): this lock keeps
-# this process's threads in line, the database claim (_build_claim) the other processes.
-_ready_lock = threading.RLock()
+# Seeding a sandbox must happen once even if two requests arrive together (htmx fires several): the runtime's
+# ready_lock (gateway.runtime, web memory) keeps this process's threads in line, the database claim (_build_claim)
+# the other processes.
 # A world builds in well under a second from the template (replayed seeding: a few seconds); a claim this old
 # belongs to a process that died while building, and the next request takes it over.
 BUILD_CLAIM_STALE_SECONDS = 10.0
@@ -104,7 +105,7 @@ def ensure_ready(sandbox: Sandbox) -> bool:
     # sharded (LAB_GATEWAY_URLS): on the sandbox's gateway; a dead one's sandboxes move and are rebuilt below
     if shards.check_live(sandbox.pk, lambda: is_live(sandbox)):
         return False
-    with _ready_lock, _build_claim(sandbox):
+    with _memory().ready_lock, _build_claim(sandbox):
         if is_live(sandbox):   # another process built it while we waited for the claim
             return False
         sandbox.refresh_from_db(fields=["clock_offset_seconds"])
@@ -112,11 +113,14 @@ def ensure_ready(sandbox: Sandbox) -> bool:
         return True
 
 
-_marked: dict[str, float] = {}   # sandbox id -> monotonic time its last_active was written by this process
+def _memory() -> WebMemory:
+    """This process's web memory (gateway.runtime): build claims, activity marks, the build lock."""
+    return current().web
 
 
 def recently_active(sandbox_id: str) -> bool:
-    marked = _marked.get(sandbox_id)
+    # sandbox id -> monotonic time its last_active was written by this process
+    marked = _memory().marked_active.get(sandbox_id)
     return marked is not None and time.monotonic() - marked < ACTIVITY_RESOLUTION_SECONDS
 
 
@@ -128,9 +132,10 @@ def _mark_active(sandbox: Sandbox) -> None:
     if sandbox.last_active is None or now - sandbox.last_active > timedelta(seconds=ACTIVITY_RESOLUTION_SECONDS):
         sandbox.last_active = now
         Sandbox.objects.filter(pk=sandbox.pk).update(last_active=now)
-    if len(_marked) > 100_000:
-        _marked.clear()
-    _marked[sandbox.pk] = time.monotonic()
+    marked = _memory().marked_active
+    if len(marked) > 100_000:
+        marked.clear()
+    marked[sandbox.pk] = time.monotonic()
 
 
 def evict_idle(idle_seconds: float) -> list[str]:
@@ -147,7 +152,7 @@ def evict_idle(idle_seconds: float) -> list[str]:
             the_lab, state = lab(), world_state()
         if not is_live(sandbox):
             continue
-        with _ready_lock, _build_claim(sandbox):
+        with _memory().ready_lock, _build_claim(sandbox):
             the_lab.forget_sandbox(sandbox.id)
             credentials.forget_all(sandbox.id)
             state.drop_accounts(list(sandbox.account_ids().values()))
@@ -172,28 +177,30 @@ def _build_claim(sandbox: Sandbox) -> Iterator[None]:
         if time.monotonic() > deadline:
             raise SandboxBusy(f"sandbox {sandbox.pk} is still being built by another process; try again shortly")
         time.sleep(0.2)
-    _claim_tokens[sandbox.pk] = (token, time.monotonic())
+    claims = _memory().claim_tokens
+    claims[sandbox.pk] = (token, time.monotonic())
     try:
         yield
     finally:
-        _claim_tokens.pop(sandbox.pk, None)
+        claims.pop(sandbox.pk, None)
         Sandbox.objects.filter(pk=sandbox.pk, build_claim=token).update(build_claim="", build_claimed_at=None)
 
 
-# sandbox id -> this process's claim token while it builds, and when the claim was last written (monotonic)
-_claim_tokens: dict[str, tuple[str, float]] = {}
-# A claim is renewed only once it is this old: a build of a few milliseconds writes no renewal at all.
+# The runtime's claim_tokens: sandbox id -> this process's claim token while it builds, and when the claim was last
+# written (monotonic). A claim is renewed only once it is this old: a build of a few milliseconds writes no renewal
+# at all.
 CLAIM_RENEW_AFTER_SECONDS = BUILD_CLAIM_STALE_SECONDS / 4
 
 
 def _renew_claim(sandbox: Sandbox) -> None:
     """Between build phases: the claim stays fresh while the build makes progress, so only the claim of a process
     that died goes stale (and is taken over within BUILD_CLAIM_STALE_SECONDS)."""
-    held = _claim_tokens.get(sandbox.pk)
+    claims = _memory().claim_tokens
+    held = claims.get(sandbox.pk)
     if held is None or time.monotonic() - held[1] < CLAIM_RENEW_AFTER_SECONDS:
         return
     token = held[0]
-    _claim_tokens[sandbox.pk] = (token, time.monotonic())
+    claims[sandbox.pk] = (token, time.monotonic())
     Sandbox.objects.filter(pk=sandbox.pk, build_claim=token).update(build_claimed_at=timezone.now())
 
 
@@ -293,7 +300,7 @@ def apply_trust_policy(sandbox: Sandbox, account_name: str, role_name: str, docu
 def reset_sandbox(sandbox: Sandbox) -> None:
     """Wipe the sandbox's moto state, forget its sessions, restore the seed; progress survives, edits do not."""
     shards.route(sandbox.pk)
-    with _ready_lock, _build_claim(sandbox):
+    with _memory().ready_lock, _build_claim(sandbox):
         credentials.forget_all(sandbox.id)
         lab().forget_sandbox(sandbox.id)
         # One write transaction for the learner's rows and the apps' (the signal's receivers): on SQLite one

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
 from typing import Any, Callable
 
@@ -35,6 +34,7 @@ from django.http import HttpRequest, HttpResponse
 from gateway import routing
 from gateway.control.client import RemoteLab
 from gateway.control.wire import LabControlError
+from gateway.runtime import ShardRouter, current
 
 from . import credentials
 from .models import AccessKey, Account, GatewayAssignment, JournaledWrite
@@ -52,9 +52,6 @@ _CREDENTIAL = re.compile(r"Credential=([A-Z0-9]{16,128})/")
 _QUERY_CREDENTIAL = re.compile(r"(?:^|&)X-Amz-Credential=([A-Z0-9]{16,128})(?:%2F|/)")
 _ROLE_ARN_ACCOUNT = re.compile(r"arn(?::|%3A)aws(?::|%3A)iam(?::|%3A){2}(\d{12})(?::|%3A)", re.IGNORECASE)
 
-_health: dict[str, tuple[bool, float]] = {}
-_health_lock = threading.Lock()
-_probes: dict[str, RemoteLab] = {}
 
 
 class NoLiveGateway(LabControlError):
@@ -73,27 +70,34 @@ def _token() -> str | None:
     return getattr(settings, "LAB_CONTROL_TOKEN", "") or None
 
 
+def _router() -> ShardRouter:
+    """The shard router's memory (gateway.runtime): each gateway's health and its lab-control probe."""
+    return current().shards
+
+
 def control(url: str) -> RemoteLab:
     """A lab-control client for one gateway with a short timeout (health checks, key look-ups)."""
-    probe = _probes.get(url)
+    probes = _router().probes
+    probe = probes.get(url)
     if probe is None:
-        probe = _probes[url] = RemoteLab(url, _token(), timeout=PING_TIMEOUT_SECONDS)
-    return probe
+        probe = probes[url] = RemoteLab(url, _token(), timeout=PING_TIMEOUT_SECONDS)
+    return probe  # type: ignore[no-any-return]
 
 
 # ------------------------------------------------------------------------------------------------ health
 def is_alive(url: str) -> bool:
     now = time.monotonic()
-    with _health_lock:
-        known = _health.get(url)
+    router = _router()
+    with router.health_lock:
+        known = router.health.get(url)
     if known is not None and now - known[1] < HEALTH_TTL_SECONDS:
         return known[0]
     try:
-        alive = bool(control(url).ping().get("ok"))
+        alive = control(url).ping().ok
     except LabControlError:
         alive = False
-    with _health_lock:
-        _health[url] = (alive, time.monotonic())
+    with router.health_lock:
+        router.health[url] = (alive, time.monotonic())
     if not alive:
         log.warning("lab gateway %s is not answering", url)
     return alive
@@ -101,19 +105,22 @@ def is_alive(url: str) -> bool:
 
 def answers_now(url: str) -> bool:
     """A health check now, whatever was known (is_alive again after the ping)."""
-    with _health_lock:
-        _health.pop(url, None)
+    router = _router()
+    with router.health_lock:
+        router.health.pop(url, None)
     return is_alive(url)
 
 
 def mark_dead(url: str) -> None:
-    with _health_lock:
-        _health[url] = (False, time.monotonic())
+    router = _router()
+    with router.health_lock:
+        router.health[url] = (False, time.monotonic())
 
 
 def forget_health() -> None:
-    with _health_lock:
-        _health.clear()
+    router = _router()
+    with router.health_lock:
+        router.health.clear()
 
 
 def live_gateways() -> list[str]:
@@ -214,7 +221,7 @@ def sandbox_of_key(key_id: str) -> str | None:
     if sandbox_id is None:
         for url in live_gateways():
             try:
-                sandbox_id = control(url).call("sandbox_of_key", access_key_id=key_id)
+                sandbox_id = control(url).sandbox_of_key(key_id)
             except LabControlError as error:
                 if error.status is None:   # not answering; a refusal is no reason to call it dead
                     mark_dead(url)

@@ -14,12 +14,13 @@ id has another shape (made by hand) is seeded by replay instead (`can_copy`).
 from __future__ import annotations
 
 import secrets
-import threading
 import time
+from types import MappingProxyType
 
 from django.core.cache import cache
 
 from gateway import routing
+from gateway.runtime import current
 from gateway.s3names import sandbox_prefix
 
 from . import world
@@ -27,10 +28,9 @@ from .labclient import world_state
 from .models import WORLD_ACCOUNTS, Sandbox
 
 TEMPLATE_SANDBOX_ID = "sbx-0000000000"
-TEMPLATE_ACCOUNTS = {name: f"{100_000_000_001 + n:012d}" for n, name in enumerate(WORLD_ACCOUNTS)}
+TEMPLATE_ACCOUNTS = MappingProxyType({name: f"{100_000_000_001 + n:012d}" for n, name in enumerate(WORLD_ACCOUNTS)})
 _LOCK_KEY = "securecart:world-template-build"
 _READY_KEY = "securecart:world-template-ready"
-_local_lock = threading.Lock()
 
 
 def can_copy(sandbox: Sandbox, accounts: dict[str, str]) -> bool:
@@ -54,7 +54,7 @@ def ensure_template() -> None:
     """Seed the template accounts once per gateway process (a restarted gateway has lost them: seed again)."""
     if template_ready():
         return
-    with _local_lock:
+    with current().web.template_lock:
         # Several web processes may share one gateway: the shared cache's atomic add() elects one builder.
         token = secrets.token_hex(8)
         deadline = time.monotonic() + 30

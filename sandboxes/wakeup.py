@@ -8,21 +8,20 @@ secrets are never stored. A key the database does not know costs one indexed que
 from __future__ import annotations
 
 import re
-import threading
 import time
 
 from django.http import HttpRequest
 
 from gateway.control.wire import LabControlError
+from gateway.runtime import current
 
 from . import services, shards
 from .models import AccessKey, Account, JournaledWrite, Sandbox
 
 _CREDENTIAL = re.compile(r"Credential=(AKIA[A-Z0-9]{12,124})/")
 _QUERY_CREDENTIAL = re.compile(r"(?:^|&)X-Amz-Credential=(AKIA[A-Z0-9]{12,124})(?:%2F|/)")
-# key id -> (sandbox id or None, one of its account ids, when looked up): a terminal sends many requests with one key
-_known: dict[str, tuple[str | None, str | None, float]] = {}
-_known_lock = threading.Lock()
+# key id -> (sandbox id or None, one of its account ids, when looked up), in the runtime's web memory
+# (gateway.runtime): a terminal sends many requests with one key
 KNOWN_TTL_SECONDS = 30.0
 MAX_KNOWN = 10000
 
@@ -36,18 +35,19 @@ def access_key_of(request: HttpRequest) -> str | None:
 
 def _owner_of(key_id: str) -> tuple[str | None, str | None]:
     now = time.monotonic()
-    with _known_lock:
-        cached = _known.get(key_id)
+    memory = current().web
+    with memory.key_owners_lock:
+        cached = memory.key_owners.get(key_id)
     if cached is not None and now - cached[2] < KNOWN_TTL_SECONDS:
         return cached[0], cached[1]
     sandbox_id = (AccessKey.objects.filter(access_key_id=key_id).values_list("sandbox_id", flat=True).first()
                   or JournaledWrite.objects.filter(created_key_id=key_id).values_list("sandbox_id", flat=True).first())
     account_id = (Account.objects.filter(sandbox_id=sandbox_id).values_list("account_id", flat=True).first()
                   if sandbox_id else None)
-    with _known_lock:
-        if len(_known) >= MAX_KNOWN:
-            _known.clear()
-        _known[key_id] = (sandbox_id, account_id, now)
+    with memory.key_owners_lock:
+        if len(memory.key_owners) >= MAX_KNOWN:
+            memory.key_owners.clear()
+        memory.key_owners[key_id] = (sandbox_id, account_id, now)
     return sandbox_id, account_id
 
 

@@ -12,9 +12,12 @@ AppConfig.ready() (federation adds its roles, its identity providers and Identit
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
+
+from gateway.runtime import current
 
 PRODUCTION, DEVELOPER, AUDITOR, MANAGEMENT = "production", "developer", "auditor", "management"
 REGION = "us-east-1"
@@ -22,9 +25,9 @@ REGION = "us-east-1"
 # SecureCart's organization: the management account runs no workloads and holds the organization; production and
 # developer each sit in an OU of their own, so a guardrail can be put on one without the other. The audit firm has an
 # organization of its own (a different aws:PrincipalOrgID). IAM account aliases name the accounts in Organizations.
-ACCOUNT_ALIASES = {PRODUCTION: "securecart-production", DEVELOPER: "securecart-developer",
-                   AUDITOR: "audit-firm", MANAGEMENT: "securecart-management"}
-ORGANIZATION_OUS = {PRODUCTION: "Production", DEVELOPER: "Development"}
+ACCOUNT_ALIASES = MappingProxyType({PRODUCTION: "securecart-production", DEVELOPER: "securecart-developer",
+                                    AUDITOR: "audit-firm", MANAGEMENT: "securecart-management"})
+ORGANIZATION_OUS = MappingProxyType({PRODUCTION: "Production", DEVELOPER: "Development"})
 ORG_POLICY_TYPES = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
 
 # The external ID the audit firm was given out of band. AWS recommends one for any third party assuming a role
@@ -68,7 +71,7 @@ class BucketSpec:
     objects: dict[str, bytes]
 
 
-WORLD_ROLES: list[RoleSpec] = [
+WORLD_ROLES: tuple[RoleSpec, ...] = (
     RoleSpec(
         PRODUCTION, "SecureCart-WebTier-Role",
         "Attached to the web tier's EC2 instances: reads product images and the database password.",
@@ -160,10 +163,10 @@ WORLD_ROLES: list[RoleSpec] = [
         # for the role's own maximum — the lesson is the chaining rule.
         max_session_duration=14400,
     ),
-]
+)
 
 _ASSUME = "sts:AssumeRole"
-WORLD_USERS: list[UserSpec] = [
+WORLD_USERS: tuple[UserSpec, ...] = (
     UserSpec(AUDITOR, "securecart-auditor", {
         # The other half of cross-account access: the auditor's own account must let them call AssumeRole.
         "AssumeSecureCartAuditRole": policy_doc({"Sid": "AssumeAuditRole", "Effect": "Allow", "Action": _ASSUME,
@@ -190,13 +193,15 @@ WORLD_USERS: list[UserSpec] = [
         "StartDeployPipeline": policy_doc({"Sid": "AssumeDeployPipeline", "Effect": "Allow", "Action": _ASSUME,
                                            "Resource": "arn:aws:iam::{production}:role/SecureCart-DeployPipeline"}),
     }),
-]
+)
 
-ADMIN_POLICY = policy_doc({"Sid": "LabAdministrator", "Effect": "Allow", "Action": "*", "Resource": "*"})
+ADMIN_POLICY = MappingProxyType(policy_doc({"Sid": "LabAdministrator", "Effect": "Allow", "Action": "*",
+                                            "Resource": "*"}))
 
-_LOG_LINE = {"eventVersion": "1.09", "eventSource": "s3.amazonaws.com", "eventName": "GetObject",
-             "awsRegion": REGION, "sourceIPAddress": "203.0.113.24"}
-WORLD_BUCKETS: list[BucketSpec] = [
+_LOG_LINE = json.dumps({"Records": [{"eventVersion": "1.09", "eventSource": "s3.amazonaws.com",
+                                     "eventName": "GetObject", "awsRegion": REGION,
+                                     "sourceIPAddress": "203.0.113.24"}]}, indent=2).encode()
+WORLD_BUCKETS: tuple[BucketSpec, ...] = (
     BucketSpec(PRODUCT_IMAGES, {
         "images/hero-banner.jpg": b"\xff\xd8\xff\xe0 (a tiny stand-in for a JPEG) \xff\xd9",
         "images/products/espresso-cup.jpg": b"\xff\xd8\xff\xe0 espresso cup \xff\xd9",
@@ -206,10 +211,10 @@ WORLD_BUCKETS: list[BucketSpec] = [
         "2024/10/INV-100231.pdf": b"%PDF-1.4\n% SecureCart invoice INV-100231 (sample)\n",
     }),
     BucketSpec(SECURITY_LOGS, {
-        "cloudtrail/2024/10/01/events.json": json.dumps({"Records": [_LOG_LINE]}, indent=2).encode(),
+        "cloudtrail/2024/10/01/events.json": _LOG_LINE,
         "guardduty/2024/10/findings-summary.txt": b"0 high, 2 medium, 11 low findings. Nothing unresolved.\n",
     }),
-]
+)
 
 DB_SECRET_VALUE = json.dumps({"username": "securecart_app", "password": "sandbox-only-not-a-real-password"})
 
@@ -222,7 +227,7 @@ def fill(value: Any, accounts: dict[str, str]) -> Any:
         return value
     if isinstance(value, list):
         return [fill(item, accounts) for item in value]
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {key: fill(item, accounts) for key, item in value.items()}
     return value
 
@@ -243,8 +248,10 @@ class WorldExtension:
     users: tuple[UserSpec, ...] = ()
 
 
-# Filled by other apps in AppConfig.ready(), so this module never imports them (federation/apps.py).
-_EXTENSIONS: dict[str, WorldExtension] = {}
+def _extensions() -> dict[str, WorldExtension]:
+    """Registered by other apps in AppConfig.ready(), so this module never imports them (federation/apps.py): the
+    runtime's configuration (gateway.runtime), kept by a fresh runtime."""
+    return current().config.world_extensions
 
 
 def register_world_extension(name: str, *, roles: tuple[RoleSpec, ...] | list[RoleSpec] = (),
@@ -252,7 +259,7 @@ def register_world_extension(name: str, *, roles: tuple[RoleSpec, ...] | list[Ro
                              wipe: Callable[[str, str], None] | None = None, moto_only: bool = False,
                              users: tuple[UserSpec, ...] | list[UserSpec] = ()) -> None:
     """Add to every sandbox's world. Registering the same name again replaces it (ready() may run twice)."""
-    others = [ext for ext in _EXTENSIONS.values() if ext.name != name]
+    others = [ext for ext in _extensions().values() if ext.name != name]
     taken = {spec.name for spec in WORLD_ROLES} | {spec.name for ext in others for spec in ext.roles}
     clash = sorted(taken & {spec.name for spec in roles})
     if clash:
@@ -262,17 +269,26 @@ def register_world_extension(name: str, *, roles: tuple[RoleSpec, ...] | list[Ro
     clash = sorted(f"{account}/{user}" for account, user in taken_users & {(s.account, s.name) for s in users})
     if clash:
         raise ValueError(f"world extension {name!r}: users already in the world: {', '.join(clash)}")
-    _EXTENSIONS[name] = WorldExtension(name, tuple(roles), seed, wipe, moto_only, tuple(users))
+    _extensions()[name] = WorldExtension(name, tuple(roles), seed, wipe, moto_only, tuple(users))
+
+
+def unregister_world_extension(name: str) -> None:
+    """Take an extension out of the world again (tests that add one of their own)."""
+    _extensions().pop(name, None)
+
+
+def world_extension_names() -> list[str]:
+    return list(_extensions())
 
 
 def world_roles() -> list[RoleSpec]:
     """The roles every sandbox is seeded with: SecureCart's own and those of registered extensions."""
-    return WORLD_ROLES + [spec for ext in _EXTENSIONS.values() for spec in ext.roles]
+    return [*WORLD_ROLES, *(spec for ext in _extensions().values() for spec in ext.roles)]
 
 
 def world_users() -> list[UserSpec]:
     """The users every world sandbox is seeded with: SecureCart's own and those of registered extensions."""
-    return WORLD_USERS + [spec for ext in _EXTENSIONS.values() for spec in ext.users]
+    return [*WORLD_USERS, *(spec for ext in _extensions().values() for spec in ext.users)]
 
 
 def role_spec(name: str) -> RoleSpec:
@@ -370,7 +386,7 @@ def seed_organizations(accounts: dict[str, str]) -> None:
 
 def run_extension_seeds(sandbox_id: str, accounts: dict[str, str], *, moto_only: bool | None = None) -> None:
     """Every extension's seed step (moto_only=None), only the moto-only ones (True), or only the others (False)."""
-    for extension in _EXTENSIONS.values():
+    for extension in _extensions().values():
         if extension.seed is not None and (moto_only is None or extension.moto_only == moto_only):
             extension.seed(sandbox_id, accounts)
 
@@ -383,7 +399,7 @@ def keyed_users(kind: str, accounts: dict[str, str]) -> list[tuple[str, str]]:
 
 def wipe_extensions(sandbox_id: str, account_id: str) -> None:
     """Wipe steps of the extensions that keep state outside the account's own moto data (not moto_only)."""
-    for extension in _EXTENSIONS.values():
+    for extension in _extensions().values():
         if extension.wipe is not None and not extension.moto_only:
             extension.wipe(sandbox_id, account_id)
 
@@ -397,7 +413,7 @@ def seed_bare(sandbox_id: str, accounts: dict[str, str]) -> list[SeededKey]:
 def wipe_account(sandbox_id: str, account_id: str) -> None:
     """Delete everything the world (or a learner) created in one account. moto has no per-account reset."""
     # Extensions first: their data may point at IAM entities deleted below (e.g. Identity Center assignments).
-    for extension in _EXTENSIONS.values():
+    for extension in _extensions().values():
         if extension.wipe is not None:
             extension.wipe(sandbox_id, account_id)
     iam = _admin("iam", account_id)

@@ -37,7 +37,7 @@ from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from engine.cloudtrail import ApiCall  # noqa: E402
-from engine.lab import get_lab  # noqa: E402
+from gateway.client import default_lab  # noqa: E402
 from sandboxes.models import Sandbox  # noqa: E402
 from trail import store  # noqa: E402
 from trail.models import TrailEvent  # noqa: E402
@@ -57,10 +57,10 @@ FILTERS = {
 
 def fill(sandbox: Sandbox, count: int) -> None:
     """`count` events through the real recorder and persistence, spread over names, users, keys and outcomes."""
-    trail = get_lab().trail
+    trail = default_lab().trail
     accounts = sandbox.account_ids()
     account = accounts["production"]
-    now = get_lab().now(sandbox.id)
+    now = default_lab().now(sandbox.id)
     kinds = [("sts", "AssumeRole"), ("sts", "GetCallerIdentity"), ("s3", "GetObject"), ("s3", "PutObject"),
              ("iam", "ListRoles"), ("ec2", "DescribeInstances")]
     for i in range(count):
@@ -151,11 +151,11 @@ def bench_recording(calls: int) -> None:
 
 def bench_persist(count: int = 2000) -> None:
     sandbox = Sandbox.objects.first()
-    trail = get_lab().trail
+    trail = default_lab().trail
     identity = {"type": "IAMUser", "principalId": "AIDAX", "userName": "u", "arn": "arn:aws:iam::1:user/u",
                 "accountId": "1", "accessKeyId": "AKIAX"}
     for i in range(count):
-        trail.record(ApiCall("sts", "GetCallerIdentity", sandbox.id, identity=identity), now=get_lab().now(None))
+        trail.record(ApiCall("sts", "GetCallerIdentity", sandbox.id, identity=identity), now=default_lab().now(None))
     started = time.perf_counter()
     store.persist()
     print(f"persisting: {(time.perf_counter() - started) / count * 1e6:.0f} µs per event "

@@ -9,14 +9,14 @@ instrumentation, not estimates:
 - decision look-ups: calls of the lab façade's decision methods made by the web layer (in-process: the Lab
   object, calls made inside GatewayApp.handle not counted, listed apart by --detail: the gateway reading the
   decision it just recorded to hand it back with the response is part of the gateway call; multi-process: the
-  /_lab/v1/decision* requests the gateway served);
+  /_lab/v1/decisions.* requests the gateway served);
 - cache operations: calls of the Django cache backends' methods (`default` and `throttle`), nested calls once;
-- admin reads: calls made through gateway.client.admin_client (multi-process: /_lab/v1/admin requests served);
+- admin reads: calls made through gateway.client.admin_client (multi-process: /_lab/v1/world.call requests served);
 - SQL queries: django.test.utils.CaptureQueriesContext on the default connection;
 - HTTP round trips (multi-process only): every request the gateway process served during the POST, by path.
 
 Multi-process mode is the README's "Several web processes": this script's web side (Django test client, with
-LAB_GATEWAY_URL and LAB_CONTROL_TOKEN set, so the cache is sandboxes.labcache.GatewayCache) talks to a separate
+LAB_GATEWAY_URL, LAB_CONTROL_TOKEN and LAB_REDIS_URL set, so the cache is Redis, started here) talks to a separate
 `python -m gateway` process; that process is started with a WSGI middleware that logs every request it serves.
 
 `python scripts/bench_roundtrips.py` prints both modes (each in a fresh interpreter: Django reads the mode from the
@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from labserver import free_port, stop_process  # noqa: E402
+from labserver import free_port, start_redis, stop_process  # noqa: E402
 
 SCENARIO, STEP = "cross-account-auditors", "assume-audit-role"
 # The same counts measured by this script on main before the round-trip work (commit 5f53c1e), printed beside
@@ -63,22 +63,20 @@ log_path, port = sys.argv[1], int(sys.argv[2])
 lock = threading.Lock()
 
 class Counting:
-    '''Logs each request the gateway process serves: its path and, for admin calls, the AWS operation.'''
+    '''Logs each request the gateway process serves: its path and, for world.call (seeding), the AWS operation.'''
     def __init__(self, app):
         self.app = app
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         label = path
-        if path.endswith("/admin"):
+        if path.endswith("/world.call"):
             try:
                 length = int(environ.get("CONTENT_LENGTH") or 0)
                 raw = environ["wsgi.input"].read(length)
-                import io, base64
+                import io
                 environ["wsgi.input"] = io.BytesIO(raw)
-                args = json.loads(raw)
-                body = base64.b64decode(args.get("body", {}).get("$bytes", "")).decode("utf-8", "replace")
-                action = next((p.split("=", 1)[1] for p in body.split("&") if p.startswith("Action=")), "")
-                label = f"{path} {args.get('service')}:{action or args.get('method') + ' ' + args.get('path')}"
+                request = json.loads(raw)["request"]
+                label = f"{path} {request.get('service')}:{request.get('operation')}"
             except Exception as error:  # only a label
                 label = f"{path} ({error})"
         with lock, open(log_path, "a") as log:
@@ -205,10 +203,13 @@ def measure(mode: str) -> dict:
     os.environ.update({"DJANGO_SETTINGS_MODULE": "securecart.settings.dev", "DEBUG": "False",
                        "DATABASE_URL": f"sqlite:///{workdir / 'lab.sqlite3'}", "LAB_SANDBOX_POOL": "0",
                        "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost"})
-    gateway_process = None
+    gateway_process = redis = None
     if mode == "multiprocess":
         gateway_process = GatewayProcess(token)
-        os.environ.update({"LAB_GATEWAY_URL": gateway_process.url, "LAB_CONTROL_TOKEN": token})
+        # several processes share Django's cache in Redis (the settings require it with LAB_GATEWAY_URL)
+        redis, redis_url = start_redis(workdir)
+        os.environ.update({"LAB_GATEWAY_URL": gateway_process.url, "LAB_CONTROL_TOKEN": token,
+                           "LAB_REDIS_URL": redis_url})
     try:
         sys.path.insert(0, str(ROOT))
         import django
@@ -251,8 +252,8 @@ def measure(mode: str) -> dict:
                            admin_reads=sum(v for k, v in counts.items() if k.startswith("admin.")))
         else:
             figures.update(gateway_calls=sum(1 for path in served if not path.startswith("/_lab/")),
-                           decision_lookups=sum(1 for path in served if "/_lab/v1/decision" in path),
-                           admin_reads=sum(1 for path in served if path.startswith("/_lab/v1/admin")),
+                           decision_lookups=sum(1 for path in served if path.startswith("/_lab/v1/decisions.")),
+                           admin_reads=sum(1 for path in served if path.startswith("/_lab/v1/world.call")),
                            http_round_trips=len(served))
         return {"mode": mode, "figures": figures, "web_side": dict(sorted(counts.items())),
                 "gateway_side": dict(sorted(Counter(served).items())),
@@ -260,6 +261,7 @@ def measure(mode: str) -> dict:
     finally:
         if gateway_process is not None:
             gateway_process.stop()
+        stop_process(redis)
 
 
 def run_child(mode: str) -> dict:

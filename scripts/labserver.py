@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -70,6 +71,36 @@ def stop_process(process: subprocess.Popen | None, grace: float = 10.0) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(5)
+
+
+def redis_bin() -> str:
+    found = shutil.which("redis-server") or ("/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server")
+                                             else None)
+    if not found:
+        raise FileNotFoundError("redis-server is not installed (apt-get install redis-server)")
+    return found
+
+
+def start_redis(workdir: Path, port: int = 0) -> tuple[subprocess.Popen, str]:
+    """A redis-server of its own (no persistence) on a free port, answering PING: (process, redis:// URL). Several
+    processes serving the lab share Django's cache through Redis (LAB_REDIS_URL); stop it with stop_process."""
+    import redis
+
+    port = port or free_port()
+    process = subprocess.Popen([redis_bin(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no", "--dir", str(workdir)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    client = redis.Redis(host="127.0.0.1", port=port)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            client.ping()
+            return process, f"redis://127.0.0.1:{port}/0"
+        except redis.ConnectionError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                stop_process(process)
+                raise RuntimeError("redis-server did not start") from None
+            time.sleep(0.05)
 
 
 def children(pid: int) -> list[int]:

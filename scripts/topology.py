@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from labserver import children, stop_process  # noqa: E402
+from labserver import children, redis_bin, stop_process  # noqa: E402
 
 
 def free_port() -> int:
@@ -67,14 +67,6 @@ def postgres_bin(name: str) -> str:
         return candidates[-1]
     raise FileNotFoundError(f"PostgreSQL's {name} is not on PATH nor in /usr/lib/postgresql/*/bin "
                             "(apt-get install postgresql)")
-
-
-def redis_bin() -> str:
-    found = shutil.which("redis-server") or ("/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server")
-                                             else None)
-    if not found:
-        raise FileNotFoundError("redis-server is not installed (apt-get install redis-server)")
-    return found
 
 
 def _wait(what: str, ready, process: subprocess.Popen | None, log: Path | None, timeout: float = 90.0) -> None:

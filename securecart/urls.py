@@ -19,6 +19,7 @@ urlpatterns = [
     path("trail/", include("trail.urls")),
     path("challenges/", include("challenges.urls")),
     path("class/", include("classroom.urls")),
+    path("docs/", include("manuals.urls")),
     path("graph/", include("accessgraph.urls")),      # issue 26: who can become whom
     path("sandbox/", include(sandbox_urls.urlpatterns)),
     path("internal/", include(sandbox_urls.internal_urlpatterns)),

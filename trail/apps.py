@@ -20,9 +20,9 @@ class TrailConfig(AppConfig):
         if not settings.LAB_GATEWAY_URL:
             # In one process the gateway's LookupEvents reads the database (a restart loses nothing); with a remote
             # gateway, the gateway answers from its own bounded memory and web processes persist what it buffers.
-            from engine.lab import get_lab
+            from gateway.runtime import current
 
-            get_lab().trail.use_store(store.DatabaseEventStore())
+            current().on_new_lab(lambda lab: lab.trail.use_store(store.DatabaseEventStore()))
             # The AWS endpoint's events wait up to a second before they are stored (middleware.py); a server that
             # stops normally stores them on its way out.
             atexit.register(store.persist_pending)

@@ -1,6 +1,8 @@
 """The record of which validation steps a federation token passed, shown by the lab as a checklist."""
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass
 
 
@@ -11,7 +13,7 @@ class Check:
     passed: bool
     detail: str = ""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "label": self.label, "passed": self.passed, "detail": self.detail}
 
 

@@ -18,7 +18,7 @@ import base64
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Iterable
+from typing import Any, Iterable
 
 import jwt
 from lxml import etree
@@ -126,7 +126,7 @@ class SamlIdp:
             sso = etree.SubElement(idp, _q(NS_MD, "SingleSignOnService"))
             sso.set("Binding", binding)
             sso.set("Location", self.sso_url)
-        return etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8").decode()
+        return str(etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8").decode())
 
     def build_assertion(self, person: SamlPerson, *, now: datetime, lifetime_seconds: int = 300,
                         recipient: str = AWS_SAML_ENDPOINT, audience: str = AWS_SAML_AUDIENCES[0],
@@ -185,7 +185,7 @@ class SamlIdp:
 
     def build_response(self, person: SamlPerson, *, now: datetime, sign: str = "assertion",
                        destination: str = AWS_SAML_ENDPOINT, signing_key: SigningKey | None = None,
-                       **assertion_options) -> str:
+                       **assertion_options: Any) -> str:
         """A samlp:Response as XML text. `sign`: assertion | response | both | none."""
         if sign not in ("assertion", "response", "both", "none"):
             raise ValueError(f"sign must be assertion, response, both or none, not {sign!r}")
@@ -203,7 +203,7 @@ class SamlIdp:
         response.append(assertion)
         if sign in ("response", "both"):
             response = self.sign_element(response, signing_key)
-        return etree.tostring(response, encoding="unicode")
+        return str(etree.tostring(response, encoding="unicode"))
 
 
 def encode_saml_response(xml: str | bytes) -> str:
@@ -237,7 +237,7 @@ class OidcIssuer:
         """The provider id IAM uses: the URL without https:// (also the prefix of the condition keys)."""
         return self.issuer_url[len("https://"):]
 
-    def discovery_document(self, jwks_uri: str | None = None) -> dict:
+    def discovery_document(self, jwks_uri: str | None = None) -> dict[str, Any]:
         return {
             "issuer": self.issuer_url,
             "jwks_uri": jwks_uri or self.issuer_url + "/.well-known/jwks",
@@ -248,16 +248,16 @@ class OidcIssuer:
             "claims_supported": ["iss", "sub", "aud", "exp", "iat", "nbf", "amr", "jti"],
         }
 
-    def jwks(self) -> dict:
+    def jwks(self) -> dict[str, Any]:
         return {"keys": [k.public_jwk(self.alg) for k in [self.key, *self.extra_keys]]}
 
     def issue_token(self, *, sub: str, aud: str | list[str], now: datetime, lifetime_seconds: int = 3600,
-                    amr: list[str] | None = None, extra_claims: dict | None = None,
+                    amr: list[str] | None = None, extra_claims: dict[str, Any] | None = None,
                     signing_key: SigningKey | None = None, issuer: str | None = None) -> str:
         """An RS256 ID token with the claims STS reads. `signing_key` lets the tamper bench sign with its own key
         while keeping our `kid` (the 'own key' attack)."""
         issued = int(now.timestamp())
-        claims: dict = {"iss": issuer or self.issuer_url, "sub": sub, "aud": aud, "iat": issued, "nbf": issued,
+        claims: dict[str, Any] = {"iss": issuer or self.issuer_url, "sub": sub, "aud": aud, "iat": issued, "nbf": issued,
                         "exp": issued + lifetime_seconds, "jti": uuid.uuid4().hex}
         if amr:
             claims["amr"] = list(amr)
@@ -271,7 +271,7 @@ GITHUB_ACTIONS_AUDIENCE = "sts.amazonaws.com"
 
 
 def github_actions_claims(repository: str, *, ref: str = "refs/heads/main", event_name: str = "push",
-                          environment: str | None = None) -> tuple[str, dict]:
+                          environment: str | None = None) -> tuple[str, dict[str, Any]]:
     """(sub, extra claims) shaped like a GitHub Actions OIDC token for `repository` ("org/repo").
 
     GitHub builds `sub` as `repo:ORG/REPO:environment:NAME` for jobs with an environment, else

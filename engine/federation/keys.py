@@ -79,7 +79,10 @@ class SigningKey:
         return self.certificate.fingerprint(hashes.SHA1()).hex(":").upper()
 
     def _public_numbers_jwk(self) -> dict[str, str]:
-        numbers = self.certificate.public_key().public_numbers()
+        key = self.certificate.public_key()
+        if not isinstance(key, rsa.RSAPublicKey):   # the lab's IdPs make RSA keys only (SigningKey.generate)
+            raise ValueError("a JWK is published for RSA keys only")
+        numbers = key.public_numbers()
 
         def b64uint(value: int) -> str:
             raw = value.to_bytes((value.bit_length() + 7) // 8, "big")

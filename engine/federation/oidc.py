@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Any, Callable
 
 import jwt
 from jwt import PyJWK
@@ -53,7 +53,7 @@ class OidcProviderRecord:
         return self.url.removeprefix("https://").rstrip("/")
 
 
-JwksResolver = Callable[[str], "dict | None"]   # issuer URL -> JWKS dict, or None when unreachable
+JwksResolver = Callable[[str], "dict[str, Any] | None"]   # issuer URL -> JWKS dict, or None when unreachable
 
 
 @dataclass
@@ -62,19 +62,19 @@ class OidcValidation:
     issuer: str
     audience: str
     provider_arn: str
-    claims: dict
-    header: dict
+    claims: dict[str, Any]
+    header: dict[str, Any]
     expires: datetime
     condition_context: dict[str, str | list[str]] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
 
-    def result_fields(self) -> dict:
+    def result_fields(self) -> dict[str, Any]:
         """The web-identity members of the AssumeRoleWithWebIdentity result."""
         # API_AssumeRoleWithWebIdentity: Provider "contains the value of the iss field" for OIDC ID tokens.
         return {"SubjectFromWebIdentityToken": self.subject, "Provider": self.issuer, "Audience": self.audience}
 
 
-def unverified_parts(token: str) -> tuple[dict, dict]:
+def unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """(header, claims) without any verification -- for display and routing only."""
     header = jwt.get_unverified_header(token)
     claims = jwt.decode(token, options={"verify_signature": False, "verify_exp": False, "verify_aud": False,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from typing import Callable
+from typing import Any, Callable
 
 
 def normalise_issuer(issuer_url: str) -> str:
@@ -28,9 +28,9 @@ def normalise_issuer(issuer_url: str) -> str:
 class JwksRegistry:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._by_sandbox: dict[str, dict[str, dict]] = {}
+        self._by_sandbox: dict[str, dict[str, dict[str, Any]]] = {}
 
-    def register(self, sandbox_id: str, issuer_url: str, jwks: dict) -> None:
+    def register(self, sandbox_id: str, issuer_url: str, jwks: dict[str, Any]) -> None:
         if not isinstance(sandbox_id, str) or not sandbox_id:
             raise ValueError("a JWKS is registered for one sandbox")
         if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
@@ -46,12 +46,12 @@ class JwksRegistry:
         with self._lock:
             self._by_sandbox.pop(sandbox_id, None)
 
-    def resolve(self, sandbox_id: str | None, issuer_url: str) -> dict | None:
+    def resolve(self, sandbox_id: str | None, issuer_url: str) -> dict[str, Any] | None:
         with self._lock:
             jwks = self._by_sandbox.get(sandbox_id or "", {}).get(normalise_issuer(issuer_url))
             return copy.deepcopy(jwks) if jwks is not None else None
 
-    def resolver(self, sandbox_id: str | None) -> Callable[[str], dict | None]:
+    def resolver(self, sandbox_id: str | None) -> Callable[[str], dict[str, Any] | None]:
         """issuer URL -> that sandbox's JWKS for it (what validate_web_identity_token takes as `jwks_for`)."""
         return lambda issuer_url: self.resolve(sandbox_id, issuer_url)
 

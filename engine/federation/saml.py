@@ -36,7 +36,7 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from typing import Any, Iterator
 
 from lxml import etree
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
@@ -142,7 +142,7 @@ class SamlValidation:
             return None
         return max(0, int((self.session_not_on_or_after - now).total_seconds()))
 
-    def result_fields(self) -> dict:
+    def result_fields(self) -> dict[str, Any]:
         """The SAML-specific members of the AssumeRoleWithSAML result."""
         fields = {"Subject": self.subject, "SubjectType": self.subject_type, "Issuer": self.issuer,
                   "Audience": self.audience, "NameQualifier": self.name_qualifier}
@@ -204,7 +204,7 @@ def settings_from_metadata(provider: SamlProviderRecord, audience: str, recipien
                                    detail=f"The provider's metadata is incomplete ({exc}).") from None
 
 
-def _request_data_for(url: str) -> dict:
+def _request_data_for(url: str) -> dict[str, Any]:
     # python3-saml rebuilds "the URL the Response was posted to" from request data (Destination check).
     without_scheme = url.split("://", 1)[1]
     host, _, path = without_scheme.partition("/")
@@ -213,7 +213,7 @@ def _request_data_for(url: str) -> dict:
 
 def _metadata_entity_id(provider: SamlProviderRecord) -> str:
     try:
-        return OneLogin_Saml2_IdPMetadataParser.parse(provider.metadata_xml)["idp"]["entityId"]
+        return str(OneLogin_Saml2_IdPMetadataParser.parse(provider.metadata_xml)["idp"]["entityId"])
     except Exception:
         return ""
 
@@ -223,171 +223,26 @@ def validate_saml_response(assertion_b64: str, *, provider: SamlProviderRecord, 
     """Validate `assertion_b64` for AssumeRoleWithSAML(RoleArn=role_arn, PrincipalArn=provider.arn).
 
     Raises a FederationError (InvalidIdentityToken, ExpiredTokenException, ValidationError) carrying `.defence`
-    and `.checks`; returns the validated facts otherwise. `now` is the sandbox clock.
+    and `.checks`; returns the validated facts otherwise. `now` is the sandbox clock. The checks run in AWS's order,
+    each recorded on the checklist the tamper bench shows, one function each below.
     """
     rec = Recorder()
-    try:
-        document = decode_document(assertion_b64)
-    except InvalidIdentityToken as exc:
-        raise rec.fail(exc, "decode", "Base64 and well-formed XML, no DTD")
-    if document.tag != f"{{{NS_SAMLP}}}Response":
-        raise rec.fail(InvalidIdentityToken("Invalid SAML response: root element must be samlp:Response",
-                                            defence="decode",
-                                            detail=f"The document's root is {document.tag}, not samlp:Response."),
-                       "decode", "Base64 and well-formed XML, no DTD")
-    rec.passed("decode", "Base64 and well-formed XML, no DTD")
-
-    # 2. Issuer: every Issuer the document states must be the metadata's entityID.
-    entity_id = _metadata_entity_id(provider)
-    issuers = [el.text.strip() if el.text else "" for el in
-               document.xpath("/samlp:Response/saml:Issuer | /samlp:Response/saml:Assertion/saml:Issuer",
-                              namespaces=_NS)]
-    if not entity_id:
-        settings_from_metadata(provider, AWS_SAML_AUDIENCES[0], AWS_SAML_ENDPOINT)   # raises the metadata error
-    if not issuers or any(issuer != entity_id for issuer in issuers):
-        bad = next((i for i in issuers if i != entity_id), "(none)")
-        raise rec.fail(InvalidIdentityToken(ISSUER_NOT_IN_PROVIDER, defence="issuer", observed=True,
-                                            detail=f"The assertion says it comes from `{bad}`, but the provider "
-                                                   f"{provider.arn} is registered for `{entity_id}`."),
-                       "issuer", "Issuer matches the registered provider's entityID")
-    rec.passed("issuer", "Issuer matches the registered provider's entityID", entity_id)
-
-    # 3. Signature (non-strict python3-saml pass: structure, XSW defences, cryptographic check).
-    # This pass is about integrity only; the strict pass below re-checks everything.
-    settings = settings_from_metadata(provider, AWS_SAML_AUDIENCES[0], AWS_SAML_ENDPOINT, strict=False)
-    raw_xml = etree.tostring(document)
-    response = OneLogin_Saml2_Response(settings, base64.b64encode(raw_xml).decode())
-    with _python3_saml_clock(now):
-        integrity_ok = response.is_valid({"https": "on", "http_host": "signin.aws.amazon.com",
-                                          "script_name": "/saml"})
-    if not integrity_ok:
-        reason = response.get_error() or "signature check failed"
-        raise rec.fail(InvalidIdentityToken(SIGNATURE_INVALID, defence=_signature_defence(reason), observed=True,
-                                            detail=_signature_detail(reason)),
-                       "signature", "Signed with the key in the provider's metadata; one assertion, not wrapped")
-    rec.passed("signature", "Signed with the key in the provider's metadata; one assertion, not wrapped",
-               "signed: " + ", ".join(sorted({t.split('}')[1] for t in response.process_signed_elements()})))
-
+    document = _decoded_response(rec, assertion_b64)
+    entity_id = _checked_issuer(rec, document, provider)
+    raw_xml = _checked_signature(rec, document, provider, now)
     assertion = document.find("saml:Assertion", namespaces=_NS)
     assert assertion is not None   # guaranteed by the one-assertion check
-
-    # 4. The 5-minute redeem window counts from the Response's IssueInstant.
-    issue_instant = parse_saml_time(document.get("IssueInstant")) or parse_saml_time(assertion.get("IssueInstant"))
-    if issue_instant is None:
-        raise rec.fail(InvalidIdentityToken("Invalid SAML response: missing IssueInstant", defence="redeem-window"),
-                       "redeem-window", "Redeemed within 5 minutes of IssueInstant")
-    if now - issue_instant > REDEEM_WINDOW:
-        age = int((now - issue_instant).total_seconds())
-        raise rec.fail(ExpiredTokenException(EXPIRED_REDEEM, defence="redeem-window", observed=True,
-                                             detail=f"The Response was issued at {issue_instant:%H:%M:%S} UTC, "
-                                                    f"{age} s before the sandbox clock; STS accepts it for 300 s."),
-                       "redeem-window", "Redeemed within 5 minutes of IssueInstant")
-    rec.passed("redeem-window", "Redeemed within 5 minutes of IssueInstant",
-               f"issued {max(0, int((now - issue_instant).total_seconds()))} s ago")
-
-    # 5. Validity window of the assertion.
-    conditions = assertion.find("saml:Conditions", namespaces=_NS)
-    confirmations = assertion.findall("saml:Subject/saml:SubjectConfirmation", namespaces=_NS)
-    not_before = parse_saml_time(conditions.get("NotBefore")) if conditions is not None else None
-    expiries = [t for t in [parse_saml_time(conditions.get("NotOnOrAfter")) if conditions is not None else None,
-                            *[parse_saml_time(c.find("saml:SubjectConfirmationData", namespaces=_NS).get(
-                                "NotOnOrAfter")) for c in confirmations
-                              if c.find("saml:SubjectConfirmationData", namespaces=_NS) is not None]] if t]
-    if not expiries:
-        raise rec.fail(InvalidIdentityToken("Invalid SAML response: SubjectConfirmationData must have NotOnOrAfter",
-                                            defence="validity"),
-                       "validity", "Within NotBefore / NotOnOrAfter (sandbox clock)")
-    not_on_or_after = min(expiries)
-    if now >= not_on_or_after:
-        raise rec.fail(ExpiredTokenException("SAML assertion has expired", defence="validity",
-                                             detail=f"NotOnOrAfter is {not_on_or_after:%Y-%m-%d %H:%M:%S} UTC and "
-                                                    f"the sandbox clock says {now:%Y-%m-%d %H:%M:%S} UTC."),
-                       "validity", "Within NotBefore / NotOnOrAfter (sandbox clock)")
-    if not_before is not None and now < not_before - timedelta(minutes=5):
-        raise rec.fail(InvalidIdentityToken("SAML assertion is not yet valid", defence="validity",
-                                            detail=f"NotBefore is {not_before:%H:%M:%S} UTC, later than the "
-                                                   f"sandbox clock."),
-                       "validity", "Within NotBefore / NotOnOrAfter (sandbox clock)")
-    rec.passed("validity", "Within NotBefore / NotOnOrAfter (sandbox clock)",
-               f"valid until {not_on_or_after:%H:%M:%S} UTC")
-
-    # 6. Exactly one bearer SubjectConfirmation whose Recipient is AWS's SAML endpoint.
-    recipients = []
-    for confirmation in confirmations:
-        data = confirmation.find("saml:SubjectConfirmationData", namespaces=_NS)
-        if data is not None and data.get("Recipient"):
-            recipients.append(data.get("Recipient"))
-    if len(confirmations) != 1 or len(recipients) != 1 or not RECIPIENT_RE.fullmatch(recipients[0]):
-        seen = ", ".join(recipients) or "(none)"
-        raise rec.fail(InvalidIdentityToken("Invalid SAML response: SubjectConfirmationData Recipient must be "
-                                            f"{AWS_SAML_ENDPOINT}", defence="recipient",
-                                            detail=f"Recipient is {seen}; AWS needs exactly one bearer "
-                                                   f"SubjectConfirmation addressed to {AWS_SAML_ENDPOINT}."),
-                       "recipient", "Recipient is the AWS sign-in SAML endpoint (saml:aud)")
-    recipient = recipients[0]
-    rec.passed("recipient", "Recipient is the AWS sign-in SAML endpoint (saml:aud)", recipient)
-
-    # 7. Audience.
-    audiences = [a.text.strip() for a in assertion.findall(
-        "saml:Conditions/saml:AudienceRestriction/saml:Audience", namespaces=_NS) if a.text]
-    accepted = [a for a in audiences if a in AWS_SAML_AUDIENCES]
-    if not accepted:
-        raise rec.fail(InvalidIdentityToken("Invalid SAML response: Audience must be https://signin.aws.amazon.com/"
-                                            "saml or urn:amazon:webservices", defence="audience",
-                                            detail=f"AudienceRestriction names {', '.join(audiences) or 'nobody'}; "
-                                                   "the assertion was not made for AWS."),
-                       "audience", "Audience is AWS (signin.aws.amazon.com/saml or urn:amazon:webservices)")
-    rec.passed("audience", "Audience is AWS (signin.aws.amazon.com/saml or urn:amazon:webservices)", accepted[0])
-
-    # 8. Strict python3-saml pass against the sandbox clock.
-    strict_settings = settings_from_metadata(provider, accepted[0], recipient)
-    strict_response = OneLogin_Saml2_Response(strict_settings, base64.b64encode(raw_xml).decode())
-    with _python3_saml_clock(now):
-        strict_ok = strict_response.is_valid(_request_data_for(recipient))
-    if not strict_ok:
-        reason = strict_response.get_error() or "rejected"
-        raise rec.fail(InvalidIdentityToken("Invalid SAML response", defence="saml-strict",
-                                            detail=f"SAML 2.0 profile check failed: {reason}"),
-                       "saml-strict", "SAML 2.0 web SSO profile rules (schema, Destination, AuthnStatement)")
-    rec.passed("saml-strict", "SAML 2.0 web SSO profile rules (schema, Destination, AuthnStatement)")
-
-    # 9. Attributes (read through python3-saml, i.e. from the one signed assertion).
-    attributes: dict[str, list[str]] = {k: [v for v in vals if isinstance(v, str)]
-                                        for k, vals in strict_response.get_attributes().items()}
+    issue_instant = _checked_redeem_window(rec, document, assertion, now)
+    not_on_or_after = _checked_validity(rec, assertion, now)
+    recipient = _checked_recipient(rec, assertion)
+    audience = _checked_audience(rec, assertion)
+    attributes = _strict_attributes(rec, raw_xml, provider, audience, recipient, now)
     role_pairs = _role_pairs(attributes.get(ATTR_ROLE, []))
     _check_role_pair(rec, role_pairs, role_arn=role_arn, provider_arn=provider.arn)
-    session_name_values = attributes.get(ATTR_ROLE_SESSION_NAME, [])
-    session_name = session_name_values[0] if session_name_values else ""
-    if len(session_name_values) != 1 or not ROLE_SESSION_NAME_RE.fullmatch(session_name):
-        raise rec.fail(InvalidIdentityToken(ROLE_SESSION_NAME_RULE, defence="role-session-name", observed=True,
-                                            detail=f"RoleSessionName attribute is {session_name_values or 'missing'}:"
-                                                   " 2-64 characters of letters, digits and +=,.@_-, no spaces."),
-                       "role-session-name", "RoleSessionName attribute: 2-64 of [\\w+=,.@-]")
-    rec.passed("role-session-name", "RoleSessionName attribute: 2-64 of [\\w+=,.@-]", session_name)
-
-    console_duration = None
-    if ATTR_SESSION_DURATION in attributes:
-        values = attributes[ATTR_SESSION_DURATION]
-        if len(values) != 1 or not values[0].isdigit() or not 900 <= int(values[0]) <= 43200:
-            raise rec.fail(InvalidIdentityToken("SessionDuration in AuthnResponse must be an integer between 900 "
-                                                "and 43200", defence="session-duration",
-                                                detail=f"SessionDuration attribute is {values}."),
-                           "session-duration", "SessionDuration attribute: 900-43200 seconds")
-        console_duration = int(values[0])
-        rec.passed("session-duration", "SessionDuration attribute: 900-43200 seconds",
-                   f"{console_duration} s (console sessions; the API session uses DurationSeconds)")
-
+    session_name = _checked_session_name(rec, attributes)
+    console_duration = _checked_console_duration(rec, attributes)
     tags, transitive = _session_tags(rec, attributes)
-    source_identity = None
-    if ATTR_SOURCE_IDENTITY in attributes:
-        values = attributes[ATTR_SOURCE_IDENTITY]
-        if len(values) != 1 or not SOURCE_IDENTITY_RE.fullmatch(values[0]) or values[0].lower().startswith("aws:"):
-            raise rec.fail(InvalidIdentityToken("SourceIdentity in AuthnResponse must match [a-zA-Z_0-9+=,.@-]{2,64}",
-                                                defence="source-identity",
-                                                detail=f"SourceIdentity attribute is {values}."),
-                           "source-identity", "SourceIdentity attribute: 2-64 of [\\w+=,.@-], not aws:*")
-        source_identity = values[0]
-        rec.passed("source-identity", "SourceIdentity attribute: 2-64 of [\\w+=,.@-], not aws:*", source_identity)
+    source_identity = _checked_source_identity(rec, attributes)
 
     name_id = assertion.find("saml:Subject/saml:NameID", namespaces=_NS)
     subject = (name_id.text or "").strip() if name_id is not None else ""
@@ -414,6 +269,200 @@ def validate_saml_response(assertion_b64: str, *, provider: SamlProviderRecord, 
         session_not_on_or_after=session_limit, principal_tags=tags, transitive_tag_keys=transitive,
         source_identity=source_identity, attributes=attributes, condition_context=context, checks=rec.checks,
     )
+
+
+def _decoded_response(rec: Recorder, assertion_b64: str) -> Any:
+    """1. Base64 of well-formed XML without a DTD, whose root is samlp:Response."""
+    try:
+        document = decode_document(assertion_b64)
+    except InvalidIdentityToken as exc:
+        raise rec.fail(exc, "decode", "Base64 and well-formed XML, no DTD")
+    if document.tag != f"{{{NS_SAMLP}}}Response":
+        raise rec.fail(InvalidIdentityToken("Invalid SAML response: root element must be samlp:Response",
+                                            defence="decode",
+                                            detail=f"The document's root is {document.tag}, not samlp:Response."),
+                       "decode", "Base64 and well-formed XML, no DTD")
+    rec.passed("decode", "Base64 and well-formed XML, no DTD")
+    return document
+
+
+def _checked_issuer(rec: Recorder, document: Any, provider: SamlProviderRecord) -> str:
+    """2. Every Issuer the document states must be the metadata's entityID."""
+    entity_id = _metadata_entity_id(provider)
+    issuers = [el.text.strip() if el.text else "" for el in
+               document.xpath("/samlp:Response/saml:Issuer | /samlp:Response/saml:Assertion/saml:Issuer",
+                              namespaces=_NS)]
+    if not entity_id:
+        settings_from_metadata(provider, AWS_SAML_AUDIENCES[0], AWS_SAML_ENDPOINT)   # raises the metadata error
+    if not issuers or any(issuer != entity_id for issuer in issuers):
+        bad = next((i for i in issuers if i != entity_id), "(none)")
+        raise rec.fail(InvalidIdentityToken(ISSUER_NOT_IN_PROVIDER, defence="issuer", observed=True,
+                                            detail=f"The assertion says it comes from `{bad}`, but the provider "
+                                                   f"{provider.arn} is registered for `{entity_id}`."),
+                       "issuer", "Issuer matches the registered provider's entityID")
+    rec.passed("issuer", "Issuer matches the registered provider's entityID", entity_id)
+    return entity_id
+
+
+def _checked_signature(rec: Recorder, document: Any, provider: SamlProviderRecord, now: datetime) -> bytes:
+    """3. The signature (a non-strict python3-saml pass: structure, XSW defences, the cryptographic check). This pass
+    is about integrity only; the strict pass (_strict_attributes) re-checks everything. Returns the XML checked."""
+    settings = settings_from_metadata(provider, AWS_SAML_AUDIENCES[0], AWS_SAML_ENDPOINT, strict=False)
+    raw_xml: bytes = etree.tostring(document)
+    response = OneLogin_Saml2_Response(settings, base64.b64encode(raw_xml).decode())
+    with _python3_saml_clock(now):
+        integrity_ok = response.is_valid({"https": "on", "http_host": "signin.aws.amazon.com",
+                                          "script_name": "/saml"})
+    if not integrity_ok:
+        reason = response.get_error() or "signature check failed"
+        raise rec.fail(InvalidIdentityToken(SIGNATURE_INVALID, defence=_signature_defence(reason), observed=True,
+                                            detail=_signature_detail(reason)),
+                       "signature", "Signed with the key in the provider's metadata; one assertion, not wrapped")
+    rec.passed("signature", "Signed with the key in the provider's metadata; one assertion, not wrapped",
+               "signed: " + ", ".join(sorted({t.split('}')[1] for t in response.process_signed_elements()})))
+    return raw_xml
+
+
+def _checked_redeem_window(rec: Recorder, document: Any, assertion: Any, now: datetime) -> datetime:
+    """4. The 5-minute redeem window counts from the Response's IssueInstant."""
+    issue_instant = parse_saml_time(document.get("IssueInstant")) or parse_saml_time(assertion.get("IssueInstant"))
+    if issue_instant is None:
+        raise rec.fail(InvalidIdentityToken("Invalid SAML response: missing IssueInstant", defence="redeem-window"),
+                       "redeem-window", "Redeemed within 5 minutes of IssueInstant")
+    if now - issue_instant > REDEEM_WINDOW:
+        age = int((now - issue_instant).total_seconds())
+        raise rec.fail(ExpiredTokenException(EXPIRED_REDEEM, defence="redeem-window", observed=True,
+                                             detail=f"The Response was issued at {issue_instant:%H:%M:%S} UTC, "
+                                                    f"{age} s before the sandbox clock; STS accepts it for 300 s."),
+                       "redeem-window", "Redeemed within 5 minutes of IssueInstant")
+    rec.passed("redeem-window", "Redeemed within 5 minutes of IssueInstant",
+               f"issued {max(0, int((now - issue_instant).total_seconds()))} s ago")
+    return issue_instant
+
+
+def _checked_validity(rec: Recorder, assertion: Any, now: datetime) -> datetime:
+    """5. The assertion's validity window (NotBefore, the earliest NotOnOrAfter) on the sandbox clock."""
+    conditions = assertion.find("saml:Conditions", namespaces=_NS)
+    confirmations = assertion.findall("saml:Subject/saml:SubjectConfirmation", namespaces=_NS)
+    not_before = parse_saml_time(conditions.get("NotBefore")) if conditions is not None else None
+    expiries = [t for t in [parse_saml_time(conditions.get("NotOnOrAfter")) if conditions is not None else None,
+                            *[parse_saml_time(c.find("saml:SubjectConfirmationData", namespaces=_NS).get(
+                                "NotOnOrAfter")) for c in confirmations
+                              if c.find("saml:SubjectConfirmationData", namespaces=_NS) is not None]] if t]
+    if not expiries:
+        raise rec.fail(InvalidIdentityToken("Invalid SAML response: SubjectConfirmationData must have NotOnOrAfter",
+                                            defence="validity"),
+                       "validity", "Within NotBefore / NotOnOrAfter (sandbox clock)")
+    not_on_or_after = min(expiries)
+    if now >= not_on_or_after:
+        raise rec.fail(ExpiredTokenException("SAML assertion has expired", defence="validity",
+                                             detail=f"NotOnOrAfter is {not_on_or_after:%Y-%m-%d %H:%M:%S} UTC and "
+                                                    f"the sandbox clock says {now:%Y-%m-%d %H:%M:%S} UTC."),
+                       "validity", "Within NotBefore / NotOnOrAfter (sandbox clock)")
+    if not_before is not None and now < not_before - timedelta(minutes=5):
+        raise rec.fail(InvalidIdentityToken("SAML assertion is not yet valid", defence="validity",
+                                            detail=f"NotBefore is {not_before:%H:%M:%S} UTC, later than the "
+                                                   f"sandbox clock."),
+                       "validity", "Within NotBefore / NotOnOrAfter (sandbox clock)")
+    rec.passed("validity", "Within NotBefore / NotOnOrAfter (sandbox clock)",
+               f"valid until {not_on_or_after:%H:%M:%S} UTC")
+    return not_on_or_after
+
+
+def _checked_recipient(rec: Recorder, assertion: Any) -> str:
+    """6. Exactly one bearer SubjectConfirmation whose Recipient is AWS's SAML endpoint."""
+    confirmations = assertion.findall("saml:Subject/saml:SubjectConfirmation", namespaces=_NS)
+    recipients = []
+    for confirmation in confirmations:
+        data = confirmation.find("saml:SubjectConfirmationData", namespaces=_NS)
+        if data is not None and data.get("Recipient"):
+            recipients.append(data.get("Recipient"))
+    if len(confirmations) != 1 or len(recipients) != 1 or not RECIPIENT_RE.fullmatch(recipients[0]):
+        seen = ", ".join(recipients) or "(none)"
+        raise rec.fail(InvalidIdentityToken("Invalid SAML response: SubjectConfirmationData Recipient must be "
+                                            f"{AWS_SAML_ENDPOINT}", defence="recipient",
+                                            detail=f"Recipient is {seen}; AWS needs exactly one bearer "
+                                                   f"SubjectConfirmation addressed to {AWS_SAML_ENDPOINT}."),
+                       "recipient", "Recipient is the AWS sign-in SAML endpoint (saml:aud)")
+    recipient: str = recipients[0]
+    rec.passed("recipient", "Recipient is the AWS sign-in SAML endpoint (saml:aud)", recipient)
+    return recipient
+
+
+def _checked_audience(rec: Recorder, assertion: Any) -> str:
+    """7. An Audience that is AWS."""
+    audiences = [a.text.strip() for a in assertion.findall(
+        "saml:Conditions/saml:AudienceRestriction/saml:Audience", namespaces=_NS) if a.text]
+    accepted = [a for a in audiences if a in AWS_SAML_AUDIENCES]
+    if not accepted:
+        raise rec.fail(InvalidIdentityToken("Invalid SAML response: Audience must be https://signin.aws.amazon.com/"
+                                            "saml or urn:amazon:webservices", defence="audience",
+                                            detail=f"AudienceRestriction names {', '.join(audiences) or 'nobody'}; "
+                                                   "the assertion was not made for AWS."),
+                       "audience", "Audience is AWS (signin.aws.amazon.com/saml or urn:amazon:webservices)")
+    audience: str = accepted[0]
+    rec.passed("audience", "Audience is AWS (signin.aws.amazon.com/saml or urn:amazon:webservices)", audience)
+    return audience
+
+
+def _strict_attributes(rec: Recorder, raw_xml: bytes, provider: SamlProviderRecord, audience: str, recipient: str,
+                       now: datetime) -> dict[str, list[str]]:
+    """8. The strict python3-saml pass against the sandbox clock; then the attributes, read through python3-saml
+    (from the one signed assertion)."""
+    strict_settings = settings_from_metadata(provider, audience, recipient)
+    strict_response = OneLogin_Saml2_Response(strict_settings, base64.b64encode(raw_xml).decode())
+    with _python3_saml_clock(now):
+        strict_ok = strict_response.is_valid(_request_data_for(recipient))
+    if not strict_ok:
+        reason = strict_response.get_error() or "rejected"
+        raise rec.fail(InvalidIdentityToken("Invalid SAML response", defence="saml-strict",
+                                            detail=f"SAML 2.0 profile check failed: {reason}"),
+                       "saml-strict", "SAML 2.0 web SSO profile rules (schema, Destination, AuthnStatement)")
+    rec.passed("saml-strict", "SAML 2.0 web SSO profile rules (schema, Destination, AuthnStatement)")
+    return {k: [v for v in vals if isinstance(v, str)] for k, vals in strict_response.get_attributes().items()}
+
+
+def _checked_session_name(rec: Recorder, attributes: dict[str, list[str]]) -> str:
+    """9. Exactly one RoleSessionName attribute of 2-64 allowed characters."""
+    values = attributes.get(ATTR_ROLE_SESSION_NAME, [])
+    session_name = values[0] if values else ""
+    if len(values) != 1 or not ROLE_SESSION_NAME_RE.fullmatch(session_name):
+        raise rec.fail(InvalidIdentityToken(ROLE_SESSION_NAME_RULE, defence="role-session-name", observed=True,
+                                            detail=f"RoleSessionName attribute is {values or 'missing'}:"
+                                                   " 2-64 characters of letters, digits and +=,.@_-, no spaces."),
+                       "role-session-name", "RoleSessionName attribute: 2-64 of [\\w+=,.@-]")
+    rec.passed("role-session-name", "RoleSessionName attribute: 2-64 of [\\w+=,.@-]", session_name)
+    return session_name
+
+
+def _checked_console_duration(rec: Recorder, attributes: dict[str, list[str]]) -> int | None:
+    """The SessionDuration attribute, when present: 900-43200 seconds (the console's session, not the API's)."""
+    if ATTR_SESSION_DURATION not in attributes:
+        return None
+    values = attributes[ATTR_SESSION_DURATION]
+    if len(values) != 1 or not values[0].isdigit() or not 900 <= int(values[0]) <= 43200:
+        raise rec.fail(InvalidIdentityToken("SessionDuration in AuthnResponse must be an integer between 900 "
+                                            "and 43200", defence="session-duration",
+                                            detail=f"SessionDuration attribute is {values}."),
+                       "session-duration", "SessionDuration attribute: 900-43200 seconds")
+    duration = int(values[0])
+    rec.passed("session-duration", "SessionDuration attribute: 900-43200 seconds",
+               f"{duration} s (console sessions; the API session uses DurationSeconds)")
+    return duration
+
+
+def _checked_source_identity(rec: Recorder, attributes: dict[str, list[str]]) -> str | None:
+    """The SourceIdentity attribute, when present: 2-64 allowed characters, not aws:*."""
+    if ATTR_SOURCE_IDENTITY not in attributes:
+        return None
+    values = attributes[ATTR_SOURCE_IDENTITY]
+    if len(values) != 1 or not SOURCE_IDENTITY_RE.fullmatch(values[0]) or values[0].lower().startswith("aws:"):
+        raise rec.fail(InvalidIdentityToken("SourceIdentity in AuthnResponse must match [a-zA-Z_0-9+=,.@-]{2,64}",
+                                            defence="source-identity",
+                                            detail=f"SourceIdentity attribute is {values}."),
+                       "source-identity", "SourceIdentity attribute: 2-64 of [\\w+=,.@-], not aws:*")
+    rec.passed("source-identity", "SourceIdentity attribute: 2-64 of [\\w+=,.@-], not aws:*", values[0])
+    return values[0]
 
 
 def _subject_type(name_id_format: str) -> str:

@@ -9,6 +9,8 @@ JWT:   change claims but keep the signature, `alg: none`, sign with your own key
 """
 from __future__ import annotations
 
+from typing import Any
+
 import base64
 import copy
 import hashlib
@@ -39,7 +41,7 @@ def _parse(xml: str) -> etree._Element:
 
 
 def _text(root: etree._Element) -> str:
-    return etree.tostring(root, encoding="unicode")
+    return str(etree.tostring(root, encoding="unicode"))
 
 
 def _assertion(root: etree._Element) -> etree._Element:
@@ -168,26 +170,27 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
-def _b64url_json(value: dict) -> str:
+def _b64url_json(value: dict[str, Any]) -> str:
     return _b64url(json.dumps(value, separators=(",", ":")).encode())
 
 
-def jwt_parts(token: str) -> tuple[dict, dict, str]:
+def jwt_parts(token: str) -> tuple[dict[str, Any], dict[str, Any], str]:
     header_b64, payload_b64, signature = token.split(".")
 
-    def load(part: str) -> dict:
-        return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    def load(part: str) -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+        return loaded
     return load(header_b64), load(payload_b64), signature
 
 
-def jwt_with_claims_keep_signature(token: str, **changes) -> str:
+def jwt_with_claims_keep_signature(token: str, **changes: Any) -> str:
     """Edit claims (e.g. aud, sub, exp) and keep the original signature."""
     header, claims, signature = jwt_parts(token)
     claims.update(changes)
     return f"{_b64url_json(header)}.{_b64url_json(claims)}.{signature}"
 
 
-def jwt_alg_none(token: str, **changes) -> str:
+def jwt_alg_none(token: str, **changes: Any) -> str:
     """`alg: none` and no signature (RFC 7519 'unsecured JWT')."""
     header, claims, _ = jwt_parts(token)
     header["alg"] = "none"
@@ -195,7 +198,7 @@ def jwt_alg_none(token: str, **changes) -> str:
     return f"{_b64url_json(header)}.{_b64url_json(claims)}."
 
 
-def jwt_signed_with_own_key(token: str, attacker_key: SigningKey, **changes) -> str:
+def jwt_signed_with_own_key(token: str, attacker_key: SigningKey, **changes: Any) -> str:
     """Re-sign (RS256) with the attacker's key but keep the issuer's kid in the header."""
     header, claims, _ = jwt_parts(token)
     claims.update(changes)
@@ -203,7 +206,7 @@ def jwt_signed_with_own_key(token: str, attacker_key: SigningKey, **changes) -> 
                       headers={"kid": header.get("kid"), "typ": "JWT"})
 
 
-def jwt_hs256_key_confusion(token: str, public_key_pem: str, **changes) -> str:
+def jwt_hs256_key_confusion(token: str, public_key_pem: str, **changes: Any) -> str:
     """HS256 with the issuer's PUBLIC key PEM as the HMAC secret: a verifier that lets the header pick the
     algorithm and hands it 'the key' would accept it. (PyJWT refuses to make these, so HMAC is done by hand.)"""
     header, claims, _ = jwt_parts(token)

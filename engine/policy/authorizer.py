@@ -141,7 +141,7 @@ class Decision:
 
     def __init__(self, *, allowed: bool, effect: Effect, reason: str, deciding: list[StatementRef],
                  request: AuthzRequest, cross_account: bool, denied_by: str | None, steps: list[str],
-                 results: list[PolicyResult], events: list[tuple] | None, layers: list[Layer] | None = None,
+                 results: list[PolicyResult], events: list[tuple[Any, ...]] | None, layers: list[Layer] | None = None,
                  errors: list[Diagnostic] | None = None,
                  layers_fn: Callable[[], list[Layer]] | None = None) -> None:
         if not isinstance(effect, Effect):
@@ -157,7 +157,7 @@ class Decision:
         self.results = results
         self.events = events
         self.errors = errors if errors is not None else []
-        self._trace = None
+        self._trace: list[dict[str, Any]] | None = None
         self._layers = layers if layers is not None or layers_fn is not None else []
         self._layers_fn = layers_fn
 
@@ -181,7 +181,8 @@ class Decision:
         """Every policy considered, each statement and element, each condition (built on first use)."""
         if self._trace is None:
             from .trace import build_policies
-            self._trace = build_policies(self.events or [], self.request)
+            self._trace = trace = build_policies(self.events or [], self.request)
+            return trace
         return self._trace
 
     def layer(self, kind: str) -> Layer | None:
@@ -305,7 +306,7 @@ def authorize(request: AuthzRequest, *, identity: Iterable[NamedPolicy] = (), re
     def each(policies: Iterable[NamedPolicy], role: str) -> list[PolicyResult]:
         return [one(np, role) for np in policies]
 
-    seen: dict[tuple, tuple[PolicyResult, list[tuple]]] = {}
+    seen: dict[tuple[Any, ...], tuple[PolicyResult, list[tuple[Any, ...]]]] = {}
 
     def once(np: NamedPolicy, kind: str) -> PolicyResult:
         """An organization policy attached at several levels (FullAWSAccess is on the root, every OU and every
@@ -328,14 +329,14 @@ def authorize(request: AuthzRequest, *, identity: Iterable[NamedPolicy] = (), re
         # the layer's answer to the same question is remembered across calls (see _GUARD_MEMO)
         memo_key = _guard_memo_key(guardrails, kind, request) if tracer is not None else None
         hit = _GUARD_MEMO.get(memo_key) if memo_key is not None else None
-        if hit is not None and hit[2] is guardrails:
+        if hit is not None and hit[2] is guardrails and tracer is not None:
             layer.levels = hit[0]
             tracer.events.extend(hit[1])
             return layer
         start = len(tracer.events) if tracer is not None else 0
         failed = len(errors)
         layer.levels = [(level, [once(np, kind) for np in level.policies]) for level in guardrails.levels]
-        if memo_key is not None and len(errors) == failed:
+        if memo_key is not None and tracer is not None and len(errors) == failed:
             if len(_GUARD_MEMO) >= GUARD_MEMO_SIZE:
                 _GUARD_MEMO.clear()
             _GUARD_MEMO[memo_key] = (layer.levels, tuple(tracer.events[start:]), guardrails)
@@ -409,7 +410,7 @@ def authorize(request: AuthzRequest, *, identity: Iterable[NamedPolicy] = (), re
         steps.append("the account root user has full access in its own account (identity side allows)")
     elif not identity_refs:
         identity_fail = ("identity", f"no identity-based policy allows `{action}` on `{target}`")
-    elif boundary_ok is False:
+    elif boundary_ok is False and b_result is not None:
         identity_fail = ("boundary", f"an identity-based policy allows `{action}`, but the permissions boundary "
                                      f"`{b_result.name}` does not (a boundary only limits, it never grants)")
     elif session_ok is False:
@@ -443,7 +444,7 @@ def authorize(request: AuthzRequest, *, identity: Iterable[NamedPolicy] = (), re
     if cross:
         steps.append(f"cross-account request: caller in {p.account}, resource in {resource_account}; "
                      "both sides must allow")
-        if not res_allows:
+        if not res_allows or res_result is None:
             if res_result is None:
                 why = (f"implicitly denied: cross-account request, and no resource-based policy in account "
                        f"{resource_account} grants {_principal_words(request)} access")
@@ -465,7 +466,7 @@ def authorize(request: AuthzRequest, *, identity: Iterable[NamedPolicy] = (), re
                       f"`{action}`", res_refs + id_side_refs)
 
     # 7. same account (or no account-bound resource)
-    if direct:
+    if direct and res_result is not None:
         st, how = direct[0]
         ref = res_result.ref(st)
         where = _describe_resource_policy(res_result, request)
@@ -478,7 +479,7 @@ def authorize(request: AuthzRequest, *, identity: Iterable[NamedPolicy] = (), re
         # a role ARN (or a wildcard) naming a role session / federated user: limited by boundary and session
         steps.append("a resource-based policy naming the role is still limited by the permissions boundary and "
                      "session policies")
-        if boundary_ok is False:
+        if boundary_ok is False and b_result is not None:
             return decide(False, IMPLICIT_DENY, f"implicitly denied: {where} allows the role, but the permissions "
                           f"boundary `{b_result.name}` does not allow `{action}`", [], "boundary")
         if session_ok is False:
@@ -488,7 +489,7 @@ def authorize(request: AuthzRequest, *, identity: Iterable[NamedPolicy] = (), re
                       f"`{p.role_arn or p.display}` (matched by {how})",
                       [ref] + boundary_refs + (session_refs if session_ok else []))
 
-    if via_account:
+    if via_account and res_result is not None:
         st, _ = via_account[0]
         ref = res_result.ref(st)
         where = _describe_resource_policy(res_result, request)
@@ -526,7 +527,7 @@ GUARD_MEMO_SIZE = 4096
 # policies are the same for every call of its principals (engine.guardrails builds one Guardrails per unchanged
 # organization), so most calls ask a question already answered. Results and trace events are never changed once
 # made; a policy with variables, or one that could not be read, is evaluated every time.
-_GUARD_MEMO: dict[tuple, tuple[list, tuple, Guardrails]] = {}
+_GUARD_MEMO: dict[tuple[Any, ...], tuple[list[Any], tuple[Any, ...], Guardrails]] = {}
 _MEMO_SHAPES: dict[int, tuple[Any, tuple[str, ...] | None]] = {}
 
 
@@ -541,7 +542,7 @@ def _memo_shape(guardrails: Guardrails) -> tuple[str, ...] | None:
             keys = None
             break
         for st in np.document.statements:
-            if st.resources is not None and st.resources.templates or any(c._templates for c in st.conditions):
+            if st.resources is not None and st.resources.templates or any(c.has_variables for c in st.conditions):
                 keys = None
                 break
             keys.update(c.key_lc for c in st.conditions)
@@ -552,11 +553,11 @@ def _memo_shape(guardrails: Guardrails) -> tuple[str, ...] | None:
     return shape
 
 
-def _guard_memo_key(guardrails: Guardrails, kind: str, request: AuthzRequest) -> tuple | None:
+def _guard_memo_key(guardrails: Guardrails, kind: str, request: AuthzRequest) -> tuple[Any, ...] | None:
     shape = _memo_shape(guardrails)
     if shape is None:
         return None
-    values: tuple = ()
+    values: tuple[Any, ...] = ()
     if shape:
         ctx = request.context_lc
         found = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 from functools import lru_cache
+from typing import Any
 
 # Service Authorization Reference, Amazon S3: actions whose resource type is `object`.
 S3_OBJECT_ACTIONS = frozenset({
@@ -68,7 +69,7 @@ def service_actions(prefix: str) -> frozenset[str] | None:
 
 
 @lru_cache(maxsize=1)
-def _session():
+def _session() -> Any:
     import botocore.session
 
     return botocore.session.get_session()

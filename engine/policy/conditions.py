@@ -16,8 +16,10 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any, Callable
 
-from .patterns import arn_pattern, glob_segments, split_arn
+from .patterns import ArnPattern, Glob, arn_pattern, glob_segments, split_arn
 from .variables import Template, parse_template, resolve
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class ConditionValueError(ValueError):
@@ -26,23 +28,23 @@ class ConditionValueError(ValueError):
 
 # ---- value preparation (policy side) and tests -------------------------------------------------------------
 
-def _prep_string(segments: tuple) -> str:
+def _prep_string(segments: tuple[Any, ...]) -> str:
     return "".join(t for t, _ in segments)
 
 
-def _prep_string_ic(segments: tuple) -> str:
+def _prep_string_ic(segments: tuple[Any, ...]) -> str:
     return "".join(t for t, _ in segments).casefold()
 
 
-def _prep_like(segments: tuple):
+def _prep_like(segments: tuple[Any, ...]) -> Glob:
     return glob_segments(segments)
 
 
-def _prep_arn(segments: tuple):
+def _prep_arn(segments: tuple[Any, ...]) -> ArnPattern:
     return arn_pattern(segments, True)
 
 
-def _prep_number(segments: tuple) -> Decimal:
+def _prep_number(segments: tuple[Any, ...]) -> Decimal:
     text = _prep_string(segments)
     try:
         return Decimal(text.strip())
@@ -64,18 +66,18 @@ def parse_date(text: str) -> float:
     return dt.timestamp()
 
 
-def _prep_date(segments: tuple) -> float:
+def _prep_date(segments: tuple[Any, ...]) -> float:
     return parse_date(_prep_string(segments))
 
 
-def _prep_bool(segments: tuple) -> str:
+def _prep_bool(segments: tuple[Any, ...]) -> str:
     text = _prep_string(segments).lower()
     if text not in ("true", "false"):
         raise ConditionValueError(f"`{_prep_string(segments)}` is not true or false")
     return text
 
 
-def _prep_binary(segments: tuple) -> bytes:
+def _prep_binary(segments: tuple[Any, ...]) -> bytes:
     text = _prep_string(segments)
     try:
         return base64.b64decode(text, validate=True)
@@ -83,7 +85,7 @@ def _prep_binary(segments: tuple) -> bytes:
         raise ConditionValueError(f"`{text}` is not base-64") from None
 
 
-def _prep_ip(segments: tuple):
+def _prep_ip(segments: tuple[Any, ...]) -> IpNetwork:
     text = _prep_string(segments)
     try:
         return ipaddress.ip_network(text.strip(), strict=False)
@@ -99,8 +101,8 @@ def _t_eq_ic(p: str, v: str) -> bool:
     return p == v.casefold()
 
 
-def _t_glob(p, v: str) -> bool:
-    return p.match(v)
+def _t_glob(p: Glob, v: str) -> bool:
+    return bool(p.match(v))
 
 
 def _to_number(v: str) -> Decimal | None:
@@ -110,7 +112,7 @@ def _to_number(v: str) -> Decimal | None:
         return None
 
 
-def _numeric(cmp: Callable[[Decimal, Decimal], bool]):
+def _numeric(cmp: Callable[[Decimal, Decimal], bool]) -> Callable[[Decimal, str], bool]:
     def test(p: Decimal, v: str) -> bool:
         n = _to_number(v)
         return n is not None and cmp(n, p)
@@ -125,7 +127,7 @@ def _request_date(v: str) -> float | None:
         return None
 
 
-def _dated(cmp: Callable[[float, float], bool]):
+def _dated(cmp: Callable[[float, float], bool]) -> Callable[[float, str], bool]:
     def test(p: float, v: str) -> bool:
         t = _request_date(v)
         return t is not None and cmp(t, p)
@@ -144,26 +146,27 @@ def _t_binary(p: bytes, v: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def _ip(v: str):
+def _ip(v: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         return ipaddress.ip_address(v.strip())
     except ValueError:
         return None
 
 
-def _t_ip(p, v: str) -> bool:
+def _t_ip(p: IpNetwork, v: str) -> bool:
     addr = _ip(v)
     return addr is not None and addr.version == p.version and addr in p
 
 
-def _t_arn(p, v: str) -> bool:
-    return split_arn(v) is not None and p.match(v)
+def _t_arn(p: ArnPattern, v: str) -> bool:
+    return split_arn(v) is not None and bool(p.match(v))
 
 
 class Operator:
     __slots__ = ("name", "family", "prepare", "test", "negated", "variables", "value_kind")
 
-    def __init__(self, name: str, family: str, prepare, test, *, negated: bool = False, variables: bool = False,
+    def __init__(self, name: str, family: str, prepare: Callable[[tuple[Any, ...]], Any],
+                 test: Callable[[Any, str], bool], *, negated: bool = False, variables: bool = False,
                  value_kind: str = "string") -> None:
         self.name = name
         self.family = family
@@ -266,7 +269,7 @@ class Condition:
     __slots__ = ("operator", "qualifier", "base", "if_exists", "op", "key", "key_lc", "values", "path",
                  "_prepared", "_templates", "_fast_set", "literal_variables", "value_errors", "line")
 
-    def __init__(self, operator: str, key: str, values: list[str], path: tuple, *, variables_enabled: bool) -> None:
+    def __init__(self, operator: str, key: str, values: list[str], path: tuple[Any, ...], *, variables_enabled: bool) -> None:
         self.operator = operator
         self.qualifier, self.base, self.if_exists = split_operator(operator)
         self.op = BASE_OPERATORS.get(self.base)
@@ -300,15 +303,20 @@ class Condition:
             self._fast_set = frozenset(self._prepared)
 
     @property
+    def has_variables(self) -> bool:
+        """Whether a policy value holds a variable (${aws:username}...): its answer depends on more than its key."""
+        return bool(self._templates)
+
+    @property
     def prepared(self) -> tuple[Any, ...]:
         """The policy values as the operator compares them (Null: "true"/"false", lowercased; None where a value
         holds a policy variable or is invalid)."""
         return tuple(self._prepared)
 
     # Values as the trace shows them, after variable substitution (None = unresolvable).
-    def resolved(self, context_lc: dict) -> tuple[list[Any], list[str | None]]:
+    def resolved(self, context_lc: dict[str, Any]) -> tuple[list[Any], list[str | None]]:
         if not self._templates:
-            return self._prepared, self.values
+            return list(self._prepared), list(self.values)
         prepared = list(self._prepared)
         shown: list[str | None] = list(self.values)
         for i, template in self._templates:
@@ -324,9 +332,10 @@ class Condition:
                     prepared[i] = None
         return prepared, shown
 
-    def evaluate(self, context_lc: dict) -> tuple[bool, str, list[str | None], list[str] | None]:
+    def evaluate(self, context_lc: dict[str, Any]) -> tuple[bool, str, list[str | None], list[str] | None]:
         """-> (outcome, reason code, policy values shown, request values or None when absent)."""
         raw = context_lc.get(self.key_lc)
+        request_values: list[str] | None
         if raw is None or raw == []:
             request_values = None
         elif isinstance(raw, list):
@@ -337,7 +346,8 @@ class Condition:
         if self.op is None:  # Null: "true" = key absent, "false" = key present
             absent = request_values is None
             ok = ("true" if absent else "false") in self._prepared
-            return ok, (R_NULL_OK if ok else R_NULL_FAIL), self.values, request_values
+            values: list[str | None] = list(self.values)
+            return ok, (R_NULL_OK if ok else R_NULL_FAIL), values, request_values
 
         prepared, shown = self.resolved(context_lc)
         negated = self.op.negated
@@ -383,7 +393,7 @@ class Condition:
 
 
 @lru_cache(maxsize=8192)
-def _prepare_cached(base: str, segments: tuple):
+def _prepare_cached(base: str, segments: tuple[Any, ...]) -> Any:
     return BASE_OPERATORS[base].prepare(segments)
 
 

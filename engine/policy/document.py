@@ -99,7 +99,7 @@ class PrincipalMatcher:
         self.raw: Any = None
         self.values: list[tuple[str, str]] = []  # (type, value) as written, for the explanation
 
-    def match(self, principal) -> tuple[bool, str | None, str | None]:
+    def match(self, principal: Any) -> tuple[bool, str | None, str | None]:   # an engine.policy.model.Principal
         """-> (matched, how, matching entry). `how` says what named the caller: "*", "account", "user",
         "role", "session", "federated-user", "root-user", "service", "federated", "canonical"."""
         kind = principal.kind
@@ -134,7 +134,7 @@ class PrincipalMatcher:
             return False, None, None
         return True, best[0], best[1]
 
-    def lists_fully(self, principal) -> bool:
+    def lists_fully(self, principal: Any) -> bool:
         """For NotPrincipal: the caller is excluded only if every identity it carries is listed — the session
         ARN, the role ARN and the account for a session; the user ARN and the account for a user
         (reference_policies_elements_notprincipal)."""
@@ -142,7 +142,7 @@ class PrincipalMatcher:
             return True
         kind = principal.kind
         if kind == "service":
-            return bool(principal.service) and principal.service.lower() in self.services
+            return principal.service is not None and principal.service.lower() in self.services
         if kind in ("web-identity", "saml"):
             return bool(principal.federated) and principal.federated in self.federated
         if kind == "anonymous":
@@ -198,7 +198,7 @@ class ResourceMatcher:
             else:
                 self.compiled.append((p, arn_pattern(((p, True),))))
 
-    def first_match(self, resource: str, context_lc: dict) -> tuple[str | None, list[str]]:
+    def first_match(self, resource: str, context_lc: dict[str, Any]) -> tuple[str | None, list[str]]:
         """-> (the pattern that matched, as resolved; patterns whose variables could not be resolved)."""
         if self.any:
             return "*", []
@@ -232,7 +232,7 @@ class Statement:
     conditions: tuple[Condition, ...]
     path: str
     lines: tuple[int, int] | None
-    raw: dict
+    raw: dict[str, Any]
 
     @property
     def is_allow(self) -> bool:
@@ -250,7 +250,7 @@ class PolicyDocument:
     version_explicit: bool
     id: str | None
     statements: list[Statement]
-    raw: dict
+    raw: dict[str, Any]
     text: str | None = None
     warnings: list[Warning_] = field(default_factory=list)
 
@@ -270,7 +270,7 @@ class _Parser:
         self.smap = smap
         self.warnings: list[Warning_] = []
 
-    def where(self, path: tuple) -> tuple[int | None, int | None]:
+    def where(self, path: tuple[Any, ...]) -> tuple[int | None, int | None]:
         if self.smap is None:
             return None, None
         p = path
@@ -280,15 +280,15 @@ class _Parser:
                 return loc if loc else (None, None)
             p = p[:-1]
 
-    def fail(self, aws: str, detail: str, path: tuple) -> PolicyError:
+    def fail(self, aws: str, detail: str, path: tuple[Any, ...]) -> PolicyError:
         line, col = self.where(path)
         return PolicyError(aws, detail, line=line, column=col, path=format_path(path) or "$")
 
-    def warn(self, message: str, path: tuple) -> None:
+    def warn(self, message: str, path: tuple[Any, ...]) -> None:
         line, col = self.where(path)
         self.warnings.append(Warning_(message, format_path(path) or "$", line, col))
 
-    def strings(self, value: Any, path: tuple, what: str, aws: str = "Syntax errors in policy.") -> list[str]:
+    def strings(self, value: Any, path: tuple[Any, ...], what: str, aws: str = "Syntax errors in policy.") -> list[str]:
         if isinstance(value, str):
             return [value]
         if isinstance(value, list):
@@ -301,7 +301,7 @@ class _Parser:
             return list(value)
         raise self.fail(aws, f"`{what}` must be a string or a list of strings, found {_json_type(value)}.", path)
 
-    def resource_strings(self, value: Any, path: tuple, what: str) -> list[str]:
+    def resource_strings(self, value: Any, path: tuple[Any, ...], what: str) -> list[str]:
         """Resource values. A `null` in Resource (alone or in the list) is saved by IAM (outside corpus of
         AWS-validated answers); it names no resource, so the lab reads it as matching nothing and warns. In
         NotResource a null would widen the statement to every resource, so the lab refuses it (its choice: AWS
@@ -342,6 +342,7 @@ class _Parser:
         if "Statement" not in root:
             raise self.fail("Syntax errors in policy.", "Missing required field `Statement`.", ())
         raw_statements = root["Statement"]
+        items: list[tuple[Any, tuple[str | int, ...]]]
         if isinstance(raw_statements, dict):
             items = [(raw_statements, ("Statement",))]
         elif isinstance(raw_statements, list):
@@ -354,7 +355,7 @@ class _Parser:
                             f"`Statement` must be an object or a list of objects, found "
                             f"{_json_type(raw_statements)}.", ("Statement",))
         statements = []
-        sids: dict[str, tuple] = {}
+        sids: dict[str, tuple[Any, ...]] = {}
         for index, (raw, path) in enumerate(items):
             st = self.statement(raw, path, index, version == "2012-10-17")
             if st.sid:
@@ -366,7 +367,7 @@ class _Parser:
         return version, version_explicit, pid, statements
 
     # ---- statement ----
-    def statement(self, raw: Any, path: tuple, index: int, variables: bool) -> Statement:
+    def statement(self, raw: Any, path: tuple[Any, ...], index: int, variables: bool) -> Statement:
         kind = self.kind
         if not isinstance(raw, dict):
             raise self.fail("Syntax errors in policy.", f"A statement must be a JSON object, found "
@@ -491,7 +492,7 @@ class _Parser:
                          resources=resources, resource_negated=has_nr, conditions=conditions,
                          path=format_path(path), lines=lines, raw=raw)
 
-    def check_action(self, action: str, path: tuple) -> None:
+    def check_action(self, action: str, path: tuple[Any, ...]) -> None:
         if action == "*":
             pass
         elif ":" not in action:
@@ -521,7 +522,7 @@ class _Parser:
             raise self.fail("AssumeRole policy may only specify STS AssumeRole actions.",
                             f"`{action}` is not an STS action" + (f"; did you mean `{hint}`?" if hint else "."), path)
 
-    def principal(self, value: Any, path: tuple) -> PrincipalMatcher:
+    def principal(self, value: Any, path: tuple[Any, ...]) -> PrincipalMatcher:
         m = PrincipalMatcher()
         m.raw = value
         if value == "*":
@@ -552,7 +553,7 @@ class _Parser:
                 self.principal_value(m, ptype, v, vpath)
         return m
 
-    def principal_value(self, m: PrincipalMatcher, ptype: str, v: str, path: tuple) -> None:
+    def principal_value(self, m: PrincipalMatcher, ptype: str, v: str, path: tuple[Any, ...]) -> None:
         bad = f'Invalid principal in policy: "{ptype}":"{v}"'
         if ptype == "AWS":
             if v == "*":
@@ -598,7 +599,7 @@ class _Parser:
                 raise self.fail(bad, "A canonical user ID is 64 hexadecimal characters.", path)
             m.canonical.add(v)
 
-    def conditions(self, value: Any, path: tuple, variables: bool) -> tuple[Condition, ...]:
+    def conditions(self, value: Any, path: tuple[Any, ...], variables: bool) -> tuple[Condition, ...]:
         if not isinstance(value, dict):
             raise self.fail("Syntax errors in policy.", f"`Condition` must be an object of operators, found "
                             f"{_json_type(value)}.", path)
@@ -703,7 +704,7 @@ def policy_size(text: str) -> int:
     return sum(1 for ch in text if not ch.isspace())
 
 
-def parse_policy(text: str | dict, *, kind: str = "identity") -> PolicyDocument:
+def parse_policy(text: str | dict[str, Any], *, kind: str = "identity") -> PolicyDocument:
     """Parse and validate a policy document; see the module docstring."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
@@ -746,7 +747,7 @@ def parse_policy(text: str | dict, *, kind: str = "identity") -> PolicyDocument:
                           raw=root, text=source_text, warnings=parser.warnings)
 
 
-def check_policy(text: str | dict, *, kind: str = "identity") -> dict[str, Any]:
+def check_policy(text: str | dict[str, Any], *, kind: str = "identity") -> dict[str, Any]:
     """For an editor's inline validation: never raises on bad input; returns
     {"ok", "error" (PolicyError.to_dict() or None), "warnings", "statements" (index, sid, effect, lines)}."""
     try:

@@ -31,9 +31,9 @@ class Tracer:
     __slots__ = ("events",)
 
     def __init__(self) -> None:
-        self.events: list[tuple] = []
+        self.events: list[tuple[Any, ...]] = []
 
-    def emit(self, event: tuple) -> None:
+    def emit(self, event: tuple[Any, ...]) -> None:
         self.events.append(event)
 
 
@@ -105,7 +105,7 @@ def evaluate_statement(st: Statement, request: AuthzRequest, tracer: Tracer | No
             how = "not-principal" if ok else None
         else:
             matched, how, entry = st.principal.match(request.principal)
-            p_info = (matched, entry)
+            p_info = (matched, entry or "")
             ok = matched
     else:
         p_info = None
@@ -137,17 +137,20 @@ def evaluate_statement(st: Statement, request: AuthzRequest, tracer: Tracer | No
     return ok, how
 
 
-def evaluate_policy(doc: PolicyDocument | NamedPolicy, request: AuthzRequest, *, name: str | None = None,
+def evaluate_policy(given: PolicyDocument | NamedPolicy, request: AuthzRequest, *, name: str | None = None,
                     role: str | None = None, source: str | None = None,
                     tracer: Tracer | None = None, has_boundary: bool = False) -> PolicyResult:
     """Judge every statement of one policy. `role` is how the authorizer uses it (identity, resource, boundary,
     session); by default it follows the document's kind (trust -> resource)."""
     error = None
-    if isinstance(doc, NamedPolicy):
-        name = name or doc.name
-        source = source or doc.source
-        error = doc.error
-        doc = doc.document
+    doc: PolicyDocument | None
+    if isinstance(given, NamedPolicy):
+        name = name or given.name
+        source = source or given.source
+        error = given.error
+        doc = given.document
+    else:
+        doc = given
     if role is None:
         role = ROLE_OF_KIND.get(doc.kind, "identity") if doc is not None else "identity"
     result = PolicyResult(name=name or "policy", source=source or (doc.kind if doc else "?"), role=role,

@@ -10,10 +10,10 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import Any
 
-Path = tuple  # tuple of str (object member) and int (array index)
+Path = tuple[str | int, ...]  # str: an object member; int: an array index
 
 _WS = re.compile(r"[ \t\n\r]*")
 MAX_DEPTH = 64  # far beyond any real policy; stops "[[[[..." from exhausting the Python stack
@@ -72,13 +72,15 @@ class _Reader:
         self.smap = smap
 
     def ws(self, i: int) -> int:
-        return _WS.match(self.text, i).end()
+        match = _WS.match(self.text, i)   # `\s*` matches everywhere, if only the empty string
+        return match.end() if match else i
 
     def value(self, i: int, path: Path) -> tuple[Any, int]:
         text = self.text
         i = self.ws(i)
         ch = text[i:i + 1]
         start = i
+        result: Any
         if ch in "{[" and ch and len(path) >= MAX_DEPTH:
             raise JsonSyntaxError(f"Nesting deeper than {MAX_DEPTH} levels", i)
         if ch == "{":
@@ -107,11 +109,12 @@ class _Reader:
 
     def string(self, i: int) -> tuple[str, int]:
         try:
-            return scanstring(self.text, i + 1, True)
+            text, end = scanstring(self.text, i + 1, True)
+            return str(text), int(end)
         except json.JSONDecodeError as exc:
             raise JsonSyntaxError(exc.msg, exc.pos) from None
 
-    def obj(self, i: int, path: Path) -> tuple[dict, int]:
+    def obj(self, i: int, path: Path) -> tuple[dict[str, Any], int]:
         text = self.text
         result: dict[str, Any] = {}
         i = self.ws(i + 1)
@@ -138,7 +141,7 @@ class _Reader:
                 raise JsonSyntaxError(f"Unexpected {_describe(ch)}: expected ',' or '}}'", i)
             i = self.ws(i + 1)
 
-    def arr(self, i: int, path: Path) -> tuple[list, int]:
+    def arr(self, i: int, path: Path) -> tuple[list[Any], int]:
         text = self.text
         result: list[Any] = []
         i = self.ws(i + 1)

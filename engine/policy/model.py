@@ -49,7 +49,7 @@ class Principal:
         return self.kind in ("user", "root", "assumed-role", "federated-user")
 
     def to_dict(self) -> dict[str, Any]:
-        out = {"arn": self.arn, "account": self.account, "kind": self.kind}
+        out: dict[str, Any] = {"arn": self.arn, "account": self.account, "kind": self.kind}
         for name in ("role_arn", "service", "federated", "userid", "username", "canonical_user"):
             value = getattr(self, name)
             if value:

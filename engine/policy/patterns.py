@@ -21,7 +21,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Iterable
 
-Segments = tuple  # tuple[tuple[str, bool], ...]: (text, is_pattern)
+Segments = tuple[tuple[str, bool], ...]  # (text, is_pattern)
 
 ANY_ONE = None   # a `?` inside a piece
 

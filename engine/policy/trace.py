@@ -6,10 +6,11 @@ decision nobody looks at costs nothing to explain. Wording follows cedar's style
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Iterable
 
 from . import conditions as C
 from .evaluator import EV_POLICY, EV_STATEMENT, PolicyResult
+from .document import Statement
 from .model import AuthzRequest
 
 
@@ -17,7 +18,7 @@ def _bt(value: Any) -> str:
     return f"`{value}`"
 
 
-def _list(values) -> str:
+def _list(values: Iterable[Any]) -> str:
     return "[" + ", ".join(_bt(v) for v in values) + "]"
 
 
@@ -47,10 +48,10 @@ _HOW = {
 }
 
 
-def _principal_part(st, info, request: AuthzRequest) -> dict[str, Any]:
+def _principal_part(st: Statement, info: tuple[Any, ...], request: AuthzRequest) -> dict[str, Any]:
     matched, entry = info[0], info[1]
     element = "NotPrincipal" if st.principal_negated else "Principal"
-    values = [f"{t}: {v}" if t != "*" else "*" for t, v in st.principal.values]
+    values = [f"{t}: {v}" if t != "*" else "*" for t, v in (st.principal.values if st.principal else [])]
     if st.principal_negated and entry == "boundary-quirk":
         reason = (f"caller {_principal_caller(request)} has a permissions boundary: AWS always applies a Deny "
                   "with NotPrincipal to such a caller, whatever NotPrincipal lists")
@@ -61,17 +62,17 @@ def _principal_part(st, info, request: AuthzRequest) -> dict[str, Any]:
                   f"caller {_principal_caller(request)} is listed in NotPrincipal, so the statement does not apply")
     elif matched:
         how = _principal_how(st, request)
-        reason = f"{_HOW.get(how, 'named')}: {_bt(entry)}"
+        reason = f"{_HOW.get(how or '', 'named')}: {_bt(entry)}"
     else:
         reason = f"caller {_principal_caller(request)} is not named by {element} {_list(values)}"
     return {"element": element, "matched": matched, "values": values, "entry": entry, "reason": reason}
 
 
-def _principal_how(st, request) -> str | None:
-    return st.principal.match(request.principal)[1]
+def _principal_how(st: Statement, request: AuthzRequest) -> str | None:
+    return st.principal.match(request.principal)[1] if st.principal is not None else None
 
 
-def _action_part(st, info, request: AuthzRequest) -> dict[str, Any]:
+def _action_part(st: Statement, info: tuple[Any, ...], request: AuthzRequest) -> dict[str, Any]:
     matched, hit = info
     element = "NotAction" if st.action_negated else "Action"
     patterns = st.actions.patterns
@@ -88,10 +89,10 @@ def _action_part(st, info, request: AuthzRequest) -> dict[str, Any]:
             "reason": reason}
 
 
-def _resource_part(st, info, request: AuthzRequest) -> dict[str, Any]:
+def _resource_part(st: Statement, info: tuple[Any, ...], request: AuthzRequest) -> dict[str, Any]:
     matched, hit, unresolved = info
     element = "NotResource" if st.resource_negated else "Resource"
-    patterns = st.resources.patterns
+    patterns = st.resources.patterns if st.resources is not None else []
     r = _bt(request.resource)
     if st.resource_negated:
         reason = (f"resource {r} is not in NotResource {_list(patterns)}, so the statement covers it" if matched
@@ -106,7 +107,7 @@ def _resource_part(st, info, request: AuthzRequest) -> dict[str, Any]:
             "unresolved": list(unresolved), "reason": reason}
 
 
-def _first_hit(cond, pvals, rvals):
+def _first_hit(cond: C.Condition, pvals: list[Any], rvals: list[str] | None) -> Any:
     """Which request value matched which policy value (recomputed only for the explanation)."""
     if cond.op is None or not rvals:
         return None, None
@@ -123,7 +124,8 @@ def _first_hit(cond, pvals, rvals):
     return None, None
 
 
-def condition_reason(cond, outcome: bool, reason: str, pvals, rvals) -> str:
+def condition_reason(cond: C.Condition, outcome: bool, reason: str, pvals: list[Any],
+                     rvals: list[str] | None) -> str:
     key = _bt(cond.key)
     op = cond.operator
     shown = [v for v in (pvals or []) if v is not None]
@@ -144,6 +146,8 @@ def condition_reason(cond, outcome: bool, reason: str, pvals, rvals) -> str:
     if reason == C.R_UNRESOLVED:
         return (f"the policy value(s) {_list(cond.values)} hold a policy variable the request cannot resolve "
                 "(or are invalid), so no policy value can match")
+    if rvals is None:   # every reason below is about the request values present
+        return reason
     if reason == C.R_MATCH:
         rv, pv = _first_hit(cond, pvals, rvals)
         if rv is not None:
@@ -172,7 +176,8 @@ def condition_reason(cond, outcome: bool, reason: str, pvals, rvals) -> str:
     return reason
 
 
-def _condition_part(cond, outcome, reason, pvals, rvals) -> dict[str, Any]:
+def _condition_part(cond: C.Condition, outcome: bool, reason: str, pvals: list[Any],
+                    rvals: list[str] | None) -> dict[str, Any]:
     return {
         "operator": cond.operator, "base": cond.base, "qualifier": cond.qualifier, "if_exists": cond.if_exists,
         "key": cond.key, "policy_values": list(pvals) if pvals is not None else list(cond.values),
@@ -186,12 +191,12 @@ def _condition_part(cond, outcome, reason, pvals, rvals) -> dict[str, Any]:
     }
 
 
-def _path_text(path: tuple) -> str:
+def _path_text(path: tuple[Any, ...]) -> str:
     from .jsonpos import format_path
     return format_path(path)
 
 
-def _statement_summary(st, applies: bool, parts: dict) -> str:
+def _statement_summary(st: Statement, applies: bool, parts: dict[str, Any]) -> str:
     if applies:
         return f"applies: {st.effect}"
     failed = [name for name in ("principal", "action", "resource") if parts.get(name) and not parts[name]["matched"]]
@@ -204,7 +209,7 @@ def _statement_summary(st, applies: bool, parts: dict) -> str:
     return "does not apply: " + "; ".join(pieces)
 
 
-def build_policies(events: list[tuple], request: AuthzRequest) -> list[dict[str, Any]]:
+def build_policies(events: list[tuple[Any, ...]], request: AuthzRequest) -> list[dict[str, Any]]:
     policies: list[dict[str, Any]] = []
     current: dict[str, Any] | None = None
     result: PolicyResult | None = None
@@ -237,7 +242,7 @@ def build_policies(events: list[tuple], request: AuthzRequest) -> list[dict[str,
     return policies
 
 
-def render_text(decision) -> str:
+def render_text(decision: Any) -> str:
     """A plain-text rendering of a Decision (for logs, the CLI and tests)."""
     lines = [f"{decision.effect.value}: {decision.reason}"]
     for step in decision.steps:

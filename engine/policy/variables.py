@@ -8,7 +8,7 @@ cannot be a variable) and has no default cannot be resolved: the value that hold
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from typing import Any, Mapping
 
 _VAR = re.compile(r"\$\{([^}]*)\}")
 _BODY = re.compile(r"^\s*([^\s,']+)\s*(?:,\s*'([^']*)'\s*)?$")
@@ -16,7 +16,7 @@ _ESCAPES = {"*": "*", "?": "?", "$": "$"}
 
 # A template is a tuple of parts: ("lit", text) pattern text, ("esc", char) a literal character,
 # ("var", key_lowercase, key_as_written, default_or_None).
-Template = tuple
+Template = tuple[Any, ...]   # literal text and ${...} variables, in order
 
 
 class VariableSyntaxError(ValueError):
@@ -27,7 +27,7 @@ def parse_template(text: str) -> Template | None:
     """Split `text` into parts, or return None when it holds no `${...}` at all (the common, fast case)."""
     if "${" not in text:
         return None
-    parts: list[tuple] = []
+    parts: list[tuple[Any, ...]] = []
     pos = 0
     for m in _VAR.finditer(text):
         if m.start() > pos:
@@ -50,7 +50,7 @@ def template_variables(template: Template) -> list[str]:
     return [p[2] for p in template if p[0] == "var"]
 
 
-def resolve(template: Template, context_lc: Mapping[str, object]) -> tuple | None:
+def resolve(template: Template, context_lc: Mapping[str, object]) -> tuple[Any, ...] | None:
     """Resolve into pattern segments ((text, is_pattern), ...); None if a variable cannot be resolved."""
     segments = []
     for part in template:
@@ -72,5 +72,5 @@ def resolve(template: Template, context_lc: Mapping[str, object]) -> tuple | Non
     return tuple(segments)
 
 
-def segments_text(segments: tuple) -> str:
+def segments_text(segments: tuple[Any, ...]) -> str:
     return "".join(t for t, _ in segments)

@@ -46,7 +46,7 @@ class AuthorizationMessageCodec:
 
 def decision_payload(decision: Any, request: Any) -> dict[str, Any]:
     """AWS's decoded-message JSON for a denied `request` (engine.policy AuthzRequest) and its Decision."""
-    matched = []
+    matched: list[dict[str, Any]] = []
     for ref in getattr(decision, "deciding", None) or []:
         as_dict = ref.to_dict() if hasattr(ref, "to_dict") else {"statement": str(ref)}
         matched.append({
@@ -81,5 +81,5 @@ def decision_payload(decision: Any, request: Any) -> dict[str, Any]:
 
 def _principal_name(principal: Any) -> str:
     if principal.username:
-        return principal.username
-    return principal.arn.rsplit("/", 1)[-1] if principal.arn else ""
+        return str(principal.username)
+    return str(principal.arn).rsplit("/", 1)[-1] if principal.arn else ""

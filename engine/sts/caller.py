@@ -61,11 +61,11 @@ class Caller:
 
     @property
     def arn(self) -> str:
-        return self.principal.arn
+        return str(self.principal.arn)
 
     @property
     def kind(self) -> str:
-        return self.principal.kind
+        return str(self.principal.kind)
 
     @property
     def is_role_session(self) -> bool:
@@ -85,7 +85,7 @@ class Caller:
         """aws:PrincipalArn: the role ARN for a role session, else the caller ARN."""
         if self.is_role_session and self.session and self.session.role_arn:
             return self.session.role_arn
-        return self.principal.arn
+        return str(self.principal.arn)
 
     @property
     def principal_type(self) -> str:
@@ -165,7 +165,7 @@ def caller_for_key(key: Any, sandbox_id: str | None, users: UserLookup) -> Calle
 
 def caller_for_session(session: IssuedSession, users: UserLookup) -> Caller:
     """The Caller behind an issued session: GetSessionToken (root or user), GetFederationToken, or a role session."""
-    common = dict(sandbox_id=session.sandbox_id, account=session.account, session=session, is_long_term=False,
+    common: dict[str, Any] = dict(sandbox_id=session.sandbox_id, account=session.account, session=session, is_long_term=False,
                   mfa=session.mfa_authenticated_at, session_token=session.session_token)
     if session.kind == "session-token":
         if session.is_root:

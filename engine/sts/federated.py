@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterable, Protocol
 
 from engine.errors import AccessDenied
 from engine.federation.errors import FederationError, InvalidIdentityToken
@@ -23,6 +23,7 @@ from engine.federation.oidc import OidcProviderRecord, OidcValidation, validate_
 from engine.federation.saml import SamlProviderRecord, SamlValidation, validate_saml_response
 from engine.policy.model import Principal
 from engine.sts.caller import Caller, RequestMeta
+from engine.sts.results import RoleSessionResult, StsResult
 from engine.sts.validation import validate
 
 SAML_OPERATION = "AssumeRoleWithSAML"
@@ -41,7 +42,7 @@ class FederationHost(Protocol):
     directory: Any          # engine.directory.Directory: saml_provider, oidc_provider_for_host
 
     def register_sts_operation(self, operation: str,
-                               handler: Callable[[Caller | None, dict[str, Any], RequestMeta], dict]) -> None: ...
+                               handler: Callable[[Caller | None, dict[str, Any], RequestMeta], StsResult]) -> None: ...
 
     def sandbox_of_account(self, account_id: str) -> str | None: ...
 
@@ -51,7 +52,13 @@ class FederationHost(Protocol):
 
     def record_federation_report(self, request_id: str | None, report: dict[str, Any]) -> None: ...
 
-    def issue_federated_session(self, sandbox_id: str, **kwargs: Any) -> tuple[Any, dict[str, Any]]: ...
+    def issue_federated_session(self, sandbox_id: str, *, role_arn: str, principal: Principal, action: str,
+                                session_name: str, params: dict[str, Any] | None = None,
+                                tags: dict[str, str] | None = None, transitive_tag_keys: Iterable[str] = (),
+                                source_identity: str | None = None, context: dict[str, Any] | None = None,
+                                duration_cap: int | None = None, provider: str | None = None,
+                                request_meta: RequestMeta | dict[str, Any] | None = None
+                                ) -> tuple[Any, RoleSessionResult]: ...
 
 
 def install(lab: FederationHost) -> None:
@@ -75,7 +82,7 @@ def _record_failure(lab: FederationHost, meta: RequestMeta, error: FederationErr
         "error": error.explain(), "checks": [c.to_dict() for c in getattr(error, "checks", [])]})
 
 
-def _record_success(lab: FederationHost, meta: RequestMeta, checks: list) -> None:
+def _record_success(lab: FederationHost, meta: RequestMeta, checks: list[Any]) -> None:
     lab.record_federation_report(meta.request_id, {"error": None, "checks": [c.to_dict() for c in checks]})
 
 
@@ -86,7 +93,7 @@ def _role_account(role_arn: str) -> str:
 
 # ------------------------------------------------------------------------------------------ AssumeRoleWithSAML
 def assume_role_with_saml(lab: FederationHost, caller: Caller | None, params: dict[str, Any],
-                          meta: RequestMeta) -> dict[str, Any]:
+                          meta: RequestMeta) -> RoleSessionResult:
     meta = RequestMeta.coerce(meta)
     params = validate(SAML_OPERATION, params or {})
     role_arn: str = params["RoleArn"]
@@ -121,8 +128,7 @@ def assume_role_with_saml(lab: FederationHost, caller: Caller | None, params: di
             duration_cap=checked.max_session_seconds(now), provider=info.arn, request_meta=meta)
     finally:
         _record_success(lab, meta, checked.checks)   # the token was fine; a refusal is explained by the Decision
-    result.update(checked.result_fields())
-    return result
+    return result.with_federation(checked.result_fields())
 
 
 def _session_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -131,7 +137,7 @@ def _session_params(params: dict[str, Any]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------- AssumeRoleWithWebIdentity
 def assume_role_with_web_identity(lab: FederationHost, caller: Caller | None, params: dict[str, Any],
-                                  meta: RequestMeta) -> dict[str, Any]:
+                                  meta: RequestMeta) -> RoleSessionResult:
     meta = RequestMeta.coerce(meta)
     params = validate(WEB_IDENTITY_OPERATION, params or {})
     role_arn: str = params["RoleArn"]
@@ -166,5 +172,4 @@ def assume_role_with_web_identity(lab: FederationHost, caller: Caller | None, pa
             context=dict(checked.condition_context), provider=checked.provider_arn, request_meta=meta)
     finally:
         _record_success(lab, meta, checked.checks)
-    result.update(checked.result_fields())
-    return result
+    return result.with_federation(checked.result_fields())

@@ -1,7 +1,7 @@
 """The STS operations, as AWS performs them, on top of the Directory (moto's IAM data) and engine.policy.
 
 Every rule cites where it comes from: [STS-MODEL] botocore sts service-2.json; [UG:page] IAM User Guide;
-[GH:...] an issue quoting real AWS wire text (see /work/shared/notes/aws-sts-facts.md). A denied call stores
+[GH:...] a GitHub issue quoting real AWS wire text (named at the rule). A denied call stores
 nothing: sessions are created only after every check has passed.
 """
 from __future__ import annotations
@@ -20,13 +20,17 @@ from engine.mfa import MfaCheckFailed
 from engine.policy import AuthzRequest, authorize
 from engine.sts import ids
 from engine.sts.caller import Caller, RequestMeta, iso, principal_context
-from engine.sts.policies import named, named_or_error
+from engine.sts.policies import named
+from engine.sts.results import (AccessKeyInfoResult, AssumedRoleUser, CallerIdentity, Credentials,
+                                DecodedMessageResult, FederatedUser, FederationTokenResult, RoleSessionResult,
+                                SessionTokenResult, StsResult)
+from engine.sts.rolesession import (InvalidParameterValue, RoleSessionRequest, SessionTags, SourceIdentity, explain_unreadable_trust_policy,
+                                    merged_tags, new_role_session, role_session_arn, session_duration, session_tags,
+                                    source_identity, trust_context, trust_policy)
 from engine.sts.sessions import IssuedSession
 from engine.sts.state import StsState
 from engine.sts.validation import constraint_error, validate
 
-DEFAULT_ROLE_DURATION = 3600            # [STS-MODEL] AssumeRole DurationSeconds default
-CHAINED_MAX_DURATION = 3600             # [UG:id_roles_terms-and-concepts] role chaining: 1 hour
 USER_SESSION_DEFAULT = 43200            # [STS-MODEL] GetSessionToken / GetFederationToken default for IAM users
 ROOT_SESSION_MAX = 3600                 # [STS-MODEL] root: max 1 hour, longer requests "default to one hour"
 MAX_POLICY_ARNS = 10                    # [STS-MODEL] PolicyArns doc: "up to 10 managed policy ARNs"
@@ -38,8 +42,6 @@ SESSION_POLICY_PLAINTEXT_MAX = 2048     # [STS-MODEL] "plaintext ... can't excee
 _POLICY_BUDGET = 1024
 _TAG_BUDGET = 640
 
-CHAINING_MESSAGE = "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
-MAX_SESSION_MESSAGE = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
 ROOT_MESSAGE = "Roles may not be assumed by root accounts."  # [GH:kubeflow/testing#961]
 
 
@@ -57,18 +59,6 @@ class PackedPolicyTooLarge(AwsError):
     sender_fault = True
 
 
-class InvalidParameterValue(AwsError):
-    code = "InvalidParameterValue"
-    status = 400
-    sender_fault = True
-
-
-# Wire answers recorded against real AWS (an outside corpus of AWS-validated snapshots, issue 25): the session tag
-# rules answer InvalidParameterValue, not ValidationError.
-DUPLICATE_TAGS_MESSAGE = "Duplicate tag keys found. Please note that Tag keys are case insensitive."
-TRANSITIVE_NOT_TAGGED_MESSAGE = "The specified transitive tag key must be included in the requested tags."
-TRANSITIVE_CONFLICT_MESSAGE = ("One of the specified transitive tag keys can't be set because it conflicts with a "
-                               "transitive tag key from the calling session.")
 _ARN = re.compile(r"^arn:[^:]+:[^:]+:[^:]*:[^:]*:.+$")
 
 
@@ -87,13 +77,6 @@ class MissingAuthenticationToken(AwsError):
 def not_authorized(caller_display: str, action: str, resource: str) -> AccessDenied:
     # [GH:amzn/selling-partner-api-models#891]
     return AccessDenied(f"User: {caller_display} is not authorized to perform: {action} on resource: {resource}")
-
-
-def role_session_arn(role: RoleInfo | None, role_arn: str, session_name: str) -> str:
-    """arn:aws:sts::ACCT:assumed-role/ROLE_NAME/SESSION — the role *name*, never its path [UG:reference_identifiers]."""
-    account = role.account if role else role_arn.split(":")[4]
-    name = role.name if role else role_arn.rsplit("/", 1)[-1]
-    return f"arn:aws:sts::{account}:assumed-role/{name}/{session_name}"
 
 
 def _minify(text: str) -> str:
@@ -124,8 +107,8 @@ class StsService:
         # STS operations answered by other modules (AssumeRoleWithSAML / AssumeRoleWithWebIdentity):
         # name -> handler(caller | None, params, RequestMeta) -> result dict. See register.
         self.federation_operations: dict[str, Callable[[Caller | None, dict[str, Any], RequestMeta],
-                                                       dict[str, Any]]] = {}
-        self._ops: dict[str, Callable[[Caller | None, dict[str, Any], RequestMeta], dict[str, Any]]] = {
+                                                       StsResult]] = {}
+        self._ops: dict[str, Callable[[Caller, dict[str, Any], RequestMeta], StsResult]] = {
             "AssumeRole": self.assume_role,
             "GetCallerIdentity": self.get_caller_identity,
             "GetSessionToken": self.get_session_token,
@@ -135,7 +118,7 @@ class StsService:
             "AssumeRoot": self.assume_root,
         }
 
-    def call(self, operation: str, caller: Caller | None, params: dict[str, Any], meta: RequestMeta) -> dict[str, Any]:
+    def call(self, operation: str, caller: Caller | None, params: dict[str, Any], meta: RequestMeta) -> StsResult:
         handler = self._ops.get(operation)
         if handler is None:
             hook = self.federation_operations.get(operation)
@@ -151,7 +134,7 @@ class StsService:
         return handler(caller, params or {}, meta)
 
     def register(self, operation: str,
-                 handler: Callable[[Caller | None, dict[str, Any], RequestMeta], dict[str, Any]]) -> None:
+                 handler: Callable[[Caller | None, dict[str, Any], RequestMeta], StsResult]) -> None:
         """Let another module answer an STS operation (engine.sts.federated)."""
         self.federation_operations[operation] = handler
 
@@ -174,7 +157,7 @@ class StsService:
     def _deny_unless(self, decision: Any, meta: RequestMeta, error: AwsError) -> None:
         self.state.record(meta.request_id, decision)
         if not decision.allowed:
-            error.decision = decision       # type: ignore[attr-defined]  (for callers without a request id)
+            error.decision = decision       # for callers without a request id
             raise error
 
     def _validate(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -184,19 +167,6 @@ class StsService:
             extra.append(constraint_error("[" + ", ".join(str(a) for a in arns) + "]", "policyArns",
                                           f"Member must have length less than or equal to {MAX_POLICY_ARNS}"))
         return validate(operation, params, extra)
-
-    @staticmethod
-    def _tags(params: dict[str, Any]) -> dict[str, str]:
-        """Session tags; keys are case-insensitive but case-preserving [STS-MODEL AssumeRole.Tags]."""
-        tags: dict[str, str] = {}
-        seen: set[str] = set()
-        for tag in params.get("Tags") or []:
-            key = tag["Key"]
-            if key.lower() in seen:
-                raise InvalidParameterValue(DUPLICATE_TAGS_MESSAGE)
-            seen.add(key.lower())
-            tags[key] = tag.get("Value", "")
-        return tags
 
     def _session_policies(self, params: dict[str, Any], role_account: str | None) -> tuple[list[PolicyText], list[Any]]:
         """Inline Policy + PolicyArns as PolicyText (for the session) and NamedPolicy (parsed now, so a bad one fails
@@ -208,7 +178,7 @@ class StsService:
             texts.append(PolicyText("inline session policy", inline, None, "session"))
             parsed.append(named("inline session policy", inline, "session", "session"))
         for item in params.get("PolicyArns") or []:
-            arn = item.get("arn") if isinstance(item, dict) else str(item)
+            arn = str(item.get("arn") or "") if isinstance(item, dict) else str(item)
             text = self.directory.managed_policy_text(arn) if arn else None
             arn_account = arn.split(":")[4] if arn and arn.count(":") >= 5 else None
             if text is None or (role_account and arn_account not in (role_account, "aws")):
@@ -248,12 +218,12 @@ class StsService:
         return self._now(caller.sandbox_id)
 
     # ---- GetCallerIdentity -------------------------------------------------------------------------------------------
-    def get_caller_identity(self, caller: Caller, params: dict[str, Any], meta: RequestMeta) -> dict[str, Any]:
+    def get_caller_identity(self, caller: Caller, params: dict[str, Any], meta: RequestMeta) -> CallerIdentity:
         # No permission is needed, and an explicit deny cannot block it [STS-MODEL GetCallerIdentity].
-        return {"UserId": caller.principal.userid or caller.account, "Account": caller.account, "Arn": caller.arn}
+        return CallerIdentity(caller.principal.userid or caller.account, caller.account, caller.arn)
 
     # ---- AssumeRole ----------------------------------------------------------------------------------------------------
-    def assume_role(self, caller: Caller, params: dict[str, Any], meta: RequestMeta) -> dict[str, Any]:
+    def assume_role(self, caller: Caller, params: dict[str, Any], meta: RequestMeta) -> RoleSessionResult:
         params = self._validate("AssumeRole", params)
         role_arn: str = params["RoleArn"]
         session_name: str = params["RoleSessionName"]
@@ -266,166 +236,62 @@ class StsService:
         if caller.is_root:
             raise AccessDenied(ROOT_MESSAGE)
         mfa_time = self._mfa_for_request(caller, params)
-        session, result = self.issue_role_session(
+        _, result = self.issue_role_session(RoleSessionRequest(
             caller=caller, sandbox_id=caller.sandbox_id, role_arn=role_arn, session_name=session_name,
             principal=caller.principal, action="sts:AssumeRole", params=params, meta=meta, mfa_time=mfa_time,
-            origin="AssumeRole",
-            deny_error=lambda action: not_authorized(caller.arn, action, role_arn))
+            origin="AssumeRole", deny_error=lambda action: not_authorized(caller.arn, action, role_arn)))
         return result
 
-    def issue_role_session(self, *, caller: Caller | None, sandbox_id: str | None, role_arn: str, session_name: str,
-                           principal: Any, action: str, params: dict[str, Any], meta: RequestMeta,
-                           mfa_time: datetime | None, origin: str, deny_error: Callable[[str], AwsError],
-                           extra_context: dict[str, Any] | None = None, duration_cap: int | None = None,
-                           service: str | None = None, federated_provider: str | None = None,
-                           session_extra: dict[str, Any] | None = None) -> tuple[IssuedSession, dict[str, Any]]:
-        """Evaluate the trust policy for `principal` and issue a role session. Shared by AssumeRole, the federation
-        hooks and the service-role hook. `params` are already validated (DurationSeconds, Tags, TransitiveTagKeys,
-        SourceIdentity, ExternalId, Policy, PolicyArns)."""
-        directory = self.directory
-        now = self._now(sandbox_id)
-        role_account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else None
-        in_sandbox = role_account is not None and self.state.sandbox_of_account(role_account) == sandbox_id
-        role = directory.role_by_arn(role_arn) if in_sandbox else None
-        parent = caller.session if caller is not None else None
-        chained = caller is not None and caller.is_role_session
-        # The 1-hour cap also binds AssumeRole signed with GetSessionToken credentials: AWS Knowledge Center
-        # "iam-role-chaining-limit" ("Users that use MFA with the AWS CLI use temporary credentials to assume
-        # another role. The temporary credentials use the AWS STS GetSessionToken API and are limited to 1 hour"),
-        # wire text observed in [GH:mmmorris1975/aws-runas#11]. Instance-profile credentials are role sessions, so
-        # they are capped too (observed: gitlab-org/gitlab-runner#38370); only the instance's own session is not.
-        one_hour_cap = chained or (caller is not None and caller.is_session_token)
+    def issue_role_session(self, request: RoleSessionRequest) -> tuple[IssuedSession, RoleSessionResult]:
+        """Evaluate the trust policy for the request's principal and issue a role session: AssumeRole, the
+        federation hooks and the service-role hook. The request's params are already validated (DurationSeconds,
+        Tags, TransitiveTagKeys, SourceIdentity, ExternalId, Policy, PolicyArns). A refused call stores nothing."""
+        now = self._now(request.sandbox_id)
+        role = self._role_in_sandbox(request)
+        tags = session_tags(request.params, request.inherited_tags)
+        source = source_identity(request.params.get("SourceIdentity"), request.inherited_source_identity)
+        context = trust_context(request, now, role, tags)
+        self._evaluate_trust(request, role, context, tags, source)
+        if role is None:                    # a missing role has no trust policy, so the evaluation above denied
+            raise request.deny_error(request.action)
+        duration = session_duration(request, role)
+        policy_texts, _ = self._session_policies(request.params, role.account)
+        packed = self._check_packed(policy_texts, tags.requested)
+        session = new_role_session(request, role, now, duration, tags, source.effective, policy_texts)
+        self.state.store.add(session)
+        return session, RoleSessionResult(
+            Credentials.of(session), AssumedRoleUser(session.arn, session.user_id), packed_policy_size=packed,
+            source_identity=source.effective or None)
 
-        # ---- session tags [UG:id_session-tags] --------------------------------------------------------------------
-        tags = self._tags(params)
-        transitive_requested = params.get("TransitiveTagKeys") or []
-        lower_tags = {k.lower() for k in tags}
-        for key in transitive_requested:
-            if key.lower() not in lower_tags:
-                raise InvalidParameterValue(TRANSITIVE_NOT_TAGGED_MESSAGE)
-        inherited = parent.transitive_tags() if parent is not None else {}
-        for key in tags:
-            if key.lower() in {k.lower() for k in inherited}:
-                # [STS-MODEL AssumeRole.Tags]: "If you pass a session tag with the same key as an inherited tag,
-                # the operation fails."
-                raise InvalidParameterValue(TRANSITIVE_CONFLICT_MESSAGE)
+    def _role_in_sandbox(self, request: RoleSessionRequest) -> RoleInfo | None:
+        """The role, when it is in the caller's sandbox (a role elsewhere is as missing as one that does not exist)."""
+        account = request.role_account
+        in_sandbox = account is not None and self.state.sandbox_of_account(account) == request.sandbox_id
+        return self.directory.role_by_arn(request.role_arn) if in_sandbox else None
 
-        # ---- source identity [UG:id_credentials_temp_control-access_monitor] ----------------------------------------
-        requested_si = params.get("SourceIdentity")
-        if requested_si is not None and requested_si.lower().startswith("aws:"):
-            raise ValidationError(constraint_error(requested_si, "sourceIdentity",
-                                                   "Member must not begin with the reserved prefix aws:"))
-        inherited_si = parent.source_identity if parent is not None else None
-        if inherited_si and requested_si is not None and requested_si != inherited_si:
-            raise ValidationError("The source identity cannot be changed: the calling session already carries "
-                                  f"source identity '{inherited_si}'.")
-        source_identity = inherited_si or requested_si
-
-        # ---- the request context ---------------------------------------------------------------------------------
-        context = principal_context(caller, now, meta)
-        if caller is None:
-            context.pop("aws:PrincipalArn", None)
-        context["sts:RoleSessionName"] = session_name
-        if params.get("ExternalId") is not None:
-            context["sts:ExternalId"] = params["ExternalId"]
-        if requested_si is not None:
-            context["sts:SourceIdentity"] = requested_si       # only on the request that sets it
-        if transitive_requested:
-            context["sts:TransitiveTagKeys"] = list(transitive_requested)
-        for key, value in tags.items():
-            context[f"aws:RequestTag/{key}"] = value
-        if tags:
-            context["aws:TagKeys"] = list(tags)
-        resource_tags = dict(role.tags) if role else {}
-        for key, value in inherited.items():                      # transitive tags override ResourceTag values
-            for existing in [k for k in resource_tags if k.lower() == key.lower()]:
-                del resource_tags[existing]
-            resource_tags[key] = value
-        for key, value in resource_tags.items():
-            context[f"aws:ResourceTag/{key}"] = value
-        if mfa_time is not None:
-            context["aws:MultiFactorAuthPresent"] = "true"
-            context["aws:MultiFactorAuthAge"] = str(max(0, int((now - mfa_time).total_seconds())))
-        if extra_context:
-            context.update(extra_context)
-
-        # ---- trust evaluation: AssumeRole, then TagSession, then SetSourceIdentity ---------------------------------
-        trust = None
-        if role is not None:
-            # a stored trust policy we cannot read trusts nobody (Decision.errors says why)
-            trust = named_or_error(f"{role.name} trust policy", role.trust_policy, "trust", "trust")
-        actions = [action]
+    def _evaluate_trust(self, request: RoleSessionRequest, role: RoleInfo | None, context: dict[str, Any],
+                        tags: SessionTags, source: SourceIdentity) -> None:
+        """AssumeRole (or the federated action), then sts:TagSession when tags are set or inherited, then
+        sts:SetSourceIdentity [UG:id_session-tags, id_credentials_temp_control-access_monitor]; each Decision is
+        recorded, the first refusal raised."""
+        trust, diagnostic = trust_policy(role)
         # Inherited transitive tags count as tags being set: the next hop's trust policy must allow sts:TagSession
         # even when the call passes no Tags (undocumented; observed aws/eks-pod-identity-agent#80).
-        if tags or inherited:
+        actions = [request.action]
+        if tags.requested or tags.inherited:
             actions.append("sts:TagSession")
-        if requested_si is not None or inherited_si:
+        if source.requested is not None or source.inherited:
             actions.append("sts:SetSourceIdentity")
-        for act in actions:
-            decision = self._authorize(caller, principal, act, role_arn, context, resource_policy=trust,
-                                       resource_account=role_account, resource_policy_required=True)
-            self._deny_unless(decision, meta, deny_error(act))
-        if role is None:                    # a missing role has no trust policy, so the loop above denied
-            raise deny_error(action)
-
-        # ---- duration [STS-MODEL], [UG:id_roles_use] -----------------------------------------------------------------
-        requested = params.get("DurationSeconds")
-        if one_hour_cap:
-            if requested is not None and requested > CHAINED_MAX_DURATION:
-                raise ValidationError(CHAINING_MESSAGE)
-            duration = requested if requested is not None else min(DEFAULT_ROLE_DURATION, CHAINED_MAX_DURATION)
-        elif service is not None:
-            # Sessions assumed by AWS services are not capped by MaxSessionDuration [UG:reference_iam-quotas].
-            duration = requested if requested is not None else DEFAULT_ROLE_DURATION
-        else:
-            if requested is not None and requested > role.max_session_duration:
-                raise ValidationError(MAX_SESSION_MESSAGE)
-            duration = requested if requested is not None else DEFAULT_ROLE_DURATION
-        if duration_cap is not None:
-            duration = max(1, min(duration, duration_cap))
-
-        # ---- session policies and packed size -------------------------------------------------------------------
-        policy_texts, _ = self._session_policies(params, role.account)
-        packed = self._check_packed(policy_texts, tags)
-
-        # ---- issue ---------------------------------------------------------------------------------------------
-        principal_tags = dict(role.tags)
-        for source in (inherited, tags):
-            for key, value in source.items():
-                for existing in [k for k in principal_tags if k.lower() == key.lower()]:
-                    del principal_tags[existing]
-                principal_tags[key] = value
-        transitive_keys = {k.lower() for k in inherited} | {k.lower() for k in transitive_requested}
-        arn = role_session_arn(role, role_arn, session_name)
-        session = IssuedSession(
-            access_key_id=ids.temporary_access_key_id(role.account), secret_access_key=ids.secret_access_key(),
-            session_token=ids.session_token(), sandbox_id=sandbox_id or "", account=role.account,
-            kind="assumed-role", origin=origin, arn=arn, user_id=f"{role.role_id}:{session_name}",
-            issued_at=now, expires_at=now + timedelta(seconds=duration), role_arn=role.arn, role_id=role.role_id,
-            role_name=role.name, session_name=session_name,
-            chain_depth=(parent.chain_depth + 1) if chained and parent else 0, chained=chained,
-            parent_access_key_id=caller.access_key_id if caller else None,
-            created_by_arn=caller.arn if caller else getattr(principal, "display", None),
-            service=service, federated_provider=federated_provider,
-            mfa_authenticated_at=mfa_time if mfa_time is not None else (caller.mfa if caller else None),
-            mfa_serial=params.get("SerialNumber") or (parent.mfa_serial if parent else None),
-            session_tags=tags, principal_tags=principal_tags, transitive_tag_keys=transitive_keys,
-            source_identity=source_identity, session_policies=policy_texts,
-            session_policy_present=bool(policy_texts), extra=dict(session_extra or {}),
-        )
-        self.state.store.add(session)
-        result: dict[str, Any] = {
-            "Credentials": _credentials(session),
-            "AssumedRoleUser": {"Arn": arn, "AssumedRoleId": session.user_id},
-        }
-        if packed is not None:
-            result["PackedPolicySize"] = packed
-        if source_identity:
-            result["SourceIdentity"] = source_identity
-        return session, result
+        for action in actions:
+            decision = self._authorize(request.caller, request.principal, action, request.role_arn, context,
+                                       resource_policy=trust, resource_account=request.role_account,
+                                       resource_policy_required=True)
+            if diagnostic:
+                explain_unreadable_trust_policy(decision, diagnostic)
+            self._deny_unless(decision, request.meta, request.deny_error(action))
 
     # ---- GetSessionToken -----------------------------------------------------------------------------------------------
-    def get_session_token(self, caller: Caller, params: dict[str, Any], meta: RequestMeta) -> dict[str, Any]:
+    def get_session_token(self, caller: Caller, params: dict[str, Any], meta: RequestMeta) -> SessionTokenResult:
         params = self._validate("GetSessionToken", params)
         if not caller.is_long_term:
             # [GH:aws/aws-sdk-php#1876]
@@ -449,10 +315,11 @@ class StsService:
             principal_tags=dict(user.tags) if user else {},
         )
         self.state.store.add(session)
-        return {"Credentials": _credentials(session)}
+        return SessionTokenResult(Credentials.of(session))
 
     # ---- GetFederationToken --------------------------------------------------------------------------------------------
-    def get_federation_token(self, caller: Caller, params: dict[str, Any], meta: RequestMeta) -> dict[str, Any]:
+    def get_federation_token(self, caller: Caller, params: dict[str, Any], meta: RequestMeta
+                             ) -> FederationTokenResult:
         params = self._validate("GetFederationToken", params)
         if not caller.is_long_term:
             # [GH:fwdcloudsec/granted#151]
@@ -460,7 +327,7 @@ class StsService:
         name = params["Name"]
         now = self._now(caller.sandbox_id)
         fed_arn = f"arn:aws:sts::{caller.account}:federated-user/{name}"
-        tags = self._tags(params)
+        tags = session_tags(params, {}).requested
         context = principal_context(caller, now, meta)
         for key, value in tags.items():
             context[f"aws:RequestTag/{key}"] = value
@@ -480,11 +347,7 @@ class StsService:
         policy_texts, _ = self._session_policies(params, caller.account)
         packed = self._check_packed(policy_texts, tags)
         user = self.directory.user(caller.account, caller.user_name) if caller.user_name else None
-        principal_tags = dict(user.tags) if user else {}
-        for key, value in tags.items():
-            for existing in [k for k in principal_tags if k.lower() == key.lower()]:
-                del principal_tags[existing]
-            principal_tags[key] = value
+        principal_tags = merged_tags(dict(user.tags) if user else {}, tags)
         session = IssuedSession(
             access_key_id=ids.temporary_access_key_id(caller.account), secret_access_key=ids.secret_access_key(),
             session_token=ids.session_token(), sandbox_id=caller.sandbox_id or "", account=caller.account,
@@ -495,34 +358,30 @@ class StsService:
             session_policies=policy_texts, session_policy_present=bool(policy_texts),
         )
         self.state.store.add(session)
-        result: dict[str, Any] = {
-            "Credentials": _credentials(session),
-            "FederatedUser": {"FederatedUserId": session.user_id, "Arn": fed_arn},
-        }
-        if packed is not None:
-            result["PackedPolicySize"] = packed
-        return result
+        return FederationTokenResult(Credentials.of(session), FederatedUser(session.user_id, fed_arn),
+                                     packed_policy_size=packed)
 
     # ---- GetAccessKeyInfo --------------------------------------------------------------------------------------------
-    def get_access_key_info(self, caller: Caller, params: dict[str, Any], meta: RequestMeta) -> dict[str, Any]:
+    def get_access_key_info(self, caller: Caller, params: dict[str, Any], meta: RequestMeta) -> AccessKeyInfoResult:
         params = self._validate("GetAccessKeyInfo", params)
         self._only_long_term_or_role(caller, "sts:GetAccessKeyInfo", "*")
         key_id: str = params["AccessKeyId"]
         session = self.state.store.get(key_id)
         if session is not None:
-            return {"Account": session.account}
+            return AccessKeyInfoResult(session.account)
         known = self.directory.access_key(key_id)
         if known is not None:
-            return {"Account": known.account}
+            return AccessKeyInfoResult(known.account)
         # AWS reads the account out of the key id itself, so any well-formed id answers, even a deleted key's.
         account = ids.account_of_key_id(key_id)
         if account is None:
             raise ValidationError(constraint_error(key_id, "accessKeyId",
                                                    "Member must be a valid access key ID"))
-        return {"Account": account}
+        return AccessKeyInfoResult(account)
 
     # ---- DecodeAuthorizationMessage ----------------------------------------------------------------------------------
-    def decode_authorization_message(self, caller: Caller, params: dict[str, Any], meta: RequestMeta) -> dict[str, Any]:
+    def decode_authorization_message(self, caller: Caller, params: dict[str, Any], meta: RequestMeta
+                                     ) -> DecodedMessageResult:
         params = self._validate("DecodeAuthorizationMessage", params)
         self._only_long_term_or_role(caller, "sts:DecodeAuthorizationMessage", "*")
         now = self._now(caller.sandbox_id)
@@ -533,10 +392,10 @@ class StsService:
         decoded = self.state.authmsg.decode(params["EncodedMessage"], caller.sandbox_id)
         if decoded is None:
             raise InvalidAuthorizationMessage("The message is invalid or expired.")
-        return {"DecodedMessage": decoded}
+        return DecodedMessageResult(decoded)
 
     # ---- AssumeRoot ----------------------------------------------------------------------------------------------------
-    def assume_root(self, caller: Caller, params: dict[str, Any], meta: RequestMeta) -> dict[str, Any]:
+    def assume_root(self, caller: Caller, params: dict[str, Any], meta: RequestMeta) -> StsResult:
         """Refused as AWS refuses it where centralized root access is not enabled.
 
         STS API Reference, AssumeRoot: "You must use credentials from an Organizations management account or a
@@ -569,10 +428,6 @@ class StsService:
             raise not_authorized(caller.arn, action, resource)
 
 
-def _credentials(session: IssuedSession) -> dict[str, Any]:
-    return {"AccessKeyId": session.access_key_id, "SecretAccessKey": session.secret_access_key,
-            "SessionToken": session.session_token, "Expiration": session.expires_at}
-
-
-__all__ = ["StsService", "PackedPolicyTooLarge", "InvalidAuthorizationMessage", "InvalidParameterValue", "MissingAuthenticationToken",
-           "not_authorized", "role_session_arn", "packed_policy_percent", "iso"]
+__all__ = ["StsService", "PackedPolicyTooLarge", "InvalidAuthorizationMessage", "InvalidParameterValue",
+           "MissingAuthenticationToken",
+           "not_authorized", "role_session_arn", "packed_policy_percent", "iso", "RoleSessionRequest"]

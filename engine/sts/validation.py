@@ -30,7 +30,8 @@ def _tag_char_ok(ch: str) -> bool:
 @lru_cache(maxsize=1)
 def sts_model() -> dict[str, Any]:
     import botocore.loaders
-    return botocore.loaders.Loader().load_service_model("sts", "service-2")
+    model: dict[str, Any] = botocore.loaders.Loader().load_service_model("sts", "service-2")
+    return model
 
 
 @lru_cache(maxsize=256)

@@ -1,27 +1,18 @@
-"""Lab control, client side: `RemoteLab` (same method names and return types as engine.lab.Lab for the methods
-the web layer uses: every engine.ports.LabPort method, generated from the Protocol; `.imds_app()`, `.trail`, `.kv`,
-`.world` mirror the gateway-process objects the web layer uses),
-`remote_lab(url)` and `remote_admin_client(...)`. gateway.client.admin_client returns a remote admin client by itself
-when LAB_GATEWAY_URL is set, as learner_client already did."""
+"""Lab control, client side: `RemoteLab` implements engine.ports.LabPort over HTTP (its methods generated from the
+Protocols by gateway.control.registry.remote_class, so signatures and answer types are the Protocols'), with
+`.trail` (TrailPort), `.world` (WorldPort) and `.imds_app()` (ImdsPort) generated the same way; `remote_lab(url)`
+and `remote_admin_client(...)`. gateway.client.admin_client returns a remote admin client by itself when
+LAB_GATEWAY_URL is set, as learner_client already did."""
 from __future__ import annotations
 
-import inspect
 import json
-import threading
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
-from botocore.awsrequest import AWSPreparedRequest
-
-from engine.cloudtrail import Trail
-from engine.directory import MfaDeviceInfo
-from engine.mfa import MfaProof
-from engine.ports import LabPort, port_methods
-
 from ..admin import AdminClient, AdminTarget, shared_admin_client
-from ..botocore_glue import aws_response, body_bytes
-from .store import RemoteKeyValueStore
-from .wire import ADMIN_METHOD, API_PATH, TOKEN_ENV, LabControlError, RemoteDecision, env_token, from_wire, to_wire
+from ..runtime import current
+from .registry import LAB_PORTS, PORTS, remote_class
+from .wire import API_PATH, TOKEN_ENV, LabControlError, env_token, from_wire, to_wire
 
 
 class Transport:
@@ -88,45 +79,45 @@ def _raise(error: dict[str, Any], status: int, base: str, name: str) -> None:
     raise LabControlError(f"lab control call {name} failed at {base} (HTTP {status}): {message}", status)
 
 
-class RemoteLab:
-    """The web layer's view of engine.lab.Lab when the Lab lives in a `python -m gateway` process."""
+class _Remote:
+    """What every generated client needs: `_send(name, args)` on one gateway's transport (a Protocol's method may
+    well be called `call`, as WorldPort's is)."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    def _send(self, name: str, args: dict[str, Any]) -> Any:
+        return self._transport.post(name, args)
+
+
+class RemoteTrail(remote_class({"trail": PORTS["trail"]}, "RemoteTrailMethods"), _Remote):  # type: ignore[misc]
+    """The gateway's Trail seen from a web process (engine.ports.TrailPort)."""
+
+
+class RemoteWorld(remote_class({"world": PORTS["world"]}, "RemoteWorldMethods"), _Remote):  # type: ignore[misc]
+    """gateway.worldstate.WorldState, run in the gateway process (which owns moto): gateway.ports.WorldPort."""
+
+
+class RemoteImds(remote_class({"imds": PORTS["imds"]}, "RemoteImdsMethods"), _Remote):  # type: ignore[misc]
+    """gateway.imds.ImdsApp's page-facing methods, answered by the gateway process (gateway.ports.ImdsPort)."""
+
+
+class RemoteLab(remote_class({**LAB_PORTS, "control": PORTS["control"]}, "RemoteLabMethods"), _Remote):  # type: ignore[misc]
+    """The web layer's view of engine.lab.Lab when the Lab lives in a `python -m gateway` process: every
+    engine.ports.LabPort method (generated from the Protocols), `ping()`, and the gateway's other ports."""
 
     is_remote = True
 
     def __init__(self, url: str, token: str | None = None, *, timeout: float = 60.0) -> None:
         self.url = url.rstrip("/")
-        self._token = token if token is not None else env_token()
-        self._transport = Transport(self.url, self._token, timeout)
+        super().__init__(Transport(self.url, token if token is not None else env_token(), timeout))
+        self.trail = RemoteTrail(self._transport)
+        self.world = RemoteWorld(self._transport)
 
-    def call(self, name: str, **args: Any) -> Any:
-        """One lab-control method by name (LAB_METHODS), for the façades below that mirror engine objects."""
-        return self._transport.post(name, args)
-
-    # ---- engine.ports.LabPort's methods are added below the class (_port_method), one per method of the Protocol
-    def ping(self) -> dict[str, Any]:
-        """{"ok": True, "instance": <changes on every gateway start>} (lab control's own, not a Lab method)."""
-        return self.call("ping")
-
-    @property
-    def trail(self) -> "RemoteTrail":
-        """engine.cloudtrail.Trail's REMOTE_METHODS, called on the gateway (keyword arguments)."""
-        return RemoteTrail(self.call)
-
-    @property
-    def kv(self) -> "RemoteKeyValueStore":
-        """The gateway's KeyValueStore, shared by every web process (e.g. behind a Django cache backend)."""
-        return RemoteKeyValueStore(self)
-
-    @property
-    def world(self) -> "RemoteWorldState":
-        """gateway.worldstate.WorldState's methods, run in the gateway process (which owns moto)."""
-        return RemoteWorldState(self)
-
-    def imds_app(self) -> "RemoteImdsApp":
+    def imds_app(self) -> RemoteImds:
         """Stand-in for gateway.imds.ImdsApp(lab): handle() and timeline() run in the gateway process."""
-        return RemoteImdsApp(self)
+        return RemoteImds(self._transport)
 
-    # ---- seeding
     def admin_client(self, service: str, account_id: str, *, sandbox_id: str | None = None,
                      region: str = "us-east-1") -> Any:
         return remote_admin_client(self.url, service, account_id, sandbox_id=sandbox_id, region=region, lab=self)
@@ -135,122 +126,23 @@ class RemoteLab:
         return f"RemoteLab({self.url})"
 
 
-# What a LabPort method's answer becomes on this side, by its return annotation (the wire carries JSON): decisions as
-# RemoteDecision (engine.ports.DecisionView), the small engine dataclasses rebuilt, tuples from JSON lists.
-_DECODERS: dict[str, Callable[[Any], Any]] = {
-    "DecisionView | None": lambda data: RemoteDecision(data) if data is not None else None,
-    "list[DecisionView]": lambda items: [RemoteDecision(item) for item in items],
-    "MfaDeviceInfo | None": lambda data: MfaDeviceInfo(**data) if data is not None else None,
-    "MfaProof": lambda data: MfaProof(**data),
-    "tuple[str, str]": tuple,
-}
-
-
-def _port_method(name: str, signature: inspect.Signature) -> Callable[..., Any]:
-    """RemoteLab.<name>: the arguments bound to LabPort's signature (defaults filled in, so the gateway sees every
-    argument), sent as lab-control method `name`, the answer decoded by the return annotation."""
-    decode = _DECODERS.get(str(signature.return_annotation), lambda data: data)
-
-    def method(self: RemoteLab, *args: Any, **kwargs: Any) -> Any:
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        return decode(self.call(name, **bound.arguments))
-
-    method.__name__ = name
-    method.__qualname__ = f"RemoteLab.{name}"
-    method.__doc__ = f"engine.ports.LabPort.{name}, answered by the gateway process."
-    self_parameter = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    method.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=[self_parameter, *signature.parameters.values()])
-    return method
-
-
-REMOTE_METHODS = port_methods(LabPort)
-for _name, _signature in REMOTE_METHODS.items():
-    setattr(RemoteLab, _name, _port_method(_name, _signature))
-
-
-class RemoteTrail:
-    """The gateway's Trail seen from a web process: exactly Trail.REMOTE_METHODS, with keyword arguments."""
-
-    def __init__(self, call: Callable[..., Any]) -> None:
-        self._remote_call = call
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        if name not in Trail.REMOTE_METHODS:
-            raise AttributeError(f"the remote Trail has no method `{name}`")
-        return lambda **args: self._remote_call(f"trail.{name}", **args)
-
-
-class RemoteWorldState:
-    def __init__(self, lab: RemoteLab) -> None:
-        self.lab = lab
-
-    def account_loaded(self, account_id: str) -> bool:
-        return self.lab.call("world.account_loaded", account_id=account_id)
-
-    def drop_accounts(self, account_ids: list[str]) -> None:
-        self.lab.call("world.drop_accounts", account_ids=list(account_ids))
-
-    def clone_accounts(self, pairs: dict[str, str], replacements: dict[str, str]) -> None:
-        self.lab.call("world.clone_accounts", pairs=dict(pairs), replacements=dict(replacements))
-
-    def set_access_keys(self, entries: list[dict[str, Any]]) -> list[list[dict[str, str]]]:
-        return self.lab.call("world.set_access_keys", entries=entries)
-
-    def add_identity_providers(self, account_id: str, saml: list[dict[str, str]], oidc: list[dict[str, Any]]) -> None:
-        self.lab.call("world.add_identity_providers", account_id=account_id, saml=list(saml), oidc=list(oidc))
-
-    def replay(self, entries: list[dict[str, Any]]) -> int:
-        return self.lab.call("world.replay", entries=entries)
-
-
-class RemoteImdsApp:
-    """gateway.imds.ImdsApp's page-facing methods, answered by the gateway process (which owns the instances)."""
-
-    def __init__(self, lab: RemoteLab) -> None:
-        self.lab = lab
-
-    def handle(self, method: str, path: str, headers: dict[str, str]) -> Any:
-        from ..imds import ImdsResponse  # noqa: PLC0415
-
-        answer = self.lab.call("imds_handle", method=method, path=path, headers=dict(headers))
-        return ImdsResponse(int(answer["status"]), answer["body"], answer["content_type"], dict(answer["headers"]))
-
-    def timeline(self, instance_id: str) -> list[dict[str, Any]]:
-        return self.lab.call("imds_timeline", instance_id=instance_id)
-
-
-_remote_labs: dict[tuple[str, str], RemoteLab] = {}
-_remote_lock = threading.Lock()
-
-
 def remote_lab(url: str, token: str | None = None) -> RemoteLab:
-    """The RemoteLab for this gateway URL (one per process and URL, so its connection pool is reused)."""
+    """The RemoteLab for this gateway URL (one per runtime and URL, so its connection pool is reused)."""
     token = token if token is not None else env_token()
     key = (url.rstrip("/"), token)
-    with _remote_lock:
-        lab = _remote_labs.get(key)
+    runtime = current()
+    with runtime.lock:
+        lab = runtime.remote_labs.get(key)
         if lab is None:
-            lab = _remote_labs[key] = RemoteLab(url, token)
+            lab = runtime.remote_labs[key] = RemoteLab(url, token)
         return lab
 
 
 def remote_admin_client(url: str, service: str, account_id: str, *, sandbox_id: str | None = None,
                         region: str = "us-east-1", token: str | None = None, lab: RemoteLab | None = None) -> Any:
     """The remote twin of gateway.admin.local_admin_client: the same shared boto3 admin client, aimed at an account
-    whose requests the gateway process hands straight to moto (S3 names moved into `sandbox_id`'s namespace there,
-    by the same code as in-process). For seeding only."""
+    of the gateway process's moto: each call goes there as `world.call` (a named operation and its parameters), run
+    there by the same admin client (S3 names moved into `sandbox_id`'s namespace by the same code). Seeding only."""
     link = lab or remote_lab(url, token)
-
-    def deliver(service_name: str, request: AWSPreparedRequest, target: AdminTarget) -> Any:
-        parts = urlsplit(request.url)
-        headers = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in request.headers.items()}
-        answer = link.call(
-            ADMIN_METHOD, service=service_name, account_id=target.account_id, sandbox_id=target.sandbox_id,
-            region=region, method=request.method, path=parts.path or "/", query=parts.query, headers=headers,
-            body=body_bytes(request))
-        return aws_response(request.url, int(answer["status"]), [tuple(h) for h in answer["headers"]],
-                            answer["body"])
-
-    return AdminClient(shared_admin_client(service, region), AdminTarget(account_id, sandbox_id, deliver=deliver))
+    return AdminClient(shared_admin_client(service, region),
+                       AdminTarget(account_id, sandbox_id, world=link.world, region=region))

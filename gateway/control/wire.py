@@ -1,4 +1,5 @@
-"""The lab-control wire format, shared by both ends (gateway.control.server, gateway.control.client).
+"""The lab-control wire format, shared by both ends (gateway.control.server, gateway.control.client; what each
+method carries is typed in gateway.control.registry).
 
 JSON; datetimes travel as {"$datetime": ISO 8601} and bytes as {"$bytes": base64}, so they round-trip.
 Errors travel as {"error": {"type", "message", ...}} and are raised again on the client as the same kind:
@@ -20,8 +21,7 @@ CONTROL_PREFIX = "/_lab"
 API_PATH = "/_lab/v1/"
 TOKEN_ENV = "LAB_CONTROL_TOKEN"
 MIN_TOKEN_LENGTH = 16
-MAX_CONTROL_BODY = 32 * 1024 * 1024      # admin calls carry S3 seed objects; far above what the world needs
-ADMIN_METHOD = "admin"
+MAX_CONTROL_BODY = 32 * 1024 * 1024      # world.call carries S3 seed objects; far above what the world needs
 
 
 class LabControlError(RuntimeError):
@@ -96,7 +96,7 @@ class RemoteDecision:
 
     @property
     def explicit_deny(self) -> bool:
-        return self.effect == "ExplicitDeny"
+        return bool(self.effect == "ExplicitDeny")
 
     def to_dict(self) -> dict[str, Any]:
         return copy.deepcopy(self._data)

@@ -8,7 +8,7 @@ RIGHT, WRONG = True, False
 
 def question(qid: str, *, domain: str, difficulty: str, task: str, teaches: str, stem: str,
              options: list[tuple[bool, str, str]], explanation: str, cite: tuple[str, str],
-             multi: bool = False) -> dict[str, Any]:
+             multi: bool = False, tags: tuple[str, ...] = ()) -> dict[str, Any]:
     """The same dict the older modules write out by hand, from (right?, text, why) option triples."""
     return {
         "id": qid, "domain": domain, "difficulty": difficulty, "task": task, "teaches": teaches, "multi": multi,
@@ -17,4 +17,5 @@ def question(qid: str, *, domain: str, difficulty: str, task: str, teaches: str,
                     for right, text, why in options],
         "explanation": explanation,
         "citation": {"title": cite[0], "url": cite[1]},
+        "tags": list(tags),
     }

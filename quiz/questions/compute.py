@@ -6,21 +6,25 @@ QUESTIONS = [
         "id": "compute-instance-profile-no-keys",
         "domain": "compute",
         "teaches": "service-roles/launch-instance",
+        "tags": ["instance profile"],
         "difficulty": "easy",
         "stem": """A developer has put an IAM user's access keys in `/etc/securecart/app.env` on the EC2 web servers
             so the app can read `securecart-product-images`. Which replacement is the MOST secure?""",
         "options": [
-            {"text": "Attach an IAM role to the instances through an instance profile; the SDK picks up temporary "
-                     "credentials from the instance metadata service.",
+            {"text": "Attach an IAM role through an instance profile; the SDK gets temporary credentials from "
+                     "IMDS.",
              "correct": True,
              "why": """Right. No secrets are stored on disk, and the credentials are temporary and rotated
                 automatically."""},
-            {"text": "Keep the keys but encrypt the file with KMS.",
+            {"text": "Keep the keys, but encrypt the file with a KMS key that only the instances' users can "
+                     "decrypt.",
              "why": """Wrong. Anyone on the instance who can decrypt the file still gets long-term keys that work
                 from anywhere until rotated."""},
-            {"text": "Store the keys in the instance's user data.",
-             "why": """Wrong. User data is readable through the metadata service and is not meant for secrets."""},
-            {"text": "Make the bucket readable by the instances' public IP addresses with a bucket policy.",
+            {"text": "Move the keys into the instances' user data, which only the account's administrators can "
+                     "read.",
+             "why": """Wrong. User data is readable by any process on the instance through the metadata service, and
+                the keys would still be long-term keys."""},
+            {"text": "Allow the instances' public IP addresses in the bucket policy and delete the access keys.",
              "why": """Wrong. IP-based allows are brittle (IPs change) and grant access to anything running at those
                 addresses, without any identity."""},
         ],
@@ -36,6 +40,7 @@ QUESTIONS = [
         "id": "compute-imdsv2-ssrf",
         "domain": "compute",
         "teaches": "service-roles/instance-credentials",
+        "tags": ["IMDSv2", "SSRF"],
         "difficulty": "medium",
         "stem": """A penetration test finds that SecureCart's image-resizing service can be tricked into fetching any
             URL with a GET request (server-side request forgery). The testers used it to read the instance role's
@@ -70,6 +75,7 @@ QUESTIONS = [
         "id": "compute-instance-profile-facts",
         "domain": "compute",
         "teaches": "service-roles/rotation",
+        "tags": ["rotation", "expire"],
         "difficulty": "medium",
         "multi": True,
         "stem": """Which **two** statements about EC2 instance profiles are correct? (Choose two.)""",
@@ -100,20 +106,22 @@ QUESTIONS = [
         "id": "compute-lambda-execution-role",
         "domain": "compute",
         "teaches": "service-roles/service-principal-only",
+        "tags": ["\"Service\"", "trust policy"],
         "difficulty": "easy",
         "stem": """A Lambda function that generates invoices must write to `securecart-invoices`. Which way of giving it
             AWS credentials is the MOST secure?""",
         "options": [
-            {"text": "Give the function an execution role that trusts `lambda.amazonaws.com` and allows "
-                     "`s3:PutObject` on the bucket.",
+            {"text": "An execution role that trusts `lambda.amazonaws.com` and allows `s3:PutObject` on the "
+                     "bucket.",
              "correct": True,
              "why": """Right. Lambda assumes the execution role and puts the temporary credentials in the function's
                 environment for the SDK."""},
-            {"text": "Put an IAM user's access keys in the function's environment variables.",
+            {"text": "An IAM user's access keys in the function's environment variables, encrypted with KMS.",
              "why": """Wrong. Long-term keys in configuration are exactly what roles avoid."""},
-            {"text": "Call `GetSessionToken` inside the function.",
+            {"text": "A call to `GetSessionToken` at start-up, with a user's keys kept in Secrets Manager.",
              "why": """Wrong. GetSessionToken needs an IAM user's long-term credentials to begin with."""},
-            {"text": "Allow the function's ARN in the bucket policy; Lambda functions need no role.",
+            {"text": "A bucket policy that allows the function's ARN, so that the function needs no permissions "
+                     "of its own.",
              "why": """Wrong. Every Lambda function runs with an execution role; a bucket policy naming a function
                 ARN is not how functions authenticate."""},
         ],
@@ -127,6 +135,7 @@ QUESTIONS = [
         "id": "compute-trust-policy-with-permissions",
         "domain": "compute",
         "teaches": "service-roles/service-principal-only",
+        "tags": ["trust policy", "ec2.amazonaws.com"],
         "difficulty": "medium",
         "style": "spot-the-mistake",
         "stem": """To let the web servers read product images, an engineer edits the trust relationship of
@@ -145,18 +154,21 @@ QUESTIONS = [
             },
         }],
         "options": [
-            {"text": "A trust policy may only allow STS actions such as `sts:AssumeRole`; `s3:GetObject` belongs in "
-                     "the role's permission policy.",
+            {"text": "A trust policy allows only STS actions; `s3:GetObject` belongs in the role's permission "
+                     "policy.",
              "correct": True,
              "why": """Right. IAM answers `MalformedPolicyDocument: AssumeRole policy may only specify STS AssumeRole
                 actions.` Trust says who may become the role; the permission policy says what the role may do."""},
-            {"text": "The principal must be `s3.amazonaws.com`, because the action is an S3 action.",
+            {"text": "The principal must be `s3.amazonaws.com`, because the action the role needs is an S3 "
+                     "action.",
              "why": """Wrong. The principal is whoever assumes the role (EC2 here), and S3 is not assuming
                 anything."""},
-            {"text": "The statement needs a `Resource` naming the bucket.",
+            {"text": "The statement needs a `Resource` that names `securecart-product-images` and its objects.",
              "why": """Wrong. Trust policies never take a `Resource`; adding one is a second error."""},
-            {"text": "EC2 roles cannot read from S3 without a VPC endpoint.",
-             "why": """Wrong. A VPC endpoint is a network choice; it is not needed for the role's permissions."""},
+            {"text": "EC2 roles reach S3 only through a VPC endpoint, which the trust policy must name in a "
+                     "condition.",
+             "why": """Wrong. A VPC endpoint is a network choice; it is not needed for the role's permissions, and a
+                trust policy does not name one."""},
         ],
         "explanation": """Every role has two kinds of policy: the trust policy (principals allowed to call
             `sts:AssumeRole` and friends, such as `ec2.amazonaws.com`) and permission policies (what the role's

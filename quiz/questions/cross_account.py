@@ -20,38 +20,41 @@ QUESTIONS = [
         "id": "xacct-auditors-best-approach",
         "domain": "cross-account",
         "teaches": "use-case-auditors/one-hour",
+        "tags": ["temporary credentials", "assume"],
         "difficulty": "easy",
         "stem": """External auditors work in their own AWS account (987654321098). They need read-only access to
             SecureCart's security logs in the production account (123456789012) for a few hours at a time, and
             SecureCart's policy forbids handing out long-term access keys. What should the solutions architect
             do?""",
         "options": [
-            {"text": "Create a role in 123456789012 with read-only log permissions whose trust policy trusts "
-                     "987654321098; the auditors call `sts:AssumeRole` to get temporary credentials.",
+            {"text": "A read-only role in 123456789012 that trusts 987654321098, assumed for temporary "
+                     "credentials.",
              "correct": True,
              "why": """Right. A cross-account role gives short-lived credentials limited to the role's permissions,
                 and no secret ever leaves SecureCart's account."""},
-            {"text": "Create an IAM user in 123456789012 for each auditor and send them access keys that are "
-                     "rotated every 90 days.",
+            {"text": "An IAM user per auditor in 123456789012, with access keys rotated every 90 days.",
              "why": """Wrong. These are exactly the long-term keys the policy forbids, and they must be distributed,
                 rotated and revoked by hand."""},
-            {"text": "Make the log bucket public for the duration of the audit.",
-             "why": """Wrong. Public access exposes the logs to everyone on the internet, not just the auditors."""},
-            {"text": "Give the auditors the production account's root credentials with MFA.",
-             "why": """Wrong. Root credentials have unrestricted access and cannot be scoped; they should never be
-                shared."""},
+            {"text": "Presigned URLs for each log file, generated weekly with a 7-day expiry and e-mailed.",
+             "why": """Wrong. Presigned URLs cannot list the bucket, new log files would need new links, and any
+                holder of an e-mailed link can use it for a week: it is neither read-only access to the logs nor a
+                few hours at a time."""},
+            {"text": "Share the log bucket with account 987654321098 through AWS Resource Access Manager.",
+             "why": """Wrong. S3 buckets are not shared through AWS RAM; cross-account access to them is granted by
+                policies (a role to assume, or a bucket policy)."""},
         ],
         "explanation": """Delegating access across accounts with an IAM role is the standard pattern: the resource
             account owns a role with the needed permissions, trusts the other account in the role's trust policy,
             and STS issues temporary credentials (one hour by default) when an allowed principal assumes it. For a
             third party, add an ExternalId condition.""",
-        "citation": {"title": "IAM User Guide: Access to resources in another AWS account that you own",
+        "citation": {"title": "IAM User Guide: Access for an IAM user in another AWS account that you own",
                      "url": "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_common-scenarios_aws-accounts.html"},
     },
     {
         "id": "xacct-both-sides-multi",
         "domain": "cross-account",
         "teaches": "cross-account-auditors/assume-audit-role",
+        "tags": ["trust policy", "identity policy", "sts:AssumeRole"],
         "difficulty": "medium",
         "multi": True,
         "stem": """The IAM user `auditor-jane` in account 987654321098 must assume `SecureCart-AuditRole` in account
@@ -85,6 +88,7 @@ QUESTIONS = [
         "id": "xacct-missing-identity-policy",
         "domain": "cross-account",
         "teaches": "cross-account-auditors/assume-audit-role",
+        "tags": ["sts:AssumeRole", "identity policy"],
         "difficulty": "medium",
         "style": "will-it-be-allowed",
         "stem": """The trust policy of `SecureCart-AuditRole` trusts the auditor account. In account 987654321098,
@@ -106,17 +110,19 @@ QUESTIONS = [
              }},
         ],
         "options": [
-            {"text": "Allowed, because the role's trust policy trusts her account.",
+            {"text": "Allowed, because the trust policy trusts her account and she passes the ExternalId.",
              "why": """Wrong. The trust policy is only one side. Her own account has not allowed her to call
                 `sts:AssumeRole` on the role."""},
-            {"text": "Denied by an explicit deny.",
-             "why": """Wrong. No statement here says `Deny`."""},
+            {"text": "Denied by an explicit deny, because her identity policy lists only S3 actions.",
+             "why": """Wrong. No statement here says `Deny`; an action a policy does not list is not allowed by it,
+                which is an implicit deny, not an explicit one."""},
             {"text": "Denied implicitly: nothing in her own account allows `sts:AssumeRole` on the role.",
              "correct": True,
              "why": """Right. In the cross-account case both the caller's identity policy and the trust policy must
                 allow the call; her identity policy allows only S3 reads on her own bucket."""},
-            {"text": 'Allowed for 15 minutes only: without an identity policy STS issues the shortest session.',
-             "why": """Wrong. There is no such fallback. Without an Allow in her own account the cross-account call fails, whatever duration she asks for."""},
+            {"text": "Allowed, because an ExternalId replaces the caller's own `sts:AssumeRole` permission.",
+             "why": """Wrong. The ExternalId is only a condition of the trust policy; across accounts the caller's
+                own account must still allow `sts:AssumeRole` on the role."""},
         ],
         "explanation": """Trusting an account (`arn:aws:iam::987654321098:root`) delegates to that account's
             administrators, who must grant `sts:AssumeRole` on the role ARN with an identity policy. Until they do,
@@ -144,6 +150,7 @@ QUESTIONS = [
         "id": "xacct-missing-external-id",
         "domain": "cross-account",
         "teaches": "cross-account-auditors/assume-audit-role",
+        "tags": ["sts:ExternalId", "StringEquals"],
         "difficulty": "medium",
         "style": "will-it-be-allowed",
         "stem": """Now `auditor-jane`'s identity policy allows `sts:AssumeRole` on `SecureCart-AuditRole`. She runs
@@ -165,19 +172,19 @@ QUESTIONS = [
              }},
         ],
         "options": [
-            {"text": "Allowed: ExternalId is only checked in the console.",
+            {"text": "Allowed, because the ExternalId condition is checked only for console role switching.",
              "why": """Wrong. The condition is checked on every AssumeRole call. (In fact roles that require an
                 ExternalId cannot be used from the console's Switch Role page at all.)"""},
-            {"text": "Denied by an explicit deny.",
+            {"text": "Denied by an explicit deny, because a failed condition turns the Allow into a Deny.",
              "why": """Wrong. The trust policy has no `Deny` statement; the failed condition simply means its Allow
                 does not apply."""},
-            {"text": "Denied implicitly: the trust policy's only Allow needs `sts:ExternalId` to equal `SC-7f3e2a91`, "
-                     "and the key is absent.",
+            {"text": "Denied implicitly: with the key absent, the `StringEquals` condition is false.",
              "correct": True,
              "why": """Right. A `StringEquals` condition on a key that is missing from the request is false, so the
                 trust policy allows nothing and the role's side says no."""},
-            {"text": 'Rejected before any policy is read: AssumeRole requires the ExternalId parameter for roles in other accounts.',
-             "why": """Wrong. ExternalId is an optional AssumeRole parameter. Only the trust policy's condition makes it necessary, and when it is missing that condition is simply false."""},
+            {"text": "Refused before any policy is read, because AssumeRole requires ExternalId across accounts.",
+             "why": """Wrong. ExternalId is an optional AssumeRole parameter. Only the trust policy's condition makes
+                it necessary, and when it is missing that condition is simply false."""},
         ],
         "explanation": """`sts:ExternalId` is in the request context only when the caller passes ExternalId. When a
             key is absent, a positive operator such as `StringEquals` is false, so this statement does not match and
@@ -205,25 +212,27 @@ QUESTIONS = [
     {
         "id": "xacct-confused-deputy-external-id",
         "domain": "cross-account",
-        "teaches": "cross-account-auditors/assume-audit-role",
+        "teaches": "challenge:confused-deputy",
+        "tags": ["ExternalId", "confused deputy"],
         "difficulty": "medium",
         "stem": """SecureCart signs up for a cost-monitoring SaaS. The vendor asks every customer for a role ARN and
             assumes those roles from its own AWS account. What protects SecureCart if another of the vendor's
             customers submits SecureCart's role ARN as their own?""",
         "options": [
-            {"text": "A trust policy condition requiring `sts:ExternalId` to equal the value the vendor generated "
-                     "uniquely for SecureCart.",
+            {"text": "A trust policy condition on `sts:ExternalId` equal to the value the vendor issued to "
+                     "SecureCart.",
              "correct": True,
              "why": """Right. The vendor always passes the ExternalId it stored for the customer it is acting for.
                 When it acts for the other customer it passes *their* ID, which does not match SecureCart's
                 condition."""},
-            {"text": "Trusting only the vendor's account in the role's trust policy.",
+            {"text": "A trust policy that names only the vendor's AWS account, with no other condition.",
              "why": """Not enough. The vendor's account is exactly what the attacker abuses: the request still comes
                 from the trusted account. This is the confused deputy."""},
-            {"text": "Requiring MFA in the role's trust policy.",
+            {"text": "A trust policy condition requiring `aws:MultiFactorAuthPresent` for the vendor's calls.",
              "why": """Wrong. The vendor's automation cannot supply MFA codes, and MFA does not tell the vendor which
                 customer it is acting for."""},
-            {"text": "Keeping the role ARN secret.",
+            {"text": "A role name with a long random suffix, so that the vendor's other customers cannot guess "
+                     "the role ARN.",
              "why": """Wrong. Role ARNs are identifiers, not secrets; they are easy to guess or leak."""},
         ],
         "explanation": """In the confused-deputy problem a trusted party (the vendor) is tricked into using its
@@ -236,7 +245,8 @@ QUESTIONS = [
     {
         "id": "xacct-external-id-who-generates",
         "domain": "cross-account",
-        "teaches": "cross-account-auditors/meet-the-auditor",
+        "teaches": "cross-account-auditors/assume-audit-role",
+        "tags": ["external ID", "confused deputy"],
         "difficulty": "hard",
         "multi": True,
         "stem": """Which **two** statements about the ExternalId used with third-party roles are correct?
@@ -267,8 +277,9 @@ QUESTIONS = [
     },
     {
         "id": "xacct-identity-policy-with-principal",
-        "domain": "cross-account",
-        "teaches": "cross-account-auditors/meet-the-auditor",
+        "domain": "evaluation",
+        "teaches": "cross-account-auditors/assume-audit-role",
+        "tags": ["identity policy", "trust policy"],
         "difficulty": "medium",
         "style": "spot-the-mistake",
         "stem": """The auditors' administrator writes the identity-policy half for `auditor-jane` in account
@@ -288,19 +299,19 @@ QUESTIONS = [
             },
         }],
         "options": [
-            {"text": "An identity-based policy must not contain `Principal`: it applies to whoever it is attached "
+            {"text": "An identity-based policy takes no `Principal`: it applies to the identity it is attached "
                      "to.",
              "correct": True,
              "why": """Right. IAM answers `MalformedPolicyDocument: Policy document should not specify a principal.`
                 Remove the `Principal` line and attach the policy to the user (or a group)."""},
-            {"text": "`sts:AssumeRole` cannot be granted in an identity policy; only the trust policy can allow "
-                     "it.",
+            {"text": "`sts:AssumeRole` can be allowed only in the role's trust policy, never in an identity-based "
+                     "policy.",
              "why": """Wrong. Cross-account assumption needs exactly this permission in the caller's identity policy,
                 in addition to the trust policy."""},
-            {"text": "The `Resource` must be the auditors' own account, not a role in another account.",
+            {"text": "The `Resource` must be in the auditors' own account; name a role there and chain from it.",
              "why": """Wrong. An identity policy can name resources in other accounts; the other account's
                 resource policy then has to agree."""},
-            {"text": "A `Condition` with `sts:ExternalId` is mandatory in identity policies.",
+            {"text": "An identity policy allowing `sts:AssumeRole` across accounts must test `sts:ExternalId`.",
              "why": """Wrong. The ExternalId condition belongs in the role's trust policy; the caller passes the value
                 in the AssumeRole request."""},
         ],

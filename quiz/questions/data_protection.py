@@ -15,7 +15,7 @@ QUESTIONS = [
     # ---- S3 ---------------------------------------------------------------------------------------------------
     question(
         "s3-xacct-object-ownership", domain="data-protection", difficulty="medium", task="1.3",
-        teaches="cross-account-auditors/read-security-logs",
+        teaches="",
         stem="""A logistics partner uploads delivery reports into SecureCart's bucket `securecart-invoices` from the
             partner's own AWS account. SecureCart's analysts get `AccessDenied` on some of those objects, because the
             partner's account owns them. SecureCart must own every object in the bucket from now on, with the LEAST
@@ -36,11 +36,11 @@ QUESTIONS = [
         explanation="""S3 Object Ownership decides who owns uploaded objects. With **Bucket owner enforced** (the
             default for new buckets) ACLs are disabled, the bucket owner owns every object, and cross-account
             uploaders are authorized by the bucket policy only. AWS recommends it for most use cases.""",
-        cite=("Amazon S3 User Guide: Controlling ownership of objects and disabling ACLs",
+        cite=("Amazon S3 User Guide: Controlling ownership of objects and disabling ACLs for your bucket",
               "https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html")),
     question(
         "s3-xacct-read-needs-both-sides", domain="cross-account", difficulty="medium", task="1.1",
-        teaches="cross-account-auditors/read-security-logs", multi=True,
+        teaches="cross-account-auditors/assume-audit-role", tags=("identity policy", "own account"), multi=True,
         stem="""The role `Reporting` in account 111122223333 must read objects from the bucket
             `securecart-security-logs` in account 123456789012 (objects encrypted with SSE-S3). Which two
             configurations are required? (Choose two.)""",
@@ -64,22 +64,23 @@ QUESTIONS = [
               "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html")),
     question(
         "s3-xacct-sse-kms-decrypt", domain="data-protection", difficulty="hard", task="1.3",
-        teaches="cross-account-auditors/read-security-logs",
+        teaches="",
         stem="""Cross-account reads from `securecart-security-logs` work for old objects, but fail with
             `AccessDenied` for objects encrypted since last week with SSE-KMS using a customer managed key in the
             bucket's account. The bucket policy and the reader's identity policy are unchanged. What must be added?""",
         options=[
-            (RIGHT, "Allow the reader's role `kms:Decrypt` in the key policy, and allow `kms:Decrypt` on the key's "
-                    "ARN in the role's identity policy.",
+            (RIGHT, "Allow the reader's role `kms:Decrypt` in the key policy and in the role's identity policy.",
              "Right. Reading an SSE-KMS object makes S3 call KMS on the caller's behalf, so the caller needs "
              "permission on the key, granted on both sides of the account boundary."),
-            (WRONG, "Switch the bucket's default encryption to the AWS managed key `aws/s3`.",
+            (WRONG, "Switch the bucket's default encryption to the AWS managed key `aws/s3` for new objects.",
              "Wrong. Policies of AWS managed keys cannot be changed, so other accounts can never be allowed to use "
              "them: cross-account readers would fail for good."),
-            (WRONG, "Add `s3:GetEncryptedObject` to the bucket policy.",
-             "Wrong. There is no such action; decryption permission comes from KMS."),
-            (WRONG, "Enable S3 Bucket Keys on the bucket.",
-             "Wrong. Bucket Keys reduce KMS request costs; they do not grant anyone permission to decrypt."),
+            (WRONG, "Add `s3:GetObject` with an `s3:x-amz-server-side-encryption` condition to the bucket policy.",
+             "Wrong. The bucket policy already lets the reader get objects; what is missing is permission to use "
+             "the KMS key, which only KMS (key policy and IAM) can grant."),
+            (WRONG, "Enable S3 Bucket Keys so that S3, not KMS, decrypts the objects for the reader.",
+             "Wrong. Bucket Keys reduce KMS request costs; KMS still protects the bucket key, and they do not grant "
+             "anyone permission to decrypt."),
         ],
         explanation="""With SSE-KMS, S3 asks KMS to decrypt the data key for the caller. Cross-account callers need
             the key policy (in the key's account) to allow them and their own identity policy to allow the KMS
@@ -87,7 +88,7 @@ QUESTIONS = [
         cite=KMS_CROSS_ACCOUNT),
     question(
         "s3-block-public-access-account", domain="data-protection", difficulty="easy", task="1.3",
-        teaches="cross-account-auditors/read-security-logs",
+        teaches="",
         stem="""After an incident elsewhere, SecureCart's CISO wants to make sure no bucket in the production account
             can ever be made public, whatever a team writes in a bucket policy or ACL. Which solution is the MOST
             effective with the LEAST operational overhead?""",
@@ -95,11 +96,11 @@ QUESTIONS = [
             (RIGHT, "Turn on all four S3 Block Public Access settings at the account level.",
              "Right. Account-level Block Public Access overrides bucket policies and ACLs for every existing and "
              "future bucket in the account."),
-            (WRONG, "Run Amazon Macie daily and delete public buckets it reports.",
+            (WRONG, "Run Amazon Macie daily and delete each bucket policy it reports as public.",
              "Wrong. Macie discovers sensitive data; it does not prevent public access."),
-            (WRONG, "Add a Deny for `\"Principal\": \"*\"` to every bucket policy.",
+            (WRONG, "Add a Deny for `\"Principal\": \"*\"` to every bucket policy in the account.",
              "Wrong. A blanket Deny for everyone would lock out SecureCart too, and new buckets would not have it."),
-            (WRONG, "Deploy an AWS Config rule that flags public buckets.",
+            (WRONG, "Deploy an AWS Config rule that reports public buckets to the security team.",
              "Wrong. Config detects; it does not stop a bucket from being made public."),
         ],
         explanation="""S3 Block Public Access can be set per bucket, per account and (through an SCP that denies
@@ -109,14 +110,14 @@ QUESTIONS = [
               "https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html")),
     question(
         "s3-vpc-endpoint-only", domain="data-protection", difficulty="medium", task="1.2",
-        teaches="service-roles/read-product-images",
+        teaches="",
         stem="""The web tier in a private VPC reads `securecart-invoices` through an S3 gateway VPC endpoint. The
             security team wants requests from anywhere else to fail, even with valid credentials. What should the
             bucket policy do?""",
         options=[
             (RIGHT, "Deny `s3:*` unless `aws:SourceVpce` equals the ID of the VPC endpoint.",
              "Right. Requests that come through the endpoint carry its ID; every other request matches the Deny."),
-            (WRONG, "Deny `s3:*` unless `aws:SourceIp` is in the VPC's private CIDR range.",
+            (WRONG, "Deny `s3:*` unless `aws:SourceIp` is within the VPC's private CIDR range.",
              "Wrong. Requests through a VPC endpoint do not carry the instance's private IP in `aws:SourceIp`, so "
              "this would not work as intended."),
             (WRONG, "Attach a security group to the bucket that allows only the web tier.",
@@ -131,18 +132,20 @@ QUESTIONS = [
               "https://docs.aws.amazon.com/AmazonS3/latest/userguide/example-bucket-policies-vpc-endpoint.html")),
     question(
         "s3-presigned-invoice-links", domain="data-protection", difficulty="easy", task="1.2",
-        teaches="cross-account-auditors/read-security-logs",
+        teaches="",
         stem="""Customers must be able to download their own invoice PDF from a link in an e-mail for 15 minutes,
             without an AWS account and without the bucket ever being public. What is the MOST secure solution?""",
         options=[
-            (RIGHT, "The application generates an S3 presigned URL for the object that expires after 15 minutes.",
+            (RIGHT, "Generate an S3 presigned URL for the invoice object that expires after 15 minutes.",
              "Right. The URL carries a signature made with the application's credentials and stops working after "
              "its expiry (or when those credentials expire, if sooner)."),
-            (WRONG, "Make the invoice objects public and give them random names.",
-             "Wrong. Anyone who learns the name can read it forever."),
-            (WRONG, "Create an IAM user for every customer.",
-             "Wrong. Millions of long-term identities for a download link is unmanageable and risky."),
-            (WRONG, "Allow `s3:GetObject` in the bucket policy when `aws:Referer` is SecureCart's website.",
+            (WRONG, "Serve the invoices through CloudFront with origin access control and no signed URLs.",
+             "Wrong. Origin access control keeps the bucket private, but without signed URLs or cookies anyone with "
+             "the link can download the invoice through CloudFront, with no expiry."),
+            (WRONG, "Copy each invoice to a public bucket with a lifecycle rule that deletes it after one day.",
+             "Wrong. The copy is public for a day (lifecycle rules are not exact either), which breaks both the "
+             "15 minutes and the never-public requirement."),
+            (WRONG, "Allow `s3:GetObject` in the bucket policy when `aws:Referer` is SecureCart's site.",
              "Wrong. The Referer header is set by the client and easy to forge."),
         ],
         explanation="""A presigned URL grants temporary access to one object with the signer's permissions. It is
@@ -153,19 +156,18 @@ QUESTIONS = [
     # ---- KMS ----------------------------------------------------------------------------------------------------
     question(
         "kms-default-key-policy", domain="data-protection", difficulty="medium", task="1.3",
-        teaches="cross-account-auditors/read-security-logs",
+        teaches="",
         stem="""A new customer managed KMS key has only the default key policy statement: it allows `kms:*` to the
             principal `arn:aws:iam::123456789012:root`. What does that statement do?""",
         options=[
-            (RIGHT, "It lets IAM policies in account 123456789012 grant access to the key (and gives the account "
-                    "full control of it).",
+            (RIGHT, "It lets IAM policies in account 123456789012 allow the use of the key.",
              "Right. Naming the account in the key policy delegates to IAM: identity policies in the account can "
              "then allow principals to use the key."),
-            (WRONG, "It gives only the account's root user access; IAM policies can never grant access to the key.",
+            (WRONG, "It gives the account's root user alone access; IAM policies cannot grant any.",
              "Wrong. `:root` in a key policy means the account, not only the root user."),
-            (WRONG, "It lets every principal in the account use the key without any IAM policy.",
+            (WRONG, "It lets every principal in the account use the key, with no IAM policy needed.",
              "Wrong. Principals still need an identity policy that allows the KMS actions."),
-            (WRONG, "It makes the key usable by any AWS account that knows its ARN.",
+            (WRONG, "It lets any AWS account that knows the key's ARN use it for encryption.",
              "Wrong. It names one account; other accounts need their own statements in the key policy."),
         ],
         explanation="""Every KMS key has exactly one key policy, and no principal can use the key unless the key
@@ -174,7 +176,7 @@ QUESTIONS = [
         cite=KMS_KEY_POLICIES),
     question(
         "kms-cross-account-use", domain="data-protection", difficulty="medium", task="1.3",
-        teaches="cross-account-auditors/assume-audit-role", multi=True,
+        teaches="", multi=True,
         stem="""A Lambda function in account 111122223333 must encrypt data with a customer managed key in account
             123456789012. Which two changes are needed? (Choose two.)""",
         options=[
@@ -196,7 +198,7 @@ QUESTIONS = [
         cite=KMS_CROSS_ACCOUNT),
     question(
         "kms-customer-managed-when", domain="data-protection", difficulty="easy", task="1.3",
-        teaches="cross-account-auditors/read-security-logs",
+        teaches="",
         stem="""SecureCart's compliance team must control who can use the key that encrypts invoice data, audit every
             use in CloudTrail, and let the auditors' account decrypt reports. Which encryption option meets all
             requirements?""",
@@ -217,7 +219,7 @@ QUESTIONS = [
               "https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html")),
     question(
         "kms-automatic-rotation", domain="data-protection", difficulty="medium", task="1.3",
-        teaches="service-roles/rotation",
+        teaches="",
         stem="""A compliance rule requires that the key material of SecureCart's customer managed KMS keys changes
             every year. Data encrypted years ago must stay readable. Which solution has the LEAST operational
             overhead?""",
@@ -227,20 +229,23 @@ QUESTIONS = [
              "and the key ID and policy stay the same."),
             (WRONG, "Create a new key every year, re-encrypt all data with it, and delete the old key.",
              "Wrong. It works, but it is a yearly migration project, and deleting keys too early destroys data."),
-            (WRONG, "Import new key material into the existing keys every year.",
-             "Wrong. Keys with imported material cannot be rotated automatically, and replacing their material "
-             "makes old ciphertext unreadable."),
+            (WRONG, "Create the keys with imported key material and import new material every year.",
+             "Wrong for the least overhead. Keys with imported material (origin EXTERNAL) cannot use automatic "
+             "rotation: every year you would generate, wrap and import new material and start an on-demand "
+             "rotation yourself."),
             (WRONG, "Change the key's alias to a new key every year.",
              "Wrong. Aliases only point to keys; old data is still encrypted under the old key, which must be kept."),
         ],
         explanation="""Automatic rotation of symmetric customer managed keys creates new key material on a schedule
             you choose (90 to 2560 days, 365 by default). Encryption uses the newest material; older material is
-            kept so existing ciphertext can still be decrypted, with no change to applications.""",
+            kept so existing ciphertext can still be decrypted, with no change to applications. On-demand rotation
+            (`RotateKeyOnDemand`) rotates at once; keys with imported key material (origin EXTERNAL) cannot rotate
+            automatically but support on-demand rotation to new imported material, keeping the key ID.""",
         cite=("AWS KMS Developer Guide: Rotate AWS KMS keys",
               "https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html")),
     question(
         "kms-s3-bucket-keys-cost", domain="data-protection", difficulty="medium", task="1.3",
-        teaches="service-roles/read-product-images",
+        teaches="",
         stem="""The product-image bucket serves millions of GET requests a day, encrypted with SSE-KMS and a customer
             managed key. KMS request charges have become a large part of the bill. Which change is the MOST
             cost-effective while keeping SSE-KMS?""",
@@ -261,20 +266,21 @@ QUESTIONS = [
               "https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html")),
     question(
         "kms-grants-temporary-use", domain="data-protection", difficulty="hard", task="1.3",
-        teaches="use-case-auditors/one-hour",
+        teaches="",
         stem="""A nightly batch job (its own IAM role) must decrypt one dataset with a customer managed key, and the
             permission must be removed automatically when the job finishes. Editing the key policy every night is
             not acceptable. What should the solutions architect use?""",
         options=[
-            (RIGHT, "Create a KMS grant for the job's role before the run and retire it when the job ends.",
+            (RIGHT, "Create a KMS grant for the job's role before each run and retire it when the job ends.",
              "Right. Grants give a principal permission to use a key for specific operations, are created and "
              "retired by API, and need no key policy change."),
-            (WRONG, "Add and remove a statement in the job role's trust policy each night.",
+            (WRONG, "Add and then remove a statement in the job role's trust policy before and after each run.",
              "Wrong. Trust policies control who assumes the role, not whether it may use a key."),
-            (WRONG, "Share the key with the role through AWS RAM for the duration of the job.",
+            (WRONG, "Share the key with the job's role through AWS RAM for the duration of each run.",
              "Wrong. KMS keys are not shared through AWS RAM."),
-            (WRONG, "Copy the key material into the job's environment variables for the run.",
-             "Wrong. KMS key material never leaves KMS (unless you imported it), and secrets in variables leak."),
+            (WRONG, "Generate a data key once with `GenerateDataKey` and keep it in the job's configuration.",
+             "Wrong. A plaintext data key kept in configuration is a long-lived secret that never goes away, the "
+             "opposite of permission removed when the job ends."),
         ],
         explanation="""A grant is a policy instrument for a single key that allows a grantee principal to use it in
             cryptographic operations, often for a limited time. AWS services use grants to act on encrypted
@@ -283,69 +289,72 @@ QUESTIONS = [
               "https://docs.aws.amazon.com/kms/latest/developerguide/grants.html")),
     question(
         "kms-via-service-condition", domain="data-protection", difficulty="hard", task="1.3",
-        teaches="cross-account-auditors/read-security-logs",
+        teaches="",
         stem="""Developers may use the invoices key only indirectly, through Amazon S3 in `eu-west-1`, and never by
             calling `kms:Decrypt` themselves from scripts. Which key policy condition enforces this?""",
         options=[
-            (RIGHT, "`StringEquals` `kms:ViaService` = `s3.eu-west-1.amazonaws.com` on the statement that allows "
-                    "the developers.",
+            (RIGHT, "`kms:ViaService` equal to `s3.eu-west-1.amazonaws.com` on the statement allowing the "
+                    "developers.",
              "Right. `kms:ViaService` is present only when an AWS service makes the KMS request on the principal's "
              "behalf, and names that service."),
-            (WRONG, "`IpAddress` `aws:SourceIp` = S3's published IP ranges.",
+            (WRONG, "`aws:SourceIp` equal to S3's published IP ranges on the statement allowing the developers.",
              "Wrong. For service-made calls the source IP is not the developer's, and IP ranges do not prove which "
              "service called."),
-            (WRONG, "`Bool` `aws:SecureTransport` = `true`.",
+            (WRONG, "`aws:SecureTransport` equal to `true` on the statement allowing the developers.",
              "Wrong. That only requires TLS; scripts calling KMS directly use TLS too."),
-            (WRONG, "`StringEquals` `aws:RequestedRegion` = `eu-west-1`.",
+            (WRONG, "`aws:RequestedRegion` equal to `eu-west-1` on the statement allowing the developers.",
              "Wrong. It limits the Region, not whether the call came through S3."),
         ],
         explanation="""The KMS condition key `kms:ViaService` limits use of a key to requests from specified AWS
             services (e.g. S3, EBS, RDS) acting for the principal. Direct calls from scripts do not carry it, so the
             allow does not apply to them.""",
-        cite=("AWS KMS Developer Guide: kms:ViaService",
+        cite=("AWS KMS Developer Guide: AWS KMS condition keys",
               "https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html")),
     # ---- Secrets Manager -------------------------------------------------------------------------------------
     question(
         "sm-rotate-database-password", domain="data-protection", difficulty="easy", task="1.2",
-        teaches="mfa-protected-access/protected-action",
+        teaches="",
         stem="""SecureCart's checkout service reads the database password `DBPassword` from a configuration file
             baked into its AMI. Security wants the password out of the AMI and changed automatically every 30 days,
             with the LEAST operational overhead. What should the solutions architect do?""",
         options=[
-            (RIGHT, "Store it in AWS Secrets Manager with managed rotation every 30 days; the service reads it at run "
-                    "time with its instance role.",
-             "Right. Secrets Manager rotates the password in the database and the secret together, and the instance "
-             "role's permission to read the secret replaces the file."),
-            (WRONG, "Store it in Systems Manager Parameter Store as a SecureString and write a cron job to change it.",
+            (RIGHT, "Secrets Manager with rotation every 30 days; the service reads it at run time with its role.",
+             "Right. A rotation function (AWS provides one for RDS databases) changes the password in the database "
+             "and the secret together, and the instance role's permission to read the secret replaces the file."),
+            (WRONG, "A Parameter Store SecureString parameter, changed every 30 days by a cron job on one "
+                    "instance.",
              "Wrong. Parameter Store has no built-in rotation; the cron job is extra code to maintain."),
-            (WRONG, "Keep it in the AMI and build a new AMI every 30 days.",
+            (WRONG, "The password in the AMI, encrypted with KMS, with a new AMI built and rolled out monthly.",
              "Wrong. The password stays on disk in every AMI and snapshot, and each change is a rebuild."),
-            (WRONG, "Put it in an environment variable set in the instance's user data.",
+            (WRONG, "An environment variable set in the instances' user data, updated by a monthly Lambda "
+                    "function.",
              "Wrong. User data is readable by anyone with `ec2:DescribeInstanceAttribute`, and nothing rotates it."),
         ],
         explanation="""Secrets Manager stores secrets encrypted with KMS, controls access with IAM and resource
-            policies, and rotates them on a schedule: managed rotation for supported services (such as RDS and
-            Redshift), or a Lambda rotation function for others. Applications fetch the current value at run
-            time.""",
+            policies, and rotates them on a schedule with a Lambda rotation function (AWS provides templates for
+            RDS, Aurora, Redshift and DocumentDB credentials). Managed rotation is a different kind: the service that
+            owns a secret rotates it itself, as RDS does for a master user password it manages in Secrets Manager.
+            Applications fetch the current value at run time.""",
         cite=SM_ROTATION),
     question(
         "sm-parameter-store-cost", domain="data-protection", difficulty="medium", task="1.2",
-        teaches="mfa-protected-access/protected-action",
+        teaches="",
         stem="""Forty microservices need about 300 configuration values: feature flags, endpoints and a few API keys
             that must be encrypted. None of them needs automatic rotation. Which storage is the MOST cost-effective
             while keeping access under IAM control?""",
         options=[
-            (RIGHT, "Systems Manager Parameter Store standard parameters, with SecureString (KMS) for the API keys.",
+            (RIGHT, "Parameter Store standard parameters, with SecureString (KMS) for the API keys.",
              "Right. Standard parameters have no storage charge, SecureString encrypts with KMS, and IAM controls "
              "access by parameter path."),
-            (WRONG, "One AWS Secrets Manager secret per value.",
+            (WRONG, "AWS Secrets Manager, one secret per value, with rotation turned off for all of them.",
              "Wrong. Secrets Manager charges per secret per month; without a need for rotation that is cost for "
              "nothing."),
-            (WRONG, "A JSON file in an S3 bucket encrypted with SSE-S3.",
-             "Wrong. Every service gets every value, and S3 has no per-value access control or history."),
-            (WRONG, "An Amazon DynamoDB table with an item per value.",
-             "Wrong. It works, but it is a database to run for configuration, without built-in encryption per "
-             "value by a key of your choice."),
+            (WRONG, "An S3 object per microservice holding its values, with SSE-KMS, read at start-up.",
+             "Wrong. It works, but every value in an object goes to whoever can read it, there is no per-value "
+             "access or history, and each service needs code to parse it."),
+            (WRONG, "An Amazon DynamoDB table with one item per value, encrypted with a customer managed key.",
+             "Wrong. It works, but it is a table to design, pay for per request and secure item by item for what "
+             "standard parameters give for free."),
         ],
         explanation="""Parameter Store suits configuration and secrets that do not need rotation: standard
             parameters are free to store, SecureString parameters are encrypted with KMS, and hierarchies let IAM
@@ -355,7 +364,7 @@ QUESTIONS = [
               "https://docs.aws.amazon.com/systems-manager/latest/userguide/systems-manager-parameter-store.html")),
     question(
         "sm-cross-account-secret", domain="data-protection", difficulty="hard", task="1.2",
-        teaches="cross-account-auditors/assume-audit-role", multi=True,
+        teaches="", multi=True,
         stem="""A Lambda function in the analytics account must read the secret `DBPassword` in the production
             account. The secret is encrypted with the default key `aws/secretsmanager`. The function's role already
             allows `secretsmanager:GetSecretValue` on the secret's ARN. Which two further changes are required?
@@ -382,21 +391,21 @@ QUESTIONS = [
               "https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples_cross.html")),
     question(
         "sm-client-side-caching", domain="data-protection", difficulty="medium", task="1.2",
-        teaches="mfa-protected-access/protected-action",
+        teaches="",
         stem="""The checkout service calls `GetSecretValue` for the database password on every request, about 2,000
             times a second. Secrets Manager requests are now throttled and expensive. What is the MOST
             cost-effective fix that still picks up rotated passwords?""",
         options=[
-            (RIGHT, "Cache the secret in the service with a Secrets Manager caching client (or the Lambda "
-                    "extension) and refresh it periodically.",
+            (RIGHT, "Cache the value with a Secrets Manager caching client that refreshes it periodically.",
              "Right. A client-side cache serves the value from memory and refreshes it after a set time, so "
              "rotation is still picked up."),
-            (WRONG, "Copy the password into an environment variable when the service starts.",
+            (WRONG, "Read the password once at start-up into an environment variable for the whole task's life.",
              "Wrong. The service would keep a stale password after rotation and break."),
-            (WRONG, "Request a higher Secrets Manager quota.",
+            (WRONG, "Request a higher Secrets Manager API quota so that the calls are not throttled.",
              "Wrong. That removes throttling but keeps paying for 2,000 calls a second."),
-            (WRONG, "Store the password in a public S3 object that the service downloads.",
-             "Wrong. That publishes the password."),
+            (WRONG, "Replicate the secret to a second Region and spread the `GetSecretValue` calls over both.",
+             "Wrong. Replicas cost as much again per secret and per call; the number of calls, which is the "
+             "problem, does not change."),
         ],
         explanation="""AWS provides caching clients (Java, Python, .NET, Go, and an AWS Parameters and Secrets
             Lambda extension) that keep secret values in memory and refresh them after a configurable interval,

@@ -9,6 +9,7 @@ QUESTIONS = [
         "id": "fed-saml-vs-oidc",
         "domain": "federation",
         "teaches": "federation-idp/saml-sign-in",
+        "tags": ["AssumeRoleWithSAML", "SAML assertion"],
         "difficulty": "easy",
         "stem": """SecureCart's staff sign in to Microsoft AD FS, which issues SAML 2.0 assertions. Its GitHub
             Actions pipelines receive OpenID Connect tokens. Which STS operations should each use to obtain AWS
@@ -40,9 +41,10 @@ QUESTIONS = [
         "difficulty": "hard",
         "task": "1.1",
         "teaches": "federation-idp/github-actions-oidc",
+        "tags": ["token.actions.githubusercontent.com:sub", "aud"],
         "stem": """SecureCart moves its deployments to GitHub Actions and wants no long-term AWS keys in GitHub. A
             platform engineer registers GitHub's OIDC provider in IAM and creates the deploy role with the trust
-            policy shown, which checks only the audience. Which statement is MOST accurate?""",
+            policy shown, which checks only the audience. Which statement about this role is MOST accurate?""",
         "exhibits": [{
             "name": "trust",
             "title": "Proposed trust policy of " + DEPLOY_ROLE,
@@ -59,55 +61,59 @@ QUESTIONS = [
             },
         }],
         "options": [
-            {"text": "IAM refuses to create this role: a role that trusts GitHub's provider must also test "
-                     "`token.actions.githubusercontent.com:sub` (or `:job_workflow_ref`) with a value that is not "
-                     "scoped to all, e.g. `repo:SecureCart/storefront:ref:refs/heads/main`.",
+            {"text": "Any GitHub Actions workflow, in any repository, can get a token with this audience and "
+                     "assume the role.",
              "correct": True,
-             "why": """Right. Every GitHub workflow in the world can get a token with this audience, so AWS now
-                rejects such trust policies when the role is created or its trust policy updated. Scope `sub` to
-                SecureCart's repository (StringEquals for one branch, StringLike for `repo:SecureCart/storefront:*`)."""},
-            {"text": "The role works, and only workflows of the GitHub organisation that registered the provider "
-                     "can assume it.",
+             "why": """Right. GitHub's issuer and the `sts.amazonaws.com` audience are the same for every workflow
+                on GitHub, so a trust policy that checks only `aud` trusts all of them. AWS's setup for GitHub adds a
+                condition on `token.actions.githubusercontent.com:sub` that names SecureCart's repository and branch
+                (or environment)."""},
+            {"text": "Only workflows of the GitHub organization that registered the OIDC provider can assume the "
+                     "role.",
              "why": """Wrong. The IAM OIDC provider checks the token's issuer, signature and audience; the issuer is
                 the same for every repository on GitHub, so registering it says nothing about whose workflows."""},
-            {"text": "The role works, but each workflow must also pass an ExternalId that matches the repository name.",
+            {"text": "Each workflow must also pass an ExternalId that names its own repository before STS issues any "
+                     "credentials.",
              "why": """Wrong. ExternalId is an AssumeRole parameter for third-party access; AssumeRoleWithWebIdentity
                 has none. The repository is identified by the token's `sub` claim."""},
-            {"text": "The role works; adding `aws:SourceIp` for GitHub's runner ranges is the recommended way to "
-                     "restrict it.",
-             "why": """Wrong. GitHub-hosted runners share address ranges with every other GitHub customer, and AWS
-                and GitHub both point to the `sub` claim as the control."""},
+            {"text": "Only GitHub-hosted runners can assume it, because STS checks their published IP address "
+                     "ranges.",
+             "why": """Wrong. STS checks no source address unless a condition asks for one, and GitHub-hosted
+                runners share address ranges with every other GitHub customer anyway; the `sub` claim is the
+                control."""},
         ],
-        "explanation": """For GitHub Actions, AWS documents two conditions: `...:aud` = `sts.amazonaws.com` and `...:sub`
-            matching your repository, branch or environment. Because a trust policy without a scoped `sub` would
-            let any repository on GitHub assume the role, IAM refuses to save one for GitHub's provider (observed
-            rejection: "must evaluate, using StringEquals, StringLike or StringEqualsIgnoreCase,
-            token.actions.githubusercontent.com:sub or ...:job_workflow_ref which is not scoped to all"). Note: the
-            lab's own policy engine does not enforce this GitHub-specific rule; the scenario step shows why it
-            matters by letting a stranger's workflow in.""",
-        "citation": {"title": "IAM User Guide: Create a role for OpenID Connect federation",
+        "explanation": """For GitHub Actions, AWS's guide for OIDC roles shows two conditions: `...:aud` equal to
+            `sts.amazonaws.com`, and `...:sub` matching the repository, branch or environment allowed to deploy
+            (StringEquals for one branch, StringLike for a pattern such as `repo:securecart/storefront:*`). Without
+            the `sub` condition the role trusts every workflow that can reach GitHub's token endpoint. The lab's
+            scenario step and the "main branch only" challenge let a stranger's token in and then pin `sub`.""",
+        "citation": {"title": "IAM User Guide: Create a role for OpenID Connect federation (console)",
                      "url": "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_oidc.html"},
     },
     {
         "id": "fed-identity-center-permission-sets",
         "domain": "federation",
-        "teaches": "identity-center/permission-set",
+        "teaches": "identity-center/assign",
+        "tags": ["permission set", "group"],
         "difficulty": "medium",
         "stem": """SecureCart has 20 AWS accounts in AWS Organizations and its workforce is in Okta. Developers must
             get the same read-only access in every account with one sign-in, and access must be managed centrally.
             Which solution meets these requirements with the LEAST operational overhead?""",
         "options": [
-            {"text": "IAM Identity Center with Okta as the identity source, and a permission set assigned to the "
-                     "developers' group in each account.",
+            {"text": "IAM Identity Center with Okta as identity source, and one permission set assigned to the "
+                     "group.",
              "correct": True,
              "why": """Right. Identity Center provisions a role for the permission set in each assigned account and
                 hands out its temporary credentials through the access portal."""},
-            {"text": "An IAM user per developer in every account, in a group with a read-only policy.",
+            {"text": "An IAM user per developer in each account, placed in a group with `ReadOnlyAccess`.",
              "why": """Wrong. 20 sets of long-term credentials per developer, managed per account, is the opposite
                 of central management."""},
-            {"text": "A single IAM user shared by all developers, with its keys stored in Secrets Manager.",
-             "why": """Wrong. Shared credentials destroy accountability and are still long-term keys."""},
-            {"text": "A service control policy that grants read-only access to the developers.",
+            {"text": "SAML federation from Okta into a read-only IAM role created by hand in each of the 20 "
+                     "accounts.",
+             "why": """Wrong. It works, but the 20 roles and their trust policies are created and kept in step by
+                hand, account by account; Identity Center provisions and updates them from one permission set."""},
+            {"text": "A service control policy on the organization root that grants the developers read-only "
+                     "access everywhere.",
              "why": """Wrong. SCPs never grant permissions. Attached to the organization root, an OU or an
                 individual account, they only set the maximum permissions of the accounts below them."""},
         ],
@@ -121,7 +127,8 @@ QUESTIONS = [
     {
         "id": "fed-saml-trust-multi",
         "domain": "federation",
-        "teaches": "federation-idp/saml-sub-condition",
+        "teaches": "federation-idp/saml-sign-in",
+        "tags": ["SAML:aud", "AssumeRoleWithSAML"],
         "difficulty": "hard",
         "multi": True,
         "stem": """SecureCart federates AD FS into the role `SecureCart-Support` with SAML 2.0. Which **two**
@@ -142,8 +149,9 @@ QUESTIONS = [
             {"text": "STS checks the assertion's signature with the certificate of the IdP's TLS website.",
              "why": """Wrong. STS checks it against the signing certificate in the SAML metadata uploaded to the
                 IAM SAML provider."""},
-            {"text": 'Each federated user needs an IAM user with the same name in the account.',
-             "why": """Wrong. SAML federation exists so that no IAM users are needed. The assertion names the role and the provider, and STS issues a role session."""},
+            {"text": "The trust policy must name each person's IdP user name in `Principal`, one statement each.",
+             "why": """Wrong. The principal of a SAML trust policy is the IAM SAML provider; to admit only some
+                people, add a condition on `saml:sub` (or on attributes), not a principal per person."""},
         ],
         "explanation": """In SAML federation the IdP signs an assertion listing the role and provider ARNs the user
             may use. STS verifies the signature with the IAM SAML provider's metadata, then evaluates the role's
@@ -156,24 +164,27 @@ QUESTIONS = [
         "id": "fed-mobile-cognito",
         "domain": "federation",
         "teaches": "federation-idp/github-actions-oidc",
+        "tags": ["AssumeRoleWithWebIdentity", "OIDC"],
         "difficulty": "easy",
         "stem": """SecureCart's new mobile app lets shoppers sign in with Google or Apple and then upload profile
             pictures directly to S3. Which design meets the requirement with the LEAST operational overhead and no AWS keys in the app?""",
         "options": [
-            {"text": "Use an Amazon Cognito identity pool, which exchanges the provider's token for temporary AWS "
-                     "credentials of a limited role.",
+            {"text": "An Amazon Cognito identity pool that trades the provider's token for a limited role's "
+                     "credentials.",
              "correct": True,
              "why": """Right. For mobile apps AWS recommends Amazon Cognito, which handles the web identity exchange
                 and hands the app temporary, scoped credentials."""},
-            {"text": "Embed an IAM user's access keys in the app, with a policy that allows only `s3:PutObject`.",
+            {"text": "An IAM user's access keys embedded in the app, with a policy allowing only `s3:PutObject`.",
              "why": """Wrong. Keys shipped in an app can be extracted by anyone and cannot be rotated without a new
                 release."""},
-            {"text": "Call `GetFederationToken` from the app with the shopper's Google password.",
-             "why": """Wrong. GetFederationToken needs IAM user credentials, and the app should never see Google
-                passwords."""},
-            {"text": "Create an IAM user for each shopper at sign-up.",
-             "why": """Wrong. IAM users are for a workforce, not millions of customers, and IAM has per-account user
-                quotas."""},
+            {"text": "A backend that calls `GetFederationToken` with a service user's keys for each shopper who "
+                     "signs in.",
+             "why": """Wrong for this requirement. Such a token vending service works, but it is code and servers to
+                run, and it needs an IAM user's long-term keys on the backend; Cognito does the exchange for
+                you."""},
+            {"text": "A bucket policy that allows `s3:PutObject` to every shopper signed in through `accounts.google.com`.",
+             "why": """Wrong. A bucket policy cannot authenticate a Google sign-in: the app would still have to sign
+                its requests with AWS credentials, which is what the identity pool provides."""},
         ],
         "explanation": """Web identity federation lets external users obtain temporary credentials for a role without
             any AWS secrets in the app. Amazon Cognito identity pools wrap this for mobile and web apps; the role

@@ -11,22 +11,23 @@ QUESTIONS = [
         "difficulty": "medium",
         "task": "1.1",
         "teaches": "role-chaining/second-hop",
+        "tags": ["role chaining", "one hour"],
         "stem": """SecureCart's CI runners are EC2 instances with the instance profile role `SecureCart-CI`. A
             release job that takes 90 minutes uses the instance's credentials to assume `SecureCart-Deployer`
             (`MaxSessionDuration` = 43200) with `DurationSeconds=7200`. What happens?""",
         "options": [
-            {"text": "The AssumeRole call fails: using the instance role's credentials to assume another role is "
-                     "role chaining, and a chained session can last at most one hour.",
+            {"text": "It fails: assuming a role with instance-role credentials is role chaining, capped at one "
+                     "hour.",
              "correct": True,
              "why": """Right. The instance's own session (delivered by EC2) is not limited by the one-hour cap, but
                 it is a role session; assuming another role with it is role chaining, and asking for more than an
                 hour makes the call fail. Ask for 3600 seconds or less and refresh."""},
-            {"text": "It succeeds with a 2-hour session: credentials from an instance profile are not a chain hop.",
-             "why": """Wrong. Only the instance's own role session is exempt; a role assumed with it is chained (the
-                GitLab runner's S3 cache role hit exactly this)."""},
-            {"text": "It succeeds, but STS silently shortens the session to one hour.",
+            {"text": "It succeeds for two hours: credentials delivered by an instance profile are not a chain hop.",
+             "why": """Wrong. Only the instance's own role session is exempt; a role assumed with its credentials is a
+                chained session like any other."""},
+            {"text": "It succeeds, but STS shortens the session to one hour without an error, as for any chain.",
              "why": """Wrong. For AssumeRole STS rejects a too-long DurationSeconds rather than shortening it."""},
-            {"text": "It fails because a role used in an instance profile cannot assume other roles.",
+            {"text": "It fails: a role that is used in an instance profile may not assume any other role.",
              "why": """Wrong. Instance roles can assume roles whose trust policies allow them (that is role
                 chaining); only the duration is the problem here."""},
         ],
@@ -34,29 +35,31 @@ QUESTIONS = [
             most one hour, whatever the target role's MaxSessionDuration. That includes credentials EC2 delivers
             for an instance profile: the instance's session itself can be long, but the role it assumes is capped.
             Omit DurationSeconds (default 3600) or ask for 3600 or less, and let the SDK refresh.""",
-        "citation": {"title": "AWS STS API Reference: AssumeRole (DurationSeconds)",
+        "citation": {"title": "AWS STS API Reference: AssumeRole",
                      "url": "https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html"},
     },
     {
         "id": "guard-max-session-duration",
         "domain": "guardrails",
         "teaches": "use-case-auditors/one-hour",
+        "tags": ["MaxSessionDuration"],
         "difficulty": "easy",
         "stem": """Analysts at SecureCart run 4-hour reports. `dev-alice` (an IAM user) assumes
             `SecureCart-Analytics`, whose `MaxSessionDuration` is 3600 seconds, with `DurationSeconds=14400`. What is
             the result, and what is the MOST appropriate fix?""",
         "options": [
-            {"text": "The call fails because the request exceeds the role's maximum; an administrator raises the "
-                     "role's `MaxSessionDuration` to 4 hours (or more).",
+            {"text": "The call fails; an administrator raises the role's `MaxSessionDuration` to at least 4 "
+                     "hours.",
              "correct": True,
              "why": """Right. A DurationSeconds above the role's MaxSessionDuration makes AssumeRole fail; the
                 ceiling is a setting on the role, up to 12 hours."""},
-            {"text": "Credentials valid for 4 hours; no change is needed.",
-             "why": """Wrong. The role's MaxSessionDuration (1 hour here) is the ceiling."""},
-            {"text": "Credentials valid for 1 hour; the report should call GetSessionToken to extend them.",
+            {"text": "She gets 4-hour credentials: `DurationSeconds` overrides the role's limit for IAM users.",
+             "why": """Wrong. The role's MaxSessionDuration (1 hour here) is the ceiling for every caller."""},
+            {"text": "She gets 1-hour credentials, and the report should then call `GetSessionToken` to extend "
+                     "them.",
              "why": """Wrong. STS does not silently trim AssumeRole durations, and GetSessionToken cannot extend a
                 role session."""},
-            {"text": "The call is refused because sessions over one hour need MFA; she should pass an MFA code.",
+            {"text": "The call fails until she passes an MFA code, which STS requires for any session over an hour.",
              "why": """Wrong. Duration and MFA are unrelated unless a policy condition links them."""},
         ],
         "explanation": """A role's `MaxSessionDuration` can be set from 1 to 12 hours (3600-43200 seconds, default
@@ -68,7 +71,8 @@ QUESTIONS = [
     {
         "id": "guard-session-policy-narrows",
         "domain": "guardrails",
-        "teaches": "use-case-auditors/read-only",
+        "teaches": "challenge:session-policy-one-task",
+        "tags": ["session policy", "intersection"],
         "difficulty": "medium",
         "style": "will-it-be-allowed",
         "stem": """The thumbnail service assumes `SecureCart-ImageUploader` and passes the inline session policy
@@ -85,24 +89,24 @@ QUESTIONS = [
                  "Resource": "*"}]}},
         ],
         "options": [
-            {"text": "Allowed: the role's permission policy allows `s3:PutObject`.",
+            {"text": "Allowed, because the role's permission policy allows `s3:PutObject` on the bucket.",
              "why": """Wrong. A session's permissions are the intersection of the role's policies and the session
                 policy; the session policy does not allow PutObject."""},
-            {"text": "Denied by an explicit deny in the session policy.",
-             "why": """Wrong. The session policy has no Deny; it simply does not allow PutObject."""},
-            {"text": "Denied implicitly: the session policy does not allow `s3:PutObject`, so the intersection does "
-                     "not either.",
+            {"text": "Denied by an explicit deny: a session policy denies whatever it does not list.",
+             "why": """Wrong. The session policy has no Deny; it simply does not allow PutObject, which is an
+                implicit deny."""},
+            {"text": "Denied implicitly: the session policy does not allow `s3:PutObject`.",
              "correct": True,
              "why": """Right. Session policies only narrow. (And `dynamodb:*` in the session policy grants nothing,
                 because the role's policy does not allow DynamoDB.)"""},
-            {"text": 'Allowed: a session policy only applies to the AWS Management Console.',
-             "why": """Wrong. Session policies passed with `--policy` or `PolicyArns` narrow every request the session makes, from the CLI, SDKs or the console."""},
+            {"text": "Allowed, because session policies narrow only console sessions, not CLI calls.",
+             "why": """Wrong. Session policies passed with `--policy` or `PolicyArns` narrow every request the session
+                makes, from the CLI, SDKs or the console."""},
         ],
         "explanation": """A session policy passed with `Policy` or `PolicyArns` limits the session to what both the
             role's identity policies and the session policy allow. It can never grant anything the role lacks. The
             decision below was computed by the lab's policy engine.""",
-        "citation": {"title": "IAM User Guide: Policies and permissions in AWS Identity and Access Management "
-                              "(Session policies)",
+        "citation": {"title": "IAM User Guide: Policies and permissions in AWS Identity and Access Management",
                      "url": "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html"},
         "engine": {
             "check": "authorize",
@@ -123,7 +127,8 @@ QUESTIONS = [
     {
         "id": "guard-session-policy-facts",
         "domain": "guardrails",
-        "teaches": "use-case-auditors/read-only",
+        "teaches": "challenge:session-policy-one-task",
+        "tags": ["session policy"],
         "difficulty": "medium",
         "multi": True,
         "stem": """Which **two** statements about session policies passed to `AssumeRole` are correct?
@@ -152,7 +157,8 @@ QUESTIONS = [
     {
         "id": "guard-permissions-boundary",
         "domain": "guardrails",
-        "teaches": "use-case-teams/developers",
+        "teaches": "challenge:boundary-stops-escalation",
+        "tags": ["permissions boundary"],
         "difficulty": "hard",
         "style": "will-it-be-allowed",
         "stem": """SecureCart lets team leads create IAM users, but every user they create gets the permissions
@@ -169,17 +175,18 @@ QUESTIONS = [
                  "Action": ["s3:*", "cloudwatch:*", "ec2:Describe*"], "Resource": "*"}]}},
         ],
         "options": [
-            {"text": "Allowed: the identity policy allows every action.",
+            {"text": "Allowed, because the identity policy allows every action on every resource.",
              "why": """Wrong. A permissions boundary caps what identity policies can grant."""},
-            {"text": "Denied by an explicit deny in the boundary.",
-             "why": """Wrong. The boundary has no Deny statement; it just does not allow IAM actions."""},
-            {"text": "Denied implicitly: the boundary does not allow `iam:CreateUser`, so the effective permissions "
-                     "do not include it.",
+            {"text": "Denied by an explicit deny: a boundary denies every action it does not list.",
+             "why": """Wrong. The boundary has no Deny statement; it just does not allow IAM actions, which is an
+                implicit deny."""},
+            {"text": "Denied implicitly: the boundary does not allow `iam:CreateUser`.",
              "correct": True,
              "why": """Right. Effective permissions are the intersection of the identity policies and the
                 boundary."""},
-            {"text": 'Allowed: a permissions boundary only applies to roles, not to IAM users.',
-             "why": """Wrong. Boundaries can be set on IAM users and on roles. Here it caps `contractor-bob`'s effective permissions at what the boundary allows."""},
+            {"text": "Allowed, because a permissions boundary limits roles only, not IAM users.",
+             "why": """Wrong. Boundaries can be set on IAM users and on roles. Here it caps `contractor-bob`'s
+                effective permissions at what the boundary allows."""},
         ],
         "explanation": """A permissions boundary is a managed policy that sets the maximum permissions an identity
             policy can give a user or role. The request must be allowed by both the identity policy and the boundary
@@ -205,23 +212,24 @@ QUESTIONS = [
     {
         "id": "guard-chaining-credentials-expire",
         "domain": "guardrails",
-        "teaches": "role-chaining/publish-release",
+        "teaches": "role-chaining/second-hop",
+        "tags": ["expiry", "role chaining"],
         "difficulty": "medium",
         "stem": """An analyst assumes `SecureCart-Ops` (session A, expires in 60 minutes) and 50 minutes later uses
             session A to assume `SecureCart-ReadOnly` (session B). Session A then expires. What happens to
             session B?""",
         "options": [
-            {"text": "Session B keeps working until its own expiration; each hop has its own credentials and "
-                     "expiry.",
+            {"text": "Session B keeps working until its own expiration; each hop has its own clock.",
              "correct": True,
              "why": """Right. Once issued, session B's credentials are independent of session A's lifetime (within
                 the chaining cap of one hour)."""},
-            {"text": "Session B stops working at the same moment as session A.",
+            {"text": "Session B stops at the same moment as session A, because A issued it.",
              "why": """Wrong. STS does not tie a chained session's expiry to its parent's."""},
-            {"text": "Session B is extended automatically while it is in use.",
+            {"text": "Session B is renewed by STS for as long as it keeps being used within its hour.",
              "why": """Wrong. STS credentials are never extended; you request new ones."""},
-            {"text": "Session B was never issued: a role cannot be assumed in the last 15 minutes of a session.",
-             "why": """Wrong. There is no such rule."""},
+            {"text": "Session B loses role A's permissions when A expires but keeps `SecureCart-ReadOnly`'s.",
+             "why": """Wrong. Session B never had role A's permissions: each session has exactly its own role's
+                permissions, and B keeps them until B's own expiry."""},
         ],
         "explanation": """Every AssumeRole returns a new set of credentials with its own `Expiration`. In a chain each
             hop is independent (chained sessions are capped at one hour); when any session expires its holder must

@@ -26,6 +26,7 @@ QUESTIONS = [
         "id": "mfa-deny-bool-false-long-term-keys",
         "domain": "mfa",
         "teaches": "mfa-protected-access/long-term-keys-denied",
+        "tags": ["aws:MultiFactorAuthPresent", "Bool"],
         "difficulty": "hard",
         "style": "will-it-be-allowed",
         "stem": """To protect invoices, `dev-alice` has the identity policy shown. She runs
@@ -34,18 +35,19 @@ QUESTIONS = [
         "exhibits": [{"name": "alice", "title": "Identity policy of " + ALICE, "policy_kind": "identity",
                       "policy": _delete_guard("Bool")}],
         "options": [
-            {"text": "Allowed: the Deny never matches a request signed with long-term keys.", "correct": True,
+            {"text": "Allowed: with the key absent, `Bool` is false and the Deny does not match.", "correct": True,
              "why": """Right, and that is the trap. `aws:MultiFactorAuthPresent` is absent from requests signed with
                 long-term keys, and `Bool` on a missing key is false, so the Deny does not apply; the Allow
                 does."""},
-            {"text": "Denied by the explicit Deny `NoDeleteWithoutMFA`.",
+            {"text": "Denied by the explicit Deny `NoDeleteWithoutMFA`, because she used no MFA.",
              "why": """Wrong. The Deny would apply only if the key were present with the value false (for example a
                 console session without MFA)."""},
-            {"text": "Denied implicitly: long-term keys cannot delete objects.",
+            {"text": "Denied implicitly, because long-term access keys may not delete S3 objects.",
              "why": """Wrong. Long-term keys are subject to the same policies as any other credentials; `s3:*` allows
                 the delete."""},
-            {"text": 'Denied implicitly: the Allow needs MFA as well.',
-             "why": """Wrong. The Allow statement has no condition, so it matches. Only the Deny is about MFA, and with the key absent its `Bool` test is false."""},
+            {"text": "Denied implicitly, because the `InvoiceAdmin` Allow also requires MFA here.",
+             "why": """Wrong. The Allow statement has no condition, so it matches. Only the Deny is about MFA, and
+                with the key absent its `Bool` test is false."""},
         ],
         "explanation": """AWS documents this pitfall: `aws:MultiFactorAuthPresent` is present only for temporary
             credentials. For a Deny that must also catch long-term keys, use `"BoolIfExists":
@@ -70,6 +72,7 @@ QUESTIONS = [
         "id": "mfa-deny-boolifexists-long-term-keys",
         "domain": "mfa",
         "teaches": "mfa-protected-access/long-term-keys-denied",
+        "tags": ["BoolIfExists", "aws:MultiFactorAuthPresent"],
         "difficulty": "medium",
         "style": "will-it-be-allowed",
         "stem": """The security team fixes `dev-alice`'s policy as shown (note the operator). She repeats the same
@@ -85,8 +88,9 @@ QUESTIONS = [
                 the Allow."""},
             {"text": "Denied implicitly: the Allow does not match any more.",
              "why": """Wrong. The Allow still matches; it is overridden by the explicit Deny."""},
-            {"text": 'Allowed: an explicit Deny only applies to requests signed with temporary credentials.',
-             "why": """Wrong. A Deny applies to any request it matches. `BoolIfExists` is true when the key is absent, which is the case for long-term keys, so the Deny matches."""},
+            {"text": "Allowed: an explicit Deny applies only to requests signed with temporary credentials.",
+             "why": """Wrong. A Deny applies to any request it matches. `BoolIfExists` is true when the key is
+                absent, which is the case for long-term keys, so the Deny matches."""},
         ],
         "explanation": """With `BoolIfExists`, a missing `aws:MultiFactorAuthPresent` (long-term keys) and a value of
             false (temporary credentials without MFA) both match, so the Deny blocks every non-MFA delete. To delete,
@@ -110,7 +114,8 @@ QUESTIONS = [
     {
         "id": "mfa-trust-boolifexists-true-admits-keys",
         "domain": "mfa",
-        "teaches": "use-case-teams/operations-need-mfa",
+        "teaches": "mfa-protected-access/long-term-keys-denied",
+        "tags": ["BoolIfExists", "long-term"],
         "difficulty": "hard",
         "style": "will-it-be-allowed",
         "stem": """The role `SecureCart-ProdAdmin` is meant to require MFA. `dev-alice`'s identity policy allows
@@ -130,17 +135,20 @@ QUESTIONS = [
                  "Resource": "arn:aws:iam::123456789012:role/SecureCart-ProdAdmin"}]}},
         ],
         "options": [
-            {"text": "Allowed: with the key absent, `BoolIfExists` is true, so MFA is not actually required.",
+            {"text": "Allowed: with the key absent, `BoolIfExists` is true, so no MFA is required.",
              "correct": True,
              "why": """Right. In an Allow statement `BoolIfExists ... true` admits requests that have no MFA key at
                 all, such as calls signed with long-term keys. Use `Bool` (not `BoolIfExists`) to require MFA."""},
-            {"text": "Denied by an explicit deny.",
-             "why": """Wrong. There is no Deny statement."""},
-            {"text": "Denied implicitly: the condition requires MFA.",
+            {"text": "Denied by an explicit deny: a failed MFA condition in a trust policy denies.",
+             "why": """Wrong. There is no Deny statement, and a condition that fails only keeps its own statement
+                from applying."""},
+            {"text": "Denied implicitly: the trust policy requires MFA, and she passed no MFA code.",
              "why": """This is what the author intended, but `...IfExists` makes the condition pass when the key is
                 missing."""},
-            {"text": 'Denied: a trust policy cannot test `aws:MultiFactorAuthPresent`.',
-             "why": """Wrong. Trust policies can test it (it is the usual way to require MFA for AssumeRole). The problem is the `...IfExists` operator, which lets requests without the key through."""},
+            {"text": "Refused: trust policies cannot test `aws:MultiFactorAuthPresent`, so the statement never "
+                     "matches.",
+             "why": """Wrong. Trust policies can test it (it is the usual way to require MFA for AssumeRole). The
+                problem is the `...IfExists` operator, which lets requests without the key through."""},
         ],
         "explanation": """For an Allow, `"Bool": {"aws:MultiFactorAuthPresent": "true"}` admits only requests that
             carry MFA; `BoolIfExists` also admits requests without the key. For AssumeRole, MFA comes from the
@@ -168,22 +176,24 @@ QUESTIONS = [
         "difficulty": "easy",
         "task": "1.1",
         "teaches": "mfa-protected-access/get-session-token",
+        "tags": ["GetSessionToken", "aws:MultiFactorAuthPresent"],
         "stem": """SecureCart's operators run scripts from the CLI with their IAM users' access keys. A new policy
             denies destructive actions unless `aws:MultiFactorAuthPresent` is true. The scripts must keep working
             with the LEAST change. Which STS call, made with the operator's own keys and virtual MFA device, returns
             credentials that satisfy the policy?""",
         "options": [
-            {"text": "`GetSessionToken` with `SerialNumber` (the MFA device ARN) and `TokenCode` (the current "
-                     "6-digit code).",
+            {"text": "`GetSessionToken` with `SerialNumber` (the device ARN) and `TokenCode` (the current "
+                     "code).",
              "correct": True,
              "why": """Right. GetSessionToken with MFA returns temporary credentials whose requests carry
                 `aws:MultiFactorAuthPresent = true`; the scripts then use those credentials."""},
-            {"text": "`GetFederationToken` with the MFA code in the `Policy` parameter.",
+            {"text": "`GetFederationToken` with the MFA code passed in its `Policy` parameter as a condition.",
              "why": """Wrong. GetFederationToken takes no MFA parameters, and its sessions carry no MFA context."""},
-            {"text": "`GetCallerIdentity` with the MFA code, which marks the access keys as MFA-verified.",
+            {"text": "`GetCallerIdentity` with the MFA code, which marks the user's access keys as "
+                     "MFA-verified.",
              "why": """Wrong. GetCallerIdentity only reports who you are; it takes no MFA parameters and changes
                 nothing about the keys."""},
-            {"text": "`AssumeRole` on the operator's own IAM user ARN.",
+            {"text": "`AssumeRole` on the operator's own IAM user ARN, with `SerialNumber` and `TokenCode`.",
              "why": """Wrong. AssumeRole assumes roles, not users; an IAM user cannot be assumed."""},
         ],
         "explanation": """GetSessionToken is the STS call for "prove MFA, then work with temporary credentials". It
@@ -199,21 +209,22 @@ QUESTIONS = [
         "id": "mfa-getsessiontoken-with-session-creds",
         "domain": "mfa",
         "teaches": "mfa-protected-access/get-session-token",
+        "tags": ["GetSessionToken"],
         "difficulty": "medium",
         "stem": """A script running with credentials from `AssumeRole` calls `GetSessionToken` to get an MFA session.
             It fails with `AccessDenied`. Why?""",
         "options": [
-            {"text": "GetSessionToken must be called with long-term credentials (an IAM user or the root user), not "
-                     "with session credentials.",
+            {"text": "GetSessionToken accepts only the long-term credentials of an IAM user or the root user.",
              "correct": True,
              "why": """Right. AWS answers `AccessDenied: Cannot call GetSessionToken with session credentials`. To
                 add MFA to a role session, pass `SerialNumber` and `TokenCode` to AssumeRole instead."""},
-            {"text": "The role is missing `sts:GetSessionToken` in its permission policy.",
+            {"text": "The role's permission policy lacks `sts:GetSessionToken`, which every caller needs.",
              "why": """Wrong. GetSessionToken is not controlled by policies at all; the problem is the kind of
                 credentials."""},
-            {"text": "GetSessionToken only works in the us-east-1 Region.",
-             "why": """Wrong. STS has Regional endpoints; the Region is not the issue."""},
-            {"text": "The MFA code was used twice.",
+            {"text": "GetSessionToken is served only by the global endpoint, and the script calls a Regional one.",
+             "why": """Wrong. GetSessionToken is available at the Regional STS endpoints as well; the Region is not
+                the issue, the kind of credentials is."""},
+            {"text": "The MFA code was already used by the AssumeRole call that issued the session.",
              "why": """Not the cause here: a reused or wrong code gives an MFA failure message, not the
                 session-credentials error."""},
         ],
@@ -226,7 +237,7 @@ QUESTIONS = [
     {
         "id": "mfa-getsessiontoken-durations",
         "domain": "mfa",
-        "teaches": "mfa-protected-access/session-expires",
+        "teaches": "",
         "difficulty": "medium",
         "stem": """An IAM user calls `GetSessionToken` and wants the longest-lived session STS allows for an IAM
             user. Which `DurationSeconds` can the user request at most?""",
@@ -240,8 +251,9 @@ QUESTIONS = [
             {"text": "3,600 seconds (1 hour).",
              "why": """Wrong. One hour is the limit when the root user calls GetSessionToken, and the cap for role
                 chaining."""},
-            {"text": "It has no maximum; the session lasts until the keys are deactivated.",
-             "why": """Wrong. Every STS credential has an expiration."""},
+            {"text": "28,800 seconds (8 hours), the same as the default Identity Center portal session.",
+             "why": """Wrong. Eight hours is IAM Identity Center's default portal session, an unrelated setting;
+                GetSessionToken for an IAM user goes up to 36 hours."""},
         ],
         "explanation": """Durations differ per operation and caller: GetSessionToken and GetFederationToken allow
             900-129,600 seconds for IAM users (default 43,200) but at most 3,600 for the root user; AssumeRole

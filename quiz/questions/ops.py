@@ -5,7 +5,8 @@ QUESTIONS = [
     {
         "id": "ops-getcalleridentity-no-permission",
         "domain": "ops",
-        "teaches": "role-chaining/ci-identity",
+        "teaches": "cross-account-auditors/meet-the-auditor",
+        "tags": ["GetCallerIdentity"],
         "difficulty": "easy",
         "stem": """A deployment script must check, before doing anything, which account and which role it is running
             as. Its role has an explicit `Deny` on `sts:*`. Which call still works and answers the question?""",
@@ -34,6 +35,7 @@ QUESTIONS = [
         "id": "ops-assumed-role-arn-format",
         "domain": "ops",
         "teaches": "cross-account-auditors/assume-audit-role",
+        "tags": ["assumed-role"],
         "difficulty": "medium",
         "stem": """`auditor-jane` (account 987654321098) assumes `arn:aws:iam::123456789012:role/audit/SecureCart-AuditRole`
             (note the path `/audit/`) with `RoleSessionName=jane-q4`. What ARN does `GetCallerIdentity` return for
@@ -58,24 +60,26 @@ QUESTIONS = [
     {
         "id": "ops-revoke-leaked-session",
         "domain": "ops",
-        "teaches": "cross-account-auditors/session-expires",
+        "teaches": "challenge:revoke-leaked-sessions",
+        "tags": ["aws:TokenIssueTime", "AWSRevokeOlderSessions"],
         "difficulty": "medium",
         "stem": """Credentials of a `SecureCart-Ops` role session were pasted into a public chat. They are valid
             for another 10 hours. What immediately stops them from working while letting people assume the role
             again afterwards?""",
         "options": [
-            {"text": "Use \"Revoke active sessions\" on the role: it adds a Deny-all policy conditioned on "
-                     "`aws:TokenIssueTime` before now.",
+            {"text": "Revoke the role's active sessions: a Deny-all on `aws:TokenIssueTime` before now.",
              "correct": True,
              "why": """Right. Sessions issued before that moment are denied everything; new sessions are not
                 affected."""},
-            {"text": "Edit the role's trust policy so nobody can assume it.",
+            {"text": "Edit the role's trust policy so that nobody can assume the role until the keys expire.",
              "why": """Wrong. The trust policy is checked only when the role is assumed; credentials already issued
                 keep working."""},
-            {"text": "Delete the access keys of the IAM user who assumed the role.",
+            {"text": "Delete the access keys of the IAM user who assumed the role and shared the session.",
              "why": """Wrong. The role session's credentials are separate from the user's keys and stay valid."""},
-            {"text": "Nothing can be done; wait for the credentials to expire.",
-             "why": """Wrong. AWS provides revocation through a deny policy on the role."""},
+            {"text": "Detach the role's permission policies, and attach them again after the keys expire.",
+             "why": """Wrong. It stops the leaked session only while the policies are detached, breaks every
+                legitimate session meanwhile, and the leaked keys work again the moment the policies return if
+                they have not expired yet."""},
         ],
         "explanation": """STS credentials cannot be recalled one by one, but policies are evaluated on every request.
             Revoking sessions attaches an inline policy `AWSRevokeOlderSessions` that denies `*` on `*` when
@@ -88,22 +92,25 @@ QUESTIONS = [
         "id": "ops-expired-token-handling",
         "domain": "ops",
         "teaches": "cross-account-auditors/session-expires",
+        "tags": ["ExpiredToken", "assume the role again"],
         "difficulty": "easy",
         "stem": """A batch job assumes a role once at start-up with the default duration and runs for three hours.
             After about an hour every call fails with `ExpiredToken`. What is the MOST operationally efficient fix?""",
         "options": [
-            {"text": "Obtain new credentials before the old ones expire, for example with the SDK's assume-role "
-                     "credential provider, which refreshes automatically.",
+            {"text": "Refresh credentials before they expire, e.g. with the SDK's assume-role credential "
+                     "provider.",
              "correct": True,
              "why": """Right. Temporary credentials are meant to be renewed by assuming the role again; SDK
                 credential providers do this for you."""},
-            {"text": "Ask AWS to extend the session's expiration.",
-             "why": """Wrong. There is no API to extend STS credentials."""},
-            {"text": "Switch the job to an IAM user's long-term access keys.",
+            {"text": "Request `DurationSeconds=43200` at start-up, whatever the role's `MaxSessionDuration` is.",
+             "why": """Wrong. AssumeRole fails when DurationSeconds exceeds the role's MaxSessionDuration (one hour by
+                default), and a job that outgrows any fixed duration still breaks; refreshing does not."""},
+            {"text": "Switch the job to an IAM user's access keys, which do not expire, rotated monthly.",
              "why": """Wrong. That removes the expiry by introducing the long-term secret roles are meant to
                 avoid."""},
-            {"text": "When a call fails because the credentials expired, retry the same call with the same credentials.",
-             "why": """Wrong. Expired credentials stay expired; retrying cannot succeed."""},
+            {"text": "Catch the expiry error and call `GetSessionToken` with the expired session to renew it.",
+             "why": """Wrong. Expired credentials cannot sign any call, and GetSessionToken does not accept session
+                credentials anyway; the role must be assumed again."""},
         ],
         "explanation": """Every STS credential carries an `Expiration` (AssumeRole defaults to one hour). Long-running
             work either requests a longer session (up to the role's MaxSessionDuration, one hour when chaining) or,
@@ -114,7 +121,8 @@ QUESTIONS = [
     {
         "id": "ops-access-key-prefixes",
         "domain": "ops",
-        "teaches": "use-case-ec2-product-images/instance-credentials",
+        "teaches": "cross-account-auditors/meet-the-auditor",
+        "tags": ["AKIA"],
         "difficulty": "medium",
         "multi": True,
         "stem": """An incident responder finds two access key IDs in a log: `AKIAIOSFODNN7EXAMPLE` and

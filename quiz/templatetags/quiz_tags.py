@@ -51,6 +51,14 @@ def mmss(seconds: int | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
+@register.simple_tag
+def teaching_link(question: Any) -> Any:
+    """{% teaching_link question as link %}: the scenario step or challenge that teaches it (quiz.teaching)."""
+    from quiz.teaching import link_for
+
+    return link_for(question) if question is not None else None
+
+
 @register.filter
 def get_item(mapping: Any, key: Any) -> Any:
     try:

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "trail",
     "challenges",
     "classroom",
+    "manuals",
     "accessgraph",      # issue 26: who can become whom (/graph/)
 ]
 
@@ -151,24 +152,24 @@ LAB_GATEWAY_URLS = [url.strip().rstrip("/") for url in envstr("LAB_GATEWAY_URLS"
 if LAB_GATEWAY_URLS and not LAB_GATEWAY_URL:
     LAB_GATEWAY_URL = LAB_GATEWAY_URLS[0]
 LAB_CONTROL_TOKEN = envstr("LAB_CONTROL_TOKEN", "")
-# The web processes' shared store (the Django cache) in Redis, e.g. redis://127.0.0.1:6379/0: required with
-# LAB_GATEWAY_URLS, optional otherwise (without it: process memory, or the one gateway's store).
+# The web processes' shared store (the Django cache) in Redis, e.g. redis://127.0.0.1:6379/0: required whenever
+# several processes serve the lab (LAB_GATEWAY_URL or LAB_GATEWAY_URLS), optional otherwise (process memory).
 LAB_REDIS_URL = envstr("LAB_REDIS_URL", "")
-if LAB_GATEWAY_URLS and not LAB_REDIS_URL:
-    raise ImproperlyConfigured("LAB_GATEWAY_URLS (sharded gateways) needs LAB_REDIS_URL: the web processes' shared "
-                               "store cannot live in one of the gateways")
+if (LAB_GATEWAY_URL or LAB_GATEWAY_URLS) and not LAB_REDIS_URL:
+    raise ImproperlyConfigured(
+        f"{'LAB_GATEWAY_URLS' if LAB_GATEWAY_URLS else 'LAB_GATEWAY_URL'} (several processes) needs LAB_REDIS_URL, "
+        "e.g. redis://127.0.0.1:6379/0: the web processes share the learners' current credentials, throttles and "
+        "locks through Django's cache, which one process's memory cannot be (apt-get install redis-server)")
 if LAB_GATEWAY_URL and not LAB_CONTROL_TOKEN:
     raise ImproperlyConfigured("LAB_GATEWAY_URL is set but LAB_CONTROL_TOKEN (or LAB_CONTROL_TOKEN_FILE) is not: "
                                "set it to the token the gateway was started with")
 
 # Issued session credentials live only in memory (like the engine's credential store); the cache holds the
 # learner's current credentials per scenario so a page can show them and use them again. With several web
-# processes, every process must see the same ones: the cache is then the gateway's shared store (memory too).
-if LAB_REDIS_URL:   # Django's own Redis backend (the `redis` package); entries expire in Redis itself
+# processes, every process must see the same ones: Redis (memory too; entries expire in Redis itself).
+if LAB_REDIS_URL:   # Django's own Redis backend (the `redis` package)
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": LAB_REDIS_URL,
                           "KEY_PREFIX": "securecart"}}
-elif LAB_GATEWAY_URL:
-    CACHES = {"default": {"BACKEND": "sandboxes.labcache.GatewayCache", "LOCATION": LAB_GATEWAY_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "securecart"}}
 # Failed sign-ins and room joins per address (securecart/throttle.py), the console's run slots and the new-sandbox
@@ -176,7 +177,7 @@ else:
 # (its own LocMem LOCATION: LocMem caches with one LOCATION share one store, and clearing one would clear both; a
 # cap far above what it holds, so no counter or slot is culled by Django's default MAX_ENTRIES of 300)
 CACHES["throttle"] = {**CACHES["default"], "KEY_PREFIX": "throttle"}
-if not LAB_GATEWAY_URL and not LAB_REDIS_URL:
+if not LAB_REDIS_URL:
     CACHES["throttle"]["LOCATION"] = "securecart-throttle"
     CACHES["throttle"]["OPTIONS"] = {"MAX_ENTRIES": 100_000}
     # One process (make run, make class): sessions read from memory, written through to the database, so a page,

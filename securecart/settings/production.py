@@ -23,8 +23,10 @@ SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", "True")
 CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", "True")
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
-if envbool("BEHIND_PROXY", "False"):
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# TLS ends at a proxy in front (deploy/compose.yaml): believe its X-Forwarded-Proto, or the SSL redirect above sends
+# every proxied https request to itself. Only behind a proxy that replaces the header a client sent (Django's docs).
+BEHIND_PROXY = envbool("BEHIND_PROXY", "False")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -83,6 +83,15 @@
 
   // After htmx swaps in a new question or the feedback, put focus where reading should continue.
   document.addEventListener("htmx:afterSwap", function (event) {
+    // A report was sent (or refused): keep focus in that report's panel, not on the question heading.
+    var path = event.detail && event.detail.requestConfig && event.detail.requestConfig.path;
+    var sent = path && /\/questions\/([a-z0-9-]+)\/report\/$/.exec(path);
+    if (sent) {
+      var panel = document.getElementById("quiz-report-" + sent[1]);
+      var spot = panel && (panel.querySelector(".quiz-report-done") || panel.querySelector("[role=alert]") || panel.querySelector("summary"));
+      if (spot) spot.focus({ preventScroll: false });
+      return;
+    }
     var root = event.detail && event.detail.target;
     if (!root || !root.isConnected) root = document.getElementById("quiz-attempt") || document.getElementById("live-player");
     if (!root || (root.id !== "quiz-attempt" && root.id !== "live-player")) return;

@@ -79,7 +79,7 @@ def test_a_short_timed_exam_and_its_review(page):
     attempt.refresh_from_db()
     assert attempt.is_submitted and attempt.score is not None
     expect(page.locator("[data-quiz-score]")).to_have_text(f"{attempt.score} / 3")
-    expect(page.get_by_role("table")).to_contain_text("Correct")
+    expect(page.get_by_role("table", name="Score per topic")).to_contain_text("Correct")
     expect(page.locator(".quiz-review-item")).to_have_count(3)
     expect(page.locator(".quiz-review-item").nth(1)).to_contain_text("⚑ Flagged")
     expect(page.locator(".quiz-review-item").nth(2)).to_contain_text("Wrong")

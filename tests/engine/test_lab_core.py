@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from engine.errors import AccessDenied, InvalidClientTokenId
-from engine.lab import Lab, RequestMeta, get_lab
+from engine.lab import Lab, RequestMeta
 from engine.policy import Principal
 from test_sts_world import World, allow, doc, trust, world  # noqa: F401
 
@@ -227,7 +227,7 @@ def test_federated_session_hook_evaluates_trust_with_federation_context(world: W
     session, result = world.lab.issue_federated_session(
         world.sandbox, role_arn=role_arn, principal=principal, action="sts:AssumeRoleWithWebIdentity",
         session_name="gha-run", context=good, duration_cap=1200, params={"DurationSeconds": 3600})
-    assert result["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{world.a}:assumed-role/Deploy/gha-run"
+    assert result.assumed_role_user.arn == f"arn:aws:sts::{world.a}:assumed-role/Deploy/gha-run"
     assert session.expires_at - session.issued_at == timedelta(seconds=1200)
     assert session.origin == "AssumeRoleWithWebIdentity" and session.federated_provider == provider
     with pytest.raises(AccessDenied) as err:
@@ -239,9 +239,20 @@ def test_federated_session_hook_evaluates_trust_with_federation_context(world: W
 
 # ---- process and threads ------------------------------------------------------------------------------------------
 
-def test_get_lab_is_a_singleton() -> None:
-    assert get_lab() is get_lab()
-    assert isinstance(get_lab(), Lab)
+def test_the_runtime_has_one_lab_and_a_fresh_runtime_another() -> None:
+    from gateway import runtime
+    from gateway.client import default_lab
+
+    first = default_lab()
+    assert default_lab() is first and isinstance(first, Lab)
+    configured: list[Lab] = []
+    runtime.current().on_new_lab(configured.append)   # configuration: runs now, and on every new Lab
+    assert configured == [first]
+    try:
+        runtime.fresh()
+        assert default_lab() is not first and configured[-1] is default_lab() and len(configured) == 2
+    finally:
+        runtime.current().config.lab_setups.remove(configured.append)
 
 
 def test_concurrent_assume_role_calls_are_safe(world: World) -> None:

@@ -203,17 +203,24 @@ def test_no_import_error_fallbacks_in_gateway(tmp_path: pathlib.Path) -> None:
 
 def test_remote_lab_methods_are_derived_from_the_lab_port() -> None:
     """Every engine.ports.LabPort method is a RemoteLab method and a lab-control method taking the same arguments,
-    so a new piece of engine state reachable from web processes is one method on the Protocol (and Lab)."""
+    so a new piece of engine state reachable from web processes is one method on a Protocol (and Lab)."""
+    import inspect
+
+    from engine.lab import Lab
     from engine.ports import LabPort, port_methods
-    from gateway.control.client import REMOTE_METHODS, RemoteLab
-    from gateway.control.server import LAB_METHODS
+    from gateway.control.client import RemoteLab
+    from gateway.control.registry import LAB_PORTS
+    from gateway.control.server import LabControlApp
 
     port = port_methods(LabPort)
-    assert set(REMOTE_METHODS) == set(port) and "mfa_device" in port
+    assert "mfa_device" in port and "sandbox_of_key" in port
+    assert set(port) == {name for small in LAB_PORTS.values() for name in port_methods(small)}
+    served = LabControlApp(object(), token="t" * 32, lab=Lab(), moto=object()).handlers
     for name, signature in port.items():
-        assert callable(getattr(RemoteLab, name)), name
-        assert name in LAB_METHODS, f"lab control does not serve LabPort.{name}"
-        assert tuple(LAB_METHODS[name][0]) == tuple(signature.parameters), name
+        remote = inspect.signature(getattr(RemoteLab, name))
+        assert list(remote.parameters)[1:] == list(signature.parameters), name
+        namespace = next(ns for ns, small in LAB_PORTS.items() if name in port_methods(small))
+        assert f"{namespace}.{name}" in served, f"lab control does not serve LabPort.{name}"
 
 
 def _module_of(path: pathlib.Path) -> str:

@@ -1,7 +1,7 @@
 """AssumeRole through the Lab: shapes, trust evaluation, durations, tags, source identity, session policies, MFA.
 
 Citations: [STS-MODEL] botocore sts 2011-06-15 service-2.json; [UG:page] IAM User Guide; [GH:...] real AWS wire text
-quoted in issues (see /work/shared/notes/aws-sts-facts.md).
+quoted in GitHub issues (named at each test).
 """
 from __future__ import annotations
 

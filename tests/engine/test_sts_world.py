@@ -79,10 +79,15 @@ class World:
 
     def meta(self) -> RequestMeta:
         self._n += 1
-        return RequestMeta(request_id=f"req-{self.sandbox}-{self._n}")
+        return RequestMeta(request_id=self.last_request_id)
+
+    @property
+    def last_request_id(self) -> str:
+        return f"req-{self.sandbox}-{self._n}"
 
     def sts(self, caller: Any, operation: str, **params: Any) -> dict[str, Any]:
-        return self.lab.sts(operation, caller, params, self.meta())
+        """The operation's answer as the wire carries it: its members (engine.sts.results), AWS's names."""
+        return self.lab.sts(operation, caller, params, self.meta()).members()
 
     def assume(self, caller: Any, role_arn: str, session_name: str = "learner", **params: Any) -> dict[str, Any]:
         return self.sts(caller, "AssumeRole", RoleArn=role_arn, RoleSessionName=session_name, **params)

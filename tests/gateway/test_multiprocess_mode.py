@@ -159,12 +159,12 @@ def test_sandbox_seed_assume_explain_advance_clock_expire_all_over_http(remote: 
 
 
 def test_state_lives_in_the_gateway_process_not_here(remote: RemoteLab) -> None:
-    from engine.lab import get_lab
+    from gateway.client import default_lab
 
     sandbox_id, account = "mp-" + secrets.token_hex(4), new_account()
     remote.register_sandbox(sandbox_id, {"solo": account}, clock_offset=3600)
     assert remote.sandbox_of_account(account) == sandbox_id
-    assert get_lab().sandbox_of_account(account) is None
+    assert default_lab().sandbox_of_account(account) is None
     assert remote.now(sandbox_id) - datetime.now(timezone.utc) > timedelta(minutes=59)
     key_id, secret = remote.create_root_access_key(sandbox_id, account)
     arn = learner_client("sts", access_key_id=key_id, secret_access_key=secret,
@@ -172,160 +172,24 @@ def test_state_lives_in_the_gateway_process_not_here(remote: RemoteLab) -> None:
     assert arn == f"arn:aws:iam::{account}:root"
 
 
-def test_register_oidc_jwks_reaches_the_gateways_sts(remote: RemoteLab) -> None:
-    """An OIDC token signed by a key this process made verifies at the gateway once its JWKS is registered there."""
-    from engine.federation.idp import OidcIssuer
-    from engine.federation.keys import SigningKey
-
-    issuer = OidcIssuer("https://idp-" + secrets.token_hex(3) + ".example/oidc", SigningKey.generate("mp-test"))
-    sandbox_id, account = "mp-" + secrets.token_hex(4), new_account()
-    remote.register_sandbox(sandbox_id, {"main": account})
-    iam = remote.admin_client("iam", account)
-    provider = iam.create_open_id_connect_provider(Url=issuer.issuer_url, ClientIDList=["app"],
-                                                   ThumbprintList=["0" * 40])["OpenIDConnectProviderArn"]
-    role = iam.create_role(RoleName="WebRole", AssumeRolePolicyDocument=trust(
-        {"Federated": provider}, "sts:AssumeRoleWithWebIdentity"))["Role"]["Arn"]
-    token = issuer.issue_token(sub="user-1", aud="app", now=datetime.now(timezone.utc))
-    from gateway.client import unsigned_client
-
-    sts = unsigned_client("sts", endpoint=remote.url)
-    with pytest.raises(ClientError) as unknown:
-        sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="web", WebIdentityToken=token)
-    assert unknown.value.response["Error"]["Code"] == "InvalidIdentityToken"
-    assert "Couldn't retrieve verification key" in unknown.value.response["Error"]["Message"]
-    report = remote.federation_report(unknown.value.response["ResponseMetadata"]["RequestId"])
-    assert report is not None and report["error"]["defence"] == "jwks"   # the checklist the tamper bench shows
-    remote.register_oidc_jwks("mp-" + secrets.token_hex(4), issuer.issuer_url, issuer.jwks())   # another sandbox's
-    with pytest.raises(ClientError) as elsewhere:
-        sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="web", WebIdentityToken=token)
-    assert "Couldn't retrieve verification key" in elsewhere.value.response["Error"]["Message"]
-    remote.register_oidc_jwks(sandbox_id, issuer.issuer_url, issuer.jwks())
-    result = sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="web", WebIdentityToken=token)
-    assert result["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{account}:assumed-role/WebRole/web"
-
-
-def test_instance_metadata_is_served_by_the_gateway_process(remote: RemoteLab) -> None:
-    """Scenario 4 in remote mode: the instance, its role session and its IMDS tokens live in the gateway."""
-    sandbox_id, account = "mp-" + secrets.token_hex(4), new_account()
-    remote.register_sandbox(sandbox_id, {"prod": account})
-    iam = remote.admin_client("iam", account)
-    iam.create_role(RoleName="WebTier", AssumeRolePolicyDocument=trust({"Service": "ec2.amazonaws.com"}))
-    iam.create_instance_profile(InstanceProfileName="WebTier")
-    iam.add_role_to_instance_profile(InstanceProfileName="WebTier", RoleName="WebTier")
-    instance = remote.admin_client("ec2", account).run_instances(
-        ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="t3.micro",
-        IamInstanceProfile={"Name": "WebTier"}, MetadataOptions={"HttpTokens": "required"})["Instances"][0]["InstanceId"]
-    imds = remote.imds_app()
-    assert imds.handle("GET", f"/{instance}/latest/meta-data/instance-id", {}).status == 401   # IMDSv1 refused
-    token = imds.handle("PUT", f"/{instance}/latest/api/token", {"X-aws-ec2-metadata-token-ttl-seconds": "60"})
-    assert token.status == 200 and token.headers["X-aws-ec2-metadata-token-ttl-seconds"] == "60"
-    answer = imds.handle("GET", f"/{instance}/latest/meta-data/iam/security-credentials/WebTier",
-                         {"X-aws-ec2-metadata-token": token.body})
-    assert answer.status == 200 and answer.content_type == "application/json"
-    document = answer.json()
-    arn = learner_client("sts", access_key_id=document["AccessKeyId"], secret_access_key=document["SecretAccessKey"],
-                         session_token=document["Token"], endpoint=remote.url).get_caller_identity()["Arn"]
-    assert arn == f"arn:aws:sts::{account}:assumed-role/WebTier/{instance}"
-    [generation] = imds.timeline(instance)
-    assert generation["access_key_id"] == document["AccessKeyId"] and generation["state"] == "served"
-    assert isinstance(generation["expires_at"], datetime)
-    assert imds.handle("GET", "/i-0000000000000000/latest/meta-data/", {}).status == 404
-
-
-def test_mfa_device_seed_and_replay_memory_are_the_gateways(remote: RemoteLab) -> None:
-    """Scenario 5/9 reads: lab.mfa_device (the seed for the virtual phone) and the MFA replay memory."""
-    from engine import mfa
-    from engine.directory import MfaDeviceInfo
-
-    sandbox_id, account = "mp-" + secrets.token_hex(4), new_account()
-    remote.register_sandbox(sandbox_id, {"prod": account})
-    serial = remote.admin_client("iam", account).create_virtual_mfa_device(
-        VirtualMFADeviceName="oncall-phone")["VirtualMFADevice"]["SerialNumber"]
-    device = remote.mfa_device(serial)
-    assert isinstance(device, MfaDeviceInfo) and device.account == account and device.user_name is None
-    assert device.seed and remote.mfa_device(serial.replace("oncall", "nobody")) is None
-    assert remote.mfa_last_used_step(serial, device.seed) is None
-    now = mfa.clock()
-    proof = remote.mfa_verify_enable(serial, device.seed, mfa.code_at(device.seed, now - 30),
-                                     mfa.code_at(device.seed, now), at=now)
-    assert proof.serial == serial and proof.step == mfa.step_of(now)
-    assert remote.mfa_last_used_step(serial, device.seed) == proof.step
-    code = mfa.code_at(device.seed, now)
-    with pytest.raises(AwsError) as refused:
-        remote.mfa_verify_enable(serial, device.seed, code, code, at=now)
-    assert refused.value.code == "InvalidAuthenticationCode" and refused.value.status == 403
-    assert getattr(refused.value, "reason") == "same-code"
-
-
-def test_shared_key_value_store_is_one_for_every_web_process(gateway_url: str) -> None:
-    """Two web processes (two RemoteLabs) see the same learner credentials; values round-trip; timeouts apply."""
-    first, second = RemoteLab(gateway_url, TOKEN), RemoteLab(gateway_url, TOKEN)
-    key = "creds:" + secrets.token_hex(4)
-    value = {"access_key_id": "ASIAEXAMPLE", "expiration": datetime(2030, 1, 1, tzinfo=timezone.utc), "n": [1, 2]}
-    assert first.kv.get(key) is None
-    first.kv.set(key, value)
-    assert second.kv.get(key) == value
-    assert not second.kv.add(key, {"other": 1}) and first.kv.get(key) == value
-    assert second.kv.delete(key) and first.kv.get(key) is None and not first.kv.delete(key)
-    first.kv.set(key, "short-lived", timeout=0.2)
-    assert second.kv.get(key) == "short-lived"
-    time.sleep(0.3)
-    assert second.kv.get(key) is None and not second.kv.touch(key, 10)
-    with pytest.raises(ValueError, match="too large"):
-        first.kv.set(key, "x" * 300_000)
-
-
-def test_key_value_store_bounds_and_expiry() -> None:
-    from gateway.control.store import KeyValueStore
-
-    now = [100.0]
-    store = KeyValueStore(now=lambda: now[0])
-    store.set("a", 1, timeout=10)
-    store.set("b", 2)
-    now[0] += 5
-    assert store.touch("a", 10) and store.get("a") == 1
-    now[0] += 9
-    assert store.get("a") == 1 and store.get("b") == 2
-    now[0] += 2
-    assert store.get("a") is None and store.get("b") == 2
-    assert store.add("a", 3) and store.get("a") == 3
-    store.set("b", 4, timeout=0)            # a zero timeout deletes, as Django's caches do
-    assert store.get("b") is None
-    store.MAX_ENTRIES = 3
-    for name in "wxyz":
-        store.set(name, name)
-    assert store.get("a") is None and [store.get(n) for n in "xyz"] == ["x", "y", "z"]
-    store.clear()
-    assert store.get("z") is None
-
-
 # ------------------------------------------------------------------------------------------------ errors
-def test_lab_errors_come_back_as_the_same_kind(remote: RemoteLab) -> None:
-    with pytest.raises(KeyError, match="unknown sandbox"):
-        remote.set_clock_offset("no-such-sandbox", 10)
-    with pytest.raises(ValueError, match="12-digit"):
-        remote.register_sandbox("mp-bad", {"dev": "12345"})
-    with pytest.raises(ValueError, match="must be int or float"):
-        remote.set_clock_offset("no-such-sandbox", "ten")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="finite"):
-        remote.advance_clock("no-such-sandbox", float("inf"))
-    with pytest.raises(ValueError, match="not part of sandbox"):
-        remote.create_root_access_key("no-such-sandbox", new_account())
-    assert remote.decision("no-such-request") is None and remote.decisions("no-such-request") == []
-
-
-def test_admin_forwarding_keeps_aws_errors_and_validates_its_envelope(remote: RemoteLab, gateway_url: str) -> None:
+def test_seeding_travels_as_named_operations_and_the_raw_admin_tunnel_is_gone(remote: RemoteLab,
+                                                                            gateway_url: str) -> None:
+    """Seeding from a web process is `world.call` (an operation by name and its parameters, checked against
+    botocore's model in the gateway); the old `admin` method that took a raw HTTP request is not served."""
     iam = remote.admin_client("iam", new_account())
     with pytest.raises(iam.exceptions.NoSuchEntityException):
         iam.get_role(RoleName="does-not-exist")
-    status, _, body = raw_post(gateway_url, "/_lab/v1/admin", {
-        "service": "iam", "account_id": "12", "region": "us-east-1", "method": "POST", "path": "/",
-        "headers": {}, "body": {"$bytes": ""}})
+    call = {"service": "iam", "operation": "ListUsers", "account_id": "12", "params": {}}
+    status, _, body = raw_post(gateway_url, "/_lab/v1/world.call", {"request": call})
     assert status == 400 and "12-digit" in json.loads(body)["error"]["message"]
-    status, _, body = raw_post(gateway_url, "/_lab/v1/admin", {
-        "service": "no-such-service", "account_id": "123456789012", "region": "us-east-1", "method": "POST",
-        "path": "/", "headers": {}})
+    status, _, body = raw_post(gateway_url, "/_lab/v1/world.call", {"request": {**call, "service": "no-such-service",
+                                                                                "account_id": "123456789012"}})
     assert status == 400 and "unknown AWS service" in json.loads(body)["error"]["message"]
+    status, _, body = raw_post(gateway_url, "/_lab/v1/admin", {
+        "service": "iam", "account_id": "123456789012", "region": "us-east-1", "method": "POST", "path": "/",
+        "headers": {}, "body": {"$bytes": ""}})
+    assert status == 404 and "no remote method `admin`" in json.loads(body)["error"]["message"]
 
 
 @pytest.mark.parametrize("body, message", [
@@ -335,21 +199,20 @@ def test_admin_forwarding_keeps_aws_errors_and_validates_its_envelope(remote: Re
     (json.dumps({"seconds": 1}).encode(), "missing argument `sandbox_id`"),
 ])
 def test_bad_control_requests_get_a_clear_400(gateway_url: str, body: bytes, message: str) -> None:
-    status, headers, data = raw_post(gateway_url, "/_lab/v1/set_clock_offset", body)
+    status, headers, data = raw_post(gateway_url, "/_lab/v1/sandboxes.set_clock_offset", body)
     assert status == 400 and headers["Content-Type"] == "application/json"
     assert message in json.loads(data)["error"]["message"]
 
 
 def test_unknown_method_wrong_verb_and_oversized_body(gateway_url: str, remote: RemoteLab) -> None:
-    status, _, data = raw_post(gateway_url, "/_lab/v1/authenticate", {})
-    assert status == 404 and "no remote method" in json.loads(data)["error"]["message"]
-    with pytest.raises(LabControlError, match="404"):
-        remote.call("store")
-    status, headers, _ = raw_post(gateway_url, "/_lab/v1/ping", method="GET")
+    for name in ("authenticate", "sandboxes.authenticate", "sts", "kv.get", "world.moto"):
+        status, _, data = raw_post(gateway_url, f"/_lab/v1/{name}", {})
+        assert status == 404 and "no remote method" in json.loads(data)["error"]["message"], name
+    status, headers, _ = raw_post(gateway_url, "/_lab/v1/control.ping", method="GET")
     assert status == 405 and headers["Allow"] == "POST"
     host, port = gateway_url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=10)
-    connection.putrequest("POST", "/_lab/v1/ping")
+    connection.putrequest("POST", "/_lab/v1/control.ping")
     connection.putheader("Authorization", f"Bearer {TOKEN}")
     connection.putheader("Content-Length", str(10**9))
     connection.endheaders()
@@ -367,7 +230,7 @@ def test_one_connection_carries_many_calls_control_and_aws_alike(gateway_url: st
     first_socket = connection.sock
     body = json.dumps({}).encode()
     for _ in range(3):
-        connection.request("POST", "/_lab/v1/ping", body=body, headers={
+        connection.request("POST", "/_lab/v1/control.ping", body=body, headers={
             "Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
         answer = answer_of(connection)
         assert answer.status == 200 and json.loads(answer.read())["result"]["ok"] is True
@@ -392,7 +255,7 @@ def test_a_chunked_request_body_reaches_the_app(gateway_url: str, remote: Remote
     body = json.dumps({"sandbox_id": sandbox_id, "accounts": {"dev": account}}).encode()
     host, port = gateway_url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=10)
-    connection.request("POST", "/_lab/v1/register_sandbox", body=iter([body[:10], body[10:]]), encode_chunked=True,
+    connection.request("POST", "/_lab/v1/sandboxes.register_sandbox", body=iter([body[:10], body[10:]]), encode_chunked=True,
                        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
     answer = connection.getresponse()
     assert answer.status == 200, answer.read()
@@ -408,10 +271,10 @@ def test_a_chunked_request_body_reaches_the_app(gateway_url: str, remote: Remote
                          ids=["none", "wrong", "basic-scheme", "token-plus-char", "empty-bearer", "token-minus-char"])
 def test_missing_or_wrong_token_is_refused(gateway_url: str, authorization: str | None) -> None:
     headers = {"Authorization": authorization} if authorization is not None else {}
-    status, response_headers, data = raw_post(gateway_url, "/_lab/v1/ping", {}, token=None, headers=headers)
+    status, response_headers, data = raw_post(gateway_url, "/_lab/v1/control.ping", {}, token=None, headers=headers)
     assert status == 401 and response_headers["WWW-Authenticate"].startswith("Bearer")
     assert json.loads(data)["error"]["type"] == "Unauthorized"
-    status, _, _ = raw_post(gateway_url, "/_lab/v1/register_sandbox", {
+    status, _, _ = raw_post(gateway_url, "/_lab/v1/sandboxes.register_sandbox", {
         "sandbox_id": "intruder", "accounts": {"x": new_account()}}, token=None, headers=headers)
     assert status == 401
 
@@ -434,19 +297,19 @@ def test_unreachable_gateway_is_a_clear_error() -> None:
 def test_control_api_does_not_exist_under_the_aws_mount(gateway_url: str, remote: RemoteLab) -> None:
     """`--mount /aws` serves AWS under /aws; /aws/_lab/... is an AWS request there, never lab control."""
     account = new_account()
-    status, headers, data = raw_post(gateway_url, "/aws/_lab/v1/register_sandbox", {
+    status, headers, data = raw_post(gateway_url, "/aws/_lab/v1/sandboxes.register_sandbox", {
         "sandbox_id": "via-mount", "accounts": {"x": account}})
     assert status >= 400 and "x-amzn-RequestId" in headers
     assert b'"result"' not in data
     assert remote.sandbox_of_account(account) is None
-    status, _, data = raw_post(gateway_url, "/aws/_lab/v1/ping", {})
+    status, _, data = raw_post(gateway_url, "/aws/_lab/v1/control.ping", {})
     assert status >= 400 and b"instance" not in data
 
 
 def test_a_gateway_without_a_token_serves_aws_but_no_lab_control(tmp_path: Path) -> None:
     process, url = spawn_gateway(tmp_path, token=None)
     try:
-        status, _, data = raw_post(url, "/_lab/v1/ping", {}, token="anything-at-all-here")
+        status, _, data = raw_post(url, "/_lab/v1/control.ping", {}, token="anything-at-all-here")
         assert status == 403 and "LAB_CONTROL_TOKEN" in json.loads(data)["error"]["message"]
         with pytest.raises(ClientError) as aws:  # the AWS side still answers
             learner_client("sts", access_key_id="AKIAIOSFODNN7EXAMPLE", secret_access_key="x" * 40,
@@ -470,24 +333,3 @@ def test_wire_encoding_round_trips_datetimes_and_bytes() -> None:
     value = {"at": when, "raw": b"\x00\xff", "items": (1, "a"), "nested": [{"at": when}]}
     back = from_wire(json.loads(json.dumps(to_wire(value))))
     assert back == {"at": when, "raw": b"\x00\xff", "items": [1, "a"], "nested": [{"at": when}]}
-
-
-def test_the_lab_port_names_reach_the_gateways_mfa_and_federation_state(remote: RemoteLab) -> None:
-    """engine.ports.LabPort's names (lab.mfa_device, mfa_last_used_step, mfa_verify_enable, federation_report) are
-    what the web layer calls now; over lab control they answer like the in-process Lab."""
-    from engine import mfa
-    from engine.directory import MfaDeviceInfo
-
-    sandbox_id, account = "mp-" + secrets.token_hex(4), new_account()
-    remote.register_sandbox(sandbox_id, {"prod": account})
-    serial = remote.admin_client("iam", account).create_virtual_mfa_device(
-        VirtualMFADeviceName="port-phone")["VirtualMFADevice"]["SerialNumber"]
-    device = remote.mfa_device(serial)
-    assert isinstance(device, MfaDeviceInfo) and device.account == account and device.seed
-    assert remote.mfa_device(serial.replace("port", "nobody")) is None
-    assert remote.mfa_last_used_step(serial, device.seed) is None
-    now = mfa.clock()
-    proof = remote.mfa_verify_enable(serial, device.seed, mfa.code_at(device.seed, now - 30),
-                                     mfa.code_at(device.seed, now), at=now)
-    assert proof.serial == serial and remote.mfa_last_used_step(serial, device.seed) == proof.step
-    assert remote.federation_report("no-such-request") is None

@@ -257,3 +257,43 @@ def test_s3_explains_a_refusal_to_a_caller_of_the_same_organization_only(local: 
             assert expected in message, message
         else:
             assert message == "Access Denied"
+
+
+def test_an_scp_on_the_production_ou_refuses_the_production_admin_a_delete_but_not_the_management_account(
+        local: Sandbox) -> None:
+    """SecureCart's shape: a management account running no workloads, production invited into an OU of its own.
+    Organizations User Guide, "Service control policies": an SCP attached to an OU applies to every account under it,
+    a Deny there wins over any allow, and SCPs never affect the management account; IAM User Guide, "Access denied
+    error messages": the refusal names the policy type ("... with an explicit deny in a service control policy")."""
+    org = Org(local)
+    org.enable()
+    ou = org.org.create_organizational_unit(ParentId=org.root, Name="Production")["OrganizationalUnit"]["Id"]
+    invitation = org.org.invite_account_to_organization(Target={"Id": local.prod, "Type": "ACCOUNT"})["Handshake"]
+    production_admin = local.user("prod-admin", allow("*"), account=local.prod)
+    local.client("organizations", production_admin).accept_handshake(HandshakeId=invitation["Id"])
+    org.org.move_account(AccountId=local.prod, SourceParentId=org.root, DestinationParentId=ou)
+    no_deletes = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "NoDeletes", "Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"}]})
+    org.org.attach_policy(PolicyId=org.policy("DenyDeleteObject", no_deletes), TargetId=ou)
+
+    production = local.client("s3", production_admin)
+    production.create_bucket(Bucket=f"{local.id}-orders")
+    production.put_object(Bucket=f"{local.id}-orders", Key="o.json", Body=b"{}")
+    with pytest.raises(ClientError) as info:
+        production.delete_object(Bucket=f"{local.id}-orders", Key="o.json")
+    code, message, status = error_of(info)
+    assert (code, status) == ("AccessDenied", 403)
+    assert message.endswith("with an explicit deny in a service control policy"), message
+    assert "s3:DeleteObject" in message
+    waterfall = local.lab.decision(info.value.response["ResponseMetadata"]["RequestId"]).to_dict()["layers"]
+    scp = next(layer for layer in waterfall if layer["kind"] == "scp")
+    assert scp["decided"] and scp["verdict"] == "deny"
+    assert [layer["kind"] for layer in waterfall if layer["decided"]] == ["scp"]
+    assert "NoDeletes" in json.dumps(scp) and [level["kind"] for level in scp["levels"]] == ["root", "ou", "account"]
+    assert production.get_object(Bucket=f"{local.id}-orders", Key="o.json")["Body"].read() == b"{}"   # only deletes
+
+    management = local.client("s3", org.admin)
+    management.create_bucket(Bucket=f"{local.id}-billing")
+    management.put_object(Bucket=f"{local.id}-billing", Key="b.json", Body=b"{}")
+    management.delete_object(Bucket=f"{local.id}-billing", Key="b.json")          # the management account: no SCP
+    assert management.list_objects_v2(Bucket=f"{local.id}-billing").get("KeyCount") == 0

@@ -110,7 +110,7 @@ def test_a_request_sent_to_a_double_slash_path_reaches_sts(local: Sandbox) -> No
 
 
 def test_put_bucket_policy_is_checked_as_s3_checks_it_and_stores_nothing(sbx: Sandbox) -> None:
-    # engine.policy.bucket (tests/engine/test_bucket_policy.py has every case): "Resource": "*" is refused by S3
+    # engine.policy.bucket_policy (tests/engine/test_bucket_policy.py has every case): "Resource": "*" is refused by S3
     owner = sbx.user("owner", allow("s3:*"))
     s3 = sbx.client("s3", owner)
     bucket = f"{sbx.id}-ledger"

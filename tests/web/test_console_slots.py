@@ -20,7 +20,7 @@ from challenges import console
 from gateway.client import admin_client
 from sandboxes import services
 from sandboxes.models import Sandbox
-from tests.web.test_redis_shared_store import REPO, redis_url  # noqa: F401 (the module's redis-server fixture)
+from tests.web.test_redis_shared_store import REPO  # redis_url: the suite's redis-server fixture (tests/conftest.py)
 
 from tests.web.conftest import _new_learner
 

@@ -8,7 +8,7 @@ from typing import Iterator
 
 import pytest
 from django.test import Client
-from test_multiprocess_web import TOKEN, GatewayProcess
+from test_multiprocess_web import TOKEN, GatewayProcess, use_gateway_process
 
 from gateway.control.client import remote_lab
 
@@ -24,10 +24,8 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess
 
 
 @pytest.fixture(autouse=True)
-def remote_mode(gateway, settings, monkeypatch, db):
-    settings.LAB_GATEWAY_URL = gateway.url
-    monkeypatch.setenv("LAB_GATEWAY_URL", gateway.url)
-    monkeypatch.setenv("LAB_CONTROL_TOKEN", TOKEN)
+def remote_mode(gateway, settings, monkeypatch, redis_url, db):
+    use_gateway_process(gateway, settings, monkeypatch, redis_url)
     return gateway
 
 

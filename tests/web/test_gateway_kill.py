@@ -58,7 +58,7 @@ def _stop(process: subprocess.Popen | None) -> None:
 
 
 class Topology:
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, redis_url: str) -> None:
         self.workdir = workdir
         self.db = workdir / "lab.sqlite3"
         self.gateway_port, self.web_port = _free_port(), _free_port()
@@ -66,6 +66,7 @@ class Topology:
         base = {k: v for k, v in os.environ.items() if k == "LAB_DATA_DIR" or not k.startswith(("LAB_", "DJANGO_", "DATABASE_"))}
         self.env = {**base, "DATABASE_URL": f"sqlite:///{self.db}", "LAB_CONTROL_TOKEN": TOKEN,
                     "DJANGO_SETTINGS_MODULE": "securecart.settings.dev", "DEBUG": "False"}
+        self.redis_url = redis_url
         self.gateway: subprocess.Popen | None = None
         self.web: subprocess.Popen | None = None
 
@@ -80,7 +81,8 @@ class Topology:
     def start_web(self) -> None:
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=REPO, env=self.env,
                        check=True, timeout=120)
-        env = {**self.env, "LAB_GATEWAY_URL": f"http://127.0.0.1:{self.gateway_port}"}
+        # a web process beside a gateway process shares Django's cache through Redis (the settings require it)
+        env = {**self.env, "LAB_GATEWAY_URL": f"http://127.0.0.1:{self.gateway_port}", "LAB_REDIS_URL": self.redis_url}
         self.web = _start(["serve", "--bind", f"127.0.0.1:{self.web_port}", "--threads", "8"], env,
                           self.workdir / "web.log", "Booting worker")
 
@@ -94,8 +96,8 @@ class Topology:
 
 
 @pytest.fixture
-def topology(tmp_path: Path) -> Iterator[Topology]:
-    topology = Topology(tmp_path)
+def topology(tmp_path: Path, redis_url: str) -> Iterator[Topology]:
+    topology = Topology(tmp_path, redis_url)
     topology.start_web()   # migrates first: the gateway's journal writes into the same tables
     topology.start_gateway()
     try:

@@ -6,7 +6,7 @@ through both workers (requests sent in pairs, so both workers serve them; the ac
 the gateway and lets both workers race to rebuild the sandbox, then calls the web server's /aws endpoint with boto3
 and the keys the terminal page shows (SigV4 over the forwarded request).
 
-The GatewayCache unit tests at the end run against an in-thread lab-control server (no moto, no subprocess).
+The workers share Django's cache in Redis (LAB_REDIS_URL, which the settings require with LAB_GATEWAY_URL).
 """
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -66,7 +65,7 @@ def _wait_for(predicate: Any, what: str, process: subprocess.Popen, log: Path, t
 class Deployment:
     """One gateway process and one gunicorn with two workers, sharing a SQLite file and the control token."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, redis_url: str) -> None:
         self.workdir = workdir
         self.db = workdir / "lab.sqlite3"
         self.gateway_port, self.web_port = _free_port(), _free_port()
@@ -83,6 +82,7 @@ class Deployment:
             **base, "PYTHONPATH": f"{workdir}{os.pathsep}{REPO}", "DJANGO_SETTINGS_MODULE": "multiworker_settings",
             "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DATABASE_URL": f"sqlite:///{self.db}", "LAB_GATEWAY_URL": self.gateway_url, "LAB_CONTROL_TOKEN": TOKEN,
+            "LAB_REDIS_URL": redis_url,
             "SECURE_SSL_REDIRECT": "False", "SESSION_COOKIE_SECURE": "False", "CSRF_COOKIE_SECURE": "False",
             "SECURE_HSTS_SECONDS": "0"}
 
@@ -165,8 +165,8 @@ def _in_pairs(browser: Browser, step: str, pairs: int) -> list[tuple[int, str]]:
 
 
 @pytest.fixture(scope="module")
-def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    deployment = Deployment(tmp_path_factory.mktemp("multiworker"))
+def deployment(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Deployment]:
+    deployment = Deployment(tmp_path_factory.mktemp("multiworker"), redis_url)
     try:
         deployment.start_gateway()
         deployment.start_web()
@@ -238,7 +238,8 @@ def test_scenario_1_through_two_workers_and_the_aws_mount(deployment: Deployment
 
 def test_lab_control_is_never_reached_through_the_web_aws_mount(deployment: Deployment) -> None:
     body = json.dumps({}).encode()
-    for path in ("/aws/_lab/v1/ping", "/aws/../_lab/v1/ping", "/aws/%2e%2e/_lab/v1/ping", "/aws/./_lab/v1/ping"):
+    for path in ("/aws/_lab/v1/control.ping", "/aws/../_lab/v1/control.ping", "/aws/%2e%2e/_lab/v1/control.ping",
+                 "/aws/./_lab/v1/control.ping"):
         connection = http.client.HTTPConnection("127.0.0.1", deployment.web_port, timeout=30)
         connection.request("POST", path, body=body, headers={"Authorization": f"Bearer {TOKEN}",
                                                               "Content-Type": "application/json"})
@@ -247,72 +248,3 @@ def test_lab_control_is_never_reached_through_the_web_aws_mount(deployment: Depl
         connection.close()
         assert response.status >= 400, path
         assert b"instance" not in content and b'"result"' not in content, path
-
-
-# ------------------------------------------------------------------------------------------------ GatewayCache
-@pytest.fixture(scope="module")
-def control_server() -> Iterator[str]:
-    from gateway.control.server import LabControlApp
-    from gateway.server import serve_in_thread
-
-    def no_gateway(environ: dict, start_response: Any) -> list[bytes]:
-        start_response("404 Not Found", [("Content-Type", "text/plain")])
-        return [b"not here"]
-
-    app = LabControlApp(no_gateway, token=TOKEN, lab=object(), moto=object())
-    server, _ = serve_in_thread("127.0.0.1", 0, app)
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-
-
-@pytest.fixture
-def shared_cache(control_server: str, settings) -> Any:
-    from sandboxes.labcache import GatewayCache
-
-    settings.LAB_CONTROL_TOKEN = TOKEN
-    cache = GatewayCache(control_server, {"KEY_PREFIX": secrets.token_hex(4)})
-    other_process = GatewayCache(control_server, {"KEY_PREFIX": cache.key_prefix})
-    return cache, other_process
-
-
-def test_gateway_cache_is_shared_and_keeps_django_semantics(shared_cache: Any) -> None:
-    cache, other = shared_cache
-    when = datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
-    cache.set("creds", {"AccessKeyId": "ASIAEXAMPLE", "expires": when, "names": ("a", "b")}, timeout=None)
-    assert other.get("creds") == {"AccessKeyId": "ASIAEXAMPLE", "expires": when, "names": ["a", "b"]}
-    cache.set("nothing", None)
-    assert other.get("nothing", "default") is None and other.has_key("nothing")
-    assert other.get("missing", "default") == "default" and not other.has_key("missing")
-    assert cache.add("once", 1) and not other.add("once", 2) and other.get("once") == 1
-    cache.set("gone", "x", timeout=0)                                      # Django: 0 means do not keep
-    assert other.get("gone") is None
-    assert other.touch("once", timeout=None) and not other.touch("missing")
-    cache.set_many({"m1": 1, "m2": [2]})
-    assert other.get_many(["m1", "m2", "missing"]) == {"m1": 1, "m2": [2]}
-    assert other.delete("m1") and cache.get("m1") is None
-    cache.delete_many(["m2", "once"])
-    assert other.get_many(["m2", "once"]) == {}
-
-
-def test_gateway_cache_expires_and_refuses_what_json_cannot_carry(shared_cache: Any) -> None:
-    cache, other = shared_cache
-    cache.set("short", "v", timeout=0.3)
-    assert other.get("short") == "v"
-    time.sleep(0.4)
-    assert other.get("short") is None
-    with pytest.raises(TypeError, match="JSON-like values only"):
-        cache.set("obj", object())
-    with pytest.raises(TypeError, match="str keys"):
-        cache.set_many({"ok": 1, "bad": {1: "int key"}})
-    assert other.get("ok") is None                                         # refused as a whole
-
-
-def test_gateway_cache_needs_the_right_token(control_server: str, settings) -> None:
-    from gateway.control.wire import LabControlError
-    from sandboxes.labcache import GatewayCache
-
-    settings.LAB_CONTROL_TOKEN = "a-wrong-token-of-enough-length"
-    with pytest.raises(LabControlError, match="refused"):
-        GatewayCache(control_server, {}).get("anything")

@@ -7,7 +7,9 @@ from collections import Counter
 
 import pytest
 
+from quiz import audit, teaching
 from quiz.bank import TASKS, DOMAINS, BankError, InvalidAnswer, bank_counts, build_question, load_bank
+from quiz.citations import CITATIONS
 from quiz.proof import engine_proof
 from quiz.questions import cross_account
 
@@ -22,16 +24,12 @@ def test_it_has_a_full_bank_with_unique_ids() -> None:
 
 
 @pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.id)
-def test_every_question_has_exam_shape_a_task_statement_and_a_teaching_step(question) -> None:
-    from scenarios import registry
-
+def test_every_question_has_exam_shape_and_a_task_statement(question) -> None:
     assert question.task in TASKS
     if question.multi:
         assert len(question.options) == 5 and question.select_count == 2  # "choose two" as on the exam
     else:
         assert len(question.options) == 4
-    scenario, step = question.teaches_step
-    assert step in [s.slug for s in registry.get(scenario).steps], question.teaches
     # answers do not hinge on remembering an error string: no option quotes an error code
     for option in question.options:
         assert not re.search(r"ValidationError|AccessDenied|ExpiredToken|MalformedPolicyDocument|"
@@ -93,7 +91,8 @@ def test_the_engine_proves_the_marked_answer(question) -> None:
     spec = question.engine.spec
     if question.engine.check == "parse":
         assert proof.accepted is False
-        assert proof.code == "MalformedPolicyDocument"
+        # IAM's code for IAM policies, S3's for a bucket policy (engine.policy.bucket_policy)
+        assert proof.code == ("MalformedPolicy" if proof.policy_kind == "resource" else "MalformedPolicyDocument")
         assert spec["expect_error"] in proof.message
     else:
         assert proof.outcome == spec["expect"], proof.decision.get("reason")
@@ -160,3 +159,101 @@ def test_selections_are_checked_against_the_options() -> None:
         multi.clean_selection(["a", "b", "c"], partial=True)
     with pytest.raises(InvalidAnswer, match="twice"):
         multi.clean_selection(["a", "a"])
+
+
+# ---- the item writer's checks (quiz.audit, quiz.teaching): each with the mistake it must catch -----------------
+
+def test_the_key_is_not_the_option_to_guess_by_length() -> None:
+    # Issue 27: in 59 of 80 items the key was the longest option, in 47 at least 30 % longer than every distractor.
+    # Bounds: a third longest (chance with four options is a quarter), a tenth much longer; in words as well.
+    cue = audit.length_cue(QUESTIONS)
+    assert cue.items >= 80
+    assert cue.share(cue.longest) <= 1 / 3 and cue.share(cue.longest_words) <= 1 / 3, cue
+    assert cue.share(cue.much_longer) <= 0.10 and cue.share(cue.much_longer_words) <= 0.10, cue
+    # ...and the cue has not just moved: no length rank (shortest .. longest) holds more than 40 % of the keys
+    assert max(cue.key_rank) <= 0.40 * cue.items, cue.key_rank
+
+
+def test_the_length_check_catches_a_bank_whose_keys_are_the_longest() -> None:
+    padded = []
+    for q in QUESTIONS:
+        if q.multi:
+            continue
+        options = tuple(type(o)(o.key, o.text + " (this is the option AWS recommends for the scenario)"
+                                if o.correct else o.text, o.correct, o.why) for o in q.options)
+        padded.append(type(q)(**{**q.__dict__, "options": options}))
+    cue = audit.length_cue(padded)
+    assert cue.share(cue.longest) > 1 / 3 and cue.share(cue.much_longer) > 0.10
+
+
+@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.id)
+def test_every_policy_exhibit_is_one_aws_accepts_except_the_mistake_it_shows(question) -> None:
+    assert audit.exhibit_problems(question) == []
+
+
+def test_the_exhibit_check_catches_a_bucket_policy_s3_refuses_and_a_mistake_aws_accepts() -> None:
+    from quiz.bank import Exhibit
+
+    star = Exhibit("b", "Bucket policy", '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": '
+                   '"*", "Action": "s3:GetObject", "Resource": "*"}]}', policy_kind="resource", bucket="securecart-x")
+    assert "Policy has invalid resource" in audit.exhibit_problem(star)
+    listing = Exhibit("b", "Bucket policy", '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+                      '"Principal": "*", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::securecart-x/*"}]}',
+                      policy_kind="resource", bucket="securecart-x")
+    assert "Action does not apply" in audit.exhibit_problem(listing)
+    spot = BANK["trust-notprincipal-not-allowed"]
+    fixed = type(spot)(**{**spot.__dict__, "exhibits": (Exhibit(
+        "trust", "fixed", '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": '
+        '"123456789012"}, "Action": "sts:AssumeRole"}]}', policy_kind="trust"),)})
+    assert audit.exhibit_problems(fixed) == ["trust: shown as refused, but AWS would accept it"]
+
+
+@pytest.mark.parametrize("question", [q for q in QUESTIONS if q.teaches], ids=lambda q: q.id)
+def test_every_teaching_link_names_the_question_s_topics(question) -> None:
+    assert question.tags, "a linked question says what it is about"
+    assert teaching.missing_topics(question) == [], question.teaches
+    link = teaching.link_for(question)
+    assert link is not None and link.url.startswith(("/scenarios/", "/challenges/"))
+
+
+def test_the_teaching_check_catches_a_link_to_a_page_about_something_else() -> None:
+    # The first bank linked every SCP question to an Identity Center step that never mentions SCPs.
+    scp = BANK["org-scp-deny-regions"]
+    wrong = type(scp)(**{**scp.__dict__, "teaches": "identity-center/assign", "tags": ("SCP",)})
+    assert teaching.missing_topics(wrong) == ["SCP"]
+    gone = type(scp)(**{**scp.__dict__, "teaches": "challenge:no-such-challenge", "tags": ("SCP",)})
+    assert teaching.missing_topics(gone) == ["<page missing>"] and teaching.link_for(gone) is None
+
+
+def test_questions_link_challenges_too_and_leave_untaught_topics_unlinked() -> None:
+    assert any(q.teaches_challenge for q in QUESTIONS)
+    assert all(not q.teaches for q in QUESTIONS if q.domain == "organizations")  # no SCP page in the lab yet
+    assert sum(1 for q in QUESTIONS if not q.teaches) >= 20
+
+
+def test_every_citation_is_a_listed_aws_page_with_its_title() -> None:
+    for q in QUESTIONS:
+        assert CITATIONS[q.citation_url] == q.citation_title, q.id
+    raw = _raw("xacct-auditors-best-approach")
+    raw["citation"] = {"title": "IAM User Guide: Cross-account access", "url": raw["citation"]["url"]}
+    with pytest.raises(BankError, match="citation"):
+        build_question(raw)
+    raw["citation"] = {"title": "IAM User Guide: Somewhere", "url": "https://docs.aws.amazon.com/IAM/x.html"}
+    with pytest.raises(BankError, match="not listed"):
+        build_question(raw)
+
+
+@pytest.mark.django_db
+def test_manage_quizbank_shows_at_least_25_questions_for_1_2_and_1_3_and_the_audit_figures() -> None:
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("quizbank", "--audit", "--reports", stdout=out)
+    text = out.getvalue()
+    totals = {line.split(":")[0].split()[-1]: int(line.split()[-1]) for line in text.splitlines()
+              if line.startswith("Task 1.")}
+    assert totals["1.1"] >= 80 and totals["1.2"] >= 25 and totals["1.3"] >= 25, totals
+    assert "exhibits AWS would refuse (other than the mistake an item shows): 0" in text
+    assert "links that do not name their topic: 0" in text and "open reports: 0" in text

@@ -287,3 +287,15 @@ def test_the_explanation_links_the_lab_step_that_teaches_the_question(client_) -
     html = client_.post(q_url(attempt, 1), {"choice": ["b"]}, **HX).content.decode()
     assert 'href="/scenarios/role-chaining/second-hop/" data-quiz-teaches' in html
     assert "Task 1.1" in html
+
+
+def test_the_explanation_links_a_challenge_or_nothing_when_the_lab_does_not_teach_the_topic(client_) -> None:
+    client_.post("/quiz/questions/ops-revoke-leaked-session/practice/")
+    attempt = Attempt.objects.order_by("-started_at").first()
+    html = client_.post(q_url(attempt, 1), {"choice": ["a"]}, **HX).content.decode()
+    assert 'href="/challenges/revoke-leaked-sessions/" data-quiz-teaches>Revoke a leaked role' in html
+    assert "Try it in the lab (challenge)" in html
+    client_.post("/quiz/questions/org-scp-deny-regions/practice/")       # no SCP page in the lab (yet)
+    attempt = Attempt.objects.order_by("-started_at").first()
+    html = client_.post(q_url(attempt, 1), {"choice": ["a"]}, **HX).content.decode()
+    assert "Explanation" in html and "data-quiz-teaches" not in html and "data-quiz-no-lab-page" in html

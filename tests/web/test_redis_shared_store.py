@@ -1,5 +1,5 @@
 """The web processes' shared store in Redis (LAB_REDIS_URL -> django.core.cache.backends.redis.RedisCache), against
-a real redis-server started here on a free port. Two cache objects stand for two web processes: what one keeps,
+a real redis-server (the suite's `redis_url` fixture, tests/conftest.py). Two cache objects stand for two web processes: what one keeps,
 the other reads; add() elects one winner; entries expire in Redis; the learner's session credentials
 (sandboxes.credentials) round-trip through it. The settings pick the backend from the environment."""
 from __future__ import annotations
@@ -7,43 +7,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from django.core.cache.backends.redis import RedisCache
 
-from scripts.topology import free_port, redis_bin
-
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    workdir = tmp_path_factory.mktemp("redis")
-    server = subprocess.Popen([redis_bin(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                               "--appendonly", "no", "--dir", str(workdir)], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.STDOUT)
-    import redis
-
-    client = redis.Redis(host="127.0.0.1", port=port)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("redis-server did not start")
-            time.sleep(0.05)
-    try:
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 def _process_cache(url: str) -> RedisCache:
@@ -120,6 +90,12 @@ def test_settings_choose_redis_from_the_environment_and_sharding_requires_it(red
                                           ["http://127.0.0.1:9401", "http://127.0.0.1:9402"],
                                           "http://127.0.0.1:9401"))
     refused = _settings_of({"LAB_CONTROL_TOKEN": "t" * 32, "LAB_GATEWAY_URLS": "http://127.0.0.1:9401"}, "1")
-    assert refused.returncode != 0 and "needs LAB_REDIS_URL" in refused.stderr
+    assert refused.returncode != 0 and "LAB_GATEWAY_URLS (several processes) needs LAB_REDIS_URL" in refused.stderr
+    # one gateway process and several web processes: their cache must be shared too (no store in the gateway)
+    refused = _settings_of({"LAB_CONTROL_TOKEN": "t" * 32, "LAB_GATEWAY_URL": "http://127.0.0.1:9401"}, "1")
+    assert refused.returncode != 0 and "LAB_GATEWAY_URL (several processes) needs LAB_REDIS_URL" in refused.stderr
+    single = _settings_of({"LAB_REDIS_URL": redis_url, "LAB_CONTROL_TOKEN": "t" * 32,
+                           "LAB_GATEWAY_URL": "http://127.0.0.1:9401"}, "settings.CACHES['default']['BACKEND']")
+    assert single.stdout.strip() == repr("django.core.cache.backends.redis.RedisCache"), single.stderr
     default = _settings_of({}, "settings.CACHES['default']['BACKEND']")
     assert default.stdout.strip() == repr("django.core.cache.backends.locmem.LocMemCache")

@@ -76,7 +76,7 @@ class Learner:
 
 def _owner_on(topology: Topology, gateway: str, account_id: str) -> str | None:
     """Ask one gateway directly (lab control, with the token) which sandbox owns an account in its memory."""
-    request = urllib.request.Request(f"{gateway}/_lab/v1/sandbox_of_account",
+    request = urllib.request.Request(f"{gateway}/_lab/v1/sandboxes.sandbox_of_account",
                                      data=json.dumps({"account_id": account_id}).encode(), method="POST",
                                      headers={"Authorization": f"Bearer {topology.token}",
                                               "Content-Type": "application/json"})

@@ -66,7 +66,7 @@ def test_an_extension_is_seeded_and_wiped_with_the_world(learner):
     try:
         learner.client.post("/sandbox/reset/")
     finally:
-        world._EXTENSIONS.pop("test-probe")
+        world.unregister_world_extension("test-probe")
     accounts = learner.sandbox.account_ids()
     assert calls == [("wipe", account_id) for account_id in accounts.values()] + [("seed", accounts)]
 
@@ -90,13 +90,13 @@ def test_scenario_5s_on_call_user_is_in_the_world_from_the_start(learner):
 def test_an_extension_cannot_take_a_user_the_world_has():
     with pytest.raises(ValueError, match="auditor/securecart-auditor"):
         world.register_world_extension("clash", users=[world.UserSpec("auditor", "securecart-auditor")])
-    assert "clash" not in world._EXTENSIONS
+    assert "clash" not in world.world_extension_names()
 
 
 def test_an_extension_cannot_take_a_role_name_the_world_has():
     with pytest.raises(ValueError, match="SecureCart-AuditRole"):
         world.register_world_extension("clash", roles=[world.role_spec("SecureCart-AuditRole")])
-    assert "clash" not in world._EXTENSIONS
+    assert "clash" not in world.world_extension_names()
 
 
 def test_sandboxes_does_not_import_the_apps_that_extend_it():
