@@ -15,7 +15,7 @@ from xml.etree import ElementTree
 
 ACTION_PREFIXES = MappingProxyType({"iam": "iam", "ec2": "ec2", "s3": "s3", "secretsmanager": "secretsmanager",
                                     "sso-admin": "sso", "identitystore": "identitystore", "sts": "sts",
-                                    "organizations": "organizations"})
+                                    "organizations": "organizations", "accessanalyzer": "access-analyzer"})
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,10 @@ SELF_USER_OPERATIONS = frozenset({"GetUser", "CreateAccessKey", "ListAccessKeys"
                                   "ListServiceSpecificCredentials"})
 
 
+_POLICY_ARN_OPERATIONS = frozenset({"AttachUserPolicy", "AttachRolePolicy", "AttachGroupPolicy", "DetachUserPolicy",
+                                    "DetachRolePolicy", "DetachGroupPolicy"})
+
+
 def _iam_arn(account: str, kind: str, path: str, name: str) -> str:
     return f"arn:aws:iam::{account}:{kind}{path or '/'}{name}"
 
@@ -66,6 +70,12 @@ def iam_targets(operation: str, params: dict[str, Any], *, account: str, caller_
         path = path or lookups.iam_path(account, kind, name) or "/"
         return _iam_arn(account, kind, path, name)
 
+    if operation == "SimulatePrincipalPolicy" and params.get("PolicySourceArn"):
+        # the user, group or role whose policies are read (Service Authorization Reference: resource types group,
+        # role, user); its own account is the resource's, so another sandbox's entity is refused before any read
+        source = str(params["PolicySourceArn"])
+        owner = source.split(":")[4] if source.count(":") >= 5 else account
+        return [AuthzTarget(action, source, owner or account)]
     if operation in _IAM_LIST_PREFIX:
         return [AuthzTarget(action, _iam_arn(account, _IAM_LIST_PREFIX[operation], params.get("PathPrefix", "/"), ""),
                             account)]
@@ -93,7 +103,12 @@ def iam_targets(operation: str, params: dict[str, Any], *, account: str, caller_
                     break
     if resource is None and operation in SELF_USER_OPERATIONS and caller_user_arn:
         resource = caller_user_arn
-    targets.append(AuthzTarget(action, resource or "*", account))
+    context: dict[str, Any] = {}
+    # Service Authorization Reference, IAM: iam:PolicyARN ("filters access by the ARN of an IAM policy") is in the
+    # request context of Attach*/Detach*Policy, so a policy may allow attaching approved policies only.
+    if operation in _POLICY_ARN_OPERATIONS and params.get("PolicyArn"):
+        context["iam:PolicyARN"] = params["PolicyArn"]
+    targets.append(AuthzTarget(action, resource or "*", account, context=context))
     # Handing a role to an instance profile passes it to EC2: AWS checks iam:PassRole on the role as well.
     if operation == "AddRoleToInstanceProfile" and params.get("RoleName"):
         role_arn = entity("role", params["RoleName"])
