@@ -74,6 +74,7 @@ class UserInfo:
     boundary_arn: str | None
     groups: list[str] = field(default_factory=list)
     mfa_serials: list[str] = field(default_factory=list)
+    access_key_count: int = 0       # IAM allows two per user: a third CreateAccessKey is LimitExceeded
 
 
 @dataclass
@@ -153,6 +154,9 @@ class AccountEntities:
     instance_profiles: tuple[InstanceProfileInfo, ...] = ()
     saml_providers: tuple[SamlProviderInfo, ...] = ()
     oidc_providers: tuple[OidcProviderInfo, ...] = ()
+    # (policy ARN, version id, document) of every non-default version of the account's customer managed policies:
+    # iam:SetDefaultPolicyVersion can put any of them in force
+    policy_versions: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -369,7 +373,7 @@ class Directory:
             account=account, name=user.name, arn=user.arn, user_id=user_unique_id(user.id), path=user.path,
             tags=tags, policies=policies,
             boundary_arn=self._user_boundaries.get(account, {}).get(user.name),
-            groups=groups, mfa_serials=list(user.mfa_devices.keys()),
+            groups=groups, mfa_serials=list(user.mfa_devices.keys()), access_key_count=len(user.access_keys),
         )
 
     def set_user_boundary(self, account: str, user_name: str, boundary_arn: str | None) -> None:
@@ -451,7 +455,11 @@ class Directory:
                          for p in list(backend.saml_providers.values()))
             oidc = tuple(OidcProviderInfo(account, p.arn, p.url, tuple(p.client_id_list), tuple(p.thumbprint_list))
                          for p in list(backend.open_id_providers.values()))
-            return AccountEntities(account, users, roles, groups, profiles, saml, oidc)
+            versions = tuple((p.arn, v.version_id, normalise_policy_text(v.document))
+                             for p in list(backend.managed_policies.values())
+                             if p.arn.startswith(f"arn:aws:iam::{account}:")
+                             for v in p.versions if v.version_id != p.default_version_id)
+            return AccountEntities(account, users, roles, groups, profiles, saml, oidc, versions)
 
     # ---- access keys ---------------------------------------------------------------------------------------------
     def access_key(self, access_key_id: str, accounts: Iterable[str] | None = None) -> AccessKeyInfo | None:

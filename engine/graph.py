@@ -59,6 +59,11 @@ EC2 = "ec2.amazonaws.com"
 PATHFINDING = "https://pathfinding.cloud/paths/{}"
 RHINO = "https://rhinosecuritylabs.com/aws/aws-privilege-escalation-methods-mitigation/"
 PMAPPER = "https://github.com/nccgroup/PMapper"
+BISHOPFOX = "https://github.com/BishopFox/iam-vulnerable"
+# "Access keys assigned to an IAM user: 2" (IAM User Guide, IAM and AWS STS quotas): with two, CreateAccessKey is
+# LimitExceeded until one is deleted.
+IAM_QUOTAS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"
+MAX_ACCESS_KEYS = 2
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,9 @@ METHODS: dict[str, Method] = {m.id: m for m in [
            "credentials", "become", (_pf("ec2-001"), _RHINO, _PMAPPER)),
     Method("create-access-key", "iam:CreateAccessKey for another user", "become",
            (_pf("iam-002"), _RHINO, _PMAPPER)),
+    Method("replace-access-key", "iam:DeleteAccessKey, then iam:CreateAccessKey: the user already has the two "
+           "keys IAM allows, so one must go first", "become",
+           (_pf("iam-003"), ("IAM quotas: two access keys per user", IAM_QUOTAS))),
     Method("create-login-profile", "iam:CreateLoginProfile: a console password for another user", "become",
            (_pf("iam-004"), _RHINO, _PMAPPER)),
     Method("update-login-profile", "iam:UpdateLoginProfile: change another user's console password", "become",
@@ -112,6 +120,9 @@ METHODS: dict[str, Method] = {m.id: m for m in [
            (_pf("iam-010"), _RHINO, _PMAPPER)),
     Method("create-policy-version", "iam:CreatePolicyVersion --set-as-default on a policy attached to it", "grant",
            (_pf("iam-001"), _RHINO, _PMAPPER)),
+    Method("set-default-policy-version", "iam:SetDefaultPolicyVersion: put an older, wider version of a policy "
+           "attached to it back in force", "grant",
+           (_RHINO, ("BishopFox iam-vulnerable privesc2", BISHOPFOX))),
     Method("add-user-to-group", "iam:AddUserToGroup: join a group whose policies make it admin", "grant",
            (_pf("iam-013"), _RHINO, _PMAPPER)),
 ]}
@@ -414,6 +425,7 @@ class _Builder:
         self.groups: list[GroupInfo] = []
         self.trusts: dict[str, NamedPolicy] = {}
         self.profiles: dict[str, list[str]] = {}      # role ARN -> instance profile names
+        self.policy_versions: dict[str, list[tuple[str, str]]] = {}   # policy ARN -> [(version id, document)]
         self.ec2_roles: dict[str, Proof] = {}          # role ARN -> the proof that EC2 may assume it
         self.admin_policy = named_or_error("GraphAdmin (written by the attacker)", ADMIN_POLICY, "identity",
                                            "inline")
@@ -443,6 +455,8 @@ class _Builder:
                 node = self._node(Node(role.arn, "role", role.account, role.name))
                 self.actors.append(self._role_actor(node, role, _session_arn(role, "graph"), (), False, {}))
             self.groups.extend(entities.groups)
+            for policy_arn, version_id, text in entities.policy_versions:
+                self.policy_versions.setdefault(policy_arn, []).append((version_id, text))
             for profile in entities.instance_profiles:
                 self._node(Node(profile.arn, "instance-profile", profile.account, profile.name))
                 for role_arn in profile.role_arns:
@@ -667,9 +681,20 @@ class _Builder:
                 if user.arn == actor.node.id or user.account != actor.node.account:
                     continue
                 decision = self.engine.decide(actor, action, user.arn, user.account)
-                if decision.allowed:
-                    self.add(Edge(actor.node.id, user.arn, method, (_proof(decision, action, user.arn),), {},
-                                  (template.format(user.name),)))
+                if not decision.allowed:
+                    continue
+                proofs, commands = [_proof(decision, action, user.arn)], [template.format(user.name)]
+                if action == "iam:CreateAccessKey" and user.access_key_count >= MAX_ACCESS_KEYS:
+                    # a third key is LimitExceeded, however well authorised: only with a delete first
+                    delete = self.engine.decide(actor, "iam:DeleteAccessKey", user.arn, user.account)
+                    if not delete.allowed:
+                        continue
+                    method = "replace-access-key"
+                    proofs.insert(0, _proof(delete, "iam:DeleteAccessKey", user.arn,
+                                            note=f"{user.name} already has {user.access_key_count} keys"))
+                    commands[:0] = [f"aws iam list-access-keys --user-name {user.name}",
+                                    f"aws iam delete-access-key --user-name {user.name} --access-key-id KEY_ID"]
+                self.add(Edge(actor.node.id, user.arn, method, tuple(proofs), {}, tuple(commands)))
 
     def trust_edges(self, actor: _Actor) -> None:
         if not _may_allow(actor.identity, "iam:UpdateAssumeRolePolicy"):
@@ -699,7 +724,8 @@ class _Builder:
         """Policy writes that make a principal admin-equivalent: on itself, or on a principal it can become."""
         wrote_any = any(_may_allow(actor.identity, action) for action in (
             "iam:PutUserPolicy", "iam:AttachUserPolicy", "iam:PutRolePolicy", "iam:AttachRolePolicy",
-            "iam:PutGroupPolicy", "iam:AttachGroupPolicy", "iam:CreatePolicyVersion", "iam:AddUserToGroup"))
+            "iam:PutGroupPolicy", "iam:AttachGroupPolicy", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion",
+            "iam:AddUserToGroup"))
         if not wrote_any:
             return
         targets = [a for a in self.actors if a.node.kind in ("user", "role") and a.node.account == actor.node.account]
@@ -731,13 +757,13 @@ class _Builder:
         # after lifting its own boundary, the actor's own writes are no longer capped by it
         writer_boundary: NamedPolicy | None | str = None if (lift and self_target) else "keep"
         after_boundary: NamedPolicy | None | str = None if lift else "keep"
-        for method, action, resource, command, extra_policies in self._writes(target):
+        for method, action, resource, command, extra_policies, replaced in self._writes(target):
             if not _may_allow(actor.identity, action):
                 continue
             write = self.engine.decide(actor, action, resource, target.node.account, boundary=writer_boundary)
             if not write.allowed:
                 continue
-            identity = target.identity + extra_policies
+            identity = [p for p in target.identity if not (replaced and p.name == replaced)] + extra_policies
             admin = self.is_admin(target, identity=identity, boundary=after_boundary)
             if admin is None:
                 continue
@@ -749,19 +775,19 @@ class _Builder:
             self.add(Edge(actor.node.id, arn, method, tuple(proofs), {}, tuple(commands)))
             return
 
-    def _writes(self, target: _Actor) -> list[tuple[str, str, str, str, list[NamedPolicy]]]:
-        """(method, action, resource, CLI command, the policies the target would then have) for every way of
-        writing a target's permissions."""
+    def _writes(self, target: _Actor) -> list[tuple[str, str, str, str, list[NamedPolicy], str]]:
+        """(method, action, resource, CLI command, the policies the target would then have, the ARN of the policy
+        they replace or "") for every way of writing a target's permissions."""
         kind, name, arn, account = target.node.kind, target.node.name, target.node.id, target.node.account
         admin = [self.admin_policy]
         Kind = kind.capitalize()
         writes = [
             (f"put-{kind}-policy", f"iam:Put{Kind}Policy", arn,
              f"aws iam put-{kind}-policy --{kind}-name {name} --policy-name GraphAdmin --policy-document "
-             f"{_quote(ADMIN_POLICY_CLI)}", admin),
+             f"{_quote(ADMIN_POLICY_CLI)}", admin, ""),
             (f"attach-{kind}-policy", f"iam:Attach{Kind}Policy", arn,
              f"aws iam attach-{kind}-policy --{kind}-name {name} --policy-arn "
-             "arn:aws:iam::aws:policy/AdministratorAccess", admin)]
+             "arn:aws:iam::aws:policy/AdministratorAccess", admin, "")]
         user = self.users.get(arn) if kind == "user" else None
         role = self.roles.get(arn) if kind == "role" else None
         attached = [t.arn for t in (user.policies if user else role.policies if role else [])
@@ -769,7 +795,14 @@ class _Builder:
         for policy_arn in dict.fromkeys(attached):
             writes.append(("create-policy-version", "iam:CreatePolicyVersion", policy_arn,
                            f"aws iam create-policy-version --policy-arn {policy_arn} --set-as-default "
-                           f"--policy-document {_quote(ADMIN_POLICY_CLI)}", admin))
+                           f"--policy-document {_quote(ADMIN_POLICY_CLI)}", admin, policy_arn))
+            for version_id, text in self.policy_versions.get(policy_arn, []):
+                # the version is already on file: the policy becomes it (not the attacker's own document)
+                version = named_lenient(PolicyText(f"{policy_arn} ({version_id})", text, None, "managed"),
+                                        "identity", "managed")
+                writes.append(("set-default-policy-version", "iam:SetDefaultPolicyVersion", policy_arn,
+                               f"aws iam set-default-policy-version --policy-arn {policy_arn} --version-id "
+                               f"{version_id}", [version], policy_arn))
         if user is not None:
             for group in self.groups:
                 if group.account != account:
@@ -777,14 +810,15 @@ class _Builder:
                 if user.name in group.members:
                     writes.append(("put-group-policy", "iam:PutGroupPolicy", group.arn,
                                    f"aws iam put-group-policy --group-name {group.name} --policy-name GraphAdmin "
-                                   f"--policy-document {_quote(ADMIN_POLICY_CLI)}", admin))
+                                   f"--policy-document {_quote(ADMIN_POLICY_CLI)}", admin, ""))
                     writes.append(("attach-group-policy", "iam:AttachGroupPolicy", group.arn,
                                    f"aws iam attach-group-policy --group-name {group.name} --policy-arn "
-                                   "arn:aws:iam::aws:policy/AdministratorAccess", admin))
+                                   "arn:aws:iam::aws:policy/AdministratorAccess", admin, ""))
                 else:
                     joined = [named_lenient(t, "identity", "group") for t in group.policies]
                     writes.append(("add-user-to-group", "iam:AddUserToGroup", group.arn,
-                                   f"aws iam add-user-to-group --group-name {group.name} --user-name {name}", joined))
+                                   f"aws iam add-user-to-group --group-name {group.name} --user-name {name}", joined,
+                                   ""))
         return writes
 
     def build(self) -> AccessGraph:

@@ -313,6 +313,52 @@ def test_update_trust_and_create_access_key_edges() -> None:
     assert edges(g, "create-access-key") == {(uarn(A, "helpdesk"), uarn(A, "ci"))}
 
 
+def test_a_user_with_two_keys_is_reached_only_by_who_may_also_delete_one() -> None:
+    """IAM allows two access keys per user (IAM quotas): a third CreateAccessKey is LimitExceeded, however well
+    authorised. The mistake: an edge from CreateAccessKey alone to a user who already has two (pathfinding.cloud
+    iam-003 needs DeleteAccessKey first)."""
+    victim = user(A, "release", READ)
+    victim.access_key_count = 2
+    creates = user(A, "creator", doc(allow("iam:CreateAccessKey", uarn(A, "release"))))
+    rotates = user(A, "rotator", doc(allow(["iam:CreateAccessKey", "iam:DeleteAccessKey"], uarn(A, "release"))))
+    g = graph(AccountEntities(A, users=(victim, creates, rotates)))
+    assert edges(g, "create-access-key") == set()
+    e = edge(g, uarn(A, "rotator"), uarn(A, "release"))
+    assert e["method"] == "replace-access-key" and (uarn(A, "creator"), uarn(A, "release")) not in edges(g)
+    assert [p["action"] for p in e["proofs"]] == ["iam:DeleteAccessKey", "iam:CreateAccessKey"]
+    assert e["cli"][1].startswith("aws iam delete-access-key --user-name release")
+    assert e["cli"][2] == "aws iam create-access-key --user-name release"
+    # with one key, CreateAccessKey alone is the way in, for both
+    victim.access_key_count = 1
+    assert edges(graph(AccountEntities(A, users=(victim, creates, rotates))), "create-access-key") == {
+        (uarn(A, "creator"), uarn(A, "release")), (uarn(A, "rotator"), uarn(A, "release"))}
+
+
+def test_set_default_policy_version_grants_only_when_a_version_on_file_is_admin() -> None:
+    """SetDefaultPolicyVersion writes nothing new: it puts a version already on file in force. The mistakes: an
+    edge when no stored version is wider (treating it as CreatePolicyVersion), and keeping the old default's Deny
+    once the policy has become another version."""
+    policy = f"arn:aws:iam::{A}:policy/Shipping"
+    def versions(*texts: str) -> tuple[tuple[str, str, str], ...]:
+        return tuple((policy, f"v{i + 2}", text) for i, text in enumerate(texts))
+
+    # its default version lets it set versions and denies creating users: the Deny goes with the old version
+    shipper = user(A, "shipper", managed=((policy, doc(allow("iam:SetDefaultPolicyVersion", policy),
+                                                      deny("iam:CreateUser"))),))
+    wide = graph(AccountEntities(A, users=(shipper,), policy_versions=versions(READ, EVERYTHING)))
+    path = shortest_path(wide, uarn(A, "shipper"))
+    assert [e["method"] for e in path or []] == ["set-default-policy-version"]
+    assert path[0]["cli"] == [f"aws iam set-default-policy-version --policy-arn {policy} --version-id v3"]
+    assert shortest_path(graph(AccountEntities(A, users=(shipper,), policy_versions=versions(READ))),
+                         uarn(A, "shipper")) is None
+    # the version is another policy's, or the user may not set it: no edge
+    other = ((f"arn:aws:iam::{A}:policy/Other", "v2", EVERYTHING),)
+    assert shortest_path(graph(AccountEntities(A, users=(shipper,), policy_versions=other)),
+                         uarn(A, "shipper")) is None
+    reader = user(A, "shipper", managed=((policy, READ),))
+    assert shortest_path(graph(AccountEntities(A, users=(reader,), policy_versions=versions(EVERYTHING))),
+                         uarn(A, "shipper")) is None
+
 def test_federated_providers_reach_the_roles_that_trust_them_with_the_claims_needed() -> None:
     provider = f"arn:aws:iam::{A}:oidc-provider/token.actions.githubusercontent.com"
     trust = trusts({"Federated": provider}, "sts:AssumeRoleWithWebIdentity", Condition={"StringEquals": {
