@@ -5,34 +5,63 @@ from __future__ import annotations
 
 import json
 
-from challenges.catalog import ATTACKERS, BOUNDARY, BOUNDARY_TOO_WIDE, BY_SLUG
-from challenges.seeding import client_for, ensure_seeded, key_of
+from challenges import catalog, probes
+from challenges.seeding import ensure_seeded
 from engine.graph import shortest_path
-from sandboxes.labclient import lab
+from sandboxes.labclient import lab, learner_client
 
 
 def _arn(ids: dict[str, str], account: str, kind: str, name: str) -> str:
     return f"arn:aws:iam::{ids[account]}:{kind}/{name}"
 
 
+def _admin_iam(learner):
+    """lab-admin's IAM client, signed and sent through the gateway as a learner's console is."""
+    key = probes.key_of(learner.sandbox, "lab-admin", "production")
+    return learner_client("iam", access_key_id=key.access_key_id, secret_access_key=key.secret_access_key)
+
+
 def _set_boundary(learner, name: str, document: dict) -> None:
     """As lab-admin, through the gateway: the challenge's commands."""
-    iam = client_for("iam", key_of(learner.sandbox, "lab-admin", "production"))
+    iam = _admin_iam(learner)
     arn = iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(document))["Policy"]["Arn"]
     iam.put_user_permissions_boundary(UserName="junior-dev", PermissionsBoundary=arn)
 
 
-# The lead's wording of the wrong solution: s3:* on * plus self-management (everything on his own user).
+def _attackers() -> list:
+    return [c for c in catalog.challenges() if c.track == catalog.ATTACKER]
+
+
+# The lead's wording of the wrong solution: s3:* on * plus self-management (everything on his own user, removing
+# the boundary included). The challenge file's own `all-s3` mistake lets him write policies but not lift the cap.
 SELF_MANAGED = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
     {"Effect": "Allow", "Action": "iam:*", "Resource": "arn:aws:iam::{production}:user/junior-dev"}]}
-# Each attacker challenge: where it starts, where it must end, the methods of the intended path.
+ADMIN = None     # the target "admin-equivalent" (engine/graph.py's definition), not one principal
+# Each attacker challenge: where it starts, where it must end (a role, a user, or ADMIN when the start escalates
+# itself), the methods of the intended path (the challenge file's `solution`); None for a false positive (the
+# file's `false_positive`: the scanner's finding is wrong, so the graph must find no path either).
 INTENDED = {
-    "wildcard-trust": (("auditor", "vendor-contractor"), "Challenge-LegacyReporting", ["assume-role"]),
-    "update-assume-role-policy": (("production", "ci-deployer"), "Challenge-BreakGlass", ["update-trust"]),
-    "passrole-runinstances": (("production", "build-agent"), "Challenge-InstanceAdmin", ["passrole-ec2"]),
-    "chain-to-root-trust": (("developer", "support-oncall"), "Challenge-DataExport", ["assume-role", "assume-role"]),
-    "confused-deputy": (("auditor", "reportco-service"), "Challenge-VendorSync", ["assume-role"]),
+    "wildcard-trust": (("auditor", "vendor-contractor"), ("role", "Challenge-LegacyReporting"), ["assume-role"]),
+    "update-assume-role-policy": (("production", "ci-deployer"), ("role", "Challenge-BreakGlass"),
+                                  ["update-trust"]),
+    "passrole-runinstances": (("production", "build-agent"), ("role", "Challenge-InstanceAdmin"), ["passrole-ec2"]),
+    "chain-to-root-trust": (("developer", "support-oncall"), ("role", "Challenge-DataExport"),
+                            ["assume-role", "assume-role"]),
+    "confused-deputy": (("auditor", "reportco-service"), ("role", "Challenge-VendorSync"), ["assume-role"]),
+    "create-policy-version": (("production", "release-bot"), ADMIN, ["create-policy-version"]),
+    "set-default-policy-version": (("production", "log-shipper"), ADMIN, ["set-default-policy-version"]),
+    "attach-user-policy": (("production", "ops-intern"), ADMIN, ["attach-user-policy"]),
+    "attach-role-policy": (("production", "report-dev"), ADMIN, ["attach-role-policy", "assume-role"]),
+    "put-user-policy": (("production", "metrics-bot"), ADMIN, ["put-user-policy"]),
+    "put-role-policy": (("production", "job-scheduler"), ADMIN, ["put-role-policy", "assume-role"]),
+    "create-access-key": (("production", "helpdesk-bot"), ("user", "db-admin"), ["create-access-key"]),
+    "create-login-profile": (("production", "support-lead"), ("user", "finance-admin"), ["create-login-profile"]),
+    "add-user-to-group": (("production", "intern-sasha"), ADMIN, ["add-user-to-group"]),
+    "put-group-policy": (("production", "analyst-kim"), ADMIN, ["put-group-policy"]),
+    "replace-access-key": (("production", "key-rotator"), ("user", "ci-release"), ["replace-access-key"]),
+    "looks-exploitable-mfa": (("production", "audit-bot"), ADMIN, None),              # MFA it cannot have
+    "looks-exploitable-boundary": (("production", "deploy-helper"), ADMIN, None),     # a boundary it cannot lift
 }
 
 
@@ -44,16 +73,30 @@ def test_no_world_principal_reaches_admin_and_each_attacker_challenge_has_its_pa
     assert [n["id"] for n in starts if shortest_path(graph, n["id"]) is not None] == []
     assert {n["name"] for n in graph["nodes"] if n["admin"]} == {"lab-admin"}
 
-    assert set(INTENDED) == {c.slug for c in ATTACKERS}
+    assert set(INTENDED) == {c.slug for c in _attackers()}
     ids = learner.sandbox.account_ids()
-    for challenge in ATTACKERS:
+    for challenge in _attackers():
+        assert list(challenge.start) == [INTENDED[challenge.slug][0]], challenge.slug
         ensure_seeded(learner.sandbox, challenge)
     graph = lab().access_graph(learner.sandbox.id)
-    for slug, ((account, user), role, methods) in INTENDED.items():
-        path = shortest_path(graph, _arn(ids, account, "user", user), _arn(ids, "production", "role", role))
+    nodes = {n["id"]: n for n in graph["nodes"]}
+    for slug, ((account, user), target, methods) in INTENDED.items():
+        start = _arn(ids, account, "user", user)
+        goal = None if target is ADMIN else _arn(ids, "production", *target)
+        path = shortest_path(graph, start, goal)
+        assert (methods is None) is catalog.get(slug).false_positive, slug
+        if methods is None:
+            assert path is None, slug
+            continue
         assert path is not None, slug
         assert [e["method"] for e in path] == methods, slug
-        assert all(p["allowed"] for e in path for p in e["proofs"])
+        assert all(p["allowed"] for e in path for p in e["proofs"]), slug
+        # the challenges that end in a user or a role end where the file says; an admin path ends in the start
+        # user made admin, or (attach/put-role-policy) in the role it granted and then assumed
+        if goal is not None:
+            assert path[-1]["target"] == goal, slug
+        else:
+            assert path[0]["source"] == start and not nodes[start]["admin"], slug
     # the role that demands an ExternalId is reached only with it; the chain goes through Challenge-Support
     audit = shortest_path(graph, _arn(ids, "auditor", "user", "reportco-service"),
                           _arn(ids, "production", "role", "SecureCart-AuditRole"))
@@ -61,14 +104,28 @@ def test_no_world_principal_reaches_admin_and_each_attacker_challenge_has_its_pa
     chain = shortest_path(graph, _arn(ids, "developer", "user", "support-oncall"),
                           _arn(ids, "production", "role", "Challenge-DataExport"))
     assert chain[0]["target"].endswith("role/Challenge-Support")
-    # the challenges' own starting users reach no admin (only junior-dev's challenge is about that)
-    for (account, user), _, _ in INTENDED.values():
-        assert shortest_path(graph, _arn(ids, account, "user", user)) is None
+    # the challenges that end in another principal reach no admin, unless that principal is one (finance-admin)
+    for slug, ((account, user), target, _) in INTENDED.items():
+        if target is ADMIN:
+            continue
+        to_admin = shortest_path(graph, _arn(ids, account, "user", user))
+        assert (to_admin is not None) is nodes[_arn(ids, "production", *target)]["admin"], slug
+    # a user with two keys is reached only through DeleteAccessKey: the create-access-key challenge's db-admin has
+    # one, so helpdesk-bot's plain CreateAccessKey is the edge; ci-release's are two, so key-rotator's is a replace
+    replace = shortest_path(graph, _arn(ids, "production", "user", "key-rotator"),
+                            _arn(ids, "production", "user", "ci-release"))
+    assert [p["action"] for p in replace[0]["proofs"]] == ["iam:DeleteAccessKey", "iam:CreateAccessKey"]
 
 
 def test_junior_dev_reaches_admin_until_the_right_boundary(learner) -> None:
-    ensure_seeded(learner.sandbox, BY_SLUG["boundary-stops-escalation"])
+    spec = catalog.get("boundary-stops-escalation")
+    ensure_seeded(learner.sandbox, spec)
     ids = learner.sandbox.account_ids()
+    values = probes.placeholder_values(learner.sandbox, spec)
+
+    def document(name: str) -> dict:
+        """One of the challenge file's documents, as its commands send it in this sandbox."""
+        return probes.document(spec, f"doc:{name}", values)
     junior = _arn(ids, "production", "user", "junior-dev")
 
     def path() -> list | None:
@@ -76,21 +133,24 @@ def test_junior_dev_reaches_admin_until_the_right_boundary(learner) -> None:
 
     seeded = path()      # the seed: PutUserPolicy on himself, nothing caps it
     assert seeded is not None and [e["method"] for e in seeded] == ["put-user-policy"]
-    _set_boundary(learner, "Challenge-WideBoundary", BOUNDARY_TOO_WIDE)      # the documented wrong attempt
+    _set_boundary(learner, "Challenge-WideBoundary", document("too-wide"))   # the file's mistake `too-wide`
     assert path() is not None
-    _set_boundary(learner, "Challenge-S3Boundary",                            # s3:* plus self-management
+    # the file's mistake `all-s3`: every bucket, but his policy writes stay capped (no iam:* after the boundary,
+    # and he cannot lift it), so the graph, whose bar is iam:* on *, shows no path to admin
+    _set_boundary(learner, "Challenge-S3Boundary", document("all-s3"))
+    assert path() is None
+    _set_boundary(learner, "Challenge-SelfManagedBoundary",                   # s3:* plus self-management
                   json.loads(json.dumps(SELF_MANAGED).replace("{production}", ids["production"])))
     lifted = path()
     assert lifted is not None
     assert lifted[0]["cli"][0] == "aws iam delete-user-permissions-boundary --user-name junior-dev"
-    _set_boundary(learner, "Challenge-DeveloperBoundary",                     # the documented solution
-                  json.loads(json.dumps(BOUNDARY).replace("{production}", ids["production"])))
+    _set_boundary(learner, "Challenge-DeveloperBoundary", document("boundary"))   # the file's solution
     assert path() is None
 
 
 # ---- the page ----------------------------------------------------------------------------------------------------------
 def test_the_page_draws_the_graph_lists_its_edges_and_finds_the_path(learner) -> None:
-    ensure_seeded(learner.sandbox, BY_SLUG["boundary-stops-escalation"])
+    ensure_seeded(learner.sandbox, catalog.get("boundary-stops-escalation"))
     ids = learner.sandbox.account_ids()
     page = learner.client.get("/graph/")
     assert page.status_code == 200
@@ -120,10 +180,10 @@ def test_another_sandboxs_principals_are_refused_and_never_shown(learner, other_
 
 
 def test_an_edit_turns_the_edge_it_opens_red_until_the_graph_changes_again(learner) -> None:
-    ensure_seeded(learner.sandbox, BY_SLUG["update-assume-role-policy"])
+    ensure_seeded(learner.sandbox, catalog.get("update-assume-role-policy"))
     ids = learner.sandbox.account_ids()
     assert "New since the previous graph" not in learner.client.get("/graph/").content.decode()
-    iam = client_for("iam", key_of(learner.sandbox, "lab-admin", "production"))
+    iam = _admin_iam(learner)
     iam.update_assume_role_policy(RoleName="Challenge-BreakGlass", PolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
             "AWS": _arn(ids, "production", "user", "ci-deployer")}, "Action": "sts:AssumeRole"}]}))
@@ -156,10 +216,10 @@ def test_the_console_opens_with_a_replayed_command_and_ignores_a_bad_one(learner
     assert "rm -rf" not in page and 'value="aws "' in page and "mallory" not in page
 
 
-def test_the_instructor_opens_one_students_graph_and_nobody_else_can(db) -> None:
-    from tests.web.test_classroom import _signed_in_instructor, join
+def test_the_instructor_opens_one_students_graph_and_nobody_else_can(signed_in_instructor) -> None:
+    from tests.web.test_classroom import join
 
-    iris, ivan = _signed_in_instructor("iris"), _signed_in_instructor("ivan")
+    iris, ivan = signed_in_instructor("iris"), signed_in_instructor("ivan")
     assert iris.post("/class/new/", {"title": "Graphs"}).status_code == 302
     from classroom.models import Classroom
     classroom = Classroom.objects.get(title="Graphs")
