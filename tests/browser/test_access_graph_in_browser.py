@@ -8,8 +8,9 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from challenges.catalog import BY_SLUG
-from challenges.seeding import client_for, ensure_seeded, key_of
+from challenges import catalog, probes
+from challenges.seeding import ensure_seeded
+from sandboxes.labclient import learner_client
 from sandboxes.models import Sandbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -22,7 +23,7 @@ def _seed(page, slug: str) -> Sandbox:
     console probe is slow on a loaded machine, and this test is about the graph)."""
     page.goto("/sandbox/")
     sandbox = Sandbox.objects.get(pk=page.locator("h1 code").inner_text())
-    ensure_seeded(sandbox, BY_SLUG[slug])
+    ensure_seeded(sandbox, catalog.get(slug))
     return sandbox
 
 
@@ -74,7 +75,9 @@ def test_an_edit_that_opens_an_edge_turns_it_red(page):
     expect(page.locator("svg .edge-new")).to_have_count(0)
     production = sandbox.account_ids()["production"]
     # the edit, as lab-admin through the gateway (a real signed call)
-    client_for("iam", key_of(sandbox, "lab-admin", "production")).update_assume_role_policy(
+    admin = probes.key_of(sandbox, "lab-admin", "production")
+    iam = learner_client("iam", access_key_id=admin.access_key_id, secret_access_key=admin.secret_access_key)
+    iam.update_assume_role_policy(
         RoleName="Challenge-BreakGlass", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{production}:user/ci-deployer"},
             "Action": "sts:AssumeRole"}]}))
