@@ -80,6 +80,7 @@ bench: install
 	$(PY) scripts/bench_classroom.py
 	$(PY) scripts/bench_sandbox.py
 	$(PY) scripts/bench_roundtrips.py
+	$(PY) scripts/bench_graph.py
 
 bench-load: install
 	$(PY) scripts/bench_load.py --learners 100
