@@ -217,7 +217,7 @@ def test_the_console_opens_with_a_replayed_command_and_ignores_a_bad_one(learner
 
 
 def test_the_instructor_opens_one_students_graph_and_nobody_else_can(signed_in_instructor) -> None:
-    from tests.web.test_classroom import join
+    from tests.classroom.test_classroom import join
 
     iris, ivan = signed_in_instructor("iris"), signed_in_instructor("ivan")
     assert iris.post("/class/new/", {"title": "Graphs"}).status_code == 302
