@@ -64,8 +64,10 @@ test: install check-deploy typecheck
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest
 
+# The layers under the web (engine, gateway) and the docs, without tests that start processes or take seconds:
+# under a minute on 2 cores, for the edit-test loop; `make test` is the gate.
 test-fast: install
-	$(PY) -m pytest -m "not browser and not integration and not slow"
+	$(PY) -m pytest tests/engine tests/gateway tests/manuals -m "not browser and not integration and not slow"
 
 check-deploy: install
 	DJANGO_SETTINGS_MODULE=securecart.settings.production SECRET_KEY=check-only-$$(date +%s)-not-a-real-secret-0123456789abcdef \
