@@ -80,3 +80,17 @@ def test_reset_forgets_every_kept_session_of_that_sandbox_only(learner, other_le
     credentials.forget_all(learner.sandbox.id)
     assert credentials.get(learner.sandbox.id, "audit-session") is None
     assert credentials.get(other_learner.sandbox.id, "audit-session") is not None
+
+
+@pytest.mark.django_db
+def test_a_culled_cache_does_not_seed_the_template_world_again(learner) -> None:
+    # one process: the template's "ready" flag lives as long as moto's template, not as long as an LRU entry
+    from unittest import mock
+
+    from sandboxes import template
+
+    template.ensure_template()
+    cache.clear()
+    with mock.patch.object(template.world, "seed_world", side_effect=AssertionError("seeded again")):
+        template.ensure_template()
+        assert template.template_ready()
