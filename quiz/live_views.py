@@ -30,7 +30,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
-from securecart.throttle import throttle_room_joins
+from securecart.throttle import throttle_join_codes
 from securecart.publicurl import public_url
 
 from . import services, spaced
@@ -173,7 +173,7 @@ def create_room(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@throttle_room_joins
+@throttle_join_codes
 def join(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         code = _query_code(request)[:8]
