@@ -13,11 +13,8 @@ On main before issue 23, 150 learners lost 22-92 of their credentials (LocMem's 
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -25,13 +22,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
-from requests.adapters import HTTPAdapter
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from labserver import LabServer, free_port, stop_process  # noqa: E402
+from bench_console_flood import session_from  # noqa: E402
+from labserver import ClassServer, LabServer  # noqa: E402
 
 S1 = "cross-account-auditors"
 LEARNERS_PER_ADDRESS = 30
@@ -39,21 +36,9 @@ LOST = "Go to \u201cAssume the audit role"     # scenarios/_result.html's link b
 _CODE = re.compile(r"/class/([A-Z2-9]{6})/")
 
 
-class SourceAddress(HTTPAdapter):
-    """Connect from one loopback address (the whole 127/8 is this machine), as learners behind one NAT would."""
-
-    def __init__(self, address: str) -> None:
-        self.address = address
-        super().__init__()
-
-    def init_poolmanager(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        kwargs["source_address"] = (self.address, 0)
-        return super().init_poolmanager(*args, **kwargs)
-
-
 def browser(index: int) -> requests.Session:
-    session = requests.Session()
-    session.mount("http://", SourceAddress(f"127.0.0.{2 + index // LEARNERS_PER_ADDRESS}"))
+    """A learner's browser, connecting from 127.0.0.2... (LEARNERS_PER_ADDRESS each), as rooms behind NATs."""
+    session = session_from(f"127.0.0.{2 + index // LEARNERS_PER_ADDRESS}")
     session.headers.update({"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Sec-Fetch-Site": "none"})
     return session
 
@@ -135,41 +120,16 @@ def make_run(learners: int) -> dict:
 
 
 def make_class(learners: int) -> dict:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    workdir = tempfile.mkdtemp(prefix="bench-credentials-class-")
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{workdir}/class.sqlite3", "SECRET_KEY": "bench-" + "x" * 50,
-           "LAB_DATA_DIR": f"{workdir}/data", "INSTRUCTOR_PASSWORD": "bench-instructor-password",
-           "LOG_LEVEL": "ERROR"}
-    server = subprocess.Popen([sys.executable, "scripts/serve_class.py", "--port", str(port), "--address",
-                               "127.0.0.1", "--bind", "127.0.0.1"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    server = ClassServer("bench-credentials-class-")
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if requests.get(base + "/class/", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError("the class server did not start")
-            time.sleep(0.3)
-        subprocess.run([sys.executable, "manage.py", "instructor", "bench", "--create"], cwd=ROOT, check=True,
-                       env={**env, "DJANGO_SETTINGS_MODULE": "securecart.settings.classroom"},
-                       stdout=subprocess.DEVNULL)
-        instructor = requests.Session()
-        instructor.get(base + "/accounts/login/", timeout=60)
-        instructor.post(base + "/accounts/login/", data={"username": "bench", "password": env["INSTRUCTOR_PASSWORD"],
-                                                         "csrfmiddlewaretoken": instructor.cookies.get("csrftoken")},
-                        timeout=60).raise_for_status()
-        opened = instructor.post(base + "/class/new/", data={
+        instructor = server.instructor()
+        opened = instructor.post(server.url + "/class/new/", data={
             "title": "Credentials benchmark", "expected_students": 0,
             "csrfmiddlewaretoken": instructor.cookies.get("csrftoken")}, timeout=60)
         code = _CODE.search(opened.url).group(1)  # type: ignore[union-attr]
-        return drive(base, learners, lambda index, tally: arrive_through_class(base, code, index, tally))
+        return drive(server.url, learners, lambda index, tally: arrive_through_class(server.url, code, index, tally))
     finally:
-        stop_process(server, 20)
+        server.stop()
 
 
 def main() -> int:
