@@ -59,13 +59,27 @@ class CheckContext:
 
 
 def attempt(call: Callable[..., Any], **params: Any) -> tuple[bool, str]:
-    """(allowed, error code or '') for one real call."""
+    """(allowed, error code or '') for one real call; a refusal the engine decided also says which layer decided it
+    and by which statement (the typed decision's waterfall, engine.policy Decision.layers)."""
     try:
         call(**params)
     except Exception as error:  # botocore ClientError: the AWS error code the gateway answered
         response = getattr(error, "response", None) or {}
-        return False, response.get("Error", {}).get("Code", type(error).__name__)
+        code = response.get("Error", {}).get("Code", type(error).__name__)
+        request_id = response.get("ResponseMetadata", {}).get("RequestId")
+        decision = lab().decision(request_id) if request_id else None
+        return False, code + (_decided_by(decision.to_dict()) if decision is not None else "")
     return True, ""
+
+
+def _decided_by(decision: dict[str, Any]) -> str:
+    for layer in decision.get("layers", []):
+        if layer.get("decided") and not decision.get("allowed"):
+            refs = layer.get("deciding") or []
+            statement = (f", statement {refs[0].get('sid') or '#' + str(refs[0].get('index'))} of "
+                         f"{refs[0].get('policy')}" if refs else "")
+            return f"; decided by the {layer['title'][0].lower()}{layer['title'][1:]}{statement}"
+    return ""
 
 
 def expect(findings: list[Finding], allowed: bool, wanted: bool, text: str, code: str = "") -> None:

@@ -37,6 +37,10 @@ from typing import Any
 CONSOLE_SANDBOX_HEADER = "X-Lab-Console-Sandbox"
 REFUSED_EXIT = 99
 REFUSED_MARKER = "lab-console-refused: "
+# After a command that ran, the last line of standard error: the AWS requests it made (operation, request id, HTTP
+# status), so the page can show the engine's explanation of a refusal (challenges/console.py).
+CALLS_MARKER = "lab-console-calls: "
+MAX_CALLS_REPORTED = 20
 CPU_SECONDS = 30
 MEMORY_BYTES = 1024 * 1024 * 1024
 
@@ -420,9 +424,19 @@ def build_driver(allow: AllowList, endpoint: str, sandbox_id: str):
         if url[len(endpoint):].startswith("/_lab"):  # the gateway process's lab control, never an AWS path
             raise ConsoleRefusal("the lab console only makes AWS requests")
 
+    def note_call(http_response=None, parsed=None, model=None, **kwargs) -> None:
+        metadata = (parsed or {}).get("ResponseMetadata", {}) if isinstance(parsed, dict) else {}
+        CALLS.append({"operation": getattr(model, "name", ""), "request_id": str(metadata.get("RequestId", "")),
+                      "status": getattr(http_response, "status_code", 0)})
+        del CALLS[:-MAX_CALLS_REPORTED]
+
     driver.session.register("before-sign", mark_sandbox)
     driver.session.register("before-send", only_the_lab)
+    driver.session.register("after-call", note_call)
     return driver
+
+
+CALLS: list[dict[str, Any]] = []
 
 
 def run(driver, argv: list[str]) -> int:
@@ -439,6 +453,9 @@ def run(driver, argv: list[str]) -> int:
         sys.stdout.flush()
         sys.stderr.write("\n" + REFUSED_MARKER + json.dumps(REFUSALS.message) + "\n")
         return REFUSED_EXIT
+    if CALLS:
+        sys.stdout.flush()
+        sys.stderr.write("\n" + CALLS_MARKER + json.dumps(CALLS) + "\n")
     return code
 
 

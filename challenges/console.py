@@ -32,12 +32,13 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
 
 from . import jail
-from .cli_child import REFUSED_EXIT, REFUSED_MARKER
+from .cli_child import CALLS_MARKER, MAX_CALLS_REPORTED, REFUSED_EXIT, REFUSED_MARKER
 
 MAX_COMMAND_CHARS = 8192
 TIME_LIMIT_SECONDS = 15.0
@@ -204,6 +205,7 @@ class RunResult:
     refused: str = ""          # the allow-list refused the command (nothing was run against AWS)
     busy: str = ""             # no free slot: nothing was started
     time_limit: float = TIME_LIMIT_SECONDS
+    calls: list[dict[str, Any]] = field(default_factory=list)   # the AWS requests it made (cli_child CALLS_MARKER)
 
 
 _endpoint_lock = threading.Lock()
@@ -283,12 +285,29 @@ def run(argv: list[str], credentials: ConsoleCredentials, requester: Requester |
         lease.release()
     result.time_limit = time_limit
     result.stdout, result.stderr = _scrub(result.stdout), _scrub(result.stderr)
+    lines = result.stderr.rstrip("\n").rsplit("\n", 1)
     if result.exit_code == REFUSED_EXIT:
-        lines = result.stderr.rstrip("\n").rsplit("\n", 1)
         if lines[-1].startswith(REFUSED_MARKER):
             result.refused = json.loads(lines[-1][len(REFUSED_MARKER):])
             result.stdout = result.stderr = ""
+    elif lines[-1].startswith(CALLS_MARKER):
+        result.calls = _calls(lines[-1][len(CALLS_MARKER):])
+        result.stderr = lines[0].rstrip("\n") + "\n" if len(lines) > 1 and lines[0].strip() else ""
     return result
+
+
+def _calls(text: str) -> list[dict[str, Any]]:
+    """The child's list of requests, kept only in the expected shape (a refusal's explanation is looked up by these
+    ids, and only within the sandbox: sandboxes/explain.py)."""
+    try:
+        calls = json.loads(text)
+    except ValueError:
+        return []
+    if not isinstance(calls, list):
+        return []
+    return [{"operation": str(c.get("operation", ""))[:64], "request_id": str(c.get("request_id", ""))[:64],
+             "status": c.get("status") if isinstance(c.get("status"), int) else 0}
+            for c in calls[-MAX_CALLS_REPORTED:] if isinstance(c, dict)]
 
 
 def _scrub(text: str, extra: dict[str, str] | None = None) -> str:
@@ -351,3 +370,65 @@ def _run_child(command: list[str], env: dict[str, str], cwd: str | None, time_li
     return RunResult(None if (timed_out or truncated) else process.returncode,
                      out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
                      time.perf_counter() - started, timed_out, truncated)
+
+
+# ------------------------------------------------------------------------------------------------ what the page says
+# Options that carry a policy document, and the kind of policy each is (engine.policy kinds).
+POLICY_OPTIONS = {
+    ("iam", "--policy-document"): "identity", ("iam", "--assume-role-policy-document"): "trust",
+    ("s3api", "--policy"): "resource", ("sts", "--policy"): "session", ("organizations", "--content"): "scp",
+}
+
+
+def _option_values(argv: list[str]) -> list[tuple[str, str]]:
+    values = []
+    for index, word in enumerate(argv):
+        if not word.startswith("--"):
+            continue
+        name, equals, value = word.partition("=")
+        if equals:
+            values.append((name, value))
+        elif index + 1 < len(argv):
+            values.append((name, argv[index + 1]))
+    return values
+
+
+def policy_advice(argv: list[str]) -> list[str]:
+    """What IAM Access Analyzer would say about the policy documents a command passes (engine.policy.advice), and the
+    parser's warnings (a part that matches nothing): shown under the command's output. IAM itself saves such a
+    policy without a word; a document that does not parse is left to AWS's own error."""
+    from engine.errors import MalformedPolicyDocument
+    from engine.policy import parse_policy
+    from engine.policy.advice import findings
+
+    if len(argv) < 2:
+        return []
+    options = _option_values(argv)
+    kind_of_type = {"RESOURCE_CONTROL_POLICY": "rcp"}.get(dict(options).get("--type", ""), "scp")
+    notes: list[str] = []
+    for name, value in options:
+        kind = POLICY_OPTIONS.get((argv[0], name))
+        if kind is None:
+            continue
+        if argv[0] == "iam" and argv[1] == "update-assume-role-policy":
+            kind = "trust"
+        if kind == "scp":
+            kind = kind_of_type
+        try:
+            document = parse_policy(value, kind=kind)
+        except (MalformedPolicyDocument, ValueError):
+            continue
+        notes += [finding.message for finding in findings(document)]
+        notes += [warning.message for warning in document.warnings]
+    return notes
+
+
+def refusal_explained(sandbox: Any, result: RunResult) -> dict[str, Any] | None:
+    """The engine's decision (Decision.to_dict(), with its layers) for the last request the command made that AWS
+    refused, when the lab still holds it and it concerns this sandbox (sandboxes/explain.py)."""
+    from sandboxes.explain import sandbox_decision
+
+    for call in reversed(result.calls):
+        if call["status"] >= 400:
+            return sandbox_decision(sandbox, call["request_id"])
+    return None

@@ -176,7 +176,8 @@ def console_run(request: SandboxRequest) -> HttpResponse:
                 requester = console.Requester(sandbox.id, request.session.session_key or "",
                                               request.META.get("REMOTE_ADDR", ""))
                 result = console.run(argv, creds, requester)
-                entry.update(result=result, identity=creds.label, refused=result.refused, busy=result.busy)
+                entry.update(result=result, identity=creds.label, refused=result.refused, busy=result.busy,
+                             decision=console.refusal_explained(sandbox, result), advice=console.policy_advice(argv))
                 if result.exit_code == 0:
                     entry["kept"] = _keep_issued_session(sandbox, result.stdout)
     challenge, identity = seeding.challenge(form.shown("challenge")), form.shown("identity")

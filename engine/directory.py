@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 from urllib.parse import unquote
 
 # Shared with the gateway: hold it around every call into moto (its backends are plain dicts, not thread-safe).
 moto_lock = threading.RLock()
+MEMBERSHIPS_KEPT = 4096     # organization memberships remembered (an account's is re-read when its organization changes)
 
 DEFAULT_MAX_SESSION_DURATION = 3600  # IAM-MODEL CreateRole MaxSessionDuration default
 
@@ -132,6 +134,47 @@ class OidcProviderInfo:
     thumbprints: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class OrgPolicyText:
+    """An organization policy (SCP or RCP) attached at one level, as stored."""
+    id: str
+    name: str
+    type: str                       # SERVICE_CONTROL_POLICY | RESOURCE_CONTROL_POLICY
+    text: str
+    aws_managed: bool
+
+
+@dataclass(frozen=True)
+class OrgLevel:
+    """One node on an account's path in its organization: the root, an OU, or the account itself."""
+    kind: str                       # root | ou | account
+    id: str
+    name: str
+    policies: tuple[OrgPolicyText, ...]
+
+
+@dataclass(frozen=True)
+class OrgMembership:
+    """Where an account sits in its organization, and what is attached on the way (moto's Organizations data)."""
+    org_id: str
+    management_account: str
+    account: str
+    levels: tuple[OrgLevel, ...]    # root, OUs, account
+    enabled_types: frozenset[str]   # policy types enabled in the root
+    # what engine.guardrails derived from this membership (parsed policies by type); a membership is reused for as
+    # long as moto's organization is unchanged (Directory.organization_of), so its policies are parsed once
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    @property
+    def path(self) -> str:
+        """aws:PrincipalOrgPaths / aws:ResourceOrgPaths form: o-.../r-.../ou-.../ (the account itself not included)."""
+        return "/".join([self.org_id] + [level.id for level in self.levels if level.kind != "account"]) + "/"
+
+    @property
+    def is_management(self) -> bool:
+        return self.account == self.management_account
+
+
 def user_unique_id(moto_user_id: str) -> str:
     """AWS user ids look like AIDA + 17 chars; moto makes 20 random lowercase chars. Keep a seeded AIDA id as is."""
     if moto_user_id.startswith("AIDA"):
@@ -147,6 +190,8 @@ class Directory:
         self._user_boundaries: dict[str, dict[str, str]] = {}
         # root access keys the lab hands out for the "root cannot assume roles" lesson (moto has none)
         self._root_keys: dict[str, AccessKeyInfo] = {}
+        # account -> (what its membership was read from, the membership): see organization_of
+        self._memberships: OrderedDict[str, tuple[list[Any], OrgMembership]] = OrderedDict()
 
     # ---- moto access -------------------------------------------------------------------------------------------
     @staticmethod
@@ -160,6 +205,79 @@ class Directory:
     def _iam_accounts() -> list[str]:
         from moto.iam.models import iam_backends
         return list(iam_backends.keys())
+
+    # ---- Organizations -------------------------------------------------------------------------------------------
+    @staticmethod
+    def _org_backend(account: str) -> Any:
+        # dict's own lookups: moto's BackendDict.__getitem__ lists every account on each access (O(accounts)), and
+        # this runs on every authorized call
+        per_account = dict.get(_organizations_backends(), account)
+        if per_account is None:
+            return None
+        backend = dict.get(per_account, "aws")
+        return backend if backend is not None else per_account["aws"]
+
+    def organization_master(self, account: str) -> str | None:
+        """The management account of the organization `account` belongs to (itself when it manages one), or None."""
+        with moto_lock:
+            backend = self._org_backend(account)
+            if backend is not None and backend.org is not None:
+                return account
+            found = _organizations_backends().master_accounts.get(account)
+            return found[0] if found else None
+
+    def organization_of(self, account: str) -> OrgMembership | None:
+        """The account's organization, its path from the root and the SCPs/RCPs attached on it, or None."""
+        with moto_lock:
+            master = self.organization_master(account)
+            backend = self._org_backend(master) if master else None
+            if master is None or backend is None or backend.org is None:
+                return None
+            member = None
+            for candidate in backend.accounts:
+                if candidate.id == account:
+                    member = candidate
+                    break
+            if member is None:
+                return None
+            by_id = {ou.id: ou for ou in backend.ou}
+            chain: list[Any] = []
+            parent = by_id.get(member.parent_id)
+            while parent is not None and len(chain) < 16:   # nesting is at most 5 deep in AWS
+                chain.append(parent)
+                parent = by_id.get(parent.parent_id) if getattr(parent, "type", "") != "ROOT" else None
+            chain.reverse()
+            root = chain[0] if chain and getattr(chain[0], "type", "") == "ROOT" else next(
+                (ou for ou in backend.ou if getattr(ou, "type", "") == "ROOT"), None)
+            enabled = frozenset([t["Type"] for t in (root.policy_types if root is not None else ())
+                                 if t.get("Status") == "ENABLED"])
+            # Everything the membership is built from, compared by identity (moto's objects) and value (names,
+            # texts): an unchanged organization gives back the same membership, so its policies are not read and
+            # parsed again on every call; any change (a policy edited, attached or detached, an account moved, an OU
+            # renamed, a type enabled, the organization replaced) is a different key. No invalidation to forget.
+            chain.append(member)
+            source = [backend.org.id, master, enabled]
+            for node in chain:
+                source.append(node)
+                source.append(node.name)
+                policies = node.attached_policies
+                source.append(len(policies))
+                for policy in policies:
+                    source.append(policy)
+                    source.append(policy.name)
+                    source.append(policy.content)
+            chain.pop()
+            cached = self._memberships.get(account)
+            if cached is not None and cached[0] == source:
+                self._memberships.move_to_end(account)
+                return cached[1]
+            levels = [_org_level("root" if getattr(node, "type", "") == "ROOT" else "ou", node) for node in chain]
+            levels.append(_org_level("account", member))
+            membership = OrgMembership(backend.org.id, master, account, tuple(levels), enabled)
+            self._memberships[account] = (source, membership)
+            while len(self._memberships) > MEMBERSHIPS_KEPT:
+                self._memberships.popitem(last=False)
+            return membership
 
     # ---- managed policies ----------------------------------------------------------------------------------------
     def managed_policy_text(self, policy_arn: str) -> str | None:
@@ -397,6 +515,25 @@ class Directory:
             if bucket is None or not bucket.policy:
                 return None
             return normalise_policy_text(bucket.policy)
+
+
+_ORG_POLICY_TYPES = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
+
+
+_ORG_BACKENDS: list[Any] = []
+
+
+def _organizations_backends() -> Any:
+    if not _ORG_BACKENDS:
+        from moto.organizations.models import organizations_backends
+        _ORG_BACKENDS.append(organizations_backends)
+    return _ORG_BACKENDS[0]
+
+
+def _org_level(kind: str, node: Any) -> OrgLevel:
+    policies = tuple(OrgPolicyText(p.id, p.name, p.type, normalise_policy_text(p.content), bool(p.aws_managed))
+                     for p in node.attached_policies if p.type in _ORG_POLICY_TYPES)
+    return OrgLevel(kind, node.id, node.name or node.id, policies)
 
 
 def _default_version_text(policy: Any) -> str:

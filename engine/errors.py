@@ -77,5 +77,11 @@ class MalformedPolicyDocument(ClientError):
 
 class MalformedPolicy(MalformedPolicyDocument):
     """S3's answer to a bucket policy it refuses (PutBucketPolicy): the same fault as IAM's
-    MalformedPolicyDocument under S3's own code (engine.policy.bucket_policy)."""
+    MalformedPolicyDocument under S3's own code (engine.policy.bucket_policy). .message explains what and where;
+    .aws_message is S3's own words, what the wire answers."""
     code = "MalformedPolicy"
+
+    def __init__(self, message: str, *, aws_message: str | None = None, line: int | None = None,
+                 column: int | None = None, path: str | None = None) -> None:
+        super().__init__(message, line=line, column=column, path=path)
+        self.aws_message = aws_message or message

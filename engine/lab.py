@@ -26,19 +26,20 @@ from engine.clock import SandboxClock
 from engine.cloudtrail import ApiCall, Trail
 from engine.decisions import DECISION_LRU_SIZE, DecisionLog
 from engine.directory import AccessKeyInfo, Directory, MfaDeviceInfo
-from engine.errors import AccessDenied, ExpiredToken, InvalidClientTokenId, MalformedPolicyDocument
+from engine.errors import AccessDenied, ExpiredToken, InvalidClientTokenId
 from engine.federation.registry import JwksRegistry
+from engine.guardrails import guardrails
 from engine.instances import InstanceRegistry
 from engine import mfa as totp
 from engine.mfa import MfaProof, MfaVerifier
 from engine.sts import ids
 from engine.sts.authmsg import AuthorizationMessageCodec, decision_payload
-from engine.policy import AuthzRequest, Decision, Principal, authorize
+from engine.policy import IMPLICIT_DENY, AuthzRequest, Decision, Principal, authorize
 from engine.ports import DecisionView
 from engine.sts import federated
 from engine.sts.caller import (EXPIRED_MESSAGE, INVALID_KEY_MESSAGE, INVALID_TOKEN_MESSAGE, Caller, RequestMeta,
                                caller_for_key, caller_for_session, principal_context)
-from engine.sts.policies import caller_policies, named
+from engine.sts.policies import caller_policies, named_or_error
 from engine.sts.results import RoleSessionResult, StsResult
 from engine.sts.service import RoleSessionRequest, StsService, not_authorized
 from engine.sts.sessions import CredentialStore, IssuedSession, SessionSecret
@@ -69,7 +70,7 @@ class Lab:
         self.decision_log = DecisionLog()
         # STS sees only what it needs of this Lab (engine.sts.state), all called with the lock held
         self._sts = StsService(StsState(
-            now=self._now_unlocked, sandbox_of_account=self._account_sandbox.get,
+            now=self._now_unlocked, sandbox_of_account=self._sandbox_of,
             identity_policies=partial(caller_policies, self.directory), record=self.decision_log.record,
             mfa_clock=self.mfa_clock, directory=self.directory, store=self.store, mfa=self.mfa,
             authmsg=self.authmsg))
@@ -173,7 +174,17 @@ class Lab:
             return info.clock.time_at(real) if info else real
 
     def sandbox_of_account(self, account_id: str) -> str | None:
-        return self._account_sandbox.get(account_id)
+        return self._sandbox_of(account_id)
+
+    def _sandbox_of(self, account_id: str) -> str | None:
+        """A sandbox's own account, or a member account its organization created (CreateAccount): those belong to
+        the sandbox of their management account, and leave with it (gateway.worldstate drops them together)."""
+        owner = self._account_sandbox.get(account_id)
+        if owner is None and account_id:
+            master = self.directory.organization_master(account_id)
+            if master is not None and master != account_id:
+                owner = self._account_sandbox.get(master)
+        return owner
 
     def accounts_of(self, sandbox_id: str) -> dict[str, str]:
         info = self._sandboxes.get(sandbox_id)
@@ -200,13 +211,14 @@ class Lab:
             # AKIA ids (AWS's and moto's) encode their account: look there first, then in every sandbox account
             encoded = ids.account_of_key_id(access_key_id)
             key = self.directory.access_key(access_key_id, accounts=[encoded]) \
-                if encoded in self._account_sandbox else None
+                if encoded and self._sandbox_of(encoded) is not None else None
             if key is None:
                 key = self.directory.access_key(access_key_id, accounts=list(self._account_sandbox))
-            if key is None or key.account not in self._account_sandbox or key.status != "Active":
+            owner = self._sandbox_of(key.account) if key is not None else None
+            if key is None or owner is None or key.status != "Active":
                 # an inactive key is refused like an unknown one (AWS: InvalidClientTokenId)
                 raise InvalidClientTokenId(INVALID_KEY_MESSAGE)
-            return caller_for_key(key, self._account_sandbox.get(key.account), self.directory)
+            return caller_for_key(key, owner, self.directory)
 
     def create_root_access_key(self, sandbox_id: str, account: str) -> tuple[str, str]:
         """Root-user access keys for an account of the sandbox (moto has none): (access key id, secret)."""
@@ -330,8 +342,11 @@ class Lab:
         # learner's calls behind it (issue 9, fair sharing); parsed documents are immutable and shared read-only.
         with self._lock:
             now = self._now_unlocked(caller.sandbox_id)
-            in_sandbox = resource_account is None or self._account_sandbox.get(resource_account) == caller.sandbox_id
+        in_sandbox = resource_account is None or self._sandbox_of(resource_account) == caller.sandbox_id
         context = principal_context(caller, now, meta)
+        scps, rcps, org_keys = (guardrails(self.directory, caller.principal, caller.account, resource_account, action)
+                                if in_sandbox else (None, None, {}))
+        context.update(org_keys)
         if extra_context:
             context.update(extra_context)
         request = AuthzRequest(action, resource_arn, caller.principal, context)
@@ -347,15 +362,12 @@ class Lab:
         else:
             resource = None
             if resource_policy:
-                try:
-                    resource = named("resource policy", resource_policy, "resource", "bucket"
-                                     if action.lower().startswith("s3:") else "resource")
-                except MalformedPolicyDocument:
-                    resource = None
+                resource = named_or_error("resource policy", resource_policy, "resource", "bucket"
+                                          if action.lower().startswith("s3:") else "resource")
             identity, boundary, session = caller_policies(self.directory, caller)
             decision = authorize(request, identity=identity, resource=resource, boundary=boundary,
-                                 session=session, resource_account=resource_account,
-                                 between_policies=yield_to_other_threads)
+                                 session=session, resource_account=resource_account, scps=scps, rcps=rcps,
+                                 between_policies=yield_to_other_threads())
         self.decision_log.record(meta.request_id, decision)
         return decision
 
@@ -462,10 +474,24 @@ class Lab:
 _REAL_CLOCK = SandboxClock()
 
 
-def yield_to_other_threads() -> None:
-    """Let a waiting thread (another learner's request) take the interpreter now rather than at the next forced
-    switch: sleep(0) releases the GIL."""
-    time.sleep(0)
+YIELD_AFTER = 0.0005    # seconds of policy evaluation before a waiting thread is given the interpreter
+
+
+def yield_to_other_threads() -> Callable[[], None]:
+    """For authorize(between_policies=...): let a waiting thread (another learner's request) take the interpreter
+    once this call has evaluated policies for YIELD_AFTER, rather than at the next forced switch (sleep(0)
+    releases the GIL). Not after every policy: sleep(0) is a system call and a trip through the scheduler, about
+    0.2 ms on a busy machine, more than most policies take (an SCP and an RCP on an OU put 8 policies in a call;
+    scripts/bench_policy.py)."""
+    last = time.perf_counter()
+
+    def between_policies() -> None:
+        nonlocal last
+        now = time.perf_counter()
+        if now - last >= YIELD_AFTER:
+            time.sleep(0)
+            last = time.perf_counter()
+    return between_policies
 
 
 def _finite(seconds: float) -> None:
@@ -478,6 +504,6 @@ def _same(a: str, b: str) -> bool:
 
 
 def _synthetic_deny(request: AuthzRequest, reason: str, cross_account: bool) -> Decision:
-    return Decision(allowed=False, effect="ImplicitDeny", reason=reason, deciding=[], request=request,
+    return Decision(allowed=False, effect=IMPLICIT_DENY, reason=reason, deciding=[], request=request,
                     cross_account=cross_account, denied_by="identity", steps=[reason], results=[], events=[])
 

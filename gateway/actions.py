@@ -14,7 +14,8 @@ from typing import Any, Protocol
 from xml.etree import ElementTree
 
 ACTION_PREFIXES = MappingProxyType({"iam": "iam", "ec2": "ec2", "s3": "s3", "secretsmanager": "secretsmanager",
-                                    "sso-admin": "sso", "identitystore": "identitystore", "sts": "sts"})
+                                    "sso-admin": "sso", "identitystore": "identitystore", "sts": "sts",
+                                    "organizations": "organizations"})
 
 
 @dataclass(frozen=True)

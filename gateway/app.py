@@ -366,7 +366,12 @@ class GatewayApp:
         sentence = decision.access_denied_message(with_reason=True)
         if display is not None:
             sentence = sentence.replace(f" on resource: {decision.request.resource}", f" on resource: {display}", 1)
-        cross_account = bool(target.resource_account) and target.resource_account != caller.account
+        # S3 explains a refusal to callers of the same account or the same organization (S3 User Guide, "Troubleshoot
+        # access denied (403 Forbidden) errors"): only a caller from elsewhere gets the bare words
+        context = decision.request.context
+        same_org = bool(context.get("aws:PrincipalOrgID")) and \
+            context.get("aws:PrincipalOrgID") == context.get("aws:ResourceOrgID")
+        cross_account = bool(target.resource_account) and target.resource_account != caller.account and not same_org
         return dialects.for_service(service).access_denied(
             sentence, cross_account=cross_account,
             encoded=lambda: self.encoded_failure_message(caller, request_id, decision))
@@ -405,7 +410,7 @@ class GatewayApp:
                                      headers=headers, body=payload, copy_source=copy_source,
                                      copy_source_owner=copy_owner)
         self._authorize("s3", caller, targets, meta)
-        validation.validate_s3(call.operation, request.method, request.headers, payload)
+        validation.validate_s3(call.operation, request.method, request.headers, payload, bucket=bucket)
         path = s3names.stored_path(sandbox, bucket, key)
         response = self._forward("s3", request, owner or caller.account, meta.request_id, body=payload, path=path,
                                  headers=headers)

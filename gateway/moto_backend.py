@@ -14,6 +14,7 @@ from typing import Any, Iterable
 
 from engine.directory import moto_lock
 
+from . import aws_managed, moto_organizations
 from .protocols import header_value
 
 # moto's classes are patched once per process (moto's classes are process-wide, like its backends). Whether a class
@@ -77,6 +78,8 @@ def _aws_shaped_identity_store_ids() -> None:
 
 
 _aws_shaped_identity_store_ids()
+aws_managed.install()     # AWS-managed policies in every account, from one shared catalogue (gateway/aws_managed.py)
+moto_organizations.install()   # member accounts with stable ids, AWS's access role, policy types
 
 
 @dataclass

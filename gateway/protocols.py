@@ -6,7 +6,7 @@ Parsing and writing are driven by botocore's service models, so parameter names,
 - query (STS, IAM): form body `Action=...&Version=...`; answers `<OpResponse xmlns=..><OpResult>..` and errors
   `<ErrorResponse><Error><Type>Sender</Type><Code>..</Code><Message>..</Message></Error><RequestId>..`.
 - ec2: like query but flattened lists; errors `<Response><Errors><Error>..</Error></Errors><RequestID>..`.
-- json (Secrets Manager, SSO Admin, Identity Store): `X-Amz-Target: Prefix.Operation`; errors
+- json (Secrets Manager, SSO Admin, Identity Store, CloudTrail, Organizations): `X-Amz-Target: Prefix.Operation`; errors
   `{"__type": code, "message": ..}` with `x-amzn-ErrorType`.
 - rest-xml (S3): errors `<Error><Code>..</Code><Message>..</Message><RequestId>..</RequestId></Error>`.
 """
@@ -32,17 +32,21 @@ from engine.errors import AwsError
 SERVICE_MODELS = MappingProxyType({
     "sts": "sts", "iam": "iam", "s3": "s3", "ec2": "ec2", "secretsmanager": "secretsmanager",
     "sso-admin": "sso-admin", "identitystore": "identitystore", "cloudtrail": "cloudtrail",
+    "organizations": "organizations",
 })
 # Credential-scope service -> our service name (SSO Admin signs as "sso": botocore sso-admin signingName).
 SIGNING_NAMES = MappingProxyType({
     "sts": "sts", "iam": "iam", "s3": "s3", "ec2": "ec2", "secretsmanager": "secretsmanager",
     "sso": "sso-admin", "identitystore": "identitystore", "cloudtrail": "cloudtrail",
+    "organizations": "organizations",
 })
 PROTOCOLS = MappingProxyType({"sts": "query", "iam": "query", "ec2": "ec2", "s3": "rest-xml", "secretsmanager": "json",
-                              "sso-admin": "json", "identitystore": "json", "cloudtrail": "json"})
+                              "sso-admin": "json", "identitystore": "json", "cloudtrail": "json",
+                              "organizations": "json"})
 JSON_TARGET_PREFIXES = MappingProxyType({"secretsmanager": "secretsmanager", "SWBExternalService": "sso-admin",
                                          "AWSIdentityStore": "identitystore",
-                                         "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101": "cloudtrail"})
+                                         "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101": "cloudtrail",
+                                         "AWSOrganizationsV20161128": "organizations"})
 XML_NAMESPACES = MappingProxyType({"sts": "https://sts.amazonaws.com/doc/2011-06-15/",
                                    "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
                                    "ec2": "http://ec2.amazonaws.com/doc/2016-11-15/"})

@@ -27,6 +27,7 @@ MOTO_RESPONSES = MappingProxyType({
     "cloudtrail": ("moto.cloudtrail.responses", "CloudTrailResponse"),
     "sso-admin": ("moto.ssoadmin.responses", "SSOAdminResponse"),
     "identitystore": ("moto.identitystore.responses", "IdentityStoreResponse"),
+    "organizations": ("moto.organizations.responses", "OrganizationsResponse"),
 })
 SERVED_WHOLE = frozenset({"sts", "s3"})
 

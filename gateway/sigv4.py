@@ -145,21 +145,21 @@ def canonical_uri(raw_path: str, *, s3: bool) -> str:
 
 
 def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 section 5.2.4, plus what AWS requires of every service but S3: consecutive slashes collapse into one
+    (botocore.utils.remove_dot_segments; AWS's SigV4 test suite, normalize-path/get-slash and get-slashes:
+    `//` signs as `/`, `//example//` as `/example/`)."""
     output: list[str] = []
     for segment in path.split("/"):
-        if segment == ".":
+        if segment in ("", "."):
             continue
         if segment == "..":
             if output:
                 output.pop()
         else:
             output.append(segment)
-    result = "/".join(output)
-    if not result.startswith("/"):
-        result = "/" + result
-    if path.endswith("/") and not result.endswith("/"):
-        result += "/"
-    return result
+    first = "/" if path.startswith("/") else ""
+    last = "/" if path.endswith("/") and output else ""
+    return first + "/".join(output) + last or "/"
 
 
 def canonical_query(raw_query: str, *, presigned: bool) -> str:

@@ -28,7 +28,8 @@ from typing import Any
 import regex
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
-from engine.errors import AwsError
+from engine.errors import AwsError, MalformedPolicy
+from engine.policy.bucket_policy import validate_bucket_policy
 
 from . import protocols
 
@@ -256,8 +257,9 @@ def _serialization(message: str) -> AwsError:
 _S3_XML_METHODS = ("PUT", "POST")
 
 
-def validate_s3(operation: str, method: str, headers: dict[str, str], body: bytes) -> None:
-    """S3's checks on what the model says of a rest-xml request: enum-valued headers and the XML payload.
+def validate_s3(operation: str, method: str, headers: dict[str, str], body: bytes, *, bucket: str | None = None) -> None:
+    """S3's checks on what the model says of a rest-xml request: enum-valued headers and the XML payload; and S3's own
+    checks of a bucket policy (engine.policy.bucket_policy.validate_bucket_policy: MalformedPolicy in S3's words).
 
     - a header outside its enum is `InvalidArgument` with an empty Message and ArgumentName/ArgumentValue, as S3
       answers `x-amz-acl: privatee` (observed: versity/versitygw#1379); the storage class has its own code,
@@ -265,6 +267,11 @@ def validate_s3(operation: str, method: str, headers: dict[str, str], body: byte
     - an XML payload that is not well-formed, carries a DTD, or has the wrong root element is `MalformedXML`
       "The XML you provided was not well-formed or did not validate against our published schema" (same list).
     """
+    if operation == "PutBucketPolicy" and bucket:
+        try:
+            validate_bucket_policy(body.decode("utf-8", "replace"), bucket)
+        except MalformedPolicy as refusal:       # the wire carries S3's words only, as S3 answers
+            raise AwsError(refusal.aws_message, code="MalformedPolicy", status=400, sender_fault=True) from None
     op = protocols.operation_model("s3", operation)
     if op is None or op.input_shape is None:
         return

@@ -24,7 +24,7 @@ from .ports import AwsAnswer, AwsCall
 
 # Services whose per-account state a copy carries. EC2 is left out on purpose: its backend is ~8 MB per account
 # and region (default VPC, AMIs with their snapshots), and the world has no instances; moto builds it on first use.
-COPIED_SERVICES = ("iam", "s3", "secretsmanager", "sts", "ssoadmin", "identitystore", "kms")
+COPIED_SERVICES = ("iam", "s3", "secretsmanager", "sts", "ssoadmin", "identitystore", "kms", "organizations")
 
 
 def _backend_dicts() -> list[Any]:
@@ -48,11 +48,22 @@ def account_loaded(account_id: str) -> bool:
 
 
 def drop_accounts(account_ids: Iterable[str]) -> None:
-    """Forget everything moto holds for these accounts (every service, every region) and free the memory."""
+    """Forget everything moto holds for these accounts (every service, every region) and free the memory. The member
+    accounts an organization of theirs created (CreateAccount) go with them; so do their memberships."""
     wanted = set(account_ids)
+    from moto.organizations.models import organizations_backends
     from moto.s3.models import s3_backends
 
+    from .moto_organizations import handshakes
+
     with moto_lock:
+        memberships = organizations_backends.master_accounts
+        wanted |= {member for member, (management, _) in memberships.items() if management in wanted}
+        for member in [m for m, (management, _) in memberships.items() if m in wanted or management in wanted]:
+            del memberships[member]
+        invitations = handshakes(organizations_backends)
+        for handshake_id in [h for h, shake in invitations.items() if {shake.account, shake.management} & wanted]:
+            del invitations[handshake_id]
         for backend_dict in _backend_dicts():
             for account_id in wanted:
                 if dict.__contains__(backend_dict, account_id):
@@ -92,6 +103,7 @@ def clone_accounts(pairs: dict[str, str], replacements: dict[str, str]) -> None:
                             s3_backends.bucket_accounts[name] = (region, target)
         for target in pairs.values():
             _fresh_unique_ids(target)
+            _fresh_organization(target)
 
 
 def _iam(account_id: str) -> Any:
@@ -115,6 +127,27 @@ def _fresh_unique_ids(account_id: str) -> None:
     for role in roles:   # moto keys roles by their id
         role.id = random_role_id(account_id)
         iam.roles[role.id] = role
+
+
+def _fresh_organization(account_id: str) -> None:
+    """A copied management account's organization gets an id of its own (AWS never reuses one), and its members
+    are recorded as members (moto keeps that on the BackendDict, which a copy does not carry)."""
+    from moto.organizations.models import organizations_backends
+    from moto.organizations.utils import make_random_org_id
+
+    if not dict.__contains__(organizations_backends, account_id):
+        return
+    backend = organizations_backends[account_id]["aws"]
+    if backend.org is None:
+        return
+    org_id = make_random_org_id()
+    backend.org.id = org_id
+    items: list[Any] = [*backend.accounts, *backend.ou, *backend.policies]
+    for item in items:
+        item.organization_id = org_id
+    for member in backend.accounts:
+        if member.id != account_id:
+            organizations_backends.master_accounts[member.id] = (account_id, "aws")
 
 
 def set_access_keys(entries: list[dict[str, Any]]) -> list[list[dict[str, str]]]:

@@ -138,7 +138,7 @@ class Verdict:
 
 
 def verdict_of(decision: Decision) -> Verdict:
-    outcome = OUTCOMES[decision.effect]
+    outcome = OUTCOMES[decision.effect.value]
     return Verdict(outcome, None if outcome == "allow" else decision.denied_by)
 
 

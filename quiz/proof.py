@@ -14,7 +14,7 @@ from .bank import Question
 
 log = logging.getLogger(__name__)
 
-# Decision.effect -> the outcome names used in question specs.
+# Decision.effect (an engine.policy.Effect; its value) -> the outcome names used in question specs.
 _OUTCOMES = {"Allow": "allow", "ExplicitDeny": "explicit-deny", "ImplicitDeny": "implicit-deny"}
 _SOURCES = {"trust": "trust", "identity": "inline", "boundary": "boundary", "session": "session",
             "resource": "bucket"}
@@ -88,7 +88,7 @@ def _authorize_proof(question: Question) -> Proof:
         resource_account=spec.get("resource_account"),
         resource_policy_required=bool(spec.get("resource_policy_required", False)),
     )
-    outcome = _OUTCOMES.get(decision.effect, "")
+    outcome = _OUTCOMES.get(decision.effect.value, "")
     if "decision_option" in spec:  # engine-made questions: options name the policy type that decided, too
         decided = outcome if outcome == "allow" else f"{outcome}:{decision.denied_by}"
         option_key = spec["decision_option"].get(decided, "")

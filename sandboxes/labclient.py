@@ -38,11 +38,11 @@ def lab() -> LabPort:
 
 
 def learner_client(service: str, *, access_key_id: str, secret_access_key: str, session_token: str | None = None,
-                   recorder: Any = None, pooled: bool = False) -> Any:
+                   recorder: Any = None, pooled: bool = False, region: str | None = None) -> Any:
     from gateway.client import learner_client as make
 
     return make(service, access_key_id=access_key_id, secret_access_key=secret_access_key,
-                session_token=session_token, recorder=recorder, region=settings.LAB_REGION,
+                session_token=session_token, recorder=recorder, region=region or settings.LAB_REGION,
                 endpoint=_gateway_url() or None, pooled=pooled)
 
 

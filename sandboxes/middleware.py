@@ -7,6 +7,8 @@ the gateway process cannot be reached (LabControlError). Neither loses work: the
 """
 from __future__ import annotations
 
+from django.conf import settings
+
 from typing import Callable
 
 from django.http import HttpRequest, HttpResponse
@@ -14,7 +16,7 @@ from django.shortcuts import render
 
 from gateway.control.wire import LabControlError
 
-from .services import NEW_SANDBOXES_PER_ADDRESS, SandboxBusy, SandboxNotStarted, TooManyNewSandboxes
+from .services import SandboxBusy, SandboxNotStarted, TooManyNewSandboxes
 
 
 class LabUnavailableMiddleware:
@@ -29,7 +31,7 @@ class LabUnavailableMiddleware:
             return _preparing(request)
         if isinstance(exception, TooManyNewSandboxes):
             response = render(request, "sandboxes/too_many_new.html",
-                              {"retry_after": exception.retry_after, "limit": NEW_SANDBOXES_PER_ADDRESS}, status=429)
+                              {"retry_after": exception.retry_after, "limit": settings.LAB_NEW_SANDBOXES_PER_ADDRESS}, status=429)
             response["Retry-After"] = str(exception.retry_after)
             return response
         if isinstance(exception, SandboxBusy):

@@ -64,6 +64,17 @@ class Operator:
     def user_policy(self, account_id: str, user_name: str, policy_name: str) -> dict[str, Any]:
         return iam_policy_document(account_id, "user", user_name, policy_name)
 
+    # ---- Organizations: a guardrail shown on a step page
+    def organization_policy(self, account_id: str, policy_type: str, name: str) -> dict[str, Any] | None:
+        """The content of the organization policy `name` (SERVICE_CONTROL_POLICY / RESOURCE_CONTROL_POLICY) of the
+        organization `account_id` manages, or None when there is none by that name (yet)."""
+        org = self.seeding_client("organizations", account_id)
+        for page in org.get_paginator("list_policies").paginate(Filter=policy_type):
+            for summary in page["Policies"]:
+                if summary["Name"] == name:
+                    return _document(org.describe_policy(PolicyId=summary["Id"])["Policy"]["Content"])
+        return None
+
     # ---- IAM writes
     def put_user_policy(self, account_id: str, user_name: str, policy_name: str, document: dict[str, Any]) -> None:
         self._wrote_policy()

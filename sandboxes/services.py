@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Iterator
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
@@ -53,7 +54,7 @@ class SandboxBusy(RuntimeError):
 
 
 class TooManyNewSandboxes(RuntimeError):
-    """One address started more sandboxes by visiting than a room of learners would (NEW_SANDBOXES_PER_ADDRESS in
+    """One address started more sandboxes by visiting than a room of learners would (LAB_NEW_SANDBOXES_PER_ADDRESS in
     NEW_SANDBOXES_WINDOW): a bot that fakes a browser's headers, not a class (a class's students get theirs through
     the class code, which this limit does not count)."""
 
@@ -64,7 +65,6 @@ class TooManyNewSandboxes(RuntimeError):
 
 # A whole room behind one NAT opening the lab at once fits in the limit (40 learners); a bot spinning sandboxes
 # from one address is held to one a minute on average (a build costs ~0.1 s of CPU).
-NEW_SANDBOXES_PER_ADDRESS = 60
 NEW_SANDBOXES_WINDOW = 3600
 
 
@@ -72,7 +72,7 @@ def _count_new_sandbox(request: HttpRequest) -> None:
     from securecart.throttle import count_in_window
 
     count, retry_after = count_in_window("new-sandbox", request.META.get("REMOTE_ADDR", ""), NEW_SANDBOXES_WINDOW)
-    if count > NEW_SANDBOXES_PER_ADDRESS:
+    if count > settings.LAB_NEW_SANDBOXES_PER_ADDRESS:
         raise TooManyNewSandboxes(retry_after)
 
 
@@ -209,6 +209,8 @@ def _build(sandbox: Sandbox, *, replay_learner_changes: bool = True) -> None:
     the seeding calls replayed), its long-term keys (the ones in the database, so terminal profiles survive a
     rebuild), then the learner's trust edits and journaled writes (not on reset, which has just deleted them);
     register it last. Safe to run again."""
+    if sandbox.kind == "world":
+        _add_missing_world_accounts(sandbox)
     accounts = sandbox.account_ids()
     the_lab = lab()
     state = world_state()
@@ -240,6 +242,16 @@ def _build(sandbox: Sandbox, *, replay_learner_changes: bool = True) -> None:
         _replay_learner_changes(sandbox, state)
     # Last: from now on the sandbox counts as live (is_live), in every web process.
     the_lab.register_sandbox(sandbox.id, accounts, sandbox.clock_offset_seconds)
+
+
+def _add_missing_world_accounts(sandbox: Sandbox) -> None:
+    """A world sandbox made before an account joined the world (the management account) gets it now, before it is
+    built again: the world is seeded for every account of WORLD_ACCOUNTS."""
+    missing = [name for name in WORLD_ACCOUNTS if name not in sandbox.account_ids()]
+    for name in missing:
+        Account.objects.create(sandbox=sandbox, name=name)
+    if missing:
+        sandbox.__dict__.pop("known_account_ids", None)
 
 
 def _replay_learner_changes(sandbox: Sandbox, state) -> None:

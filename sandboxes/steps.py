@@ -140,9 +140,9 @@ class StepContext:
     def stored_session(self, name: str) -> SessionCredentials | None:
         return credentials.get(self.sandbox.id, name)
 
-    def client(self, service: str, keys: Keys) -> Any:
+    def client(self, service: str, keys: Keys, *, region: str | None = None) -> Any:
         # pooled: a step's clients are only called, so they share botocore clients per credentials (gateway.client)
-        return learner_client(service, recorder=self.recorder, pooled=True, **keys.client_kwargs())
+        return learner_client(service, recorder=self.recorder, pooled=True, region=region, **keys.client_kwargs())
 
     def role_arn(self, account: str, role_name: str) -> str:
         return f"arn:aws:iam::{self.accounts[account]}:role/{role_name}"

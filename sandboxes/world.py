@@ -19,8 +19,16 @@ from typing import Any
 
 from gateway.runtime import current
 
-PRODUCTION, DEVELOPER, AUDITOR = "production", "developer", "auditor"
+PRODUCTION, DEVELOPER, AUDITOR, MANAGEMENT = "production", "developer", "auditor", "management"
 REGION = "us-east-1"
+
+# SecureCart's organization: the management account runs no workloads and holds the organization; production and
+# developer each sit in an OU of their own, so a guardrail can be put on one without the other. The audit firm has an
+# organization of its own (a different aws:PrincipalOrgID). IAM account aliases name the accounts in Organizations.
+ACCOUNT_ALIASES = MappingProxyType({PRODUCTION: "securecart-production", DEVELOPER: "securecart-developer",
+                                    AUDITOR: "audit-firm", MANAGEMENT: "securecart-management"})
+ORGANIZATION_OUS = MappingProxyType({PRODUCTION: "Production", DEVELOPER: "Development"})
+ORG_POLICY_TYPES = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
 
 # The external ID the audit firm was given out of band. AWS recommends one for any third party assuming a role
 # (the "confused deputy" guard); it is not a secret, just a value only SecureCart and the auditors agreed on.
@@ -350,9 +358,30 @@ def seed_world(sandbox_id: str, accounts: dict[str, str], *, extensions: str = "
         for key, body in bucket.objects.items():
             s3.put_object(Bucket=bucket.name, Key=key, Body=body)
     _admin("secretsmanager", accounts[PRODUCTION]).create_secret(Name=DB_SECRET, SecretString=DB_SECRET_VALUE)
+    if MANAGEMENT in accounts:
+        seed_organizations(accounts)
     if extensions != "none":
         run_extension_seeds(sandbox_id, accounts, moto_only=extensions == "moto_only" or None)
     return keys
+
+
+def seed_organizations(accounts: dict[str, str]) -> None:
+    """SecureCart's organization (SCPs and RCPs enabled, FullAWSAccess everywhere: no guardrail yet; the guardrails
+    scenario adds them), production and developer invited into an OU each, and the audit firm's own organization."""
+    for name, alias in ACCOUNT_ALIASES.items():
+        if name in accounts:
+            _admin("iam", accounts[name]).create_account_alias(AccountAlias=alias)
+    org = _admin("organizations", accounts[MANAGEMENT])
+    org.create_organization(FeatureSet="ALL")
+    root = org.list_roots()["Roots"][0]["Id"]
+    for policy_type in ORG_POLICY_TYPES:
+        org.enable_policy_type(RootId=root, PolicyType=policy_type)
+    for name, ou_name in ORGANIZATION_OUS.items():
+        ou = org.create_organizational_unit(ParentId=root, Name=ou_name)["OrganizationalUnit"]["Id"]
+        invitation = org.invite_account_to_organization(Target={"Id": accounts[name], "Type": "ACCOUNT"})
+        _admin("organizations", accounts[name]).accept_handshake(HandshakeId=invitation["Handshake"]["Id"])
+        org.move_account(AccountId=accounts[name], SourceParentId=root, DestinationParentId=ou)
+    _admin("organizations", accounts[AUDITOR]).create_organization(FeatureSet="ALL")
 
 
 def run_extension_seeds(sandbox_id: str, accounts: dict[str, str], *, moto_only: bool | None = None) -> None:

@@ -57,6 +57,23 @@ def trust_policy_problem(text: str) -> dict[str, Any] | None:
     return None
 
 
+def trust_policy_advice(text: str) -> list[str]:
+    """What the editor adds under a trust policy that parses: IAM Access Analyzer's findings the lab gives
+    (engine.policy.advice: "Invalid action ... Did you mean ...?") and the parser's warnings. IAM saves the policy
+    either way; these say what parts of it match nothing. A document that does not parse gets its error instead."""
+    from engine.errors import MalformedPolicyDocument
+    from engine.policy import parse_policy
+    from engine.policy.advice import findings
+
+    if not text or len(text) > MAX_POLICY_CHARS:
+        return []
+    try:
+        document = parse_policy(text, kind="trust")
+    except MalformedPolicyDocument:
+        return []
+    return [finding.message for finding in findings(document)] + [warning.message for warning in document.warnings]
+
+
 class PolicyTextField(forms.CharField):
     """The document exactly as typed: not stripped, and null characters left for the policy parser to explain
     (CharField would refuse them with its own message before the editor's check runs)."""

@@ -37,8 +37,8 @@ class Diagram:
 @dataclass(frozen=True)
 class PolicyRef:
     """A policy shown on the step page, read live from the sandbox (so learner edits show up)."""
-    kind: str                   # "trust" | "identity"
-    account: str                # world account name: production | developer | auditor
+    kind: str                   # "trust" | "identity" | "scp" | "rcp" (an organization policy, by `name`)
+    account: str                # world account name: production | developer | auditor | management
     role: str = ""
     user: str = ""
     name: str = ""              # inline policy name (identity policies)

@@ -33,8 +33,16 @@ class PolicyPanel:
     spans: dict[int, tuple[int, int]] = field(default_factory=dict)   # statement index -> lines shown here
 
 
+ORGANIZATION_POLICY_TYPES = {"scp": "SERVICE_CONTROL_POLICY", "rcp": "RESOURCE_CONTROL_POLICY"}
+
+
 def load_document(account_id: str, ref: PolicyRef) -> dict[str, Any] | None:
     """The policy as the sandbox holds it now, read by the lab operator (not a learner call)."""
+    if ref.kind in ORGANIZATION_POLICY_TYPES:
+        document = OPERATOR.organization_policy(account_id, ORGANIZATION_POLICY_TYPES[ref.kind], ref.name)
+        if document is None:
+            raise LookupError(f"the organization has no policy named {ref.name} yet: run the step to create it")
+        return document
     if ref.kind == "trust":
         return OPERATOR.role_trust_policy(account_id, ref.role)
     if ref.role:
@@ -48,6 +56,12 @@ def evaluated_document(account_id: str, ref: PolicyRef, decisions: list[dict[str
     role the request was about, an identity policy for the principal that made it (its user, or its role)."""
     owner = f"arn:aws:iam::{account_id}:{'role/' + ref.role if ref.role else 'user/' + ref.user}"
     for decision in decisions:
+        if ref.kind in ORGANIZATION_POLICY_TYPES:   # an organization's policy is the same whoever it applied to
+            found = next((p["document"] for p in decision.get("policies", [])
+                          if p.get("document") is not None and _matches(ref, p)), None)
+            if found is not None:
+                return found
+            continue
         request = decision.get("request") or {}
         principal = request.get("principal") or {}
         for policy in decision.get("policies", []):
@@ -62,9 +76,14 @@ def evaluated_document(account_id: str, ref: PolicyRef, decisions: list[dict[str
 
 
 def _matches(ref: PolicyRef, policy: dict[str, Any]) -> bool:
+    """Whether a policy of a decision (a trace entry, or a deciding StatementRef, which names it `policy`) is the
+    one `ref` shows."""
+    name = policy.get("name", policy.get("policy"))
     if ref.kind == "trust":
         return policy.get("source") == "trust"
-    return policy.get("name") == ref.name
+    if ref.kind in ORGANIZATION_POLICY_TYPES:
+        return policy.get("role") == ref.kind and name == ref.name
+    return name == ref.name
 
 
 def _statement_path(document: Any, index: int) -> tuple:

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from .framework import Scenario
 
-# The six STS use cases SecureCart's course covers (see /work/shared/notes/securecart-world.md).
+# The six STS use cases SecureCart's course covers (the README's table; docs/learners.md).
 PLANNED: dict[int, tuple[str, str, str]] = {
     1: ("Cross-account access for auditors", "AssumeRole",
         "An outside audit firm reads SecureCart's security logs from its own AWS account."),

@@ -25,7 +25,7 @@ from sandboxes.world import seeded_trust_policy
 
 from . import registry
 from .decorators import editable_trust_required, with_scenario, with_step
-from .forms import FastForwardForm, RunForm, TrustPolicyForm
+from .forms import FastForwardForm, RunForm, TrustPolicyForm, trust_policy_advice
 from .framework import NeedsEarlierStep, Scenario, Step, StepContext, different_outcome
 from .policyview import align_trace_lines, build_panel
 
@@ -80,6 +80,7 @@ def _context(request: HttpRequest, sandbox: Sandbox, scenario: Scenario, step: S
         "cards": [_card(sandbox, name, now) for name in sessions],
         "now": now, "now_epoch": now.timestamp(), "clock_offset": int(sandbox.clock_offset_seconds),
         "editor_text": editor_text, "editor_error": editor_error, "editor_saved": editor_saved,
+        "editor_advice": trust_policy_advice(editor_text) if editor_text and not editor_error else [],
         "trust_edited": edit is not None,
         "diagram": step.diagram,
         "step_url": _step_url(scenario, step),

@@ -125,6 +125,9 @@ class LabServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.workdir = Path(tempfile.mkdtemp(prefix=f"securecart-bench-{kind}-"))
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("LAB_", "DATABASE_URL", "DJANGO_"))}
+        # every simulated learner comes from 127.0.0.1: lift the per-address guard against bots that build sandboxes
+        # (tests/web/test_console_slots.py keeps its default tested)
+        self.env["LAB_NEW_SANDBOXES_PER_ADDRESS"] = "1000000"
         self.env.update({"DATABASE_URL": f"sqlite:///{self.workdir / 'lab.sqlite3'}",
                          "LAB_DATA_DIR": str(self.workdir / "data"),
                          "DJANGO_SETTINGS_MODULE": "securecart.settings.dev", "DEBUG": "False",

@@ -19,6 +19,7 @@ urlpatterns = [
     path("trail/", include("trail.urls")),
     path("challenges/", include("challenges.urls")),
     path("class/", include("classroom.urls")),
+    path("docs/", include("manuals.urls")),
     path("sandbox/", include(sandbox_urls.urlpatterns)),
     path("internal/", include(sandbox_urls.internal_urlpatterns)),
     path("accounts/login/", throttle_sign_ins(auth_views.LoginView.as_view()), name="login"),

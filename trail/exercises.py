@@ -77,6 +77,15 @@ EXERCISES = {
                  "Role chaining shows as an <code>AssumeRole</code> whose caller is itself an "
                  "<code>AssumedRole</code>."),
                 "Trace the PutObject: two hops lead back to a long-term key."),
+    10: Exercise(10, "Which call (its eventName) was refused most recently?", "refused",
+                 looks_for=("A guardrail's refusal: <code>errorCode</code> <code>AccessDenied</code> (or "
+                            "<code>AccessDeniedException</code>) and an <code>errorMessage</code> ending <em>with an "
+                            "explicit deny in a service control policy</em> or <em>resource control policy</em>.",
+                            "<code>awsRegion</code>: a call the region guardrail kept out shows where it was "
+                            "aimed.",
+                            "<code>recipientAccountId</code>: the member account whose guardrail applied, never the "
+                            "management account."),
+                 hint="Filter the event history to refused calls."),
 }
 
 

@@ -42,7 +42,7 @@ def persist(*, max_batches: int = 20) -> int:
         batch = trail.drain(limit=DRAIN_BATCH)
         if not batch:
             break
-        written += _write([StoredEvent.from_dict(item) for item in batch])
+        written += save([StoredEvent.from_dict(item) for item in batch])
         if len(batch) < DRAIN_BATCH:
             break
     return written
@@ -57,7 +57,8 @@ def persist_pending() -> None:
         log.debug("could not persist CloudTrail events at exit", exc_info=True)
 
 
-def _write(events: list[StoredEvent]) -> int:
+def save(events: list[StoredEvent]) -> int:
+    """Write `events` as rows (those of sandboxes that still exist); how many were written."""
     sandbox_ids = {e.sandbox_id for e in events}
     existing = set(Sandbox.objects.filter(pk__in=sandbox_ids).values_list("pk", flat=True))
     rows = [TrailEvent(sandbox_id=e.sandbox_id, event_id=e.event_id, seq=e.seq, account_id=e.account_id,

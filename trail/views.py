@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from engine.cloudtrail import detect, origin
 from sandboxes.decorators import SandboxRequest, with_sandbox
+from sandboxes.explain import sandbox_decision
 
 from . import exercises, store
 from .forms import DefendAnswerForm, HistoryFilterForm, PageForm
@@ -61,7 +62,8 @@ def history(request: SandboxRequest) -> HttpResponse:
 @with_trail
 def event_detail(request: SandboxRequest, event_id: uuid.UUID) -> HttpResponse:
     event = _event_or_404(request, event_id)
-    return render(request, "trail/event.html", {"event": event})
+    decision = sandbox_decision(request.sandbox, event.record.get("requestID"))
+    return render(request, "trail/event.html", {"event": event, "decision": decision})
 
 
 @require_GET

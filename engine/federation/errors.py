@@ -5,7 +5,7 @@ The wire answer is only `code` + `message`, exactly as STS sends it. `defence` (
 
 Codes and HTTP statuses come from botocore's sts/2011-06-15/service-2.json (InvalidIdentityToken 400,
 ExpiredTokenException 400, IDPRejectedClaim 403, IDPCommunicationError 400). Messages marked "observed" are real
-AWS answers quoted in GitHub issues (see /work/shared/notes/aws-sts-facts.md and federation.md); the others are
+AWS answers quoted in GitHub issues (each named beside its message); the others are
 approximations because AWS does not document them -- the lab says so where it shows them.
 """
 from __future__ import annotations

@@ -303,6 +303,11 @@ class Condition:
             self._fast_set = frozenset(self._prepared)
 
     @property
+    def has_variables(self) -> bool:
+        """Whether a policy value holds a variable (${aws:username}...): its answer depends on more than its key."""
+        return bool(self._templates)
+
+    @property
     def prepared(self) -> tuple[Any, ...]:
         """The policy values as the operator compares them (Null: "true"/"false", lowercased; None where a value
         holds a policy variable or is invalid)."""

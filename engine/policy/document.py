@@ -20,8 +20,9 @@ from .jsonpos import JsonSyntaxError, SourceMap, format_path, load_with_position
 from .patterns import arn_pattern, glob, split_arn
 from .variables import VariableSyntaxError, parse_template, resolve
 
-MAX_TEXT = 131072  # a safety cap far above IAM's quotas (2,048-10,240 characters); quotas are the caller's check
-KINDS = ("identity", "trust", "resource", "boundary", "session")
+MAX_TEXT = 262144  # a safety cap far above IAM's quotas (2,048-10,240 characters) and above the largest AWS-managed
+#                    policy (AWSSupportServiceRolePolicy, 156,916 characters as moto stores it); quotas are the caller's check
+KINDS = ("identity", "trust", "resource", "boundary", "session", "scp", "rcp")
 VERSIONS = ("2012-10-17", "2008-10-17")
 TOP_FIELDS = ("Version", "Id", "Statement")
 STATEMENT_FIELDS = ("Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource",
@@ -40,9 +41,15 @@ _UNIQUE_ID = re.compile(r"^A[A-Z0-9]{15,127}$")
 _FEDERATED_ARN = re.compile(r"^arn:[a-z-]+:iam::\d{12}:(saml-provider|oidc-provider)/.+$")
 _HOSTLIKE = re.compile(r"^[A-Za-z0-9.-]+(/[\w./-]*)?$")
 _SERVICE = re.compile(r"^[a-z0-9][a-z0-9.-]*\.[a-z0-9.-]+$")
-_ACTION = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9*?_-]+$")
 _BUILTIN_WEB_IDPS = ("cognito-identity.amazonaws.com", "accounts.google.com", "www.amazon.com", "graph.facebook.com")
 _SID_IAM = re.compile(r"^[A-Za-z0-9]*$")
+_VENDOR = re.compile(r"^[A-Za-z0-9-]+$")
+_ODD_ACTION_CHARACTERS = re.compile(r"[\s,]")
+INVALID_JSON = "This policy contains invalid Json"
+_STS_ACTIONS = frozenset(a.lower() for a in (
+    "AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity", "DecodeAuthorizationMessage", "GetAccessKeyInfo",
+    "GetCallerIdentity", "GetFederationToken", "GetServiceBearerToken", "GetSessionToken", "SetSourceIdentity",
+    "TagSession", "SetContext", "AssumeRoot"))
 
 
 class PolicyError(MalformedPolicyDocument):
@@ -294,6 +301,18 @@ class _Parser:
             return list(value)
         raise self.fail(aws, f"`{what}` must be a string or a list of strings, found {_json_type(value)}.", path)
 
+    def resource_strings(self, value: Any, path: tuple[Any, ...], what: str) -> list[str]:
+        """Resource values. A `null` in Resource (alone or in the list) is saved by IAM (outside corpus of
+        AWS-validated answers); it names no resource, so the lab reads it as matching nothing and warns. In
+        NotResource a null would widen the statement to every resource, so the lab refuses it (its choice: AWS
+        documents nothing about null here)."""
+        if what == "Resource" and (value is None or (isinstance(value, list) and None in value)):
+            self.warn("`null` in Resource names no resource; it matches nothing.", path)
+            value = [item for item in value if item is not None] if isinstance(value, list) else []
+            if not value:
+                return []
+        return self.strings(value, path, what)
+
     # ---- document ----
     def document(self, root: Any) -> tuple[str, bool, str | None, list[Statement]]:
         if not isinstance(root, dict):
@@ -310,6 +329,10 @@ class _Parser:
             raise self.fail("Syntax errors in policy.",
                             f"`Version` must be \"2012-10-17\" or \"2008-10-17\", found {_show(version)}.",
                             ("Version",))
+        if self.kind == "rcp" and not version_explicit:
+            # Organizations User Guide, "RCP syntax": every RCP must include Version "2012-10-17".
+            raise self.fail("Syntax errors in policy.", "A resource control policy must say "
+                            "\"Version\": \"2012-10-17\".", ())
         if not version_explicit:
             self.warn("No `Version`: the policy is read with 2008-10-17 rules, so policy variables such as "
                       "${aws:username} are plain text. Add \"Version\": \"2012-10-17\".", ())
@@ -376,12 +399,31 @@ class _Parser:
         if has_p and has_np:
             raise self.fail("Syntax errors in policy.", "A statement cannot have both `Principal` and "
                             "`NotPrincipal`.", path + ("NotPrincipal",))
-        if kind in ("identity", "boundary", "session"):
+        if kind == "rcp":
+            # Organizations User Guide, "RCP syntax" (elements table): Principal is required and only "*" is
+            # supported (narrow it with a Condition); NotPrincipal and NotAction are not supported.
+            if has_np:
+                raise self.fail("Has prohibited field NotPrincipal", "A resource control policy does not support "
+                                "`NotPrincipal`; write `\"Principal\": \"*\"` and narrow it with a Condition.",
+                                path + ("NotPrincipal",))
+            if not has_p:
+                raise self.fail("Missing required field Principal", "Every statement of a resource control policy "
+                                "says `\"Principal\": \"*\"`.", path)
+            if raw["Principal"] != "*" and raw["Principal"] != {"AWS": "*"}:
+                raise self.fail("Invalid principal in policy", "A resource control policy accepts only "
+                                "`\"Principal\": \"*\"`; narrow it with a Condition such as aws:PrincipalOrgID.",
+                                path + ("Principal",))
+            if "NotAction" in raw:
+                raise self.fail("Has prohibited field NotAction", "A resource control policy does not support "
+                                "`NotAction`; list the actions it denies in `Action`.", path + ("NotAction",))
+        if kind in ("identity", "boundary", "session", "scp"):
             if has_p or has_np:
                 field_ = "Principal" if has_p else "NotPrincipal"
+                what = ("a service control policy applies to every principal of the accounts it is attached to"
+                        if kind == "scp" else "an identity-based policy applies to whoever it is attached to")
                 raise self.fail("Policy document should not specify a principal.",
-                                f"`{field_}` is allowed only in trust and resource-based policies; an "
-                                f"identity-based policy applies to whoever it is attached to.", path + (field_,))
+                                f"`{field_}` is allowed only in trust and resource-based policies; {what}.",
+                                path + (field_,))
         else:
             if kind == "trust" and has_np:
                 raise self.fail("Has prohibited field NotPrincipal", "`NotPrincipal` cannot be used in a role "
@@ -423,9 +465,11 @@ class _Parser:
                 raise self.fail("Policy statement must contain resources.",
                                 "Add a `Resource` (or `NotResource`) element.", path)
             r_field = "Resource" if has_r else "NotResource"
-            patterns = self.strings(raw[r_field], path + (r_field,), r_field)
+            patterns = self.resource_strings(raw[r_field], path + (r_field,), r_field)
+            positions = ([i for i, item in enumerate(raw[r_field]) if item is not None]
+                         if isinstance(raw[r_field], list) else [])
             for i, pattern in enumerate(patterns):
-                rpath = path + (r_field, i) if isinstance(raw[r_field], list) else path + (r_field,)
+                rpath = path + (r_field, positions[i]) if positions else path + (r_field,)
                 if pattern != "*" and not pattern.startswith("arn:"):
                     raise self.fail(f"Resource {pattern} must be in ARN format or \"*\".", "", rpath)
                 if variables:
@@ -456,12 +500,27 @@ class _Parser:
                             f"Action `{action}` has no service prefix; write e.g. `sts:AssumeRole`.", path)
         elif action.count(":") > 1:
             raise self.fail("Actions/Condition can contain only one colon.", f"Action `{action}`.", path)
-        elif not _ACTION.match(action):
-            raise self.fail("Syntax errors in policy.", f"Action `{action}` is not of the form "
-                            "`service:ActionName` (letters, digits, `*` and `?`).", path)
+        else:
+            vendor, name = action.split(":", 1)
+            if not _VENDOR.match(vendor) or not name:
+                raise self.fail("Syntax errors in policy.", f"Action `{action}` is not of the form "
+                                "`service:ActionName`.", path)
+            if _ODD_ACTION_CHARACTERS.search(name):
+                # IAM saves such an action (an outside corpus of AWS-validated answers lists "s3:Get Object" and
+                # "s3:GetObject,s3:PutObject" as accepted; the grammar page puts no limit on the name's
+                # characters), but no action has a space or a comma in its name, so it matches nothing.
+                self.warn(f"Action `{action}` holds a space or a comma, so it matches no action; list each action "
+                          "as its own string.", path)
         if self.kind == "trust" and action != "*" and not action.lower().startswith("sts:"):
             raise self.fail("AssumeRole policy may only specify STS AssumeRole actions.",
                             f"Action `{action}` does not belong in a role trust policy.", path)
+        if self.kind == "trust" and "*" not in action and "?" not in action and \
+                action.split(":", 1)[-1].lower() not in _STS_ACTIONS:
+            # STS's actions (Service Authorization Reference, AWS STS); IAM refuses any other in a trust policy
+            from .catalog import near_miss
+            hint = near_miss(action)
+            raise self.fail("AssumeRole policy may only specify STS AssumeRole actions.",
+                            f"`{action}` is not an STS action" + (f"; did you mean `{hint}`?" if hint else "."), path)
 
     def principal(self, value: Any, path: tuple[Any, ...]) -> PrincipalMatcher:
         m = PrincipalMatcher()
@@ -547,6 +606,12 @@ class _Parser:
         out: list[Condition] = []
         for operator, block in value.items():
             opath = path + (operator,)
+            if block == {}:
+                # An operator with no keys tests nothing. IAM saves it (an outside corpus of AWS-validated answers
+                # lists `{"a": {}}` as accepted: the operator of an empty block is not even checked); the lab does
+                # the same and says so.
+                self.warn(f"`{operator}` holds no condition keys, so it tests nothing.", opath)
+                continue
             try:
                 split_operator(operator)
             except KeyError:
@@ -563,8 +628,10 @@ class _Parser:
             for key, raw_values in block.items():
                 kpath = opath + (key,)
                 if ":" not in key:
-                    raise self.fail("Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.",
-                                    f"Condition key `{key}` has no prefix; write e.g. `aws:{key}`.", kpath)
+                    # IAM saves a key without a service prefix (outside corpus of AWS-validated answers; the grammar
+                    # page defines a condition key as any string), but no request context holds such a key.
+                    self.warn(f"Condition key `{key}` has no service prefix (such as `aws:` or `sts:`), so no "
+                              "request carries it: the condition reads it as absent.", kpath)
                 items = raw_values if isinstance(raw_values, list) else [raw_values]
                 if not items:
                     raise self.fail("Syntax errors in policy.", f"Condition key `{key}` has an empty list of "
@@ -663,7 +730,10 @@ def parse_policy(text: str | dict[str, Any], *, kind: str = "identity") -> Polic
             root, smap = load_with_positions(text)
         except JsonSyntaxError as exc:
             line, col = SourceMap(text).line_col(exc.offset)
-            raise PolicyError("Syntax errors in policy.", f"Invalid JSON: {exc.detail}.", line=line, column=col,
+            # IAM's words for a document that is not JSON at all (observed against AWS for create-role with a
+            # trailing comma, in an outside corpus of AWS-validated answers; issue 25)
+            raise PolicyError("Syntax errors in policy." if exc.grammar else INVALID_JSON,
+                              f"Invalid JSON: {exc.detail}.", line=line, column=col,
                               path="$") from None
         source_text = text
     elif isinstance(text, dict):

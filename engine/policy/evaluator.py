@@ -11,6 +11,11 @@ from typing import Any
 from .document import PolicyDocument, Statement
 from .model import AuthzRequest, NamedPolicy
 
+# How the authorizer uses a policy of each document kind; the roles whose statements name a Principal.
+ROLE_OF_KIND = {"trust": "resource", "resource": "resource", "boundary": "boundary", "session": "session",
+                "scp": "scp", "rcp": "rcp"}
+PRINCIPAL_ROLES = ("resource", "rcp")
+
 # event tags
 EV_POLICY = "policy"
 EV_STATEMENT = "statement"
@@ -37,7 +42,7 @@ class StatementRef:
     """Points at one statement of one policy, for the explanation and the editor's highlighting."""
     policy: str
     source: str
-    role: str            # identity | resource | boundary | session
+    role: str            # identity | resource | boundary | session | scp | rcp
     index: int
     sid: str | None
     effect: str
@@ -64,6 +69,7 @@ class PolicyResult:
     allows: list[tuple[Statement, str | None]] = field(default_factory=list)  # (statement, principal match how)
     denies: list[Statement] = field(default_factory=list)
     document: PolicyDocument | None = None
+    error: str | None = None            # why the policy could not be evaluated (it then says nothing)
 
     @property
     def allowed(self) -> bool:
@@ -131,22 +137,29 @@ def evaluate_statement(st: Statement, request: AuthzRequest, tracer: Tracer | No
     return ok, how
 
 
-def evaluate_policy(doc: PolicyDocument | NamedPolicy, request: AuthzRequest, *, name: str | None = None,
+def evaluate_policy(given: PolicyDocument | NamedPolicy, request: AuthzRequest, *, name: str | None = None,
                     role: str | None = None, source: str | None = None,
                     tracer: Tracer | None = None, has_boundary: bool = False) -> PolicyResult:
     """Judge every statement of one policy. `role` is how the authorizer uses it (identity, resource, boundary,
     session); by default it follows the document's kind (trust -> resource)."""
-    if isinstance(doc, NamedPolicy):
-        name = name or doc.name
-        source = source or doc.source
-        doc = doc.document
+    error = None
+    doc: PolicyDocument | None
+    if isinstance(given, NamedPolicy):
+        name = name or given.name
+        source = source or given.source
+        error = given.error
+        doc = given.document
+    else:
+        doc = given
     if role is None:
-        role = {"trust": "resource", "resource": "resource", "boundary": "boundary",
-                "session": "session"}.get(doc.kind, "identity")
-    result = PolicyResult(name=name or "policy", source=source or doc.kind, role=role, document=doc)
+        role = ROLE_OF_KIND.get(doc.kind, "identity") if doc is not None else "identity"
+    result = PolicyResult(name=name or "policy", source=source or (doc.kind if doc else "?"), role=role,
+                          document=doc, error=error)
     if tracer is not None:
         tracer.events.append((EV_POLICY, result))
-    check_principal = role == "resource"
+    if doc is None:
+        return result        # a policy that could not be read allows and denies nothing (Decision.errors says why)
+    check_principal = role in PRINCIPAL_ROLES
     for st in doc.statements:
         applies, how = evaluate_statement(st, request, tracer, check_principal, has_boundary)
         if applies:

@@ -21,10 +21,14 @@ _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 
 
 class JsonSyntaxError(ValueError):
-    def __init__(self, detail: str, offset: int) -> None:
+    """Text that is not JSON; `grammar` is True for JSON that is well formed but that policies do not allow (a key
+    given twice: RFC 8259 says names SHOULD be unique, the policy reader requires it)."""
+
+    def __init__(self, detail: str, offset: int, *, grammar: bool = False) -> None:
         super().__init__(detail)
         self.detail = detail
         self.offset = offset
+        self.grammar = grammar
 
 
 class SourceMap:
@@ -122,7 +126,7 @@ class _Reader:
             key_at = i
             key, i = self.string(i)
             if key in result:
-                raise JsonSyntaxError(f"Duplicate key {key!r}", key_at)
+                raise JsonSyntaxError(f"Duplicate key {key!r}", key_at, grammar=True)
             i = self.ws(i)
             if text[i:i + 1] != ":":
                 raise JsonSyntaxError(f"Unexpected {_describe(text[i:i + 1])}: expected ':'", i)

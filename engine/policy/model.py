@@ -100,8 +100,33 @@ class NamedPolicy:
     """A parsed policy with the name the explanation shows and where it came from.
 
     source: free text for display, conventionally one of "inline", "managed", "group", "trust", "bucket",
-    "boundary", "session".
+    "boundary", "session", "scp", "rcp". error: why a stored policy could not be read (document is then None);
+    the authorizer reports it in Decision.errors and lets the policy allow nothing (cedar's ErrorHandling::Skip).
     """
     name: str
-    document: "PolicyDocument"
+    document: "PolicyDocument | None"
     source: str = "inline"
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GuardrailLevel:
+    """One node on an organization's path from the root to an account, with the policies attached there."""
+    kind: str                       # root | ou | account
+    id: str                         # r-..., ou-..., or the 12-digit account id
+    name: str
+    policies: tuple[NamedPolicy, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "id": self.id, "name": self.name, "policies": [p.name for p in self.policies]}
+
+
+@dataclass(frozen=True, slots=True)
+class Guardrails:
+    """The organization policies of one type that apply to one side of a request: the SCPs of the principal's
+    account, or the RCPs of the resource's account (AWS Organizations User Guide, "Service control policies",
+    "Resource control policies"). `levels` run from the root through each OU to the account itself; an allow is
+    needed at every level. `exempt` says why the layer is not in play although the account belongs to an
+    organization (the management account, a service-linked role, ...)."""
+    levels: tuple[GuardrailLevel, ...] = ()
+    exempt: str | None = None

@@ -222,6 +222,7 @@ def build_policies(events: list[tuple[Any, ...]], request: AuthzRequest) -> list
                        "outcome": "deny" if result.denies else ("allow" if result.allows else "no-match"),
                        "statements": [],
                        "warnings": [w.to_dict() for w in doc.warnings] if doc else [],
+                       "error": result.error,
                        # the document as evaluated, so a page can show it without reading it again
                        "document": copy.deepcopy(doc.raw) if doc else None}
             policies.append(current)
@@ -243,7 +244,7 @@ def build_policies(events: list[tuple[Any, ...]], request: AuthzRequest) -> list
 
 def render_text(decision: Any) -> str:
     """A plain-text rendering of a Decision (for logs, the CLI and tests)."""
-    lines = [f"{decision.effect}: {decision.reason}"]
+    lines = [f"{decision.effect.value}: {decision.reason}"]
     for step in decision.steps:
         lines.append(f"  - {step}")
     for pol in decision.trace:

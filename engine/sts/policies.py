@@ -38,16 +38,24 @@ def named(name: str, text: str, kind: str, source: str) -> Any:
     return NamedPolicy(name=name, document=parsed(text, kind), source=source)
 
 
-def named_lenient(policy: PolicyText, kind: str, source: str) -> Any | None:
-    """A stored policy (already accepted by IAM/moto) as a NamedPolicy; one our parser rejects is skipped.
+def named_lenient(policy: PolicyText, kind: str, source: str) -> Any:
+    """A stored policy (already accepted by IAM/moto) as a NamedPolicy; one our parser rejects comes back with its
+    `error` set and no document.
 
-    moto validates less than IAM does, so a stored document may fail our stricter grammar. Skipping it (it then
-    grants nothing) is the safe reading; the explanation shows which policies took part.
+    moto validates less than IAM does, so a stored document may fail our grammar. The authorizer then lets it
+    allow nothing (a boundary or session policy it cannot read limits the caller to nothing) and reports it in
+    Decision.errors, so the explanation says which policy could not be read and why.
     """
+    return named_or_error(policy.arn or policy.name, policy.text, kind, source)
+
+
+def named_or_error(name: str, text: str, kind: str, source: str) -> Any:
+    """named(...), or a NamedPolicy carrying the parse error instead of a document."""
     try:
-        return named(policy.arn or policy.name, policy.text, kind, source)
-    except MalformedPolicyDocument:
-        return None
+        return named(name, text, kind, source)
+    except MalformedPolicyDocument as error:
+        return NamedPolicy(name=name, document=None, source=source, error=f"the stored policy cannot be read: "
+                           f"{error.message}")
 
 
 def caller_policies(directory: Any, caller: Any) -> tuple[list[Any], Any | None, list[Any]]:
@@ -69,7 +77,7 @@ def caller_policies(directory: Any, caller: Any) -> tuple[list[Any], Any | None,
         if user is not None:
             policies = user.policies
             boundary_arn = user.boundary_arn
-    identity = [p for p in (named_lenient(t, "identity", t.source) for t in policies) if p is not None]
+    identity = [named_lenient(t, "identity", t.source) for t in policies]
     boundary = None
     if boundary_arn:
         text = directory.managed_policy_text(boundary_arn)
@@ -78,8 +86,7 @@ def caller_policies(directory: Any, caller: Any) -> tuple[list[Any], Any | None,
                                      "boundary", "boundary")
     session_policies: list[Any] = []
     if session is not None and session.kind in ("assumed-role", "federated-user"):
-        session_policies = [p for p in (named_lenient(t, "session", "session") for t in session.session_policies)
-                            if p is not None]
+        session_policies = [named_lenient(t, "session", "session") for t in session.session_policies]
     return identity, boundary, session_policies
 
 

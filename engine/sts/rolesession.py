@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from engine.directory import PolicyText, RoleInfo
 from engine.errors import AwsError, MalformedPolicyDocument, ValidationError
+from engine.policy import NamedPolicy
 from engine.sts import ids
 from engine.sts.caller import Caller, RequestMeta, principal_context
 from engine.sts.policies import named
@@ -24,6 +25,19 @@ CHAINED_MAX_DURATION = 3600             # [UG:id_roles_terms-and-concepts] role 
 CHAINING_MESSAGE = "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
 MAX_SESSION_MESSAGE = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
 
+
+class InvalidParameterValue(AwsError):
+    code = "InvalidParameterValue"
+    status = 400
+    sender_fault = True
+
+
+# Wire answers recorded against real AWS (an outside corpus of AWS-validated snapshots, issue 25): the session tag
+# rules answer InvalidParameterValue, not ValidationError.
+DUPLICATE_TAGS_MESSAGE = "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+TRANSITIVE_NOT_TAGGED_MESSAGE = "The specified transitive tag key must be included in the requested tags."
+TRANSITIVE_CONFLICT_MESSAGE = ("One of the specified transitive tag keys can't be set because it conflicts with a "
+                               "transitive tag key from the calling session.")
 
 @dataclass(frozen=True)
 class RoleSessionRequest:
@@ -93,19 +107,17 @@ def session_tags(params: dict[str, Any], inherited: dict[str, str]) -> SessionTa
     for tag in params.get("Tags") or []:
         key = tag["Key"]
         if key.lower() in {k.lower() for k in tags}:
-            # IAM's wording for the same rule (TagRole/TagUser); STS documents no code for it.
-            raise ValidationError("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+            raise InvalidParameterValue(DUPLICATE_TAGS_MESSAGE)     # AWS's answer (outside corpus, issue 25)
         tags[key] = tag.get("Value", "")
     transitive = list(params.get("TransitiveTagKeys") or [])
     for key in transitive:
         if key.lower() not in {k.lower() for k in tags}:
-            raise ValidationError(f"The transitive tag key '{key}' must also be passed as a session tag.")
+            raise InvalidParameterValue(TRANSITIVE_NOT_TAGGED_MESSAGE)
     for key in tags:
         if key.lower() in {k.lower() for k in inherited}:
             # [STS-MODEL AssumeRole.Tags]: "If you pass a session tag with the same key as an inherited tag, the
-            # operation fails." No code is documented; ValidationError is the closest declared shape.
-            raise ValidationError(f"The session tag '{key}' cannot override the transitive tag it inherits "
-                                  "from the calling session.")
+            # operation fails."
+            raise InvalidParameterValue(TRANSITIVE_CONFLICT_MESSAGE)
     return SessionTags(tags, transitive, inherited)
 
 
@@ -181,11 +193,14 @@ def trust_policy(role: RoleInfo | None) -> tuple[Any | None, str]:
     try:
         return named(f"{role.name} trust policy", role.trust_policy, "trust", "trust"), ""
     except MalformedPolicyDocument as error:
-        where = f" at line {error.line}, column {error.column}" if error.line else ""
+        where = f" at line {error.line}, column {error.column}" if error.line and "(at line" not in error.message \
+            else ""
         diagnostic = (f"the stored trust policy of role {role.name} could not be read ({error.message}{where}), "
                       "so it trusts nobody")
         log.warning("%s (%s)", diagnostic, role.arn)
-        return None, diagnostic
+        # still handed to the authorizer: it allows nothing and is reported in Decision.errors (never raised)
+        return NamedPolicy(name=f"{role.name} trust policy", document=None, source="trust",
+                           error=f"the stored policy cannot be read: {error.message}"), diagnostic
 
 
 def explain_unreadable_trust_policy(decision: Any, diagnostic: str) -> None:

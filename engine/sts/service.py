@@ -1,19 +1,21 @@
 """The STS operations, as AWS performs them, on top of the Directory (moto's IAM data) and engine.policy.
 
 Every rule cites where it comes from: [STS-MODEL] botocore sts service-2.json; [UG:page] IAM User Guide;
-[GH:...] an issue quoting real AWS wire text (see /work/shared/notes/aws-sts-facts.md). A denied call stores
+[GH:...] a GitHub issue quoting real AWS wire text (named at the rule). A denied call stores
 nothing: sessions are created only after every check has passed.
 """
 from __future__ import annotations
 
 import json
 import math
+import re
 import zlib
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from engine.directory import PolicyText, RoleInfo
 from engine.errors import AccessDenied, AwsError, ValidationError
+from engine.guardrails import guardrails
 from engine.mfa import MfaCheckFailed
 from engine.policy import AuthzRequest, authorize
 from engine.sts import ids
@@ -22,7 +24,7 @@ from engine.sts.policies import named
 from engine.sts.results import (AccessKeyInfoResult, AssumedRoleUser, CallerIdentity, Credentials,
                                 DecodedMessageResult, FederatedUser, FederationTokenResult, RoleSessionResult,
                                 SessionTokenResult, StsResult)
-from engine.sts.rolesession import (RoleSessionRequest, SessionTags, SourceIdentity, explain_unreadable_trust_policy,
+from engine.sts.rolesession import (InvalidParameterValue, RoleSessionRequest, SessionTags, SourceIdentity, explain_unreadable_trust_policy,
                                     merged_tags, new_role_session, role_session_arn, session_duration, session_tags,
                                     source_identity, trust_context, trust_policy)
 from engine.sts.sessions import IssuedSession
@@ -55,6 +57,9 @@ class PackedPolicyTooLarge(AwsError):
     code = "PackedPolicyTooLarge"
     status = 400
     sender_fault = True
+
+
+_ARN = re.compile(r"^arn:[^:]+:[^:]+:[^:]*:[^:]*:.+$")
 
 
 class InvalidAuthorizationMessage(AwsError):
@@ -141,9 +146,13 @@ class StsService:
                    context: dict[str, Any], *, resource_policy: Any | None, resource_account: str | None,
                    resource_policy_required: bool) -> Any:
         identity, boundary, session = self.state.identity_policies(caller) if caller else ([], None, [])
-        request = AuthzRequest(action, resource, principal, context)
+        # the organizations' guardrails: SCPs of the caller's account, RCPs of the role's (engine.guardrails)
+        scps, rcps, org_keys = guardrails(self.directory, principal, caller.account if caller else None,
+                                          resource_account, action)
+        request = AuthzRequest(action, resource, principal, {**context, **org_keys} if org_keys else context)
         return authorize(request, identity=identity, resource=resource_policy, boundary=boundary, session=session,
-                         resource_account=resource_account, resource_policy_required=resource_policy_required)
+                         resource_account=resource_account, resource_policy_required=resource_policy_required,
+                         scps=scps, rcps=rcps)
 
     def _deny_unless(self, decision: Any, meta: RequestMeta, error: AwsError) -> None:
         self.state.record(meta.request_id, decision)
@@ -218,6 +227,9 @@ class StsService:
         params = self._validate("AssumeRole", params)
         role_arn: str = params["RoleArn"]
         session_name: str = params["RoleSessionName"]
+        if not _ARN.match(role_arn):
+            # AWS checks the ARN's shape before any policy: "<value> is invalid" (outside corpus, issue 25)
+            raise ValidationError(f"{role_arn} is invalid")
         if caller.is_federated_user:
             # GetFederationToken credentials may call no STS operation but GetCallerIdentity [STS-MODEL].
             raise not_authorized(caller.arn, "sts:AssumeRole", role_arn)
@@ -416,5 +428,6 @@ class StsService:
             raise not_authorized(caller.arn, action, resource)
 
 
-__all__ = ["StsService", "PackedPolicyTooLarge", "InvalidAuthorizationMessage", "MissingAuthenticationToken",
+__all__ = ["StsService", "PackedPolicyTooLarge", "InvalidAuthorizationMessage", "InvalidParameterValue",
+           "MissingAuthenticationToken",
            "not_authorized", "role_session_arn", "packed_policy_percent", "iso", "RoleSessionRequest"]

@@ -1,4 +1,4 @@
-"""Roles and trust policies. Facts: /work/shared/notes/aws-sts-facts.md §4.1-4.2 and the pages cited per question."""
+"""Roles and trust policies. Facts: the IAM User Guide pages cited per question (quiz/citations.py)."""
 from __future__ import annotations
 
 AUDIT_ROLE = "arn:aws:iam::123456789012:role/SecureCart-AuditRole"

@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 
 from sandboxes import services
 from sandboxes.operator import OPERATOR
-from sandboxes.world import ADMIN_USER, DB_SECRET, PRODUCTION, REGION, UserSpec, policy_doc
+from sandboxes.world import ACCOUNT_ALIASES, ADMIN_USER, DB_SECRET, PRODUCTION, REGION, UserSpec, policy_doc
 
 from ..defend import defend_step
 from ..framework import AwsRule, Diagram, NeedsEarlierStep, Node, PolicyRef, Scenario, Step, StepContext, WhatIf
@@ -149,7 +149,8 @@ def enrol(ctx: StepContext) -> None:
     device = response["VirtualMFADevice"]
     seed = device["Base32StringSeed"].decode("ascii")
     png = device["QRCodePNG"]
-    uri = mfa.provisioning_uri(DEVICE, ctx.accounts[PRODUCTION], seed)
+    # $AccountName: the account's alias (the world sets one), as in the QR code AWS returned
+    uri = mfa.provisioning_uri(DEVICE, ACCOUNT_ALIASES.get(PRODUCTION, ctx.accounts[PRODUCTION]), seed)
     ctx.note(render_to_string("scenarios/mfa/_enrolment.html", {
         "device": DEVICE, "qr_base64": base64.b64encode(png).decode(), "phone": phone_html(ctx, seed),
         "uri": uri}))

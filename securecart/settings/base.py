@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "trail",
     "challenges",
     "classroom",
+    "manuals",
 ]
 
 MIDDLEWARE = [
@@ -192,6 +193,9 @@ LAB_REGION = envstr("LAB_REGION", "us-east-1")
 # Sandboxes kept built ahead of time, so a new learner's first page only claims one (sandboxes/pool.py); 0 = off.
 LAB_SANDBOX_POOL = envint("LAB_SANDBOX_POOL", "4")
 # `manage.py serve` frees the memory of sandboxes unused this long (rebuilt from the DB on next use); 0 = never.
+# Sandboxes one address may start by visiting in an hour (sandboxes/services.py): a room behind one NAT stays under
+# it (a class's students join by code, which is not counted); a bot faking a browser's headers does not.
+LAB_NEW_SANDBOXES_PER_ADDRESS = envint("LAB_NEW_SANDBOXES_PER_ADDRESS", "60")
 LAB_EVICT_IDLE_SECONDS = envint("LAB_EVICT_IDLE_SECONDS", "21600")
 # Where `manage.py sandbox create` reaches the running server (make run).
 LAB_SERVER_URL = envstr("LAB_SERVER_URL", "http://127.0.0.1:8000")

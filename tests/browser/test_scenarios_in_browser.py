@@ -19,7 +19,7 @@ def _seconds(text: str) -> int:
 
 def test_scenario_1_by_clicking(page):
     page.goto("/")
-    page.get_by_role("link", name="Start scenario 1").click()
+    page.get_by_role("link", name="Start scenario 1", exact=True).click()
     # The scenario opens with its objective, prerequisites and time; step 1 is one click further.
     expect(page.locator("[data-overview]")).to_contain_text("What you will be able to do")
     page.get_by_role("link", name="Start step 1").click()

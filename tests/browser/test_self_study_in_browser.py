@@ -156,7 +156,7 @@ def test_a_step_page_on_a_desktop_keeps_everything_open_and_one_header_row(page)
 def test_overview_and_recap_pages_fit(page, width):
     _size(page, width)
     page.goto("/")
-    page.get_by_role("link", name="Start scenario 1").click()
+    page.get_by_role("link", name="Start scenario 1", exact=True).click()
     expect(page.locator("[data-overview]")).to_contain_text("What you will be able to do")
     expect(page.locator("[data-overview]")).to_contain_text("about 15 min")
     assert page.evaluate("document.documentElement.scrollWidth") <= width

@@ -1,5 +1,6 @@
 """Bucket policies as S3 validates them on PutBucketPolicy (engine.policy.bucket_policy): each mistake S3 refuses
-with MalformedPolicy, and the policies it accepts. Sources are cited in the module's docstring."""
+with MalformedPolicy, in S3's words, and the policies it accepts. Sources are cited in the module's docstring;
+the same refusal through the gateway is in tests/gateway/test_wire_answers.py."""
 from __future__ import annotations
 
 import json
@@ -84,3 +85,79 @@ def test_the_action_table_knows_each_action_once_and_its_resource_type() -> None
     assert ACTIONS["s3:listbucket"] == {"bucket"} and ACTIONS["s3:getobject"] == {"object"}
     assert ACTIONS["s3:listallmybuckets"] == frozenset()
     assert all(name == name.lower() and name.startswith("s3:") for name in ACTIONS)
+
+
+# S3's own words for each refusal (what PutBucketPolicy answers on the wire), with where each is recorded
+def one_statement(**changes) -> dict:
+    statement = {"Sid": "Read", "Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "s3:GetObject",
+                 "Resource": "arn:aws:s3:::invoices/*"}
+    statement.update(changes)
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+def refused(document, bucket: str = "invoices") -> str:
+    """S3's words for the refusal (what the wire answers; .message adds what and where)."""
+    with pytest.raises(MalformedPolicy) as info:
+        validate_bucket_policy(document if isinstance(document, str) else json.dumps(document), bucket)
+    assert (info.value.code, info.value.status) == ("MalformedPolicy", 400)
+    assert info.value.message.startswith(info.value.aws_message)
+    return info.value.aws_message
+
+
+def test_a_valid_policy_parses_as_a_resource_policy() -> None:
+    document = validate_bucket_policy(json.dumps(one_statement()), "invoices")
+    assert document.kind == "resource" and document.statements[0].sid == "Read"
+
+
+@pytest.mark.parametrize("text", ["policy.json", "", "  [1]", "file://policy.json"])
+def test_not_json_at_all(text: str) -> None:
+    # observed: aws/aws-cli#2779 (a file name passed without file://), cloud-gov/terraform-provision#574
+    assert refused(text) == "Policies must be valid JSON and the first byte must be '{'"
+
+
+def test_json_that_does_not_parse() -> None:
+    assert refused('{"Version": "2012-10-17",}') == "This policy contains invalid Json"
+
+
+@pytest.mark.parametrize("resource", ["*", "arn:aws:s3:::other-bucket/*", "arn:aws:s3:::invoices-2/*",
+                                      "arn:aws:iam::111122223333:root", ["arn:aws:s3:::invoices/*", "*"]])
+def test_a_resource_outside_the_bucket(resource) -> None:
+    # observed: aws-samples/aws-serverless-appsync-app#4; "*" refused: noobaa/noobaa-core#10058
+    assert refused(one_statement(Resource=resource)) == "Policy has invalid resource"
+
+
+def test_a_wildcard_in_the_bucket_name_is_refused() -> None:
+    # AWS documents nothing on it: the lab's choice (module docstring), so a policy the lab accepts is one S3 accepts
+    assert refused(one_statement(Resource="arn:aws:s3:::invoi*/*")) == "Policy has invalid resource"
+
+
+@pytest.mark.parametrize("action", ["s3:GetObjects", "iam:PassRole", "s3:Fly*"])
+def test_an_action_that_is_no_bucket_or_object_action(action: str) -> None:
+    assert refused(one_statement(Action=action)) == "Policy has invalid action"
+
+
+def test_an_action_on_a_resource_it_cannot_apply_to() -> None:
+    # s3:PutObject names objects, the bucket's own ARN is the bucket (as versity/versitygw records S3 answering)
+    assert refused(one_statement(Action="s3:PutObject", Resource="arn:aws:s3:::invoices")) == \
+        "Action does not apply to any resource(s) in statement"
+    validate_bucket_policy(json.dumps(one_statement(Action=["s3:ListBucket", "s3:GetObject"],
+                                                    Resource=["arn:aws:s3:::invoices", "arn:aws:s3:::invoices/*"])),
+                           "invoices")
+
+
+@pytest.mark.parametrize("document, message", [
+    ({"Version": "2012-10-17"}, "Missing required field Statement"),
+    ({"Version": "2012-10-17", "Statement": []}, "Could not parse the policy: Statement is empty!"),
+    ({"Version": "2020-01-01", "Statement": one_statement()["Statement"]},
+     "The policy must contain a valid version string"),
+    (one_statement(Effect="allow"), "Invalid effect: allow"),
+    (one_statement(Principal={"AWS": "not-an-account"}), "Invalid principal in policy"),
+])
+def test_s3s_other_refusals(document: dict, message: str) -> None:
+    assert refused(document) == message
+
+
+def test_no_principal() -> None:
+    document = one_statement()
+    del document["Statement"][0]["Principal"]
+    assert refused(document) == "Missing required field Principal"

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from engine.errors import MalformedPolicyDocument
-from engine.policy import AuthzRequest, NamedPolicy, Principal, authorize, parse_policy
+from engine.policy import (LAYER_ORDER, AuthzRequest, GuardrailLevel, Guardrails, NamedPolicy, Principal, authorize,
+                           parse_policy)
 from engine.policy.jsonpos import SourceMap
 
 CASES = Path(__file__).parent / "cases"
@@ -62,7 +63,7 @@ def test_authorization_case(case):
     )
     expect = case["expect"]
     assert decision.allowed is expect["allowed"], decision.reason
-    assert decision.effect == expect["effect"], decision.reason
+    assert decision.effect.value == expect["effect"], decision.reason
     assert [_ref_label(r) for r in decision.deciding] == expect["deciding"], decision.reason
     if "denied_by" in expect:
         assert decision.denied_by == expect["denied_by"], decision.reason
@@ -106,3 +107,39 @@ def test_malformed_case(case):
         assert (err.line, err.column) == SourceMap(case["text"]).line_col(offset), err.message
     if "detail_contains" in case:
         assert case["detail_contains"] in err.message
+
+
+def _guardrails(levels, kind: str, exempt: str | None) -> Guardrails | None:
+    if levels is None:
+        return None
+    return Guardrails(tuple(GuardrailLevel(level["kind"], level["id"], level["name"],
+                                           tuple(_named(p, kind) for p in level["policies"])) for level in levels),
+                      exempt=exempt)
+
+
+@pytest.mark.parametrize("case", load("organizations.json"), ids=lambda c: c["description"])
+def test_organizations_case(case):
+    """SCPs and RCPs, each case citing the Organizations or IAM User Guide page it follows (cites in the JSON)."""
+    request = AuthzRequest(case["action"], case["resource"], _principal(case["principal"]), case.get("context", {}))
+    decision = authorize(
+        request,
+        identity=[_named(p, "identity") for p in case.get("identity", [])],
+        resource=_named(case["resource_policy"], "resource") if case.get("resource_policy") else None,
+        resource_account=case.get("resource_account"),
+        scps=_guardrails(case.get("scps"), "scp", case.get("scps_exempt")),
+        rcps=_guardrails(case.get("rcps"), "rcp", case.get("rcps_exempt")),
+    )
+    expect = case["expect"]
+    assert (decision.allowed, decision.effect.value) == (expect["allowed"], expect["effect"]), decision.reason
+    assert [_ref_label(r) for r in decision.deciding] == expect["deciding"], decision.reason
+    if "denied_by" in expect:
+        assert decision.denied_by == expect["denied_by"], decision.reason
+    if "message_ends" in expect:
+        assert decision.access_denied_message(with_reason=True).endswith(expect["message_ends"])
+    if "reason_contains" in expect:
+        assert expect["reason_contains"] in decision.reason, decision.reason
+    assert tuple(layer.kind for layer in decision.layers) == LAYER_ORDER
+    verdicts = {layer.kind: layer.verdict.value for layer in decision.layers}
+    assert {kind: verdicts[kind] for kind in expect["layers"]} == expect["layers"]
+    assert [layer.kind for layer in decision.layers if layer.decided] == expect["decided"]
+    json.dumps(decision.to_dict())

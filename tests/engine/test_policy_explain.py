@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
-from engine.policy import (AuthzRequest, NamedPolicy, Principal, Tracer, authorize, evaluate_policy,
+from engine.policy import (ALLOW, AuthzRequest, NamedPolicy, Principal, Tracer, authorize, evaluate_policy,
                            global_context, parse_policy, render_text)
 
 AUDITOR = Principal(arn="arn:aws:iam::987654321098:user/auditor", account="987654321098", kind="user",
@@ -80,7 +80,7 @@ def test_deciding_statements_carry_policy_sid_and_lines():
     request = AuthzRequest("sts:AssumeRole", ROLE, AUDITOR, {"sts:ExternalId": "SecureCart-audit-7f3e"})
     decision = authorize(request, identity=[identity], resource=trust(), resource_account="123456789012",
                          resource_policy_required=True)
-    assert decision.allowed and decision.effect == "Allow" and decision.cross_account
+    assert decision.allowed and decision.effect is ALLOW and decision.cross_account
     refs = [r.to_dict() for r in decision.deciding]
     assert refs[0]["policy"] == "SecureCart-AuditRole trust policy" and refs[0]["sid"] == "TrustAuditors"
     assert refs[0]["lines"] == [4, 10] and refs[0]["role"] == "resource"

@@ -122,7 +122,7 @@ def test_an_invalid_condition_value_is_a_warning_and_never_matches():
 
 def test_kind_must_be_known():
     with pytest.raises(ValueError):
-        parse_policy("{}", kind="scp")
+        parse_policy("{}", kind="tag-policy")
 
 
 def test_policy_size_ignores_whitespace():

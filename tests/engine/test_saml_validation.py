@@ -1,7 +1,7 @@
 """AssumeRoleWithSAML validation rules, each proved with a REAL signed SAML Response from the mock IdP.
 
 Sources: awsdocs iam-user-guide id_roles_providers_create_saml_assertions.md; API_AssumeRoleWithSAML; observed AWS
-messages quoted in /work/shared/notes/federation.md (aws-google-auth #270, gimme-aws-creds #251, ...).
+messages quoted in GitHub issues (aws-google-auth #270, gimme-aws-creds #251, ...).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The SAML stack installs from wheels only, so lxml and xmlsec each carry their own libxml2.
 
 python-xmlsec refuses to work when the two libxml2 builds differ in major.minor ("lxml & xmlsec libxml2 library version
-mismatch", python-xmlsec PR #299); ../shared/notes/federation.md §1 has the tested pairings. This test fails the suite
+mismatch", python-xmlsec PR #299); requirements.txt names the tested pairing. This test fails the suite
 when a requirements bump breaks the pairing, before any SAML test does it in a more confusing way.
 """
 from __future__ import annotations

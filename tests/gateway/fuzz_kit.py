@@ -38,8 +38,11 @@ WELL_FORMED: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "secretsmanager": [("ListSecrets", {})],
     "sso-admin": [("ListInstances", {})],
     "identitystore": [("ListUsers", {"IdentityStoreId": "d-1234567890"})],
+    "organizations": [("DescribeOrganization", {}), ("ListRoots", {}), ("CreateOrganization", {"FeatureSet": "ALL"}),
+                      ("CreatePolicy", {"Name": "p", "Description": "d", "Type": "SERVICE_CONTROL_POLICY",
+                                        "Content": '{"Version":"2012-10-17","Statement":[]}'})],
 }
-SERVICES = ["sts", "iam", "ec2", "secretsmanager", "sso-admin", "identitystore", "s3"]
+SERVICES = ["sts", "iam", "ec2", "secretsmanager", "sso-admin", "identitystore", "organizations", "s3"]
 QUERY_VERSIONS = {"sts": "2011-06-15", "iam": "2010-05-08", "ec2": "2016-11-15"}
 
 

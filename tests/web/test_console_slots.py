@@ -81,8 +81,9 @@ def test_a_flood_of_waiting_commands_is_answered_at_once_not_queued(transactiona
     assert max(busy) < min(waited)
 
 
-def test_anonymous_visits_from_one_address_start_a_limited_number_of_sandboxes(db, monkeypatch):
-    monkeypatch.setattr(services, "NEW_SANDBOXES_PER_ADDRESS", 3)
+def test_anonymous_visits_from_one_address_start_a_limited_number_of_sandboxes(db, settings):
+    assert settings.LAB_NEW_SANDBOXES_PER_ADDRESS == 60   # the default make run and make class serve with
+    settings.LAB_NEW_SANDBOXES_PER_ADDRESS = 3            # three, to reach it in a few requests
     browsers = []
     for _ in range(3):
         client = Client(REMOTE_ADDR="203.0.113.7")
@@ -101,9 +102,9 @@ def test_anonymous_visits_from_one_address_start_a_limited_number_of_sandboxes(d
     assert Sandbox.objects.count() == 4
 
 
-def test_a_class_behind_one_address_joins_beyond_the_anonymous_limit(db, monkeypatch):
+def test_a_class_behind_one_address_joins_beyond_the_anonymous_limit(db, settings):
     """Students through one NAT join with the class code: none is throttled (class sandboxes are not counted)."""
-    monkeypatch.setattr(services, "NEW_SANDBOXES_PER_ADDRESS", 3)
+    settings.LAB_NEW_SANDBOXES_PER_ADDRESS = 3   # below the room: the default, 60, is asserted in the test above
     from classroom.models import Classroom
 
     from tests.web.test_classroom import _signed_in_instructor

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from sandboxes import credentials
+from sandboxes.world import ACCOUNT_ALIASES
 
 S5 = "mfa-protected-access"
 INVALID_OTP = "MultiFactorAuthentication failed with invalid MFA one time pass code."
@@ -43,8 +44,8 @@ def test_scenario_5_end_to_end(learner, phone):
     assert enrol["succeeded"], enrol
     note = enrol["notes"][-1]
     uri = re.search(r"data-otpauth-uri>([^<]+)<", note).group(1)
-    production = learner.sandbox.account_ids()["production"]
-    assert uri.startswith(f"otpauth://totp/securecart-oncall-phone@{production}?secret=")
+    # $AccountName is the account's alias when it has one (botocore iam model, VirtualMFADevice QRCodePNG)
+    assert uri.startswith(f"otpauth://totp/securecart-oncall-phone@{ACCOUNT_ALIASES['production']}?secret=")
     png = base64.b64decode(re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", note).group(1))
     zxingcpp = pytest.importorskip("zxingcpp")
     from PIL import Image

@@ -90,7 +90,7 @@ def test_sandbox_create_command_prints_keys_that_work_against_the_running_server
     call_command("sandbox", "--server", live_server.url, "create", "--json", stdout=out)
     data = json.loads(out.getvalue())
     assert data["endpoint_url"] == f"{live_server.url}/aws" and data["region"] == "us-east-1"
-    assert [a["name"] for a in data["accounts"]] == ["production", "developer", "auditor"]
+    assert [a["name"] for a in data["accounts"]] == ["production", "developer", "auditor", "management"]
     admin = data["accounts"][0]["admin"]
     sts = boto3.client("sts", endpoint_url=data["endpoint_url"], region_name="us-east-1",
                        aws_access_key_id=admin["access_key_id"], aws_secret_access_key=admin["secret_access_key"])

@@ -1,0 +1,39 @@
+"""The engine's explanation of one request of a sandbox, by request id, for the pages that show a decision after the
+fact (the event history, the console): Decision.to_dict(), with its layers, or None.
+
+The lab keeps recent decisions only (engine.decisions.DecisionLog, a bounded LRU). A request id comes from a
+learner's page or from the console's child process, so the decision is shown only when it concerns the sandbox's
+own accounts: nothing of another learner's requests reaches this one.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .labclient import lab
+from .models import Sandbox
+
+# gateway request ids: a UUID (x-amzn-RequestId) or S3's 16 hex characters
+REQUEST_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9A-F]{16}")
+
+
+def _account_of_arn(arn: str) -> str | None:
+    parts = arn.split(":", 5) if isinstance(arn, str) else []
+    return parts[4] if len(parts) == 6 and parts[4].isdigit() else None
+
+
+def sandbox_decision(sandbox: Sandbox, request_id: str | None) -> dict[str, Any] | None:
+    if not request_id or not REQUEST_ID.fullmatch(request_id):
+        return None
+    the_lab = lab()
+    decision = the_lab.decision(request_id)
+    if decision is None:
+        return None
+    data = decision.to_dict()
+    request = data.get("request") or {}
+    account = (request.get("principal") or {}).get("account") or _account_of_arn(request.get("resource", ""))
+    if not account:
+        return None
+    if account not in sandbox.account_ids().values() and the_lab.sandbox_of_account(account) != sandbox.id:
+        return None
+    return data
