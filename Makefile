@@ -8,7 +8,7 @@ PORT ?= 8000
 # the AWS endpoint at the root path of a port of its own (clients that sign `/`, IMDS by host name for the JS SDK)
 AWS_PORT ?= 8001
 
-.PHONY: install check-console run dev class topology typecheck test test-fast migrations-check check-deploy bench bench-load bench-topology clean
+.PHONY: install check-console run dev class instructor topology typecheck test test-fast migrations-check check-deploy bench bench-load bench-topology clean
 
 # Wheels only for the XML stack: lxml and xmlsec must link the same libxml2 (see README).
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -32,7 +32,8 @@ DEBUG ?= False
 run: install check-console
 	$(PY) manage.py migrate --noinput
 	# gunicorn, one process, threads (securecart/server.py: why not runserver)
-	DEBUG=$(DEBUG) LAB_AWS_ROOT_URL=http://$(HOST):$(AWS_PORT) $(PY) manage.py serve --bind $(HOST):$(PORT) \
+	DEBUG=$(DEBUG) LAB_AWS_ROOT_URL=http://$(HOST):$(AWS_PORT) LAB_PUBLIC_AWS_URL=http://$(HOST):$(PORT)/aws \
+	  $(PY) manage.py serve --bind $(HOST):$(PORT) \
 	  --also $(HOST):$(AWS_PORT)=securecart.aws_root:application
 
 # `make run` for developers: Django's technical error pages, on this machine only.
@@ -42,6 +43,13 @@ dev:
 # A classroom: gunicorn (one process, threads) on this machine's addresses; prints the URL students type + a QR.
 class: install check-console
 	$(PY) scripts/serve_class.py --port $(PORT)
+
+# An instructor for `make class`, on a fresh clone too: installs, sets up the database, creates NAME (asks a
+# password, or INSTRUCTOR_PASSWORD) and grants the permission to run a class. `make instructor NAME=iris`
+NAME ?=
+instructor: install
+	@test -n "$(NAME)" || { echo "usage: make instructor NAME=username"; exit 2; }
+	$(PY) manage.py instructor $(NAME) --create
 
 # The sharded topology on this machine: PostgreSQL, Redis, 2 gateways, gunicorn -w 2 (README, "Deploying beyond one
 # process"); PORT for the site, the next ports for the others.

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+from contextvars import ContextVar
 from typing import Callable
 
 from django.contrib.auth.decorators import login_required
@@ -13,6 +14,12 @@ from .models import Classroom, Student
 STUDENT_KEY = "classroom_student"   # session: the student's token
 HOSTING_KEY = "classroom_hosting"   # session: code of the class whose dashboard the instructor last opened
 PERMISSION = "classroom.run_class"
+# The student whose request this is, once looked up (LockedScenarioMiddleware), or NOT_A_STUDENT for a scenario
+# request from a browser in no class: the activity signal then needs no query of its own to know whose run it
+# records, or that it records none (a self-study learner's Run). Per request: a context variable, reset when the
+# request ends; None (not looked up: another kind of request, a command) means "ask the database".
+NOT_A_STUDENT = object()
+request_student: ContextVar[object] = ContextVar("request_student", default=None)
 
 
 def is_instructor(user) -> bool:

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django import forms
 
+from securecart.joining import CODE_INPUT_MAX, NICKNAME_INPUT_MAX, normalize_code
+
 from .models import OUTCOMES
-from .services import CLASS_CLOCK_STEPS
+from .services import CLASS_CLOCK_STEPS, ROSTER_SORTS
 
 
 class OpenClassForm(forms.Form):
@@ -14,10 +16,15 @@ class OpenClassForm(forms.Form):
 
 
 class JoinClassForm(forms.Form):
-    code = forms.CharField(max_length=16, label="Class code",
-                           widget=forms.TextInput(attrs={"autocapitalize": "characters", "autocomplete": "off"}))
-    nickname = forms.CharField(max_length=64, label="Nickname",
+    """A student joining: the code (normalised as live rooms' codes are: securecart.joining) and a nickname."""
+    code = forms.CharField(max_length=CODE_INPUT_MAX * 2, label="Class code",
+                           widget=forms.TextInput(attrs={"autocapitalize": "characters", "autocomplete": "off",
+                                                         "spellcheck": "false"}))
+    nickname = forms.CharField(max_length=NICKNAME_INPUT_MAX, label="Nickname",
                                widget=forms.TextInput(attrs={"autocomplete": "nickname"}))
+
+    def clean_code(self) -> str:
+        return normalize_code(self.cleaned_data["code"])
 
 
 class StepForm(forms.Form):
@@ -48,7 +55,10 @@ class PrepareForm(forms.Form):
 
 class CodeQueryForm(forms.Form):
     """?code= on the join page (from the instructor's QR code): only pre-fills the form."""
-    code = forms.CharField(required=False)
+    code = forms.CharField(required=False, max_length=CODE_INPUT_MAX * 2)
+
+    def clean_code(self) -> str:
+        return normalize_code(self.cleaned_data["code"])
 
 
 class BackForm(forms.Form):
@@ -60,8 +70,22 @@ class BackForm(forms.Form):
 
 
 class BarPollForm(BackForm):
-    """The class bar's poll: the page it is on and the version of the bar it shows."""
-    v = forms.CharField(required=False, max_length=2000)   # classroom.bar's version: follow URL, poll, times...
+    """The class bar's poll: the page it is on, the version of the bar it shows, and whether the page has unsaved
+    edits (then follow-me asks before moving it: static/js/classroom.js sets `dirty`)."""
+    v = forms.CharField(required=False, strip=False)   # classroom.bar's version: follow URL, poll, times...
+    dirty = forms.BooleanField(required=False)
+
+    def clean_v(self) -> str:
+        return self.cleaned_data["v"][:2000]   # longer is no version the bar ever made: it renders afresh
+
+
+class HandForm(forms.Form):
+    """"I'm stuck": raised (on) or lowered (absent)."""
+    raised = forms.BooleanField(required=False)
+
+
+class RosterForm(forms.Form):
+    sort = forms.ChoiceField(required=False, choices=[("", "")] + list(ROSTER_SORTS.items()))
 
 
 class ReleaseForm(forms.Form):

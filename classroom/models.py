@@ -16,9 +16,7 @@ from django.utils import timezone
 
 from sandboxes.models import Sandbox
 from sandboxes.results import StepResult
-
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read off a projector
-CODE_LENGTH = 6
+from securecart.joining import new_code
 
 # The answers a class can predict for a step (the poll), and what a run is classified as.
 ALLOWED, DENIED, ERROR = "allowed", "denied", "error"
@@ -26,7 +24,8 @@ OUTCOMES = [(ALLOWED, "Allowed"), (DENIED, "AccessDenied"), (ERROR, "Another err
 
 
 def new_class_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    """A free class code (the join-code rules a class shares with live quiz rooms: securecart.joining)."""
+    return new_code(lambda code: Classroom.objects.filter(code=code).exists())
 
 
 def new_student_token() -> str:
@@ -71,6 +70,11 @@ class Classroom(models.Model):
     def is_open(self) -> bool:
         return self.ended_at is None
 
+    def quiz_open(self):
+        """The class's live quiz room while students can still play it (quiz.models.Room), else None."""
+        room = self.quiz_room
+        return room if room is not None and self.is_open and room.joining_open else None
+
     def active_students(self) -> models.QuerySet[Student]:
         return self.students.filter(removed_at__isnull=True)
 
@@ -96,6 +100,8 @@ class Student(models.Model):
     at_scenario = models.SlugField(max_length=64, blank=True, default="")
     at_step = models.SlugField(max_length=64, blank=True, default="")
     last_seen = models.DateTimeField(null=True, blank=True)
+    # "I'm stuck": the student's raised hand, in the instructor's queue (oldest first) until either lowers it.
+    hand_raised_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["joined_at"]
@@ -107,6 +113,12 @@ class Student(models.Model):
 
     def link(self) -> str:
         return reverse("classroom:rejoin", args=[self.classroom.code, self.token])
+
+    @property
+    def quiz_identity(self) -> str:
+        """Who this student is in the class's live quiz room (quiz.models.Player.identity): exports match the
+        student, not a nickname someone else may have had before."""
+        return f"class-student:{self.pk}"
 
 
 class SpareSandbox(models.Model):

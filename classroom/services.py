@@ -5,20 +5,22 @@ import csv
 import io
 import logging
 import threading
-import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Iterable
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Window
+from django.db.models.functions import RowNumber
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
-from quiz.models import Room
+from quiz.models import Player, Room, RoomError
 from sandboxes import credentials, services as sandbox_services
 from sandboxes.models import Sandbox, StepProgress
 from scenarios import registry
+from securecart.exports import csv_safe
+from securecart.joining import NICKNAME_MAX, NicknameError, clean_nickname, confusable_with
 
 from .models import OUTCOMES, Activity, Classroom, Poll, PollVote, SpareSandbox, Student, classify
 
@@ -28,6 +30,8 @@ MAX_STUDENTS = 200
 # "Stuck": the same refusal on the same step this many times in a row, or no run for this long.
 STUCK_REPEATS = 3
 STUCK_IDLE = timedelta(minutes=5)
+# "Online": the student's page polled the class bar (every second) this recently.
+ONLINE_WITHIN = timedelta(seconds=20)
 CLASS_CLOCK_STEPS = {"5m": 300, "15m": 900, "1h": 3600, "12h": 43200}
 
 
@@ -35,38 +39,40 @@ class ClassError(Exception):
     """Something the class cannot do, with a message for the person who asked."""
 
 
-def clean_nickname(raw: str) -> str:
-    text = " ".join(str(raw or "").split())
-    if not text:
-        raise ClassError("Enter a nickname.")
-    if len(text) > 24:
-        raise ClassError("Nicknames can be at most 24 characters.")
-    if any(unicodedata.category(ch).startswith("C") for ch in text):
-        raise ClassError("Nicknames cannot contain control characters.")
-    return text
-
-
-def normalize_code(raw: str) -> str:
-    return "".join(str(raw or "").split()).replace("-", "").upper()[:8]
-
-
 def join(classroom: Classroom, nickname: str, *, session_key: str) -> Student:
-    """A new student with a sandbox of their own (built now, so their first page is ready)."""
-    nickname = clean_nickname(nickname)
+    """A new student with a sandbox of their own (built now, so their first page is ready). The nickname follows
+    the rules live quiz rooms use (securecart.joining): normalised, and refused when it looks like a classmate's."""
+    try:
+        nickname = clean_nickname(nickname)
+    except NicknameError as error:
+        raise ClassError(str(error)) from None
     if not classroom.is_open:
         raise ClassError("This class has ended. Ask your instructor to reopen it.")
-    active = classroom.active_students()
-    if active.count() >= MAX_STUDENTS:
-        raise ClassError(f"This class is full ({MAX_STUDENTS} students).")
-    if active.filter(nickname__iexact=nickname).exists():
-        raise ClassError("That nickname is already taken in this class; pick another.")
+    _check_nickname(classroom, nickname)
     sandbox = take_spare(classroom, session_key) or sandbox_services.create_sandbox(session_key=session_key)
     try:
         with transaction.atomic():
+            # One join at a time per class (the row lock), so two phones cannot slip in look-alike names at once;
+            # the sandbox is built outside the lock, and given back if the name was taken meanwhile.
+            Classroom.objects.select_for_update().filter(pk=classroom.pk).exists()
+            _check_nickname(classroom, nickname)
             return Student.objects.create(classroom=classroom, nickname=nickname, sandbox=sandbox)
-    except IntegrityError:  # two phones asked for the same nickname at the same moment
+    except (ClassError, IntegrityError) as error:
         sandbox.delete()
+        if isinstance(error, ClassError):
+            raise
         raise ClassError("That nickname is already taken in this class; pick another.") from None
+
+
+def _check_nickname(classroom: Classroom, nickname: str) -> None:
+    names = list(classroom.active_students().values_list("nickname", flat=True))
+    if len(names) >= MAX_STUDENTS:
+        raise ClassError(f"This class is full ({MAX_STUDENTS} students).")
+    clash = confusable_with(nickname, names)
+    if clash is not None:
+        if clash.casefold() == nickname.casefold():
+            raise ClassError("That nickname is already taken in this class; pick another.")
+        raise ClassError(f"That nickname looks too much like “{clash}”, already in this class; pick another.")
 
 
 def take_spare(classroom: Classroom, session_key: str) -> Sandbox | None:
@@ -161,9 +167,34 @@ class RosterRow:
     scenario_title: str
     step_title: str
     steps_done: int
-    last: Activity | None
+    last: "Run | None"
     idle_seconds: int
     stuck: str  # why the student looks stuck, or ""
+    stuck_kind: str = ""  # "refusal" (the same refusal again and again) or "idle" (no run for a while)
+    online: bool = False  # their page asked for the class bar within ONLINE_WITHIN
+
+    @property
+    def where(self) -> str:
+        if self.step_title:
+            return f"{self.scenario_title} › {self.step_title}"
+        return self.scenario_title
+
+
+@dataclass
+class RosterSummary:
+    """The line above a roster of 40: how many are where, and who needs the instructor."""
+    students: int
+    online: int
+    stuck: int       # the same refusal STUCK_REPEATS times in a row
+    idle: int        # no run for STUCK_IDLE
+    exploring: int   # not following the instructor
+    hands: int       # raised hands waiting
+    places: list[tuple[str, int]]  # (where, how many students are there), most first
+
+
+# How the roster can be sorted: a query value -> its label (the first is the default: who needs help first).
+ROSTER_SORTS = {"stuck": "Who needs help first", "idle": "Longest idle first", "progress": "Fewest steps done first",
+                "name": "Name"}
 
 
 def _title(scenario_slug: str, step_slug: str) -> tuple[str, str]:
@@ -174,27 +205,30 @@ def _title(scenario_slug: str, step_slug: str) -> tuple[str, str]:
     return f"{scenario.number}. {scenario.title}", step.title if step else ""
 
 
-def _stuck(recent: list[Activity], idle: timedelta, finished: bool) -> str:
+def step_title(scenario_slug: str, step_slug: str) -> str:
+    """"1. Assume the audit role": a step as the class sees it named (the slugs when it no longer exists)."""
+    scenario = registry.get(scenario_slug)
+    step = scenario.step(step_slug) if scenario else None
+    return f"{scenario.number}. {step.title}" if scenario and step else f"{scenario_slug}/{step_slug}"
+
+
+def _stuck(recent: list["Run"], idle: timedelta, finished: bool) -> tuple[str, str]:
+    """(why the student looks stuck, "refusal" or "idle"), or ("", "")."""
     main = [a for a in recent if not a.variant][:STUCK_REPEATS]
     if (len(main) == STUCK_REPEATS and not any(a.succeeded for a in main)
             and len({(a.scenario, a.step, a.code) for a in main}) == 1 and main[0].code):
-        return f"{main[0].code} {STUCK_REPEATS} times in a row"
+        return f"{main[0].code} {STUCK_REPEATS} times in a row", "refusal"
     if idle > STUCK_IDLE and not finished:
-        return f"no run for {int(idle.total_seconds() // 60)} min"
-    return ""
+        return f"no run for {int(idle.total_seconds() // 60)} min", "idle"
+    return "", ""
 
 
-def roster(classroom: Classroom) -> list[RosterRow]:
+def roster(classroom: Classroom, sort: str = "stuck") -> list[RosterRow]:
     students = list(classroom.active_students())
     sandbox_ids = [s.sandbox_id for s in students]
     done = dict(StepProgress.objects.filter(sandbox_id__in=sandbox_ids, completed_at__isnull=False)
                 .values_list("sandbox_id").annotate(n=Count("id")))
-    recent: dict[int, list[Activity]] = {}
-    since = timezone.now() - timedelta(hours=12)
-    for activity in Activity.objects.filter(student__in=students, at__gte=since).order_by("-at", "-id"):
-        bucket = recent.setdefault(activity.student_id, [])
-        if len(bucket) < 10:
-            bucket.append(activity)
+    recent = recent_runs(students)
     total_steps = sum(len(listing.scenario.steps) for listing in registry.listings() if listing.scenario)
     now = timezone.now()
     rows = []
@@ -206,9 +240,82 @@ def roster(classroom: Classroom) -> list[RosterRow]:
         step_slug = student.at_step if student.at_scenario else (last.step if last else "")
         scenario_title, step_title = _title(scenario_slug, step_slug)
         n_done = done.get(student.sandbox_id, 0)
-        rows.append(RosterRow(student, scenario_title, step_title, n_done, last, int(idle.total_seconds()),
-                              _stuck(acts, idle, n_done >= total_steps)))
-    return rows
+        why, kind = _stuck(acts, idle, n_done >= total_steps)
+        online = student.last_seen is not None and now - student.last_seen <= ONLINE_WITHIN
+        rows.append(RosterRow(student, scenario_title, step_title, n_done, last, int(idle.total_seconds()), why,
+                              kind, online))
+    return sort_roster(rows, sort)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One of a student's recent runs, as the roster reads it (an Activity's fields, without the model)."""
+    student_id: int
+    scenario: str
+    step: str
+    variant: str
+    outcome: str
+    code: str
+    succeeded: bool
+    at: Any
+
+
+RECENT_RUNS = 10   # per student: the last run, and the main runs that say whether they are stuck
+
+
+def recent_runs(students: list[Student]) -> dict[int, list[Run]]:
+    """Each student's last RECENT_RUNS runs of the last 12 hours, newest first. The database keeps only those (a
+    window function per student), so a class's two-hour history is not read every 2 s: 100 students with hundreds
+    of runs each would be tens of thousands of rows per poll."""
+    since = timezone.now() - timedelta(hours=12)
+    newest_first = Window(RowNumber(), partition_by=[F("student_id")], order_by=[F("at").desc(), F("id").desc()])
+    rows = (Activity.objects.filter(student__in=students, at__gte=since).annotate(nth=newest_first)
+            .filter(nth__lte=RECENT_RUNS).order_by("student_id", "nth")
+            .values_list("student_id", "scenario", "step", "variant", "outcome", "code", "succeeded", "at"))
+    recent: dict[int, list[Run]] = {}
+    for row in rows:
+        recent.setdefault(row[0], []).append(Run(*row))
+    return recent
+
+
+def sort_roster(rows: list[RosterRow], sort: str) -> list[RosterRow]:
+    by_name = sorted(rows, key=lambda r: r.student.nickname.casefold())
+    if sort == "name":
+        return by_name
+    if sort == "idle":
+        return sorted(by_name, key=lambda r: -r.idle_seconds)
+    if sort == "progress":
+        return sorted(by_name, key=lambda r: r.steps_done)
+    # Who needs help first: a repeated refusal, then idle (longest first), then everyone else by name.
+    order = {"refusal": 0, "idle": 1, "": 2}
+    return sorted(by_name, key=lambda r: (order[r.stuck_kind], -r.idle_seconds if r.stuck_kind else 0))
+
+
+def summarize(rows: list[RosterRow]) -> RosterSummary:
+    places: dict[str, int] = {}
+    for row in rows:
+        places[row.where or "not on a step"] = places.get(row.where or "not on a step", 0) + 1
+    return RosterSummary(
+        students=len(rows), online=sum(r.online for r in rows),
+        stuck=sum(r.stuck_kind == "refusal" for r in rows), idle=sum(r.stuck_kind == "idle" for r in rows),
+        exploring=sum(not r.student.following for r in rows),
+        hands=sum(r.student.hand_raised_at is not None for r in rows),
+        places=sorted(places.items(), key=lambda item: (-item[1], item[0])))
+
+
+def raised_hands(rows: Iterable[RosterRow]) -> list[RosterRow]:
+    """The raised-hand queue: students who pressed "I'm stuck", the longest waiting first, with where they are."""
+    return sorted((r for r in rows if r.student.hand_raised_at is not None), key=lambda r: r.student.hand_raised_at)
+
+
+def raise_hand(student: Student, raised: bool) -> None:
+    """A student's "I'm stuck" (or lowering it again); the instructor lowers it from the queue too. Raising it
+    again keeps the student's place in the queue."""
+    if raised and student.hand_raised_at is None:
+        student.hand_raised_at = timezone.now()
+    elif not raised:
+        student.hand_raised_at = None
+    student.save(update_fields=["hand_raised_at"])
 
 
 def step_counts(classroom: Classroom) -> list[dict[str, Any]]:
@@ -255,12 +362,15 @@ def vote(poll: Poll, student: Student, choice: str) -> PollVote:
 
 
 def reveal_poll(poll: Poll, instructor_sandbox: Sandbox) -> Poll:
-    """Reveal with the real answer: what the instructor's own run of that step (on the projector) returned."""
-    progress = StepProgress.objects.filter(sandbox=instructor_sandbox, scenario=poll.scenario, step=poll.step).first()
+    """Reveal with the real answer: what the instructor's own main Run of that step (on the projector) returned,
+    made after the poll opened (an earlier run, maybe from another class or before a policy edit, is no answer to
+    this poll)."""
+    progress = StepProgress.objects.filter(sandbox=instructor_sandbox, scenario=poll.scenario, step=poll.step,
+                                           updated__gte=poll.opened_at).first()
     result = progress.stored_result()[0] if progress else None
     if result is None or result.variant:
-        raise ClassError("Run the step first (its main Run, not a what-if): the poll is revealed next to "
-                         "the answer STS really gave.")
+        raise ClassError("Run the step first (its main Run, not a what-if), now that the poll is open: the poll is "
+                         "revealed next to the answer STS really gave.")
     poll.answer, poll.answer_code = classify(result)
     poll.revealed_at = timezone.now()
     poll.save(update_fields=["answer", "answer_code", "revealed_at"])
@@ -285,6 +395,18 @@ def bring_everyone(classroom: Classroom, scenario: str, step: str) -> None:
 def release_everyone(classroom: Classroom) -> None:
     classroom.follow_scenario = classroom.follow_step = ""
     classroom.save(update_fields=["follow_scenario", "follow_step"])
+
+
+def end_class(classroom: Classroom) -> None:
+    """Nobody new joins; students keep their sandboxes and explore freely (follow-me ends with the class)."""
+    classroom.ended_at = timezone.now()
+    classroom.follow_scenario = classroom.follow_step = ""
+    classroom.save(update_fields=["ended_at", "follow_scenario", "follow_step"])
+
+
+def reopen_class(classroom: Classroom) -> None:
+    classroom.ended_at = None
+    classroom.save(update_fields=["ended_at"])
 
 
 def fast_forward_all(classroom: Classroom, seconds: float) -> int:
@@ -324,20 +446,43 @@ def remove_student(student: Student) -> None:
     credentials.forget_all(student.sandbox_id)
 
 
-def start_quiz_room(classroom: Classroom, room: Room) -> None:
+def start_quiz(classroom: Classroom, instructor, *, question_ids: list[str], seconds_per_question: int,
+               title: str = "") -> Room:
+    """The class's live quiz: a room opened as the quiz app opens one (Room.open), owned by the instructor, so
+    they can host it from any browser where they are signed in."""
+    room = Room.open(question_ids=question_ids, seconds_per_question=seconds_per_question,
+                     title=title or f"{classroom.title} quiz", owner=instructor)
     classroom.quiz_room = room
     classroom.save(update_fields=["quiz_room"])
+    return room
+
+
+def join_quiz(student: Student) -> Player:
+    """Seat a student in their class's quiz under their class nickname (the same player again from another
+    device). Should someone outside the class have taken a look-alike name with the room's code, the student
+    plays as "name 2" (or 3...): the export follows the student, not the name."""
+    room = student.classroom.quiz_open()
+    if room is None:
+        raise ClassError("The class quiz is not open.")
+    names = [student.nickname] + [f"{student.nickname[:NICKNAME_MAX - 3]} {n}" for n in range(2, 10)]
+    for name in names:
+        try:
+            return room.join(name, identity=student.quiz_identity)
+        except RoomError as error:
+            if error.field != "nickname":
+                raise ClassError(str(error)) from None
+    raise ClassError("Your nickname is taken in the quiz room; join it with the code and another nickname.")
 
 
 # ---- export ------------------------------------------------------------------------------------------------------
-def quiz_scores(classroom: Classroom) -> dict[str, int]:
-    """Correct answers per nickname (lower-cased) in the class's live quiz room; students join it under their class
-    nickname from the class bar, so the names match."""
+def quiz_results(classroom: Classroom) -> dict[str, Any]:
+    """The class quiz's results per student (by the student's identity in the room, never by nickname: a student
+    who re-joined under a removed student's name is someone else), with how many questions the room played."""
     room = classroom.quiz_room
     if room is None:
-        return {}
-    rows = room.players.annotate(score=Count("answers", filter=Q(answers__correct=True))).values_list("nickname", "score")
-    return {nickname.lower(): score for nickname, score in rows}
+        return {"room": None, "played": 0, "by_student": {}}
+    by_student = {row.identity: row for row in room.player_scores() if row.identity}
+    return {"room": room, "played": room.questions_played, "by_student": by_student}
 
 
 def export_csv(classroom: Classroom) -> str:
@@ -350,7 +495,7 @@ def export_csv(classroom: Classroom) -> str:
                                     .values_list("sandbox_id", "scenario").annotate(n=Count("id"))):
         done.setdefault(sandbox_id, {})[scenario] = n
     scenarios = [listing.scenario for listing in registry.listings() if listing.scenario]
-    scores = quiz_scores(classroom)
+    quiz = quiz_results(classroom)
     out = io.StringIO()
     writer = csv.writer(out)
     header = ["nickname", "joined_at", "removed", "steps_done"]
@@ -358,25 +503,20 @@ def export_csv(classroom: Classroom) -> str:
     header += [f"poll {n}: {p.scenario}/{p.step} (answer: {p.answer or 'not revealed'})"
                for n, p in enumerate(polls, start=1)]
     header += [f"poll {n} correct" for n in range(1, len(polls) + 1)]
-    if classroom.quiz_room is not None:
-        header.append(f"quiz {classroom.quiz_room.code} score (of {len(classroom.quiz_room.question_ids)})")
+    if quiz["room"] is not None:
+        code, played = quiz["room"].code, quiz["played"]
+        header += [f"quiz {code} rank", f"quiz {code} points", f"quiz {code} correct (of {played} played)"]
     writer.writerow(header)
     for student in students:
         per = done.get(student.sandbox_id, {})
-        row: list[Any] = [_csv_safe(student.nickname), student.joined_at.isoformat(timespec="seconds"),
+        row: list[Any] = [csv_safe(student.nickname), student.joined_at.isoformat(timespec="seconds"),
                           "yes" if student.removed_at else "", sum(per.values())]
         row += [per.get(s.slug, 0) for s in scenarios]
         answers = [votes.get((p.pk, student.pk), "") for p in polls]
         row += answers
         row += ["" if not p.is_revealed or not a else ("yes" if a == p.answer else "no") for p, a in zip(polls, answers)]
-        if classroom.quiz_room is not None:
-            score = scores.get(student.nickname.lower())
-            row.append("" if score is None else score)
+        if quiz["room"] is not None:
+            score = quiz["by_student"].get(student.quiz_identity)
+            row += ["", "", ""] if score is None else [score.rank, score.points, score.correct]
         writer.writerow(row)
     return out.getvalue()
-
-
-def _csv_safe(text: str) -> str:
-    # A nickname starting with = + - @ would be a formula in a spreadsheet (CSV injection): quote it as text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-

@@ -12,16 +12,21 @@ from django.dispatch import receiver
 
 from sandboxes.models import StepProgress
 
+from .access import NOT_A_STUDENT, request_student
 from .models import Activity, Student, classify
 
 
 @receiver(post_save, sender=StepProgress)
 def record_activity(sender: type, instance: StepProgress, **kwargs: Any) -> None:
+    known = request_student.get()   # a Run from a scenario page: whose it is was looked up already
+    if known is NOT_A_STUDENT:
+        return
+    student = known if isinstance(known, Student) and known.sandbox_id == instance.sandbox_id else \
+        Student.objects.filter(sandbox_id=instance.sandbox_id, removed_at__isnull=True).first()
+    if student is None:
+        return
     result, _ = instance.stored_result()
     if result is None:
-        return
-    student = Student.objects.filter(sandbox_id=instance.sandbox_id, removed_at__isnull=True).first()
-    if student is None:
         return
     outcome, code = classify(result)
     Activity.objects.create(student=student, scenario=instance.scenario, step=instance.step,

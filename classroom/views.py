@@ -8,35 +8,30 @@ the database like every other page. The bar answers 204 (nothing to swap) while 
 """
 from __future__ import annotations
 
-import secrets
-
-import segno
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import SafeString, mark_safe
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from quiz import services as quiz_services
-from quiz.live_views import CODE_ALPHABET as QUIZ_CODE_ALPHABET, CODE_LENGTH as QUIZ_CODE_LENGTH, HOST_KEY
-from quiz.models import Room
+from quiz.forms import CreateRoomForm
+from quiz.live_views import seat_player
 from sandboxes import services as sandbox_services
 from sandboxes.decorators import SandboxRequest, with_sandbox
 from sandboxes.services import SESSION_KEY
 from scenarios import registry
+from securecart.joining import is_join_code, qr_svg
 from securecart.publicurl import public_url
+from securecart.throttle import throttle_join_codes
 
 from . import services
 from .bar import bar_context
 from .access import (HOSTING_KEY, STUDENT_KEY, instructor_class, instructor_required, is_instructor,
                      student_for_request, student_required)
-from .forms import (BackForm, BarPollForm, ClockForm, CodeQueryForm, EndClassForm, FollowingForm, JoinClassForm,
-                    LockForm, OpenClassForm, PrepareForm, ReleaseForm, StepForm, VoteForm)
+from .forms import (BackForm, BarPollForm, ClockForm, CodeQueryForm, EndClassForm, FollowingForm, HandForm,
+                    JoinClassForm, LockForm, OpenClassForm, PrepareForm, ReleaseForm, RosterForm, StepForm, VoteForm)
 from .models import Classroom, Poll, Student
 from .services import ClassError
 
@@ -58,11 +53,6 @@ def _posted_path(request: HttpRequest) -> str:
     return _local_path(request, form.cleaned_data["at"]) if form.is_valid() else ""
 
 
-def qr_svg(url: str, label: str) -> SafeString:
-    svg = segno.make_qr(url).svg_inline(scale=6, border=2, dark="#1b1f24", light="#ffffff", title=label)
-    return mark_safe(svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1))
-
-
 # ---- entry: /class/ ------------------------------------------------------------------------------------------------
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
@@ -74,8 +64,8 @@ def index(request: HttpRequest) -> HttpResponse:
     if student is not None:
         return redirect("classroom:student_home")
     query = CodeQueryForm(request.GET)
-    form = JoinClassForm(initial={"code": services.normalize_code(query.cleaned_data["code"] if query.is_valid()
-                                                                  else "")})
+    code = query.cleaned_data["code"] if query.is_valid() else ""
+    form = JoinClassForm(initial={"code": code if is_join_code(code) else ""})
     return render(request, "classroom/join.html", {"form": form})
 
 
@@ -87,18 +77,15 @@ def open_class(request: HttpRequest) -> HttpResponse:
         classes = Classroom.objects.filter(instructor=request.user)
         return render(request, "classroom/index.html", {"classes": classes, "open_form": form,
                                                         "join_form": JoinClassForm()}, status=400)
-    for _ in range(20):  # 32^6 codes; a clash is rare, a retry cheap
-        candidate = Classroom(title=" ".join(form.cleaned_data["title"].split()), instructor=request.user,
-                              expected_students=form.cleaned_data["expected_students"] or 0)
-        if not Classroom.objects.filter(code=candidate.code).exists():
-            candidate.save()
-            services.prepare_in_background(candidate)
-            return redirect("classroom:dashboard", code=candidate.code)
-    raise RuntimeError("could not find a free class code")
+    classroom = Classroom.objects.create(title=" ".join(form.cleaned_data["title"].split()), instructor=request.user,
+                                         expected_students=form.cleaned_data["expected_students"] or 0)
+    services.prepare_in_background(classroom)
+    return redirect("classroom:dashboard", code=classroom.code)
 
 
 # ---- students -------------------------------------------------------------------------------------------------------
 @require_POST
+@throttle_join_codes   # a wrong code is a guess, counted with the live rooms' (securecart/throttle.py)
 def join(request: HttpRequest) -> HttpResponse:
     form = JoinClassForm(request.POST)
     if not form.is_valid():
@@ -107,7 +94,8 @@ def join(request: HttpRequest) -> HttpResponse:
         form.add_error(None, f"You are signed in as {request.user.username}. Students join signed out "
                              "(sign out, or use a private window), so the class sandbox is the one you use.")
         return render(request, "classroom/join.html", {"form": form}, status=409)
-    classroom = Classroom.objects.filter(code=services.normalize_code(form.cleaned_data["code"])).first()
+    code = form.cleaned_data["code"]
+    classroom = Classroom.objects.filter(code=code).first() if is_join_code(code) else None
     if classroom is None:
         form.add_error("code", "No class has that code. Check the code on the instructor's screen.")
         return render(request, "classroom/join.html", {"form": form}, status=404)
@@ -133,10 +121,10 @@ def _enter(request: HttpRequest, student: Student) -> None:
 @require_GET
 def rejoin(request: HttpRequest, code: str, token: str) -> HttpResponse:
     """The student's own link: on reload or another device, it puts them back in their place (same sandbox)."""
-    student = Student.objects.select_related("classroom").filter(classroom__code=code.upper()[:8],
-                                                                 token=token[:43]).first()
+    code = code.upper() if is_join_code(code.upper()) else ""
+    student = Student.objects.select_related("classroom").filter(classroom__code=code, token=token[:43]).first()
     if student is None or student.removed_at is not None:
-        return render(request, "classroom/join.html", {"form": JoinClassForm(initial={"code": code.upper()[:8]}),
+        return render(request, "classroom/join.html", {"form": JoinClassForm(initial={"code": code}),
                       "error": "That link is not (or no longer) a place in this class. Join with a nickname."},
                       status=404)
     if request.user.is_authenticated:
@@ -163,15 +151,17 @@ def student_home(request: HttpRequest) -> HttpResponse:
 def bar(request: HttpRequest) -> HttpResponse:
     """The class bar's poll: presence, follow-me (HX-Redirect), the open poll; 204 when nothing changed."""
     poll = BarPollForm(request.GET)
-    poll.is_valid()   # each field on its own: a bad version must not lose the page the bar is on
-    path, version = poll.cleaned_data.get("at", ""), poll.cleaned_data.get("v", "")
+    if not poll.is_valid():   # only a forged poll: a page's own always validates
+        return HttpResponse("The class bar's poll needs the page it is on.", status=400)
+    path, version, dirty = poll.cleaned_data["at"], poll.cleaned_data["v"], poll.cleaned_data["dirty"]
     student = student_for_request(request)
     if student is not None:
         services.note_presence(student, path)
         target = services.follow_target(student.classroom, student, path)
-        if target:
+        if target and not dirty:
             return HttpResponseClientRedirect(target, status=204)  # 204: nothing to swap; htmx follows the header
-    context = bar_context(request, path, student)
+        # Unsaved edits on the page: the bar asks instead of moving them (its follow cue).
+    context = bar_context(request, path, student, asks_to_follow=bool(student and dirty and target))
     if not context:
         return HttpResponse(status=204)
     if version == context["class_bar"]["version"]:
@@ -183,8 +173,7 @@ def bar(request: HttpRequest) -> HttpResponse:
 @student_required
 def set_following(request: HttpRequest, student: Student) -> HttpResponse:
     form = FollowingForm(request.POST)
-    form.is_valid()
-    student.following = form.cleaned_data.get("following", False)
+    student.following = form.is_valid() and form.cleaned_data["following"]
     student.save(update_fields=["following"])
     target = student.classroom.follow_url() if student.following else ""
     back = target or _posted_path(request) or reverse("classroom:student_home")
@@ -205,6 +194,28 @@ def cast_vote(request: HttpRequest, student: Student, poll_id: int) -> HttpRespo
     return _bar_or_redirect(request)
 
 
+@require_POST
+@student_required
+def raise_hand(request: HttpRequest, student: Student) -> HttpResponse:
+    """"I'm stuck": the student's hand goes up in the instructor's queue (or comes down again)."""
+    form = HandForm(request.POST)
+    services.raise_hand(student, form.is_valid() and form.cleaned_data["raised"])
+    return _bar_or_redirect(request)
+
+
+@require_POST
+@student_required
+def join_quiz(request: HttpRequest, student: Student) -> HttpResponse:
+    """The class bar's "Join the class quiz": the student plays under their class nickname and identity."""
+    try:
+        player = services.join_quiz(student)
+    except ClassError as error:
+        messages.error(request, str(error))
+        return HttpResponseRedirect(_posted_path(request) or reverse("classroom:student_home"))
+    seat_player(request, player)
+    return HttpResponseRedirect(reverse("quiz:live_play", args=[player.room.code]))
+
+
 def _htmx_or_redirect(request: HttpRequest, url: str) -> HttpResponse:
     if request.htmx:
         return HttpResponseClientRedirect(url, status=204)  # 204: nothing to swap; htmx follows the header
@@ -223,34 +234,52 @@ def _bar_or_redirect(request: HttpRequest) -> HttpResponse:
 @instructor_class
 def dashboard(request: HttpRequest, classroom: Classroom) -> HttpResponse:
     request.session[HOSTING_KEY] = classroom.code
-    join_link = public_url(request, reverse("classroom:index") + f"?code={classroom.code}")
-    return render(request, "classroom/dashboard.html", {
-        **_dashboard_context(classroom), "join_link": join_link,
-        "join_qr": qr_svg(join_link, "QR code for the class join link"),
-        "join_address": public_url(request, reverse("classroom:index")),
-        "clock_choices": list(services.CLASS_CLOCK_STEPS),
-        "scenarios": [listing.scenario for listing in registry.listings() if listing.scenario]})
+    context = {**_dashboard_context(classroom, _roster_sort(request)),
+               "clock_choices": list(services.CLASS_CLOCK_STEPS), "quiz_form": CreateRoomForm(),
+               "scenarios": [listing.scenario for listing in registry.listings() if listing.scenario]}
+    if classroom.is_open:   # an ended class shows no way in
+        join_link = public_url(request, reverse("classroom:index") + f"?code={classroom.code}")
+        context.update(join_link=join_link, join_qr=qr_svg(join_link, "QR code for the class join link"),
+                       join_address=public_url(request, reverse("classroom:index")))
+    return render(request, "classroom/dashboard.html", context)
 
 
-def _dashboard_context(classroom: Classroom) -> dict:
+def _roster_sort(request: HttpRequest) -> str:
+    form = RosterForm(request.GET)
+    return form.cleaned_data["sort"] if form.is_valid() and form.cleaned_data["sort"] else "stuck"
+
+
+def _dashboard_context(classroom: Classroom, sort: str) -> dict:
     poll = classroom.current_poll()
-    return {"classroom": classroom, "rows": services.roster(classroom), "spares": classroom.spares.count(), "step_counts": services.step_counts(classroom),
-            "poll": poll, "tally": poll.tally() if poll else None, "poll_step": _step_title(poll),
-            "roster_poll_seconds": ROSTER_POLL_SECONDS}
+    tally = poll.tally() if poll else None
+    rows = services.roster(classroom, sort)
+    return {"classroom": classroom, "rows": rows, "summary": services.summarize(rows),
+            "hands": services.raised_hands(rows), "sort": sort, "sorts": services.ROSTER_SORTS,
+            "spares": classroom.spares.count(), "step_counts": services.step_counts(classroom),
+            "poll": poll, "tally": tally, "poll_votes": sum(row["count"] for row in tally or ()),
+            "poll_step": _step_title(poll), "roster_poll_seconds": ROSTER_POLL_SECONDS,
+            "students_url": reverse("classroom:dashboard", args=[classroom.code]) + "students/"}
 
 
 def _step_title(poll: Poll | None) -> str:
-    if poll is None:
-        return ""
-    scenario = registry.get(poll.scenario)
-    step = scenario.step(poll.step) if scenario else None
-    return f"{scenario.number}. {step.title}" if scenario and step else f"{poll.scenario}/{poll.step}"
+    return services.step_title(poll.scenario, poll.step) if poll else ""
 
 
 @require_GET
 @instructor_class
 def roster(request: HttpRequest, classroom: Classroom) -> HttpResponse:
-    return render(request, "classroom/_roster.html", _dashboard_context(classroom))
+    return render(request, "classroom/_roster.html", _dashboard_context(classroom, _roster_sort(request)))
+
+
+@require_POST
+@instructor_class
+def lower_hand(request: HttpRequest, classroom: Classroom, student_id: int) -> HttpResponse:
+    """The instructor has seen to a raised hand: it leaves the queue."""
+    student = get_object_or_404(Student, pk=student_id, classroom=classroom, removed_at__isnull=True)
+    services.raise_hand(student, False)
+    if request.htmx:
+        return render(request, "classroom/_roster.html", _dashboard_context(classroom, _roster_sort(request)))
+    return redirect("classroom:dashboard", code=classroom.code)
 
 
 @require_GET
@@ -289,8 +318,10 @@ def prepare(request: HttpRequest, classroom: Classroom) -> HttpResponse:
 @instructor_class
 def end_class(request: HttpRequest, classroom: Classroom) -> HttpResponse:
     form = EndClassForm(request.POST)
-    classroom.ended_at = None if form.is_valid() and form.cleaned_data["reopen"] else timezone.now()
-    classroom.save(update_fields=["ended_at"])
+    if form.is_valid() and form.cleaned_data["reopen"]:
+        services.reopen_class(classroom)
+    else:
+        services.end_class(classroom)
     messages.success(request, "Class reopened." if classroom.is_open else
                      "Class ended: nobody new can join; students keep their sandboxes.")
     return redirect("classroom:dashboard", code=classroom.code)
@@ -334,16 +365,20 @@ def reveal_poll(request: SandboxRequest, classroom: Classroom, poll_id: int) -> 
         services.reveal_poll(poll, request.sandbox)
     except ClassError as error:
         if request.htmx:
-            return HttpResponse(str(error), status=409)
+            return _back(request, classroom, error=str(error))
         messages.error(request, str(error))
     return _back(request, classroom)
 
 
-def _back(request: HttpRequest, classroom: Classroom) -> HttpResponse:
-    """After a control: htmx from the class bar re-renders the bar; a plain form goes back where it came from."""
+def _back(request: HttpRequest, classroom: Classroom, error: str = "") -> HttpResponse:
+    """After a control: htmx from the class bar re-renders the bar (with `error`, said in the bar); a plain form
+    goes back where it came from."""
     path = _posted_path(request)
     if request.htmx and path:
-        return render(request, "classroom/_class_bar.html", bar_context(request, path))
+        context = bar_context(request, path)
+        if context:
+            context["class_bar"]["error"] = error
+        return render(request, "classroom/_class_bar.html", context)
     if path:
         return HttpResponseRedirect(path)
     return redirect("classroom:dashboard", code=classroom.code)
@@ -389,22 +424,17 @@ def export(request: HttpRequest, classroom: Classroom) -> HttpResponse:
     return response
 
 
-@require_http_methods(["POST"])
+@require_POST
 @instructor_class
 def start_quiz(request: HttpRequest, classroom: Classroom) -> HttpResponse:
-    """Open the class's live quiz room (the quiz app's own room), host it from this browser."""
-    question_ids = quiz_services.pick_question_ids(count=8)
-    token = secrets.token_urlsafe(24)
-    with transaction.atomic():
-        for _ in range(20):
-            room_code = "".join(secrets.choice(QUIZ_CODE_ALPHABET) for _ in range(QUIZ_CODE_LENGTH))
-            if not Room.objects.filter(code=room_code).exists():
-                break
-        room = Room.objects.create(code=room_code, host_token=token, question_ids=question_ids,
-                                   cohost_token=secrets.token_urlsafe(24),
-                                   title=f"{classroom.title} quiz")
-        services.start_quiz_room(classroom, room)
-    hosts = request.session.get(HOST_KEY) if isinstance(request.session.get(HOST_KEY), dict) else {}
-    hosts[room.code] = token
-    request.session[HOST_KEY] = hosts
+    """Open the class's live quiz (count, seconds and topics as the quiz app asks them; Room.open), owned by the
+    instructor: they host it from any browser where they are signed in."""
+    form = CreateRoomForm(request.POST)
+    if not form.is_valid():
+        for problem in form.errors.values():
+            messages.error(request, "The class quiz was not opened: " + " ".join(problem))
+        return redirect("classroom:dashboard", code=classroom.code)
+    data = form.cleaned_data
+    room = services.start_quiz(classroom, request.user, question_ids=data["question_ids"],
+                               seconds_per_question=data["seconds_per_question"], title=data["title"])
     return redirect("quiz:live_host", code=room.code)

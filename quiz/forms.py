@@ -1,12 +1,17 @@
-"""Quiz input read by the views (the start forms live beside their views). Fields that only pick how a page is
-shown (a filter, a poll's version) are lenient: a bad value is the default, read as
-`form.is_valid(); form.cleaned_data.get(name, default)` (Django keeps the fields that did validate)."""
+"""Quiz input read by the views (the start forms live beside their views; the live room's forms are here, as the
+class app opens its quiz with the same CreateRoomForm). Fields that only pick how a page is shown (a filter, a
+poll's version) are lenient: a view reads a bad value as the default."""
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
 from django.core.validators import MaxLengthValidator
+
+from securecart.joining import CODE_INPUT_MAX, NICKNAME_INPUT_MAX, normalize_code
+
+from .bank import DOMAINS
+from .services import QuizError, pick_question_ids
 
 MAX_CHOICES_POSTED = 6
 
@@ -45,22 +50,59 @@ class ReviewFilterForm(forms.Form):
 
 class CodeQueryForm(forms.Form):
     """?code= on the live-quiz page (from the projector's QR code): only pre-fills the join form."""
-    code = forms.CharField(required=False, max_length=32)
+    code = forms.CharField(required=False, max_length=CODE_INPUT_MAX * 2)
+
+    def clean_code(self) -> str:
+        return normalize_code(self.cleaned_data["code"])
+
+
+class CreateRoomForm(forms.Form):
+    """Opening a live room (the quiz's own "Host a class quiz" and a class's quiz alike): its questions are drawn
+    in clean(), so a filter that matches too few questions is a form error, not an empty room."""
+    title = forms.CharField(max_length=80, required=False, label="Room title (optional)")
+    count = forms.IntegerField(min_value=1, max_value=30, initial=8, label="Number of questions")
+    seconds_per_question = forms.IntegerField(min_value=5, max_value=240, initial=30, required=False,
+                                              label="Seconds per question")
+    domains = forms.MultipleChoiceField(choices=list(DOMAINS.items()), required=False,
+                                        widget=forms.CheckboxSelectMultiple, label="Topics")
+
+    def clean_seconds_per_question(self) -> int:
+        return self.cleaned_data.get("seconds_per_question") or 30
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if "count" in data and not self.errors:
+            try:
+                data["question_ids"] = pick_question_ids(count=data["count"], domains=data.get("domains") or ())
+            except QuizError as error:
+                self.add_error(None, str(error))
+        return data
+
+
+class JoinForm(forms.Form):
+    """A player joining a live room: the code on the instructor's screen and a nickname (checked by Room.join)."""
+    code = forms.CharField(max_length=CODE_INPUT_MAX * 2, label="Room code")
+    nickname = forms.CharField(max_length=NICKNAME_INPUT_MAX, label="Nickname")
+
+    def clean_code(self) -> str:
+        return normalize_code(self.cleaned_data["code"])
 
 
 class PollVersionForm(forms.Form):
-    """A poll's "what I show": the room's version (host, `v`) or the player's state key (`s`)."""
+    """A poll's "what I show": the room's version (host, `v`) or the player's state key (`s`); `screen`: the
+    projector view asks (it shows no names of players who have not answered)."""
     v = forms.CharField(required=False, max_length=64)
     s = forms.CharField(required=False, max_length=64)
+    screen = forms.BooleanField(required=False)
 
 
 class HostActionForm(forms.Form):
-    action = forms.CharField(required=False, max_length=16)
+    action = forms.ChoiceField(choices=[(a, a) for a in ("start", "reveal", "next", "finish")])
     confirm = forms.CharField(required=False, max_length=8)
 
 
 class PlayAnswerForm(forms.Form):
-    index = forms.CharField(required=False, max_length=8)
+    index = forms.CharField(max_length=8)
     choice = ListField()
 
 

@@ -6,13 +6,19 @@ Django session (and to the user, when signed in).
 """
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Iterable
 
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+
+from securecart.joining import NicknameError, clean_nickname, confusable_with, new_code
+
+from .bank import InvalidAnswer, get_question
 
 
 class Attempt(models.Model):
@@ -103,14 +109,41 @@ class Answer(models.Model):
         return max(0.0, min((end - self.viewed_at).total_seconds(), self.MAX_VISIT.total_seconds()))
 
 
+class RoomError(Exception):
+    """Something a room cannot do, with a message for the person who asked. `field`: the join form's field it is
+    about ("code", "nickname" or None); `status`: the HTTP status a page answers with (404 for a code that names no
+    open room: the join throttle counts those as guesses)."""
+
+    def __init__(self, message: str, *, field: str | None = None, status: int = 409) -> None:
+        super().__init__(message)
+        self.field = field
+        self.status = status
+
+
 class Room(models.Model):
-    """A live class quiz: the host paces the questions, players answer from their phones."""
+    """A live class quiz: the host paces the questions, players answer from their phones.
+
+    The room's rules live here (healthchecks' habit: behaviour on the models), for the quiz app's own rooms and a
+    class's quiz alike: `Room.open` makes one, `join` seats a player, `advance` is the host's state machine
+    (lobby -> question -> reveal -> question ... -> finished), `answer` scores a player's answer and
+    `reveal_if_due` reveals a question once its timer ran out or everyone answered.
+    """
     LOBBY = "lobby"
     QUESTION = "question"
     REVEAL = "reveal"
     FINISHED = "finished"
     STATES = [(LOBBY, "Waiting for players"), (QUESTION, "Question open"), (REVEAL, "Answer revealed"),
               (FINISHED, "Finished")]
+    # What the host may do in each state (Room.advance).
+    TRANSITIONS = {
+        "start": (LOBBY,),
+        "reveal": (QUESTION,),
+        "next": (REVEAL,),
+        "finish": (LOBBY, QUESTION, REVEAL),
+    }
+    MAX_PLAYERS = 200
+    MAX_QUESTIONS = 30
+    DEFAULT_TITLE = "SecureCart STS class quiz"
 
     code = models.CharField(max_length=8, unique=True)
     host_token = models.CharField(max_length=64)
@@ -134,9 +167,37 @@ class Room(models.Model):
     def __str__(self) -> str:
         return f"Room {self.code} ({self.state})"
 
+    @classmethod
+    def open(cls, *, question_ids: Iterable[str], seconds_per_question: int, title: str = "",
+             owner=None) -> "Room":
+        """A new room in the lobby with a fresh join code, host token and co-host invite token. `owner`: the
+        signed-in user who opened it (they can host it from any browser)."""
+        return cls.objects.create(
+            code=new_code(lambda code: cls.objects.filter(code=code).exists()),
+            host_token=secrets.token_urlsafe(24), cohost_token=secrets.token_urlsafe(24),
+            question_ids=list(question_ids), seconds_per_question=seconds_per_question,
+            title=" ".join(str(title or "").split())[:120] or cls.DEFAULT_TITLE,
+            owner=owner if owner is not None and owner.is_authenticated else None)
+
     @property
     def is_expired(self) -> bool:
         return timezone.now() - self.created_at > self.LIFETIME
+
+    @property
+    def joining_open(self) -> bool:
+        """Players may still join (late joiners answer the remaining questions): the join code and QR are shown."""
+        return self.state != self.FINISHED and not self.is_expired
+
+    @property
+    def split_visible(self) -> bool:
+        """Whether the answer split (how many chose each option) may be shown: only once the question is revealed,
+        so nobody copies the crowd while it is open."""
+        return self.state in (self.REVEAL, self.FINISHED)
+
+    @property
+    def questions_played(self) -> int:
+        """How many questions the room has reached (asked so far)."""
+        return max(0, min(len(self.question_ids), self.current + 1))
 
     @property
     def current_question_id(self) -> str | None:
@@ -167,6 +228,32 @@ class Room(models.Model):
             return []
         return list(self.players.exclude(answers__index=self.current))
 
+    # ---- the host's state machine -----------------------------------------------------------------------------
+    def advance(self, action: str, now: datetime | None = None) -> None:
+        """The host's action: start (lobby -> first question), reveal (question -> its answer), next (answer ->
+        next question, or finished after the last), finish (anything -> finished). Raises RoomError when the
+        action is unknown or not possible in the room's state; this object is the room afterwards."""
+        with transaction.atomic():
+            room = Room.objects.select_for_update().get(pk=self.pk)
+            if action not in self.TRANSITIONS:
+                raise RoomError("Unknown action.")
+            if room.state not in self.TRANSITIONS[action]:
+                raise RoomError(f"“{action}” is not possible while the room is in the state "
+                                f"“{room.get_state_display()}”.")
+            if room.is_expired:
+                raise RoomError("This room has expired; open a new one.")
+            if action == "start" or (action == "next" and room.current + 1 < len(room.question_ids)):
+                room.current += 1
+                room.state = Room.QUESTION
+                room.question_opened_at = now or timezone.now()
+            elif action == "reveal":
+                room.state = Room.REVEAL
+            else:  # finish, or next after the last question
+                room.state = Room.FINISHED
+            room.version += 1
+            room.save()
+        self.refresh_from_db()
+
     def reveal_if_due(self, now: datetime | None = None) -> bool:
         """Open question -> revealed, once its timer ran out or every player has answered (as Kahoot does).
 
@@ -185,11 +272,77 @@ class Room(models.Model):
         self.refresh_from_db()
         return bool(updated)
 
+    # ---- players ------------------------------------------------------------------------------------------------
+    def join(self, nickname: str, *, identity: str = "") -> "Player":
+        """Seat a player. `identity`: who they are outside the room (a class's student), so joining again from
+        another device is the same player and exports match people, not nicknames. Raises RoomError.
+
+        Nicknames are normalised and refused when they look like one already playing (securecart.joining). Joins
+        to one room take turns (the room's row is locked first), so two phones cannot slip in look-alike names
+        at the same moment.
+        """
+        if self.is_expired:
+            raise RoomError("No open room has that code. Check the code on the instructor's screen.", field="code",
+                            status=404)
+        if self.state == self.FINISHED:
+            raise RoomError("That quiz has already finished.", field="code")
+        try:
+            nickname = clean_nickname(nickname)
+        except NicknameError as error:
+            raise RoomError(str(error), field="nickname", status=400) from None
+        with transaction.atomic():
+            Room.objects.select_for_update().filter(pk=self.pk).exists()  # lock: one join at a time per room
+            if identity:
+                known = self.players.filter(identity=identity).first()
+                if known is not None:
+                    return known
+            names = list(self.players.values_list("nickname", flat=True))
+            if len(names) >= self.MAX_PLAYERS:
+                raise RoomError(f"This room is full ({self.MAX_PLAYERS} players).", field="code")
+            clash = confusable_with(nickname, names)
+            if clash is not None:
+                raise RoomError(_taken_message(nickname, clash, "this room"), field="nickname")
+            try:
+                with transaction.atomic():
+                    return Player.objects.create(room=self, nickname=nickname, token=secrets.token_urlsafe(24),
+                                                 identity=identity)
+            except IntegrityError:  # the database's own guard, should the lock not hold (another backend)
+                raise RoomError(_taken_message(nickname, nickname, "this room"), field="nickname") from None
+
+    def answer(self, player: "Player", choice: Iterable[str], index: str,
+               now: datetime | None = None) -> "LiveAnswer":
+        """Score `player`'s answer to the open question (`index`: the question the phone showed). Raises RoomError
+        when the question is closed or the answer is not one it accepts; reveals the question when this was the
+        last player to answer."""
+        self.reveal_if_due(now)  # an answer after the timer ran out does not count
+        question = get_question(self.current_question_id or "")
+        if self.state != self.QUESTION or question is None or index != str(self.current):
+            raise RoomError("That question is closed; here is where the class is now.")
+        try:
+            selected = question.clean_selection(choice)
+        except InvalidAnswer as error:
+            raise RoomError(str(error), status=400) from None
+        now = now or timezone.now()
+        seconds = (now - self.question_opened_at).total_seconds() if self.question_opened_at else 0.0
+        previous = player.answers.filter(index=self.current - 1).first()
+        correct = question.is_correct(selected)
+        points, streak = LiveAnswer.score(correct=correct, seconds=seconds, limit=self.seconds_per_question,
+                                          previous_streak=previous.streak if previous else 0)
+        try:
+            with transaction.atomic():
+                answer = LiveAnswer.objects.create(room=self, player=player, index=self.current, selected=selected,
+                                                   correct=correct, seconds=max(0.0, seconds), points=points,
+                                                   streak=streak)
+        except IntegrityError:
+            raise RoomError("You already answered this question.") from None
+        self.reveal_if_due()  # the last player to answer reveals it for everyone
+        return answer
+
     def player_scores(self) -> list["PlayerScore"]:
         """Every player's total, ranked: points (correctness and speed) first; equal points share a rank
         (1, 2, 2, 4). The model-level result other apps (classroom exports) read."""
         totals: dict[int, PlayerScore] = {
-            p.pk: PlayerScore(player_id=p.pk, nickname=p.nickname, joined_at=p.joined_at)
+            p.pk: PlayerScore(player_id=p.pk, nickname=p.nickname, joined_at=p.joined_at, identity=p.identity)
             for p in self.players.all()}
         for answer in self.live_answers.order_by("index"):
             row = totals.get(answer.player_id)
@@ -207,11 +360,18 @@ class Room(models.Model):
         return rows
 
 
+def _taken_message(nickname: str, clash: str, where: str) -> str:
+    if clash.casefold() == nickname.casefold():
+        return f"That nickname is already taken in {where}; pick another."
+    return f"That nickname looks too much like “{clash}”, already in {where}; pick another."
+
+
 @dataclass
 class PlayerScore:
     player_id: int
     nickname: str
     joined_at: datetime
+    identity: str = ""
     points: int = 0
     correct: int = 0
     answered: int = 0
@@ -225,10 +385,15 @@ class Player(models.Model):
     nickname = models.CharField(max_length=24)
     token = models.CharField(max_length=64, db_index=True)
     joined_at = models.DateTimeField(default=timezone.now)
+    # Who the player is outside the room, when another app seated them (a class's student: "class-student:<id>"),
+    # so exports match people rather than nicknames; blank for players who joined with the code.
+    identity = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["joined_at"]
-        constraints = [models.UniqueConstraint(fields=["room", "nickname"], name="quiz_player_unique_nickname")]
+        constraints = [models.UniqueConstraint(fields=["room", "nickname"], name="quiz_player_unique_nickname"),
+                       models.UniqueConstraint(fields=["room", "identity"], condition=~models.Q(identity=""),
+                                               name="quiz_player_one_seat_per_identity")]
 
     def __str__(self) -> str:
         return self.nickname

@@ -61,6 +61,19 @@ def secret_key() -> str:
     return path.read_text().strip()
 
 
+ALL_ADDRESSES = ("0.0.0.0", "", "::")
+
+
+def advertised_addresses(bind: str, chosen: str, found: list[str]) -> list[str]:
+    """The addresses to print and put in every join link, the students' first. Bound to one address, the server
+    answers on that one only, so that is the only one worth printing (a LAN address it does not listen on would
+    send every phone nowhere); bound to all, the chosen one (CLASS_ADDRESS) or the machine's own."""
+    if bind not in ALL_ADDRESSES:
+        return [bind]
+    addresses = [chosen, *[a for a in found if a != chosen]] if chosen else list(found)
+    return addresses or ["127.0.0.1"]
+
+
 def class_environment(addresses: list[str], port: int, public: str) -> dict[str, str]:
     hosts = [*addresses, "127.0.0.1", "localhost", socket.gethostname()]
     return {
@@ -69,18 +82,24 @@ def class_environment(addresses: list[str], port: int, public: str) -> dict[str,
         "ALLOWED_HOSTS": ",".join(dict.fromkeys(hosts)),
         "CSRF_TRUSTED_ORIGINS": ",".join(f"http://{h}:{port}" for h in dict.fromkeys(hosts)),
         "LAB_PUBLIC_URL": public,
+        # what a step's HTTP exchange shows as the endpoint (gateway/client.py): the address a student's own
+        # terminal reaches, on the class's port, not make run's 127.0.0.1:8000
+        "LAB_PUBLIC_AWS_URL": f"{public}/aws",
         "LAB_SERVER_URL": f"http://127.0.0.1:{port}",
     }
 
 
-def banner(public: str, others: list[str]) -> str:
+def banner(public: str, others: list[str], *, local_only: bool = False) -> str:
     import segno
 
     qr = segno.make_qr(public + "/class/")
     lines = ["", "SecureCart STS Lab: class mode", "",
              f"  Students open:   {public}/class/   (then type the class code)",
              *[f"  also reachable:  {o}" for o in others],
-             "  Instructor:      sign in, then open /class/ (grant with: manage.py instructor USERNAME --create)",
+             *(["  Only this machine can reach it (CLASS_BIND is a loopback address): phones cannot join.",
+                "  For a class, leave CLASS_BIND unset or set it to this machine's network address."]
+               if local_only else []),
+             "  Instructor:      sign in, then open /class/ (grant with: make instructor NAME=...)",
              ""]
     from io import StringIO
 
@@ -101,18 +120,19 @@ def main() -> int:
     parser.add_argument("--bind", default=os.environ.get("CLASS_BIND", "0.0.0.0"),
                         help="address to listen on (default: all of this machine's addresses)")
     args = parser.parse_args()
-    addresses = lan_addresses()
-    if args.address:
-        addresses = [args.address, *[a for a in addresses if a != args.address]]
-    if not addresses:
+    found = lan_addresses() if args.bind in ALL_ADDRESSES else []
+    if args.bind in ALL_ADDRESSES and not found and not args.address:
         print("No network address found (is this machine on the classroom network?); serving on 127.0.0.1 only.",
               file=sys.stderr)
-        addresses = ["127.0.0.1"]
+    if args.address and args.bind not in ALL_ADDRESSES and args.address != args.bind:
+        print(f"CLASS_ADDRESS={args.address} ignored: the server listens on {args.bind} only.", file=sys.stderr)
+    addresses = advertised_addresses(args.bind, args.address, found)
     public = f"http://{addresses[0]}:{args.port}"
     env = {**os.environ, **class_environment(addresses, args.port, public)}
     python = sys.executable
     subprocess.run([python, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True)
-    print(banner(public, [f"http://{a}:{args.port}" for a in addresses[1:]]), flush=True)
+    print(banner(public, [f"http://{a}:{args.port}" for a in addresses[1:]],
+                 local_only=addresses[0].startswith("127.") or addresses[0] in ("localhost", "::1")), flush=True)
     gunicorn = [python, "-m", "gunicorn", "securecart.wsgi", "--worker-class", "gthread", "--workers", "1",
                 "--threads", str(args.threads), "--bind", f"{args.bind}:{args.port}",
                 # A long class-wide reset runs in a request thread; gthread's heartbeat keeps the worker alive.

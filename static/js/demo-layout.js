@@ -34,7 +34,9 @@
     if (!document.documentElement.classList.contains("large") || !result || !actions) return;
     if (!event.target || event.target.id !== "workspace" || document.activeElement !== result) return;
     var gap = 12;
-    var top = result.getBoundingClientRect().top + window.scrollY - actions.getBoundingClientRect().height - gap;
+    var bar = document.querySelector("#class-bar.host");   // the host's class bar sticks above the actions
+    var above = actions.getBoundingClientRect().height + (bar ? bar.getBoundingClientRect().height : 0);
+    var top = result.getBoundingClientRect().top + window.scrollY - above - gap;
     window.scrollTo({ top: Math.max(0, top), behavior: "auto" });
   });
 })();

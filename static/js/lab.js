@@ -69,6 +69,33 @@
     });
   }
 
+  // Presenter mode: Large text without the site's chrome (static/css/presenter.css). Every [data-toggle-present]
+  // (the header's button, the corner's "Exit presenter mode") switches it; leaving it keeps the Large text choice.
+  function setUpPresentToggle() {
+    var root = document.documentElement;
+    var buttons = document.querySelectorAll("[data-toggle-present]");
+    function show() {
+      buttons.forEach(function (b) { b.setAttribute("aria-pressed", root.classList.contains("present") ? "true" : "false"); });
+    }
+    buttons.forEach(function (button) {
+      button.addEventListener("click", function () {
+        var on = !root.classList.contains("present");
+        var large = false;
+        try {
+          localStorage.setItem("lab-present", on ? "1" : "0");
+          large = localStorage.getItem("lab-large") === "1";
+        } catch (e) { /* private mode */ }
+        root.classList.toggle("present", on);
+        root.classList.toggle("large", on || large);
+        show();
+        var largeButton = document.querySelector("[data-toggle-large]");
+        if (largeButton) largeButton.setAttribute("aria-pressed", root.classList.contains("large") ? "true" : "false");
+        window.dispatchEvent(new Event("resize"));   // sticky bars measure their height again
+      });
+    });
+    show();
+  }
+
   // htmx swaps nothing when a request fails; say so instead of leaving the button looking dead.
   function showRequestError(message) {
     var box = document.getElementById("request-error");
@@ -186,7 +213,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    scan(document); keepOpen(document); setUpLargeToggle(); setUpShortcuts(); setUpMenu();
+    scan(document); keepOpen(document); setUpLargeToggle(); setUpPresentToggle(); setUpShortcuts(); setUpMenu();
   });
   document.addEventListener("htmx:afterSwap", function () { keepOpen(document); });
   document.addEventListener("htmx:afterSettle", function () { scan(document); });
@@ -265,8 +292,11 @@
   // <form data-confirm="question"> asks before submitting, and <span data-bar-percent="N"> is a bar N% wide
   // (data-bar-height: N% high)
   // (styles set through the DOM are allowed; `style="..."` in the markup is not).
+  // (the button that submitted may carry its own question: one form, many rows, e.g. the class roster's Remove)
   document.addEventListener("submit", function (event) {
-    var question = event.target && event.target.getAttribute && event.target.getAttribute("data-confirm");
+    var button = event.submitter;
+    var question = (button && button.getAttribute("data-confirm")) ||
+      (event.target && event.target.getAttribute && event.target.getAttribute("data-confirm"));
     if (question && !window.confirm(question)) event.preventDefault();
   }, true);
   function sizeBars(root) {

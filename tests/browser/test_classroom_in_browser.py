@@ -78,9 +78,9 @@ def test_a_class_of_three(browser, live_server):
         teacher.get_by_role("button", name="Reveal next to the real answer").click()
         expect(teacher.locator(".class-poll [data-poll-answer]")).to_have_attribute("data-poll-answer", "allowed")
         expect(teacher.locator('.class-poll [data-poll-row="allowed"] [data-poll-count]')).to_have_text("2")
-        for page, choice in zip(students, choices):
-            expect(page.locator(".class-poll [data-poll-answer]")).to_contain_text("Allowed")
-            expect(page.locator(".class-poll")).to_contain_text("right" if choice == "allowed" else "not this time")
+        for page, choice in zip(students, choices):   # the students' floating class notice
+            expect(page.locator(".class-cue [data-poll-answer]")).to_contain_text("Allowed")
+            expect(page.locator(".class-cue")).to_contain_text("right" if choice == "allowed" else "not this time")
 
         # Each student assumes the role; the roster shows it.
         for page in students:

@@ -83,7 +83,8 @@ def test_the_reset_confirmation_and_quiz_bars_work_without_inline_code(watched):
     page.get_by_label("Number of questions").fill("2")
     page.get_by_role("button", name=re.compile("Open|Create|Host", re.I)).first.click()
     page.get_by_role("button", name=re.compile("Start", re.I)).first.click()
-    bar = page.locator("[data-bar-height]").first                       # the live answer chart
+    page.get_by_role("button", name="Reveal the answer now").click()   # the answer chart shows at the reveal
+    bar = page.locator("[data-live-chart] [data-bar-percent]").first
     expect(bar).to_be_attached()
-    assert bar.evaluate("el => el.style.height") == bar.get_attribute("data-bar-height") + "%"
+    assert bar.evaluate("el => el.style.width") == bar.get_attribute("data-bar-percent") + "%"
     assert page.violations() == []

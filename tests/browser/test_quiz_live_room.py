@@ -54,15 +54,16 @@ def test_a_live_room_with_timer_speed_points_ties_cohost_and_csv(browser, live_s
     expect(ana.locator("[data-live-clock]")).to_be_visible()
     room.refresh_from_db()
     question = get_question(room.current_question_id)
-    for key in sorted(question.correct_keys):
-        ana.locator(f"#live-0-{key}").check()
-    # On a 390 px phone the policy text wraps instead of running off the screen.
+    # On a 390 px phone the question and its policy text are behind a disclosure (the answer buttons come first);
+    # opened, the policy text wraps instead of running off the screen.
+    ana.get_by_text("The question and its exhibit").click()
     exhibit = ana.locator(".quiz-exhibit pre").first
     expect(exhibit).to_be_visible()
     assert exhibit.evaluate("e => getComputedStyle(e).whiteSpace") == "pre-wrap"
     assert exhibit.evaluate("e => e.scrollWidth <= e.clientWidth + 1")
-    ana.get_by_role("button", name="Lock in my answer").click()
-    expect(ana.get_by_text("Answer locked in")).to_be_visible()
+    (key,) = question.correct_keys
+    ana.locator(f"button[data-live-answer][value='{key}']").click()      # one tap answers
+    expect(ana.get_by_text("You answered")).to_be_visible()
     expect(host.locator("[data-live-waiting]")).to_contain_text("Ben")
     expect(host.locator("[data-live-waiting]")).not_to_contain_text("Ana")
 

@@ -53,3 +53,20 @@ def learner(db) -> Learner:
 def other_learner(db) -> Learner:
     """Bob: another visitor with a sandbox of his own; he must never reach Alice's accounts, nor she his."""
     return _new_learner()
+
+
+@pytest.fixture
+def signed_in_instructor(db):
+    """Makes a browser signed in as a new instructor, granted by `manage.py instructor` as make instructor does."""
+    import io
+
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+
+    def make(username: str) -> Client:
+        user = User.objects.create_user(username, password="a-long-classroom-password")
+        call_command("instructor", username, stdout=io.StringIO())
+        client = Client()
+        client.force_login(user)
+        return client
+    return make

@@ -17,25 +17,16 @@ from scenarios import registry
 S1 = "cross-account-auditors"
 
 
-def _signed_in_instructor(username: str) -> Client:
-    """A browser signed in as a new instructor (granted by manage.py instructor)."""
-    User.objects.create_user(username, password="a-long-classroom-password")
-    call_command("instructor", username, stdout=io.StringIO())
-    client = Client()
-    client.force_login(User.objects.get(username=username))
-    return client
-
-
 @pytest.fixture
-def instructor(db) -> Client:
+def instructor(signed_in_instructor) -> Client:
     """Iris: an instructor."""
-    return _signed_in_instructor("iris")
+    return signed_in_instructor("iris")
 
 
 @pytest.fixture
-def other_instructor(db) -> Client:
+def other_instructor(signed_in_instructor) -> Client:
     """Ivan: another instructor, who runs no class of Iris's."""
-    return _signed_in_instructor("ivan")
+    return signed_in_instructor("ivan")
 
 
 @pytest.fixture
@@ -209,7 +200,7 @@ def test_locked_scenarios_are_closed_to_students(instructor, classroom):
 
 
 def test_csv_export_lists_steps_polls_and_quiz_scores(instructor, classroom):
-    from quiz.models import LiveAnswer, Player
+    from quiz.models import LiveAnswer
 
     alice_client, alice = join(classroom, "=alice")
     alice_client.post(f"/scenarios/{S1}/meet-the-auditor/run/")
@@ -218,12 +209,17 @@ def test_csv_export_lists_steps_polls_and_quiz_scores(instructor, classroom):
     alice_client.post(f"/class/bar/poll/{poll.pk}/vote/", {"choice": "allowed"})
     instructor.post(f"/scenarios/{S1}/meet-the-auditor/run/")
     instructor.post(f"/class/{classroom.code}/poll/{poll.pk}/reveal/")
-    r = instructor.post(f"/class/{classroom.code}/quiz/")
+    r = instructor.post(f"/class/{classroom.code}/quiz/", {"count": "2"})
     assert r.status_code == 302 and "/quiz/live/" in r["Location"]
     classroom.refresh_from_db()
     room = classroom.quiz_room
-    player = Player.objects.create(room=room, nickname="=alice", token="t" * 20)
-    LiveAnswer.objects.create(room=room, player=player, index=0, selected=["a"], correct=True)
+    # The student joins from the class bar: seated under their class identity, so the export follows them.
+    r = alice_client.post("/class/bar/quiz/")
+    assert r["Location"] == f"/quiz/live/{room.code}/play/"
+    player = room.players.get()
+    assert player.identity == alice.quiz_identity
+    room.advance("start")
+    LiveAnswer.objects.create(room=room, player=player, index=0, selected=["a"], correct=True, points=900)
     r = instructor.get(f"/class/{classroom.code}/export.csv")
     assert r["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(r.content.decode())))
@@ -235,7 +231,9 @@ def test_csv_export_lists_steps_polls_and_quiz_scores(instructor, classroom):
     assert values[f"scenario 1 steps done (of {steps_in_scenario_1})"] == "1"
     assert values[f"poll 1: {S1}/meet-the-auditor (answer: allowed)"] == "allowed"
     assert values["poll 1 correct"] == "yes"
-    assert values[f"quiz {room.code} score (of {len(room.question_ids)})"] == "1"
+    # rank, points and right answers of the questions played so far (1 of the room's 2)
+    assert (values[f"quiz {room.code} rank"], values[f"quiz {room.code} points"],
+            values[f"quiz {room.code} correct (of 1 played)"]) == ("1", "900", "1")
 
 
 def test_a_signed_in_visitor_is_told_to_join_signed_out(instructor, classroom):
@@ -273,7 +271,7 @@ def test_join_links_and_qr_codes_use_the_public_address(instructor, classroom, s
     r = instructor.get(f"/class/{classroom.code}/", HTTP_HOST="127.0.0.1:8000")
     assert f"http://192.168.1.20:8000/class/?code={classroom.code}".encode() in r.content
     assert b"127.0.0.1" not in r.content
-    r = instructor.post(f"/class/{classroom.code}/quiz/")
+    r = instructor.post(f"/class/{classroom.code}/quiz/", {"count": "2"})
     r = instructor.get(r["Location"], HTTP_HOST="127.0.0.1:8000")
     classroom.refresh_from_db()
     assert f"http://192.168.1.20:8000/quiz/live/?code={classroom.quiz_room.code}".encode() in r.content

@@ -102,14 +102,12 @@ def test_anonymous_visits_from_one_address_start_a_limited_number_of_sandboxes(d
     assert Sandbox.objects.count() == 4
 
 
-def test_a_class_behind_one_address_joins_beyond_the_anonymous_limit(db, settings):
+def test_a_class_behind_one_address_joins_beyond_the_anonymous_limit(db, settings, signed_in_instructor):
     """Students through one NAT join with the class code: none is throttled (class sandboxes are not counted)."""
     settings.LAB_NEW_SANDBOXES_PER_ADDRESS = 3   # below the room: the default, 60, is asserted in the test above
     from classroom.models import Classroom
 
-    from tests.web.test_classroom import _signed_in_instructor
-
-    instructor = _signed_in_instructor("iris")
+    instructor = signed_in_instructor("iris")
     assert instructor.post("/class/new/", {"title": "Behind one NAT"}).status_code == 302
     code = Classroom.objects.get(title="Behind one NAT").code
     for n in range(8):

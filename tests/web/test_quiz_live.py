@@ -9,7 +9,8 @@ from django.test import Client
 from django.utils import timezone
 
 from quiz.bank import get_question
-from quiz.live_views import CODE_ALPHABET, join_qr_svg
+from quiz.live_views import join_qr_svg
+from securecart.joining import CODE_ALPHABET
 from quiz.models import LiveAnswer, Player, Room
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -80,21 +81,26 @@ def test_a_whole_class_session(host) -> None:
     room.refresh_from_db()
     assert room.state == Room.QUESTION and room.current == 0
     polled = ana.get(f"/quiz/live/{room.code}/play/panel/?s={state}")
-    assert polled.status_code == 200 and "Lock in my answer" in polled.content.decode()
+    # one tap answers: each option is a submit button of its own (no "lock in" step)
+    assert polled.status_code == 200 and len(re.findall(r'<button type="submit" name="choice"',
+                                                        polled.content.decode())) == 4
 
     locked = answer(ana, room, keys(room, right=True))
-    assert "Answer locked in" in locked.content.decode()
+    assert "You answered" in locked.content.decode()
     twice = answer(ana, room, keys(room, right=False))
     assert "already answered" in twice.content.decode()
     stats = host.get(f"/quiz/live/{room.code}/host/panel/?v={room.version}").content.decode()
     assert re.search(r"data-live-answered>1<", stats)
-    assert sum(int(n) for n in re.findall(r'data-live-count="[A-F]">(\d+)<', stats)) >= 1
+    page = host.get(f"/quiz/live/{room.code}/host/").content.decode()
+    assert "data-live-count" not in stats + page  # the split stays hidden while the question is open
     waiting = re.search(r"data-live-waiting>(.*?)</ul>", stats).group(1)
     assert "Ben" in waiting and "Ana" not in waiting  # who has not answered yet
 
     answer(ben, room, keys(room, right=False))  # the last player answers: revealed for everyone at once
     room.refresh_from_db()
     assert room.state == Room.REVEAL
+    page = host.get(f"/quiz/live/{room.code}/host/").content.decode()
+    assert sum(int(n) for n in re.findall(r'data-live-count="[A-F]">(\d+)<', page)) == 2  # now the split
     revealed = ana.get(f"/quiz/live/{room.code}/play/").content.decode()
     assert "Correct!" in revealed and "Explanation" in revealed
     assert "Not this time" in ben.get(f"/quiz/live/{room.code}/play/").content.decode()
@@ -221,8 +227,10 @@ def test_hosts_export_the_results_as_csv(host) -> None:
     lines = response.content.decode().splitlines()
     assert lines[0].startswith("rank,nickname,points,correct,answered,best_streak,q1 ")
     ana_points = LiveAnswer.objects.get(player__nickname="Ana").points
-    assert lines[1] == f"1,Ana,{ana_points},1,1,1,right {ana_points},"
-    assert lines[2] == "2,'=cmd,0,0,1,0,wrong 0,"  # no spreadsheet formula from a nickname
+    # columns for the questions played (one of two so far), not for questions nobody has seen
+    assert lines[0].count(",q") == 1
+    assert lines[1] == f"1,Ana,{ana_points},1,1,1,right {ana_points}"
+    assert lines[2] == "2,'=cmd,0,0,1,0,wrong 0"  # no spreadsheet formula from a nickname
     assert ana.get(f"/quiz/live/{room.code}/host/results.csv").status_code == 403
 
 
@@ -259,7 +267,8 @@ def test_impossible_or_unknown_host_actions_are_explained(host) -> None:
     room = open_room(host)
     response = act(host, room, "reveal")
     assert response.status_code == 409 and "not possible" in response.content.decode()
-    assert act(host, room, "explode").status_code == 409
+    unknown = act(host, room, "explode")
+    assert unknown.status_code == 400 and "Unknown action" in unknown.content.decode()
     htmx = host.post(f"/quiz/live/{room.code}/host/action/", {"action": "next"}, **HX)
     assert htmx.status_code == 200 and "not possible" in htmx.content.decode()
     ok = host.post(f"/quiz/live/{room.code}/host/action/", {"action": "start"}, **HX)
@@ -349,14 +358,21 @@ def test_a_bad_host_form_says_what_is_wrong(host) -> None:
     assert not Room.objects.exists()
 
 
-def test_the_projector_view_shows_a_large_chart_for_hosts_only(host) -> None:
+def test_the_projector_view_shows_the_chart_only_at_the_reveal_and_for_hosts_only(host) -> None:
     room = open_room(host, count=1)
     ana, ben = join(room.code, "Ana"), join(room.code, "Ben")
     act(host, room, "start")
     answer(ana, room, keys(room, right=True))
     html = host.get(f"/quiz/live/{room.code}/screen/").content.decode()
-    assert 'class="quiz-live-chart"' in html and "data-live-waiting" in html and "Ben" in html
-    assert "Lock in" not in html and 'name="action"' not in html  # no controls on the projector
+    # While the question is open: how many answered, never what they chose, and no names of who has not answered.
+    assert re.search(r"data-live-answered>1<", html) and "data-live-count" not in html and "quiz-live-chart" not in html
+    assert "data-live-waiting" not in html and "Ben" not in html
+    stats = host.get(f"/quiz/live/{room.code}/host/panel/?v={room.version}&screen=on").content.decode()
+    assert "data-live-count" not in stats and "Ben" not in stats
+    assert 'name="choice"' not in html and 'name="action"' not in html  # no controls on the projector
+    act(host, room, "reveal")
+    html = host.get(f"/quiz/live/{room.code}/screen/").content.decode()
+    assert "quiz-live-chart" in html and re.search(r'data-live-count="[A-F]">1<', html)
     assert ana.get(f"/quiz/live/{room.code}/screen/").status_code == 403
 
 

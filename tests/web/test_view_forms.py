@@ -229,7 +229,7 @@ def test_live_host_action_oversized_is_unknown_and_a_poll_with_a_stale_version_r
     host = Client()
     room = open_room(host)
     r = host.post(f"/quiz/live/{room.code}/host/action/", {"action": "s" * 5000})
-    assert r.status_code == 409 and "Unknown action" in r.content.decode()
+    assert r.status_code == 400 and "Unknown action" in r.content.decode()
     r = host.get(f"/quiz/live/{room.code}/host/panel/", {"v": "v" * 5000}, HTTP_HX_REQUEST="true")
     assert r.status_code == 204 and r["HX-Refresh"] == "true"
 

@@ -8,7 +8,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 
 class Command(BaseCommand):
@@ -21,6 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--revoke", action="store_true", help="take the permission away instead")
 
     def handle(self, *args, username: str, create: bool, revoke: bool, **options) -> None:
+        self.migrate_if_needed()
         User = get_user_model()
         user = User.objects.filter(username=username).first()
         if user is None and not create:
@@ -42,3 +46,11 @@ class Command(BaseCommand):
         else:
             user.user_permissions.add(permission)
             self.stdout.write(f"{username} can now run classes: sign in, then open /class/.")
+
+    def migrate_if_needed(self) -> None:
+        """On a fresh clone this is the first command the README gives (before `make class` migrates): set the
+        database up first instead of failing with "no such table: auth_user"."""
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            self.stdout.write("Setting up the database first (manage.py migrate).")
+            call_command("migrate", interactive=False, verbosity=0)
