@@ -1,11 +1,12 @@
-"""Throttle guessing: too many failed attempts from one address in a window get 429 Too Many Requests.
+"""Throttle guessing: too many failed attempts in a window get 429 Too Many Requests.
 
-Only failures count (a wrong room code, a wrong password), so a class of 40 joining a live room from behind one
-school address is never slowed down, while guessing six-character room codes (19 joins/s in issue 9) or passwords
-stops after a few tries. Counters live in the "throttle" Django cache (the gateway's shared store with several web
-processes), in fixed windows, and are changed only by the cache's atomic add/incr (`_bump`, the one counter helper
-every throttle here uses). The address is REMOTE_ADDR: behind a proxy, configure it to set that (the lab's choice:
-no trust in X-Forwarded-For, which a client can forge).
+Only failures count (a wrong join code, a wrong password), so a class of 40 joining from behind one school address is
+never slowed down, while guessing codes (19 joins/s in issue 9) or passwords stops after a few tries. Join codes are
+counted per address; sign-ins per account and per address, with different limits (below). Counters live in the
+"throttle" Django cache (Redis with several web processes), in fixed windows, and are changed only by the cache's
+atomic add/incr (`_bump`, the one counter helper every throttle here uses, `count_in_window` included); `guarded`
+takes and gives back places, so there is no check-then-act. The address is REMOTE_ADDR: behind a proxy, configure it
+to set that (the lab's choice: no trust in X-Forwarded-For, which a client can forge).
 """
 from __future__ import annotations
 
