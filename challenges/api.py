@@ -14,7 +14,8 @@ from typing import Iterable
 
 from django.urls import reverse
 
-from .catalog import BY_SLUG, CHALLENGES, TRACKS, Challenge
+from . import catalog as offered
+from .catalog import TRACKS, Challenge
 from .models import ChallengeProgress
 
 
@@ -35,22 +36,34 @@ def _info(challenge: Challenge) -> ChallengeInfo:
 
 
 def catalog() -> list[ChallengeInfo]:
-    return [_info(c) for c in CHALLENGES]
+    return [_info(c) for c in offered.challenges()]
 
 
 def get(slug: str) -> ChallengeInfo | None:
-    challenge = BY_SLUG.get(slug)
+    challenge = offered.get(slug)
     return _info(challenge) if challenge else None
+
+
+def page_text(slug: str) -> str | None:
+    """What a learner reads on the challenge's page (title, story, objective, hints, reasoning, the solution's
+    commands), as one text with its {placeholders} unfilled; None for an unknown slug. The quiz checks that the
+    page an item links names the item's topics."""
+    challenge = offered.get(slug)
+    if challenge is None:
+        return None
+    steps = [step.run or " ".join((step.report or {}).values()) or (step.imds or "") for step in challenge.solution]
+    return " ".join([challenge.title, challenge.story, challenge.objective, *challenge.hints, challenge.reasoning,
+                     *steps])
 
 
 def choices() -> list[tuple[str, str]]:
     """For a Django ChoiceField / model field choices: (slug, "Track · title")."""
-    return [(c.slug, f"{TRACKS[c.track]} · {c.title}") for c in CHALLENGES]
+    return [(c.slug, f"{TRACKS[c.track]} · {c.title}") for c in offered.challenges()]
 
 
 def solved_by(slug: str, users: Iterable) -> dict[int, datetime]:
     """When each of these users (signed-in learners: their sandbox is theirs) first solved the challenge."""
-    if slug not in BY_SLUG:
+    if offered.get(slug) is None:
         raise KeyError(f"no challenge {slug!r}")
     user_ids = [getattr(u, "pk", u) for u in users]
     rows = (ChallengeProgress.objects.filter(challenge=slug, solved_at__isnull=False, sandbox__owner_id__in=user_ids)

@@ -32,8 +32,24 @@ def get(sandbox_id: str, name: str) -> credentials.SessionCredentials | None:
     return credentials.credentials_of(row) if row is not None else None
 
 
-def sessions_of_role(sandbox, role_arn: str) -> list[credentials.SessionCredentials]:
-    """Kept sessions of this role (role ARN arn:aws:iam::ACCT:role/NAME; session ARNs are assumed-role/NAME/...)."""
+def _session_prefix(role_arn: str) -> str:
+    """Role ARN arn:aws:iam::ACCT:role/NAME -> the prefix of its session ARNs, arn:aws:sts::ACCT:assumed-role/NAME/."""
     account, name = role_arn.split(":")[4], role_arn.rsplit("/", 1)[-1]
-    prefix = f"arn:aws:sts::{account}:assumed-role/{name}/"
+    return f"arn:aws:sts::{account}:assumed-role/{name}/"
+
+
+def sessions_of_role(sandbox, role_arn: str) -> list[credentials.SessionCredentials]:
+    """Kept sessions of this role."""
+    prefix = _session_prefix(role_arn)
     return [c for c in sessions(sandbox.id) if c.arn.startswith(prefix)]
+
+
+def forget_roles(sandbox_id: str, role_arns: list[str]) -> int:
+    """Stop offering the sessions of these roles (a challenge was reset: its sessions are not the new round's).
+    Returns how many were dropped."""
+    prefixes = tuple(_session_prefix(arn) for arn in role_arns)
+    if not prefixes:
+        return 0
+    dropped = [row.id for row in _rows(sandbox_id) if row.arn.startswith(prefixes)]
+    KeptSession.objects.filter(id__in=dropped).delete()
+    return len(dropped)

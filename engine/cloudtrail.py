@@ -288,6 +288,17 @@ def _sts_response(operation: str, result: dict[str, Any] | None) -> dict[str, An
     return out or None
 
 
+def _iam_response(operation: str, result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """responseElements for IAM: CreateAccessKey names the key it made, never its secret (what a defender follows
+    from an attacker's new key to its use); the lab records none for the other IAM calls."""
+    if operation != "CreateAccessKey" or not result:
+        return None
+    created = result.get("CreateDate")
+    return {"accessKey": {"accessKeyId": result.get("AccessKeyId"), "status": result.get("Status"),
+                          "userName": result.get("UserName"),
+                          "createDate": console_date(created) if isinstance(created, datetime) else created}}
+
+
 def _saml_assertion_id(assertion: str | None) -> str | None:
     if not assertion:
         return None
@@ -359,7 +370,8 @@ def build_records(call: ApiCall, *, now: datetime, session_of: Callable[[str], A
     if isinstance(params.get("Tags"), list) and service == "sts":
         params["Tags"] = [{"key": t.get("Key"), "value": t.get("Value")} for t in params["Tags"]]
     record["requestParameters"] = request_parameters(params)
-    record["responseElements"] = _sts_response(operation, call.result) if service == "sts" else None
+    record["responseElements"] = (_sts_response(operation, call.result) if service == "sts" else
+                                  _iam_response(operation, call.result) if service == "iam" else None)
     if call.additional:
         record["additionalEventData"] = call.additional
     record["requestID"] = call.request_id

@@ -53,6 +53,10 @@ SELF_USER_OPERATIONS = frozenset({"GetUser", "CreateAccessKey", "ListAccessKeys"
                                   "ListServiceSpecificCredentials"})
 
 
+_POLICY_ARN_OPERATIONS = frozenset({"AttachUserPolicy", "AttachRolePolicy", "AttachGroupPolicy", "DetachUserPolicy",
+                                    "DetachRolePolicy", "DetachGroupPolicy"})
+
+
 def _iam_arn(account: str, kind: str, path: str, name: str) -> str:
     return f"arn:aws:iam::{account}:{kind}{path or '/'}{name}"
 
@@ -93,7 +97,12 @@ def iam_targets(operation: str, params: dict[str, Any], *, account: str, caller_
                     break
     if resource is None and operation in SELF_USER_OPERATIONS and caller_user_arn:
         resource = caller_user_arn
-    targets.append(AuthzTarget(action, resource or "*", account))
+    context: dict[str, Any] = {}
+    # Service Authorization Reference, IAM: iam:PolicyARN ("filters access by the ARN of an IAM policy") is in the
+    # request context of Attach*/Detach*Policy, so a policy may allow attaching approved policies only.
+    if operation in _POLICY_ARN_OPERATIONS and params.get("PolicyArn"):
+        context["iam:PolicyARN"] = params["PolicyArn"]
+    targets.append(AuthzTarget(action, resource or "*", account, context=context))
     # Handing a role to an instance profile passes it to EC2: AWS checks iam:PassRole on the role as well.
     if operation == "AddRoleToInstanceProfile" and params.get("RoleName"):
         role_arn = entity("role", params["RoleName"])

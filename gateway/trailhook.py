@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from engine.cloudtrail import ApiCall
@@ -75,12 +77,39 @@ def _record(lab: Any, trail: Any, request: Any, service: str, response: Any, req
     recipient = None
     if caller is None and role_account:
         recipient = role_account   # federation: the role's account receives the event [IAM-CT table]
+    result = note.get("result")
+    if result is None and service == "iam" and operation == "CreateAccessKey" and response.status < 400:
+        result = _created_key(response.body)
+        # LookupEvents lists the key and its user among the event's Resources, as CloudTrail does; the lab derives
+        # those from the record's resources, so the record carries them too (the key id in place of an ARN)
+        if result:
+            resources.append(("AWS::IAM::AccessKey", result["AccessKeyId"], None))
+            if result.get("UserName"):
+                resources.append(("AWS::IAM::User", result["UserName"], None))
     call = ApiCall(service=service, operation=operation, sandbox_id=sandbox_id, caller=caller, params=params,
-                   result=note.get("result"), error_code=code, error_message=message,
+                   result=result, error_code=code, error_message=message,
                    region=note.get("region") or "us-east-1", source_ip=request.source_ip,
                    user_agent=request.headers.get("user-agent", ""), request_id=request_id, resources=resources,
                    recipient_account=recipient)
     trail.record(call, now=lab.now(sandbox_id), role_account=role_account)
+
+
+_CREATED_KEY_FIELDS = MappingProxyType({name: re.compile(rb"<%s>([^<]*)</%s>" % (name.encode(), name.encode()))
+                                        for name in ("AccessKeyId", "UserName", "Status", "CreateDate")})
+
+
+def _created_key(body: bytes) -> dict[str, Any] | None:
+    """What moto's CreateAccessKey answer says about the key it made (its secret never leaves this function)."""
+    found = {name: pattern.search(body or b"") for name, pattern in _CREATED_KEY_FIELDS.items()}
+    if not found["AccessKeyId"]:
+        return None
+    result: dict[str, Any] = {name: match.group(1).decode("utf-8", "replace") for name, match in found.items() if match}
+    if result.get("CreateDate"):
+        try:
+            result["CreateDate"] = datetime.fromisoformat(result["CreateDate"].replace("Z", "+00:00"))
+        except ValueError:
+            pass
+    return result
 
 
 def _error_of(body: bytes) -> tuple[str | None, str | None]:

@@ -46,13 +46,12 @@ def page_text(ref: str) -> str | None:
     import re
 
     if ref.startswith("challenge:"):
-        from challenges.catalog import BY_SLUG
+        from challenges import api
 
-        challenge = BY_SLUG.get(ref.split(":", 1)[1])
-        if challenge is None:
+        text = api.page_text(ref.split(":", 1)[1])
+        if text is None:
             return None
-        parts = [challenge.title, challenge.story, challenge.objective, *challenge.hints, challenge.reasoning,
-                 *challenge.solution]
+        parts = [text]
     else:
         from scenarios import registry
 

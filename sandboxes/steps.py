@@ -93,6 +93,19 @@ def json_safe(value: Any) -> Any:
     return value
 
 
+def decision_of(request_id: str | None, exchanges: list[Any]) -> dict[str, Any] | None:
+    """The engine's Decision (as a dict) that answered this request: in-process it came back with the response
+    (gateway.client.Exchange.decision); over HTTP the gateway process keeps it by request id."""
+    if not request_id:
+        return None
+    answered = next((x for x in reversed(exchanges) if getattr(x, "request_id", None) == request_id), None)
+    if answered is not None and getattr(answered, "local", False):
+        decision = answered.decision
+    else:
+        decision = lab().decision(request_id)
+    return decision.to_dict() if decision is not None else None
+
+
 class StepContext:
     """Handed to a step function: clients for the sandbox's principals, and a record of every call made."""
 
@@ -174,21 +187,10 @@ class StepContext:
         if not record.request_id and exchanges:
             record.request_id = getattr(exchanges[-1], "request_id", None)
         record.operation = getattr(exchanges[-1], "operation", None) if exchanges else method.__name__
-        record.decision = self._decision(record.request_id, exchanges)
+        record.decision = decision_of(record.request_id, exchanges)
         record.met_expectation = record.expectation_met()
         self.calls.append(record)
         return response
-
-    def _decision(self, request_id: str | None, exchanges: list[Any]) -> dict[str, Any] | None:
-        if not request_id:
-            return None
-        answered = next((x for x in reversed(exchanges) if getattr(x, "request_id", None) == request_id), None)
-        if answered is not None and getattr(answered, "local", False):
-            # in-process: the decision came back with the response (gateway.client.Exchange.decision)
-            decision = answered.decision
-        else:  # over HTTP: the gateway process keeps it by request id
-            decision = lab().decision(request_id)
-        return decision.to_dict() if decision is not None else None
 
     def keep_session(self, name: str, label: str, response: dict[str, Any] | None, *, issued_by: str = "AssumeRole"
                      ) -> SessionCredentials | None:

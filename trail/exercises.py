@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 from engine.cloudtrail import origin, trace
 from sandboxes.models import Sandbox
 
+from . import exclusions
 from .models import TrailEvent
+
+# How far back the newest matching event is looked for, past the lab's own probes.
+SUBJECT_WINDOW = 500
 
 
 @dataclass(frozen=True)
@@ -90,14 +94,19 @@ EXERCISES = {
 
 
 def subject_event(sandbox: Sandbox, exercise: Exercise) -> TrailEvent | None:
-    """The event the question is about: the newest matching one."""
+    """The event the question is about: the newest matching one the learner made (never the lab's own probes)."""
     events = TrailEvent.objects.filter(sandbox=sandbox).newest_first()
     if exercise.kind == "refused":
-        return events.exclude(error_code="").first()
-    events = events.filter(event_name__in=exercise.event_names, error_code="", access_key_id__startswith="ASIA")
-    if exercise.bucket:
-        events = events.filter(resources_text__contains=f"arn:aws:s3:::{exercise.bucket}")
-    return events.first()
+        events = events.exclude(error_code="")
+    else:
+        events = events.filter(event_name__in=exercise.event_names, error_code="", access_key_id__startswith="ASIA")
+        if exercise.bucket:
+            events = events.filter(resources_text__contains=f"arn:aws:s3:::{exercise.bucket}")
+    hidden = exclusions.hidden_request_ids(sandbox)
+    for event in events[:SUBJECT_WINDOW].iterator():
+        if event.record.get("requestID") not in hidden:
+            return event
+    return None
 
 
 def chain_for(sandbox: Sandbox, event: TrailEvent) -> list:

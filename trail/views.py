@@ -14,7 +14,7 @@ from engine.cloudtrail import detect, origin
 from sandboxes.decorators import SandboxRequest, with_sandbox
 from sandboxes.explain import sandbox_decision
 
-from . import exercises, store
+from . import exclusions, exercises, store
 from .forms import DefendAnswerForm, HistoryFilterForm, PageForm
 from .models import DefendAttempt, TrailEvent
 
@@ -83,6 +83,8 @@ def findings(request: SandboxRequest) -> HttpResponse:
     sandbox = request.sandbox
     records = list(TrailEvent.objects.filter(sandbox=sandbox).newest_first()
                    .values_list("record", flat=True)[:DETECTION_WINDOW])
+    # the lab's own probes (a challenge checker's) are no learner's activity to detect
+    records = exclusions.learners_own(sandbox, records)
     return render(request, "trail/findings.html", {"findings": detect(records), "count": len(records)})
 
 

@@ -8,7 +8,8 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from ..catalog import CHALLENGES, TRACKS
+from .. import catalog
+from ..catalog import TRACKS
 
 register = template.Library()
 
@@ -19,12 +20,12 @@ def challenge_list(context) -> dict:
 
     sandbox = context.get("sandbox")
     return {"rows": challenge_rows(sandbox) if sandbox is not None else
-            [{"challenge": c, "track": TRACKS[c.track], "solved_at": None} for c in CHALLENGES]}
+            [{"challenge": c, "track": TRACKS[c.track], "solved_at": None} for c in catalog.challenges()]}
 
 
 @register.inclusion_tag("challenges/_for_scenario.html")
 def challenges_for_scenario(scenario_slug: str) -> dict:
-    return {"challenges": [c for c in CHALLENGES if c.scenario == scenario_slug]}
+    return {"challenges": catalog.for_scenario(scenario_slug)}
 
 
 _TICKS = re.compile(r"`([^`]+)`")

@@ -1,6 +1,7 @@
 """Settings shared by every environment. Each value reads the environment, with a local-development default."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -210,6 +211,11 @@ LAB_PUBLIC_URL = envstr("LAB_PUBLIC_URL", "")
 LAB_CONSOLE = envstr("LAB_CONSOLE", "bubblewrap")
 if LAB_CONSOLE not in ("bubblewrap", "unsandboxed", "off"):
     raise ImproperlyConfigured(f"LAB_CONSOLE must be bubblewrap, unsandboxed or off, not {LAB_CONSOLE!r}")
+# Folders of challenge packs (challenges/packs.py): each sub-folder is a pack of YAML challenge files. SecureCart's
+# own pack ships in the code tree; an instructor's packs go in the data directory (or LAB_CHALLENGE_PACKS, a list of
+# folders separated by the OS path separator). An invalid pack is refused with its reasons, never breaking the site.
+LAB_CHALLENGE_PACKS = [Path(p) for p in envstr("LAB_CHALLENGE_PACKS", os.pathsep.join(
+    [str(BASE_DIR / "challenge_packs"), str(LAB_DATA_DIR / "challenge-packs")])).split(os.pathsep) if p]
 
 LOGGING = {
     "version": 1,

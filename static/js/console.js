@@ -54,13 +54,7 @@
       showPasted();
       if (log) log.scrollTop = log.scrollHeight;
     });
-    // A refused form (400) and "slow down" (429) come back as console entries: show them like any other answer.
-    form.addEventListener("htmx:beforeSwap", function (event) {
-      if (event.detail.elt === form && (event.detail.xhr.status === 400 || event.detail.xhr.status === 429)) {
-        event.detail.shouldSwap = true;
-        event.detail.isError = false;
-      }
-    });
+    // Its refusals (400, 429) are console entries: lab.js swaps them in (data-swap-refusals).
     document.body.addEventListener("htmx:oobAfterSwap", showPasted);
     showPasted();
   }

@@ -116,6 +116,17 @@
       : "The lab refused that request (HTTP " + status + "), for example because it was too large or the page " +
         "is out of date. Nothing was changed; reload the page and try again.");
   });
+  // Forms marked data-swap-refusals answer a refusal (400: the form with its errors, 429: "slow down") with
+  // something to show: swap it in like a 200. htmx fires beforeSwap on the target, which may lie outside the form
+  // (the console's log); the element that asked is requestConfig.elt.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var asked = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var status = event.detail.xhr.status;
+    if (asked && asked.closest && asked.closest("[data-swap-refusals]") && (status === 400 || status === 429)) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
   document.addEventListener("htmx:sendError", function () {
     showRequestError("The lab server did not answer. Check that it is running, then reload the page.");
   });

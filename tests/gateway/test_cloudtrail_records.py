@@ -322,3 +322,25 @@ def test_assume_role_with_web_identity_matches_the_documented_event(federation) 
                    session_token=creds["SessionToken"], gateway=app).get_caller_identity()
     (whoami,) = records(lab, sandbox, "GetCallerIdentity")
     assert whoami["userIdentity"]["sessionContext"]["webIdFederationData"]["federatedProvider"]
+
+
+# ------------------------------------------------------------------------------------------------ IAM
+def test_create_access_key_names_the_key_it_made_never_its_secret(local: Sandbox) -> None:
+    """A defender follows an attacker's new key from the CreateAccessKey that made it to its use: AWS records the key
+    in responseElements.accessKey (accessKeyId, status, userName, createDate), without the secret."""
+    admin = local.user("keymaker", allow("iam:*"), account=local.prod)
+    local.admin("iam", local.prod).create_user(UserName="victim")
+    made = local.client("iam", admin).create_access_key(UserName="victim")["AccessKey"]
+    (record,) = records(local.lab, local.id, "CreateAccessKey")
+    check_common(record)
+    key = record["responseElements"]["accessKey"]
+    assert key["accessKeyId"] == made["AccessKeyId"] and key["userName"] == "victim" and key["status"] == "Active"
+    assert CONSOLE_DATE.match(key["createDate"])
+    assert made["SecretAccessKey"] not in json.dumps(record)
+    assert record["requestParameters"] == {"userName": "victim"}
+    assert [(r["type"], r["ARN"]) for r in record["resources"]] == [("AWS::IAM::AccessKey", made["AccessKeyId"]),
+                                                                    ("AWS::IAM::User", "victim")]
+    # other IAM calls carry none, as before
+    local.client("iam", admin).list_users()
+    (listing,) = records(local.lab, local.id, "ListUsers")
+    assert listing["responseElements"] is None

@@ -330,3 +330,22 @@ def test_forwarded_answers_carry_the_gateway_request_id(local: Sandbox) -> None:
     assert answer["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"] == request_id
     decision = local.lab.decision(request_id)
     assert decision is not None and decision.allowed and decision.request.action == "iam:ListUsers"
+
+
+def test_attaching_a_policy_carries_iam_policy_arn_so_a_policy_can_allow_approved_ones_only(local: Sandbox) -> None:
+    """Service Authorization Reference, IAM: AttachUserPolicy (and Attach/Detach of roles and groups) have the
+    iam:PolicyARN condition key: the pattern for "may attach these policies, no others"."""
+    iam = local.admin("iam")
+    approved = iam.create_policy(PolicyName="ReadImages", PolicyDocument=doc(allow("s3:GetObject")))["Policy"]["Arn"]
+    admin = iam.create_policy(PolicyName="Everything", PolicyDocument=doc(allow("*")))["Policy"]["Arn"]
+    erin = local.user("erin", allow(["iam:AttachUserPolicy", "iam:DetachUserPolicy"],
+                                    f"arn:aws:iam::{local.dev}:user/erin",
+                                    Condition={"ArnEquals": {"iam:PolicyARN": approved}}))
+    client = local.client("iam", erin)
+    client.attach_user_policy(UserName="erin", PolicyArn=approved)
+    with pytest.raises(ClientError) as info:
+        client.attach_user_policy(UserName="erin", PolicyArn=admin)
+    assert error_of(info)[0] == "AccessDenied"
+    client.detach_user_policy(UserName="erin", PolicyArn=approved)
+    attached = iam.list_attached_user_policies(UserName="erin")["AttachedPolicies"]
+    assert attached == []

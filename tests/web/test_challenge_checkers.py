@@ -1,142 +1,223 @@
-"""Every challenge's checker: it fails on the seeded state, fails after the documented plausible wrong attempt, and
-passes after the documented solution, each applied by typing the commands into the in-page console (the real AWS
-CLI against the sandbox). A reset of the challenge then brings the seeded state, and the failure, back."""
+"""The checkers beyond "the solution passes" (test_challenge_solutions.py) and "each mistake is refused"
+(test_challenge_mistakes.py): the seeded state never passes, defenders' answers come from the sandbox, a reset
+brings the seed back and drops the round's console sessions, the checker's own calls are marked in CloudTrail and
+left out of the Detections and the Defend exercises, and the default (jailed) console path still works."""
 from __future__ import annotations
 
-import json
-import re
+import time
+from types import SimpleNamespace
 
 import pytest
 
-from challenges import kept
-from challenges.catalog import BY_SLUG, CHALLENGES, DEFENDER, INVOICE_KEY
-from challenges.models import ChallengeProgress
-from challenges.seeding import LEAKED_SESSION, fill_text, key_of, values_for
-from sandboxes import credentials, imdsmount, services
+from challenges import catalog, kept, probes
+from challenges.models import ChallengeProgress, CheckerCall
+from sandboxes import credentials, services
+from sandboxes.labclient import learner_client
+from sandboxes.services import key_for
+from trail.models import TrailEvent
+
+from tests.web.challengeplay import check, console_post, failures, in_process_console, play
 
 pytestmark = pytest.mark.slow
 
 
-def console(learner, command: str, identity: str) -> str:
-    r = learner.client.post("/challenges/console/run/", {"command": command, "identity": identity},
-                            HTTP_HX_REQUEST="true")
-    assert r.status_code == 200, r.content[:500]
-    return r.content.decode()
+@pytest.fixture
+def player(transactional_db, learner, monkeypatch):
+    # the console's loopback server answers in another thread (console.endpoint): it must see this thread's rows
+    in_process_console(monkeypatch)
+    return learner
 
 
-def check(learner, slug: str, answers: dict | None = None) -> dict:
-    r = learner.client.post(f"/challenges/{slug}/check/", answers or {}, HTTP_HX_REQUEST="true")
-    assert r.status_code == 200, r.content[:500]
-    return ChallengeProgress.objects.get(sandbox=learner.sandbox, challenge=slug).last_check
+def test_the_seeded_state_of_every_challenge_is_not_solved(player):
+    for challenge in catalog.challenges():
+        assert player.client.get(f"/challenges/{challenge.slug}/").status_code == 200
+        answers = {a.name: "nothing" if not a.choices else a.choices[0][0] for a in challenge.answers}
+        result = check(player.client, player.sandbox, challenge.slug, answers)
+        assert not result["passed"], challenge.slug
+        assert all(f["text"] for f in result["findings"])
 
 
-def newest_session(learner) -> str:
-    return f"session:{kept.sessions(learner.sandbox.id)[0].name}"
-
-
-def play(learner, slug: str, commands: tuple[str, ...], *, succeed: bool) -> None:
-    """Type the documented commands. A step starting "(choose ...)" runs as the session the console kept last; the
-    first identity is the challenge's first starting user, as the page preselects it."""
-    challenge = BY_SLUG[slug]
-    account, user = challenge.start[0]
-    identity = f"key:{account}/{user}"
-    values = values_for(learner.sandbox, challenge)
-    for step in commands:
-        if step.startswith("(terminal)"):
-            fetch_instance_credentials(learner, "Challenge-InstanceAdmin")
-            continue
-        if step.startswith("("):
-            identity = newest_session(learner)
-            step = step[step.index(")") + 1:].strip()
-        html = console(learner, fill_text(step, values), identity)
-        assert "Not run:" not in html, html[:800]
-        if succeed:
-            assert "exit code 0" in html, html[:1500]
-
-
-def fetch_instance_credentials(learner, role: str) -> None:
-    """What the learner's curl does against the IMDS mount shown on the Terminal page (IMDSv2)."""
-    instance = next(i for i in imdsmount.sandbox_instances(learner.sandbox) if i["instance_profile"] == role)
-    base = f"/imds/{imdsmount.sandbox_key(learner.sandbox)}/{instance['instance_id']}"
-    token = learner.client.put(f"{base}/latest/api/token", HTTP_X_AWS_EC2_METADATA_TOKEN_TTL_SECONDS="300")
-    assert token.status_code == 200, token.content
-    creds = learner.client.get(f"{base}/latest/meta-data/iam/security-credentials/{role}",
-                               HTTP_X_AWS_EC2_METADATA_TOKEN=token.content.decode())
-    assert creds.status_code == 200 and json.loads(creds.content)["Code"] == "Success"
-
-
-def defender_answers(learner, slug: str, right: bool) -> dict:
-    assert learner.client.get(f"/challenges/{slug}/").status_code == 200  # seeds the challenge on first visit
-    if slug == "who-read-the-secret":
-        iam = console(learner, "aws iam list-access-keys --user-name backup-agent --query "
-                               "AccessKeyMetadata[0].AccessKeyId --output text", "key:production/lab-admin")
-        key_id = re.search(r"AKIA[0-9A-Z]{16}", iam).group(0)
-        other = key_of(learner.sandbox, "metrics-exporter").access_key_id
-        return {"access_key_id": key_id, "user_name": "backup-agent"} if right else \
-            {"access_key_id": other, "user_name": "metrics-exporter"}
-    if slug == "find-the-refused-call":
-        return {"action": "s3:DeleteObject", "policy_name": "ProtectInvoices"} if right else \
-            {"action": "s3:DeleteObject", "policy_name": "InvoicesCleanup"}
-    raise AssertionError(slug)
-
-
-BUILDER_AND_ATTACKER = [c.slug for c in CHALLENGES if c.track != DEFENDER]
-
-
-@pytest.mark.parametrize("slug", BUILDER_AND_ATTACKER)
-def test_checker_fails_seeded_fails_wrong_attempt_passes_solution(learner, slug):
-    challenge = BY_SLUG[slug]
-    assert learner.client.get(f"/challenges/{slug}/").status_code == 200
-    seeded = check(learner, slug)
-    assert not seeded["passed"], seeded
-
-    if slug == "revoke-leaked-sessions":
-        services.advance_clock(learner.sandbox, 5)  # the leak happened a little before the fix
-    play(learner, slug, challenge.wrong_attempt, succeed=False)
-    wrong = check(learner, slug)
-    assert not wrong["passed"], wrong
-
-    play(learner, slug, challenge.solution, succeed=True)
-    solved = check(learner, slug)
-    assert solved["passed"], solved
-    assert ChallengeProgress.objects.get(sandbox=learner.sandbox, challenge=slug).solved_at is not None
-
-
-@pytest.mark.parametrize("slug", [c.slug for c in CHALLENGES if c.track == DEFENDER])
-def test_defender_checker_compares_with_the_sandbox(learner, slug):
-    assert learner.client.get(f"/challenges/{slug}/").status_code == 200
-    empty = learner.client.post(f"/challenges/{slug}/check/", {}, HTTP_HX_REQUEST="true")
+def test_defender_answers_follow_the_sandbox_not_a_fixed_string(player, other_learner):
+    slug = "who-read-the-secret"
+    spec = catalog.get(slug)
+    for learner in (player, other_learner):
+        assert learner.client.get(f"/challenges/{slug}/").status_code == 200
+    mine = play(player.client, player.sandbox, slug, spec.solution)
+    theirs = {"access_key_id": key_for_challenge(other_learner, "backup-agent"), "user_name": "backup-agent"}
+    assert mine["access_key_id"] != theirs["access_key_id"] and mine["access_key_id"].startswith("AKIA")
+    assert not check(player.client, player.sandbox, slug, theirs)["passed"]
+    wrong_user = {**mine, "user_name": "metrics-exporter"}
+    result = check(player.client, player.sandbox, slug, wrong_user)
+    assert [f["ok"] for f in result["findings"]] == [True, False]
+    assert "metrics-exporter" in result["findings"][1]["text"] and "backup-agent" not in result["findings"][1]["text"]
+    assert check(player.client, player.sandbox, slug, mine)["passed"]
+    empty = player.client.post(f"/challenges/{slug}/check/", {}, HTTP_HX_REQUEST="true")
     assert empty.status_code == 400 and b"This field is required" in empty.content
-    assert not check(learner, slug, defender_answers(learner, slug, right=False))["passed"]
-    assert check(learner, slug, defender_answers(learner, slug, right=True))["passed"]
 
 
-def test_the_secret_reader_answer_follows_the_sandbox_not_a_fixed_string(learner, other_learner):
-    mine = defender_answers(learner, "who-read-the-secret", right=True)
-    theirs = defender_answers(other_learner, "who-read-the-secret", right=True)
-    assert mine["access_key_id"] != theirs["access_key_id"]
-    assert not check(learner, "who-read-the-secret", theirs)["passed"]
+def key_for_challenge(learner, user: str) -> str:
+    return probes.key_of(learner.sandbox, user).access_key_id
 
 
-def test_resetting_a_challenge_restores_its_seed_and_keeps_it_solved(learner):
+def test_reset_restores_the_seed_keeps_it_solved_and_drops_the_rounds_console_sessions(player):
+    slug = "session-policy-one-task"
+    spec = catalog.get(slug)
+    player.client.get(f"/challenges/{slug}/")
+    play(player.client, player.sandbox, slug, spec.solution)
+    assert check(player.client, player.sandbox, slug)["passed"]
+    assert any("Challenge-DataSupport" in s.arn for s in kept.sessions(player.sandbox.id))
+    assert player.client.post(f"/challenges/{slug}/reset/").status_code == 302
+    # on main, the kept session survived the reset and the check passed at once
+    assert not any("Challenge-DataSupport" in s.arn for s in kept.sessions(player.sandbox.id))
+    again = check(player.client, player.sandbox, slug)
+    assert not again["passed"] and "no live session of Challenge-DataSupport" in failures(again)[0]["text"]
+    progress = ChallengeProgress.objects.get(sandbox=player.sandbox, challenge=slug)
+    assert progress.solved_at is not None and progress.hints_when_solved == 0
+
+
+def test_an_attack_before_a_reset_is_not_this_rounds_attack(player):
+    slug = "wildcard-trust"
+    player.client.get(f"/challenges/{slug}/")
+    play(player.client, player.sandbox, slug, catalog.get(slug).solution[:1])
+    assert check(player.client, player.sandbox, slug)["passed"]
+    services.advance_clock(player.sandbox, 2)   # the reset comes later than the attack, as a person's would
+    player.client.post(f"/challenges/{slug}/reset/")
+    assert not check(player.client, player.sandbox, slug)["passed"]
+
+
+def test_a_revocation_applied_in_the_second_of_the_leak_still_stops_the_leak(player):
+    slug = "revoke-leaked-sessions"
+    player.client.get(f"/challenges/{slug}/")
+    leaked = credentials.get(player.sandbox.id, probes.seeded_session_name(slug, "leaked"))
+    assert leaked is not None
+    play(player.client, player.sandbox, slug, catalog.get(slug).solution)   # in the same second, or the next
+    result = check(player.client, player.sandbox, slug)
+    assert result["findings"][0]["ok"], result   # the leaked session is refused whatever the fraction of a second
+
+
+def test_the_checkers_calls_are_marked_in_cloudtrail(player):
+    slug = "auditors-externalid-and-mfa"
+    player.client.get(f"/challenges/{slug}/")
+    check(player.client, player.sandbox, slug)
+    player.client.get("/trail/")   # the page persists what the trail buffered
+    ids = set(CheckerCall.objects.filter(sandbox=player.sandbox).values_list("request_id", flat=True))
+    events = [e for e in TrailEvent.objects.filter(sandbox=player.sandbox) if e.record.get("requestID") in ids]
+    assert len(events) >= 5
+    assert all(e.record["userAgent"] == probes.CHECKER_USER_AGENT for e in events)
+    sessions = [e.record["requestParameters"]["roleSessionName"] for e in events if e.event_name == "AssumeRole"]
+    assert sessions and all(name.startswith("lab-checker-") for name in sessions)
+
+
+def test_checker_probes_are_not_detections_but_a_learners_copy_of_its_user_agent_is(player):
+    for slug in ("auditors-externalid-and-mfa", "github-oidc-main-branch"):   # 8 refused AssumeRole* probes
+        player.client.get(f"/challenges/{slug}/")
+        check(player.client, player.sandbox, slug)
+    page = player.client.get("/trail/findings/").content.decode()
+    assert 'data-rule="repeated-assume-role-denied"' not in page and "(via )" not in page
+    # a learner who copies the checker's userAgent is still seen probing roles
+    key = key_for(player.sandbox, "production", "lab-admin")
+    sts = learner_client("sts", access_key_id=key.access_key_id, secret_access_key=key.secret_access_key)
+    sts.meta.events.register("before-sign", lambda request, **_: request.headers.__setitem__(
+        "User-Agent", probes.CHECKER_USER_AGENT))
+    role = f"arn:aws:iam::{player.sandbox.account_ids()['production']}:role/Challenge-AuditReview"
+    for _ in range(3):
+        with pytest.raises(Exception):
+            sts.assume_role(RoleArn=role, RoleSessionName="lab-checker-1")
+    page = player.client.get("/trail/findings/").content.decode()
+    assert 'data-rule="repeated-assume-role-denied"' in page and "lab-admin" in page
+
+
+def test_the_defend_exercise_asks_about_the_learners_refused_call_not_the_checkers(player):
+    key = key_for(player.sandbox, "developer", "developer")
+    s3 = learner_client("s3", access_key_id=key.access_key_id, secret_access_key=key.secret_access_key)
+    with pytest.raises(Exception):
+        s3.get_object(Bucket="securecart-invoices", Key="2024/10/INV-100231.pdf")
+    player.client.get(f"/challenges/auditors-externalid-and-mfa/")
+    check(player.client, player.sandbox, "auditors-externalid-and-mfa")   # refused AssumeRole probes, newer
+    r = player.client.post("/trail/defend/5/", {"answer": "GetObject"})
+    assert "Correct: the events bear it out." in r.content.decode()
+
+
+def test_the_default_jailed_console_applies_a_solution_the_checker_accepts(learner):
+    """The path `make run` takes: the real AWS CLI in its bubblewrap sandbox (no in-process console here)."""
     slug = "auditors-externalid-and-mfa"
     learner.client.get(f"/challenges/{slug}/")
-    play(learner, slug, BY_SLUG[slug].solution, succeed=True)
-    assert check(learner, slug)["passed"]
-    r = learner.client.post(f"/challenges/{slug}/reset/")
-    assert r.status_code == 302
-    again = check(learner, slug)
-    assert not again["passed"]
-    assert ChallengeProgress.objects.get(sandbox=learner.sandbox, challenge=slug).solved_at is not None
+    values = probes.placeholder_values(learner.sandbox, catalog.get(slug))
+    from challenges import schema
+
+    html = console_post(learner.client, schema.fill(catalog.get(slug).solution[0].run, values),
+                        "key:production/lab-admin", slug)
+    assert "exit code 0" in html
+    assert check(learner.client, learner.sandbox, slug)["passed"]
 
 
-def test_reset_of_the_revocation_challenge_leaks_a_new_session(learner):
-    slug = "revoke-leaked-sessions"
+def test_probes_undo_what_they_wrote(player):
+    """A probe that goes through (a wrong boundary lets junior-dev write himself a policy) is undone after the
+    check: the learner's sandbox is asked, never changed."""
+    slug = "boundary-stops-escalation"
+    player.client.get(f"/challenges/{slug}/")
+    result = check(player.client, player.sandbox, slug)   # no boundary yet: every escalation goes through
+    assert any("grant himself everything" in f["text"] and ": allowed; the next probes" in f["text"]
+               for f in result["findings"])
+    iam = learner_client("iam", **_admin_kwargs(player))
+    assert iam.list_user_policies(UserName="junior-dev")["PolicyNames"] == ["JuniorDeveloper"]
+    user = iam.get_user(UserName="junior-dev")["User"]
+    assert "PermissionsBoundary" not in user
+    s3 = learner_client("s3", **_admin_kwargs(player))
+    listing = s3.list_objects_v2(Bucket="securecart-security-logs").get("Contents", [])
+    assert all(not o["Key"].startswith("lab-checker/") for o in listing)
+
+
+def _admin_kwargs(learner) -> dict:
+    key = key_for(learner.sandbox, "production", "lab-admin")
+    return {"access_key_id": key.access_key_id, "secret_access_key": key.secret_access_key}
+
+
+def test_an_expired_console_session_is_marked_on_the_sandbox_clock(player):
+    html = console_post(player.client, "aws sts get-session-token --duration-seconds 900", "key:production/lab-admin")
+    assert "Kept:" in html
+    services.advance_clock(player.sandbox, 16 * 60)
+    page = player.client.get("/challenges/console/").content.decode()
+    assert "— expired" in page
+
+
+@pytest.mark.parametrize("query,output,kept_expected", [
+    ("Credentials", "text", True), ("Credentials", "json", True), ("Credentials", "table", True),
+    ("Credentials.[AccessKeyId,SecretAccessKey,SessionToken]", "text", True),
+    ("Credentials.AccessKeyId", "text", False),
+])
+def test_a_session_shaped_by_query_and_output_is_kept_when_it_shows_all_three_parts(player, query, output,
+                                                                                     kept_expected):
+    html = console_post(player.client, f"aws sts get-session-token --query {query} --output {output}",
+                        "key:production/lab-admin")
+    assert "exit code 0" in html
+    assert ("Kept:" in html) is kept_expected, html[:1500]
+    if not kept_expected:
+        assert "Not kept:" in html and "print the whole Credentials" in html
+    assert bool(kept.sessions(player.sandbox.id)) is kept_expected
+
+
+def test_one_check_at_a_time_per_sandbox_and_no_faster_than_people_read(learner, monkeypatch):
+    from django.core.cache import caches
+
+    from challenges import views
+    from securecart import throttle
+
+    # the counter's windows are fixed: hold the clock inside one, or a boundary between two posts resets the count
+    now = time.time()
+    monkeypatch.setattr(throttle, "time", SimpleNamespace(time=lambda: now))
+    slug = "wildcard-trust"
     learner.client.get(f"/challenges/{slug}/")
-    first = credentials.get(learner.sandbox.id, LEAKED_SESSION)
-    assert first is not None
-    learner.client.post(f"/challenges/{slug}/reset/")
-    second = credentials.get(learner.sandbox.id, LEAKED_SESSION)
-    assert second is not None and second.access_key_id != first.access_key_id
-    page = learner.client.get(f"/challenges/{slug}/").content.decode()
-    assert second.access_key_id in page and INVOICE_KEY not in page
+    caches["throttle"].add(f"challenge-check:{learner.sandbox.id}", 1, 60)   # another tab's check is running
+    r = learner.client.post(f"/challenges/{slug}/check/", HTTP_HX_REQUEST="true")
+    assert r.status_code == 429 and views.CHECK_BUSY in r.content.decode()
+    assert ChallengeProgress.objects.get(sandbox=learner.sandbox, challenge=slug).attempts == 0
+    caches["throttle"].delete(f"challenge-check:{learner.sandbox.id}")
+    # the refused one counted too: a script resending on "busy" is slowed down as well
+    allowed = views.CHECKS_PER_WINDOW - 1
+    answers = [learner.client.post(f"/challenges/{slug}/check/", HTTP_HX_REQUEST="true").status_code
+               for _ in range(allowed + 1)]
+    assert answers[:allowed] == [200] * allowed and answers[-1] == 429
+    # per challenge: checking another one (a class working down the list) is not slowed down
+    assert learner.client.post("/challenges/chain-to-root-trust/check/", HTTP_HX_REQUEST="true").status_code == 200
+    assert not caches["throttle"].get(f"challenge-check:{learner.sandbox.id}")   # the lease is given back

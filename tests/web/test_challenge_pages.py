@@ -6,25 +6,56 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 
-from challenges import api
-from challenges.catalog import ATTACKER, BUILDER, BY_SLUG, CHALLENGES, DEFENDER
+from challenges import api, catalog
+from challenges.catalog import ATTACKER, BUILDER, DEFENDER
 from challenges.models import ChallengeProgress
 from sandboxes.models import Sandbox
 
 
-def test_there_are_at_least_twelve_challenges_on_every_track():
-    tracks = [c.track for c in CHALLENGES]
-    assert len(CHALLENGES) >= 12
-    assert tracks.count(BUILDER) >= 6 and tracks.count(ATTACKER) >= 5 and tracks.count(DEFENDER) >= 2
-    for challenge in CHALLENGES:
+ISSUE_22_ATTACKERS = {"wildcard-trust", "update-assume-role-policy", "passrole-runinstances", "chain-to-root-trust",
+                      "confused-deputy"}
+
+
+def test_there_are_challenges_on_every_track():
+    challenges = catalog.challenges()
+    tracks = [c.track for c in challenges]
+    assert len(challenges) >= 23
+    assert tracks.count(BUILDER) >= 6 and tracks.count(ATTACKER) >= 15 and tracks.count(DEFENDER) >= 12
+    for challenge in challenges:
         assert challenge.hints and challenge.solution and challenge.reasoning and challenge.start
-        assert challenge.track == DEFENDER or challenge.wrong_attempt, challenge.slug
+        assert challenge.track == DEFENDER or challenge.mistakes, challenge.slug
+
+
+def test_every_new_attack_cites_its_source_has_a_technique_and_is_followed_by_its_defence():
+    """Issue 29: at least 10 new attacker challenges from documented IAM/STS paths, each with its source, an ATT&CK
+    technique and "defend what you just did"; at least two false-positive cases where the learner says why."""
+    attackers = [c for c in catalog.challenges() if c.track == ATTACKER]
+    new = [c for c in attackers if c.slug not in ISSUE_22_ATTACKERS and not c.false_positive]
+    assert len(new) >= 10
+    for attack in attackers:
+        assert attack.attack.sources and attack.attack.technique.id.startswith("T"), attack.slug
+    for attack in new:
+        assert any("pathfinding.cloud" in s.title or "Rhino" in s.title for s in attack.attack.sources), attack.slug
+        assert attack.attack.path, attack.slug      # the calls its defence replays
+        [defence] = catalog.defences_of(attack.slug)
+        assert any(c.replay == attack.slug for c in defence.checks if hasattr(c, "replay")), defence.slug
+    positives = [c for c in attackers if c.false_positive]
+    assert len(positives) >= 2 and all(c.answers for c in positives)
+
+
+def test_an_attacker_page_cites_its_source_and_technique_and_leads_to_its_defence(learner):
+    html = learner.client.get("/challenges/create-policy-version/").content.decode()
+    assert 'href="https://pathfinding.cloud/paths/iam-001"' in html and "(Apache-2.0)" in html
+    assert 'href="https://attack.mitre.org/techniques/T1098/003/"' in html
+    assert 'href="/challenges/defend-create-policy-version/"' in html
+    defence = learner.client.get("/challenges/defend-create-policy-version/").content.decode()
+    assert "Defend what you just did" in defence and 'href="/challenges/create-policy-version/"' in defence
 
 
 def test_the_home_page_lists_challenges_with_difficulty_and_time(learner):
     r = learner.client.get("/")
     html = r.content.decode()
-    for challenge in CHALLENGES:
+    for challenge in catalog.challenges():
         assert f'href="/challenges/{challenge.slug}/"' in html
     assert "Builder · easy · about 10 min" in html and "Attacker · hard · about 20 min" in html
 
@@ -53,7 +84,7 @@ def test_the_challenge_page_has_story_objective_start_tools_and_the_console(lear
 
 def test_hints_come_one_at_a_time_then_the_solution(learner):
     slug = "auditors-externalid-and-mfa"
-    hints = BY_SLUG[slug].hints
+    hints = catalog.get(slug).hints
     assert hints[0] not in learner.client.get(f"/challenges/{slug}/").content.decode()
     r = learner.client.post(f"/challenges/{slug}/hint/", HTTP_HX_REQUEST="true")
     assert r.status_code == 200 and 'id="challenge-help"' in r.content.decode()
@@ -74,7 +105,7 @@ def test_hints_come_one_at_a_time_then_the_solution(learner):
 def test_scenario_pages_link_their_challenges(learner):
     r = learner.client.get("/scenarios/cross-account-auditors/meet-the-auditor/")
     html = r.content.decode()
-    for challenge in CHALLENGES:
+    for challenge in catalog.challenges():
         linked = f'href="/challenges/{challenge.slug}/"' in html
         assert linked == (challenge.scenario == "cross-account-auditors"), challenge.slug
 
@@ -82,7 +113,7 @@ def test_scenario_pages_link_their_challenges(learner):
 def test_every_challenge_names_a_scenario_that_exists():
     from scenarios import registry
 
-    for challenge in CHALLENGES:
+    for challenge in catalog.challenges():
         assert registry.get(challenge.scenario) is not None, challenge.slug
 
 
@@ -123,7 +154,7 @@ def test_the_class_api_lists_who_solved_a_challenge():
     solved = api.solved_by("wildcard-trust", [alice, bob, carol])
     assert list(solved) == [alice.pk]
     assert api.get("wildcard-trust").url == "/challenges/wildcard-trust/"
-    assert [c.slug for c in api.catalog()] == [c.slug for c in CHALLENGES]
+    assert [c.slug for c in api.catalog()] == [c.slug for c in catalog.challenges()]
     assert ("wildcard-trust", "Attacker · A role that trusts everybody") in api.choices()
     with pytest.raises(KeyError):
         api.solved_by("no-such-challenge", [alice])

@@ -94,3 +94,23 @@ def test_a_culled_cache_does_not_seed_the_template_world_again(learner) -> None:
     with mock.patch.object(template.world, "seed_world", side_effect=AssertionError("seeded again")):
         template.ensure_template()
         assert template.template_ready()
+
+
+@pytest.mark.django_db
+def test_a_challenge_reset_stops_offering_its_roles_console_sessions_only(learner) -> None:
+    # challenges.kept.forget_roles: the console's kept sessions of the reset challenge's roles go; another role's
+    # and a scenario's session of the same role stay
+    from challenges import kept
+
+    def row(name: str, arn: str, in_console: bool) -> None:
+        KeptSession.objects.create(sandbox=learner.sandbox, name=name, label=name, arn=arn, in_console=in_console,
+                                   access_key_id="ASIA" + name.upper().ljust(16, "X")[:16],
+                                   expiration="2026-12-07T12:00:00+00:00")
+
+    row("console-a", "arn:aws:sts::200000000001:assumed-role/Challenge-Analytics/notebook", True)
+    row("console-b", "arn:aws:sts::200000000001:assumed-role/Challenge-DataSupport/ops", True)
+    row("scenario", "arn:aws:sts::200000000001:assumed-role/Challenge-Analytics/step", False)
+    assert kept.forget_roles(learner.sandbox.id, ["arn:aws:iam::200000000001:role/Challenge-Analytics"]) == 1
+    assert sorted(KeptSession.objects.filter(sandbox=learner.sandbox).values_list("name", flat=True)) == [
+        "console-b", "scenario"]
+    assert kept.forget_roles(learner.sandbox.id, []) == 0
