@@ -399,7 +399,7 @@ def policy_advice(argv: list[str]) -> list[str]:
     policy without a word; a document that does not parse is left to AWS's own error."""
     from engine.errors import MalformedPolicyDocument
     from engine.policy import parse_policy
-    from engine.policy.advice import findings
+    from engine.policy.advice import editor_notes
 
     if len(argv) < 2:
         return []
@@ -418,8 +418,7 @@ def policy_advice(argv: list[str]) -> list[str]:
             document = parse_policy(value, kind=kind)
         except (MalformedPolicyDocument, ValueError):
             continue
-        notes += [finding.message for finding in findings(document)]
-        notes += [warning.message for warning in document.warnings]
+        notes += editor_notes(document)
     return notes
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hmac
 import math
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +24,7 @@ from typing import Any, Callable, Iterable
 from engine.clock import SandboxClock
 from engine.cloudtrail import ApiCall, Trail
 from engine.decisions import DECISION_LRU_SIZE, DecisionLog
+from engine.fairness import yield_to_other_threads
 from engine.directory import AccessKeyInfo, Directory, MfaDeviceInfo
 from engine.errors import AccessDenied, ExpiredToken, InvalidClientTokenId
 from engine.federation.registry import JwksRegistry
@@ -45,6 +45,7 @@ from engine.sts.service import RoleSessionRequest, StsService, not_authorized
 from engine.sts.sessions import CredentialStore, IssuedSession, SessionSecret
 from engine.sts.state import StsState
 from engine.sts.validation import validate
+from engine.simulator import Simulator, simulate, simulation_key
 
 __all__ = ["Lab", "Caller", "RequestMeta", "IssuedSession", "SandboxInfo", "DECISION_LRU_SIZE",
            "INVALID_KEY_MESSAGE", "INVALID_TOKEN_MESSAGE", "EXPIRED_MESSAGE"]
@@ -371,6 +372,24 @@ class Lab:
         self.decision_log.record(meta.request_id, decision)
         return decision
 
+    def simulate(self, caller: Caller, operation: str, params: dict[str, Any],
+                 request_id: str | None = None) -> dict[str, Any]:
+        """IAM SimulatePrincipalPolicy / SimulateCustomPolicy for `caller` (already authorised for the operation):
+        AWS's result shape, evaluated by the engine that decides real calls, only over the caller's sandbox
+        (engine/simulator.py). Without the Lab lock, as authorize_call: the Directory locks its reads.
+        Each simulated decision is kept under simulation_key(request_id), apart from the request's own decision
+        (a simulated refusal is no refusal of the call), so the policy lab can show its waterfall."""
+        outcomes: list[Any] = []
+        answer = simulate(self.simulator(caller), operation, params, outcomes)
+        if request_id:
+            for outcome in outcomes[:KEPT_SIMULATED]:
+                self.decision_log.record(simulation_key(request_id), outcome.decision)
+        return answer
+
+    def simulator(self, caller: Caller) -> Simulator:
+        """The simulator over `caller`'s sandbox (engine/simulator.py)."""
+        return Simulator(self.directory, self._sandbox_of, caller.sandbox_id, caller.account, now=self.now)
+
     def encode_authorization_failure(self, caller: Caller, decision: Decision) -> str:
         """The opaque token for "Encoded authorization failure message: ..." (decoded by DecodeAuthorizationMessage)."""
         with self._lock:
@@ -472,26 +491,9 @@ class Lab:
 
 
 _REAL_CLOCK = SandboxClock()
-
-
-YIELD_AFTER = 0.0005    # seconds of policy evaluation before a waiting thread is given the interpreter
-
-
-def yield_to_other_threads() -> Callable[[], None]:
-    """For authorize(between_policies=...): let a waiting thread (another learner's request) take the interpreter
-    once this call has evaluated policies for YIELD_AFTER, rather than at the next forced switch (sleep(0)
-    releases the GIL). Not after every policy: sleep(0) is a system call and a trip through the scheduler, about
-    0.2 ms on a busy machine, more than most policies take (an SCP and an RCP on an OU put 8 policies in a call;
-    scripts/bench_policy.py)."""
-    last = time.perf_counter()
-
-    def between_policies() -> None:
-        nonlocal last
-        now = time.perf_counter()
-        if now - last >= YIELD_AFTER:
-            time.sleep(0)
-            last = time.perf_counter()
-    return between_policies
+# Simulated decisions kept per simulation for the policy lab's waterfalls (each carries its trace; the DecisionLog
+# bounds entries, not their size): the page asks for at most 20 actions x 5 resources.
+KEPT_SIMULATED = 100
 
 
 def _finite(seconds: float) -> None:

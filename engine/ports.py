@@ -165,6 +165,9 @@ class InProcessLabPort(LabPort, Protocol):
 
     def encode_authorization_failure(self, caller: Any, decision: Any) -> str: ...
 
+    def simulate(self, caller: Any, operation: str, params: dict[str, Any],
+                 request_id: str | None = None) -> dict[str, Any]: ...
+
     # the engine's own objects, which the gateway's overrides read (IAM data, MFA replay memory, the Trail)
     @property
     def directory(self) -> Directory: ...

@@ -15,7 +15,7 @@ from xml.etree import ElementTree
 
 ACTION_PREFIXES = MappingProxyType({"iam": "iam", "ec2": "ec2", "s3": "s3", "secretsmanager": "secretsmanager",
                                     "sso-admin": "sso", "identitystore": "identitystore", "sts": "sts",
-                                    "organizations": "organizations"})
+                                    "organizations": "organizations", "accessanalyzer": "access-analyzer"})
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,12 @@ def iam_targets(operation: str, params: dict[str, Any], *, account: str, caller_
         path = path or lookups.iam_path(account, kind, name) or "/"
         return _iam_arn(account, kind, path, name)
 
+    if operation == "SimulatePrincipalPolicy" and params.get("PolicySourceArn"):
+        # the user, group or role whose policies are read (Service Authorization Reference: resource types group,
+        # role, user); its own account is the resource's, so another sandbox's entity is refused before any read
+        source = str(params["PolicySourceArn"])
+        owner = source.split(":")[4] if source.count(":") >= 5 else account
+        return [AuthzTarget(action, source, owner or account)]
     if operation in _IAM_LIST_PREFIX:
         return [AuthzTarget(action, _iam_arn(account, _IAM_LIST_PREFIX[operation], params.get("PathPrefix", "/"), ""),
                             account)]

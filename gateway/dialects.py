@@ -7,7 +7,8 @@ caller of a service the lab does not serve) instead of branching on protocol nam
 - `QueryJsonDialect` ("query-json"): a query API answering in JSON (STS with `Accept: application/json`).
 - `RestXmlDialect` ("rest-xml": S3): the operation from method, path and query; moto writes the results.
 - `JsonDialect` ("json": Secrets Manager, SSO Admin, Identity Store, CloudTrail): X-Amz-Target and a JSON body.
-- `RestJsonDialect` ("rest-json"): only ever an error, for callers of a rest-json service the lab does not serve.
+- `RestJsonDialect` ("rest-json": Access Analyzer): the operation from method and path, a JSON body; also the error
+  shape for callers of a rest-json service the lab does not serve.
 
 The codes and wordings are AWS's where the comments cite a source, the lab's choice where they say so.
 """
@@ -287,9 +288,33 @@ class JsonDialect(Dialect):
 
 
 class RestJsonDialect(JsonDialect):
-    """Only for callers of a rest-json service the lab does not serve: the error shape."""
+    """Access Analyzer (its policy checks, answered by gateway.policy_tools), and the error shape for callers of a
+    rest-json service the lab does not serve."""
 
     name = "rest-json"
+
+    def operation(self, service: str, request: Any) -> tuple[str, dict[str, str]]:
+        operation = protocols.rest_json_operation(service, request.method, request.path)
+        if operation is None:
+            raise aws_error("UnknownOperationException", f"The lab's AWS endpoint does not serve {request.method} "
+                            f"{request.path} for {service}.", 404)
+        return operation, {}
+
+    def parse(self, service: str, request: Any) -> ParsedOperation:
+        operation, _ = self.operation(service, request)
+        params = protocols.parse_json_body(request.body)
+        params.update(protocols.rest_json_query_params(service, operation, request.query))
+        return ParsedOperation(operation, params)
+
+    def result(self, service: str, operation: str, result: dict[str, Any] | StsResult, request_id: str) -> Response:
+        return protocols.rest_json_result(members(result))
+
+    def forwarded_operation(self, headers: dict[str, str], body: bytes, query_string: str) -> str:
+        return ""
+
+    def access_denied(self, sentence: str, *, cross_account: bool, encoded: Any = None) -> AwsError:
+        # Access Analyzer's AccessDeniedException is a 403 (botocore's model: error httpStatusCode 403)
+        return aws_error("AccessDeniedException", sentence, 403)
 
     def error(self, service: str | None, error: AwsError, request_id: str, *, foreign: bool = False) -> Response:
         body = json.dumps({"message": error.message}).encode()

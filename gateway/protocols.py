@@ -8,6 +8,8 @@ Parsing and writing are driven by botocore's service models, so parameter names,
 - ec2: like query but flattened lists; errors `<Response><Errors><Error>..</Error></Errors><RequestID>..`.
 - json (Secrets Manager, SSO Admin, Identity Store, CloudTrail, Organizations): `X-Amz-Target: Prefix.Operation`; errors
   `{"__type": code, "message": ..}` with `x-amzn-ErrorType`.
+- rest-json (Access Analyzer): the operation from method and path, a JSON body; errors `{"message": ..}` with
+  `x-amzn-ErrorType`.
 - rest-xml (S3): errors `<Error><Code>..</Code><Message>..</Message><RequestId>..</RequestId></Error>`.
 """
 from __future__ import annotations
@@ -32,17 +34,17 @@ from engine.errors import AwsError
 SERVICE_MODELS = MappingProxyType({
     "sts": "sts", "iam": "iam", "s3": "s3", "ec2": "ec2", "secretsmanager": "secretsmanager",
     "sso-admin": "sso-admin", "identitystore": "identitystore", "cloudtrail": "cloudtrail",
-    "organizations": "organizations",
+    "organizations": "organizations", "accessanalyzer": "accessanalyzer",
 })
 # Credential-scope service -> our service name (SSO Admin signs as "sso": botocore sso-admin signingName).
 SIGNING_NAMES = MappingProxyType({
     "sts": "sts", "iam": "iam", "s3": "s3", "ec2": "ec2", "secretsmanager": "secretsmanager",
     "sso": "sso-admin", "identitystore": "identitystore", "cloudtrail": "cloudtrail",
-    "organizations": "organizations",
+    "organizations": "organizations", "access-analyzer": "accessanalyzer",
 })
 PROTOCOLS = MappingProxyType({"sts": "query", "iam": "query", "ec2": "ec2", "s3": "rest-xml", "secretsmanager": "json",
                               "sso-admin": "json", "identitystore": "json", "cloudtrail": "json",
-                              "organizations": "json"})
+                              "organizations": "json", "accessanalyzer": "rest-json"})
 JSON_TARGET_PREFIXES = MappingProxyType({"secretsmanager": "secretsmanager", "SWBExternalService": "sso-admin",
                                          "AWSIdentityStore": "identitystore",
                                          "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101": "cloudtrail",
@@ -355,6 +357,34 @@ def query_result_json(operation: str, result: dict[str, Any], request_id: str) -
     "ResponseMetadata": {"RequestId": ...}}}."""
     body = {f"{operation}Response": {f"{operation}Result": result, "ResponseMetadata": {"RequestId": request_id}}}
     return Response(200, [("Content-Type", "application/json")], json.dumps(body, default=_json_default).encode())
+
+
+def rest_json_operation(service: str, method: str, path: str) -> str | None:
+    """The operation of a rest-json service that a method and path name (botocore's requestUri; the operations the
+    lab serves have no labels in their paths)."""
+    for name in service_model(service).operation_names:
+        http = service_model(service).operation_model(name).http
+        uri = http.get("requestUri", "").split("?", 1)[0]
+        if http.get("method") == method and "{" not in uri and uri.rstrip("/") == path.rstrip("/"):
+            return str(name)
+    return None
+
+
+def rest_json_query_params(service: str, operation: str, query: dict[str, str]) -> dict[str, Any]:
+    """The members a rest-json operation takes in its query string (ValidatePolicy's maxResults and nextToken)."""
+    model = service_model(service).operation_model(operation)
+    params: dict[str, Any] = {}
+    for name, shape in (model.input_shape.members.items() if model.input_shape is not None else ()):
+        if shape.serialization.get("location") != "querystring":
+            continue
+        raw = query.get(shape.serialization.get("name", name))
+        if raw is not None:
+            params[name] = _scalar(shape, raw, name)
+    return params
+
+
+def rest_json_result(result: dict[str, Any]) -> Response:
+    return Response(200, [("Content-Type", "application/json")], json.dumps(result, default=_json_default).encode())
 
 
 def json_result(result: dict[str, Any], service: str = "secretsmanager") -> Response:

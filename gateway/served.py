@@ -3,7 +3,8 @@
 A service the gateway speaks (protocols.SERVICE_MODELS) is served operation by operation:
 - STS: every operation of its model (the engine answers each, or refuses it in AWS's words);
 - S3: every operation of its model (moto's S3 dispatches on method, bucket, key and query, not one method each);
-- the others: an operation moto's response class implements, or one the gateway answers itself (its overrides).
+- the others: an operation moto's response class implements, or one the gateway answers itself (its overrides);
+  Access Analyzer, which moto lacks: only the gateway's own operations.
 Names are the CLI's (`aws s3api`, `list-roles`): the console hands them to the AWS CLI's own command tables.
 """
 from __future__ import annotations
@@ -30,6 +31,8 @@ MOTO_RESPONSES = MappingProxyType({
     "organizations": ("moto.organizations.responses", "OrganizationsResponse"),
 })
 SERVED_WHOLE = frozenset({"sts", "s3"})
+# Services moto does not implement: only the operations the gateway answers itself (Access Analyzer's policy checks).
+GATEWAY_ONLY = frozenset({"accessanalyzer"})
 
 
 @functools.lru_cache(maxsize=1)
@@ -41,6 +44,8 @@ def served_operations() -> dict[str, list[str]]:
         model = protocols.service_model(service)
         if service in SERVED_WHOLE:
             names = list(model.operation_names)
+        elif service in GATEWAY_ONLY:
+            names = [operation for operation in model.operation_names if (service, operation) in overrides]
         else:
             module, name = MOTO_RESPONSES[service]
             responses = getattr(importlib.import_module(module), name)

@@ -63,11 +63,12 @@ def validate(service: str, operation: str, params: Any) -> None:
     if op is None or op.input_shape is None:
         return
     protocol = protocols.PROTOCOLS.get(service, "query")
-    if protocol == "json" and not isinstance(params, dict):
+    json_protocol = protocol in ("json", "rest-json")
+    if json_protocol and not isinstance(params, dict):
         raise _serialization("Start of structure or map found where not expected.")
     violations: list[Violation] = []
     try:
-        _check_structure(op.input_shape, params, "", violations, json_types=protocol == "json")
+        _check_structure(op.input_shape, params, "", violations, json_types=json_protocol)
     except _TypeMismatch as mismatch:
         raise _serialization(mismatch.message) from None
     except RecursionError:
@@ -80,7 +81,7 @@ def validate(service: str, operation: str, params: Any) -> None:
     count = len(violations)
     text = (f"{count} validation error{'s' if count > 1 else ''} detected: "
             + "; ".join(_sentence(v) for v in shown))
-    code = "ValidationException" if protocol == "json" else "ValidationError"
+    code = "ValidationException" if json_protocol else "ValidationError"
     raise AwsError(text, code=code, status=400, sender_fault=True)
 
 

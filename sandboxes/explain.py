@@ -25,15 +25,26 @@ def _account_of_arn(arn: str) -> str | None:
 def sandbox_decision(sandbox: Sandbox, request_id: str | None) -> dict[str, Any] | None:
     if not request_id or not REQUEST_ID.fullmatch(request_id):
         return None
-    the_lab = lab()
-    decision = the_lab.decision(request_id)
-    if decision is None:
-        return None
-    data = decision.to_dict()
+    decision = lab().decision(request_id)
+    return _own(sandbox, decision.to_dict()) if decision is not None else None
+
+
+def sandbox_simulation(sandbox: Sandbox, request_id: str | None) -> list[dict[str, Any]]:
+    """The decisions an IAM simulation (SimulatePrincipalPolicy / SimulateCustomPolicy) evaluated, one per action and
+    resource in order (engine.simulator.simulation_key), those of the sandbox's own accounts only."""
+    if not request_id or not REQUEST_ID.fullmatch(request_id):
+        return []
+    from engine.simulator import simulation_key
+
+    shown = [_own(sandbox, decision.to_dict()) for decision in lab().decisions(simulation_key(request_id))]
+    return [data for data in shown if data is not None]
+
+
+def _own(sandbox: Sandbox, data: dict[str, Any]) -> dict[str, Any] | None:
     request = data.get("request") or {}
     account = (request.get("principal") or {}).get("account") or _account_of_arn(request.get("resource", ""))
     if not account:
         return None
-    if account not in sandbox.account_ids().values() and the_lab.sandbox_of_account(account) != sandbox.id:
+    if account not in sandbox.account_ids().values() and lab().sandbox_of_account(account) != sandbox.id:
         return None
     return data

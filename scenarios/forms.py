@@ -58,12 +58,13 @@ def trust_policy_problem(text: str) -> dict[str, Any] | None:
 
 
 def trust_policy_advice(text: str) -> list[str]:
-    """What the editor adds under a trust policy that parses: IAM Access Analyzer's findings the lab gives
-    (engine.policy.advice: "Invalid action ... Did you mean ...?") and the parser's warnings. IAM saves the policy
+    """What the editor adds under a trust policy that parses: IAM Access Analyzer's errors and security warnings
+    (engine.policy.advice.editor_notes: "Invalid action ... Did you mean ...?", a role anyone may assume, an OIDC
+    provider without a condition...) and the parser's warnings. IAM saves the policy
     either way; these say what parts of it match nothing. A document that does not parse gets its error instead."""
     from engine.errors import MalformedPolicyDocument
     from engine.policy import parse_policy
-    from engine.policy.advice import findings
+    from engine.policy.advice import editor_notes
 
     if not text or len(text) > MAX_POLICY_CHARS:
         return []
@@ -71,7 +72,7 @@ def trust_policy_advice(text: str) -> list[str]:
         document = parse_policy(text, kind="trust")
     except MalformedPolicyDocument:
         return []
-    return [finding.message for finding in findings(document)] + [warning.message for warning in document.warnings]
+    return editor_notes(document)
 
 
 class PolicyTextField(forms.CharField):

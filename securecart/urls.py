@@ -20,6 +20,8 @@ urlpatterns = [
     path("challenges/", include("challenges.urls")),
     path("class/", include("classroom.urls")),
     path("docs/", include("manuals.urls")),
+    # issue 26: the policy lab (simulator and Access Analyzer checks)
+    path("policy-lab/", include("policylab.urls")),
     path("sandbox/", include(sandbox_urls.urlpatterns)),
     path("internal/", include(sandbox_urls.internal_urlpatterns)),
     path("accounts/login/", throttle_sign_ins(auth_views.LoginView.as_view()), name="login"),

@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "challenges",
     "classroom",
     "manuals",
+    # issue 26: the policy lab (simulator and Access Analyzer checks)
+    "policylab",
 ]
 
 MIDDLEWARE = [

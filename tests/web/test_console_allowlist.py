@@ -241,3 +241,18 @@ def test_the_allow_list_is_what_the_gateway_serves():
     assert "assume-role" in served["sts"] and "list-roles" in served["iam"] and "put-object" in served["s3api"]
     # moto has no delegation requests and the gateway adds none: the console does not offer them
     assert "create-delegation-request" not in served["iam"]
+
+
+# ------------------------------------------------------------------------------------------------ the policy tools
+def test_the_policy_simulator_and_access_analyzers_checks_run_and_nothing_else_of_access_analyzer(driver):
+    """The console offers exactly the Access Analyzer operations the gateway answers (moto has none of them)."""
+    policy = '\'{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObjects","Resource":"*"}]}\''
+    reaches_the_network(driver, f"aws accessanalyzer validate-policy --policy-type IDENTITY_POLICY "
+                                f"--policy-document {policy}")
+    reaches_the_network(driver, f"aws accessanalyzer check-no-new-access --policy-type IDENTITY_POLICY "
+                                f"--new-policy-document {policy} --existing-policy-document {policy}")
+    reaches_the_network(driver, "aws iam simulate-custom-policy --action-names s3:GetObject "
+                                f"--policy-input-list {policy}")
+    for command in ("aws accessanalyzer list-analyzers", "aws accessanalyzer create-analyzer --analyzer-name a "
+                    "--type ACCOUNT"):
+        refused(driver, command)
