@@ -65,7 +65,7 @@ test: install check-deploy typecheck
 	$(PY) -m pytest
 
 test-fast: install
-	$(PY) -m pytest -m "not browser and not slow"
+	$(PY) -m pytest -m "not browser and not integration and not slow"
 
 check-deploy: install
 	DJANGO_SETTINGS_MODULE=securecart.settings.production SECRET_KEY=check-only-$$(date +%s)-not-a-real-secret-0123456789abcdef \
@@ -80,6 +80,7 @@ bench: install
 	$(PY) scripts/bench_classroom.py
 	$(PY) scripts/bench_sandbox.py
 	$(PY) scripts/bench_roundtrips.py
+	$(PY) scripts/bench_graph.py
 
 bench-load: install
 	$(PY) scripts/bench_load.py --learners 100

@@ -33,6 +33,15 @@ class ConsoleForm(forms.Form):
         return str(value or "")[:self.fields[name].max_length]
 
 
+class ConsolePrefillForm(forms.Form):
+    """?command=...&identity=...: a command to put in the console's line, not run (the access graph's replay
+    links). The identity is used only when it is one the console offers."""
+    command = forms.CharField(max_length=console.MAX_COMMAND_CHARS, required=False, strip=True)
+    identity = forms.CharField(max_length=200, required=False)
+
+    clean_command = ConsoleForm.clean_command
+
+
 class AnswersForm(forms.Form):
     """A challenge's report (defenders, false-positive cases): a text field, or a choice, per answer of its file."""
 

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, Callable
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.cache import caches
@@ -30,8 +31,8 @@ from scenarios import registry
 from securecart.throttle import count_in_window
 
 from . import catalog, checks, console, kept, probes, schema, seeding
-from .catalog import TRACKS, Challenge
-from .forms import AnswersForm, ConsoleForm, PolicyEditorForm
+from .catalog import ATTACKER, TRACKS, Challenge
+from .forms import AnswersForm, ConsoleForm, ConsolePrefillForm, PolicyEditorForm
 from .models import ChallengeKey, ChallengeProgress
 
 
@@ -195,7 +196,14 @@ def _keep_issued_session(sandbox: Sandbox, stdout: str) -> tuple[credentials.Ses
 @with_sandbox
 def console_page(request: SandboxRequest) -> HttpResponse:
     sandbox = request.sandbox
-    return render(request, "challenges/console.html", {"sandbox": sandbox, **_console_context(sandbox)})
+    prefill = ConsolePrefillForm(request.GET)
+    command, selected = "", ""
+    if prefill.is_valid():   # an invalid prefill is ignored: the console opens as usual
+        command = prefill.cleaned_data["command"]
+        offered = {identity.value for identity in identities(sandbox)}
+        selected = prefill.cleaned_data["identity"] if prefill.cleaned_data["identity"] in offered else ""
+    context = _console_context(sandbox, selected)
+    return render(request, "challenges/console.html", {"sandbox": sandbox, **context, "prefill_command": command})
 
 
 def console_rate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -329,11 +337,21 @@ def _challenge_context(request: HttpRequest, sandbox: Sandbox, challenge: Challe
         "check": extra.pop("check", None) or progress.last_check,
         "answers_form": extra.pop("answers_form", None) or AnswersForm(challenge),
         "seeded_sessions": seeding.seeded_sessions(sandbox, challenge), "followed": followed,
+        "graph_url": _graph_url(sandbox, challenge),
         "defences": catalog.defences_of(challenge.slug), "now": services.sandbox_now(sandbox),
         "editor_form": (extra.pop("editor_form", None) or PolicyEditorForm(initial=_editor_initial(sandbox, challenge)))
         if "editor" in challenge.tools else None,
         **_console_context(sandbox, challenge=challenge), **extra,
     }
+
+
+def _graph_url(sandbox: Sandbox, challenge: Challenge) -> str:
+    """Attacker challenges: the access graph (accessgraph/) from where the learner starts, as an attacker's tool."""
+    if challenge.track != ATTACKER or not challenge.start:
+        return ""
+    account, user = challenge.start[0]
+    arn = f"arn:aws:iam::{sandbox.account_ids()[account]}:user/{user}"
+    return f"{reverse('accessgraph:graph')}?{urlencode({'start': arn})}"
 
 
 def _editor_initial(sandbox: Sandbox, challenge: Challenge) -> dict[str, str]:

@@ -74,6 +74,7 @@ class UserInfo:
     boundary_arn: str | None
     groups: list[str] = field(default_factory=list)
     mfa_serials: list[str] = field(default_factory=list)
+    access_key_count: int = 0       # IAM allows two per user: a third CreateAccessKey is LimitExceeded
 
 
 @dataclass
@@ -132,6 +133,30 @@ class OidcProviderInfo:
     url: str                        # host + path, no scheme (as IAM stores it)
     client_ids: tuple[str, ...]
     thumbprints: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    account: str
+    name: str
+    arn: str
+    policies: tuple[PolicyText, ...]    # inline + attached
+    members: tuple[str, ...]            # user names
+
+
+@dataclass(frozen=True)
+class AccountEntities:
+    """Every principal-bearing entity of one account (engine.graph reads these): snapshots, not moto objects."""
+    account: str
+    users: tuple[UserInfo, ...] = ()
+    roles: tuple[RoleInfo, ...] = ()
+    groups: tuple[GroupInfo, ...] = ()
+    instance_profiles: tuple[InstanceProfileInfo, ...] = ()
+    saml_providers: tuple[SamlProviderInfo, ...] = ()
+    oidc_providers: tuple[OidcProviderInfo, ...] = ()
+    # (policy ARN, version id, document) of every non-default version of the account's customer managed policies:
+    # iam:SetDefaultPolicyVersion can put any of them in force
+    policy_versions: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -348,7 +373,7 @@ class Directory:
             account=account, name=user.name, arn=user.arn, user_id=user_unique_id(user.id), path=user.path,
             tags=tags, policies=policies,
             boundary_arn=self._user_boundaries.get(account, {}).get(user.name),
-            groups=groups, mfa_serials=list(user.mfa_devices.keys()),
+            groups=groups, mfa_serials=list(user.mfa_devices.keys()), access_key_count=len(user.access_keys),
         )
 
     def set_user_boundary(self, account: str, user_name: str, boundary_arn: str | None) -> None:
@@ -408,6 +433,33 @@ class Directory:
             tags=tags_to_dict(role.tags), max_session_duration=max_duration, policies=policies,
             boundary_arn=role.permissions_boundary_arn or None,
         )
+
+    # ---- everything of an account (the access graph) -----------------------------------------------------------
+    def entities(self, account: str) -> AccountEntities:
+        """Users, roles, groups, instance profiles and identity providers of one account, read in one go."""
+        with moto_lock:
+            backend = self._iam(account)
+            if backend is None:
+                return AccountEntities(account)
+            users = tuple(self._user_info(backend, account, user) for user in list(backend.users.values()))
+            roles = tuple(self._role_info(account, role) for role in list(backend.roles.values()))
+            groups = tuple(GroupInfo(
+                account, group.name, group.arn,
+                tuple([PolicyText(n, normalise_policy_text(d)) for n, d in group.policies.items()]
+                      + [PolicyText(p.name, _default_version_text(p), p.arn, "managed")
+                         for p in group.managed_policies.values()]),
+                tuple(user.name for user in group.users)) for group in list(backend.groups.values()))
+            profiles = tuple(InstanceProfileInfo(account, p.name, p.arn, p.id, tuple(r.arn for r in p.roles))
+                             for p in list(backend.instance_profiles.values()))
+            saml = tuple(SamlProviderInfo(account, p.name, p.arn, p.saml_metadata_document or "")
+                         for p in list(backend.saml_providers.values()))
+            oidc = tuple(OidcProviderInfo(account, p.arn, p.url, tuple(p.client_id_list), tuple(p.thumbprint_list))
+                         for p in list(backend.open_id_providers.values()))
+            versions = tuple((p.arn, v.version_id, normalise_policy_text(v.document))
+                             for p in list(backend.managed_policies.values())
+                             if p.arn.startswith(f"arn:aws:iam::{account}:")
+                             for v in p.versions if v.version_id != p.default_version_id)
+            return AccountEntities(account, users, roles, groups, profiles, saml, oidc, versions)
 
     # ---- access keys ---------------------------------------------------------------------------------------------
     def access_key(self, access_key_id: str, accounts: Iterable[str] | None = None) -> AccessKeyInfo | None:

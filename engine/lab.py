@@ -16,7 +16,8 @@ import hmac
 import math
 import threading
 import uuid
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from typing import Any, Callable, Iterable
@@ -28,6 +29,7 @@ from engine.fairness import yield_to_other_threads
 from engine.directory import AccessKeyInfo, Directory, MfaDeviceInfo
 from engine.errors import AccessDenied, ExpiredToken, InvalidClientTokenId
 from engine.federation.registry import JwksRegistry
+from engine.graph import KeptSession, SandboxPrincipals, build_graph
 from engine.guardrails import guardrails
 from engine.instances import InstanceRegistry
 from engine import mfa as totp
@@ -80,6 +82,8 @@ class Lab:
         self.jwks_registry = JwksRegistry()
         # Scenario 4: every EC2 instance's credential generations and IMDS tokens (gateway/imds.py serves them)
         self.instances = InstanceRegistry()
+        # the last access graph built per sandbox, with what it was built from (access_graph)
+        self._graphs: OrderedDict[str, tuple[tuple[str, str], dict[str, Any]]] = OrderedDict()
         # CloudTrail: the gateway records every answered call here; web processes drain it into the database
         self.trail = Trail(session_of=self.session)
         # AssumeRoleWithSAML / AssumeRoleWithWebIdentity (engine/sts/federated.py), answered by this Lab's STS
@@ -121,6 +125,7 @@ class Lab:
             self.jwks_registry.forget_sandbox(sandbox_id)
             self.instances.forget_sandbox(sandbox_id)
             self.trail.forget(sandbox_id)
+            self._graphs.pop(sandbox_id, None)
             if info is not None:
                 for account in info.accounts.values():
                     self._account_sandbox.pop(account, None)
@@ -400,6 +405,49 @@ class Lab:
         with self._lock:
             return caller_policies(self.directory, caller)
 
+    # ---- who can become whom (engine/graph.py) -----------------------------------------------------------------
+    def sandbox_principals(self, sandbox_id: str, session_keys: list[str] | None = None) -> SandboxPrincipals:
+        """What the access graph reads of one sandbox: its own accounts' entities, organizations, boundaries and
+        the unexpired role sessions it holds (only those with an access key id in `session_keys` when given: the
+        sessions the learner kept). Nothing of another sandbox."""
+        with self._lock:
+            info = self._require_sandbox(sandbox_id)
+            accounts = dict(info.accounts)
+            now = info.clock.now()
+            self.store.purge(sandbox_id, now)
+            sessions = tuple(KeptSession(s.arn, s.role_arn or "", s.account, s.user_id, tuple(s.session_policies),
+                                         s.mfa_authenticated_at is not None, dict(s.principal_tags))
+                             for s in self.store.sessions_of(sandbox_id)
+                             if s.kind == "assumed-role" and s.role_arn and not s.is_expired(now)
+                             and (session_keys is None or s.access_key_id in session_keys))
+        entities = tuple(self.directory.entities(account) for account in accounts.values())
+        boundary_arns = {u.boundary_arn for e in entities for u in e.users if u.boundary_arn}
+        boundary_arns |= {r.boundary_arn for e in entities for r in e.roles if r.boundary_arn}
+        boundaries = {arn: text for arn in sorted(boundary_arns)
+                      if (text := self.directory.managed_policy_text(arn)) is not None}
+        organizations = {account: self.directory.organization_of(account) for account in accounts.values()}
+        return SandboxPrincipals(accounts, entities, organizations, boundaries, sessions, now)
+
+    def access_graph(self, sandbox_id: str, session_keys: list[str] | None = None) -> dict[str, Any]:
+        """The sandbox's access graph (engine.graph.AccessGraph.to_dict()): principals, "can become" edges each
+        with the engine's decisions for its calls, admin-equivalent principals marked. Evaluated outside the Lab
+        lock, like authorize_call. The same sandbox read again within the same minute gives back the graph already
+        built (a page reloaded in a loop costs a read of the sandbox, not a graph)."""
+        snapshot = self.sandbox_principals(sandbox_id, session_keys)
+        now = snapshot.now
+        key = (repr(replace(snapshot, now=None)), now.strftime("%Y%m%d%H%M") if now else "")
+        with self._lock:
+            known = self._graphs.get(sandbox_id)
+            if known is not None and known[0] == key:
+                return known[1]
+        graph = build_graph(snapshot).to_dict()
+        with self._lock:
+            self._graphs[sandbox_id] = (key, graph)
+            self._graphs.move_to_end(sandbox_id)
+            while len(self._graphs) > GRAPHS_KEPT:
+                self._graphs.popitem(last=False)
+        return graph
+
     # ---- decisions and federation reports (engine.decisions.DecisionLog) ------------------------------------------
     def record_decision(self, request_id: str, decision: Decision) -> None:
         self.decision_log.record(request_id, decision)
@@ -491,6 +539,9 @@ class Lab:
 
 
 _REAL_CLOCK = SandboxClock()
+
+
+GRAPHS_KEPT = 256      # sandboxes whose last access graph is kept
 # Simulated decisions kept per simulation for the policy lab's waterfalls (each carries its trace; the DecisionLog
 # bounds entries, not their size): the page asks for at most 20 actions x 5 resources.
 KEPT_SIMULATED = 100

@@ -24,8 +24,8 @@ from engine.mfa import MfaProof, MfaVerifier
 from engine.sts.results import StsResult
 from engine.sts.sessions import SessionSecret
 
-__all__ = ["DecisionView", "SandboxPort", "DecisionPort", "SessionPort", "JwksPort", "MfaPort", "TrailPort",
-           "LabPort", "InProcessLabPort", "MaxLength", "port_methods"]
+__all__ = ["DecisionView", "SandboxPort", "DecisionPort", "SessionPort", "JwksPort", "MfaPort", "GraphPort",
+           "TrailPort", "LabPort", "InProcessLabPort", "MaxLength", "port_methods"]
 
 
 class MaxLength:
@@ -128,6 +128,14 @@ class MfaPort(Protocol):
 
 
 @runtime_checkable
+class GraphPort(Protocol):
+    """Who can become whom: the access graph of a sandbox (engine/graph.py), JSON-safe; read it with engine.graph
+    (shortest_path, new_edges). session_keys: the access key ids of the role sessions to draw (None: every one)."""
+
+    def access_graph(self, sandbox_id: str, session_keys: list[str] | None = None) -> dict[str, Any]: ...
+
+
+@runtime_checkable
 class TrailPort(Protocol):
     """CloudTrail's event log (engine.cloudtrail.Trail): what web processes drain into the database, and the portals'
     sign-in events they record."""
@@ -144,7 +152,7 @@ class TrailPort(Protocol):
 
 
 @runtime_checkable
-class LabPort(SandboxPort, DecisionPort, SessionPort, JwksPort, MfaPort, Protocol):
+class LabPort(SandboxPort, DecisionPort, SessionPort, JwksPort, MfaPort, GraphPort, Protocol):
     """The web layer's Lab: the ports above in one object, plus its event log (`lab.trail`)."""
 
     @property

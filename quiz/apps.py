@@ -10,3 +10,4 @@ class QuizConfig(AppConfig):
 
     def ready(self) -> None:
         from . import generator  # noqa: F401  registers the engine-made questions ("gen-...") with the bank
+        from . import paths  # noqa: F401  and "which path leads to admin?" from a seeded access graph ("genpath-")

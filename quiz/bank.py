@@ -46,6 +46,7 @@ STYLES: dict[str, str] = {
     "standard": "Scenario",
     "spot-the-mistake": "Spot the mistake",
     "will-it-be-allowed": "Will this call be allowed?",
+    "which-path": "Which path leads to admin?",
 }
 POLICY_KINDS = ("identity", "trust", "resource", "boundary", "session")
 ENGINE_OUTCOMES = ("allow", "explicit-deny", "implicit-deny")

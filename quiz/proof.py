@@ -22,7 +22,7 @@ _SOURCES = {"trust": "trust", "identity": "inline", "boundary": "boundary", "ses
 
 @dataclass
 class Proof:
-    check: str                      # "parse" | "authorize"
+    check: str                      # "parse" | "authorize" | "graph"
     available: bool = True          # False when the engine failed; the page then says so instead of crashing
     error: str = ""
     # parse
@@ -38,6 +38,9 @@ class Proof:
     option_key: str = ""
     access_denied: str = ""
     decision: dict[str, Any] = field(default_factory=dict)
+    # graph (quiz/paths.py): the path the access graph finds, each hop with the calls the engine allowed
+    path: list[dict[str, Any]] = field(default_factory=list)
+    evaluations: int = 0
 
     @property
     def agrees(self) -> bool:
@@ -99,6 +102,16 @@ def _authorize_proof(question: Question) -> Proof:
                  decision=decision.to_dict())
 
 
+def _graph_proof(question: Question) -> Proof:
+    from . import paths
+
+    graph = paths.graph_of_exhibits(question)
+    text, path = paths.answer_of_graph(graph)
+    option_key = next((o.key for o in question.options if o.text == text), "")
+    return Proof(check="graph", outcome="path" if path else "no-path", option_key=option_key, message=text,
+                 path=path or [], evaluations=graph["evaluations"])
+
+
 def engine_proof(question: Question) -> Proof | None:
     """Run the question's engine check now. None for questions without one; never raises."""
     if question.engine is None:
@@ -106,6 +119,8 @@ def engine_proof(question: Question) -> Proof | None:
     try:
         if question.engine.check == "parse":
             return _parse_proof(question)
+        if question.engine.check == "graph":
+            return _graph_proof(question)
         return _authorize_proof(question)
     except Exception as exc:  # an engine bug must not take the quiz page down; the page shows the failure
         log.exception("engine proof failed for question %s", question.id)

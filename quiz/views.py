@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
-from . import generator, services, spaced
+from . import generator, paths, services, spaced
 from .forms import AnswerForm, ReportForm, ReviewFilterForm, TopicForm
 from .bank import (DIFFICULTIES, DOMAINS, STYLES, TASKS, InvalidAnswer, Question, bank_counts, get_question,
                    load_bank)
@@ -351,8 +351,12 @@ def retry(request: HttpRequest, attempt: Attempt) -> HttpResponse:
     return HttpResponseRedirect(reverse("quiz:question", args=[new.pk, 1]))
 
 
+PATHS_LEVEL = "paths"      # quiz/paths.py: "which path leads to admin?" from a seeded access graph
+
+
 class GeneratedForm(forms.Form):
-    difficulty = forms.ChoiceField(choices=list(DIFFICULTIES.items()), widget=forms.RadioSelect, initial="medium")
+    difficulty = forms.ChoiceField(choices=list(DIFFICULTIES.items()) + [(PATHS_LEVEL, "Which path leads to admin?")],
+                                   widget=forms.RadioSelect, initial="medium")
     count = forms.IntegerField(min_value=1, max_value=30, initial=5, label="How many to generate")
     seed = forms.IntegerField(min_value=0, max_value=generator.MAX_SEED, required=False,
                               label="Seed (optional, to replay a question)")
@@ -366,12 +370,14 @@ def start_generated(request: HttpRequest) -> HttpResponse:
         return render(request, "quiz/home.html", _home_context(request, generated_form=form), status=400)
     data = form.cleaned_data
     difficulty = data["difficulty"]
-    if data["seed"] is not None:
-        ids = [f"gen-{difficulty}-{data['seed']}"]
+    if difficulty == PATHS_LEVEL:
+        ids = [f"{paths.PREFIX}{data['seed']}"] if data["seed"] is not None else paths.new_ids(data["count"])
+        title = "Engine-made questions (which path leads to admin?)"
     else:
-        ids = generator.new_ids(difficulty, data["count"])
-    attempt = services.create_attempt(request, mode=Attempt.PRACTICE, question_ids=ids,
-                                      title=f"Engine-made questions ({DIFFICULTIES[difficulty].lower()})")
+        ids = ([f"gen-{difficulty}-{data['seed']}"] if data["seed"] is not None
+               else generator.new_ids(difficulty, data["count"]))
+        title = f"Engine-made questions ({DIFFICULTIES[difficulty].lower()})"
+    attempt = services.create_attempt(request, mode=Attempt.PRACTICE, question_ids=ids, title=title)
     return HttpResponseRedirect(reverse("quiz:question", args=[attempt.pk, 1]))
 
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("docs/", include("manuals.urls")),
     # issue 26: the policy lab (simulator and Access Analyzer checks)
     path("policy-lab/", include("policylab.urls")),
+    path("graph/", include("accessgraph.urls")),      # issue 26: who can become whom
     path("sandbox/", include(sandbox_urls.urlpatterns)),
     path("internal/", include(sandbox_urls.internal_urlpatterns)),
     path("accounts/login/", throttle_sign_ins(auth_views.LoginView.as_view()), name="login"),

@@ -1,12 +1,15 @@
 """Suite-wide fixtures."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Iterator
 
 import pytest
+from django.test import Client
 
 from scripts.labserver import start_redis, stop_process
 from tests import inflight
+from tests.factories import Learner, new_learner
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -42,3 +45,51 @@ def live_server_goes_quiet(request):
     request.getfixturevalue("transactional_db")
     yield
     assert inflight.wait_until_idle(), "the live server was still busy 15 s after the test ended"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marked by where they live: tests/browser drive Chromium, tests/integration start processes or servers
+    (live servers, gateways, Redis, PostgreSQL, the console's sandboxed children); `make test-fast` leaves both out."""
+    for item in items:
+        parts = Path(str(item.fspath)).parts
+        if "browser" in parts:
+            item.add_marker(pytest.mark.browser)
+        if "integration" in parts:
+            item.add_marker(pytest.mark.integration)
+
+
+# ---------------------------------------------------------------------------------------------- web fixtures
+@pytest.fixture(autouse=True)
+def fresh_throttle_counters():
+    """Every test starts with no failed sign-ins or room joins counted (securecart/throttle.py)."""
+    from django.core.cache import caches
+    caches["throttle"].clear()
+
+
+@pytest.fixture
+def learner(db) -> Learner:
+    """Alice: a visitor whose first visit built her sandbox (the SecureCart world in three accounts)."""
+    return new_learner()
+
+
+@pytest.fixture
+def other_learner(db) -> Learner:
+    """Bob: another visitor with a sandbox of his own; he must never reach Alice's accounts, nor she his."""
+    return new_learner()
+
+
+@pytest.fixture
+def signed_in_instructor(db):
+    """Makes a browser signed in as a new instructor, granted by `manage.py instructor` as make instructor does."""
+    import io
+
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+
+    def make(username: str) -> Client:
+        user = User.objects.create_user(username, password="a-long-classroom-password")
+        call_command("instructor", username, stdout=io.StringIO())
+        client = Client()
+        client.force_login(user)
+        return client
+    return make

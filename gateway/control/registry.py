@@ -24,15 +24,16 @@ import typing
 from datetime import datetime
 from typing import Any, Callable, Union
 
-from engine.ports import (DecisionPort, DecisionView, JwksPort, MaxLength, MfaPort, SandboxPort, SessionPort,
-                          TrailPort, port_methods)
+from engine.ports import (DecisionPort, DecisionView, GraphPort, JwksPort, MaxLength, MfaPort, SandboxPort,
+                          SessionPort, TrailPort, port_methods)
 
 from ..ports import ControlPort, ImdsPort, WorldPort
 from .wire import LabControlError, RemoteDecision, to_wire
 
 # namespace -> Protocol. The Lab's own ports (LAB_PORTS) are what engine.ports.LabPort combines.
 LAB_PORTS: typing.Final = types.MappingProxyType({
-    "sandboxes": SandboxPort, "decisions": DecisionPort, "sessions": SessionPort, "jwks": JwksPort, "mfa": MfaPort})
+    "sandboxes": SandboxPort, "decisions": DecisionPort, "sessions": SessionPort, "jwks": JwksPort, "mfa": MfaPort,
+    "graph": GraphPort})
 PORTS: typing.Final = types.MappingProxyType({
     **LAB_PORTS, "trail": TrailPort, "world": WorldPort, "imds": ImdsPort, "control": ControlPort})
 

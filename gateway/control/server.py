@@ -62,7 +62,7 @@ class LabControlApp:
         from ..worldstate import WorldState  # noqa: PLC0415 (moto-level account operations)
 
         return {"sandboxes": self.lab, "decisions": self.lab, "sessions": self.lab, "jwks": self.lab,
-                "mfa": self.lab, "trail": self.lab.trail, "world": WorldState(self.moto), "imds": ImdsApp(self.lab),
+                "mfa": self.lab, "graph": self.lab, "trail": self.lab.trail, "world": WorldState(self.moto), "imds": ImdsApp(self.lab),
                 "control": self}
 
     def ping(self) -> Ping:

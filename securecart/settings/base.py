@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "manuals",
     # issue 26: the policy lab (simulator and Access Analyzer checks)
     "policylab",
+    "accessgraph",      # issue 26: who can become whom (/graph/)
 ]
 
 MIDDLEWARE = [

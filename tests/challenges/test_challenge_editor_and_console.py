@@ -9,7 +9,7 @@ from challenges import kept
 from challenges.forms import PolicyEditorForm
 from challenges.models import ChallengeProgress
 
-from tests.web.challengeplay import check, console_post, in_process_console
+from tests.challenges.challengeplay import check, console_post, in_process_console
 
 TRUST = """{
   "Version": "2012-10-17",

@@ -81,15 +81,14 @@ def test_a_whole_class_session(host) -> None:
     room.refresh_from_db()
     assert room.state == Room.QUESTION and room.current == 0
     polled = ana.get(f"/quiz/live/{room.code}/play/panel/?s={state}")
-    # one tap answers: each option is a submit button of its own (no "lock in" step); a "choose two" question (the
-    # room draws its questions at random) has checkboxes and one button that sends them
-    tapped = re.findall(r'<button type="submit" name="choice"', polled.content.decode())
-    first_question = get_question(room.current_question_id)
     assert polled.status_code == 200
-    if first_question.multi:
-        assert tapped == [] and "Send my" in polled.content.decode()
-    else:
-        assert len(tapped) == 4
+    question = get_question(room.current_question_id)
+    html = polled.content.decode()
+    if question.multi:   # "choose two": a box per option, then one send (the room's questions are drawn at random)
+        assert len(re.findall(r'<input type="checkbox" name="choice"', html)) == len(question.options)
+        assert f"Send my {question.select_count} answers" in html
+    else:                # one tap answers: each option is a submit button of its own (no "lock in" step)
+        assert len(re.findall(r'<button type="submit" name="choice"', html)) == len(question.options) == 4
 
     locked = answer(ana, room, keys(room, right=True))
     assert "You answered" in locked.content.decode()
@@ -106,8 +105,9 @@ def test_a_whole_class_session(host) -> None:
     room.refresh_from_db()
     assert room.state == Room.REVEAL
     page = host.get(f"/quiz/live/{room.code}/host/").content.decode()
-    chosen = 2 * len(first_question.correct_keys)   # two players, each choosing one option (two for "choose two")
-    assert sum(int(n) for n in re.findall(r'data-live-count="[A-F]">(\d+)<', page)) == chosen  # now the split
+    # now the split: one count per option chosen, two players (a "choose two" question has two choices each)
+    chosen = 2 * (question.select_count if question.multi else 1)
+    assert sum(int(n) for n in re.findall(r'data-live-count="[A-F]">(\d+)<', page)) == chosen
     revealed = ana.get(f"/quiz/live/{room.code}/play/").content.decode()
     assert "Correct!" in revealed and "Explanation" in revealed
     assert "Not this time" in ben.get(f"/quiz/live/{room.code}/play/").content.decode()

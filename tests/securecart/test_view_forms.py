@@ -142,7 +142,7 @@ def test_portal_credentials_with_a_malformed_account_is_a_400(learner):
 
 
 # ---- classroom -----------------------------------------------------------------------------------------------
-from tests.web.test_classroom import classroom, instructor, join, other_instructor  # noqa: E402,F401  (fixtures, helper)
+from tests.classroom.test_classroom import classroom, instructor, join, other_instructor  # noqa: E402,F401  (fixtures, helper)
 
 
 def test_class_bar_poll_with_an_oversized_page_and_version_still_answers(classroom):
@@ -224,7 +224,7 @@ def test_quiz_review_with_an_unknown_filter_shows_every_question(db):
 def test_live_host_action_oversized_is_unknown_and_a_poll_with_a_stale_version_refreshes(db):
     from django.test import Client
 
-    from tests.web.test_quiz_live import open_room
+    from tests.quiz.test_quiz_live import open_room
 
     host = Client()
     room = open_room(host)

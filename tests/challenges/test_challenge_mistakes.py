@@ -8,7 +8,7 @@ import pytest
 
 from challenges import catalog
 
-from tests.web.challengeplay import check, failures, in_process_console, play
+from tests.challenges.challengeplay import check, failures, in_process_console, play
 
 pytestmark = pytest.mark.slow
 

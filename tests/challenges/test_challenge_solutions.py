@@ -14,7 +14,7 @@ from challenges import catalog
 from sandboxes import pool, services
 from sandboxes.models import Sandbox
 
-from tests.web.challengeplay import check, failures, in_process_console, play
+from tests.challenges.challengeplay import check, failures, in_process_console, play
 
 pytestmark = pytest.mark.slow
 

@@ -20,9 +20,9 @@ from challenges import console
 from gateway.client import admin_client
 from sandboxes import services
 from sandboxes.models import Sandbox
-from tests.web.test_redis_shared_store import REPO  # redis_url: the suite's redis-server fixture (tests/conftest.py)
+from tests.integration.test_redis_shared_store import REPO  # redis_url: the suite's redis-server fixture (tests/conftest.py)
 
-from tests.web.conftest import _new_learner
+from tests.factories import new_learner
 
 
 def test_each_holder_has_its_share(db):
@@ -55,7 +55,7 @@ def test_a_flood_of_waiting_commands_is_answered_at_once_not_queued(transactiona
     """Eight sandboxes from eight addresses each send a command that waits by design: four run, the other four are
     told the console is busy while the four are still running (no web thread waits for a slot). (Requests from
     threads: the database is committed for real, transactional_db, so every thread's connection sees it.)"""
-    learners = [_new_learner() for _ in range(8)]
+    learners = [new_learner() for _ in range(8)]
     instances = [admin_client("ec2", learner.sandbox.account_ids()["production"]).run_instances(
         ImageId="ami-12c6146b", InstanceType="t3.micro", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
         for learner in learners]

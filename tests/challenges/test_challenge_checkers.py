@@ -16,7 +16,7 @@ from sandboxes.labclient import learner_client
 from sandboxes.services import key_for
 from trail.models import TrailEvent
 
-from tests.web.challengeplay import check, console_post, failures, in_process_console, play
+from tests.challenges.challengeplay import check, console_post, failures, in_process_console, play
 
 pytestmark = pytest.mark.slow
 
