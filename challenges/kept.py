@@ -1,33 +1,35 @@
-"""Sessions the learner obtained or used in the console, kept (secrets in the cache, like sandboxes.credentials,
-never in the database) so the credentials picker offers them and checkers can call AWS with them."""
+"""Sessions the learner obtained or used in the console, kept so the credentials picker offers them and checkers can
+call AWS with them: rows marked `in_console` (sandboxes.models.KeptSession, no secrets; the secret as
+sandboxes.credentials keeps it: cached, rebuilt from the engine on a miss)."""
 from __future__ import annotations
 
-from django.core.cache import cache
-
 from sandboxes import credentials
+from sandboxes.models import KeptSession
 
 MAX_KEPT = 20
-_KEEP_SECONDS = 2 * 86400
-
-
-def _index_key(sandbox_id: str) -> str:
-    return f"console-sessions:{sandbox_id}"
 
 
 def keep(sandbox_id: str, creds: credentials.SessionCredentials) -> None:
-    credentials.keep(sandbox_id, creds)
-    names = [n for n in cache.get(_index_key(sandbox_id), []) if n != creds.name]
-    cache.set(_index_key(sandbox_id), (names + [creds.name])[-MAX_KEPT:], timeout=_KEEP_SECONDS)
+    credentials.keep(sandbox_id, creds, in_console=True)
+    older = KeptSession.objects.filter(sandbox_id=sandbox_id, in_console=True).order_by("-kept_at", "-id")
+    stale = list(older.values_list("id", flat=True)[MAX_KEPT:])
+    if stale:
+        KeptSession.objects.filter(id__in=stale).delete()
+
+
+def _rows(sandbox_id: str):
+    return KeptSession.objects.filter(sandbox_id=sandbox_id, in_console=True).order_by("-kept_at", "-id")
 
 
 def sessions(sandbox_id: str) -> list[credentials.SessionCredentials]:
-    """Newest first; those lost with a reset (credentials.forget_all) are skipped."""
-    found = [credentials.get(sandbox_id, name) for name in cache.get(_index_key(sandbox_id), [])]
-    return [c for c in reversed(found) if c is not None]
+    """Newest first; those the engine no longer knows (a reset, a restart) are skipped."""
+    found = [credentials.credentials_of(row) for row in _rows(sandbox_id)]
+    return [c for c in found if c is not None]
 
 
 def get(sandbox_id: str, name: str) -> credentials.SessionCredentials | None:
-    return credentials.get(sandbox_id, name) if name in cache.get(_index_key(sandbox_id), []) else None
+    row = _rows(sandbox_id).filter(name=name).first()
+    return credentials.credentials_of(row) if row is not None else None
 
 
 def _session_prefix(role_arn: str) -> str:
@@ -48,8 +50,6 @@ def forget_roles(sandbox_id: str, role_arns: list[str]) -> int:
     prefixes = tuple(_session_prefix(arn) for arn in role_arns)
     if not prefixes:
         return 0
-    names = cache.get(_index_key(sandbox_id), [])
-    dropped = [n for n in names if (c := credentials.get(sandbox_id, n)) is not None and c.arn.startswith(prefixes)]
-    if dropped:
-        cache.set(_index_key(sandbox_id), [n for n in names if n not in dropped], timeout=_KEEP_SECONDS)
+    dropped = [row.id for row in _rows(sandbox_id) if row.arn.startswith(prefixes)]
+    KeptSession.objects.filter(id__in=dropped).delete()
     return len(dropped)

@@ -44,7 +44,7 @@ from engine.sts.caller import (EXPIRED_MESSAGE, INVALID_KEY_MESSAGE, INVALID_TOK
 from engine.sts.policies import caller_policies, named_or_error
 from engine.sts.results import RoleSessionResult, StsResult
 from engine.sts.service import RoleSessionRequest, StsService, not_authorized
-from engine.sts.sessions import CredentialStore, IssuedSession
+from engine.sts.sessions import CredentialStore, IssuedSession, SessionSecret
 from engine.sts.state import StsState
 from engine.sts.validation import validate
 from engine.simulator import Simulator, simulate, simulation_key
@@ -502,6 +502,17 @@ class Lab:
         which one holds a session key, sandboxes/shards.py)."""
         session = self.session(access_key_id)
         return session.sandbox_id if session is not None else None
+
+    def session_secret(self, sandbox_id: str, access_key_id: str) -> SessionSecret | None:
+        """The secret and token of a session STS issued in this sandbox (None for another sandbox's key or one this
+        Lab never issued or already forgot): the web keeps only which key a learner's session is, and asks here
+        when its cached copy of the secret is gone."""
+        with self._lock:
+            session = self.store.get(access_key_id)
+            if session is None or session.sandbox_id != sandbox_id:
+                return None
+            return SessionSecret(session.access_key_id, session.secret_access_key, session.session_token,
+                                 session.expires_at)
 
     def issued_session(self, sandbox_id: str, access_key_id: str, secret_access_key: str,
                        session_token: str) -> dict[str, Any] | None:

@@ -22,6 +22,7 @@ from engine.cloudtrail import Trail
 from engine.directory import Directory, MfaDeviceInfo
 from engine.mfa import MfaProof, MfaVerifier
 from engine.sts.results import StsResult
+from engine.sts.sessions import SessionSecret
 
 __all__ = ["DecisionView", "SandboxPort", "DecisionPort", "SessionPort", "JwksPort", "MfaPort", "GraphPort",
            "TrailPort", "LabPort", "InProcessLabPort", "MaxLength", "port_methods"]
@@ -91,7 +92,8 @@ class DecisionPort(Protocol):
 
 @runtime_checkable
 class SessionPort(Protocol):
-    """Issued sessions, without their secrets."""
+    """Issued sessions: listed without their secrets; one session's secret given back, by key, to the web processes
+    that keep a learner's credentials (sandboxes/credentials.py rebuilds its cache from it)."""
 
     def sessions(self, sandbox_id: str, *, include_expired: bool = False) -> list[dict[str, Any]]: ...
 
@@ -99,6 +101,9 @@ class SessionPort(Protocol):
                        session_token: str) -> dict[str, Any] | None: ...
 
     def sandbox_of_key(self, access_key_id: Annotated[str, MaxLength(128)]) -> str | None: ...
+
+    def session_secret(self, sandbox_id: str, access_key_id: Annotated[str, MaxLength(128)]) -> SessionSecret | None:
+        ...
 
 
 @runtime_checkable

@@ -43,6 +43,7 @@ class WebMemory:
     pool_refill_lock: threading.Lock = field(default_factory=threading.Lock)    # pool: one refill at a time
     pool_refilling: threading.Event = field(default_factory=threading.Event)
     template_lock: threading.Lock = field(default_factory=threading.Lock)       # template: one build here
+    templates_ready: set[str] = field(default_factory=set)                      # template: gateways seen ready
     operator_writes: threading.local = field(default_factory=threading.local)   # operator: policy writes/thread
 
 

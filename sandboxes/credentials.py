@@ -1,15 +1,27 @@
-"""The learner's current temporary credentials, per sandbox, kept in the cache (process memory by default).
+"""The learner's current temporary credentials, per sandbox and name ("audit-session").
 
-They live as long as the engine's own session store does (it is in memory too): after a restart both are gone and
-the learner simply assumes the role again. The database never holds session secrets.
+Nothing here can be lost to a cache: which key a named session is (and what its card shows) is a row
+(models.KeptSession, no secret); the secret and token stay where they are authoritative, in the engine's
+CredentialStore that issued them and verifies signatures with them. The web caches them (the default cache: process
+memory, or Redis with several processes) and, on a miss (an LRU eviction, a Redis restart), asks the engine again
+through its typed port (`lab().session_secret`). So the credentials live exactly as long as the engine's session
+does: a restarted one-process lab or a dead gateway forgets its sessions (the learner assumes the role again); a
+full cache or a restarted Redis forgets nothing. The database never holds session secrets.
 """
 from __future__ import annotations
 
-import secrets
-from dataclasses import asdict, dataclass
+import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.cache import cache
+
+from .labclient import lab
+from .models import KeptSession
+
+log = logging.getLogger(__name__)
+
+_CACHE_SECONDS = 2 * 86400  # longer than any STS session (GetSessionToken allows 36 hours)
 
 
 @dataclass
@@ -33,32 +45,49 @@ class SessionCredentials:
                 "session_token": self.session_token}
 
 
-# Reset must drop every kept credential at once, from any web process, without a read-modify-write index that two
-# processes could race on: entries live under a per-sandbox generation, and forgetting them all starts a new one.
-_KEEP_SECONDS = 2 * 86400  # longer than any STS session (GetSessionToken allows 36 hours)
+def _secret_key(access_key_id: str) -> str:
+    return f"session-secret:{access_key_id}"
 
 
-def _generation(sandbox_id: str) -> str:
-    key = f"creds-gen:{sandbox_id}"
-    generation = cache.get(key)
-    if generation is None:
-        cache.add(key, secrets.token_hex(8), timeout=None)
-        generation = cache.get(key)
-    return generation
+def keep(sandbox_id: str, creds: SessionCredentials, *, in_console: bool = False) -> None:
+    """Remember these credentials under their name (replacing that name's previous ones)."""
+    fields = {"label": creds.label, "arn": creds.arn, "access_key_id": creds.access_key_id,
+              "expiration": creds.expiration, "issued_by": creds.issued_by, "origin": creds.origin}
+    if in_console:
+        fields["in_console"] = True
+    KeptSession.objects.update_or_create(sandbox_id=sandbox_id, name=creds.name, defaults=fields)
+    cache.set(_secret_key(creds.access_key_id), (creds.secret_access_key, creds.session_token),
+              timeout=_CACHE_SECONDS)
 
 
-def _key(sandbox_id: str, name: str) -> str:
-    return f"creds:{sandbox_id}:{_generation(sandbox_id)}:{name}"
+def _secret(sandbox_id: str, access_key_id: str) -> tuple[str, str] | None:
+    cached = cache.get(_secret_key(access_key_id))
+    if cached is not None:
+        return cached[0], cached[1]
+    found = lab().session_secret(sandbox_id, access_key_id)
+    if found is None:       # the engine forgot the session (a restart, a dead gateway, a reset): gone for good
+        return None
+    log.info("session secret of %s rebuilt from the engine (cache miss)", access_key_id)
+    pair = (found.secret_access_key, found.session_token)
+    cache.set(_secret_key(access_key_id), pair, timeout=_CACHE_SECONDS)
+    return pair
 
 
-def keep(sandbox_id: str, creds: SessionCredentials) -> None:
-    cache.set(_key(sandbox_id, creds.name), asdict(creds), timeout=_KEEP_SECONDS)
+def credentials_of(row: KeptSession) -> SessionCredentials | None:
+    """The full credentials of a kept row, or None when the engine no longer knows the session."""
+    secret = _secret(row.sandbox_id, row.access_key_id)
+    if secret is None:
+        return None
+    return SessionCredentials(name=row.name, label=row.label, arn=row.arn, access_key_id=row.access_key_id,
+                              secret_access_key=secret[0], session_token=secret[1], expiration=row.expiration,
+                              issued_by=row.issued_by, origin=row.origin)
 
 
 def get(sandbox_id: str, name: str) -> SessionCredentials | None:
-    data = cache.get(_key(sandbox_id, name))
-    return SessionCredentials(**data) if data else None
+    row = KeptSession.objects.filter(sandbox_id=sandbox_id, name=name).first()
+    return credentials_of(row) if row is not None else None
 
 
 def forget_all(sandbox_id: str) -> None:
-    cache.set(f"creds-gen:{sandbox_id}", secrets.token_hex(8), timeout=None)
+    """Reset, a rebuild on another gateway: the sandbox's sessions are gone with the memory that issued them."""
+    KeptSession.objects.filter(sandbox_id=sandbox_id).delete()

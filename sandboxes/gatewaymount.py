@@ -52,7 +52,7 @@ def _raw_target(environ: dict[str, Any]) -> str:
     return f"{target}?{query}" if query else target
 
 
-def _aws_error(status: int, code: str, message: str, request: HttpRequest | None = None,
+def aws_error(status: int, code: str, message: str, request: HttpRequest | None = None,
                body: bytes = b"") -> HttpResponse:
     """An AWS-shaped error for failures of the mount itself, in the protocol of the service the client is calling
     (gateway.protocols reads it from the credential scope and the request's shape), so every SDK parses it."""
@@ -84,10 +84,10 @@ def aws_endpoint(request: HttpRequest) -> HttpResponse:
         if length < 0:
             raise ValueError(length)
     except ValueError:
-        return _aws_error(400, "InvalidRequest", "The Content-Length header is not a valid number.", request)
+        return aws_error(400, "InvalidRequest", "The Content-Length header is not a valid number.", request)
     if length > MAX_BODY:
         # S3's words for a body over its limit (S3 API Reference, "Error codes": EntityTooLarge)
-        return _aws_error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", request)
+        return aws_error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", request)
     body = request.read(length) if length > 0 else b""
     # A sandbox not in memory (restart, eviction, a scripted sandbox) is rebuilt before its first call is answered.
     wakeup.wake_sandbox_for(request)
@@ -95,7 +95,7 @@ def aws_endpoint(request: HttpRequest) -> HttpResponse:
         try:   # sharded (LAB_GATEWAY_URLS): the gateway that owns the request's sandbox
             url = shards.gateway_for_request(request, body) if shards.enabled() else settings.LAB_GATEWAY_URL
         except LabControlError:
-            return _aws_error(503, "ServiceUnavailable", "No lab gateway is answering. Try again.", request, body)
+            return aws_error(503, "ServiceUnavailable", "No lab gateway is answering. Try again.", request, body)
         return _forward(request, body, url)
     environ = {key: value for key, value in request.META.items()}
     full_path = environ.get("PATH_INFO", "")
@@ -165,7 +165,7 @@ def _forward(request: HttpRequest, body: bytes, gateway_url: str) -> HttpRespons
 
     target = _raw_target(request.META)
     if not _is_safe_target(target, root=bool(request.META.get(ROOT_FLAG))):
-        return _aws_error(404, "NotFound", "The lab's /aws endpoint does not serve this path.", request)
+        return aws_error(404, "NotFound", "The lab's /aws endpoint does not serve this path.", request)
     headers = {}
     for key, value in request.META.items():
         if key.startswith("HTTP_"):
@@ -184,7 +184,7 @@ def _forward(request: HttpRequest, body: bytes, gateway_url: str) -> HttpRespons
     except urllib3.exceptions.HTTPError as error:
         shards.mark_dead(gateway_url.rstrip("/"))   # sharded: the next request moves its sandbox elsewhere
         host = urlsplit(gateway_url).netloc
-        return _aws_error(503, "ServiceUnavailable",
+        return aws_error(503, "ServiceUnavailable",
                           f"The lab's gateway ({host}) could not be reached: {type(error).__name__}. Try again.",
                           request, body)
     response = HttpResponse(answer.data, status=answer.status)

@@ -104,6 +104,27 @@ class AccessKey(models.Model):
                                                name="one_key_per_seeded_user")]
 
 
+class KeptSession(models.Model):
+    """A learner's current session credentials by name ("audit-session"): which access key they are and what the
+    card shows, never the secret (sandboxes/credentials.py). The secret stays with the engine that issued the
+    session (it verifies signatures with it); the web caches it and asks the engine again on a miss, so a cache
+    eviction or a Redis restart loses nothing the gateway still knows."""
+    sandbox = models.ForeignKey(Sandbox, on_delete=models.CASCADE, related_name="kept_sessions")
+    name = models.CharField(max_length=160)
+    label = models.CharField(max_length=300)
+    arn = models.CharField(max_length=400)
+    access_key_id = models.CharField(max_length=128)
+    expiration = models.CharField(max_length=40)          # ISO 8601, UTC
+    issued_by = models.CharField(max_length=64, default="AssumeRole")
+    origin = models.CharField(max_length=400, blank=True, default="")
+    # offered by the console's credentials picker (challenges/kept.py), newest first, at most kept.MAX_KEPT
+    in_console = models.BooleanField(default=False)
+    kept_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sandbox", "name"], name="one_kept_session_per_name")]
+
+
 class TrustPolicyEdit(models.Model):
     """The learner's own version of a role's trust policy; replayed onto the world when it is rebuilt."""
     sandbox = models.ForeignKey(Sandbox, on_delete=models.CASCADE, related_name="trust_edits")

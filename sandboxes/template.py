@@ -47,7 +47,19 @@ def template_ready() -> bool:
     """The template is complete on this gateway: moto holds it, and its builder said it finished. Holding its
     accounts is not enough: they exist from the first seeding call on, and a copy taken halfway lacks the users
     seeded last (seen in the sharded load benchmark: two web processes' first builds, `lab-admin cannot be found`)."""
-    return cache.get(ready_key()) == "1" and world_state().account_loaded(TEMPLATE_ACCOUNTS[world.PRODUCTION])
+    # In one process (moto here, no other builder) the flag also lives in the process's memory, as long as moto's
+    # template does: LocMem's culling LRU (300 entries, many learners) would otherwise make it seed again (issue 23).
+    # A remote gateway's template can be rebuilt by another web process, so there only the shared flag counts.
+    key = ready_key()
+    local = routing.gateway_url() is None
+    seen = current().web.templates_ready
+    flagged = (local and key in seen) or cache.get(key) == "1"
+    ready = flagged and world_state().account_loaded(TEMPLATE_ACCOUNTS[world.PRODUCTION])
+    if ready and local:
+        seen.add(key)
+    elif not ready:
+        seen.discard(key)
+    return ready
 
 
 def ensure_template() -> None:

@@ -7,6 +7,7 @@ import logging
 from datetime import datetime, timezone
 from typing import Any
 
+from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -226,7 +227,8 @@ def run_and_store(sandbox: Sandbox, scenario: Scenario, step: Step, variant: str
 @with_sandbox
 def run_step(request: SandboxRequest, scenario: Scenario, step: Step) -> HttpResponse:
     form = RunForm(request.POST)
-    form.is_valid()   # never invalid: a missing variant is the step's own run
+    if not form.is_valid():   # a missing variant is the step's own run; a NUL or any other non-slug is refused
+        raise BadRequest(f"“variant” must be one of this step's “what if” names: {form.errors['variant'][0]}")
     variant = form.cleaned_data["variant"]
     if variant and step.what_if(variant) is None:
         raise Http404(f"This step has no “what if” called “{variant}”.")

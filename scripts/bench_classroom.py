@@ -17,11 +17,8 @@ import argparse
 import html
 import os
 import re
-import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -30,7 +27,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from labserver import ROOT, free_port  # noqa: E402
+from labserver import ClassServer  # noqa: E402
 
 S1 = "cross-account-auditors"
 STEPS = ["meet-the-auditor", "assume-audit-role", "read-security-logs", "write-denied", "session-expires"]
@@ -165,33 +162,10 @@ def main() -> int:
     parser.add_argument("--cold", action="store_true",
                         help="open the class without preparing sandboxes (each join builds one on demand)")
     args = parser.parse_args()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    workdir = tempfile.mkdtemp(prefix="bench-class-")
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{workdir}/class.sqlite3", "SECRET_KEY": "bench-" + "x" * 50,
-           "INSTRUCTOR_PASSWORD": "bench-instructor-password", "LOG_LEVEL": "ERROR"}
-    server = subprocess.Popen([sys.executable, "scripts/serve_class.py", "--port", str(port), "--address",
-                               "127.0.0.1", "--bind", "127.0.0.1"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    server = ClassServer("bench-class-")
+    base = server.url
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if requests.get(base + "/class/", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                print("the class server did not start", file=sys.stderr)
-                return 1
-            time.sleep(0.3)
-        subprocess.run([sys.executable, "manage.py", "instructor", "bench", "--create"], cwd=ROOT, check=True,
-                       env={**env, "DJANGO_SETTINGS_MODULE": "securecart.settings.classroom"},
-                       stdout=subprocess.DEVNULL)
-        instructor = requests.Session()
-        token = csrf(instructor, base, "/accounts/login/")
-        instructor.post(base + "/accounts/login/", data={"username": "bench", "password": env["INSTRUCTOR_PASSWORD"],
-                                                         "csrfmiddlewaretoken": token}, timeout=30).raise_for_status()
+        instructor = server.instructor()
         token = instructor.cookies.get("csrftoken", "")
         expected = 0 if args.cold else args.students + 1
         prep_started = time.perf_counter()
@@ -208,11 +182,11 @@ def main() -> int:
             time.sleep(1.0)
 
         baseline = run_class(base, code, instructor, 1, 0.0, "solo")
-        cpu_before = server_cpu_seconds(server.pid)
+        cpu_before = server_cpu_seconds(server.process.pid)
         crowd_started = time.perf_counter()
         crowd = run_class(base, code, instructor, args.students, args.spread, "s")
         crowd_wall = time.perf_counter() - crowd_started
-        crowd_cpu = server_cpu_seconds(server.pid) - cpu_before
+        crowd_cpu = server_cpu_seconds(server.process.pid) - cpu_before
 
         def line(label: str, kind: str, target: str) -> None:
             b = baseline.samples.get(kind, [])
@@ -238,11 +212,7 @@ def main() -> int:
             print("  " + text)
         return 0
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        server.stop()
 
 
 if __name__ == "__main__":

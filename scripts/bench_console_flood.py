@@ -18,12 +18,9 @@ attackers' answers counted (ran, busy, other).
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -34,7 +31,7 @@ from requests.adapters import HTTPAdapter
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_classroom import S1, STEPS, csrf  # noqa: E402
-from labserver import ROOT, free_port, stop_process  # noqa: E402
+from labserver import ClassServer  # noqa: E402
 
 ATTACKERS = 8
 
@@ -107,34 +104,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each quiet and each flood round")
     parser.add_argument("--mode", choices=["hold", "spin"], default="hold")
     args = parser.parse_args()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    workdir = tempfile.mkdtemp(prefix="bench-console-flood-")
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{workdir}/class.sqlite3", "LAB_DATA_DIR": f"{workdir}/data",
-           "SECRET_KEY": "bench-" + "x" * 50, "INSTRUCTOR_PASSWORD": "bench-instructor-password",
-           "LOG_LEVEL": "ERROR"}
-    server = subprocess.Popen([sys.executable, "scripts/serve_class.py", "--port", str(port), "--address",
-                               "127.0.0.1", "--bind", "127.0.0.1"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    server = ClassServer("bench-console-flood-")
+    base = server.url
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if requests.get(base + "/class/", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                print("the class server did not start", file=sys.stderr)
-                return 1
-            time.sleep(0.3)
-        subprocess.run([sys.executable, "manage.py", "instructor", "bench", "--create"], cwd=ROOT, check=True,
-                       env={**env, "DJANGO_SETTINGS_MODULE": "securecart.settings.classroom"},
-                       stdout=subprocess.DEVNULL)
-        instructor = requests.Session()
-        token = csrf(instructor, base, "/accounts/login/")
-        instructor.post(base + "/accounts/login/", data={"username": "bench", "password": env["INSTRUCTOR_PASSWORD"],
-                                                         "csrfmiddlewaretoken": token}, timeout=30).raise_for_status()
+        instructor = server.instructor()
         r = instructor.post(base + "/class/new/", data={"title": "Flood", "expected_students": ATTACKERS + 1,
                                                          "csrfmiddlewaretoken": instructor.cookies["csrftoken"]},
                             timeout=30)
@@ -176,7 +149,7 @@ def main() -> int:
         print("attackers' answers: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
         return 0
     finally:
-        stop_process(server)
+        server.stop()
 
 
 if __name__ == "__main__":

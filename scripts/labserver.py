@@ -216,3 +216,47 @@ class Browser:
             headers["HX-Request"] = "true"
         body = urllib.parse.urlencode(data or {}).encode()
         return self._open(urllib.request.Request(self.base + path, data=body, method="POST", headers=headers))
+
+
+class ClassServer:
+    """`make class` (scripts/serve_class.py: gunicorn, one process, threads) on a free port with a fresh SQLite file
+    and data directory, and an instructor, `bench`, who may sign in (`instructor()`)."""
+
+    PASSWORD = "bench-instructor-password"
+
+    def __init__(self, prefix: str = "bench-class-") -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        workdir = tempfile.mkdtemp(prefix=prefix)
+        self.env = {**os.environ, "DATABASE_URL": f"sqlite:///{workdir}/class.sqlite3",
+                    "LAB_DATA_DIR": f"{workdir}/data", "SECRET_KEY": "bench-" + "x" * 50,
+                    "INSTRUCTOR_PASSWORD": self.PASSWORD, "LOG_LEVEL": "ERROR"}
+        self.process = subprocess.Popen([sys.executable, "scripts/serve_class.py", "--port", str(self.port),
+                                         "--address", "127.0.0.1", "--bind", "127.0.0.1"], cwd=ROOT, env=self.env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/class/", timeout=2):
+                    break
+            except (urllib.error.URLError, ConnectionError, OSError):
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.stop()
+                    raise RuntimeError("the class server did not start") from None
+                time.sleep(0.3)
+        subprocess.run([sys.executable, "manage.py", "instructor", "bench", "--create"], cwd=ROOT, check=True,
+                       env={**self.env, "DJANGO_SETTINGS_MODULE": "securecart.settings.classroom"},
+                       stdout=subprocess.DEVNULL)
+
+    def instructor(self):  # -> requests.Session (requests is imported only by the scripts that drive browsers)
+        import requests
+
+        session = requests.Session()
+        session.get(self.url + "/accounts/login/", timeout=60).raise_for_status()
+        session.post(self.url + "/accounts/login/", data={"username": "bench", "password": self.PASSWORD,
+                                                          "csrfmiddlewaretoken": session.cookies.get("csrftoken", "")},
+                     timeout=60).raise_for_status()
+        return session
+
+    def stop(self) -> None:
+        stop_process(self.process, 15)

@@ -6,9 +6,12 @@ deployment.
 
     .venv/bin/python scripts/topology.py [--gateways 2] [--workers 2] [--port 9350]   # `make topology`
 
-prints the site's URL and the processes, and runs until Ctrl-C; everything lives in a temporary directory that is
-removed afterwards (--keep to keep it). Ports: --port for the site, the next ones for PostgreSQL, Redis and the
-gateways (0 = free ports). Importable: `Topology(...).start()` / `.stop()`, `.kill_gateway(n)`, `.psql(sql)`.
+prints the site's URL and the processes, and runs until Ctrl-C, supervising them: a Redis, a gateway or gunicorn
+that exits (a crash, a kill) is started again on its port, after 0.5 s, doubling up to 10 s while it keeps dying
+within 30 s of a start (gunicorn's master restarts its own dead workers). Everything lives in a temporary directory
+that is removed afterwards (--keep to keep it). Ports: --port for the site, the next ones for PostgreSQL, Redis and the
+gateways (0 = free ports). Importable: `Topology(...).start()` / `.supervise()` / `.stop()`, `.kill(name)`,
+`.kill_gateway(n)`, `.psql(sql)`.
 
 PostgreSQL binaries are found on PATH or in /usr/lib/postgresql/*/bin (Debian's `postgresql` package); as root,
 the server runs as the `postgres` user (initdb refuses root).
@@ -26,10 +29,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -119,6 +124,9 @@ class Topology:
         self.processes: dict[str, subprocess.Popen] = {}
         self.gateways: list[subprocess.Popen | None] = [None] * gateways
         self._logs: list = []
+        self.restarts: list[tuple[float, str, float]] = []   # (when, name, seconds it had been up)
+        self._stopping = threading.Event()
+        self._supervisor: threading.Thread | None = None
 
     # ---- processes
     def _spawn(self, name: str, args: list[str], *, env: dict[str, str] | None = None,
@@ -177,18 +185,64 @@ class Topology:
     def start_gateway(self, n: int) -> None:
         # a gateway owns its moto: it must not route its own seeding clients to a gateway (gateway.routing)
         env = {k: v for k, v in self.env.items() if k not in ("LAB_GATEWAY_URLS", "LAB_GATEWAY_URL")}
+        log = self.log(f"gateway-{n}")
+        written = log.stat().st_size if log.exists() else 0     # a restart appends: read only what this one wrote
         process = self._spawn(f"gateway-{n}", [sys.executable, "manage.py", "gateway", "--port",
                                                str(self.gateway_ports[n]), "--mount", "/aws"], env=env)
         self.gateways[n] = process
-        _wait(f"gateway {n}", lambda: " on http://" in self.log(f"gateway-{n}").read_text(errors="replace"),
-              process, self.log(f"gateway-{n}"))
 
-    def kill_gateway(self, n: int) -> None:
-        """SIGKILL, as a crash: no clean shutdown."""
-        process = self.gateways[n]
+        def listening() -> bool:
+            with open(log, errors="replace") as text:
+                text.seek(written)
+                return " on http://" in text.read()
+
+        _wait(f"gateway {n}", listening, process, log)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one process ("redis", "gateway-0", "web"), as a crash: no clean shutdown."""
+        process = self.processes.get(name)
         if process is not None and process.poll() is None:
             process.send_signal(signal.SIGKILL)
             process.wait(10)
+
+    def kill_gateway(self, n: int) -> None:
+        self.kill(f"gateway-{n}")
+
+    # ---- supervision
+    def supervise(self) -> "Topology":
+        """Watch Redis, the gateways and gunicorn; start any that exits again (see the module's docstring)."""
+        self._supervisor = threading.Thread(target=self._watch, name="topology-supervisor", daemon=True)
+        self._supervisor.start()
+        return self
+
+    def _restarters(self) -> dict[str, Callable[[], None]]:
+        found: dict[str, Callable[[], None]] = {"redis": self.start_redis, "web": self.start_web}
+        for n in range(self.n_gateways):
+            found[f"gateway-{n}"] = lambda n=n: self.start_gateway(n)
+        return found
+
+    def _watch(self) -> None:
+        delays: dict[str, float] = {}
+        started: dict[str, float] = {name: time.monotonic() for name in self.processes}
+        while not self._stopping.wait(0.1):
+            for name, restart in self._restarters().items():
+                process = self.processes.get(name)
+                if process is None or process.poll() is None:
+                    continue
+                up = time.monotonic() - started.get(name, 0.0)
+                # quick deaths in a row back off (0.5, 1, 2 ... 10 s); a process that ran 30 s starts from 0.5 s
+                delay = 0.5 if up >= 30 else min(10.0, delays.get(name, 0.25) * 2)
+                delays[name] = delay
+                print(f"topology: {name} exited ({process.returncode}) after {up:.1f} s; restarting in {delay:.1f} s",
+                      flush=True)
+                if self._stopping.wait(delay):
+                    return
+                try:
+                    restart()
+                except (RuntimeError, OSError) as error:     # it did not come up: the next round tries again
+                    print(f"topology: {name} did not restart: {str(error)[:200]}", flush=True)
+                started[name] = time.monotonic()
+                self.restarts.append((time.time(), name, up))
 
     def start_web(self) -> None:
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
@@ -243,6 +297,9 @@ class Topology:
         os.kill(pid, signal.SIGKILL)
 
     def stop(self) -> None:
+        self._stopping.set()
+        if self._supervisor is not None:
+            self._supervisor.join(30)
         for name in ["web", *[f"gateway-{n}" for n in range(self.n_gateways)], "redis", "postgres"]:
             process = self.processes.get(name)
             if name == "postgres":
@@ -266,7 +323,7 @@ def main() -> None:
     args = parser.parse_args()
     topology = Topology(gateways=args.gateways, workers=args.workers, threads=args.threads, port=args.port,
                         keep=args.keep)
-    topology.start()
+    topology.start().supervise()
     print(f"SecureCart lab, sharded: {topology.url}  (AWS endpoint {topology.url}/aws)")
     print(f"  PostgreSQL  {topology.database_url}")
     print(f"  Redis       {topology.env['LAB_REDIS_URL']}")

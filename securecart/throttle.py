@@ -1,15 +1,18 @@
-"""Throttle guessing: too many failed attempts from one address in a window get 429 Too Many Requests.
+"""Throttle guessing: too many failed attempts in a window get 429 Too Many Requests.
 
-Only failures count (a wrong room code, a wrong password), so a class of 40 joining a live room from behind one
-school address is never slowed down, while guessing six-character room codes (19 joins/s in issue 9) or passwords
-stops after a few tries. Counters live in the "throttle" Django cache (the gateway's shared store with several web
-processes), in fixed windows, and are changed only by the cache's atomic add/incr (`_bump`, the one counter helper
-every throttle here uses). The address is REMOTE_ADDR: behind a proxy, configure it to set that (the lab's choice:
-no trust in X-Forwarded-For, which a client can forge).
+Only failures count (a wrong join code, a wrong password), so a class of 40 joining from behind one school address is
+never slowed down, while guessing codes (19 joins/s in issue 9) or passwords stops after a few tries. Join codes are
+counted per address; sign-ins per account and per address, with different limits (below). Counters live in the
+"throttle" Django cache (Redis with several web processes), in fixed windows, and are changed only by the cache's
+atomic add/incr (`_bump`, the one counter helper every throttle here uses, `count_in_window` included); `guarded`
+takes and gives back places, so there is no check-then-act. The address is REMOTE_ADDR: behind a proxy, configure it
+to set that (the lab's choice: no trust in X-Forwarded-For, which a client can forge).
 """
 from __future__ import annotations
 
+import hashlib
 import time
+import unicodedata
 from functools import wraps
 from typing import Callable, NamedTuple
 
@@ -29,10 +32,6 @@ def _window_key(scope: str, who: str, window: int) -> tuple[str, int]:
     now = int(_now())
     started = now // window * window
     return f"throttle:{scope}:{who}:{started}", started + window - now
-
-
-def _counter_key(scope: str, request: HttpRequest, window: int) -> tuple[str, int]:
-    return _window_key(scope, request.META.get("REMOTE_ADDR", ""), window)
 
 
 def _bump(key: str, window: int, amount: int = 1) -> int:
@@ -56,38 +55,12 @@ def count_in_window(scope: str, who: str, window: int) -> tuple[int, int]:
     return _bump(key, window), retry_after
 
 
-def _too_many(request: HttpRequest, *, what: str, retry_after: int, limit: int, window: int) -> HttpResponse:
+def _too_many(request: HttpRequest, *, what: str, retry_after: int, limit: int, window: int,
+              where: str = "from your network") -> HttpResponse:
     response = render(request, "429.html", {"what": what, "retry_after": retry_after, "limit": limit,
-                                            "window": window}, status=429)
+                                            "window": window, "where": where}, status=429)
     response["Retry-After"] = str(retry_after)
     return response
-
-
-def throttle_failures(scope: str, *, limit: int, window: int, failed: Callable[[HttpResponse], bool],
-                      what: str) -> Callable[[View], View]:
-    """Refuse POSTs with 429 once `limit` of them failed (per `failed(response)`) from one address in `window` s."""
-
-    def decorator(view: View) -> View:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if request.method != "POST":
-                return view(request, *args, **kwargs)
-            key, retry_after = _counter_key(scope, request, window)
-            if (caches["throttle"].get(key) or 0) >= limit:
-                return _too_many(request, what=what, retry_after=retry_after, limit=limit, window=window)
-            response = view(request, *args, **kwargs)
-            if failed(response):
-                _bump(key, window)
-            return response
-
-        return wrapped
-
-    return decorator
-
-
-# Sign-in: Django's LoginView answers a wrong password by showing the form again (200); success redirects.
-throttle_sign_ins = throttle_failures("sign-in", limit=10, window=300, what="sign-in attempts",
-                                      failed=lambda response: response.status_code == 200)
 
 
 class Limit(NamedTuple):
@@ -95,38 +68,64 @@ class Limit(NamedTuple):
     window: int     # ...per this many seconds, per address
 
 
+class Counter(NamedTuple):
+    """One fixed-window counter a POST takes a place in: whose (an address, an account) and within which limit."""
+    key: str
+    limit: Limit
+    retry_after: int
+    where: str      # how the 429 page names it: "from your network", "for this account"
+
+
+def counters(scope: str, who: str, limits: tuple[Limit, ...], where: str) -> list[Counter]:
+    """`who`'s counter in the current window of each limit."""
+    found = []
+    for limit in limits:
+        key, retry_after = _window_key(f"{scope}:{limit.window}", who, limit.window)
+        found.append(Counter(key, limit, retry_after, where))
+    return found
+
+
+def address_counters(scope: str, request: HttpRequest, limits: tuple[Limit, ...]) -> list[Counter]:
+    return counters(scope, request.META.get("REMOTE_ADDR", ""), limits, "from your network")
+
+
+def guarded(request: HttpRequest, counters: list[Counter], run: Callable[[], HttpResponse], *,
+            failed: Callable[[HttpResponse], bool], what: str) -> HttpResponse:
+    """Run `run()` unless a counter is over its limit; the one place that takes and gives back counter places.
+
+    No check-then-act: the POST first takes a place in every counter (one atomic increment each), and a POST whose
+    place is beyond a limit is refused; a POST that did not fail gives its places back. So concurrent guesses never
+    get past a limit (a read-then-count throttle let 21-26 of 64 through a limit of 20), and right answers never use
+    any of it."""
+    taken = [(counter, _bump(counter.key, counter.limit.window)) for counter in counters]
+    over = [counter for counter, count in taken if count > counter.limit.count]
+    if over:
+        for counter in counters:
+            _bump(counter.key, counter.limit.window, -1)
+        worst = max(over, key=lambda counter: counter.retry_after)
+        return _too_many(request, what=what, retry_after=worst.retry_after, limit=worst.limit.count,
+                         window=worst.limit.window, where=worst.where)
+    response = run()
+    if not failed(response):
+        for counter in counters:
+            _bump(counter.key, counter.limit.window, -1)
+    return response
+
+
 def throttle_guesses(scope: str, limits: tuple[Limit, ...], *, failed: Callable[[HttpResponse], bool],
                      what: str) -> Callable[[View], View]:
     """At most `limit.count` failed POSTs (per `failed(response)`) per address in each limit's window; the rest
-    get 429 before the view runs.
-
-    No check-then-act: each POST first takes a place in every window's counter (one atomic increment), and a POST
-    whose place is beyond a limit is refused; a POST that did not fail gives its places back. So concurrent guesses
-    never get past a limit (a read-then-count throttle let 21-26 of 64 through a limit of 20), and right answers
-    never use any of it. Once an address is over a limit every POST from it waits for the window to end, right
-    ones too: answering a right code while refusing wrong ones would tell a guesser which code is right."""
+    get 429 before the view runs (`guarded`: atomic, right answers give their places back). Once an address is over
+    a limit every POST from it waits for the window to end, right ones too: answering a right code while refusing
+    wrong ones would tell a guesser which code is right."""
 
     def decorator(view: View) -> View:
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             if request.method != "POST":
                 return view(request, *args, **kwargs)
-            taken = []
-            for limit in limits:
-                key, retry_after = _counter_key(f"{scope}:{limit.window}", request, limit.window)
-                taken.append((key, limit, retry_after, _bump(key, limit.window)))
-            over = [(limit, retry_after) for _, limit, retry_after, count in taken if count > limit.count]
-            if over:
-                for key, limit, _, _ in taken:
-                    _bump(key, limit.window, -1)
-                limit, retry_after = max(over, key=lambda pair: pair[1])
-                return _too_many(request, what=what, retry_after=retry_after, limit=limit.count,
-                                 window=limit.window)
-            response = view(request, *args, **kwargs)
-            if not failed(response):
-                for key, limit, _, _ in taken:
-                    _bump(key, limit.window, -1)
-            return response
+            return guarded(request, address_counters(scope, request, limits),
+                           lambda: view(request, *args, **kwargs), failed=failed, what=what)
 
         return wrapped
 
@@ -141,3 +140,36 @@ def throttle_guesses(scope: str, limits: tuple[Limit, ...], *, failed: Callable[
 JOIN_GUESS_LIMITS = (Limit(100, 60), Limit(300, 3600))
 throttle_join_codes = throttle_guesses("join-code", JOIN_GUESS_LIMITS, what="attempts to join with a code",
                                        failed=lambda response: response.status_code == 404)
+
+
+# Sign-ins (OWASP Authentication Cheat Sheet, "Account lockout"; ASVS V2.2.1): failures are counted per account (the
+# name typed, normalised, whether or not it exists: a lock says nothing about which accounts do) and per address,
+# with different limits. The account being guessed is locked until its window ends (Retry-After), so guessing one
+# password gets 10 tries per 15 minutes; the address limit is far above what a class of 40 behind one NAT mistyping
+# produces (a few each), so 14 wrong passwords for one account never refuse another account's correct password from
+# the same address; it stops one address spraying one password over many accounts. The numbers are the lab's choice.
+SIGN_IN_ACCOUNT_LIMITS = (Limit(10, 900),)
+SIGN_IN_ADDRESS_LIMITS = (Limit(200, 900), Limit(1000, 86400))
+
+
+def account_key(name: str) -> str:
+    """The counter's name for a typed user name: NFKC + casefold (so "Alice" and "ＡＬＩＣＥ" share one lock), hashed
+    (a stranger's text never becomes a cache key as is)."""
+    normal = unicodedata.normalize("NFKC", name).casefold().strip()
+    return hashlib.sha256(normal.encode()).hexdigest()[:32]
+
+
+def throttle_sign_ins(view: View) -> View:
+    """Django's LoginView answers a wrong password by showing the form again (200); a sign-in redirects."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method != "POST":
+            return view(request, *args, **kwargs)
+        name = str(request.POST.get("username", ""))[:300]
+        watched = (counters("sign-in-account", account_key(name), SIGN_IN_ACCOUNT_LIMITS, "for this account")
+                   + address_counters("sign-in-address", request, SIGN_IN_ADDRESS_LIMITS))
+        return guarded(request, watched, lambda: view(request, *args, **kwargs), what="sign-in attempts",
+                       failed=lambda response: response.status_code == 200)
+
+    return wrapped

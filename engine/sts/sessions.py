@@ -74,6 +74,16 @@ class IssuedSession:
         }
 
 
+@dataclass(frozen=True)
+class SessionSecret:
+    """The secret parts of an issued session: what a web process needs to sign with it again after its own copy was
+    lost (a cache eviction, a Redis restart); see engine.ports.SessionPort.session_secret."""
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    expires_at: datetime
+
+
 def _iso(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 

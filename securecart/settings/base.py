@@ -167,12 +167,15 @@ if LAB_GATEWAY_URL and not LAB_CONTROL_TOKEN:
     raise ImproperlyConfigured("LAB_GATEWAY_URL is set but LAB_CONTROL_TOKEN (or LAB_CONTROL_TOKEN_FILE) is not: "
                                "set it to the token the gateway was started with")
 
-# Issued session credentials live only in memory (like the engine's credential store); the cache holds the
-# learner's current credentials per scenario so a page can show them and use them again. With several web
-# processes, every process must see the same ones: Redis (memory too; entries expire in Redis itself).
+# The cache holds nothing that cannot be rebuilt (issue 23): the learners' current credentials are rows naming a key
+# plus a cached copy of its secret, fetched again from the engine on a miss (sandboxes/credentials.py); throttles,
+# locks and flags start over. With several web processes every process must see the same ones: Redis (entries
+# expire in Redis itself). Redis unreachable: pages answer the 503 page and /aws AWS's ServiceUnavailable
+# (securecart/errors.py), never a hang: a connection or a command that takes longer than these gives up.
 if LAB_REDIS_URL:   # Django's own Redis backend (the `redis` package)
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": LAB_REDIS_URL,
-                          "KEY_PREFIX": "securecart"}}
+                          "KEY_PREFIX": "securecart",
+                          "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "securecart"}}
 # Failed sign-ins and room joins per address (securecart/throttle.py), the console's run slots and the new-sandbox

@@ -75,3 +75,19 @@ def test_printed_credentials_are_recognised_only_when_every_part_is_stss(world) 
     assert ports.lab.issued_session(sandbox, parts[0], parts[1][:-1] + "x", parts[2]) is None   # forged secret
     assert ports.lab.issued_session(sandbox, parts[0], parts[1], parts[2] + "x") is None        # altered token
     assert ports.lab.issued_session("ct-another-sandbox", *parts) is None                        # not theirs
+
+
+def test_a_sessions_secret_is_given_back_by_key_to_its_own_sandbox_only(world) -> None:
+    # sandboxes/credentials.py keeps only which key a learner's session is; its cached secret comes back from here
+    # after an eviction or a Redis restart (issue 23). Another sandbox's key, an unknown one: nothing.
+    ports, sandbox, prod, role, creds = world
+    issued = ports.client("sts", **creds).assume_role(RoleArn=role, RoleSessionName="rebuilt")["Credentials"]
+    secret = ports.lab.session_secret(sandbox, issued["AccessKeyId"])
+    assert secret is not None
+    assert (secret.access_key_id, secret.secret_access_key, secret.session_token) == (
+        issued["AccessKeyId"], issued["SecretAccessKey"], issued["SessionToken"])
+    assert secret.expires_at == issued["Expiration"]
+    assert ports.lab.session_secret("ct-another-sandbox", issued["AccessKeyId"]) is None
+    assert ports.lab.session_secret(sandbox, "ASIA" + "Z" * 16) is None
+    ports.lab.forget_sandbox(sandbox)
+    assert ports.lab.session_secret(sandbox, issued["AccessKeyId"]) is None

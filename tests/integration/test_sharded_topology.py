@@ -113,11 +113,15 @@ def test_pages_step_runs_and_the_aws_proxy_reach_the_sandboxs_own_gateway(topolo
         creds = sts.get_session_token(DurationSeconds=900)["Credentials"]
         session = learner.client("sts", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
         assert session.get_caller_identity()["Arn"].endswith(":user/lab-admin")
-    # the learners' current session credentials are in Redis, where both gunicorn workers find them
+    # the learners' current session credentials: the rows in PostgreSQL name their keys (no secret), and Redis holds
+    # a copy of each secret, where both gunicorn workers find it (sandboxes/credentials.py, issue 23)
     import redis
 
+    rows = topology.psql("SELECT access_key_id FROM sandboxes_keptsession")
+    assert len(rows) >= len(learners), rows
     store = redis.Redis(host="127.0.0.1", port=topology.redis_port)
-    assert any(b"creds" in key for key in store.keys("securecart:*")), store.keys("*")[:20]
+    cached = store.keys("securecart:*session-secret:*")
+    assert {key.rsplit(b":", 1)[-1].decode() for key in cached} >= {key for (key,) in rows}, cached[:20]
 
 
 def test_a_killed_gateways_sandboxes_are_rebuilt_on_the_other_with_keys_and_writes(

@@ -22,22 +22,3 @@ def test_it_answers_503_and_keeps_the_learner_informed(client, error, text) -> N
     body = response.content.decode()
     assert text in body
     assert "Nothing is lost" in body
-
-
-def test_forgetting_credentials_drops_every_kept_card_without_an_index() -> None:
-    # Reset calls forget_all; two web processes keeping cards at once must not lose any (no shared name list).
-    from sandboxes import credentials
-
-    def card(name: str) -> credentials.SessionCredentials:
-        return credentials.SessionCredentials(name=name, label=name, arn="arn:aws:sts::1:assumed-role/R/s",
-                                              access_key_id="ASIA" + "X" * 16, secret_access_key="s" * 40,
-                                              session_token="t", expiration="2026-11-28T05:00:00+00:00")
-
-    credentials.keep("sbx-forget", card("a"))
-    credentials.keep("sbx-forget", card("b"))
-    credentials.keep("sbx-other", card("a"))
-    assert credentials.get("sbx-forget", "b").name == "b"
-    credentials.forget_all("sbx-forget")
-    assert credentials.get("sbx-forget", "a") is None
-    assert credentials.get("sbx-forget", "b") is None
-    assert credentials.get("sbx-other", "a") is not None

@@ -77,3 +77,21 @@ def test_server_error_page_is_friendly(db):
 
     r = server_error(RequestFactory().get("/"))
     assert r.status_code == 500 and "Your sandbox, your edits and your progress are saved" in r.content.decode()
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("variant", ["\x00", "wrong-external-id\x00", "\x01\x1f", "a b", "<script>", "../x",
+                                     "x" * 65, "\u202e", "wrong external id"])
+def test_a_run_with_a_variant_that_is_no_slug_is_a_400_that_says_so(learner, variant):
+    # issue 23: variant=<NUL> answered 500 (a KeyError after an invalid form)
+    r = learner.run(S1, "assume-audit-role", variant=variant)
+    assert r.status_code == 400
+    assert "“variant” must be one of this step" in r.content.decode()
+    assert not learner.sandbox.progress.filter(scenario=S1, step="assume-audit-role").exists()
+
+
+def test_a_run_with_an_unknown_slug_is_a_404_and_a_known_one_runs(learner):
+    assert learner.run(S1, "assume-audit-role", variant="no-such-what-if").status_code == 404
+    assert learner.run(S1, "assume-audit-role", variant="wrong-external-id", htmx=True).status_code == 200

@@ -6,9 +6,10 @@ S1 = "cross-account-auditors"
 
 
 # ---- scenarios -----------------------------------------------------------------------------------------------
-def test_run_with_an_oversized_unknown_what_if_is_a_404_naming_it(learner):
+def test_run_with_an_oversized_what_if_is_a_400_saying_why(learner):
+    # a what-if's name is a slug of at most 64 characters: anything longer is no name at all (issue 23)
     r = learner.client.post(learner.step_url(S1, "assume-audit-role", "run"), {"variant": "x" * 5000})
-    assert r.status_code == 404 and "x" * 64 in r.content.decode()
+    assert r.status_code == 400 and "at most 64 characters" in r.content.decode()
 
 
 def test_run_without_a_variant_runs_the_step(learner):
