@@ -163,3 +163,22 @@ def test_the_accepted_weaker_mode_keeps_the_allow_list_and_a_file_fence(learner,
                           cwd=console.kit().directory)
     found = json.loads(done.stdout)
     assert found[targets[0]] is False and found[targets[1]] is False and found[targets[2]] is True
+
+
+def test_the_child_runs_at_nice_10_in_an_autogroup_of_its_own_by_default(console_children_at_the_suites_priority,
+                                                                         monkeypatch):
+    """The product's default (the suite lowers it, see tests/conftest.py): a process started as the console starts
+    its child (a session of its own, jail.limit_resources before exec) runs at nice 10, in an autogroup at 10."""
+    import subprocess
+    import sys
+
+    from challenges import jail
+
+    assert console_children_at_the_suites_priority == (10, 10)
+    monkeypatch.setattr(jail, "NICE", 10)
+    monkeypatch.setattr(jail, "AUTOGROUP_NICE", 10)
+    probe = "import os; print(os.nice(0)); print(open('/proc/self/autogroup').read().split()[-1])"
+    answer = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=30,
+                            start_new_session=True, preexec_fn=jail.limit_resources)
+    nice, autogroup = answer.stdout.split()
+    assert nice == "10" and autogroup == "10"
