@@ -36,6 +36,7 @@ from engine.directory import AccountEntities, GroupInfo, OrgMembership, PolicyTe
 from engine.guardrails import org_context, rcps_for, scps_for
 from engine.policy import AuthzRequest, Decision, NamedPolicy, Principal, authorize
 from engine.sts.policies import named_lenient, named_or_error
+from engine.sts.rolesession import role_session_arn
 
 __all__ = ["ADMIN_PROBES", "METHODS", "AccessGraph", "Edge", "KeptSession", "Method", "Node", "Proof",
            "SandboxPrincipals", "admin_reachable", "build_graph", "new_edges", "shortest_path"]
@@ -453,7 +454,7 @@ class _Builder:
                 self.trusts[role.arn] = named_or_error(f"{role.name} trust policy", role.trust_policy, "trust",
                                                       "trust")
                 node = self._node(Node(role.arn, "role", role.account, role.name))
-                self.actors.append(self._role_actor(node, role, _session_arn(role, "graph"), (), False, {}))
+                self.actors.append(self._role_actor(node, role, role_session_arn(role, role.arn, "graph"), (), False, {}))
             self.groups.extend(entities.groups)
             for policy_arn, version_id, text in entities.policy_versions:
                 self.policy_versions.setdefault(policy_arn, []).append((version_id, text))
@@ -839,10 +840,6 @@ class _Builder:
         for actor in acting:
             self.grant_edges(actor)
         return AccessGraph(self.nodes, self.edges, self.engine.evaluations)
-
-
-def _session_arn(role: RoleInfo, session_name: str) -> str:
-    return f"arn:aws:sts::{role.account}:assumed-role/{role.name}/{session_name}"
 
 
 def build_graph(snapshot: SandboxPrincipals) -> AccessGraph:

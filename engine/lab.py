@@ -83,7 +83,7 @@ class Lab:
         # Scenario 4: every EC2 instance's credential generations and IMDS tokens (gateway/imds.py serves them)
         self.instances = InstanceRegistry()
         # the last access graph built per sandbox, with what it was built from (access_graph)
-        self._graphs: OrderedDict[str, tuple[tuple[str, str], dict[str, Any]]] = OrderedDict()
+        self._graphs: OrderedDict[str, tuple[tuple[SandboxPrincipals, str], dict[str, Any]]] = OrderedDict()
         # CloudTrail: the gateway records every answered call here; web processes drain it into the database
         self.trail = Trail(session_of=self.session)
         # AssumeRoleWithSAML / AssumeRoleWithWebIdentity (engine/sts/federated.py), answered by this Lab's STS
@@ -435,7 +435,8 @@ class Lab:
         built (a page reloaded in a loop costs a read of the sandbox, not a graph)."""
         snapshot = self.sandbox_principals(sandbox_id, session_keys)
         now = snapshot.now
-        key = (repr(replace(snapshot, now=None)), now.strftime("%Y%m%d%H%M") if now else "")
+        # compared by value (frozen dataclasses and tuples), never rendered to text: a sandbox's every policy
+        key = (replace(snapshot, now=None), now.strftime("%Y%m%d%H%M") if now else "")
         with self._lock:
             known = self._graphs.get(sandbox_id)
             if known is not None and known[0] == key:

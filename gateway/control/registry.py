@@ -12,7 +12,7 @@ not annotation strings).
   gateway.control.wire.RemoteDecision).
 
 PORTS names every Protocol lab control serves, once. A new method on one of them is served and callable with no
-edit here; a new Protocol is one line in PORTS (and its implementation in LabControlApp.implementations).
+edit here; a new Protocol is one line in PORTS (and its implementation in LabControlApp.implementations, unless the Lab serves it: LAB_PORTS).
 """
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ import os
 from typing import Any, Callable, Iterable
 
 from ..ports import Ping
-from .registry import PORTS, BadArguments, Handler, expose
+from .registry import LAB_PORTS, PORTS, BadArguments, Handler, expose
 from .wire import API_PATH, CONTROL_PREFIX, MAX_CONTROL_BODY, MIN_TOKEN_LENGTH, TOKEN_ENV, env_token, from_wire
 
 log = logging.getLogger(__name__)
@@ -61,9 +61,9 @@ class LabControlApp:
         from ..imds import ImdsApp  # noqa: PLC0415 (per-lab instance registry: every ImdsApp(lab) shares it)
         from ..worldstate import WorldState  # noqa: PLC0415 (moto-level account operations)
 
-        return {"sandboxes": self.lab, "decisions": self.lab, "sessions": self.lab, "jwks": self.lab,
-                "mfa": self.lab, "graph": self.lab, "trail": self.lab.trail, "world": WorldState(self.moto), "imds": ImdsApp(self.lab),
-                "control": self}
+        # every LAB_PORTS Protocol is served by the Lab itself: a new one there needs no line here
+        return {**dict.fromkeys(LAB_PORTS, self.lab), "trail": self.lab.trail, "world": WorldState(self.moto),
+                "imds": ImdsApp(self.lab), "control": self}
 
     def ping(self) -> Ping:
         return Ping(ok=True, instance=_INSTANCE)

@@ -52,6 +52,9 @@ def run_child_in_process(command, env, cwd, time_limit, output_limit):
 
 
 def in_process_console(monkeypatch) -> None:
+    """The console's child run in this process, outside the jail: these tests are about what the checkers and the
+    editor decide, hundreds of commands each (a jailed child costs ~0.2 s of CPU a command); the jailed default is
+    run by tests/integration/test_console_jail.py, test_console_security.py and the browser test."""
     monkeypatch.setattr(console, "status", lambda: console.Status("unsandboxed"))
     monkeypatch.setattr(console, "_run_child", run_child_in_process)
 

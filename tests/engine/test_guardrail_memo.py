@@ -134,7 +134,8 @@ def test_a_policy_that_could_not_be_read_is_reported_on_every_call() -> None:
 
 
 def test_the_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(authorizer, "GUARD_MEMO_SIZE", 3)
+    assert authorizer.GUARD_MEMO_SIZE == 4096           # the default
+    monkeypatch.setattr(authorizer, "GUARD_MEMO_SIZE", 3)   # three, to overflow it in ten questions
     for i in range(10):
         ask(resource=f"arn:aws:s3:::b/{i}")
     assert len(authorizer._GUARD_MEMO) <= 3

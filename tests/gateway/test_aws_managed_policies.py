@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from gateway import aws_managed
-from gateway_kit import Sandbox, allow, trust
+from gateway_kit import Sandbox, allow, doc, trust
 from test_gateway_sts import error_of
 
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
@@ -128,3 +128,14 @@ def test_an_account_pickles_without_the_catalogue(local: Sandbox) -> None:
     copied = pickle.loads(pickle.dumps(backend.managed_policies))
     assert READ_ONLY in copied and copied[READ_ONLY].attachment_count == 1
     assert "arn:aws:iam::aws:policy/AdministratorAccess" in copied       # the catalogue is still behind it
+
+
+def test_get_account_authorization_details_lists_aws_managed_and_local_policies(sbx: Sandbox) -> None:
+    """moto joins its AWS-managed list and the account's own policies with `+` when no filter is given: the shared
+    catalogue must support that as the list it stands for does."""
+    iam = sbx.client("iam", admin(sbx))
+    iam.create_policy(PolicyName="local-one", PolicyDocument=doc(allow("s3:GetObject")))
+    iam.attach_user_policy(UserName="admin", PolicyArn=READ_ONLY)
+    details = iam.get_account_authorization_details()
+    arns = {p["Arn"] for p in details["Policies"]}
+    assert READ_ONLY in arns and any(arn.endswith(":policy/local-one") for arn in arns)

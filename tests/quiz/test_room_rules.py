@@ -107,7 +107,8 @@ def test_join_with_an_identity_is_the_same_player_on_every_device(room):
 
 
 def test_join_is_refused_when_full_or_finished(room, monkeypatch):
-    monkeypatch.setattr(Room, "MAX_PLAYERS", 2)
+    assert Room.MAX_PLAYERS == 200                     # the default: a lecture hall fits
+    monkeypatch.setattr(Room, "MAX_PLAYERS", 2)        # two, to fill the room in two joins
     room.join("a1")
     room.join("b2")
     with pytest.raises(RoomError, match="full"):
