@@ -43,7 +43,18 @@ def _context(browser, live_server, viewport, *, presenter=False):
 
 
 def _violations(page) -> list[str]:
-    return page.evaluate("window.__cspViolations || []")
+    """The CSP violations the page's current document recorded. A phone's live panel may be reloading the page at
+    that moment (follow-me, the room's next state): then read the new document once it has loaded."""
+    from playwright.sync_api import Error
+
+    for _ in range(3):
+        page.wait_for_load_state()
+        try:
+            return page.evaluate("window.__cspViolations || []")
+        except Error as error:
+            if "Execution context was destroyed" not in str(error):
+                raise
+    raise AssertionError(f"{page.url} kept navigating")
 
 
 def _shot(page, name: str) -> None:
