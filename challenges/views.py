@@ -59,9 +59,10 @@ def with_challenge(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     return wrapper
 
 
-def identities(sandbox: Sandbox) -> list[Identity]:
+def identities(sandbox: Sandbox, *, instances: bool = True) -> list[Identity]:
     """What the console may sign with: this sandbox's seeded users, the sessions kept by the console (an expired
-    one says so, on the sandbox clock), its instances' metadata services, and pasted keys."""
+    one says so, on the sandbox clock), its instances' metadata services (unless `instances` is False: looking
+    them up reads every account's EC2), and pasted keys."""
     found = []
     for key in [*AccessKey.objects.filter(sandbox=sandbox).order_by("account_name", "user_name"),
                 *ChallengeKey.objects.filter(sandbox=sandbox).order_by("account_name", "user_name")]:
@@ -73,7 +74,7 @@ def identities(sandbox: Sandbox) -> list[Identity]:
         found.append(Identity(f"session:{session.name}", label,
                               console.ConsoleCredentials(session.access_key_id, session.secret_access_key,
                                                          session.session_token)))
-    for instance in imdsmount.sandbox_instances(sandbox):
+    for instance in imdsmount.sandbox_instances(sandbox) if instances else []:
         if instance["instance_profile"]:
             found.append(Identity(f"instance:{instance['instance_id']}",
                                   f"instance {instance['instance_id']} ({instance['instance_profile']}): its metadata "
@@ -119,11 +120,11 @@ def _credentials_from(form: ConsoleForm, sandbox: Sandbox) -> console.ConsoleCre
             return None
         return console.ConsoleCredentials(form.cleaned_data["access_key_id"], form.cleaned_data["secret_access_key"],
                                           form.cleaned_data["session_token"], "pasted keys")
-    for identity in identities(sandbox):
+    if choice.startswith("instance:"):   # instance_credentials refuses an instance that is not this sandbox's
+        return instance_credentials(sandbox, choice[len("instance:"):])
+    for identity in identities(sandbox, instances=False):
         if identity.value != choice:
             continue
-        if identity.instance_id:
-            return instance_credentials(sandbox, identity.instance_id)
         if identity.credentials is not None:
             identity.credentials.label = identity.label
             return identity.credentials

@@ -19,7 +19,7 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
-from gateway.client import admin_client, iam_policy_document
+from gateway.client import admin_client, iam_policy_document, live_instances
 from gateway.runtime import current
 
 
@@ -125,9 +125,7 @@ class Operator:
 
     def live_instances(self, account_id: str) -> list[dict[str, Any]]:
         """Pending or running instances of the account (describe_instances' Instances)."""
-        reservations = self._ec2(account_id).describe_instances(
-            Filters=[{"Name": "instance-state-name", "Values": ["pending", "running"]}])["Reservations"]
-        return [instance for reservation in reservations for instance in reservation["Instances"]]
+        return live_instances(account_id)
 
 
 OPERATOR = Operator()

@@ -10,6 +10,7 @@ from challenges.forms import PolicyEditorForm
 from challenges.models import ChallengeProgress
 
 from tests.challenges.challengeplay import check, console_post, in_process_console
+from tests.factories import new_learner
 
 TRUST = """{
   "Version": "2012-10-17",
@@ -143,9 +144,16 @@ def test_an_instances_metadata_service_is_a_console_identity_the_passrole_route(
                         f"instance:{instance}", slug)
     assert f"assumed-role/Challenge-InstanceAdmin/{instance}" in html
     assert check(player.client, player.sandbox, slug)["passed"]
-    # another sandbox's instance id is no identity of this one
+    # an instance id no sandbox has, and another learner's real instance, are no identities of this one
     html = console_post(player.client, "aws sts get-caller-identity", "instance:i-0123456789abcdef0", slug)
     assert "choose whose credentials to use" in html
+    bob = new_learner()
+    bob.client.get(f"/challenges/{slug}/")
+    console_post(bob.client, "aws ec2 run-instances --image-id ami-12c6146b --instance-type t3.micro --count 1 "
+                             "--iam-instance-profile Name=Challenge-InstanceAdmin", "key:production/build-agent", slug)
+    bobs = re.search(r'value="instance:(i-[0-9a-f]+)"', bob.client.get(f"/challenges/{slug}/").content.decode())
+    html = console_post(player.client, "aws sts get-caller-identity", f"instance:{bobs.group(1)}", slug)
+    assert "choose whose credentials to use" in html and "assumed-role/Challenge-InstanceAdmin" not in html
 
 
 def test_hints_seen_are_kept_with_the_solve(player):
