@@ -20,7 +20,7 @@ from sandboxes import credentials, services as sandbox_services
 from sandboxes.models import Sandbox, StepProgress
 from scenarios import registry
 from securecart.exports import csv_safe
-from securecart.joining import NICKNAME_MAX, NicknameError, clean_nickname, confusable_with
+from securecart.joining import NICKNAME_MAX, NicknameError, clean_nickname, nickname_taken
 
 from .models import OUTCOMES, Activity, Classroom, Poll, PollVote, SpareSandbox, Student, classify
 
@@ -68,11 +68,9 @@ def _check_nickname(classroom: Classroom, nickname: str) -> None:
     names = list(classroom.active_students().values_list("nickname", flat=True))
     if len(names) >= MAX_STUDENTS:
         raise ClassError(f"This class is full ({MAX_STUDENTS} students).")
-    clash = confusable_with(nickname, names)
-    if clash is not None:
-        if clash.casefold() == nickname.casefold():
-            raise ClassError("That nickname is already taken in this class; pick another.")
-        raise ClassError(f"That nickname looks too much like “{clash}”, already in this class; pick another.")
+    taken = nickname_taken(nickname, names, "this class")
+    if taken is not None:
+        raise ClassError(taken)
 
 
 def take_spare(classroom: Classroom, session_key: str) -> Sandbox | None:

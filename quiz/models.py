@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from securecart.joining import NicknameError, clean_nickname, confusable_with, new_code
+from securecart.joining import NicknameError, clean_nickname, new_code, nickname_taken
 
 from .bank import InvalidAnswer, get_question
 
@@ -299,15 +299,15 @@ class Room(models.Model):
             names = list(self.players.values_list("nickname", flat=True))
             if len(names) >= self.MAX_PLAYERS:
                 raise RoomError(f"This room is full ({self.MAX_PLAYERS} players).", field="code")
-            clash = confusable_with(nickname, names)
-            if clash is not None:
-                raise RoomError(_taken_message(nickname, clash, "this room"), field="nickname")
+            taken = nickname_taken(nickname, names, "this room")
+            if taken is not None:
+                raise RoomError(taken, field="nickname")
             try:
                 with transaction.atomic():
                     return Player.objects.create(room=self, nickname=nickname, token=secrets.token_urlsafe(24),
                                                  identity=identity)
             except IntegrityError:  # the database's own guard, should the lock not hold (another backend)
-                raise RoomError(_taken_message(nickname, nickname, "this room"), field="nickname") from None
+                raise RoomError(nickname_taken(nickname, [nickname], "this room") or "", field="nickname") from None
 
     def answer(self, player: "Player", choice: Iterable[str], index: str,
                now: datetime | None = None) -> "LiveAnswer":
@@ -358,12 +358,6 @@ class Room(models.Model):
             previous = rows[position - 2] if position > 1 else None
             row.rank = previous.rank if previous and previous.points == row.points else position
         return rows
-
-
-def _taken_message(nickname: str, clash: str, where: str) -> str:
-    if clash.casefold() == nickname.casefold():
-        return f"That nickname is already taken in {where}; pick another."
-    return f"That nickname looks too much like “{clash}”, already in {where}; pick another."
 
 
 @dataclass

@@ -125,6 +125,16 @@ def confusable_with(nickname: str, others: Iterable[str]) -> str | None:
     return None
 
 
+def nickname_taken(nickname: str, others: Iterable[str], where: str) -> str | None:
+    """Why `nickname` cannot join `where` ("this class", "this room") beside `others`, or None when it can."""
+    clash = confusable_with(nickname, others)
+    if clash is None:
+        return None
+    if clash.casefold() == nickname.casefold():
+        return f"That nickname is already taken in {where}; pick another."
+    return f"That nickname looks too much like “{clash}”, already in {where}; pick another."
+
+
 @lru_cache(maxsize=512)
 def qr_svg(url: str, label: str, *, scale: int = 5) -> SafeString:
     """`url` as an inline SVG QR code with an accessible name; CSS sizes it (e.g. 400 px on a projector). Cached:

@@ -12,7 +12,7 @@ from django.test import Client
 from classroom.models import Classroom, Student
 from quiz.models import Player, Room
 from securecart.joining import (CODE_ALPHABET, NicknameError, clean_nickname, confusable_with, is_join_code,
-                                new_code, nickname_keys, normalize_code, qr_svg)
+                                new_code, nickname_keys, nickname_taken, normalize_code, qr_svg)
 
 
 # ---- codes --------------------------------------------------------------------------------------------------------
@@ -79,6 +79,16 @@ def test_a_class_list_of_different_names_has_no_confusable_pair(name):
     others = ["Ana", "Anna", "Ben", "Tom", "Tim", "Max", "Mia", "ada", "bo", "cy", "Zoë", "Zoe Li", "José", "Jose 2",
               "李雷", "Дима", "student07", "student17"]
     assert confusable_with(name, [o for o in others if o != name]) is None
+
+
+def test_a_taken_nickname_says_whether_it_is_the_same_name_or_a_look_alike_and_where():
+    """The mistakes: telling "ALICE" it only looks like "alice" (it is the same name, case aside), or calling a
+    Cyrillic look-alike "taken" (the person would not see why), or naming the wrong place."""
+    assert nickname_taken("ALICE", ["bob", "alice"], "this class") == \
+        "That nickname is already taken in this class; pick another."
+    assert nickname_taken("\u0430lice", ["alice"], "this room") == \
+        "That nickname looks too much like “alice”, already in this room; pick another."
+    assert nickname_taken("carol", ["alice", "bob"], "this room") is None
 
 
 def test_nickname_keys_ignore_case_and_width():
