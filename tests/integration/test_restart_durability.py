@@ -233,3 +233,37 @@ def test_without_browser_headers_or_a_waiting_sandbox_the_first_page_only_starts
     assert b"Preparing" not in Client().get("/", **BROWSER_NAVIGATION).content
     r = Client().get("/", **BROWSER_NAVIGATION)
     assert b"Preparing your sandbox" in r.content and Sandbox.objects.count() == 1
+
+
+def _wait_for_pool(count: int, seconds: float = 120.0) -> int:
+    """Polls until `count` built sandboxes wait in the pool (the refill thread writes a row, then builds its world);
+    bounded, never a timing claim. Returns how many waiting sandboxes are built."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        built = sum(services.is_live(s) for s in Sandbox.objects.filter(pooled=True))
+        if built >= count or time.monotonic() > deadline:
+            return built
+        time.sleep(0.1)
+
+
+@pytest.mark.django_db(transaction=True)   # the refill thread writes on its own connection: rows must be committed
+def test_make_runs_pool_of_four_is_filled_and_refilled_by_its_own_thread(settings):
+    """The default `make run` serves with: LAB_SANDBOX_POOL=4 and the real background thread (the tests above replace
+    it). The mistakes: the thread never started, dying on its first build, filling past the size, or a claimed
+    sandbox not replaced."""
+    from sandboxes import pool
+
+    assert pool.size() == 0 and settings.LAB_SANDBOX_POOL == 0   # securecart.settings.test turns it off...
+    settings.LAB_SANDBOX_POOL = 4                                 # ...make run's default (securecart.settings.base)
+    first = Client()
+    assert b"Preparing your sandbox" in first.get("/", **BROWSER_NAVIGATION).content   # empty pool: a build of its own
+    assert _wait_for_pool(4) == 4                                 # the thread filled the pool meanwhile
+    waiting = set(Sandbox.objects.filter(pooled=True).values_list("pk", flat=True))
+    second = Client()
+    r = second.get("/", **BROWSER_NAVIGATION)
+    assert r.status_code == 200 and b"Preparing your sandbox" not in r.content
+    assert second.session["sandbox_id"] in waiting                # claimed one of the four
+    assert _wait_for_pool(4) == 4                                 # and the thread built its replacement
+    assert Sandbox.objects.filter(pooled=True).count() == 4       # never more than the size

@@ -231,6 +231,18 @@ def test_the_projector_prints_the_public_join_address_while_joining_is_open(room
     assert "data-join-address" not in html and "QR code for the join link" not in html
 
 
+def test_without_a_public_url_the_projector_prints_the_address_the_instructor_browses(room, settings):
+    """`make run` leaves LAB_PUBLIC_URL empty (only `make class` sets it): the join address is then the host the
+    instructor's browser reached, which is what phones on that network reach too (a lab served as lab.example.com).
+    The mistake: printing a relative path or an empty address a phone cannot type."""
+    assert settings.LAB_PUBLIC_URL == ""   # the default make run serves with
+    host = _host(room)
+    for url in (f"/quiz/live/{room.code}/screen/", f"/quiz/live/{room.code}/host/"):
+        html = host.get(url, HTTP_HOST="lab.example.com").content.decode()
+        assert 'data-join-address>http://lab.example.com/quiz/live/<' in html, url
+        assert f'data-join-link="http://lab.example.com/quiz/live/?code={room.code}"' in html
+
+
 def test_the_class_quiz_room_is_owned_and_hosted_from_any_signed_in_browser(db, django_user_model):
     """The class app created rooms by hand and forgot the owner: the instructor got 403 in a second browser."""
     import io

@@ -108,3 +108,29 @@ def test_concurrent_guesses_never_get_past_the_limit() -> None:
     for thread in threads:
         thread.join(60)
     assert (entered[0], refused[0]) == (limit.count, guesses - limit.count)
+
+
+@pytest.mark.django_db
+def test_the_default_address_limits_hold_as_make_run_serves_them(monkeypatch) -> None:
+    """The numbers `make run` and `make class` serve with (the test above shrinks them): 200 failed sign-ins from one
+    address per 15 minutes, 1,000 per day. The mistakes: a limit off by one (the 200th refused, or the 201st let
+    through), the 15-minute window never ending, or the day's limit forgotten once each 15 minutes is under 200."""
+    assert throttle.SIGN_IN_ADDRESS_LIMITS == (throttle.Limit(200, 900), throttle.Limit(1000, 86400))
+    day = 1_800_000_000 // 86400 * 86400            # the start of a UTC day: five 15-minute windows fit in it
+    clock = [float(day)]
+    monkeypatch.setattr(throttle, "_now", lambda: clock[0])
+    sprayer, tried = Client(), 0
+    for window in range(5):
+        clock[0] = day + window * 900 + 1
+        for _ in range(200):
+            assert sign_in(sprayer, f"someone{tried}", "Winter2026!").status_code == 200, tried
+            tried += 1
+        if window == 0:
+            refused = sign_in(sprayer, "one-more", "Winter2026!")
+            assert refused.status_code == 429 and 0 < int(refused["Retry-After"]) <= 900
+    assert tried == 1000
+    clock[0] = day + 5 * 900 + 1                    # a fresh 15-minute window, the same day: the day's limit holds
+    refused = sign_in(sprayer, "one-more", "Winter2026!")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 900
+    clock[0] = day + 86400 + 1                      # the next day
+    assert sign_in(sprayer, "one-more", "Winter2026!").status_code == 200
