@@ -33,7 +33,7 @@ from datetime import datetime
 from typing import Any, Iterable, Sequence
 
 from engine.directory import AccountEntities, GroupInfo, OrgMembership, PolicyText, RoleInfo, UserInfo
-from engine.guardrails import org_context, rcps_for, scps_for
+from engine.guardrails import guardrails
 from engine.policy import AuthzRequest, Decision, NamedPolicy, Principal, authorize
 from engine.sts.policies import named_lenient, named_or_error
 from engine.sts.rolesession import role_session_arn
@@ -257,11 +257,9 @@ class _Engine:
         """engine.policy.authorize for one request by `actor`, with the organizations' guardrails, as
         Lab.authorize_call and StsService._authorize put them together."""
         principal = actor.principal
-        principal_org = self.orgs.get(actor.node.account) if principal.is_iam else None
-        owner = resource_account or actor.node.account
-        resource_org = principal_org if owner == actor.node.account and principal.is_iam else self.orgs.get(owner)
+        scps, rcps, org_keys = guardrails(self.orgs.get, principal, actor.node.account, resource_account, action)
         context = dict(actor.context)
-        context.update(org_context(principal_org, resource_org if resource_account else None))
+        context.update(org_keys)
         if extra:
             context.update(extra)
         self.evaluations += 1
@@ -270,8 +268,7 @@ class _Engine:
                          resource=resource_policy,
                          boundary=actor.boundary if boundary == "keep" else boundary,   # type: ignore[arg-type]
                          session=actor.session, resource_account=resource_account,
-                         resource_policy_required=required, scps=scps_for(principal_org, principal),
-                         rcps=rcps_for(resource_org, action), trace=False)
+                         resource_policy_required=required, scps=scps, rcps=rcps, trace=False)
 
 
 def _may_allow(policies: Iterable[NamedPolicy], action: str, resource: str | None = None) -> bool:

@@ -18,7 +18,7 @@ Organizations data read through the Directory:
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from engine.directory import OrgMembership, OrgPolicyText
 from engine.policy import GuardrailLevel, Guardrails, NamedPolicy, Principal
@@ -97,15 +97,16 @@ def org_context(principal_org: OrgMembership | None, resource_org: OrgMembership
     return context
 
 
-def guardrails(directory: Any, principal: Principal, principal_account: str | None, resource_account: str | None,
+def guardrails(organization_of: Callable[[str], OrgMembership | None], principal: Principal,
+               principal_account: str | None, resource_account: str | None,
                action: str) -> tuple[Guardrails | None, Guardrails | None, dict[str, Any]]:
-    """(SCPs, RCPs, organization context keys) for one request. `directory`: engine.directory.Directory."""
-    principal_org = directory.organization_of(principal_account) if principal_account and principal.is_iam else None
+    """(SCPs, RCPs, organization context keys) for one request. `organization_of`: an account's membership, from
+    the live Directory (Directory.organization_of) or a snapshot of it (the access graph's)."""
+    principal_org = organization_of(principal_account) if principal_account and principal.is_iam else None
     resource_owner = resource_account or principal_account
-    if resource_owner == principal_account:
-        resource_org = principal_org if principal.is_iam else (
-            directory.organization_of(resource_owner) if resource_owner else None)
+    if resource_owner == principal_account and principal.is_iam:
+        resource_org = principal_org
     else:
-        resource_org = directory.organization_of(resource_owner) if resource_owner else None
+        resource_org = organization_of(resource_owner) if resource_owner else None
     context = org_context(principal_org, resource_org if resource_account else None)
     return scps_for(principal_org, principal), rcps_for(resource_org, action), context

@@ -350,7 +350,7 @@ class Lab:
             now = self._now_unlocked(caller.sandbox_id)
         in_sandbox = resource_account is None or self._sandbox_of(resource_account) == caller.sandbox_id
         context = principal_context(caller, now, meta)
-        scps, rcps, org_keys = (guardrails(self.directory, caller.principal, caller.account, resource_account, action)
+        scps, rcps, org_keys = (guardrails(self.directory.organization_of, caller.principal, caller.account, resource_account, action)
                                 if in_sandbox else (None, None, {}))
         context.update(org_keys)
         if extra_context:

@@ -308,7 +308,7 @@ class Simulator:
         scps: Guardrails | None = custom_scps
         rcps: Guardrails | None = None
         if subject.organizations:
-            scps, rcps, org_keys = guardrails(self.directory, subject.principal, subject.account,
+            scps, rcps, org_keys = guardrails(self.directory.organization_of, subject.principal, subject.account,
                                               resource_account, action)
             context.update(org_keys)
         context.update(entries)

@@ -147,7 +147,7 @@ class StsService:
                    resource_policy_required: bool) -> Any:
         identity, boundary, session = self.state.identity_policies(caller) if caller else ([], None, [])
         # the organizations' guardrails: SCPs of the caller's account, RCPs of the role's (engine.guardrails)
-        scps, rcps, org_keys = guardrails(self.directory, principal, caller.account if caller else None,
+        scps, rcps, org_keys = guardrails(self.directory.organization_of, principal, caller.account if caller else None,
                                           resource_account, action)
         request = AuthzRequest(action, resource, principal, {**context, **org_keys} if org_keys else context)
         return authorize(request, identity=identity, resource=resource_policy, boundary=boundary, session=session,
