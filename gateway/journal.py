@@ -17,7 +17,9 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Callable
+from xml.sax.saxutils import unescape
 
 from .runtime import current
 
@@ -73,25 +75,34 @@ def is_write(service: str, method: str, operation: str) -> bool:
     return bool(operation) and not operation.startswith(_READ_PREFIXES)
 
 
-_CREATED_KEY = re.compile(rb"<AccessKeyId>([A-Z0-9]+)</AccessKeyId>")
-_CREATED_SECRET = re.compile(rb"<SecretAccessKey>([^<]+)</SecretAccessKey>")
-_CREATED_USER = re.compile(rb"<UserName>([^<]+)</UserName>")
+# IAM's CreateAccessKey answer (query XML): <AccessKey><UserName/><AccessKeyId/><Status/><SecretAccessKey/>
+# <CreateDate/></AccessKey> (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateAccessKey.html)
+_ACCESS_KEY_FIELDS = MappingProxyType({name: re.compile(rb"<%s>([^<]+)</%s>" % (name.encode(), name.encode()))
+                                       for name in ("AccessKeyId", "SecretAccessKey", "UserName", "Status",
+                                                    "CreateDate")})
+
+
+def created_access_key(body: bytes) -> dict[str, str]:
+    """The fields of an IAM CreateAccessKey answer, XML entities unescaped; {} when it carries no key id. Read by
+    the journal (to give the same key back on a replay) and by CloudTrail (the key and user as the event's
+    resources; never the secret)."""
+    found = {name: pattern.search(body or b"") for name, pattern in _ACCESS_KEY_FIELDS.items()}
+    if not found["AccessKeyId"]:
+        return {}
+    return {name: unescape(match.group(1).decode("utf-8", "replace")) for name, match in found.items() if match}
 
 
 def created_key_id(body: bytes) -> str | None:
-    found = _CREATED_KEY.search(body or b"")
-    return found.group(1).decode() if found else None
+    return created_access_key(body).get("AccessKeyId")
 
 
 def created_key(body: bytes) -> dict[str, str] | None:
-    """The key an IAM CreateAccessKey answer carries (query XML)."""
-    key, secret, user = _CREATED_KEY.search(body), _CREATED_SECRET.search(body), _CREATED_USER.search(body)
-    if not (key and secret and user):
+    """The key a CreateAccessKey answer made, as the journal keeps it (key id, secret and user), or None."""
+    found = created_access_key(body)
+    if not all(found.get(name) for name in ("AccessKeyId", "SecretAccessKey", "UserName")):
         return None
-    from xml.sax.saxutils import unescape
-
-    return {"access_key_id": key.group(1).decode(), "secret_access_key": unescape(secret.group(1).decode()),
-            "user_name": unescape(user.group(1).decode())}
+    return {"access_key_id": found["AccessKeyId"], "secret_access_key": found["SecretAccessKey"],
+            "user_name": found["UserName"]}
 
 
 def record(sandbox_id: str | None, service: str, operation: str, account_id: str, method: str, path: str,

@@ -12,10 +12,11 @@ import json
 import logging
 import re
 from datetime import datetime
-from types import MappingProxyType
 from typing import Any
 
 from engine.cloudtrail import ApiCall
+
+from .journal import created_access_key
 
 log = logging.getLogger(__name__)
 
@@ -94,16 +95,12 @@ def _record(lab: Any, trail: Any, request: Any, service: str, response: Any, req
     trail.record(call, now=lab.now(sandbox_id), role_account=role_account)
 
 
-_CREATED_KEY_FIELDS = MappingProxyType({name: re.compile(rb"<%s>([^<]*)</%s>" % (name.encode(), name.encode()))
-                                        for name in ("AccessKeyId", "UserName", "Status", "CreateDate")})
-
-
 def _created_key(body: bytes) -> dict[str, Any] | None:
     """What moto's CreateAccessKey answer says about the key it made (its secret never leaves this function)."""
-    found = {name: pattern.search(body or b"") for name, pattern in _CREATED_KEY_FIELDS.items()}
-    if not found["AccessKeyId"]:
+    found = created_access_key(body)
+    if not found:
         return None
-    result: dict[str, Any] = {name: match.group(1).decode("utf-8", "replace") for name, match in found.items() if match}
+    result: dict[str, Any] = {name: value for name, value in found.items() if name != "SecretAccessKey"}
     if result.get("CreateDate"):
         try:
             result["CreateDate"] = datetime.fromisoformat(result["CreateDate"].replace("Z", "+00:00"))
