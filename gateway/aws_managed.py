@@ -24,6 +24,8 @@ from typing import Any
 
 from engine.directory import moto_lock
 
+from .motopatch import is_lab_patch, lab_patch
+
 AWS_POLICY_PREFIX = "arn:aws:iam::aws:policy/"
 _CATALOGUE_ACCOUNT = "aws"    # the shared objects belong to no account (their ARN names the `aws` namespace)
 
@@ -138,7 +140,7 @@ def install() -> None:
     """Patch moto's IAM backend (once per process): the view in every account, a private copy on attachment."""
     from moto.iam import models as iam_models
 
-    if getattr(iam_models.IAMBackend, "securecart_managed_view", False):     # patched once per process
+    if is_lab_patch(iam_models.IAMBackend.__init__):     # patched once per process
         return
     original_init = iam_models.IAMBackend.__init__
 
@@ -147,7 +149,7 @@ def install() -> None:
         self.aws_managed_policies = CatalogueList()
         self.managed_policies = ManagedPolicies(self.managed_policies)
 
-    setattr(iam_models.IAMBackend, "__init__", __init__)
+    setattr(iam_models.IAMBackend, "__init__", lab_patch(__init__))
     original_attach = iam_models.ManagedPolicy.attach_to
     original_detach = iam_models.ManagedPolicy.detach_from
 
@@ -167,4 +169,3 @@ def install() -> None:
 
     setattr(iam_models.ManagedPolicy, "attach_to", attach_to)
     setattr(iam_models.ManagedPolicy, "detach_from", detach_from)
-    setattr(iam_models.IAMBackend, "securecart_managed_view", True)

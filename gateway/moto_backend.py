@@ -15,16 +15,9 @@ from typing import Any, Iterable
 from engine.directory import moto_lock
 
 from . import aws_managed, moto_organizations
+from .motopatch import is_lab_patch, lab_patch
 from .protocols import header_value
 
-# moto's classes are patched once per process (moto's classes are process-wide, like its backends). Whether a class
-# is patched is read from the wrapper the lab installed (LAB_PATCH on our own function), not from a marker on moto's
-# class or a module-level set.
-LAB_PATCH = "securecart_lab_patch"
-
-
-def _patched(function: object) -> bool:
-    return bool(getattr(function, LAB_PATCH, False))
 
 
 def _aws_shaped_user_ids() -> None:
@@ -34,7 +27,7 @@ def _aws_shaped_user_ids() -> None:
     from moto.iam import models as iam_models
     from moto.iam.utils import generate_access_key_id_from_account_id
 
-    if _patched(iam_models.User.__init__):
+    if is_lab_patch(iam_models.User.__init__):
         return
     original_init = iam_models.User.__init__
 
@@ -42,7 +35,7 @@ def _aws_shaped_user_ids() -> None:
         original_init(self, account_id, *args, **kwargs)
         self.id = generate_access_key_id_from_account_id(account_id=account_id, prefix="AIDA", total_length=21)
 
-    setattr(__init__, LAB_PATCH, True)
+    lab_patch(__init__)
     iam_models.User.__init__ = __init__  # type: ignore[method-assign]  # the lab's patch of moto
 
 
@@ -57,7 +50,7 @@ def _aws_shaped_identity_store_ids() -> None:
 
     from moto.ssoadmin import models as ssoadmin_models
 
-    if _patched(ssoadmin_models.Instance.__init__):
+    if is_lab_patch(ssoadmin_models.Instance.__init__):
         return
     original_init = ssoadmin_models.Instance.__init__
 
@@ -65,7 +58,7 @@ def _aws_shaped_identity_store_ids() -> None:
         original_init(self, *args, **kwargs)
         self.identity_store_id = f"d-{secrets.token_hex(5)}"
 
-    setattr(__init__, LAB_PATCH, True)
+    lab_patch(__init__)
     ssoadmin_models.Instance.__init__ = __init__  # type: ignore[method-assign]  # the lab's patch of moto
     # moto also files permission sets under `…:instance/ssoins-…/ps-…`; AWS's ARN (and the model's pattern) is
     # `arn:aws:sso:::permissionSet/ssoins-…/ps-…` (IAM Identity Center API Reference, PermissionSet).

@@ -21,6 +21,8 @@ from typing import Any
 
 from engine.directory import moto_lock
 
+from .motopatch import is_lab_patch, lab_patch
+
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 ACCESS_ROLE = "OrganizationAccountAccessRole"
 DEFAULT_POLICIES = MappingProxyType({"SERVICE_CONTROL_POLICY": "p-FullAWSAccess",
@@ -81,7 +83,7 @@ def install() -> None:
     from moto.organizations import responses as org_responses
     from moto.organizations import utils as org_utils
 
-    if getattr(org_models.OrganizationsBackend, "securecart_patched", False):     # patched once per process
+    if is_lab_patch(org_models.OrganizationsBackend.create_organization):     # patched once per process
         return
     pending: list[str] = []
     creating_organization: list[bool] = []
@@ -222,10 +224,9 @@ def install() -> None:
 
     org_utils.make_random_account_id = make_account_id
     setattr(org_models.FakeAccount, "__init__", account_init)
-    setattr(org_models.OrganizationsBackend, "create_organization", create_organization)
+    setattr(org_models.OrganizationsBackend, "create_organization", lab_patch(create_organization))
     setattr(org_models.OrganizationsBackend, "enable_policy_type", enable_policy_type)
     setattr(org_models.OrganizationsBackend, "disable_policy_type", disable_policy_type)
-    setattr(org_models.OrganizationsBackend, "securecart_patched", True)
 
 
 def backend(account: str) -> Any:
