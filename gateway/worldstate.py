@@ -269,6 +269,7 @@ class WorldState:
         """One named AWS operation run by this process's admin client in one account (seeding, no authentication):
         the same client, S3 namespace and moto as an in-process seeding call. AWS errors come back as the answer
         (status and parsed error, as botocore parsed them); parameters botocore's model refuses are a ValueError."""
+        from botocore import xform_name
         from botocore.exceptions import ClientError, ParamValidationError
         from botocore.response import StreamingBody
 
@@ -285,7 +286,7 @@ class WorldState:
         model = client.meta.service_model
         if request.operation not in model.operation_names:
             raise ValueError(f"{request.service} has no operation `{request.operation}`")
-        method = {api: name for name, api in client.meta.method_to_api_mapping.items()}[request.operation]
+        method = xform_name(request.operation)   # how botocore names a client's method after the operation
         holder: dict[str, Any] = {}
         token = parsed_as_received.set(holder)
         try:
