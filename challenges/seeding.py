@@ -105,13 +105,12 @@ def _delete_group(iam: Any, name: str) -> None:
 
 
 def _terminate_instances_of(account_id: str, profile_names: set[str]) -> None:
-    ec2 = probes.operator("ec2", account_id)
-    doomed = [i["InstanceId"] for r in ec2.describe_instances(Filters=[
-        {"Name": "instance-state-name", "Values": ["pending", "running", "stopped"]}])["Reservations"]
-        for i in r["Instances"]
-        if (i.get("IamInstanceProfile") or {}).get("Arn", "").rsplit("/", 1)[-1] in profile_names]
+    from sandboxes.operator import OPERATOR
+
+    doomed = [i["InstanceId"] for i in OPERATOR.instances(account_id, ("pending", "running", "stopped"))
+              if (i.get("IamInstanceProfile") or {}).get("Arn", "").rsplit("/", 1)[-1] in profile_names]
     if doomed:
-        ec2.terminate_instances(InstanceIds=doomed)
+        probes.operator("ec2", account_id).terminate_instances(InstanceIds=doomed)
 
 
 def _clear(sandbox: Sandbox, spec: ChallengeSpec, accounts: dict[str, str]) -> None:

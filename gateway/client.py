@@ -359,15 +359,18 @@ def iam_policy_document(account_id: str, kind: str, owner: str, name: str = "") 
     return dict(document)
 
 
-def live_instances(account_id: str, region: str = "us-east-1") -> list[dict[str, Any]]:
-    """The account's pending or running instances (DescribeInstances' Instances: InstanceId, Tags,
+LIVE_STATES = ("pending", "running")
+
+
+def instances(account_id: str, states: tuple[str, ...] = LIVE_STATES, region: str = "us-east-1") -> list[dict[str, Any]]:
+    """The account's instances in one of `states` (DescribeInstances' Instances: InstanceId, Tags,
     IamInstanceProfile), read straight from this process's moto when moto lives here, else through the admin
     client."""
     if routing.gateway_url():
         reservations = admin_client("ec2", account_id, region=region).describe_instances(
-            Filters=[{"Name": "instance-state-name", "Values": ["pending", "running"]}])["Reservations"]
+            Filters=[{"Name": "instance-state-name", "Values": list(states)}])["Reservations"]
         return [instance for reservation in reservations for instance in reservation["Instances"]]
-    return MotoLookups().live_instances(account_id, region)
+    return MotoLookups().instances(account_id, region, states)
 
 
 def admin_client(service: str, account_id: str, *, sandbox_id: str | None = None, region: str = "us-east-1",

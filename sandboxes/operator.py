@@ -19,7 +19,7 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
-from gateway.client import admin_client, iam_policy_document, live_instances
+from gateway.client import admin_client, iam_policy_document, instances
 from gateway.runtime import current
 
 
@@ -125,7 +125,11 @@ class Operator:
 
     def live_instances(self, account_id: str) -> list[dict[str, Any]]:
         """Pending or running instances of the account (describe_instances' Instances)."""
-        return live_instances(account_id)
+        return instances(account_id)
+
+    def instances(self, account_id: str, states: tuple[str, ...]) -> list[dict[str, Any]]:
+        """The account's instances in one of `states` (describe_instances' Instances)."""
+        return instances(account_id, states)
 
 
 OPERATOR = Operator()
