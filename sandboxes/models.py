@@ -5,11 +5,13 @@ sessions live in memory and are rebuilt from these rows when they are missing (s
 """
 from __future__ import annotations
 
+import enum
 import logging
 import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from .results import StepResult, load_stored
 
@@ -138,6 +140,14 @@ class TrustPolicyEdit(models.Model):
                                                name="one_edit_per_role")]
 
 
+class StepRun(enum.Enum):
+    """What kind of run a step's result came from: it decides whether the run can complete the step."""
+    OWN = "own"                          # the step's own Run button (or its re-run after a trust-policy edit)
+    WHAT_IF = "what-if"                  # one of the step's "what if" variants
+    LIVE_SESSION_CHECK = "live-check"    # a call made with a session that has not expired
+    EXPIRED_SESSION_CHECK = "expired-check"   # a call made with a session past its expiration
+
+
 class StepProgress(models.Model):
     sandbox = models.ForeignKey(Sandbox, on_delete=models.CASCADE, related_name="progress")
     scenario = models.SlugField(max_length=64)
@@ -150,6 +160,29 @@ class StepProgress(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["sandbox", "scenario", "step"], name="one_progress_per_step")]
+
+    @classmethod
+    def record_run(cls, sandbox: Sandbox, scenario: str, step: str, result: StepResult, *,
+                   run: StepRun = StepRun.OWN, teaches_expiry: bool = False) -> StepProgress:
+        """Keep `result` as the step's last run and mark the step done when this run is the lesson; the first
+        completion's time stays. Returns the saved progress row.
+
+        A step counts as done when its own run did what the lesson shows. A what-if never completes it: for an
+        expiry step, "assume again" would otherwise tick it without any expired call having been refused. On an
+        expiry step (teaches_expiry), a call with the expired session that AWS refused as the lesson expects
+        (ExpiredToken: result.succeeded) is the lesson itself, so it completes the step too."""
+        progress, _ = cls.objects.get_or_create(sandbox=sandbox, scenario=scenario, step=step)
+        progress.store_result(result)
+        if not progress.completed_at and result.succeeded and cls._completes(run, teaches_expiry):
+            progress.completed_at = timezone.now()
+        progress.save()
+        return progress
+
+    @staticmethod
+    def _completes(run: StepRun, teaches_expiry: bool) -> bool:
+        if run is StepRun.OWN:
+            return True
+        return run is StepRun.EXPIRED_SESSION_CHECK and teaches_expiry
 
     def store_result(self, result: StepResult) -> None:
         """Keep this run as the step's last result (saved with the row's next save())."""
