@@ -1,6 +1,6 @@
-"""Quiz input read by the views (the start forms live beside their views; the live room's forms are here, as the
-class app opens its quiz with the same CreateRoomForm). Fields that only pick how a page is shown (a filter, a
-poll's version) are lenient: a view reads a bad value as the default."""
+"""Quiz input read by the views: starting an attempt, answering, reviewing, the live room (the class app opens its
+quiz with the same CreateRoomForm). Fields that only pick how a page is shown (a filter, a poll's version) are
+lenient: a view reads a bad value as the default."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,10 +10,41 @@ from django.core.validators import MaxLengthValidator
 
 from securecart.joining import CODE_INPUT_MAX, NICKNAME_INPUT_MAX, normalize_code
 
-from .bank import DOMAINS
+from . import generator, services
+from .bank import DIFFICULTIES, DOMAINS
+from .models import Attempt
 from .services import QuizError, pick_question_ids
 
 MAX_CHOICES_POSTED = 6
+
+
+class StartForm(forms.Form):
+    mode = forms.ChoiceField(choices=Attempt.MODES, widget=forms.RadioSelect)
+    count = forms.IntegerField(min_value=services.EXAM_MIN_QUESTIONS, max_value=services.EXAM_MAX_QUESTIONS,
+                               initial=10, label="Number of questions")
+    minutes = forms.IntegerField(min_value=services.EXAM_MIN_MINUTES, max_value=services.EXAM_MAX_MINUTES,
+                                 required=False, initial=20, label="Time limit (minutes)")
+    domains = forms.MultipleChoiceField(choices=list(DOMAINS.items()), required=False,
+                                        widget=forms.CheckboxSelectMultiple, label="Topics")
+    difficulties = forms.MultipleChoiceField(choices=list(DIFFICULTIES.items()), required=False,
+                                             widget=forms.CheckboxSelectMultiple, label="Difficulty")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("mode") == Attempt.EXAM and not data.get("minutes"):
+            self.add_error("minutes", "A timed exam needs a time limit between 1 and 180 minutes.")
+        return data
+
+
+PATHS_LEVEL = "paths"      # quiz/paths.py: "which path leads to admin?" from a seeded access graph
+
+
+class GeneratedForm(forms.Form):
+    difficulty = forms.ChoiceField(choices=list(DIFFICULTIES.items()) + [(PATHS_LEVEL, "Which path leads to admin?")],
+                                   widget=forms.RadioSelect, initial="medium")
+    count = forms.IntegerField(min_value=1, max_value=30, initial=5, label="How many to generate")
+    seed = forms.IntegerField(min_value=0, max_value=generator.MAX_SEED, required=False,
+                              label="Seed (optional, to replay a question)")
 
 
 class ListField(forms.Field):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import wraps
 from typing import Any, Callable
 
-from django import forms
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from . import generator, paths, services, spaced
-from .forms import AnswerForm, ReportForm, ReviewFilterForm, TopicForm
+from .forms import PATHS_LEVEL, AnswerForm, GeneratedForm, ReportForm, ReviewFilterForm, StartForm, TopicForm
 from .bank import (DIFFICULTIES, DOMAINS, STYLES, TASKS, InvalidAnswer, Question, bank_counts, get_question,
                    load_bank)
 from .models import Answer, Attempt, QuestionReport, ReviewCard
@@ -35,26 +34,8 @@ def not_found(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "quiz/not_found.html", {"message": message}, status=404)
 
 
-class StartForm(forms.Form):
-    mode = forms.ChoiceField(choices=Attempt.MODES, widget=forms.RadioSelect)
-    count = forms.IntegerField(min_value=services.EXAM_MIN_QUESTIONS, max_value=services.EXAM_MAX_QUESTIONS,
-                               initial=10, label="Number of questions")
-    minutes = forms.IntegerField(min_value=services.EXAM_MIN_MINUTES, max_value=services.EXAM_MAX_MINUTES,
-                                 required=False, initial=20, label="Time limit (minutes)")
-    domains = forms.MultipleChoiceField(choices=list(DOMAINS.items()), required=False,
-                                        widget=forms.CheckboxSelectMultiple, label="Topics")
-    difficulties = forms.MultipleChoiceField(choices=list(DIFFICULTIES.items()), required=False,
-                                             widget=forms.CheckboxSelectMultiple, label="Difficulty")
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if data.get("mode") == Attempt.EXAM and not data.get("minutes"):
-            self.add_error("minutes", "A timed exam needs a time limit between 1 and 180 minutes.")
-        return data
-
-
 def _home_context(request: HttpRequest, form: StartForm | None = None,
-                  generated_form: "GeneratedForm | None" = None) -> dict[str, Any]:
+                  generated_form: GeneratedForm | None = None) -> dict[str, Any]:
     attempts = list(services.attempts_for(request).order_by("-started_at")[:10])
     return {
         "form": form or StartForm(initial={"mode": Attempt.PRACTICE}),
@@ -349,17 +330,6 @@ def retry(request: HttpRequest, attempt: Attempt) -> HttpResponse:
     new = services.create_attempt(request, mode=Attempt.PRACTICE, question_ids=ids, retry_of=attempt,
                                   title=services.retry_title(attempt))
     return HttpResponseRedirect(reverse("quiz:question", args=[new.pk, 1]))
-
-
-PATHS_LEVEL = "paths"      # quiz/paths.py: "which path leads to admin?" from a seeded access graph
-
-
-class GeneratedForm(forms.Form):
-    difficulty = forms.ChoiceField(choices=list(DIFFICULTIES.items()) + [(PATHS_LEVEL, "Which path leads to admin?")],
-                                   widget=forms.RadioSelect, initial="medium")
-    count = forms.IntegerField(min_value=1, max_value=30, initial=5, label="How many to generate")
-    seed = forms.IntegerField(min_value=0, max_value=generator.MAX_SEED, required=False,
-                              label="Seed (optional, to replay a question)")
 
 
 @require_POST
