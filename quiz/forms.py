@@ -61,14 +61,36 @@ class ListField(forms.Field):
         return [str(v) for v in (value or [])][:self.limit + 1]
 
 
+ANSWER_BUTTONS = ("stay", "next", "prev", "flag", "clear", "finish", "timeout")
+
+
 class AnswerForm(forms.Form):
     """A question's form: the choices ticked and the button pressed (`go`: stay, next, prev, a number, flag,
-    clear, finish, timeout)."""
+    clear, finish, timeout; quiz.js sends timeout when an exam's time runs out). None pressed is "stay"."""
     choice = ListField()
-    go = forms.CharField(required=False, max_length=16)
+    go = forms.CharField(required=False, max_length=16, error_messages={
+        "max_length": "The button pressed is not one this page has.",
+        "null_characters_not_allowed": "The button pressed is not one this page has."})
+
+    def __init__(self, *args: Any, questions: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.questions = questions   # the attempt's number of questions: the navigator's buttons are 1 to this
 
     def clean_go(self) -> str:
-        return self.cleaned_data["go"] or "stay"
+        go = self.cleaned_data["go"] or "stay"
+        # an allow-list: one of the page's buttons, or a question number the navigator shows
+        if go in ANSWER_BUTTONS:
+            return go
+        if go.isascii() and go.isdigit() and 1 <= int(go) <= self.questions:
+            return str(int(go))
+        if go.isascii() and go.isdigit():
+            raise forms.ValidationError(f"This attempt has questions 1 to {self.questions}; there is no question "
+                                        f"{int(go)}.")
+        raise forms.ValidationError("The button pressed is not one this page has.")
+
+    def button_problem(self) -> str:
+        """Why the button pressed was refused, or "" (the choices never are: the question checks them)."""
+        return self.errors["go"][0] if not self.is_valid() else ""
 
 
 class TopicForm(forms.Form):

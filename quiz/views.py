@@ -192,10 +192,12 @@ def question(request: HttpRequest, attempt: Attempt, number: int) -> HttpRespons
 
 def _answer(request: HttpRequest, attempt: Attempt, answer: Answer) -> HttpResponse:
     """POST on a question: save the selection (if any), then move where the pressed button says."""
-    form = AnswerForm(request.POST)
-    form.is_valid()
+    form = AnswerForm(request.POST, questions=attempt.total)
+    # An unknown button must not cost the learner the choices they ticked: they are saved as "stay" saves them
+    # (move nowhere), and the page says what was wrong with a 400.
+    refused_button = form.button_problem()
     values = form.cleaned_data["choice"]  # at most one too many: clean_selection rejects that with a clear message
-    go = form.cleaned_data.get("go", "stay")   # an oversized button value is "stay": save, move nowhere
+    go = "stay" if refused_button else form.cleaned_data["go"]
     number = answer.position + 1
     if go not in ("stay", "flag", "clear") and attempt.is_exam:
         services.stop_viewing(attempt, answer)  # leaving this question (next, a number, submit, time out)
@@ -209,16 +211,21 @@ def _answer(request: HttpRequest, attempt: Attempt, answer: Answer) -> HttpRespo
         if go == "timeout" and attempt.is_exam:  # the countdown's last save failed: end the exam all the same
             services.submit_attempt(attempt)
             return _redirect(request, reverse("quiz:review", args=[attempt.pk]))
-        ctx = _question_context(request, attempt, answer, error=str(exc), pending=[
-            v for v in values if isinstance(v, str) and len(v) == 1])
+        ctx = _question_context(request, attempt, answer, error=" ".join(filter(None, [refused_button, str(exc)])),
+                                pending=[v for v in values if isinstance(v, str) and len(v) == 1])
         return _render_question(request, ctx, status=400)
     attempt.refresh_from_db()
+    if refused_button:
+        answer.refresh_from_db()
+        saved = " Your selection was saved." if values else ""
+        return _render_question(request, _question_context(request, attempt, answer,
+                                                           error=refused_button + saved), status=400)
     target = number
     if go == "next" and number < attempt.total:
         target = number + 1
     elif go == "prev" and number > 1:
         target = number - 1
-    elif go.isdigit() and 1 <= int(go) <= attempt.total:
+    elif go.isdigit():   # AnswerForm keeps only the attempt's question numbers
         target = int(go)
     elif go == "flag" and attempt.is_exam:  # the flag button submits the answer form, so a selection is kept
         answer.refresh_from_db()
@@ -286,8 +293,7 @@ def review(request: HttpRequest, attempt: Attempt) -> HttpResponse:
     if not attempt.is_submitted:
         return HttpResponseRedirect(reverse("quiz:submit", args=[attempt.pk]))
     form = ReviewFilterForm(request.GET)
-    form.is_valid()
-    only = form.cleaned_data.get("only", "")   # an unknown filter shows every question
+    only = form.cleaned_data["only"] if form.is_valid() else ""   # an unknown filter shows every question
     items = []
     seed = str(attempt.pk)
     for answer in attempt.answers.all():
