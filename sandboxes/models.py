@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import enum
 import logging
+import math
 import secrets
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
+from gateway import routing
+
+from . import signals
+from .labclient import lab
 from .results import StepResult, load_stored
 
 log = logging.getLogger(__name__)
@@ -66,6 +71,56 @@ class Sandbox(models.Model):
             if known and all(known.values()):
                 self.__dict__["known_account_ids"] = known
         return dict(known)
+
+    def is_live(self) -> bool:
+        """Built and registered with the lab this thread's calls go to (services.ensure_ready routes them)."""
+        accounts = self.account_ids()
+        return bool(accounts) and lab().sandbox_of_account(next(iter(accounts.values()))) == self.id
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move this sandbox's clock forward by `seconds` (never back) and return its new offset from real time.
+
+        Its sessions, MFA codes and CloudTrail events all read this clock. A sandbox in memory moves at once; one
+        that is not (evicted, not built yet) only keeps the new offset here, and its next build registers it
+        (services.ensure_ready), so fast-forwarding a room never builds the idle learners' worlds."""
+        if isinstance(seconds, bool) or not (isinstance(seconds, (int, float)) and math.isfinite(seconds)
+                                             and seconds > 0):
+            raise ValueError(f"the sandbox clock only moves forward by a finite number of seconds, not {seconds!r}")
+        self.refresh_from_db(fields=["clock_offset_seconds"])   # another request may have moved it meanwhile
+        offset = self.clock_offset_seconds + seconds
+        # The lab first: if its gateway does not answer (LabControlError), nothing has moved and the learner may
+        # simply try again; the offset saved below is what every later build registers.
+        if self._route_to_its_gateway() and self.is_live():
+            lab().set_clock_offset(self.id, offset)
+        self.clock_offset_seconds = offset
+        self.save(update_fields=["clock_offset_seconds"])
+        return offset
+
+    def drop_learner_changes(self) -> None:
+        """The database side of a reset (services.reset_sandbox rebuilds the world after it): the learner's trust
+        edits and journaled writes go, the steps' last results are cleared (completion is kept), the clock goes back
+        to real time, and the other apps drop theirs (signals.sandbox_reset). The long-term keys stay, so terminal
+        profiles keep working. One transaction: never half a reset, and on SQLite one write lock, not one per
+        delete."""
+        with transaction.atomic():
+            self.trust_edits.all().delete()
+            self.journal.all().delete()
+            self.progress.update(last_result=None)
+            self.clock_offset_seconds = 0.0
+            self.save(update_fields=["clock_offset_seconds"])
+            signals.sandbox_reset.send(sender=Sandbox, sandbox=self)
+
+    def _route_to_its_gateway(self) -> bool:
+        """With sandboxes sharded (LAB_GATEWAY_URLS), send this thread's lab calls to the gateway this sandbox is
+        placed on; False when it is placed on none yet, so no gateway holds it. A dead gateway's sandbox is moved by
+        its next services.ensure_ready; until then the call to it fails and nothing changes."""
+        if not settings.LAB_GATEWAY_URLS:
+            return True
+        gateway = GatewayAssignment.objects.filter(sandbox=self).values_list("gateway", flat=True).first()
+        if gateway is None:
+            return False
+        routing.choose(gateway)
+        return True
 
 
 class Account(models.Model):

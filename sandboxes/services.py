@@ -1,4 +1,5 @@
-"""Sandbox lifecycle: create, make ready (seed or rebuild from the DB), reset, move the clock.
+"""Sandbox lifecycle: create, make ready (seed or rebuild from the DB), evict, reset (the clock moves with
+Sandbox.advance_clock).
 
 `ensure_ready` is the one entry point every view calls before using a sandbox: after a server restart moto and
 the engine are empty, so the world is rebuilt from the database (seed, then replay the learner's trust edits).
@@ -28,9 +29,9 @@ from django.utils import timezone
 
 from gateway.runtime import WebMemory, current
 
-from . import credentials, journal, pool, shards, signals, template, world
+from . import credentials, journal, pool, shards, template, world
 from .labclient import lab, world_state
-from .models import WORLD_ACCOUNTS, AccessKey, Account, JournaledWrite, Sandbox, StepProgress, TrustPolicyEdit
+from .models import WORLD_ACCOUNTS, AccessKey, Account, Sandbox, TrustPolicyEdit
 
 log = logging.getLogger(__name__)
 
@@ -93,20 +94,15 @@ def create_sandbox(*, kind: str = "world", bare_accounts: int = 0, session_key: 
     return sandbox
 
 
-def is_live(sandbox: Sandbox) -> bool:
-    accounts = sandbox.account_ids()
-    return bool(accounts) and lab().sandbox_of_account(next(iter(accounts.values()))) == sandbox.id
-
-
 def ensure_ready(sandbox: Sandbox) -> bool:
     """Build the sandbox's world in moto and register it with the lab, unless it is live already.
     True when this call built it (after a restart or an eviction: same keys, edits and writes as before)."""
     _mark_active(sandbox)
     # sharded (LAB_GATEWAY_URLS): on the sandbox's gateway; a dead one's sandboxes move and are rebuilt below
-    if shards.check_live(sandbox.pk, lambda: is_live(sandbox)):
+    if shards.check_live(sandbox.pk, sandbox.is_live):
         return False
     with _memory().ready_lock, _build_claim(sandbox):
-        if is_live(sandbox):   # another process built it while we waited for the claim
+        if sandbox.is_live():   # another process built it while we waited for the claim
             return False
         sandbox.refresh_from_db(fields=["clock_offset_seconds"])
         _build(sandbox)
@@ -150,7 +146,7 @@ def evict_idle(idle_seconds: float) -> list[str]:
         if shards.enabled():
             shards.route(sandbox.pk)
             the_lab, state = lab(), world_state()
-        if not is_live(sandbox):
+        if not sandbox.is_live():
             continue
         with _memory().ready_lock, _build_claim(sandbox):
             the_lab.forget_sandbox(sandbox.id)
@@ -240,7 +236,7 @@ def _build(sandbox: Sandbox, *, replay_learner_changes: bool = True) -> None:
         world.run_extension_seeds(sandbox.id, accounts, moto_only=False)
     if replay_learner_changes:
         _replay_learner_changes(sandbox, state)
-    # Last: from now on the sandbox counts as live (is_live), in every web process.
+    # Last: from now on the sandbox counts as live (Sandbox.is_live), in every web process.
     the_lab.register_sandbox(sandbox.id, accounts, sandbox.clock_offset_seconds)
 
 
@@ -303,26 +299,13 @@ def reset_sandbox(sandbox: Sandbox) -> None:
     with _memory().ready_lock, _build_claim(sandbox):
         credentials.forget_all(sandbox.id)
         lab().forget_sandbox(sandbox.id)
-        # One write transaction for the learner's rows and the apps' (the signal's receivers): on SQLite one
-        # BEGIN IMMEDIATE instead of one per delete, and never half a reset in the database.
-        with transaction.atomic():
-            TrustPolicyEdit.objects.filter(sandbox=sandbox).delete()
-            JournaledWrite.objects.filter(sandbox=sandbox).delete()
-            StepProgress.objects.filter(sandbox=sandbox).update(last_result=None)
-            sandbox.clock_offset_seconds = 0.0
-            sandbox.save(update_fields=["clock_offset_seconds"])
-            signals.sandbox_reset.send(sender=Sandbox, sandbox=sandbox)
+        sandbox.drop_learner_changes()
         _build(sandbox, replay_learner_changes=False)   # the edits and the journal were deleted just above
 
 
 def advance_clock(sandbox: Sandbox, seconds: float) -> float:
-    if seconds <= 0:
-        raise ValueError("the sandbox clock only moves forward")
-    ensure_ready(sandbox)
-    sandbox.clock_offset_seconds += seconds
-    sandbox.save(update_fields=["clock_offset_seconds"])
-    lab().set_clock_offset(sandbox.id, sandbox.clock_offset_seconds)
-    return sandbox.clock_offset_seconds
+    """Kept for tests/challenges until they call Sandbox.advance_clock; no product code calls it."""
+    return sandbox.advance_clock(seconds)
 
 
 # A "next code" lands this far into the next 30-second TOTP window, clear of the boundary.
@@ -336,7 +319,7 @@ def advance_to_next_mfa_code(sandbox: Sandbox) -> float:
     ensure_ready(sandbox)
     at = lab().mfa_clock(sandbox.id)
     seconds = TOTP_STEP_SECONDS - (at % TOTP_STEP_SECONDS) + NEXT_CODE_MARGIN_SECONDS
-    advance_clock(sandbox, seconds)
+    sandbox.advance_clock(seconds)
     return seconds
 
 

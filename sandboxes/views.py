@@ -71,7 +71,7 @@ def clock(request: SandboxRequest) -> HttpResponse:
     form = ClockForm(request.POST)
     if not form.is_valid():
         return _render_sandbox(request, status=400, clock_error=form.errors["minutes"][0])
-    services.advance_clock(request.sandbox, form.cleaned_data["minutes"] * 60)
+    request.sandbox.advance_clock(form.cleaned_data["minutes"] * 60)
     return redirect("sandbox")
 
 
@@ -179,7 +179,7 @@ def internal_clock(request: HttpRequest, sandbox_id: str) -> JsonResponse:
     if not isinstance(seconds, (int, float)) or not 0 < seconds <= 30 * 86400:
         return JsonResponse({"error": "seconds must be a positive number up to 30 days"}, status=400)
     rebuilt = services.ensure_ready(sandbox)
-    offset = services.advance_clock(sandbox, float(seconds))
+    offset = sandbox.advance_clock(float(seconds))
     answer = {"sandbox": sandbox.id, "clock_offset_seconds": offset, "now": services.sandbox_now(sandbox).isoformat(),
               "rebuilt": rebuilt}
     if rebuilt:  # the server had lost it (restart, eviction): say so, with the keys (the same ones as before)

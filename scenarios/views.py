@@ -271,7 +271,7 @@ def fast_forward(request: SandboxRequest, scenario: Scenario, step: Step) -> Htt
             raise Http404("Those credentials are not issued (yet) in your sandbox.")
         seconds = (creds.expires_at - services.sandbox_now(sandbox)).total_seconds() + 1
     if seconds > 0:
-        services.advance_clock(sandbox, seconds)
+        sandbox.advance_clock(seconds)
     return _after_post(request, sandbox, scenario, step, anchor="sessions")
 
 
