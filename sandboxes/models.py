@@ -9,12 +9,18 @@ import enum
 import logging
 import math
 import secrets
+import time
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Iterator
 
 from django.conf import settings
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from gateway import routing
+from gateway.runtime import current
 
 from . import signals
 from .labclient import lab
@@ -33,6 +39,22 @@ ACCOUNT_ID_BASE = 200_000_000_000
 WORLD_ACCOUNTS = ("production", "developer", "auditor", "management")
 
 
+# Building, resetting or evicting a sandbox must happen once even if two requests arrive together (htmx fires
+# several): the runtime's ready_lock (gateway.runtime, web memory) keeps this process's threads in line, the database
+# claim (Sandbox.claimed_for_build) the other processes.
+# A world builds in well under a second from the template (replayed seeding: a few seconds); a claim this old
+# belongs to a process that died while building, and the next request takes it over.
+BUILD_CLAIM_STALE_SECONDS = 10.0
+# How long a request waits for another process's build before giving up (under gunicorn's 30 s worker timeout).
+BUILD_WAIT_SECONDS = 25.0
+# A claim is renewed only once it is this old: a build of a few milliseconds writes no renewal at all.
+CLAIM_RENEW_AFTER_SECONDS = BUILD_CLAIM_STALE_SECONDS / 4
+
+
+class SandboxBusy(RuntimeError):
+    """Another process has been building this sandbox for longer than a request may wait."""
+
+
 def _new_sandbox_id() -> str:
     return "sbx-" + secrets.token_hex(5)
 
@@ -47,7 +69,7 @@ class Sandbox(models.Model):
     kind = models.CharField(max_length=8, default="world", choices=[("world", "SecureCart world"), ("bare", "Bare")])
     clock_offset_seconds = models.FloatField(default=0.0)
     created = models.DateTimeField(auto_now_add=True)
-    # Who is building this sandbox's world in moto right now (services.ensure_ready): one web process at a time,
+    # Who is building this sandbox's world in moto right now (claimed_for_build): one web process at a time,
     # even with several processes; a claim older than BUILD_CLAIM_STALE_SECONDS belonged to a process that died.
     build_claim = models.CharField(max_length=32, blank=True, default="")
     build_claimed_at = models.DateTimeField(null=True, blank=True)
@@ -96,19 +118,70 @@ class Sandbox(models.Model):
         self.save(update_fields=["clock_offset_seconds"])
         return offset
 
-    def drop_learner_changes(self) -> None:
-        """The database side of a reset (services.reset_sandbox rebuilds the world after it): the learner's trust
-        edits and journaled writes go, the steps' last results are cleared (completion is kept), the clock goes back
-        to real time, and the other apps drop theirs (signals.sandbox_reset). The long-term keys stay, so terminal
-        profiles keep working. One transaction: never half a reset, and on SQLite one write lock, not one per
-        delete."""
-        with transaction.atomic():
-            self.trust_edits.all().delete()
-            self.journal.all().delete()
-            self.progress.update(last_result=None)
-            self.clock_offset_seconds = 0.0
-            self.save(update_fields=["clock_offset_seconds"])
-            signals.sandbox_reset.send(sender=Sandbox, sandbox=self)
+    def reset(self) -> None:
+        """Back to the world as seeded: the lab forgets the sandbox (its sessions, root keys, instances, trail), and
+        in one transaction the learner's trust edits, journaled writes and kept credentials go, the steps' last
+        results are cleared (completion is kept), the clock goes back to real time and the other apps drop theirs
+        (signals.sandbox_reset). The long-term keys stay, so terminal profiles keep working.
+
+        Like an eviction, it builds nothing: the next services.ensure_ready (every view's, and the /aws endpoint's
+        first call) builds the seeded world from the template, so a room's reset costs the instructor no builds.
+        Under the build claim, so no build that read the old edits registers after this."""
+        with current().web.ready_lock, self.claimed_for_build():
+            # The lab first: if the sandbox's gateway does not answer (LabControlError), nothing is reset yet.
+            if self._route_to_its_gateway():
+                lab().forget_sandbox(self.id)
+            # One transaction for the learner's rows and the apps' (the signal's receivers): on SQLite one
+            # BEGIN IMMEDIATE instead of one per delete, and never half a reset in the database.
+            with transaction.atomic():
+                self.trust_edits.all().delete()
+                self.journal.all().delete()
+                self.kept_sessions.all().delete()   # sessions die with the lab's memory that issued them
+                self.progress.update(last_result=None)
+                self.clock_offset_seconds = 0.0
+                self.save(update_fields=["clock_offset_seconds"])
+                signals.sandbox_reset.send(sender=Sandbox, sandbox=self)
+
+    @contextmanager
+    def claimed_for_build(self) -> Iterator[None]:
+        """Hold the sandbox's build claim (the row's build_claim, taken with one conditional UPDATE, atomic on SQLite
+        and PostgreSQL alike) while building, resetting or evicting it: the other processes wait for it. Waits up
+        to BUILD_WAIT_SECONDS for another process's claim (SandboxBusy after that); takes over a stale one."""
+        token = secrets.token_hex(16)
+        deadline = time.monotonic() + BUILD_WAIT_SECONDS
+        while not self._try_claim(token):
+            if not Sandbox.objects.filter(pk=self.pk).exists():
+                raise Sandbox.DoesNotExist(f"sandbox {self.pk} no longer exists")
+            if time.monotonic() > deadline:
+                raise SandboxBusy(f"sandbox {self.pk} is still being built by another process; try again shortly")
+            time.sleep(0.2)
+        # the runtime's claim_tokens: sandbox id -> this process's claim token while it holds it, and when the claim
+        # was last written (monotonic)
+        claims = current().web.claim_tokens
+        claims[self.pk] = (token, time.monotonic())
+        try:
+            yield
+        finally:
+            claims.pop(self.pk, None)
+            Sandbox.objects.filter(pk=self.pk, build_claim=token).update(build_claim="", build_claimed_at=None)
+
+    def renew_build_claim(self) -> None:
+        """Between build phases: the claim stays fresh while the build makes progress, so only the claim of a process
+        that died goes stale (and is taken over within BUILD_CLAIM_STALE_SECONDS)."""
+        claims = current().web.claim_tokens
+        held = claims.get(self.pk)
+        if held is None or time.monotonic() - held[1] < CLAIM_RENEW_AFTER_SECONDS:
+            return
+        token = held[0]
+        claims[self.pk] = (token, time.monotonic())
+        Sandbox.objects.filter(pk=self.pk, build_claim=token).update(build_claimed_at=timezone.now())
+
+    def _try_claim(self, token: str) -> bool:
+        now = timezone.now()
+        free = (Q(build_claimed_at__isnull=True)
+                | Q(build_claimed_at__lt=now - timedelta(seconds=BUILD_CLAIM_STALE_SECONDS)))
+        # One UPDATE ... WHERE: the database decides who wins, whatever the number of processes.
+        return Sandbox.objects.filter(free, pk=self.pk).update(build_claim=token, build_claimed_at=now) == 1
 
     def _route_to_its_gateway(self) -> bool:
         """With sandboxes sharded (LAB_GATEWAY_URLS), send this thread's lab calls to the gateway this sandbox is

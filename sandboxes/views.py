@@ -53,7 +53,8 @@ def _render_sandbox(request: SandboxRequest, status: int = 200, **extra: object)
 @never_cache   # its htmx answer is the sandbox page
 @with_sandbox
 def reset(request: SandboxRequest) -> HttpResponse:
-    services.reset_sandbox(request.sandbox)
+    request.sandbox.reset()
+    services.ensure_ready(request.sandbox)   # the learner's own reset: the page below shows the world rebuilt
     # The long-term keys stay (services._restore_keys): a learner's terminal profiles keep working after a reset.
     messages.success(request, "Your sandbox was reset: SecureCart's world is rebuilt as it was seeded, the clock is "
                               "back to real time and temporary credentials issued earlier no longer work. The "

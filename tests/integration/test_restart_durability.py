@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from sandboxes import services, world
+from sandboxes import models, services, world
 from sandboxes.labclient import lab, world_state
 from sandboxes.models import JournaledWrite, Sandbox
 
@@ -118,7 +118,7 @@ def test_a_stale_build_claim_is_taken_over(learner):
     sandbox = learner.sandbox
     _lose_memory(sandbox)
     # A worker died mid-build, a little longer ago than a live build leaves its claim unrenewed.
-    stale = timezone.now() - timedelta(seconds=services.BUILD_CLAIM_STALE_SECONDS + 1)
+    stale = timezone.now() - timedelta(seconds=models.BUILD_CLAIM_STALE_SECONDS + 1)
     Sandbox.objects.filter(pk=sandbox.pk).update(build_claim="dead-worker", build_claimed_at=stale)
     assert learner.client.get("/").status_code == 200
     assert sandbox.is_live()
@@ -138,7 +138,7 @@ def test_a_build_renews_its_claim_once_it_has_run_a_while(learner, monkeypatch):
     # A build of a few milliseconds writes no renewal; one that has held its claim for a while renews it between
     # phases, so a live build is never taken over as stale.
     assert _claim_renewals(learner) == 0
-    monkeypatch.setattr(services, "CLAIM_RENEW_AFTER_SECONDS", 0.0)
+    monkeypatch.setattr(models, "CLAIM_RENEW_AFTER_SECONDS", 0.0)
     assert _claim_renewals(learner) >= 1
     assert Sandbox.objects.get(pk=learner.sandbox.pk).build_claim == ""   # released at the end all the same
 

@@ -1,10 +1,11 @@
 """The sandbox app's models carry their rules: StepProgress.record_run decides when a run completes a step;
 Sandbox.advance_clock moves a sandbox's clock (in memory when it is live, on its own gateway when sharded);
-Sandbox.drop_learner_changes is the database side of a reset.
+Sandbox.reset drops the learner's changes and the lab's memory of the sandbox, under the build claim.
 
 Each rule has the mistake it must catch beside it: a what-if or a failed run ticking a step, a later run moving the
 first completion's time, a refused call completing a step that does not teach expiry, a live session's check
-completing an expiry step; a clock moved back, by NaN or lost on a rebuild; a reset that drops progress or keys."""
+completing an expiry step; a clock moved back, by NaN or lost on a rebuild; a reset that drops progress or keys, leaves the old world
+live, or races a build."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -12,8 +13,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from sandboxes.models import (AccessKey, Account, GatewayAssignment, JournaledWrite, Sandbox, StepProgress, StepRun,
-                              TrustPolicyEdit)
+from sandboxes.models import (AccessKey, Account, GatewayAssignment, JournaledWrite, KeptSession, Sandbox,
+                              StepProgress, StepRun, TrustPolicyEdit)
 from sandboxes.results import StepResult
 from tests.sandboxes.test_shards import TOKEN, two_gateways  # noqa: F401  (a fixture: two real lab-control servers)
 
@@ -175,8 +176,8 @@ def test_advance_clock_of_a_sandbox_placed_on_no_gateway_only_keeps_the_offset(t
     assert not GatewayAssignment.objects.filter(sandbox=sandbox).exists()   # placing it is a build's job
 
 
-# ---- Sandbox.drop_learner_changes (the database side of services.reset_sandbox) ---------------------------------
-def test_dropping_learner_changes_keeps_progress_and_keys_and_tells_the_other_apps(sandbox) -> None:
+# ---- Sandbox.reset --------------------------------------------------------------------------------------------
+def test_reset_drops_the_learners_changes_and_keeps_progress_and_keys_and_tells_the_other_apps(sandbox) -> None:
     from sandboxes.signals import sandbox_reset
 
     done_at = timezone.now() - timedelta(hours=1)
@@ -184,6 +185,8 @@ def test_dropping_learner_changes_keeps_progress_and_keys_and_tells_the_other_ap
                                 last_result=_result(True).to_json())
     TrustPolicyEdit.objects.create(sandbox=sandbox, account_name="production", role_name="R", document="{}")
     JournaledWrite.objects.create(sandbox=sandbox, service="iam", account_id="200000000001", method="POST", path="/")
+    KeptSession.objects.create(sandbox=sandbox, name="audit-session", label="l", arn="a", access_key_id="ASIA1",
+                               expiration="2026-01-01T00:00:00Z")
     AccessKey.objects.create(sandbox=sandbox, account_name="production", user_name="u", arn="a",
                              access_key_id="AKIAKEEP", secret_access_key="s")
     other = Sandbox.objects.create(kind="bare")
@@ -196,13 +199,57 @@ def test_dropping_learner_changes_keeps_progress_and_keys_and_tells_the_other_ap
         heard.append(sandbox.pk)
     sandbox_reset.connect(receiver)
     try:
-        sandbox.drop_learner_changes()
+        sandbox.reset()
     finally:
         sandbox_reset.disconnect(receiver)
     assert heard == [sandbox.pk]
-    assert not sandbox.trust_edits.exists() and not sandbox.journal.exists()
+    assert not sandbox.trust_edits.exists() and not sandbox.journal.exists() and not sandbox.kept_sessions.exists()
     progress = sandbox.progress.get()
     assert progress.completed_at == done_at and progress.last_result is None
     assert sandbox.access_keys.get().access_key_id == "AKIAKEEP"
-    assert Sandbox.objects.get(pk=sandbox.pk).clock_offset_seconds == 0
+    row = Sandbox.objects.get(pk=sandbox.pk)
+    assert row.clock_offset_seconds == 0 and row.build_claim == ""   # the claim is released
     assert other.trust_edits.count() == 1    # another learner's sandbox is not touched
+
+
+def test_reset_forgets_the_sandbox_in_memory_and_its_next_build_brings_the_seed_back(learner) -> None:
+    # the mistake: the old world (and its sessions) left live, or the world rebuilt inside the caller's request
+    from sandboxes import services
+    from sandboxes.labclient import lab
+
+    learner.run("cross-account-auditors", "assume-audit-role")
+    (session,) = lab().sessions(learner.sandbox.id)
+    learner.sandbox.advance_clock(600)
+    learner.sandbox.reset()
+    assert not learner.sandbox.is_live() and lab().sessions(learner.sandbox.id, include_expired=True) == []
+    assert lab().sandbox_of_key(session["access_key_id"]) is None     # its session keys open nothing any more
+    assert services.ensure_ready(learner.sandbox) is True
+    assert learner.sandbox.is_live() and lab().now(learner.sandbox.id) <= timezone.now()   # clock back to real time
+
+
+def test_reset_waits_for_another_processs_build_and_changes_nothing_if_it_goes_on(sandbox, monkeypatch) -> None:
+    # the mistake: a reset racing a build that read the old trust edits, which then registers the old world
+    from sandboxes import models
+
+    TrustPolicyEdit.objects.create(sandbox=sandbox, account_name="production", role_name="R", document="{}")
+    Sandbox.objects.filter(pk=sandbox.pk).update(build_claim="another-process", build_claimed_at=timezone.now())
+    monkeypatch.setattr(models, "BUILD_WAIT_SECONDS", 0.0)   # give up at once instead of waiting 25 s
+    with pytest.raises(models.SandboxBusy):
+        sandbox.reset()
+    assert sandbox.trust_edits.count() == 1
+    assert Sandbox.objects.get(pk=sandbox.pk).build_claim == "another-process"
+
+
+def test_reset_forgets_the_sandbox_on_the_gateway_it_is_placed_on(two_gateways, settings, db) -> None:
+    from gateway.control.client import RemoteLab
+
+    first, second = (server.url for server in two_gateways)
+    settings.LAB_GATEWAY_URL = first
+    sandbox = Sandbox.objects.create(kind="bare")
+    Account.objects.create(sandbox=sandbox, name="account-1")
+    GatewayAssignment.objects.create(sandbox=sandbox, gateway=second)
+    labs = {url: RemoteLab(url, TOKEN) for url in (first, second)}
+    account = sandbox.account_ids()["account-1"]
+    labs[second].register_sandbox(sandbox.id, sandbox.account_ids())
+    sandbox.reset()
+    assert labs[second].sandbox_of_account(account) is None
