@@ -45,8 +45,20 @@ class VoteForm(forms.Form):
     choice = forms.ChoiceField(choices=OUTCOMES)
 
 
+class SwitchField(forms.ChoiceField):
+    """A switch the class bar posts: "on", or left out (or empty) for off. Anything else is refused with a 400 that
+    says so, where Django's BooleanField would read "banana" or "no" as on."""
+
+    def __init__(self, name: str, on: str, off: str) -> None:
+        super().__init__(required=False, choices=[("", "off"), ("on", "on")], error_messages={
+            "invalid_choice": f"“{name}” is “on” ({on}) or left out ({off}), nothing else."})
+
+    def clean(self, value: object) -> bool:
+        return super().clean(value) == "on"
+
+
 class FollowingForm(forms.Form):
-    following = forms.BooleanField(required=False)
+    following = SwitchField("following", "follow the instructor", "explore on your own")
 
 
 class PrepareForm(forms.Form):
@@ -81,7 +93,7 @@ class BarPollForm(BackForm):
 
 class HandForm(forms.Form):
     """"I'm stuck": raised (on) or lowered (absent)."""
-    raised = forms.BooleanField(required=False)
+    raised = SwitchField("raised", "hand up", "hand down")
 
 
 class RosterForm(forms.Form):

@@ -173,7 +173,9 @@ def bar(request: HttpRequest) -> HttpResponse:
 @student_required
 def set_following(request: HttpRequest, student: Student) -> HttpResponse:
     form = FollowingForm(request.POST)
-    student.following = form.is_valid() and form.cleaned_data["following"]
+    if not form.is_valid():
+        return HttpResponse(form.errors["following"][0], status=400)
+    student.following = form.cleaned_data["following"]
     student.save(update_fields=["following"])
     target = student.classroom.follow_url() if student.following else ""
     back = target or _posted_path(request) or reverse("classroom:student_home")
@@ -199,7 +201,9 @@ def cast_vote(request: HttpRequest, student: Student, poll_id: int) -> HttpRespo
 def raise_hand(request: HttpRequest, student: Student) -> HttpResponse:
     """"I'm stuck": the student's hand goes up in the instructor's queue (or comes down again)."""
     form = HandForm(request.POST)
-    services.raise_hand(student, form.is_valid() and form.cleaned_data["raised"])
+    if not form.is_valid():
+        return HttpResponse(form.errors["raised"][0], status=400)
+    services.raise_hand(student, form.cleaned_data["raised"])
     return _bar_or_redirect(request)
 
 

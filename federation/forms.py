@@ -44,10 +44,21 @@ class PageChoiceField(forms.CharField):
         return value if value in self.options else self.default
 
 
-class IdpLoginForm(forms.Form):
+class PageForm(forms.Form):
+    """A federation page's form: a refused one answers with its first problem, in the field's own words."""
+
+    def first_error(self) -> str:
+        return next(iter(e for errors in self.errors.values() for e in errors), "")
+
+
+class IdpLoginForm(PageForm):
     next = PageChoiceField(("aws", "portal"), "aws")
-    username = forms.CharField(max_length=64, required=False)
-    password = forms.CharField(max_length=128, required=False, strip=False)
+    username = forms.CharField(max_length=64, required=False, error_messages={
+        "max_length": "A user name is at most 64 characters.",
+        "null_characters_not_allowed": "A user name cannot contain a null character."})
+    password = forms.CharField(max_length=128, required=False, strip=False, error_messages={
+        "max_length": "A password is at most 128 characters.",
+        "null_characters_not_allowed": "A password cannot contain a null character."})
 
 
 class SamlRedeemForm(forms.Form):
@@ -73,7 +84,7 @@ class JwtInspectForm(forms.Form):
         "max_length": f"That is longer than {MAX_FIELD} characters; an ID token is about a kilobyte."})
 
 
-class TamperForm(forms.Form):
+class TamperForm(PageForm):
     kind = PageChoiceField(("saml", "jwt"), "saml")
     action = forms.CharField(max_length=64, required=False)
     xml = RawTextField(max_length=MAX_FIELD, strip=False, error_messages={
@@ -91,9 +102,6 @@ class TamperForm(forms.Form):
     def shown(self, name: str) -> str:
         """A field as typed, cut to its maximum length: what the page shows back when the form is refused."""
         return str(self[name].value() or "")[:self.fields[name].max_length]
-
-    def first_error(self) -> str:
-        return next(iter(e for errors in self.errors.values() for e in errors), "")
 
 
 class PortalCredentialsForm(forms.Form):

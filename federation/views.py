@@ -141,13 +141,14 @@ def idp_metadata(request: SandboxRequest) -> HttpResponse:
 def idp_login(request: HttpRequest) -> HttpResponse:
     """The IdP's sign-in page. next=aws (default): SAML to AWS; next=portal: sign in to Identity Center."""
     form = IdpLoginForm(page_data(request))
-    form.is_valid()
+    # `next` is never an error (an unknown one is "aws"); the user name and password count only when posted
+    credentials_readable = form.is_valid()
     target, error, status = form.cleaned_data["next"], "", 200
     if request.method == "POST":
-        person = None if form.errors else people.authenticate(form.cleaned_data["username"],
-                                                              form.cleaned_data["password"])
-        if form.errors:
-            error, status = "A user name is at most 64 characters and a password at most 128.", 400
+        person = people.authenticate(form.cleaned_data["username"],
+                                     form.cleaned_data["password"]) if credentials_readable else None
+        if not credentials_readable:
+            error, status = form.first_error(), 400
         elif person is None:
             error, status = "Unknown user or wrong password.", 401
         else:

@@ -1,6 +1,6 @@
-"""Quiz input read by the views (the start forms live beside their views; the live room's forms are here, as the
-class app opens its quiz with the same CreateRoomForm). Fields that only pick how a page is shown (a filter, a
-poll's version) are lenient: a view reads a bad value as the default."""
+"""Quiz input read by the views: starting an attempt, answering, reviewing, the live room (the class app opens its
+quiz with the same CreateRoomForm). Fields that only pick how a page is shown (a filter, a poll's version) are
+lenient: a view reads a bad value as the default."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,10 +10,41 @@ from django.core.validators import MaxLengthValidator
 
 from securecart.joining import CODE_INPUT_MAX, NICKNAME_INPUT_MAX, normalize_code
 
-from .bank import DOMAINS
+from . import generator, services
+from .bank import DIFFICULTIES, DOMAINS
+from .models import Attempt
 from .services import QuizError, pick_question_ids
 
 MAX_CHOICES_POSTED = 6
+
+
+class StartForm(forms.Form):
+    mode = forms.ChoiceField(choices=Attempt.MODES, widget=forms.RadioSelect)
+    count = forms.IntegerField(min_value=services.EXAM_MIN_QUESTIONS, max_value=services.EXAM_MAX_QUESTIONS,
+                               initial=10, label="Number of questions")
+    minutes = forms.IntegerField(min_value=services.EXAM_MIN_MINUTES, max_value=services.EXAM_MAX_MINUTES,
+                                 required=False, initial=20, label="Time limit (minutes)")
+    domains = forms.MultipleChoiceField(choices=list(DOMAINS.items()), required=False,
+                                        widget=forms.CheckboxSelectMultiple, label="Topics")
+    difficulties = forms.MultipleChoiceField(choices=list(DIFFICULTIES.items()), required=False,
+                                             widget=forms.CheckboxSelectMultiple, label="Difficulty")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("mode") == Attempt.EXAM and not data.get("minutes"):
+            self.add_error("minutes", "A timed exam needs a time limit between 1 and 180 minutes.")
+        return data
+
+
+PATHS_LEVEL = "paths"      # quiz/paths.py: "which path leads to admin?" from a seeded access graph
+
+
+class GeneratedForm(forms.Form):
+    difficulty = forms.ChoiceField(choices=list(DIFFICULTIES.items()) + [(PATHS_LEVEL, "Which path leads to admin?")],
+                                   widget=forms.RadioSelect, initial="medium")
+    count = forms.IntegerField(min_value=1, max_value=30, initial=5, label="How many to generate")
+    seed = forms.IntegerField(min_value=0, max_value=generator.MAX_SEED, required=False,
+                              label="Seed (optional, to replay a question)")
 
 
 class ListField(forms.Field):
@@ -30,14 +61,36 @@ class ListField(forms.Field):
         return [str(v) for v in (value or [])][:self.limit + 1]
 
 
+ANSWER_BUTTONS = ("stay", "next", "prev", "flag", "clear", "finish", "timeout")
+
+
 class AnswerForm(forms.Form):
     """A question's form: the choices ticked and the button pressed (`go`: stay, next, prev, a number, flag,
-    clear, finish, timeout)."""
+    clear, finish, timeout; quiz.js sends timeout when an exam's time runs out). None pressed is "stay"."""
     choice = ListField()
-    go = forms.CharField(required=False, max_length=16)
+    go = forms.CharField(required=False, max_length=16, error_messages={
+        "max_length": "The button pressed is not one this page has.",
+        "null_characters_not_allowed": "The button pressed is not one this page has."})
+
+    def __init__(self, *args: Any, questions: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.questions = questions   # the attempt's number of questions: the navigator's buttons are 1 to this
 
     def clean_go(self) -> str:
-        return self.cleaned_data["go"] or "stay"
+        go = self.cleaned_data["go"] or "stay"
+        # an allow-list: one of the page's buttons, or a question number the navigator shows
+        if go in ANSWER_BUTTONS:
+            return go
+        if go.isascii() and go.isdigit() and 1 <= int(go) <= self.questions:
+            return str(int(go))
+        if go.isascii() and go.isdigit():
+            raise forms.ValidationError(f"This attempt has questions 1 to {self.questions}; there is no question "
+                                        f"{int(go)}.")
+        raise forms.ValidationError("The button pressed is not one this page has.")
+
+    def button_problem(self) -> str:
+        """Why the button pressed was refused, or "" (the choices never are: the question checks them)."""
+        return self.errors["go"][0] if not self.is_valid() else ""
 
 
 class TopicForm(forms.Form):

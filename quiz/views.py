@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import wraps
 from typing import Any, Callable
 
-from django import forms
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from . import generator, paths, services, spaced
-from .forms import AnswerForm, ReportForm, ReviewFilterForm, TopicForm
+from .forms import PATHS_LEVEL, AnswerForm, GeneratedForm, ReportForm, ReviewFilterForm, StartForm, TopicForm
 from .bank import (DIFFICULTIES, DOMAINS, STYLES, TASKS, InvalidAnswer, Question, bank_counts, get_question,
                    load_bank)
 from .models import Answer, Attempt, QuestionReport, ReviewCard
@@ -35,26 +34,8 @@ def not_found(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "quiz/not_found.html", {"message": message}, status=404)
 
 
-class StartForm(forms.Form):
-    mode = forms.ChoiceField(choices=Attempt.MODES, widget=forms.RadioSelect)
-    count = forms.IntegerField(min_value=services.EXAM_MIN_QUESTIONS, max_value=services.EXAM_MAX_QUESTIONS,
-                               initial=10, label="Number of questions")
-    minutes = forms.IntegerField(min_value=services.EXAM_MIN_MINUTES, max_value=services.EXAM_MAX_MINUTES,
-                                 required=False, initial=20, label="Time limit (minutes)")
-    domains = forms.MultipleChoiceField(choices=list(DOMAINS.items()), required=False,
-                                        widget=forms.CheckboxSelectMultiple, label="Topics")
-    difficulties = forms.MultipleChoiceField(choices=list(DIFFICULTIES.items()), required=False,
-                                             widget=forms.CheckboxSelectMultiple, label="Difficulty")
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if data.get("mode") == Attempt.EXAM and not data.get("minutes"):
-            self.add_error("minutes", "A timed exam needs a time limit between 1 and 180 minutes.")
-        return data
-
-
 def _home_context(request: HttpRequest, form: StartForm | None = None,
-                  generated_form: "GeneratedForm | None" = None) -> dict[str, Any]:
+                  generated_form: GeneratedForm | None = None) -> dict[str, Any]:
     attempts = list(services.attempts_for(request).order_by("-started_at")[:10])
     return {
         "form": form or StartForm(initial={"mode": Attempt.PRACTICE}),
@@ -211,10 +192,12 @@ def question(request: HttpRequest, attempt: Attempt, number: int) -> HttpRespons
 
 def _answer(request: HttpRequest, attempt: Attempt, answer: Answer) -> HttpResponse:
     """POST on a question: save the selection (if any), then move where the pressed button says."""
-    form = AnswerForm(request.POST)
-    form.is_valid()
+    form = AnswerForm(request.POST, questions=attempt.total)
+    # An unknown button must not cost the learner the choices they ticked: they are saved as "stay" saves them
+    # (move nowhere), and the page says what was wrong with a 400.
+    refused_button = form.button_problem()
     values = form.cleaned_data["choice"]  # at most one too many: clean_selection rejects that with a clear message
-    go = form.cleaned_data.get("go", "stay")   # an oversized button value is "stay": save, move nowhere
+    go = "stay" if refused_button else form.cleaned_data["go"]
     number = answer.position + 1
     if go not in ("stay", "flag", "clear") and attempt.is_exam:
         services.stop_viewing(attempt, answer)  # leaving this question (next, a number, submit, time out)
@@ -228,16 +211,21 @@ def _answer(request: HttpRequest, attempt: Attempt, answer: Answer) -> HttpRespo
         if go == "timeout" and attempt.is_exam:  # the countdown's last save failed: end the exam all the same
             services.submit_attempt(attempt)
             return _redirect(request, reverse("quiz:review", args=[attempt.pk]))
-        ctx = _question_context(request, attempt, answer, error=str(exc), pending=[
-            v for v in values if isinstance(v, str) and len(v) == 1])
+        ctx = _question_context(request, attempt, answer, error=" ".join(filter(None, [refused_button, str(exc)])),
+                                pending=[v for v in values if isinstance(v, str) and len(v) == 1])
         return _render_question(request, ctx, status=400)
     attempt.refresh_from_db()
+    if refused_button:
+        answer.refresh_from_db()
+        saved = " Your selection was saved." if values else ""
+        return _render_question(request, _question_context(request, attempt, answer,
+                                                           error=refused_button + saved), status=400)
     target = number
     if go == "next" and number < attempt.total:
         target = number + 1
     elif go == "prev" and number > 1:
         target = number - 1
-    elif go.isdigit() and 1 <= int(go) <= attempt.total:
+    elif go.isdigit():   # AnswerForm keeps only the attempt's question numbers
         target = int(go)
     elif go == "flag" and attempt.is_exam:  # the flag button submits the answer form, so a selection is kept
         answer.refresh_from_db()
@@ -305,8 +293,7 @@ def review(request: HttpRequest, attempt: Attempt) -> HttpResponse:
     if not attempt.is_submitted:
         return HttpResponseRedirect(reverse("quiz:submit", args=[attempt.pk]))
     form = ReviewFilterForm(request.GET)
-    form.is_valid()
-    only = form.cleaned_data.get("only", "")   # an unknown filter shows every question
+    only = form.cleaned_data["only"] if form.is_valid() else ""   # an unknown filter shows every question
     items = []
     seed = str(attempt.pk)
     for answer in attempt.answers.all():
@@ -349,17 +336,6 @@ def retry(request: HttpRequest, attempt: Attempt) -> HttpResponse:
     new = services.create_attempt(request, mode=Attempt.PRACTICE, question_ids=ids, retry_of=attempt,
                                   title=services.retry_title(attempt))
     return HttpResponseRedirect(reverse("quiz:question", args=[new.pk, 1]))
-
-
-PATHS_LEVEL = "paths"      # quiz/paths.py: "which path leads to admin?" from a seeded access graph
-
-
-class GeneratedForm(forms.Form):
-    difficulty = forms.ChoiceField(choices=list(DIFFICULTIES.items()) + [(PATHS_LEVEL, "Which path leads to admin?")],
-                                   widget=forms.RadioSelect, initial="medium")
-    count = forms.IntegerField(min_value=1, max_value=30, initial=5, label="How many to generate")
-    seed = forms.IntegerField(min_value=0, max_value=generator.MAX_SEED, required=False,
-                              label="Seed (optional, to replay a question)")
 
 
 @require_POST

@@ -16,7 +16,8 @@ from django.shortcuts import render
 
 from gateway.control.wire import LabControlError
 
-from .services import SandboxBusy, SandboxNotStarted, TooManyNewSandboxes
+from .models import SandboxBusy
+from .services import SandboxNotStarted, TooManyNewSandboxes
 
 
 class LabUnavailableMiddleware:

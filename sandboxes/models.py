@@ -5,12 +5,25 @@ sessions live in memory and are rebuilt from these rows when they are missing (s
 """
 from __future__ import annotations
 
+import enum
 import logging
+import math
 import secrets
+import time
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Iterator
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
 
+from gateway import routing
+from gateway.runtime import current
+
+from . import signals
+from .labclient import lab
 from .results import StepResult, load_stored
 
 log = logging.getLogger(__name__)
@@ -24,6 +37,22 @@ ACCOUNT_ID_BASE = 200_000_000_000
 # account, which runs no workloads (AWS Organizations User Guide, "Best practices for the management account");
 # sandboxes made before it existed get it on their next build (services._build).
 WORLD_ACCOUNTS = ("production", "developer", "auditor", "management")
+
+
+# Building, resetting or evicting a sandbox must happen once even if two requests arrive together (htmx fires
+# several): the runtime's ready_lock (gateway.runtime, web memory) keeps this process's threads in line, the database
+# claim (Sandbox.claimed_for_build) the other processes.
+# A world builds in well under a second from the template (replayed seeding: a few seconds); a claim this old
+# belongs to a process that died while building, and the next request takes it over.
+BUILD_CLAIM_STALE_SECONDS = 10.0
+# How long a request waits for another process's build before giving up (under gunicorn's 30 s worker timeout).
+BUILD_WAIT_SECONDS = 25.0
+# A claim is renewed only once it is this old: a build of a few milliseconds writes no renewal at all.
+CLAIM_RENEW_AFTER_SECONDS = BUILD_CLAIM_STALE_SECONDS / 4
+
+
+class SandboxBusy(RuntimeError):
+    """Another process has been building this sandbox for longer than a request may wait."""
 
 
 def _new_sandbox_id() -> str:
@@ -40,7 +69,7 @@ class Sandbox(models.Model):
     kind = models.CharField(max_length=8, default="world", choices=[("world", "SecureCart world"), ("bare", "Bare")])
     clock_offset_seconds = models.FloatField(default=0.0)
     created = models.DateTimeField(auto_now_add=True)
-    # Who is building this sandbox's world in moto right now (services.ensure_ready): one web process at a time,
+    # Who is building this sandbox's world in moto right now (claimed_for_build): one web process at a time,
     # even with several processes; a claim older than BUILD_CLAIM_STALE_SECONDS belonged to a process that died.
     build_claim = models.CharField(max_length=32, blank=True, default="")
     build_claimed_at = models.DateTimeField(null=True, blank=True)
@@ -64,6 +93,107 @@ class Sandbox(models.Model):
             if known and all(known.values()):
                 self.__dict__["known_account_ids"] = known
         return dict(known)
+
+    def is_live(self) -> bool:
+        """Built and registered with the lab this thread's calls go to (services.ensure_ready routes them)."""
+        accounts = self.account_ids()
+        return bool(accounts) and lab().sandbox_of_account(next(iter(accounts.values()))) == self.id
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move this sandbox's clock forward by `seconds` (never back) and return its new offset from real time.
+
+        Its sessions, MFA codes and CloudTrail events all read this clock. A sandbox in memory moves at once; one
+        that is not (evicted, not built yet) only keeps the new offset here, and its next build registers it
+        (services.ensure_ready), so fast-forwarding a room never builds the idle learners' worlds."""
+        if isinstance(seconds, bool) or not (isinstance(seconds, (int, float)) and math.isfinite(seconds)
+                                             and seconds > 0):
+            raise ValueError(f"the sandbox clock only moves forward by a finite number of seconds, not {seconds!r}")
+        self.refresh_from_db(fields=["clock_offset_seconds"])   # another request may have moved it meanwhile
+        offset = self.clock_offset_seconds + seconds
+        # The lab first: if its gateway does not answer (LabControlError), nothing has moved and the learner may
+        # simply try again; the offset saved below is what every later build registers.
+        if self._route_to_its_gateway() and self.is_live():
+            lab().set_clock_offset(self.id, offset)
+        self.clock_offset_seconds = offset
+        self.save(update_fields=["clock_offset_seconds"])
+        return offset
+
+    def reset(self) -> None:
+        """Back to the world as seeded: the lab forgets the sandbox (its sessions, root keys, instances, trail), and
+        in one transaction the learner's trust edits, journaled writes and kept credentials go, the steps' last
+        results are cleared (completion is kept), the clock goes back to real time and the other apps drop theirs
+        (signals.sandbox_reset). The long-term keys stay, so terminal profiles keep working.
+
+        Like an eviction, it builds nothing: the next services.ensure_ready (every view's, and the /aws endpoint's
+        first call) builds the seeded world from the template, so a room's reset costs the instructor no builds.
+        Under the build claim, so no build that read the old edits registers after this."""
+        with current().web.ready_lock, self.claimed_for_build():
+            # The lab first: if the sandbox's gateway does not answer (LabControlError), nothing is reset yet.
+            if self._route_to_its_gateway():
+                lab().forget_sandbox(self.id)
+            # One transaction for the learner's rows and the apps' (the signal's receivers): on SQLite one
+            # BEGIN IMMEDIATE instead of one per delete, and never half a reset in the database.
+            with transaction.atomic():
+                self.trust_edits.all().delete()
+                self.journal.all().delete()
+                self.kept_sessions.all().delete()   # sessions die with the lab's memory that issued them
+                self.progress.update(last_result=None)
+                self.clock_offset_seconds = 0.0
+                self.save(update_fields=["clock_offset_seconds"])
+                signals.sandbox_reset.send(sender=Sandbox, sandbox=self)
+
+    @contextmanager
+    def claimed_for_build(self) -> Iterator[None]:
+        """Hold the sandbox's build claim (the row's build_claim, taken with one conditional UPDATE, atomic on SQLite
+        and PostgreSQL alike) while building, resetting or evicting it: the other processes wait for it. Waits up
+        to BUILD_WAIT_SECONDS for another process's claim (SandboxBusy after that); takes over a stale one."""
+        token = secrets.token_hex(16)
+        deadline = time.monotonic() + BUILD_WAIT_SECONDS
+        while not self._try_claim(token):
+            if not Sandbox.objects.filter(pk=self.pk).exists():
+                raise Sandbox.DoesNotExist(f"sandbox {self.pk} no longer exists")
+            if time.monotonic() > deadline:
+                raise SandboxBusy(f"sandbox {self.pk} is still being built by another process; try again shortly")
+            time.sleep(0.2)
+        # the runtime's claim_tokens: sandbox id -> this process's claim token while it holds it, and when the claim
+        # was last written (monotonic)
+        claims = current().web.claim_tokens
+        claims[self.pk] = (token, time.monotonic())
+        try:
+            yield
+        finally:
+            claims.pop(self.pk, None)
+            Sandbox.objects.filter(pk=self.pk, build_claim=token).update(build_claim="", build_claimed_at=None)
+
+    def renew_build_claim(self) -> None:
+        """Between build phases: the claim stays fresh while the build makes progress, so only the claim of a process
+        that died goes stale (and is taken over within BUILD_CLAIM_STALE_SECONDS)."""
+        claims = current().web.claim_tokens
+        held = claims.get(self.pk)
+        if held is None or time.monotonic() - held[1] < CLAIM_RENEW_AFTER_SECONDS:
+            return
+        token = held[0]
+        claims[self.pk] = (token, time.monotonic())
+        Sandbox.objects.filter(pk=self.pk, build_claim=token).update(build_claimed_at=timezone.now())
+
+    def _try_claim(self, token: str) -> bool:
+        now = timezone.now()
+        free = (Q(build_claimed_at__isnull=True)
+                | Q(build_claimed_at__lt=now - timedelta(seconds=BUILD_CLAIM_STALE_SECONDS)))
+        # One UPDATE ... WHERE: the database decides who wins, whatever the number of processes.
+        return Sandbox.objects.filter(free, pk=self.pk).update(build_claim=token, build_claimed_at=now) == 1
+
+    def _route_to_its_gateway(self) -> bool:
+        """With sandboxes sharded (LAB_GATEWAY_URLS), send this thread's lab calls to the gateway this sandbox is
+        placed on; False when it is placed on none yet, so no gateway holds it. A dead gateway's sandbox is moved by
+        its next services.ensure_ready; until then the call to it fails and nothing changes."""
+        if not settings.LAB_GATEWAY_URLS:
+            return True
+        gateway = GatewayAssignment.objects.filter(sandbox=self).values_list("gateway", flat=True).first()
+        if gateway is None:
+            return False
+        routing.choose(gateway)
+        return True
 
 
 class Account(models.Model):
@@ -138,6 +268,14 @@ class TrustPolicyEdit(models.Model):
                                                name="one_edit_per_role")]
 
 
+class StepRun(enum.Enum):
+    """What kind of run a step's result came from: it decides whether the run can complete the step."""
+    OWN = "own"                          # the step's own Run button (or its re-run after a trust-policy edit)
+    WHAT_IF = "what-if"                  # one of the step's "what if" variants
+    LIVE_SESSION_CHECK = "live-check"    # a call made with a session that has not expired
+    EXPIRED_SESSION_CHECK = "expired-check"   # a call made with a session past its expiration
+
+
 class StepProgress(models.Model):
     sandbox = models.ForeignKey(Sandbox, on_delete=models.CASCADE, related_name="progress")
     scenario = models.SlugField(max_length=64)
@@ -150,6 +288,29 @@ class StepProgress(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["sandbox", "scenario", "step"], name="one_progress_per_step")]
+
+    @classmethod
+    def record_run(cls, sandbox: Sandbox, scenario: str, step: str, result: StepResult, *,
+                   run: StepRun = StepRun.OWN, teaches_expiry: bool = False) -> StepProgress:
+        """Keep `result` as the step's last run and mark the step done when this run is the lesson; the first
+        completion's time stays. Returns the saved progress row.
+
+        A step counts as done when its own run did what the lesson shows. A what-if never completes it: for an
+        expiry step, "assume again" would otherwise tick it without any expired call having been refused. On an
+        expiry step (teaches_expiry), a call with the expired session that AWS refused as the lesson expects
+        (ExpiredToken: result.succeeded) is the lesson itself, so it completes the step too."""
+        progress, _ = cls.objects.get_or_create(sandbox=sandbox, scenario=scenario, step=step)
+        progress.store_result(result)
+        if not progress.completed_at and result.succeeded and cls._completes(run, teaches_expiry):
+            progress.completed_at = timezone.now()
+        progress.save()
+        return progress
+
+    @staticmethod
+    def _completes(run: StepRun, teaches_expiry: bool) -> bool:
+        if run is StepRun.OWN:
+            return True
+        return run is StepRun.EXPIRED_SESSION_CHECK and teaches_expiry
 
     def store_result(self, result: StepResult) -> None:
         """Keep this run as the step's last result (saved with the row's next save())."""

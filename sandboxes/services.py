@@ -1,24 +1,22 @@
-"""Sandbox lifecycle: create, make ready (seed or rebuild from the DB), reset, move the clock.
+"""Sandbox lifecycle: create, make ready (seed or rebuild from the DB), evict. A reset, the clock and the build claim
+are the model's (Sandbox.reset, Sandbox.advance_clock, Sandbox.claimed_for_build).
 
 `ensure_ready` is the one entry point every view calls before using a sandbox: after a server restart moto and
 the engine are empty, so the world is rebuilt from the database (seed, then replay the learner's trust edits).
 
 Several web processes may want to build the same sandbox at once (two gunicorn workers serving htmx requests that
-arrive together). A build therefore first claims the Sandbox row in the database with one conditional UPDATE,
-which is atomic on SQLite and PostgreSQL alike (no SELECT ... FOR UPDATE, which SQLite ignores); the others wait
-for the claim to go, then find the sandbox live. The lab registers the sandbox only once the world is complete,
-so registration means "built": a build that fails midway (or a process that dies) leaves it unregistered, and the
-next attempt wipes the half-built accounts and starts again.
+arrive together). A build therefore first claims the Sandbox row in the database with one conditional UPDATE
+(Sandbox.claimed_for_build), which is atomic on SQLite and PostgreSQL alike (no SELECT ... FOR UPDATE, which SQLite
+ignores); the others wait for the claim to go, then find the sandbox live. The lab registers the sandbox only once the
+world is complete, so registration means "built": a build that fails midway (or a process that dies) leaves it
+unregistered, and the next attempt wipes the half-built accounts and starts again.
 """
 from __future__ import annotations
 
 import json
 import logging
-import secrets
 import time
-from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Iterator
 
 from django.conf import settings
 from django.db import transaction
@@ -28,9 +26,9 @@ from django.utils import timezone
 
 from gateway.runtime import WebMemory, current
 
-from . import credentials, journal, pool, shards, signals, template, world
+from . import credentials, journal, pool, shards, template, world
 from .labclient import lab, world_state
-from .models import WORLD_ACCOUNTS, AccessKey, Account, JournaledWrite, Sandbox, StepProgress, TrustPolicyEdit
+from .models import WORLD_ACCOUNTS, AccessKey, Account, Sandbox, TrustPolicyEdit
 
 log = logging.getLogger(__name__)
 
@@ -38,19 +36,7 @@ SESSION_KEY = "sandbox_id"
 SESSION_DAY_KEY = "sandbox_seen_on"   # the day the session was last saved by note_in_session
 MAX_BARE_ACCOUNTS = 10
 
-# Seeding a sandbox must happen once even if two requests arrive together (htmx fires several): the runtime's
-# ready_lock (gateway.runtime, web memory) keeps this process's threads in line, the database claim (_build_claim)
-# the other processes.
-# A world builds in well under a second from the template (replayed seeding: a few seconds); a claim this old
-# belongs to a process that died while building, and the next request takes it over.
-BUILD_CLAIM_STALE_SECONDS = 10.0
 ACTIVITY_RESOLUTION_SECONDS = 60.0
-# How long a request waits for another process's build before giving up (under gunicorn's 30 s worker timeout).
-BUILD_WAIT_SECONDS = 25.0
-
-
-class SandboxBusy(RuntimeError):
-    """Another process has been building this sandbox for longer than a request may wait."""
 
 
 class TooManyNewSandboxes(RuntimeError):
@@ -93,20 +79,15 @@ def create_sandbox(*, kind: str = "world", bare_accounts: int = 0, session_key: 
     return sandbox
 
 
-def is_live(sandbox: Sandbox) -> bool:
-    accounts = sandbox.account_ids()
-    return bool(accounts) and lab().sandbox_of_account(next(iter(accounts.values()))) == sandbox.id
-
-
 def ensure_ready(sandbox: Sandbox) -> bool:
     """Build the sandbox's world in moto and register it with the lab, unless it is live already.
     True when this call built it (after a restart or an eviction: same keys, edits and writes as before)."""
     _mark_active(sandbox)
     # sharded (LAB_GATEWAY_URLS): on the sandbox's gateway; a dead one's sandboxes move and are rebuilt below
-    if shards.check_live(sandbox.pk, lambda: is_live(sandbox)):
+    if shards.check_live(sandbox.pk, sandbox.is_live):
         return False
-    with _memory().ready_lock, _build_claim(sandbox):
-        if is_live(sandbox):   # another process built it while we waited for the claim
+    with _memory().ready_lock, sandbox.claimed_for_build():
+        if sandbox.is_live():   # another process built it while we waited for the claim
             return False
         sandbox.refresh_from_db(fields=["clock_offset_seconds"])
         _build(sandbox)
@@ -114,7 +95,7 @@ def ensure_ready(sandbox: Sandbox) -> bool:
 
 
 def _memory() -> WebMemory:
-    """This process's web memory (gateway.runtime): build claims, activity marks, the build lock."""
+    """This process's web memory (gateway.runtime): activity marks, the build lock."""
     return current().web
 
 
@@ -150,58 +131,14 @@ def evict_idle(idle_seconds: float) -> list[str]:
         if shards.enabled():
             shards.route(sandbox.pk)
             the_lab, state = lab(), world_state()
-        if not is_live(sandbox):
+        if not sandbox.is_live():
             continue
-        with _memory().ready_lock, _build_claim(sandbox):
+        with _memory().ready_lock, sandbox.claimed_for_build():
             the_lab.forget_sandbox(sandbox.id)
             credentials.forget_all(sandbox.id)
             state.drop_accounts(list(sandbox.account_ids().values()))
         evicted.append(sandbox.id)
     return evicted
-
-
-def _try_claim(sandbox_id: str, token: str) -> bool:
-    now = timezone.now()
-    free = Q(build_claimed_at__isnull=True) | Q(build_claimed_at__lt=now - timedelta(seconds=BUILD_CLAIM_STALE_SECONDS))
-    # One UPDATE ... WHERE: the database decides who wins, whatever the number of processes.
-    return Sandbox.objects.filter(free, pk=sandbox_id).update(build_claim=token, build_claimed_at=now) == 1
-
-
-@contextmanager
-def _build_claim(sandbox: Sandbox) -> Iterator[None]:
-    token = secrets.token_hex(16)
-    deadline = time.monotonic() + BUILD_WAIT_SECONDS
-    while not _try_claim(sandbox.pk, token):
-        if not Sandbox.objects.filter(pk=sandbox.pk).exists():
-            raise Sandbox.DoesNotExist(f"sandbox {sandbox.pk} no longer exists")
-        if time.monotonic() > deadline:
-            raise SandboxBusy(f"sandbox {sandbox.pk} is still being built by another process; try again shortly")
-        time.sleep(0.2)
-    claims = _memory().claim_tokens
-    claims[sandbox.pk] = (token, time.monotonic())
-    try:
-        yield
-    finally:
-        claims.pop(sandbox.pk, None)
-        Sandbox.objects.filter(pk=sandbox.pk, build_claim=token).update(build_claim="", build_claimed_at=None)
-
-
-# The runtime's claim_tokens: sandbox id -> this process's claim token while it builds, and when the claim was last
-# written (monotonic). A claim is renewed only once it is this old: a build of a few milliseconds writes no renewal
-# at all.
-CLAIM_RENEW_AFTER_SECONDS = BUILD_CLAIM_STALE_SECONDS / 4
-
-
-def _renew_claim(sandbox: Sandbox) -> None:
-    """Between build phases: the claim stays fresh while the build makes progress, so only the claim of a process
-    that died goes stale (and is taken over within BUILD_CLAIM_STALE_SECONDS)."""
-    claims = _memory().claim_tokens
-    held = claims.get(sandbox.pk)
-    if held is None or time.monotonic() - held[1] < CLAIM_RENEW_AFTER_SECONDS:
-        return
-    token = held[0]
-    claims[sandbox.pk] = (token, time.monotonic())
-    Sandbox.objects.filter(pk=sandbox.pk, build_claim=token).update(build_claimed_at=timezone.now())
 
 
 def _build(sandbox: Sandbox, *, replay_learner_changes: bool = True) -> None:
@@ -234,13 +171,13 @@ def _build(sandbox: Sandbox, *, replay_learner_changes: bool = True) -> None:
         world.seed_world(sandbox.id, accounts, extensions="moto_only")
     else:
         world.seed_bare(sandbox.id, accounts)
-    _renew_claim(sandbox)
+    sandbox.renew_build_claim()
     _restore_keys(sandbox, accounts, state)
     if sandbox.kind == "world":   # the moto-only ones ran above (or travelled with the template copy)
         world.run_extension_seeds(sandbox.id, accounts, moto_only=False)
     if replay_learner_changes:
         _replay_learner_changes(sandbox, state)
-    # Last: from now on the sandbox counts as live (is_live), in every web process.
+    # Last: from now on the sandbox counts as live (Sandbox.is_live), in every web process.
     the_lab.register_sandbox(sandbox.id, accounts, sandbox.clock_offset_seconds)
 
 
@@ -261,7 +198,7 @@ def _replay_learner_changes(sandbox: Sandbox, state) -> None:
             apply_trust_policy(sandbox, edit.account_name, edit.role_name, edit.document)
         except Exception:  # a saved edit that no longer applies must not block the rebuild
             log.exception("could not replay trust edit %s/%s on %s", edit.account_name, edit.role_name, sandbox.id)
-    _renew_claim(sandbox)
+    sandbox.renew_build_claim()
     writes = journal.entries(sandbox)
     if writes:
         failed = state.replay(writes)
@@ -297,32 +234,9 @@ def apply_trust_policy(sandbox: Sandbox, account_name: str, role_name: str, docu
     OPERATOR.set_trust_policy(sandbox.account_ids()[account_name], role_name, document)
 
 
-def reset_sandbox(sandbox: Sandbox) -> None:
-    """Wipe the sandbox's moto state, forget its sessions, restore the seed; progress survives, edits do not."""
-    shards.route(sandbox.pk)
-    with _memory().ready_lock, _build_claim(sandbox):
-        credentials.forget_all(sandbox.id)
-        lab().forget_sandbox(sandbox.id)
-        # One write transaction for the learner's rows and the apps' (the signal's receivers): on SQLite one
-        # BEGIN IMMEDIATE instead of one per delete, and never half a reset in the database.
-        with transaction.atomic():
-            TrustPolicyEdit.objects.filter(sandbox=sandbox).delete()
-            JournaledWrite.objects.filter(sandbox=sandbox).delete()
-            StepProgress.objects.filter(sandbox=sandbox).update(last_result=None)
-            sandbox.clock_offset_seconds = 0.0
-            sandbox.save(update_fields=["clock_offset_seconds"])
-            signals.sandbox_reset.send(sender=Sandbox, sandbox=sandbox)
-        _build(sandbox, replay_learner_changes=False)   # the edits and the journal were deleted just above
-
-
 def advance_clock(sandbox: Sandbox, seconds: float) -> float:
-    if seconds <= 0:
-        raise ValueError("the sandbox clock only moves forward")
-    ensure_ready(sandbox)
-    sandbox.clock_offset_seconds += seconds
-    sandbox.save(update_fields=["clock_offset_seconds"])
-    lab().set_clock_offset(sandbox.id, sandbox.clock_offset_seconds)
-    return sandbox.clock_offset_seconds
+    """Kept for tests/challenges until they call Sandbox.advance_clock; no product code calls it."""
+    return sandbox.advance_clock(seconds)
 
 
 # A "next code" lands this far into the next 30-second TOTP window, clear of the boundary.
@@ -336,7 +250,7 @@ def advance_to_next_mfa_code(sandbox: Sandbox) -> float:
     ensure_ready(sandbox)
     at = lab().mfa_clock(sandbox.id)
     seconds = TOTP_STEP_SECONDS - (at % TOTP_STEP_SECONDS) + NEXT_CODE_MARGIN_SECONDS
-    advance_clock(sandbox, seconds)
+    sandbox.advance_clock(seconds)
     return seconds
 
 

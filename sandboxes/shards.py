@@ -175,7 +175,7 @@ def route(sandbox_id: str) -> str | None:
 
 
 def check_live(sandbox_id: str, check: Callable[[], bool]) -> bool:
-    """Route to the sandbox's gateway and run `check` there (services.is_live). A gateway that fails the call in
+    """Route to the sandbox's gateway and run `check` there (Sandbox.is_live). A gateway that fails the call in
     transport and then a fresh health check is marked dead, the sandbox moved, and the check run again on its new
     gateway (where it is not built yet: the caller rebuilds it)."""
     url = route(sandbox_id)

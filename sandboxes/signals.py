@@ -3,5 +3,5 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
-# Sent by services.reset_sandbox after the lab forgot the sandbox and before its world is rebuilt: sandbox=Sandbox.
+# Sent by Sandbox.reset after the lab forgot the sandbox, before its world is rebuilt (by its next build): sandbox=Sandbox.
 sandbox_reset = Signal()

@@ -53,7 +53,8 @@ def _render_sandbox(request: SandboxRequest, status: int = 200, **extra: object)
 @never_cache   # its htmx answer is the sandbox page
 @with_sandbox
 def reset(request: SandboxRequest) -> HttpResponse:
-    services.reset_sandbox(request.sandbox)
+    request.sandbox.reset()
+    services.ensure_ready(request.sandbox)   # the learner's own reset: the page below shows the world rebuilt
     # The long-term keys stay (services._restore_keys): a learner's terminal profiles keep working after a reset.
     messages.success(request, "Your sandbox was reset: SecureCart's world is rebuilt as it was seeded, the clock is "
                               "back to real time and temporary credentials issued earlier no longer work. The "
@@ -71,7 +72,7 @@ def clock(request: SandboxRequest) -> HttpResponse:
     form = ClockForm(request.POST)
     if not form.is_valid():
         return _render_sandbox(request, status=400, clock_error=form.errors["minutes"][0])
-    services.advance_clock(request.sandbox, form.cleaned_data["minutes"] * 60)
+    request.sandbox.advance_clock(form.cleaned_data["minutes"] * 60)
     return redirect("sandbox")
 
 
@@ -179,7 +180,7 @@ def internal_clock(request: HttpRequest, sandbox_id: str) -> JsonResponse:
     if not isinstance(seconds, (int, float)) or not 0 < seconds <= 30 * 86400:
         return JsonResponse({"error": "seconds must be a positive number up to 30 days"}, status=400)
     rebuilt = services.ensure_ready(sandbox)
-    offset = services.advance_clock(sandbox, float(seconds))
+    offset = sandbox.advance_clock(float(seconds))
     answer = {"sandbox": sandbox.id, "clock_offset_seconds": offset, "now": services.sandbox_now(sandbox).isoformat(),
               "rebuilt": rebuilt}
     if rebuilt:  # the server had lost it (restart, eviction): say so, with the keys (the same ones as before)

@@ -11,14 +11,13 @@ from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone as dj_timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from gateway.redact import shorten_token
 from sandboxes import credentials, services
 from sandboxes.decorators import SandboxRequest, with_sandbox
-from sandboxes.models import Sandbox, StepProgress, TrustPolicyEdit
+from sandboxes.models import Sandbox, StepProgress, StepRun, TrustPolicyEdit
 from sandboxes.operator import OPERATOR
 from sandboxes.results import Needs, StepResult
 from sandboxes.world import seeded_trust_policy
@@ -211,13 +210,8 @@ def run_and_store(sandbox: Sandbox, scenario: Scenario, step: Step, variant: str
         result.succeeded = False
         result.needs = Needs(missing.message, earlier.title if earlier else missing.step_slug,
                              _step_url(scenario, earlier) if earlier else "")
-    progress, _ = StepProgress.objects.get_or_create(sandbox=sandbox, scenario=scenario.slug, step=step.slug)
-    progress.store_result(result)
-    # The step counts as done when its own run did what the lesson shows. A what-if never completes it: for an
-    # expiry step, "assume again" would otherwise tick it without any expired call having been refused.
-    if result.succeeded and what_if is None and not progress.completed_at:
-        progress.completed_at = dj_timezone.now()
-    progress.save()
+    StepProgress.record_run(sandbox, scenario.slug, step.slug, result,
+                            run=StepRun.OWN if what_if is None else StepRun.WHAT_IF)
     return result
 
 
@@ -256,12 +250,8 @@ def check_session(request: SandboxRequest, scenario: Scenario, step: Step, name:
     ctx.call(f"GetCallerIdentity with the {creds.label}", ctx.client("sts", keys).get_caller_identity,
              signer=keys, expect="ExpiredToken" if expired else None)
     result = ctx.result(variant=f"check:{name}", variant_label="Make a call with these credentials")
-    progress, _ = StepProgress.objects.get_or_create(sandbox=sandbox, scenario=scenario.slug, step=step.slug)
-    progress.store_result(result)
-    # Proving that AWS refuses the expired session is exactly the lesson of an expiry step.
-    if step.teaches_expiry and expired and result.succeeded and not progress.completed_at:
-        progress.completed_at = dj_timezone.now()
-    progress.save()
+    StepProgress.record_run(sandbox, scenario.slug, step.slug, result, teaches_expiry=step.teaches_expiry,
+                            run=StepRun.EXPIRED_SESSION_CHECK if expired else StepRun.LIVE_SESSION_CHECK)
     return _after_post(request, sandbox, scenario, step)
 
 
@@ -281,7 +271,7 @@ def fast_forward(request: SandboxRequest, scenario: Scenario, step: Step) -> Htt
             raise Http404("Those credentials are not issued (yet) in your sandbox.")
         seconds = (creds.expires_at - services.sandbox_now(sandbox)).total_seconds() + 1
     if seconds > 0:
-        services.advance_clock(sandbox, seconds)
+        sandbox.advance_clock(seconds)
     return _after_post(request, sandbox, scenario, step, anchor="sessions")
 
 

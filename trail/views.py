@@ -48,8 +48,8 @@ def history(request: SandboxRequest) -> HttpResponse:
     events = store.filtered(sandbox, **(form.filters() if request.GET else {}))
     paginator = Paginator(events, PAGE_SIZE)
     paging = PageForm(request.GET)
-    paging.is_valid()
-    page = paginator.get_page(paging.cleaned_data.get("page"))
+    # lenient: a page number is only where to look, so a bad one ("x", 0, -3) shows the first page
+    page = paginator.get_page(paging.cleaned_data["page"] if paging.is_valid() else 1)
     query = request.GET.copy()
     query.pop("page", None)
     context = {"sandbox": sandbox, "form": form, "page": page, "query": query.urlencode(),

@@ -236,7 +236,7 @@ def _rotate(ctx: StepContext, minutes: int) -> None:
     before = ctx.stored_session(SESSION)
     if before is None:
         raise NeedsEarlierStep("This step compares new credentials with the first ones.", "instance-credentials")
-    services.advance_clock(ctx.sandbox, minutes * 60)
+    ctx.sandbox.advance_clock(minutes * 60)
     ctx.note(f"<p>Sandbox clock moved forward {minutes} minutes.</p>")
     token = imds_token(ctx, instance_id)
     if token is None:

@@ -296,7 +296,7 @@ def session_without_mfa(ctx: StepContext) -> None:
 # --------------------------------------------------------------------------------------------------- step 6
 def mfa_age(ctx: StepContext) -> None:
     session = ctx.live_session(SESSION, made_by="get-session-token")
-    services.advance_clock(ctx.sandbox, MFA_MAX_AGE + 60)
+    ctx.sandbox.advance_clock(MFA_MAX_AGE + 60)
     ctx.note(f"<p>Sandbox clock moved forward {(MFA_MAX_AGE + 60) // 60} minutes: the MFA proof is now older than "
              f"{MFA_MAX_AGE} seconds, while the {SESSION_SECONDS // 3600}-hour session is still valid.</p>")
     ctx.call("The session itself still works (GetCallerIdentity)", ctx.client("sts", session).get_caller_identity,
@@ -310,7 +310,7 @@ def expire_and_reauthenticate(ctx: StepContext) -> None:
     stored = ctx.stored_session(SESSION)
     remaining = (stored.expires_at - services.sandbox_now(ctx.sandbox)).total_seconds()
     if remaining > 0:
-        services.advance_clock(ctx.sandbox, remaining + 1)
+        ctx.sandbox.advance_clock(remaining + 1)
         ctx.note(f"<p>Sandbox clock moved to just past the session's expiry ({int(remaining + 1)} s).</p>")
     _get_secret(ctx, session, "Use the expired MFA session", "ExpiredTokenException")
     seed = device_seed(ctx, enabled=True)

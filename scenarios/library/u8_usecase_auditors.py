@@ -54,7 +54,7 @@ def after_one_hour(ctx: StepContext) -> None:
     stored = ctx.stored_session(SESSION)
     remaining = (stored.expires_at - services.sandbox_now(ctx.sandbox)).total_seconds()
     if remaining > 0:
-        services.advance_clock(ctx.sandbox, remaining + 1)
+        ctx.sandbox.advance_clock(remaining + 1)
         ctx.note(f"<p>Sandbox clock moved {int(remaining + 1)} s forward: the hour is over.</p>")
     ctx.call("The auditors try again after the hour", ctx.client("s3", session).list_objects_v2, signer=session,
              expect="ExpiredToken", Bucket=SECURITY_LOGS)

@@ -121,6 +121,6 @@ def test_an_identity_center_assertion_for_one_sandbox_is_refused_by_another(lear
 
 def test_a_reset_keeps_the_sandboxs_keys_and_republishes_them(learner):
     kid = services.github_oidc(learner.sandbox.id).key.kid
-    sandbox_services.reset_sandbox(learner.sandbox)
+    learner.sandbox.reset()
     assert services.github_oidc(learner.sandbox.id).key.kid == kid
     assert _web_identity(_role(learner, "SecureCart-GitHubDeploy"), _token_from_the_page(learner, "github"))

@@ -8,7 +8,6 @@ import re
 import pytest
 from lxml import etree
 
-from sandboxes import services as sandbox_services
 from sandboxes.credentials import get as stored_credentials
 
 
@@ -135,7 +134,7 @@ def test_tamper_bench_genuine_assertion_passes(learner):
 
 def test_tamper_bench_expired_assertion_after_fast_forward(learner):
     page = learner.client.get("/federation/tamper/?kind=saml").content.decode()
-    sandbox_services.advance_clock(learner.sandbox, 6 * 60)
+    learner.sandbox.advance_clock(6 * 60)
     html = learner.client.post("/federation/tamper/", {"kind": "saml", "xml": _textarea(page, "tamper-xml"),
                                                        "action": "submit"}).content.decode()
     assert "ExpiredTokenException" in html and "Token must be redeemed within 5 minutes of issuance" in html
@@ -195,7 +194,7 @@ def test_portal_sign_in_credentials_and_session_end(learner):
     denied = learner.client.post("/federation/portal/credentials/", {"account_id": developer,
                                                                      "permission_set": "OperationsAccess"})
     assert denied.status_code == 403
-    sandbox_services.advance_clock(learner.sandbox, 2 * 3600 + 1)
+    learner.sandbox.advance_clock(2 * 3600 + 1)
     page = learner.client.get("/federation/portal/").content.decode()
     assert "data-portal-expired" in page
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 
-from sandboxes import services as sandbox_services
 
 S2 = "identity-center"
 
@@ -45,7 +44,7 @@ def test_identity_center_end_to_end(learner):
 
     learner.run(S2, "session-ends")
     assert _codes(learner.last_result(S2, "session-ends")) == [(True, None)]
-    sandbox_services.advance_clock(learner.sandbox, 3601)
+    learner.sandbox.advance_clock(3601)
     learner.run(S2, "session-ends")
     assert _codes(learner.last_result(S2, "session-ends")) == [(False, "RequestExpired")]
     learner.run(S2, "session-ends", "assume-again")

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from sandboxes import services, world
+from sandboxes import models, services, world
 from sandboxes.labclient import lab, world_state
 from sandboxes.models import JournaledWrite, Sandbox
 
@@ -107,10 +107,10 @@ def test_an_evicted_sandbox_is_rebuilt_on_the_next_page_with_its_keys(learner):
     admin = sandbox.access_keys.get(account_name="production", user_name=world.ADMIN_USER)
     Sandbox.objects.filter(pk=sandbox.pk).update(last_active=timezone.now() - timedelta(hours=2))
     assert sandbox.id in services.evict_idle(idle_seconds=3600)
-    assert not services.is_live(sandbox)
+    assert not sandbox.is_live()
     assert lab().directory.access_key(admin.access_key_id) is None    # its memory is freed
     assert learner.client.get("/sandbox/").status_code == 200
-    assert services.is_live(sandbox)
+    assert sandbox.is_live()
     assert lab().directory.access_key(admin.access_key_id).secret_access_key == admin.secret_access_key
 
 
@@ -118,10 +118,10 @@ def test_a_stale_build_claim_is_taken_over(learner):
     sandbox = learner.sandbox
     _lose_memory(sandbox)
     # A worker died mid-build, a little longer ago than a live build leaves its claim unrenewed.
-    stale = timezone.now() - timedelta(seconds=services.BUILD_CLAIM_STALE_SECONDS + 1)
+    stale = timezone.now() - timedelta(seconds=models.BUILD_CLAIM_STALE_SECONDS + 1)
     Sandbox.objects.filter(pk=sandbox.pk).update(build_claim="dead-worker", build_claimed_at=stale)
     assert learner.client.get("/").status_code == 200
-    assert services.is_live(sandbox)
+    assert sandbox.is_live()
     assert Sandbox.objects.get(pk=sandbox.pk).build_claim == ""
 
 
@@ -138,7 +138,7 @@ def test_a_build_renews_its_claim_once_it_has_run_a_while(learner, monkeypatch):
     # A build of a few milliseconds writes no renewal; one that has held its claim for a while renews it between
     # phases, so a live build is never taken over as stale.
     assert _claim_renewals(learner) == 0
-    monkeypatch.setattr(services, "CLAIM_RENEW_AFTER_SECONDS", 0.0)
+    monkeypatch.setattr(models, "CLAIM_RENEW_AFTER_SECONDS", 0.0)
     assert _claim_renewals(learner) >= 1
     assert Sandbox.objects.get(pk=learner.sandbox.pk).build_claim == ""   # released at the end all the same
 
@@ -175,7 +175,7 @@ def test_new_learners_claim_sandboxes_built_ahead_of_time(settings, monkeypatch)
     monkeypatch.setattr(pool, "refill_in_background", lambda build: refills.append(build))   # no thread in tests
     assert pool.refill(services.create_sandbox) == 2
     waiting = set(Sandbox.objects.filter(pooled=True).values_list("pk", flat=True))
-    assert len(waiting) == 2 and all(services.is_live(s) for s in Sandbox.objects.filter(pk__in=waiting))
+    assert len(waiting) == 2 and all(s.is_live() for s in Sandbox.objects.filter(pk__in=waiting))
 
     first, second = Client(), Client()
     for client in (first, second):
@@ -210,7 +210,7 @@ def test_a_browsers_first_page_claims_a_waiting_sandbox_in_one_request(settings,
     assert r.status_code == 200 and b"Preparing your sandbox" not in r.content
     mine = Sandbox.objects.get(pk=browser.session["sandbox_id"])
     assert mine.pk in waiting and not mine.pooled and mine.owner_session_key == browser.session.session_key
-    assert services.is_live(mine) and Sandbox.objects.count() == 2           # claimed, nothing built
+    assert mine.is_live() and Sandbox.objects.count() == 2           # claimed, nothing built
     # The next page (the cookie now comes along) is the same sandbox.
     assert browser.get("/sandbox/", **BROWSER_NAVIGATION).status_code == 200
     assert browser.session["sandbox_id"] == mine.pk and Sandbox.objects.count() == 2

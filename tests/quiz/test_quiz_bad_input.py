@@ -107,10 +107,49 @@ def test_a_practice_answer_cannot_be_changed_after_feedback(client_) -> None:
     assert attempt.answers.get(position=0).correct is False
 
 
-def test_unknown_navigation_values_stay_on_the_question(client_, attempt) -> None:
-    for go in ("sideways", "-1", "99", "x" * 5000):
+@pytest.mark.parametrize("go, message", [
+    ("sideways", "The button pressed is not one this page has."),
+    ("-1", "The button pressed is not one this page has."),
+    ("x" * 5000, "The button pressed is not one this page has."),
+    ("1\x00", "The button pressed is not one this page has."),
+    ("\u0662", "The button pressed is not one this page has."),   # ARABIC-INDIC DIGIT TWO: isdigit(), not a number
+    ("99", "This attempt has questions 1 to 2; there is no question 99."),
+    ("0", "This attempt has questions 1 to 2; there is no question 0."),
+])
+def test_an_unknown_button_is_a_400_that_says_so_and_keeps_the_selection(client_, attempt, go, message) -> None:
+    # the mistake: the learner's ticked choices lost (or saved with no word) because one other field was bad
+    answer = attempt.answers.get(position=0)
+    choice = sorted(get_question(answer.question_id).correct_keys)
+    response = client_.post(f"/quiz/a/{attempt.pk}/q/1/", {"choice": choice, "go": go})
+    html = response.content.decode()
+    assert response.status_code == 400 and message in html and "Your selection was saved." in html
+    answer.refresh_from_db()
+    assert answer.selected == choice
+
+
+def test_an_unknown_button_without_a_selection_says_so_and_saves_nothing(client_, attempt) -> None:
+    response = client_.post(f"/quiz/a/{attempt.pk}/q/1/", {"go": "sideways"})
+    html = response.content.decode()
+    assert response.status_code == 400 and "The button pressed is not one this page has." in html
+    assert "selection was saved" not in html and attempt.answers.get(position=0).selected == []
+
+
+def test_an_unknown_button_in_practice_grades_the_selection_and_says_so(client_) -> None:
+    client_.post("/quiz/start/", {"mode": "practice", "count": "2"})
+    attempt = Attempt.objects.get()
+    answer = attempt.answers.get(position=0)
+    choice = sorted(get_question(answer.question_id).correct_keys)
+    response = client_.post(f"/quiz/a/{attempt.pk}/q/1/", {"choice": choice, "go": "n" * 17})
+    assert response.status_code == 400 and "Your selection was saved." in response.content.decode()
+    answer.refresh_from_db()
+    assert answer.selected == choice and answer.correct is True
+
+
+def test_every_button_the_page_offers_is_accepted(client_, attempt) -> None:
+    for go in ("stay", "next", "prev", "flag", "2", "1", ""):
         response = client_.post(f"/quiz/a/{attempt.pk}/q/1/", {"go": go})
-        assert response.status_code == 302 and response["Location"].endswith("/q/1/")
+        assert response.status_code == 302, go
+    assert client_.post(f"/quiz/a/{attempt.pk}/q/1/", {"go": "2"})["Location"].endswith("/q/2/")
 
 
 def test_the_wrong_http_method_is_405(client_, attempt) -> None:

@@ -6,7 +6,7 @@ from unittest import mock
 import pytest
 
 from gateway.control.wire import LabControlError
-from sandboxes.services import SandboxBusy
+from sandboxes.models import SandboxBusy
 
 
 @pytest.mark.django_db

@@ -7,7 +7,6 @@ import json
 import re
 
 from sandboxes import credentials
-from sandboxes import services as sandbox_services
 
 S1 = "cross-account-auditors"
 S2 = "identity-center"
@@ -62,7 +61,7 @@ def test_identity_center_still_valid_credentials_do_not_complete_the_expiry_step
     assert learner.sandbox.progress.get(scenario=S2, step="session-ends").completed_at is None
     learner.run(S2, "session-ends", "assume-again")
     assert learner.sandbox.progress.get(scenario=S2, step="session-ends").completed_at is None
-    sandbox_services.advance_clock(learner.sandbox, 3601)
+    learner.sandbox.advance_clock(3601)
     learner.run(S2, "session-ends")
     assert learner.sandbox.progress.get(scenario=S2, step="session-ends").completed_at is not None
 

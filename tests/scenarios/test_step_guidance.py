@@ -2,7 +2,6 @@
 (found in the learner QA sweep)."""
 from __future__ import annotations
 
-from sandboxes import services
 
 S1 = "cross-account-auditors"
 S5 = "mfa-protected-access"
@@ -17,7 +16,7 @@ def test_calling_before_the_expiry_says_to_fast_forward_first(learner):
     page = learner.client.get(learner.step_url(S1, "session-expires")).content.decode()
     assert "data-unexpected" in page and "The lesson expects <strong>ExpiredToken</strong> here" in page
 
-    services.advance_clock(learner.sandbox, 3601)
+    learner.sandbox.advance_clock(3601)
     learner.run(S1, "session-expires")
     result = learner.last_result(S1, "session-expires")
     assert result["succeeded"] and not result["notes"]

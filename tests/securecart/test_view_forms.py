@@ -2,6 +2,8 @@
 malformed, oversized) gets a clear 4xx answer with a message, a good one does what the page offers."""
 from __future__ import annotations
 
+import pytest
+
 S1 = "cross-account-auditors"
 
 
@@ -88,7 +90,18 @@ def test_console_without_an_identity_is_refused_with_a_message(learner):
 # ---- federation ----------------------------------------------------------------------------------------------
 def test_idp_login_with_an_oversized_user_name_is_a_400_with_the_limits(learner):
     r = learner.client.post("/federation/idp/login/", {"username": "a" * 500, "password": "securecart"})
-    assert r.status_code == 400 and "at most 64 characters" in r.content.decode()
+    assert r.status_code == 400 and "A user name is at most 64 characters." in r.content.decode()
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"username": "alice", "password": "p" * 129}, "A password is at most 128 characters."),
+    ({"username": "ali\x00ce", "password": "securecart"}, "A user name cannot contain a null character."),
+    ({"username": "alice", "password": "secure\x00cart"}, "A password cannot contain a null character."),
+])
+def test_idp_login_says_which_field_was_refused_and_signs_no_one_in(learner, fields, message):
+    r = learner.client.post("/federation/idp/login/", {**fields, "next": "portal"})
+    assert r.status_code == 400 and message in r.content.decode()
+    assert "federation_portal" not in learner.client.session and "federation_saml_b64" not in learner.client.session
 
 
 def test_idp_login_with_an_unknown_next_signs_in_to_aws(learner):
@@ -172,6 +185,34 @@ def test_end_class_ends_and_reopen_reopens(instructor, classroom):
     assert classroom.ended_at is None
 
 
+@pytest.mark.parametrize("value", ["banana", "no", "false", "on" * 100, "o\x00n"])
+def test_class_bar_switches_refuse_anything_but_on_or_nothing_and_change_nothing(classroom, value):
+    # Django's BooleanField reads "banana" (and "no") as on: the bar's switches take only what its buttons post
+    alice_client, alice = join(classroom, "alice")
+    alice_client.post("/class/bar/hand/", {"raised": "on"})
+    alice.refresh_from_db()
+    raised_at, following = alice.hand_raised_at, alice.following
+    assert raised_at is not None
+    r = alice_client.post("/class/bar/hand/", {"raised": value}, HTTP_HX_REQUEST="true")
+    assert r.status_code == 400 and "“raised” is “on” (hand up) or left out (hand down)" in r.content.decode()
+    r = alice_client.post("/class/bar/following/", {"following": value}, HTTP_HX_REQUEST="true")
+    assert r.status_code == 400 and "“following” is “on” (follow the instructor)" in r.content.decode()
+    alice.refresh_from_db()
+    assert (alice.hand_raised_at, alice.following) == (raised_at, following)
+
+
+def test_class_bar_switches_turn_on_and_off(classroom):
+    alice_client, alice = join(classroom, "alice")
+    alice_client.post("/class/bar/hand/", {"raised": "on"})
+    alice_client.post("/class/bar/following/", {})
+    alice.refresh_from_db()
+    assert alice.hand_raised_at is not None and alice.following is False
+    alice_client.post("/class/bar/hand/", {"raised": ""})
+    alice_client.post("/class/bar/following/", {"following": "on"})
+    alice.refresh_from_db()
+    assert alice.hand_raised_at is None and alice.following is True
+
+
 def test_student_only_actions_refuse_a_visitor_in_no_class(db):
     from django.test import Client
 
@@ -204,8 +245,10 @@ def test_quiz_answer_with_too_many_choices_is_explained_and_an_oversized_button_
     url = f"/quiz/a/{attempt.pk}/q/1/"
     r = client.post(url, {"choice": list("abcdefgh"), "go": "next"}, HTTP_HX_REQUEST="true")
     assert r.status_code == 200 and 'role="alert"' in r.content.decode()
+    # an unknown button says so (htmx: a 200 so the panel swaps in, as every refused answer does) and moves nowhere
     r = client.post(url, {"go": "n" * 5000}, HTTP_HX_REQUEST="true")
-    assert r.status_code == 200 and r["HX-Push-Url"] == url
+    assert r.status_code == 200 and "The button pressed is not one this page has." in r.content.decode()
+    assert "HX-Push-Url" not in r
 
 
 def test_quiz_review_with_an_unknown_filter_shows_every_question(db):
