@@ -234,11 +234,6 @@ def apply_trust_policy(sandbox: Sandbox, account_name: str, role_name: str, docu
     OPERATOR.set_trust_policy(sandbox.account_ids()[account_name], role_name, document)
 
 
-def advance_clock(sandbox: Sandbox, seconds: float) -> float:
-    """Kept for tests/challenges until they call Sandbox.advance_clock; no product code calls it."""
-    return sandbox.advance_clock(seconds)
-
-
 # A "next code" lands this far into the next 30-second TOTP window, clear of the boundary.
 TOTP_STEP_SECONDS = 30
 NEXT_CODE_MARGIN_SECONDS = 2.0

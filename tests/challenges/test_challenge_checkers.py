@@ -11,7 +11,7 @@ import pytest
 
 from challenges import catalog, kept, probes
 from challenges.models import ChallengeProgress, CheckerCall
-from sandboxes import credentials, services
+from sandboxes import credentials
 from sandboxes.labclient import learner_client
 from sandboxes.services import key_for
 from trail.models import TrailEvent
@@ -80,7 +80,7 @@ def test_an_attack_before_a_reset_is_not_this_rounds_attack(player):
     player.client.get(f"/challenges/{slug}/")
     play(player.client, player.sandbox, slug, catalog.get(slug).solution[:1])
     assert check(player.client, player.sandbox, slug)["passed"]
-    services.advance_clock(player.sandbox, 2)   # the reset comes later than the attack, as a person's would
+    player.sandbox.advance_clock(2)   # the reset comes later than the attack, as a person's would
     player.client.post(f"/challenges/{slug}/reset/")
     assert not check(player.client, player.sandbox, slug)["passed"]
 
@@ -176,7 +176,7 @@ def _admin_kwargs(learner) -> dict:
 def test_an_expired_console_session_is_marked_on_the_sandbox_clock(player):
     html = console_post(player.client, "aws sts get-session-token --duration-seconds 900", "key:production/lab-admin")
     assert "Kept:" in html
-    services.advance_clock(player.sandbox, 16 * 60)
+    player.sandbox.advance_clock(16 * 60)
     page = player.client.get("/challenges/console/").content.decode()
     assert "— expired" in page
 

@@ -175,8 +175,6 @@ def test_hints_seen_are_kept_with_the_solve(player):
 
 
 def test_the_sandbox_clock_is_on_challenge_pages(learner):
-    from sandboxes import services
-
-    services.advance_clock(learner.sandbox, 15 * 60)
+    learner.sandbox.advance_clock(15 * 60)
     html = learner.client.get("/challenges/revoke-leaked-sessions/").content.decode()
     assert "Sandbox clock:" in html and "data-sandbox-clock" in html and "fast-forwarded 15 min" in html
