@@ -242,7 +242,7 @@ def _wait_for_pool(count: int, seconds: float = 120.0) -> int:
 
     deadline = time.monotonic() + seconds
     while True:
-        built = sum(services.is_live(s) for s in Sandbox.objects.filter(pooled=True))
+        built = sum(s.is_live() for s in Sandbox.objects.filter(pooled=True))
         if built >= count or time.monotonic() > deadline:
             return built
         time.sleep(0.1)
