@@ -42,6 +42,9 @@ def main() -> None:
     import django
 
     django.setup()
+    from gateway.server import collect_garbage_in_batches
+
+    collect_garbage_in_batches()   # as the served process does (securecart.wsgi)
     from django.contrib.auth.models import Permission, User
     from django.core.management import call_command
     from django.db import connection
