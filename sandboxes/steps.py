@@ -134,7 +134,9 @@ class StepContext:
         return Keys(f"{user_name} ({account} account, long-term key)", key.access_key_id, key.secret_access_key)
 
     def session(self, name: str, *, made_by: str) -> Keys:
-        creds = credentials.get(self.sandbox.id, name)
+        return self._keys(credentials.get(self.sandbox.id, name), name, made_by)
+
+    def _keys(self, creds: SessionCredentials | None, name: str, made_by: str) -> Keys:
         if creds is None:
             raise NeedsEarlierStep(f"This step uses the {name} credentials, which an earlier step issues.", made_by)
         self.add_secret(creds.secret_access_key, creds.session_token)
@@ -148,7 +150,7 @@ class StepContext:
             raise NeedsEarlierStep(f"The {creds.label} credentials expired (you moved the sandbox clock past "
                                    f"{creds.expiration[:19]}Z), so every call with them would only answer "
                                    "ExpiredToken. Get new ones first, then come back.", made_by)
-        return self.session(name, made_by=made_by)
+        return self._keys(creds, name, made_by)   # the row just read, not a second query for it
 
     def stored_session(self, name: str) -> SessionCredentials | None:
         return credentials.get(self.sandbox.id, name)

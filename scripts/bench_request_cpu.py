@@ -27,6 +27,8 @@ STEPS = ["meet-the-auditor", "assume-audit-role", "read-security-logs"]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--profile", metavar="TEXT", help="also print a cProfile of the requests whose label "
+                        "contains TEXT (e.g. 'Run'), sorted by cumulative time")
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="securecart-bench-cpu-")
     sys.path.insert(0, str(ROOT))
@@ -40,6 +42,9 @@ def main() -> None:
     import django
 
     django.setup()
+    from gateway.server import collect_garbage_in_batches
+
+    collect_garbage_in_batches()   # as the served process does (securecart.wsgi)
     from django.contrib.auth.models import Permission, User
     from django.core.management import call_command
     from django.db import connection
@@ -84,7 +89,19 @@ def main() -> None:
         ("class bar poll, rendered", lambda: student.get("/class/bar/", {"at": at}, **htmx)),
         ("dashboard roster", lambda: instructor.get(f"/class/{code}/roster/", **htmx)),
     ]
+    if os.environ.get("BENCH_ONLY"):   # one kind of request (a profile of it)
+        rows = [row for row in rows if row[0] == rows[0][0] or os.environ["BENCH_ONLY"] in row[0]]
     results = [(label, *measure(call)) for label, call in rows]
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        for label, call in rows:
+            if args.profile in label:
+                for _ in range(args.repeat):
+                    profiler.runcall(call)
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(int(os.environ.get("BENCH_ROWS", "60")))
     base = results[0][1]
     print(f"CPU per request, in-process, median of {args.repeat} (thread CPU time; make class's settings)")
     print(f"{'request':<36}{'CPU ms':>8}{'x home':>8}{'queries':>9}{'status':>8}")

@@ -24,6 +24,8 @@ from typing import Any, Callable, Iterable
 
 from gunicorn.app.base import BaseApplication
 
+from gateway.server import collect_garbage_in_batches
+
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -77,6 +79,7 @@ class LabServer(BaseApplication):
 def serve(apps_by_bind: dict[str, WsgiApp], *, threads: int = 32, keepalive: int = 30, access_log: bool = False,
           timeout: int = 120, on_worker_start: Callable[[], None] | None = None) -> None:
     """Serve until interrupted. One worker process, always: the lab's state is in this process's memory."""
+    collect_garbage_in_batches()   # set before the fork: the worker inherits it (gateway/server.py says why)
     options = {
         "workers": 1,
         "worker_class": "gthread",

@@ -46,3 +46,43 @@ def test_bad_binds_and_app_paths_are_refused():
     for also in ("127.0.0.1:8001", "127.0.0.1:8000=securecart.wsgi:application", "x=securecart.nothing:app"):
         with pytest.raises(CommandError):
             call_command("serve", "--bind", "127.0.0.1:8000", "--also", also)
+
+
+@pytest.fixture
+def gc_thresholds():
+    import gc
+
+    saved = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)   # CPython's defaults, as a fresh server process starts
+    yield gc
+    gc.set_threshold(*saved)
+
+
+def test_make_class_process_collects_cyclic_garbage_in_batches(gc_thresholds):
+    """securecart.wsgi (make class's gunicorn app): the process holding every sandbox's moto and engine state raises
+    the collector's thresholds (gateway/server.py GC_THRESHOLDS). The mistake: the entry point losing the call, so a
+    100-student class walks its whole heap every few seconds again."""
+    import importlib
+
+    import securecart.wsgi
+    from gateway.server import GC_THRESHOLDS
+
+    importlib.reload(securecart.wsgi)
+    assert gc_thresholds.get_threshold() == GC_THRESHOLDS
+
+
+def test_make_run_sets_the_thresholds_before_the_worker_forks(gc_thresholds, monkeypatch):
+    from gateway.server import GC_THRESHOLDS
+    from securecart import server
+
+    monkeypatch.setattr(server.LabServer, "run", lambda self: None)
+    server.serve({"127.0.0.1:8000": _app("site")})
+    assert gc_thresholds.get_threshold() == GC_THRESHOLDS
+
+
+def test_thresholds_already_larger_are_not_lowered(gc_thresholds):
+    from gateway.server import GC_THRESHOLDS, collect_garbage_in_batches
+
+    gc_thresholds.set_threshold(GC_THRESHOLDS[0] * 5, 10, 10)
+    collect_garbage_in_batches()
+    assert gc_thresholds.get_threshold() == (GC_THRESHOLDS[0] * 5, 10, 10)
