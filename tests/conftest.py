@@ -35,6 +35,17 @@ def console_children_at_the_suites_priority() -> Iterator[tuple[int, int]]:
     jail.NICE, jail.AUTOGROUP_NICE = default
 
 
+@pytest.fixture(scope="session", autouse=True)
+def collector_as_the_served_lab() -> None:
+    """The cycle collector in the batches `make run` and `make class` serve with (gateway.server.GC_THRESHOLDS):
+    the suite's workers hold moto's and the engine's state for hundreds of sandboxes, as the server does, and with
+    Python's defaults spent a share of their CPU walking it. tests/securecart/test_serve.py checks the served
+    processes set it."""
+    from gateway.server import collect_garbage_in_batches
+
+    collect_garbage_in_batches()
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A redis-server of this test worker's own: what LAB_REDIS_URL names wherever several processes serve the lab

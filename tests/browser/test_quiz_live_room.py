@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from quiz.bank import get_question
 from quiz.models import LiveAnswer, Room
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def _context(browser, live_server, width=1280, height=900):

@@ -16,7 +16,7 @@ from quiz.bank import get_question
 from quiz.models import Room
 from securecart.joining import qr_svg
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 STEP = "/scenarios/cross-account-auditors/assume-audit-role/"
 PHONE = {"width": 390, "height": 844}

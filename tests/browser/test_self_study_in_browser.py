@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 S1 = "/scenarios/cross-account-auditors"
 S5 = "/scenarios/mfa-protected-access"

@@ -17,6 +17,8 @@ from challenges import console
 from gateway.client import admin_client
 from sandboxes.models import AccessKey
 
+pytestmark = pytest.mark.slow   # several seconds of processes starting and commands running
+
 PARENT_REFUSED = [
     ("aws iam list-roles | grep Admin", "no shell here"),
     ("aws s3 ls > roles.txt", "no shell here"),

@@ -24,6 +24,8 @@ from tests.integration.test_redis_shared_store import REPO  # redis_url: the sui
 
 from tests.factories import new_learner
 
+pytestmark = pytest.mark.slow   # several seconds of processes starting and commands running
+
 
 def test_each_holder_has_its_share(db):
     alice = console.Requester("sbx-a", browser="session-a", address="10.0.0.1")

@@ -35,6 +35,8 @@ from botocore.exceptions import ClientError
 
 from scripts.labserver import stop_process
 
+pytestmark = pytest.mark.slow   # several seconds of processes starting and commands running
+
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "multiworker-control-token-" + secrets.token_hex(16)
 S1 = "cross-account-auditors"

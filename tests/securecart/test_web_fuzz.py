@@ -122,6 +122,7 @@ def _personas(learner) -> list[tuple[str, object, list[Form]]]:
             ("student", student, crawl(student, ["/class/me/", "/class/bar/", "/", "/challenges/"], limit=40))]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_seeded_fuzz_of_the_web_forms_finds_no_5xx(learner) -> None:
     rng = random.Random(SEED)
