@@ -262,16 +262,10 @@ def reason_of(decision: dict[str, Any] | None) -> str:
 
 def failing_condition_key(decision: dict[str, Any] | None) -> str:
     """The condition key of an Allow statement that matched the request but for its condition."""
-    for policy in (decision or {}).get("policies", []):
-        for statement in policy.get("statements", []):
-            if statement.get("effect") != "Allow" or statement.get("applies"):
-                continue
-            if not all((statement.get(part) or {}).get("matched", True) for part in ("principal", "action",
-                                                                                     "resource")):
-                continue
-            for condition in statement.get("conditions", []):
-                if not condition.get("outcome"):
-                    return condition["key"]
+    for _, statement in probes.allowing_but_for_conditions(decision):
+        for condition in statement.get("conditions", []):
+            if not condition.get("outcome"):
+                return str(condition["key"])
     return ""
 
 

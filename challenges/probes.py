@@ -158,14 +158,21 @@ def explain(decision: dict[str, Any]) -> str:
                  for p, st in (resource or allowing)]
         return "; ".join(parts[:2]) or decision.get("reason", "")
     parts = [decision.get("reason", ""), _decided_by(decision)]
-    for policy in policies:
-        for statement in policy.get("statements", []):
-            failed = _conditions(statement, False)
-            if statement.get("effect") == "Allow" and not statement.get("applies") and failed and all(
-                    (statement.get(part) or {}).get("matched", True) for part in ("principal", "action", "resource")):
-                parts.append(f"statement {_label(statement)} of {_policy_words(policy)} would allow it, but "
-                             + "; ".join(failed))
+    for policy, statement in allowing_but_for_conditions(decision):
+        failed = _conditions(statement, False)
+        if failed:
+            parts.append(f"statement {_label(statement)} of {_policy_words(policy)} would allow it, but "
+                         + "; ".join(failed))
     return "; ".join(p for p in parts if p)
+
+
+def allowing_but_for_conditions(decision: dict[str, Any] | None) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(policy, statement) for each Allow statement that matched the request's principal, action and resource and
+    did not apply: its conditions stopped it."""
+    return [(policy, statement) for policy in (decision or {}).get("policies", [])
+            for statement in policy.get("statements", [])
+            if statement.get("effect") == "Allow" and not statement.get("applies")
+            and all((statement.get(part) or {}).get("matched", True) for part in ("principal", "action", "resource"))]
 
 
 # ------------------------------------------------------------------------------------------------ a run
