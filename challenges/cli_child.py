@@ -252,6 +252,9 @@ class Policy:
 
     def __init__(self, allow: AllowList) -> None:
         self.allow = allow
+        # said of each of the ~400 services the CLI knows and the lab does not: written once, not sorted per service
+        self.other_services = (f"the lab's AWS has {', '.join(sorted(allow.services))}; other services are not "
+                               "simulated")
 
     def register(self, session) -> None:
         from awscli.paramfile import register_uri_param_handler
@@ -286,8 +289,7 @@ class Policy:
                 return None
             if name in SERVICES_REFUSED:
                 return f"`aws {name}` {SERVICES_REFUSED[name]}"
-            return (f"`{name}`: the lab's AWS has {', '.join(sorted(self.allow.services))}; other services are not "
-                    "simulated")
+            return f"`{name}`: {self.other_services}"
         if owner == "s3":
             if name in S3_COMMANDS:
                 return None
