@@ -22,8 +22,8 @@ from django.utils import timezone
 from gateway import routing
 from gateway.runtime import current
 
-from . import signals
-from .labclient import lab
+from . import signals, world
+from .labclient import lab, world_state
 from .results import StepResult, load_stored
 
 log = logging.getLogger(__name__)
@@ -108,14 +108,18 @@ class Sandbox(models.Model):
         if isinstance(seconds, bool) or not (isinstance(seconds, (int, float)) and math.isfinite(seconds)
                                              and seconds > 0):
             raise ValueError(f"the sandbox clock only moves forward by a finite number of seconds, not {seconds!r}")
-        self.refresh_from_db(fields=["clock_offset_seconds"])   # another request may have moved it meanwhile
-        offset = self.clock_offset_seconds + seconds
-        # The lab first: if its gateway does not answer (LabControlError), nothing has moved and the learner may
-        # simply try again; the offset saved below is what every later build registers.
-        if self._route_to_its_gateway() and self.is_live():
-            lab().set_clock_offset(self.id, offset)
-        self.clock_offset_seconds = offset
-        self.save(update_fields=["clock_offset_seconds"])
+        # Under the build claim: a build in progress registers the offset it read when it started, so the move
+        # waits for it; two moves at once (a learner's and the room's) add up instead of one overwriting the other;
+        # an eviction or a reset cannot come between the liveness check and the lab call.
+        with current().web.ready_lock, self.claimed_for_build():
+            self.refresh_from_db(fields=["clock_offset_seconds"])   # another request may have moved it meanwhile
+            offset = self.clock_offset_seconds + seconds
+            # The lab first: if its gateway does not answer (LabControlError), nothing has moved and the learner may
+            # simply try again; the offset saved below is what every later build registers.
+            if self._route_to_its_gateway() and self.is_live():
+                lab().set_clock_offset(self.id, offset)
+            self.clock_offset_seconds = offset
+            self.save(update_fields=["clock_offset_seconds"])
         return offset
 
     def reset(self) -> None:
@@ -131,6 +135,14 @@ class Sandbox(models.Model):
             # The lab first: if the sandbox's gateway does not answer (LabControlError), nothing is reset yet.
             if self._route_to_its_gateway():
                 lab().forget_sandbox(self.id)
+                # and the old world itself, as a build drops its leftovers (the extensions' state outside moto,
+                # then moto's accounts): a student who never comes back after a room's reset would otherwise leave
+                # it in memory until the process restarts
+                state, accounts = world_state(), list(self.account_ids().values())
+                for account_id in accounts:
+                    if state.account_loaded(account_id):
+                        world.wipe_extensions(self.id, account_id)
+                state.drop_accounts(accounts)
             # One transaction for the learner's rows and the apps' (the signal's receivers): on SQLite one
             # BEGIN IMMEDIATE instead of one per delete, and never half a reset in the database.
             with transaction.atomic():
@@ -301,9 +313,14 @@ class StepProgress(models.Model):
         (ExpiredToken: result.succeeded) is the lesson itself, so it completes the step too."""
         progress, _ = cls.objects.get_or_create(sandbox=sandbox, scenario=scenario, step=step)
         progress.store_result(result)
-        if not progress.completed_at and result.succeeded and cls._completes(run, teaches_expiry):
-            progress.completed_at = timezone.now()
-        progress.save()
+        progress.save(update_fields=["last_result", "updated"])   # updated: auto_now, when the step last ran
+        # Only ever set, and only where no completion is stored yet: a Run and a what-if of the step answered at
+        # once must not write back the None one of them read over the other's completion.
+        if result.succeeded and cls._completes(run, teaches_expiry) and cls.objects.filter(
+                pk=progress.pk, completed_at__isnull=True).update(completed_at=timezone.now()):
+            progress.refresh_from_db(fields=["completed_at"])
+        elif progress.completed_at is None:
+            progress.refresh_from_db(fields=["completed_at"])   # another request may have completed it meanwhile
         return progress
 
     @staticmethod

@@ -65,11 +65,18 @@ def refill_in_background(build: Build) -> None:
 
     def run() -> None:
         try:
-            refill(build)
+            while True:
+                refill(build)
+                refilling.clear()
+                # A claim after refill's last count and before clear() found the flag set and started nothing:
+                # look again, so the pool is not left one short until the next claim.
+                if Sandbox.objects.filter(pooled=True).count() >= size() or refilling.is_set():
+                    break
+                refilling.set()
         except Exception:  # the next claim tries again; learners then just wait for a build of their own
             log.exception("could not refill the sandbox pool")
-        finally:
             refilling.clear()
+        finally:
             connection.close()
 
     # A moment later: the request that just claimed a sandbox should not share the CPU with the next build.

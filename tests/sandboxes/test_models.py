@@ -215,13 +215,15 @@ def test_reset_drops_the_learners_changes_and_keeps_progress_and_keys_and_tells_
 def test_reset_forgets_the_sandbox_in_memory_and_its_next_build_brings_the_seed_back(learner) -> None:
     # the mistake: the old world (and its sessions) left live, or the world rebuilt inside the caller's request
     from sandboxes import services
-    from sandboxes.labclient import lab
+    from sandboxes.labclient import lab, world_state
 
     learner.run("cross-account-auditors", "assume-audit-role")
     (session,) = lab().sessions(learner.sandbox.id)
     learner.sandbox.advance_clock(600)
     learner.sandbox.reset()
     assert not learner.sandbox.is_live() and lab().sessions(learner.sandbox.id, include_expired=True) == []
+    # nor is the old world left in moto (a student who never comes back would keep it until a restart)
+    assert not any(world_state().account_loaded(a) for a in learner.sandbox.account_ids().values())
     assert lab().sandbox_of_key(session["access_key_id"]) is None     # its session keys open nothing any more
     assert services.ensure_ready(learner.sandbox) is True
     assert learner.sandbox.is_live() and lab().now(learner.sandbox.id) <= timezone.now()   # clock back to real time
@@ -253,3 +255,31 @@ def test_reset_forgets_the_sandbox_on_the_gateway_it_is_placed_on(two_gateways, 
     labs[second].register_sandbox(sandbox.id, sandbox.account_ids())
     sandbox.reset()
     assert labs[second].sandbox_of_account(account) is None
+
+
+def test_a_run_answered_beside_another_never_unticks_the_completion_the_other_stored(sandbox, monkeypatch) -> None:
+    """A Run and a what-if of one step answered at once: the what-if read the row before the Run completed it. The
+    mistake (a full-row save) wrote the None it had read back over the completion."""
+    done_at = timezone.now() - timedelta(minutes=1)
+    progress = _record(sandbox, _result(False))
+    original = StepProgress.store_result
+
+    def the_other_request_completes_it_meanwhile(self, result):
+        StepProgress.objects.filter(pk=self.pk).update(completed_at=done_at)
+        original(self, result)
+    monkeypatch.setattr(StepProgress, "store_result", the_other_request_completes_it_meanwhile)
+    kept = _record(sandbox, _result(True, "assume-again"), run=StepRun.WHAT_IF)
+    assert kept.completed_at == done_at
+    assert StepProgress.objects.get(pk=progress.pk).completed_at == done_at
+
+
+def test_a_clock_move_waits_for_a_build_in_progress_and_moves_nothing_if_it_goes_on(sandbox, monkeypatch) -> None:
+    """The mistake: moving only the row while another process builds the world, whose build then registers the
+    offset it read when it started (the move lost)."""
+    from sandboxes import models
+
+    Sandbox.objects.filter(pk=sandbox.pk).update(build_claim="another-process", build_claimed_at=timezone.now())
+    monkeypatch.setattr(models, "BUILD_WAIT_SECONDS", 0.0)   # give up at once instead of waiting 25 s
+    with pytest.raises(models.SandboxBusy):
+        sandbox.advance_clock(600)
+    assert Sandbox.objects.get(pk=sandbox.pk).clock_offset_seconds == 0.0

@@ -51,11 +51,15 @@ def test_bad_binds_and_app_paths_are_refused():
 @pytest.fixture
 def gc_thresholds():
     import gc
+    import sys
 
-    saved = gc.get_threshold()
+    # the entry points also set the interpreter's switch interval (share_the_interpreter_fairly): both come back
+    # for the rest of this worker's tests, whose threads would otherwise run on the server's settings
+    saved, interval = gc.get_threshold(), sys.getswitchinterval()
     gc.set_threshold(700, 10, 10)   # CPython's defaults, as a fresh server process starts
     yield gc
     gc.set_threshold(*saved)
+    sys.setswitchinterval(interval)
 
 
 def test_make_class_process_collects_cyclic_garbage_in_batches(gc_thresholds):
