@@ -106,7 +106,7 @@ def sandbox_instances(sandbox: Sandbox) -> list[dict[str, str]]:
 
     found = []
     for account_name, account_id in sandbox.account_ids().items():
-        for instance in OPERATOR.live_instances(account_id):
+        for instance in OPERATOR.instances(account_id):
             name = next((t["Value"] for t in instance.get("Tags", []) if t["Key"] == "Name"), "")
             profile = (instance.get("IamInstanceProfile") or {}).get("Arn", "")
             found.append({"account_name": account_name, "instance_id": instance["InstanceId"], "name": name,

@@ -316,9 +316,10 @@ class StepProgress(models.Model):
         progress.save(update_fields=["last_result", "updated"])   # updated: auto_now, when the step last ran
         # Only ever set, and only where no completion is stored yet: a Run and a what-if of the step answered at
         # once must not write back the None one of them read over the other's completion.
+        now = timezone.now()
         if result.succeeded and cls._completes(run, teaches_expiry) and cls.objects.filter(
-                pk=progress.pk, completed_at__isnull=True).update(completed_at=timezone.now()):
-            progress.refresh_from_db(fields=["completed_at"])
+                pk=progress.pk, completed_at__isnull=True).update(completed_at=now):
+            progress.completed_at = now   # what the UPDATE wrote: no second read
         elif progress.completed_at is None:
             progress.refresh_from_db(fields=["completed_at"])   # another request may have completed it meanwhile
         return progress

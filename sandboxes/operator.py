@@ -19,7 +19,7 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
-from gateway.client import admin_client, iam_policy_document, instances
+from gateway.client import LIVE_STATES, admin_client, iam_policy_document, instances
 from gateway.runtime import current
 
 
@@ -123,12 +123,9 @@ class Operator:
         return self._ec2(account_id).describe_iam_instance_profile_associations(
             Filters=[{"Name": "instance-id", "Values": [instance_id]}])["IamInstanceProfileAssociations"]
 
-    def live_instances(self, account_id: str) -> list[dict[str, Any]]:
-        """Pending or running instances of the account (describe_instances' Instances)."""
-        return instances(account_id)
-
-    def instances(self, account_id: str, states: tuple[str, ...]) -> list[dict[str, Any]]:
-        """The account's instances in one of `states` (describe_instances' Instances)."""
+    def instances(self, account_id: str, states: tuple[str, ...] = LIVE_STATES) -> list[dict[str, Any]]:
+        """The account's instances in one of `states`, pending or running unless asked (describe_instances'
+        Instances)."""
         return instances(account_id, states)
 
 
