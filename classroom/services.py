@@ -407,23 +407,44 @@ def reopen_class(classroom: Classroom) -> None:
     classroom.save(update_fields=["ended_at"])
 
 
-def fast_forward_all(classroom: Classroom, seconds: float) -> int:
-    """Move every student's sandbox clock by the same amount: their sessions expire together."""
-    moved = 0
+@dataclass(frozen=True)
+class RoomChange:
+    """What a change made to every student's sandbox did: how many changed, and whose sandbox could not be reached
+    (its lab refused or no gateway answers, or another process held it past the wait): nothing changed for them."""
+    changed: int
+    not_reached: tuple[str, ...] = ()
+
+
+def _each_sandbox(classroom: Classroom, change: Any) -> RoomChange:
+    # One student's unreachable sandbox must not stop the room partway: the others still change, and the instructor
+    # is told who did not. A sandbox on a dead sharded gateway moves first and changes like the rest.
+    from gateway.control.wire import LabControlError
+    from sandboxes import shards
+    from sandboxes.models import SandboxBusy
+
+    changed, missed = 0, []
     for student in classroom.active_students().select_related("sandbox"):
-        student.sandbox.advance_clock(seconds)
-        moved += 1
-    return moved
+        try:
+            shards.move_off_a_dead_gateway(student.sandbox_id)
+            change(student.sandbox)
+        except (LabControlError, SandboxBusy) as error:
+            log.warning("class %s: %s's sandbox %s not changed: %s", classroom.code, student.nickname,
+                        student.sandbox_id, error)
+            missed.append(student.nickname)
+        else:
+            changed += 1
+    return RoomChange(changed, tuple(missed))
 
 
-def reset_all(classroom: Classroom) -> int:
+def fast_forward_all(classroom: Classroom, seconds: float) -> RoomChange:
+    """Move every student's sandbox clock by the same amount: their sessions expire together."""
+    return _each_sandbox(classroom, lambda sandbox: sandbox.advance_clock(seconds))
+
+
+def reset_all(classroom: Classroom) -> RoomChange:
     """Reset every student's sandbox (seed restored, sessions forgotten, clock back to now; progress kept). Each
     world is rebuilt by its student's next request (Sandbox.reset builds nothing), not 40 builds in this one."""
-    count = 0
-    for student in classroom.active_students().select_related("sandbox"):
-        student.sandbox.reset()
-        count += 1
-    return count
+    return _each_sandbox(classroom, lambda sandbox: sandbox.reset())
 
 
 def set_locked(classroom: Classroom, scenario: str, locked: bool) -> None:

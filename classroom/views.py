@@ -395,16 +395,25 @@ def class_clock(request: HttpRequest, classroom: Classroom) -> HttpResponse:
     if not form.is_valid():
         return HttpResponse("Choose +5 min, +15 min, +1 hour or +12 hours.", status=400)
     moved = services.fast_forward_all(classroom, services.CLASS_CLOCK_STEPS[form.cleaned_data["by"]])
-    messages.success(request, f"Moved {moved} sandbox clocks forward {form.cleaned_data['by']}.")
+    messages.success(request, f"Moved {moved.changed} sandbox clocks forward {form.cleaned_data['by']}.")
+    _say_not_reached(request, moved, "their clocks did not move")
     return redirect("classroom:dashboard", code=classroom.code)
 
 
 @require_POST
 @instructor_class
 def class_reset(request: HttpRequest, classroom: Classroom) -> HttpResponse:
-    count = services.reset_all(classroom)
-    messages.success(request, f"Reset {count} sandboxes: seed restored, sessions gone, clocks back to now.")
+    reset = services.reset_all(classroom)
+    messages.success(request, f"Reset {reset.changed} sandboxes: seed restored, sessions gone, clocks back to now.")
+    _say_not_reached(request, reset, "they were not reset")
     return redirect("classroom:dashboard", code=classroom.code)
+
+
+def _say_not_reached(request: HttpRequest, change: services.RoomChange, consequence: str) -> None:
+    if change.not_reached:
+        # not "press again": that would change everyone else's a second time
+        messages.warning(request, f"The lab did not answer for {', '.join(change.not_reached)}: {consequence}. "
+                                  "Each can do it from their Sandbox page once it answers.")
 
 
 @require_POST

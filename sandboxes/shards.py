@@ -165,6 +165,18 @@ def move(sandbox_id: str, dead: str) -> str:
     return GatewayAssignment.objects.values_list("gateway", flat=True).get(sandbox_id=sandbox_id)
 
 
+def move_off_a_dead_gateway(sandbox_id: str) -> None:
+    """Before changing a sandbox its learner is not using (a room's fast-forward or reset): if its gateway is dead,
+    move it, as that learner's next services.ensure_ready would. Its world died with the gateway; the change then
+    lands in the database its rebuild reads, where the dead gateway's call would have failed. A sandbox placed on
+    no gateway stays unplaced (not sharded: nothing to do)."""
+    if not enabled():
+        return
+    placed = GatewayAssignment.objects.filter(sandbox_id=sandbox_id).values_list("gateway", flat=True).first()
+    if placed is not None and not (placed in gateways() and is_alive(placed)):
+        move(sandbox_id, placed)
+
+
 def route(sandbox_id: str) -> str | None:
     """Send this thread's lab calls to the sandbox's gateway (until the request ends); None when not sharded."""
     if not enabled():

@@ -195,6 +195,30 @@ def test_class_clock_moves_every_sandbox_and_reset_restores_them(instructor, cla
     assert {Sandbox.objects.get(pk=s.sandbox_id).clock_offset_seconds for s in (alice, bob)} == {0.0}
 
 
+def test_the_room_clock_names_the_students_whose_lab_did_not_answer_and_moves_the_others(instructor, classroom,
+                                                                                        monkeypatch):
+    """One student's unreachable lab must not stop the room partway (it used to end in an error page after the
+    students before them had moved); the instructor is told whose clock did not move."""
+    from gateway.control.wire import LabControlError
+
+    _, alice = join(classroom, "alice")
+    _, bob = join(classroom, "bob")
+    _, cat = join(classroom, "cat")
+    advance = Sandbox.advance_clock
+
+    def bobs_lab_is_down(sandbox: Sandbox, seconds: float) -> float:
+        if sandbox.pk == bob.sandbox_id:
+            raise LabControlError("could not reach the lab gateway")
+        return advance(sandbox, seconds)
+
+    monkeypatch.setattr(Sandbox, "advance_clock", bobs_lab_is_down)
+    page = instructor.post(f"/class/{classroom.code}/clock/", {"by": "1h"}, follow=True).content.decode()
+    assert "Moved 2 sandbox clocks forward 1h." in page
+    assert "The lab did not answer for bob: their clocks did not move." in page
+    assert {s.nickname: Sandbox.objects.get(pk=s.sandbox_id).clock_offset_seconds for s in (alice, bob, cat)} == {
+        "alice": 3600.0, "bob": 0.0, "cat": 3600.0}
+
+
 def test_locked_scenarios_are_closed_to_students(instructor, classroom):
     alice_client, _ = join(classroom, "alice")
     instructor.post(f"/class/{classroom.code}/scenarios/", {"scenario": S1, "locked": "on"})

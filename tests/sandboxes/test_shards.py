@@ -42,6 +42,7 @@ class ControlServer:
 def two_gateways(settings) -> Iterator[list[ControlServer]]:
     servers = [ControlServer(), ControlServer()]
     settings.LAB_GATEWAY_URLS = [server.url for server in servers]
+    settings.LAB_GATEWAY_URL = servers[0].url   # as securecart.settings.base derives it from LAB_GATEWAY_URLS
     settings.LAB_CONTROL_TOKEN = TOKEN
     shards.forget_health()
     choice = routing.choose(None)   # shards.route sets this thread's choice: leave none behind for other tests
@@ -167,3 +168,51 @@ def test_each_request_starts_and_ends_with_no_gateway_chosen() -> None:
         assert routing.chosen() == "http://127.0.0.1:9402"
     finally:
         routing.reset(token)
+
+
+def _built_looking_sandbox() -> Sandbox:
+    """A sandbox with its accounts, so Sandbox.is_live asks its gateway (these lab-control servers build nothing)."""
+    sandbox = _sandbox()
+    Account.objects.create(sandbox=sandbox, name="production", account_id=str(secrets.randbelow(10**11) + 10**11))
+    return sandbox
+
+
+@pytest.mark.django_db
+def test_a_sandbox_is_moved_off_a_dead_gateway_only_when_it_is_placed_on_one(two_gateways: list[ControlServer]) -> None:
+    first, second = two_gateways
+    on_first, on_second, unplaced = _sandbox(), _sandbox(), _sandbox()
+    GatewayAssignment.objects.create(sandbox=on_first, gateway=first.url)
+    GatewayAssignment.objects.create(sandbox=on_second, gateway=second.url)
+    second.stop()
+    for sandbox in (on_first, on_second, unplaced):
+        shards.move_off_a_dead_gateway(sandbox.pk)
+    assert dict(GatewayAssignment.objects.values_list("sandbox_id", "gateway")) == {
+        on_first.pk: first.url, on_second.pk: first.url}   # the unplaced one is still placed nowhere
+
+
+@pytest.mark.django_db
+def test_a_rooms_fast_forward_and_reset_reach_every_student_and_name_those_whose_lab_did_not_answer(
+        two_gateways: list[ControlServer], django_user_model) -> None:
+    from classroom import services as classroom_services
+    from classroom.models import Classroom, Student
+
+    first, second = two_gateways
+    room = Classroom.objects.create(title="Sharded", instructor=django_user_model.objects.create_user("iris"))
+    placed = {"amy": first.url, "ben": second.url, "cat": first.url}
+    for nickname, gateway in placed.items():
+        sandbox = _built_looking_sandbox()
+        GatewayAssignment.objects.create(sandbox=sandbox, gateway=gateway)
+        Student.objects.create(classroom=room, nickname=nickname, sandbox=sandbox)
+    offsets = lambda: {s.nickname: s.sandbox.clock_offset_seconds   # noqa: E731
+                       for s in room.active_students().select_related("sandbox")}
+
+    second.stop()   # ben's gateway: his world is gone, the room's move still reaches him (and the one after him)
+    assert classroom_services.fast_forward_all(room, 900) == classroom_services.RoomChange(3)
+    assert offsets() == {"amy": 900.0, "ben": 900.0, "cat": 900.0}
+    assert set(GatewayAssignment.objects.values_list("gateway", flat=True)) == {first.url}   # ben's moved
+
+    first.stop()   # no gateway answers: nobody changes, and the instructor is told who
+    shards.forget_health()
+    assert classroom_services.fast_forward_all(room, 900) == classroom_services.RoomChange(0, ("amy", "ben", "cat"))
+    assert classroom_services.reset_all(room) == classroom_services.RoomChange(0, ("amy", "ben", "cat"))
+    assert offsets() == {"amy": 900.0, "ben": 900.0, "cat": 900.0}
