@@ -5,6 +5,9 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Compiled modules are cached (__pycache__) whatever the shell sets: otherwise every test worker, server and gateway
+# process compiles the lab again, and pytest rewrites every test module's asserts again (~5 s of CPU a worker).
+export PYTHONDONTWRITEBYTECODE :=
 # the AWS endpoint at the root path of a port of its own (clients that sign `/`, IMDS by host name for the JS SDK)
 AWS_PORT ?= 8001
 
