@@ -132,16 +132,14 @@ class AllowList:
     """What the lab serves, as the parent computed it: CLI service name -> CLI operation names."""
 
     def __init__(self, operations: dict[str, list[str]]) -> None:
-        self.operations = {service: set(names) for service, names in operations.items()}
+        self.operations = {service: frozenset(names) for service, names in operations.items()}
+        # made once: the command table asks it of each of the ~430 commands the CLI knows
+        self.services = frozenset(self.operations) | {"s3"}
 
     @classmethod
     def load(cls, path: str) -> AllowList:
         with open(path, encoding="utf-8") as handle:
             return cls(json.load(handle)["operations"])
-
-    @property
-    def services(self) -> set[str]:
-        return set(self.operations) | {"s3"}
 
 
 # ------------------------------------------------------------------------------------------------ refusing pieces
