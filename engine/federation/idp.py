@@ -262,7 +262,7 @@ class OidcIssuer:
         if amr:
             claims["amr"] = list(amr)
         claims.update(extra_claims or {})
-        return jwt.encode(claims, (signing_key or self.key).private_key_pem, algorithm=self.alg,
+        return jwt.encode(claims, (signing_key or self.key).private_key, algorithm=self.alg,
                           headers={"kid": self.key.kid, "typ": "JWT"})
 
 

@@ -13,6 +13,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -54,6 +55,11 @@ class SigningKey:
         return json.dumps({"private_key_pem": self.private_key_pem, "cert_pem": self.cert_pem})
 
     @property
+    def private_key(self) -> rsa.RSAPrivateKey:
+        """The parsed private key, to sign with: parsed once per process and PEM (parse_private_key)."""
+        return parse_private_key(self.private_key_pem)
+
+    @property
     def certificate(self) -> x509.Certificate:
         return x509.load_pem_x509_certificate(self.cert_pem.encode())
 
@@ -92,6 +98,17 @@ class SigningKey:
 
     def public_jwk(self, alg: str = "RS256") -> dict[str, str]:
         return {**self._public_numbers_jwk(), "kid": self.kid, "use": "sig", "alg": alg}
+
+
+@lru_cache(maxsize=256)
+def parse_private_key(pem: str) -> rsa.RSAPrivateKey:
+    """A PEM private key, parsed. Parsing checks the RSA key (~36 ms of CPU for 2048 bits), and PyJWT given the PEM
+    text parses it again for every token it signs: an IdP signs with the same few keys all day (a few per sandbox,
+    256 covers a full room's)."""
+    key = serialization.load_pem_private_key(pem.encode(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):   # the lab's IdPs make RSA keys only (SigningKey.generate)
+        raise ValueError("the lab's identity providers sign with RSA keys only")
+    return key
 
 
 class KeyPool:

@@ -202,7 +202,7 @@ def jwt_signed_with_own_key(token: str, attacker_key: SigningKey, **changes: Any
     """Re-sign (RS256) with the attacker's key but keep the issuer's kid in the header."""
     header, claims, _ = jwt_parts(token)
     claims.update(changes)
-    return jwt.encode(claims, attacker_key.private_key_pem, algorithm="RS256",
+    return jwt.encode(claims, attacker_key.private_key, algorithm="RS256",
                       headers={"kid": header.get("kid"), "typ": "JWT"})
 
 

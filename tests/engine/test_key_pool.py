@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import jwt
+import pytest
 from cryptography.hazmat.primitives import serialization
 
 from engine.federation.keys import KeyPool, SigningKey
@@ -45,3 +47,19 @@ def test_a_pooled_key_makes_a_working_signing_key() -> None:
     key = SigningKey.generate("corporate-idp.securecart.example", private_key=private_key)
     assert key.certificate.public_key().public_numbers() == private_key.public_key().public_numbers()
     assert "corporate-idp.securecart.example" in key.certificate.subject.rfc4514_string()
+
+
+def test_a_signing_key_is_parsed_once_and_never_confused_with_another() -> None:
+    """SigningKey.private_key parses the PEM once per process (PyJWT given the PEM text re-parsed it, ~36 ms, for every
+    token). The mistake a cache makes: keyed on something two keys share (the common name, the kid of the issuer a
+    forger copies), it signs with the wrong key. Two keys of one name: each token verifies with its own key only."""
+    pool = KeyPool(size=0)   # 2048 bits: PyJWT warns below
+    first, second = (SigningKey.generate("same.example", private_key=pool.take()) for _ in range(2))
+    again = SigningKey.from_json(first.to_json())   # as a sandbox's IdP key comes back from the database
+    assert again.private_key is first.private_key   # parsed once
+    assert _pem(again.private_key) == first.private_key_pem.encode()
+    for signer, other in ((first, second), (second, first)):
+        token = jwt.encode({"sub": "x"}, signer.private_key, algorithm="RS256")
+        assert jwt.decode(token, signer.certificate.public_key(), algorithms=["RS256"]) == {"sub": "x"}
+        with pytest.raises(jwt.InvalidSignatureError):
+            jwt.decode(token, other.certificate.public_key(), algorithms=["RS256"])
