@@ -29,6 +29,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--profile", metavar="TEXT", help="also print a cProfile of the requests whose label "
                         "contains TEXT (e.g. 'Run'), sorted by cumulative time")
+    parser.add_argument("--sql", metavar="TEXT", help="also print the SQL of one request whose label contains TEXT")
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="securecart-bench-cpu-")
     sys.path.insert(0, str(ROOT))
@@ -102,6 +103,13 @@ def main() -> None:
                 for _ in range(args.repeat):
                     profiler.runcall(call)
         pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(int(os.environ.get("BENCH_ROWS", "60")))
+    for label, call in rows if args.sql else []:
+        if args.sql in label:
+            with CaptureQueriesContext(connection) as captured:
+                call()
+            print(f"{label}: {len(captured.captured_queries)} queries")
+            for query in captured.captured_queries:
+                print("   ", query["sql"][:300])
     base = results[0][1]
     print(f"CPU per request, in-process, median of {args.repeat} (thread CPU time; make class's settings)")
     print(f"{'request':<36}{'CPU ms':>8}{'x home':>8}{'queries':>9}{'status':>8}")
