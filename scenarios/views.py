@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from django.core.exceptions import BadRequest
+from django.db.models import Case, F, JSONField, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -39,6 +40,21 @@ def _progress(sandbox: Sandbox, scenario: Scenario) -> dict[str, StepProgress]:
     return {p.step: p for p in StepProgress.objects.filter(sandbox=sandbox, scenario=scenario.slug)}
 
 
+def _progress_showing(sandbox: Sandbox, scenario: Scenario, step: Step) -> dict[str, StepProgress]:
+    """The scenario's progress rows, in one query, with only `step`'s last result read: the stepper needs the
+    others' completion, and decoding every step's stored result was ~0.1 ms each on every step page and Run. The
+    other rows' last_result stays deferred (reading it would cost a query each: nothing on the step page does)."""
+    rows = StepProgress.objects.filter(sandbox=sandbox, scenario=scenario.slug).defer("last_result").annotate(
+        shown_result=Case(When(step=step.slug, then=F("last_result")), default=Value(None),
+                          output_field=JSONField()))
+    progress = {}
+    for row in rows:
+        if row.step == step.slug:
+            row.last_result = row.shown_result
+        progress[row.step] = row
+    return progress
+
+
 def _card(sandbox: Sandbox, name: str, now: datetime) -> dict[str, Any]:
     creds = credentials.get(sandbox.id, name)
     if creds is None:
@@ -51,7 +67,7 @@ def _card(sandbox: Sandbox, name: str, now: datetime) -> dict[str, Any]:
 def _context(request: HttpRequest, sandbox: Sandbox, scenario: Scenario, step: Step, *,
              editor_text: str | None = None, editor_error: dict[str, Any] | None = None,
              editor_saved: bool = False, evaluated: bool = False) -> dict[str, Any]:
-    progress = _progress(sandbox, scenario)
+    progress = _progress_showing(sandbox, scenario, step)
     current = progress.get(step.slug)
     result, result_problem = current.stored_result() if current else (None, "")
     decisions = result.decisions() if result else []
