@@ -13,12 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import html as _html
-
 from django.utils.safestring import SafeString, mark_safe
 
 from .highlight import code_ticks
-
+from .highlight import escaped as _escaped
 
 _MISSING = object()
 
@@ -34,13 +32,6 @@ def _lookup(value: Any, key: str | int) -> Any:
 def _get(value: Any, key: str | int) -> Any:
     found = _lookup(value, key)
     return None if found is _MISSING else found
-
-
-def _escaped(value: Any) -> str:
-    """Django's conditional_escape without its lazy-string wrapper (a third of this module's time)."""
-    if hasattr(value, "__html__"):
-        return str(value.__html__())
-    return _html.escape(str(value))
 
 
 def _text(value: Any, key: str | int) -> str:

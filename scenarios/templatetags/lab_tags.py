@@ -5,6 +5,7 @@ from typing import Any
 from django import template
 
 from ..decisionview import decision_html, waterfall_html
+from ..exchangeview import exchange_html
 from ..highlight import code_ticks
 
 register = template.Library()
@@ -68,3 +69,9 @@ def decision_block(context: template.Context, decision: Any) -> str:
 @register.simple_tag
 def waterfall(decision: Any) -> str:
     return waterfall_html(decision)
+
+
+@register.simple_tag(takes_context=True)
+def http_exchange(context: template.Context, exchange: Any) -> str:
+    offset = context.get("clock_offset")
+    return exchange_html(exchange, human_duration(offset) if offset else "")

@@ -1,4 +1,4 @@
-"""The decision block built in Python (scenarios/decisionview.py) instead of template loops: it must escape what the
+"""The decision block and the HTTP exchange built in Python (scenarios/decisionview.py, exchangeview.py) instead of template loops: it must escape what the
 template's autoescape escaped, render what a missing template variable rendered (nothing), and keep the template's
 conditions (the "Policies allowed this call" line, the deny level's statements, the plural)."""
 from __future__ import annotations
@@ -6,8 +6,9 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
-from sandboxes.results import CallError, CallRecord
+from sandboxes.results import CallError, CallRecord, ExchangeRecord
 from scenarios.decisionview import decision_html, waterfall_html
+from scenarios.exchangeview import exchange_html
 
 HOSTILE = '<img src=x onerror="alert(1)">'
 
@@ -87,3 +88,31 @@ def test_the_included_templates_still_render_it_with_the_call_in_context():
     assert "Policies allowed this call" in html and 'data-layer="scp"' in html
     assert render_to_string("scenarios/_waterfall.html", {"decision": a_decision()}).strip() == waterfall_html(
         a_decision()).strip()
+
+
+def an_exchange(**changes) -> ExchangeRecord:
+    exchange = ExchangeRecord("GET", "http://127.0.0.1:8000/aws/securecart-security-logs?list-type=2",
+                              {"X-Amz-Date": "20261207T120000Z", "Authorization": "AWS4-HMAC-SHA256 ****"}, "",
+                              200, {"Content-Type": "application/xml"}, f"<Key>{HOSTILE}</Key>", "r1", "ListObjectsV2")
+    for name, value in changes.items():
+        setattr(exchange, name, value)
+    return exchange
+
+
+def test_an_exchange_escapes_what_came_over_the_wire_and_keeps_one_header_a_line():
+    # the mistakes: an object key or error message echoed into the page as markup; headers run together in <pre>
+    html = exchange_html(an_exchange())
+    assert "<img" not in html and "&lt;Key&gt;&lt;img src=x" in html
+    assert ('<span class="h-name">X-Amz-Date</span>: 20261207T120000Z\n<span class="h-name">Authorization</span>: '
+            'AWS4-HMAC-SHA256 ****\n\n</pre>') in html
+    assert '— ListObjectsV2 <span class="status status-2xx">200</span>' in html
+
+
+def test_an_exchange_explains_x_amz_date_against_a_moved_clock_only_when_signed_with_it():
+    assert "ahead\n      because you fast-forwarded it" in exchange_html(an_exchange(), "1 h 2 min 5 s")
+    moved = render_to_string("scenarios/_http_exchange.html", {"exchange": an_exchange(), "clock_offset": 3725})
+    assert "Your sandbox clock is 1 h 2 min 5 s ahead" in moved
+    assert "runs with real\n      time until you fast-forward it" in exchange_html(an_exchange())
+    unsigned = exchange_html(an_exchange(headers={"Host": "x"}, status=None, operation=None))
+    assert "data-amz-date-note" not in unsigned and 'status-Nxx">None</span>' in unsigned
+    assert "HTTP request and response <span" in unsigned
