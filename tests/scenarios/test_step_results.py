@@ -171,3 +171,20 @@ def test_a_rerun_of_a_done_step_keeps_its_first_completion_and_stores_the_new_re
     learner.run(S1, STEP)
     row = learner.sandbox.progress.get(scenario=S1, step=STEP)
     assert row.completed_at == first and row.last_result["variant"] == "" and row.last_result["succeeded"]
+
+
+def test_the_card_after_a_run_shows_the_credentials_that_run_kept(learner) -> None:
+    # The card is built from what the run kept (StepContext.known_sessions), not read again: the mistake is showing
+    # the previous run's key (a stale entry) or none (a missed one).
+    from sandboxes import credentials
+
+    learner.run(S1, STEP)
+    first = credentials.get(learner.sandbox.id, "audit-session").access_key_id
+    workspace = learner.run(S1, STEP, htmx=True).content.decode()
+    kept = credentials.get(learner.sandbox.id, "audit-session")
+    assert kept.access_key_id != first
+    card = re.search(r'<article class="creds-card.*?</article>', workspace, re.S).group(0)
+    assert f"<code>{kept.access_key_id}</code>" in card and first not in card and kept.arn in card
+    shown = learner.run(S1, "read-security-logs", htmx=True).content.decode()   # read, not kept, by this run
+    assert f"<code>{kept.access_key_id}</code>" in re.search(r'<article class="creds-card.*?</article>', shown,
+                                                            re.S).group(0)
