@@ -63,5 +63,5 @@ def escaped(value: Any) -> str:
 
 def code_ticks(text: Any) -> SafeString:
     """Escape text and turn Markdown-style `quoted` names (the engine's explanations use them) into <code>."""
-    escaped = html.escape("" if text is None else str(text))   # django's escape(), without its lazy wrapper
-    return mark_safe(_TICKED.sub(lambda m: f"<code>{m.group(1)}</code>", escaped))
+    plain = html.escape("" if text is None else str(text))   # django's escape(), without its lazy wrapper
+    return mark_safe(_TICKED.sub(lambda m: f"<code>{m.group(1)}</code>", plain))

@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gateway.redact import shorten_token
 from sandboxes import credentials, services
-from sandboxes.decorators import SandboxRequest, with_sandbox
 from sandboxes.credentials import SessionCredentials
+from sandboxes.decorators import SandboxRequest, with_sandbox
 from sandboxes.models import Sandbox, StepProgress, StepRun, TrustPolicyEdit
 from sandboxes.operator import OPERATOR
 from sandboxes.results import Needs, StepResult
