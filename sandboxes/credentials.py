@@ -84,8 +84,11 @@ def credentials_of(row: KeptSession) -> SessionCredentials | None:
 
 
 def get(sandbox_id: str, name: str) -> SessionCredentials | None:
-    row = KeptSession.objects.filter(sandbox_id=sandbox_id, name=name).first()
-    return credentials_of(row) if row is not None else None
+    try:   # get(), not first(): (sandbox, name) is unique, and first()'s ORDER BY was a fifth of this lookup
+        row = KeptSession.objects.get(sandbox_id=sandbox_id, name=name)
+    except KeptSession.DoesNotExist:
+        return None
+    return credentials_of(row)
 
 
 def forget_all(sandbox_id: str) -> None:

@@ -264,7 +264,10 @@ def sandbox_for_request(request: HttpRequest) -> Sandbox:
     if user is not None and user.is_authenticated:
         sandbox = Sandbox.objects.filter(owner=user).first()
     if sandbox is None and request.session.get(SESSION_KEY):
-        sandbox = Sandbox.objects.filter(pk=request.session[SESSION_KEY]).first()
+        try:   # get(), not first(): by primary key, with no ORDER BY to build (this runs on every request)
+            sandbox = Sandbox.objects.get(pk=request.session[SESSION_KEY])
+        except Sandbox.DoesNotExist:
+            sandbox = None
         if sandbox is not None and user is not None and user.is_authenticated:
             if sandbox.owner_id is None:
                 sandbox.owner = user  # a visitor who signs in keeps the sandbox they started

@@ -118,6 +118,10 @@ class StepContext:
         self.sessions: list[str] = []
         self.notes: list[str] = []
         self.redactor = Redactor()
+        # The kept sessions this run read or kept, by name: what a later read in the run, and the page's credentials
+        # cards after it, are given instead of reading the row again (one query each). Every keep in a step goes
+        # through keep_session() or keep_credentials(), which replace the entry, so it never holds an older one.
+        self.known_sessions: dict[str, SessionCredentials] = {}
 
     def add_secret(self, *secrets: str | None) -> None:
         """Mask these values wherever this run's record would show them (HTTP panels, messages, notes' calls)."""
@@ -134,7 +138,7 @@ class StepContext:
         return Keys(f"{user_name} ({account} account, long-term key)", key.access_key_id, key.secret_access_key)
 
     def session(self, name: str, *, made_by: str) -> Keys:
-        return self._keys(credentials.get(self.sandbox.id, name), name, made_by)
+        return self._keys(self.stored_session(name), name, made_by)
 
     def _keys(self, creds: SessionCredentials | None, name: str, made_by: str) -> Keys:
         if creds is None:
@@ -145,7 +149,7 @@ class StepContext:
     def live_session(self, name: str, *, made_by: str) -> Keys:
         """Like session(), for a step that needs the credentials still valid: once they have expired (the learner
         fast-forwarded), the step sends the learner back to get new ones instead of failing every call."""
-        creds = credentials.get(self.sandbox.id, name)
+        creds = self.stored_session(name)
         if creds is not None and creds.expires_at <= services.sandbox_now(self.sandbox):
             raise NeedsEarlierStep(f"The {creds.label} credentials expired (you moved the sandbox clock past "
                                    f"{creds.expiration[:19]}Z), so every call with them would only answer "
@@ -153,7 +157,12 @@ class StepContext:
         return self._keys(creds, name, made_by)   # the row just read, not a second query for it
 
     def stored_session(self, name: str) -> SessionCredentials | None:
-        return credentials.get(self.sandbox.id, name)
+        creds = self.known_sessions.get(name)
+        if creds is None:
+            creds = credentials.get(self.sandbox.id, name)
+            if creds is not None:
+                self.known_sessions[name] = creds
+        return creds
 
     def client(self, service: str, keys: Keys, *, region: str | None = None) -> Any:
         # pooled: a step's clients are only called, so they share botocore clients per credentials (gateway.client)
@@ -205,9 +214,14 @@ class StepContext:
                                    secret_access_key=c["SecretAccessKey"], session_token=c["SessionToken"],
                                    expiration=c["Expiration"].astimezone(timezone.utc).isoformat(),
                                    issued_by=issued_by, origin=self.origin)
-        credentials.keep(self.sandbox.id, creds)
+        self.keep_credentials(creds)
         self.sessions.append(name)
         return creds
+
+    def keep_credentials(self, creds: SessionCredentials) -> None:
+        """Keep credentials a step obtained some other way (instance metadata) under their name."""
+        credentials.keep(self.sandbox.id, creds)
+        self.known_sessions[creds.name] = creds
 
     def note(self, html: str) -> None:
         self.notes.append(html)

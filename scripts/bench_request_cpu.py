@@ -3,10 +3,11 @@ cost the server, which a busy shared machine does not inflate the way it inflate
 
 One instructor opens a class and one student joins it (make class's settings, a fresh SQLite file); each request is
 repeated and its thread CPU time taken (median), with the SQL queries it ran, and printed as a ratio against the
-student's warm home page measured in the same run. Under load the server is one process bound to about one core by
+student's warm home page measured in the same run; "py calls" counts the Python function calls of one more request
+(cProfile), which no neighbour's load moves (a change's effect shows there when the milliseconds are noise). Under load the server is one process bound to about one core by
 the GIL, so these CPU figures are what bench_classroom.py's and bench_load.py's latencies are made of.
 
-    .venv/bin/python scripts/bench_request_cpu.py [--repeat 20]
+    .venv/bin/python scripts/bench_request_cpu.py [--repeat 20] [--profile Run] [--sql read-security]
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--profile", metavar="TEXT", help="also print a cProfile of the requests whose label "
                         "contains TEXT (e.g. 'Run'), sorted by cumulative time")
+    parser.add_argument("--sql", metavar="TEXT", help="also print the SQL of one request whose label contains TEXT")
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="securecart-bench-cpu-")
     sys.path.insert(0, str(ROOT))
@@ -69,7 +71,10 @@ def main() -> None:
 
     version = html.unescape(version)
 
-    def measure(call) -> tuple[float, int, int]:
+    import cProfile
+    import pstats
+
+    def measure(call) -> tuple[float, int, int, int]:
         call()
         times, queries, status = [], 0, 0
         for _ in range(args.repeat):
@@ -78,7 +83,11 @@ def main() -> None:
                 status = call().status_code
                 times.append(time.thread_time() - started)
             queries = len(captured.captured_queries)
-        return statistics.median(times), queries, status
+        # Python function calls of one more request: a proxy for its CPU that a neighbour's load cannot move (it
+        # does not count time spent in C: SQLite, json, regular expressions)
+        counter = cProfile.Profile()
+        counter.runcall(call)
+        return statistics.median(times), queries, status, pstats.Stats(counter).total_calls
 
     rows = [
         ("warm home page (baseline)", lambda: student.get("/")),
@@ -93,20 +102,24 @@ def main() -> None:
         rows = [row for row in rows if row[0] == rows[0][0] or os.environ["BENCH_ONLY"] in row[0]]
     results = [(label, *measure(call)) for label, call in rows]
     if args.profile:
-        import cProfile
-        import pstats
-
         profiler = cProfile.Profile()
         for label, call in rows:
             if args.profile in label:
                 for _ in range(args.repeat):
                     profiler.runcall(call)
         pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(int(os.environ.get("BENCH_ROWS", "60")))
+    for label, call in rows if args.sql else []:
+        if args.sql in label:
+            with CaptureQueriesContext(connection) as captured:
+                call()
+            print(f"{label}: {len(captured.captured_queries)} queries")
+            for query in captured.captured_queries:
+                print("   ", query["sql"][:300])
     base = results[0][1]
     print(f"CPU per request, in-process, median of {args.repeat} (thread CPU time; make class's settings)")
-    print(f"{'request':<36}{'CPU ms':>8}{'x home':>8}{'queries':>9}{'status':>8}")
-    for label, cpu, queries, status in results:
-        print(f"{label:<36}{cpu * 1000:>8.1f}{cpu / base:>8.2f}{queries:>9}{status:>8}")
+    print(f"{'request':<36}{'CPU ms':>8}{'x home':>8}{'queries':>9}{'status':>8}{'py calls':>10}")
+    for label, cpu, queries, status, calls in results:
+        print(f"{label:<36}{cpu * 1000:>8.1f}{cpu / base:>8.2f}{queries:>9}{status:>8}{calls:>10,}")
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ def persist_pending() -> None:
 def save(events: list[StoredEvent]) -> int:
     """Write `events` as rows (those of sandboxes that still exist); how many were written."""
     sandbox_ids = {e.sandbox_id for e in events}
-    existing = set(Sandbox.objects.filter(pk__in=sandbox_ids).values_list("pk", flat=True))
+    existing = set(Sandbox.objects.filter(pk__in=sandbox_ids).order_by().values_list("pk", flat=True))
     rows = [TrailEvent(sandbox_id=e.sandbox_id, event_id=e.event_id, seq=e.seq, account_id=e.account_id,
                        event_time=e.event_time, event_name=e.event_name, event_source=e.event_source,
                        username=e.username[:256], access_key_id=e.access_key_id, read_only=e.read_only,

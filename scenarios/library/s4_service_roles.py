@@ -120,11 +120,10 @@ def fetch_credentials(ctx: StepContext, instance_id: str, token: str, *, keep: b
     if keep:
         from datetime import datetime
 
-        from sandboxes import credentials
         from sandboxes.credentials import SessionCredentials
 
         expiration = datetime.fromisoformat(document["Expiration"].replace("Z", "+00:00"))
-        credentials.keep(ctx.sandbox.id, SessionCredentials(
+        ctx.keep_credentials(SessionCredentials(
             name=SESSION, label=SESSION_LABEL,
             arn=f"arn:aws:sts::{ctx.accounts[PRODUCTION]}:assumed-role/{ROLE}/{instance_id}",
             access_key_id=document["AccessKeyId"], secret_access_key=document["SecretAccessKey"],

@@ -4,6 +4,8 @@ from typing import Any
 
 from django import template
 
+from ..decisionview import decision_html, waterfall_html
+from ..exchangeview import exchange_html
 from ..highlight import code_ticks
 
 register = template.Library()
@@ -55,3 +57,21 @@ def human_duration(seconds: Any) -> str:
     parts = [f"{days} day{'s' if days != 1 else ''}" if days else "", f"{hours} h" if hours else "",
              f"{minutes} min" if minutes else "", f"{secs} s" if secs and not days else ""]
     return " ".join(p for p in parts if p) or "0 s"
+
+
+@register.simple_tag(takes_context=True)
+def decision_block(context: template.Context, decision: Any) -> str:
+    """The decision's reason, waterfall and trace (scenarios/decisionview.py); `call` from the context when the
+    decision answered a step's call."""
+    return decision_html(decision, context.get("call"))
+
+
+@register.simple_tag
+def waterfall(decision: Any) -> str:
+    return waterfall_html(decision)
+
+
+@register.simple_tag(takes_context=True)
+def http_exchange(context: template.Context, exchange: Any) -> str:
+    offset = context.get("clock_offset")
+    return exchange_html(exchange, human_duration(offset) if offset else "")

@@ -170,3 +170,17 @@ def test_check_policy_never_raises_and_reports_position():
     good = check_policy(TRUST_TEXT, kind="trust")
     assert good["ok"] and good["statements"][0]["lines"] == [4, 10]
     assert check_policy(12, kind="trust")["ok"] is False  # wrong type, still an answer
+
+
+def test_the_trace_carries_a_copy_of_the_document_as_evaluated():
+    # build_policies copies each document with a JSON-tree copy (not copy.deepcopy); the mistake it must not make:
+    # handing out the engine's own parsed document, so a page changing what it shows changes what is evaluated next.
+    policy = trust()
+    request = AuthzRequest("sts:AssumeRole", ROLE, AUDITOR, {"sts:ExternalId": "SecureCart-audit-7f3e"})
+    first = authorize(request, resource=policy, resource_account="123456789012", resource_policy_required=True)
+    shown = first.to_dict()["policies"][0]["document"]
+    assert shown == json.loads(TRUST_TEXT)
+    shown["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"] = "changed"
+    shown["Statement"].append({"Effect": "Deny", "Action": "*", "Resource": "*"})
+    again = authorize(request, resource=policy, resource_account="123456789012", resource_policy_required=True)
+    assert again.reason == first.reason and again.to_dict()["policies"][0]["document"] == json.loads(TRUST_TEXT)

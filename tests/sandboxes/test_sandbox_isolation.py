@@ -65,3 +65,17 @@ def test_a_visitor_cannot_use_someone_elses_step_pages(learner, other_learner):
     html = other_learner.client.get("/scenarios/cross-account-auditors/assume-audit-role/").content.decode()
     assert learner.sandbox.account_ids()["production"] not in html
     assert "Nothing run yet" in html
+
+
+def test_a_session_naming_a_sandbox_that_is_gone_gets_one_of_its_own(learner, other_learner):
+    # sandbox_for_request looks the session's sandbox up with get() (by primary key, no ORDER BY); the mistakes it
+    # must not make: a 500 on DoesNotExist, or handing the visitor someone else's sandbox.
+    from sandboxes.models import Sandbox
+    from sandboxes.services import SESSION_KEY
+
+    gone = learner.sandbox.pk
+    Sandbox.objects.filter(pk=gone).delete()
+    page = learner.client.get("/")
+    assert page.status_code == 200
+    mine = learner.client.session[SESSION_KEY]
+    assert mine not in (gone, other_learner.sandbox.pk) and Sandbox.objects.filter(pk=mine).exists()

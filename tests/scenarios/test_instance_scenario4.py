@@ -2,6 +2,8 @@
 the service-principal trust, rotation with overlap, and detaching the profile — all real calls."""
 from __future__ import annotations
 
+import re
+
 from sandboxes import credentials
 
 S4 = "service-roles"
@@ -85,3 +87,20 @@ def test_scenario_4_page_renders_full_and_fragment(learner):
     assert full.status_code == 200 and b"<html" in full.content and b"Launch the instance" in full.content
     fragment = learner.run(S4, "launch-instance", htmx=True)
     assert fragment.status_code == 200 and b"<html" not in fragment.content and b"RunInstances" in fragment.content
+
+
+def test_rotation_signs_and_shows_the_newest_generation_not_the_one_read_first(learner):
+    # The step reads the first generation (stored_session), then keeps the new one IMDS serves; the run's record of
+    # the sessions it read or kept (StepContext.known_sessions) must hand the later read and the card the new one:
+    # the mistake is a stale entry, so the "now" call is signed with, and the card shows, the previous key.
+    learner.run(S4, "launch-instance")
+    learner.run(S4, "instance-credentials")
+    before = credentials.get(learner.sandbox.id, "web-tier-instance").access_key_id
+    workspace = learner.run(S4, "rotation", htmx=True).content.decode()
+    after = credentials.get(learner.sandbox.id, "web-tier-instance").access_key_id
+    assert after != before
+    previous_call, current_call = learner.last_result(S4, "rotation")["calls"][-2:]
+    assert f"Credential={before}/" in previous_call["exchanges"][0]["headers"]["Authorization"]
+    assert f"Credential={after}/" in current_call["exchanges"][0]["headers"]["Authorization"]
+    card = re.search(r'<article class="creds-card.*?</article>', workspace, re.S).group(0)
+    assert f"<code>{after}</code>" in card and before not in card

@@ -3,6 +3,8 @@ stored before the version field existed is converted, an unreadable one is dropp
 Secrets go through the one redactor (gateway/redact.py), fed by the public StepContext.add_secret()."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from gateway.redact import Redactor, mask_secret, shorten_token
@@ -138,3 +140,51 @@ def test_add_secret_masks_a_value_in_the_calls_the_context_records(learner) -> N
     (call,) = ctx.calls
     assert planted not in call.exchanges[0].body and "plan…(31 characters, hidden)" in call.exchanges[0].body
     assert ctx.result(variant="", variant_label="x").calls == [call]
+
+
+def test_a_step_page_shows_its_own_stored_result_and_every_done_step(learner) -> None:
+    # The page reads only the shown step's stored result (scenarios/views._progress_showing); the mistake it must
+    # not make: showing another step's result (a CASE on the wrong row), none, or losing the others' done marks.
+    def headline(html: str) -> str | None:
+        shown = re.search(r'<p class="result-headline[^"]*">.*?<strong>(.*?)</strong>', html, re.S)
+        return shown.group(1) if shown else None
+
+    learner.run(S1, "meet-the-auditor")
+    learner.run(S1, STEP)
+    page = learner.client.get(learner.step_url(S1, "meet-the-auditor")).content.decode()
+    assert headline(page) == "Call GetCallerIdentity"
+    assert page.count('<span class="visually-hidden"> (done)</span>') == 2
+    assert headline(learner.run(S1, STEP, htmx=True).content.decode()) == "Call AssumeRole"
+    fresh = learner.client.get(learner.step_url(S1, "read-security-logs")).content.decode()
+    assert headline(fresh) is None and "Nothing run yet" in fresh
+    assert fresh.count('<span class="visually-hidden"> (done)</span>') == 2
+
+
+def test_a_rerun_of_a_done_step_keeps_its_first_completion_and_stores_the_new_result(learner) -> None:
+    # record_run skips the completion UPDATE once the row it read is complete (nothing clears a completion); the
+    # mistake: a later run, or a refused what-if, moving or clearing the first completion's time.
+    learner.run(S1, STEP)
+    first = learner.sandbox.progress.get(scenario=S1, step=STEP).completed_at
+    learner.run(S1, STEP, variant="wrong-external-id")
+    row = learner.sandbox.progress.get(scenario=S1, step=STEP)
+    assert row.completed_at == first and row.last_result["variant"] == "wrong-external-id"
+    learner.run(S1, STEP)
+    row = learner.sandbox.progress.get(scenario=S1, step=STEP)
+    assert row.completed_at == first and row.last_result["variant"] == "" and row.last_result["succeeded"]
+
+
+def test_the_card_after_a_run_shows_the_credentials_that_run_kept(learner) -> None:
+    # The card is built from what the run kept (StepContext.known_sessions), not read again: the mistake is showing
+    # the previous run's key (a stale entry) or none (a missed one).
+    from sandboxes import credentials
+
+    learner.run(S1, STEP)
+    first = credentials.get(learner.sandbox.id, "audit-session").access_key_id
+    workspace = learner.run(S1, STEP, htmx=True).content.decode()
+    kept = credentials.get(learner.sandbox.id, "audit-session")
+    assert kept.access_key_id != first
+    card = re.search(r'<article class="creds-card.*?</article>', workspace, re.S).group(0)
+    assert f"<code>{kept.access_key_id}</code>" in card and first not in card and kept.arn in card
+    shown = learner.run(S1, "read-security-logs", htmx=True).content.decode()   # read, not kept, by this run
+    assert f"<code>{kept.access_key_id}</code>" in re.search(r'<article class="creds-card.*?</article>', shown,
+                                                            re.S).group(0)
