@@ -36,8 +36,9 @@ def decode_qr(png: bytes) -> str:
 SELF_SERVICE_MFA = allow(["iam:CreateVirtualMFADevice", "iam:EnableMFADevice", "iam:ListMFADevices"])
 
 
-def enrol(sbx: Sandbox, creds: dict, user: str) -> tuple[str, str]:
-    """Create and enable alice's device through the gateway; returns (serial, seed)."""
+def enrol(sbx: Sandbox, creds: dict, user: str) -> tuple[str, str, float]:
+    """Create and enable alice's device through the gateway; returns (serial, seed, the time its codes were made
+    for: the second of the two codes enrolment spent is the one at that time)."""
     iam = sbx.client("iam", creds)
     device = iam.create_virtual_mfa_device(VirtualMFADeviceName=f"{user}-phone")["VirtualMFADevice"]
     seed = device["Base32StringSeed"].decode()
@@ -45,7 +46,7 @@ def enrol(sbx: Sandbox, creds: dict, user: str) -> tuple[str, str]:
     totp = pyotp.TOTP(seed)
     iam.enable_mfa_device(UserName=user, SerialNumber=device["SerialNumber"],
                           AuthenticationCode1=totp.at(now - 30), AuthenticationCode2=totp.at(now))
-    return device["SerialNumber"], seed
+    return device["SerialNumber"], seed, now
 
 
 def test_create_virtual_mfa_device_returns_a_real_qr_png_of_the_otpauth_uri(sbx: Sandbox) -> None:
@@ -101,10 +102,12 @@ def test_enable_mfa_device_bad_input_is_a_validation_error(local: Sandbox) -> No
 
 def test_get_session_token_refuses_wrong_stale_and_replayed_codes(sbx: Sandbox) -> None:
     alice = sbx.user("alice", SELF_SERVICE_MFA)
-    serial, seed = enrol(sbx, alice, "alice")
+    # The codes are reckoned from the enrolment's time, not read again: on a busy machine a 30-second window could
+    # turn between the two, and "the code enrolment spent" would be the next window's, which is not spent (a full
+    # run failed so).
+    serial, seed, now = enrol(sbx, alice, "alice")
     totp = pyotp.TOTP(seed)
     sts = sbx.client("sts", alice)
-    now = time.time()
     refused = [totp.at(now),                 # already spent as AuthenticationCode2 at enrolment
                totp.at(now - 120),           # stale
                f"{(int(totp.at(now + 30)) + 1) % 1000000:06d}"]  # wrong
@@ -123,7 +126,7 @@ def test_get_session_token_refuses_wrong_stale_and_replayed_codes(sbx: Sandbox) 
 def test_a_serial_that_is_not_the_callers_device(local: Sandbox) -> None:
     alice = local.user("alice", SELF_SERVICE_MFA)
     bob = local.user("bob", SELF_SERVICE_MFA)
-    serial, seed = enrol(local, alice, "alice")
+    serial, seed, _ = enrol(local, alice, "alice")
     with pytest.raises(ClientError) as info:
         local.client("sts", bob).get_session_token(SerialNumber=serial, TokenCode=pyotp.TOTP(seed).at(time.time() + 30))
     code, message, status = error_of(info)
@@ -143,7 +146,7 @@ def test_mfa_protected_secret_bool_versus_boolifexists(sbx: Sandbox, operator: s
     alice = sbx.user("alice", SELF_SERVICE_MFA, allow(
         "secretsmanager:GetSecretValue", "*",
         Condition={operator: {"aws:MultiFactorAuthPresent": "true"}}))
-    serial, seed = enrol(sbx, alice, "alice")
+    serial, seed, _ = enrol(sbx, alice, "alice")
     # Long-term keys: aws:MultiFactorAuthPresent is absent. Bool -> no match -> denied; BoolIfExists -> allowed.
     long_term = sbx.client("secretsmanager", alice)
     if long_term_allowed:
@@ -168,7 +171,7 @@ def test_mfa_age_limit_fails_after_fast_forward_and_the_session_expires(local: S
         "secretsmanager:GetSecretValue", "*",
         Condition={"Bool": {"aws:MultiFactorAuthPresent": "true"},
                    "NumericLessThan": {"aws:MultiFactorAuthAge": "300"}}))
-    serial, seed = enrol(local, alice, "alice")
+    serial, seed, _ = enrol(local, alice, "alice")
     session = _session(local.client("sts", alice).get_session_token(
         SerialNumber=serial, TokenCode=pyotp.TOTP(seed).at(time.time() + 30), DurationSeconds=900))
     secrets = local.client("secretsmanager", session)
