@@ -117,3 +117,13 @@ def signed_in_instructor(db):
         client.force_login(user)
         return client
     return make
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile`, with the files that mostly wait started apart from those that use the CPU
+    (tests/scheduling.py)."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from tests.scheduling import WaitingFilesApart
+
+    return WaitingFilesApart(config, log)
