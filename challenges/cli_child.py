@@ -184,8 +184,9 @@ def _refused_argument_class() -> type:
 
 class Shapes:
     """What arguments add to a parser (option strings, dest, default), read from one scratch parser per argument
-    table: a parser costs ~0.1 ms to make, and the global options alone refuse fifteen arguments per command. The
-    arguments of one table never share an option string (the CLI's own parser would refuse them)."""
+    table: a parser costs ~0.1 ms to make, and the global options alone refuse fifteen arguments per command.
+    Two arguments of one table sharing an option string (none of awscli's ~19,000 tables do; its own parsers would
+    resolve it) make this parser raise, so the command fails closed rather than a refusal losing its shape."""
 
     def __init__(self) -> None:
         self.scratch = argparse.ArgumentParser(add_help=False, allow_abbrev=False)

@@ -412,7 +412,8 @@ def class_reset(request: HttpRequest, classroom: Classroom) -> HttpResponse:
 def _say_not_reached(request: HttpRequest, change: services.RoomChange, consequence: str) -> None:
     if change.not_reached:
         # not "press again": that would change everyone else's a second time
-        messages.warning(request, f"The lab did not answer for {', '.join(change.not_reached)}: {consequence}. "
+        messages.warning(request, f"Could not reach the sandboxes of {', '.join(change.not_reached)} (their lab did "
+                                  f"not answer, or another process was still rebuilding them): {consequence}. "
                                   "Each can do it from their Sandbox page once it answers.")
 
 

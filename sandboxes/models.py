@@ -317,7 +317,8 @@ class StepProgress(models.Model):
         progress.save(update_fields=["last_result", "updated"])   # updated: auto_now, when the step last ran
         # Only ever set, and only where no completion is stored yet: a Run and a what-if of the step answered at
         # once must not write back the None one of them read over the other's completion. A completion read
-        # above stays (nothing clears one; a reset deletes the row), so a step already done skips the UPDATE.
+        # above stays (nothing clears one: a reset keeps the row and its completion, Sandbox.reset), so a step
+        # already done skips the UPDATE.
         now = timezone.now()
         if progress.completed_at is None and result.succeeded and cls._completes(run, teaches_expiry) and \
                 cls.objects.filter(pk=progress.pk, completed_at__isnull=True).update(completed_at=now):

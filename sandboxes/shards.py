@@ -173,7 +173,9 @@ def move_off_a_dead_gateway(sandbox_id: str) -> None:
     if not enabled():
         return
     placed = GatewayAssignment.objects.filter(sandbox_id=sandbox_id).values_list("gateway", flat=True).first()
-    if placed is not None and not (placed in gateways() and is_alive(placed)):
+    # a gateway the cached health calls dead is asked once more before its sandboxes move (check_live's rule: moving
+    # a live gateway's sandbox loses its world), since one click moves every idle student on it
+    if placed is not None and not (placed in gateways() and (is_alive(placed) or answers_now(placed))):
         move(sandbox_id, placed)
 
 

@@ -118,10 +118,13 @@ class StepContext:
         self.sessions: list[str] = []
         self.notes: list[str] = []
         self.redactor = Redactor()
-        # The kept sessions this run read or kept, by name: what a later read in the run, and the page's credentials
-        # cards after it, are given instead of reading the row again (one query each). Every keep in a step goes
+        # The kept sessions this run read or kept, by name: what a later read in the run is given instead of reading
+        # the row again (one query each). Every keep in a step goes
         # through keep_session() or keep_credentials(), which replace the entry, so it never holds an older one.
         self.known_sessions: dict[str, SessionCredentials] = {}
+        # Only those this run kept: what the page's cards may show without reading again. A session the run merely
+        # read may have been replaced (another tab) or forgotten (a reset) since, so a card reads it afresh.
+        self.kept_sessions: dict[str, SessionCredentials] = {}
 
     def add_secret(self, *secrets: str | None) -> None:
         """Mask these values wherever this run's record would show them (HTTP panels, messages, notes' calls)."""
@@ -221,7 +224,7 @@ class StepContext:
     def keep_credentials(self, creds: SessionCredentials) -> None:
         """Keep credentials a step obtained some other way (instance metadata) under their name."""
         credentials.keep(self.sandbox.id, creds)
-        self.known_sessions[creds.name] = creds
+        self.known_sessions[creds.name] = self.kept_sessions[creds.name] = creds
 
     def note(self, html: str) -> None:
         self.notes.append(html)

@@ -36,10 +36,11 @@ def exchange_html(exchange: Any, fast_forwarded: str = "") -> SafeString:
     fast_forwarded: how far the learner moved the sandbox clock ("1 h 2 min", "" when not), which the note explains."""
     operation = f" — {_escaped(exchange.operation)}" if exchange.operation else ""
     status = _escaped(exchange.status)
+    status_class = _escaped(str(exchange.status)[:1])   # sliced before escaping, as the template's |slice did
     note = _clock_note(fast_forwarded) if exchange.headers.get("X-Amz-Date") else ""
     return mark_safe(
         '<details class="exchange" data-keep-open="exchange">\n'
-        f'  <summary>HTTP request and response{operation} <span class="status status-{status[:1]}xx">{status}</span>'
+        f'  <summary>HTTP request and response{operation} <span class="status status-{status_class}xx">{status}</span>'
         '</summary>\n  <div class="exchange-body">\n    <h4>Request</h4>\n'
         f'    <pre class="code small http"><span class="http-line">{_escaped(exchange.method)} '
         f'{_escaped(exchange.url)}</span>\n{_header_lines(exchange.headers)}\n{_escaped(exchange.body)}</pre>\n'

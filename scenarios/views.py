@@ -68,7 +68,7 @@ def _card(sandbox: Sandbox, name: str, now: datetime, known: SessionCredentials 
 def _context(request: HttpRequest, sandbox: Sandbox, scenario: Scenario, step: Step, *,
              editor_text: str | None = None, editor_error: dict[str, Any] | None = None,
              editor_saved: bool = False, evaluated: bool = False,
-             known_sessions: dict[str, SessionCredentials] | None = None) -> dict[str, Any]:
+             kept_sessions: dict[str, SessionCredentials] | None = None) -> dict[str, Any]:
     progress = _progress_showing(sandbox, scenario, step)
     current = progress.get(step.slug)
     result, result_problem = current.stored_result() if current else (None, "")
@@ -94,8 +94,8 @@ def _context(request: HttpRequest, sandbox: Sandbox, scenario: Scenario, step: S
         "previous": scenario.steps[index - 1] if index > 0 else None,
         "next": scenario.steps[index + 1] if index + 1 < len(scenario.steps) else None,
         "progress": progress, "result": result, "result_problem": result_problem, "panels": panels,
-        # known_sessions: what the run just read or kept (StepContext.known_sessions), not read again
-        "cards": [_card(sandbox, name, now, (known_sessions or {}).get(name)) for name in sessions],
+        # kept_sessions: what the run just kept (StepContext.kept_sessions), not read again
+        "cards": [_card(sandbox, name, now, (kept_sessions or {}).get(name)) for name in sessions],
         "now": now, "now_epoch": now.timestamp(), "clock_offset": int(sandbox.clock_offset_seconds),
         "editor_text": editor_text, "editor_error": editor_error, "editor_saved": editor_saved,
         "editor_advice": trust_policy_advice(editor_text) if editor_text and not editor_error else [],
@@ -119,12 +119,12 @@ def _render_step(request: HttpRequest, context: dict[str, Any], status: int = 20
 
 
 def _after_post(request: HttpRequest, sandbox: Sandbox, scenario: Scenario, step: Step, anchor: str = "result",
-                *, evaluated: bool = False, known_sessions: dict[str, SessionCredentials] | None = None
+                *, evaluated: bool = False, kept_sessions: dict[str, SessionCredentials] | None = None
                 ) -> HttpResponse:
     # Plain form posts redirect (POST/redirect/GET); htmx gets the refreshed workspace straight away.
     if request.htmx:
         return _render_step(request, _context(request, sandbox, scenario, step, evaluated=evaluated,
-                                              known_sessions=known_sessions))
+                                              kept_sessions=kept_sessions))
     return redirect(_step_url(scenario, step) + f"#{anchor}")
 
 
@@ -235,7 +235,7 @@ def run_and_store(sandbox: Sandbox, scenario: Scenario, step: Step, variant: str
                              _step_url(scenario, earlier) if earlier else "")
     StepProgress.record_run(sandbox, scenario.slug, step.slug, result,
                             run=StepRun.OWN if what_if is None else StepRun.WHAT_IF)
-    return result, ctx.known_sessions
+    return result, ctx.kept_sessions
 
 
 @require_POST
@@ -255,7 +255,7 @@ def run_step(request: SandboxRequest, scenario: Scenario, step: Step) -> HttpRes
     # Unless the step itself changed a policy behind the engine's back (a what-if that swaps one in and restores
     # it), the documents the engine just evaluated are the sandbox's: the panels need not read them again.
     return _after_post(request, sandbox, scenario, step, evaluated=OPERATOR.policy_writes() == writes,
-                       known_sessions=known)
+                       kept_sessions=known)
 
 
 @require_POST
@@ -318,7 +318,7 @@ def save_trust_policy(request: SandboxRequest, scenario: Scenario, step: Step) -
     _, known = run_and_store(sandbox, scenario, step)  # the step re-runs against the learner's policy
     if request.htmx:
         return _render_step(request, _context(request, sandbox, scenario, step, editor_saved=True,
-                                              evaluated=OPERATOR.policy_writes() == writes, known_sessions=known))
+                                              evaluated=OPERATOR.policy_writes() == writes, kept_sessions=known))
     return redirect(_step_url(scenario, step) + "#result")
 
 
