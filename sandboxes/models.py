@@ -99,7 +99,7 @@ class Sandbox(models.Model):
         accounts = self.account_ids()
         return bool(accounts) and lab().sandbox_of_account(next(iter(accounts.values()))) == self.id
 
-    def advance_clock(self, seconds: float) -> float:
+    def advance_clock(self, seconds: float, *, wait_seconds: float | None = None) -> float:
         """Move this sandbox's clock forward by `seconds` (never back) and return its new offset from real time.
 
         Its sessions, MFA codes and CloudTrail events all read this clock. A sandbox in memory moves at once; one
@@ -111,7 +111,7 @@ class Sandbox(models.Model):
         # Under the build claim: a build in progress registers the offset it read when it started, so the move
         # waits for it; two moves at once (a learner's and the room's) add up instead of one overwriting the other;
         # an eviction or a reset cannot come between the liveness check and the lab call.
-        with current().web.ready_lock, self.claimed_for_build():
+        with current().web.ready_lock, self.claimed_for_build(wait_seconds):
             self.refresh_from_db(fields=["clock_offset_seconds"])   # another request may have moved it meanwhile
             offset = self.clock_offset_seconds + seconds
             # The lab first: if its gateway does not answer (LabControlError), nothing has moved and the learner may
@@ -122,7 +122,7 @@ class Sandbox(models.Model):
             self.save(update_fields=["clock_offset_seconds"])
         return offset
 
-    def reset(self) -> None:
+    def reset(self, *, wait_seconds: float | None = None) -> None:
         """Back to the world as seeded: the lab forgets the sandbox (its sessions, root keys, instances, trail), and
         in one transaction the learner's trust edits, journaled writes and kept credentials go, the steps' last
         results are cleared (completion is kept), the clock goes back to real time and the other apps drop theirs
@@ -130,8 +130,9 @@ class Sandbox(models.Model):
 
         Like an eviction, it builds nothing: the next services.ensure_ready (every view's, and the /aws endpoint's
         first call) builds the seeded world from the template, so a room's reset costs the instructor no builds.
-        Under the build claim, so no build that read the old edits registers after this."""
-        with current().web.ready_lock, self.claimed_for_build():
+        Under the build claim, so no build that read the old edits registers after this (waiting up to
+        `wait_seconds` for another process's)."""
+        with current().web.ready_lock, self.claimed_for_build(wait_seconds):
             # The lab first: if the sandbox's gateway does not answer (LabControlError), nothing is reset yet.
             if self._route_to_its_gateway():
                 lab().forget_sandbox(self.id)
@@ -155,12 +156,13 @@ class Sandbox(models.Model):
                 signals.sandbox_reset.send(sender=Sandbox, sandbox=self)
 
     @contextmanager
-    def claimed_for_build(self) -> Iterator[None]:
+    def claimed_for_build(self, wait_seconds: float | None = None) -> Iterator[None]:
         """Hold the sandbox's build claim (the row's build_claim, taken with one conditional UPDATE, atomic on SQLite
         and PostgreSQL alike) while building, resetting or evicting it: the other processes wait for it. Waits up
-        to BUILD_WAIT_SECONDS for another process's claim (SandboxBusy after that); takes over a stale one."""
+        to `wait_seconds` (None: BUILD_WAIT_SECONDS) for another process's claim (SandboxBusy after that); takes
+        over a stale one."""
         token = secrets.token_hex(16)
-        deadline = time.monotonic() + BUILD_WAIT_SECONDS
+        deadline = time.monotonic() + (BUILD_WAIT_SECONDS if wait_seconds is None else wait_seconds)
         while not self._try_claim(token):
             if not Sandbox.objects.filter(pk=self.pk).exists():
                 raise Sandbox.DoesNotExist(f"sandbox {self.pk} no longer exists")

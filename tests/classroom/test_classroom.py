@@ -206,10 +206,10 @@ def test_the_room_clock_names_the_students_whose_lab_did_not_answer_and_moves_th
     _, cat = join(classroom, "cat")
     advance = Sandbox.advance_clock
 
-    def bobs_lab_is_down(sandbox: Sandbox, seconds: float) -> float:
+    def bobs_lab_is_down(sandbox: Sandbox, seconds: float, **options) -> float:
         if sandbox.pk == bob.sandbox_id:
             raise LabControlError("could not reach the lab gateway")
-        return advance(sandbox, seconds)
+        return advance(sandbox, seconds, **options)
 
     monkeypatch.setattr(Sandbox, "advance_clock", bobs_lab_is_down)
     page = instructor.post(f"/class/{classroom.code}/clock/", {"by": "1h"}, follow=True).content.decode()
@@ -218,6 +218,39 @@ def test_the_room_clock_names_the_students_whose_lab_did_not_answer_and_moves_th
            "them): their clocks did not move." in page
     assert {s.nickname: Sandbox.objects.get(pk=s.sandbox_id).clock_offset_seconds for s in (alice, bob, cat)} == {
         "alice": 3600.0, "bob": 0.0, "cat": 3600.0}
+
+
+def test_a_rooms_change_waits_only_briefly_for_a_sandbox_another_process_is_building(instructor, classroom,
+                                                                                    monkeypatch):
+    """The mistake: waiting a learner's 25 s (BUILD_WAIT_SECONDS) for each busy student, one after another, with this
+    process's build lock held. The models' clock is a stand-in whose sleeps move it: nothing really waits here."""
+    from django.utils import timezone
+
+    from classroom.services import ROOM_CHANGE_WAIT_SECONDS
+    from sandboxes import models
+
+    _, alice = join(classroom, "alice")
+    _, bob = join(classroom, "bob")
+    Sandbox.objects.filter(pk=bob.sandbox_id).update(build_claim="another-process", build_claimed_at=timezone.now())
+
+    class Clock:
+        now, slept = 0.0, 0.0
+
+        @classmethod
+        def monotonic(cls) -> float:
+            return cls.now
+
+        @classmethod
+        def sleep(cls, seconds: float) -> None:
+            cls.now += seconds
+            cls.slept += seconds
+
+    monkeypatch.setattr(models, "time", Clock)
+    page = instructor.post(f"/class/{classroom.code}/clock/", {"by": "1h"}, follow=True).content.decode()
+    assert "Could not reach the sandboxes of bob" in page
+    assert ROOM_CHANGE_WAIT_SECONDS <= Clock.slept < ROOM_CHANGE_WAIT_SECONDS + 1 < models.BUILD_WAIT_SECONDS
+    assert Sandbox.objects.get(pk=alice.sandbox_id).clock_offset_seconds == 3600.0
+    assert Sandbox.objects.get(pk=bob.sandbox_id).clock_offset_seconds == 0.0
 
 
 def test_locked_scenarios_are_closed_to_students(instructor, classroom):
