@@ -7,7 +7,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Window
@@ -15,9 +15,10 @@ from django.db.models.functions import RowNumber
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
+from gateway.control.wire import LabControlError
 from quiz.models import Player, Room, RoomError
-from sandboxes import credentials, services as sandbox_services
-from sandboxes.models import Sandbox, StepProgress
+from sandboxes import credentials, services as sandbox_services, shards
+from sandboxes.models import Sandbox, SandboxBusy, StepProgress
 from scenarios import registry
 from securecart.exports import csv_safe
 from securecart.joining import NICKNAME_MAX, NicknameError, clean_nickname, nickname_taken
@@ -415,13 +416,9 @@ class RoomChange:
     not_reached: tuple[str, ...] = ()
 
 
-def _each_sandbox(classroom: Classroom, change: Any) -> RoomChange:
+def _each_sandbox(classroom: Classroom, change: Callable[[Sandbox], object]) -> RoomChange:
     # One student's unreachable sandbox must not stop the room partway: the others still change, and the instructor
     # is told who did not. A sandbox on a dead sharded gateway moves first and changes like the rest.
-    from gateway.control.wire import LabControlError
-    from sandboxes import shards
-    from sandboxes.models import SandboxBusy
-
     changed, missed = 0, []
     for student in classroom.active_students().select_related("sandbox"):
         try:

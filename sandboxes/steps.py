@@ -119,8 +119,8 @@ class StepContext:
         self.notes: list[str] = []
         self.redactor = Redactor()
         # The kept sessions this run read or kept, by name: what a later read in the run is given instead of reading
-        # the row again (one query each). Every keep in a step goes
-        # through keep_session() or keep_credentials(), which replace the entry, so it never holds an older one.
+        # the row again (one query each). Every keep in a step goes through keep_session() or keep_credentials(),
+        # which replace the entry, so it never holds an older one.
         self.known_sessions: dict[str, SessionCredentials] = {}
         # Only those this run kept: what the page's cards may show without reading again. A session the run merely
         # read may have been replaced (another tab) or forgotten (a reset) since, so a card reads it afresh.

@@ -213,7 +213,7 @@ def step_page(request: SandboxRequest, scenario: Scenario, step: Step) -> HttpRe
 def run_and_store(sandbox: Sandbox, scenario: Scenario, step: Step, variant: str = ""
                   ) -> tuple[StepResult, dict[str, SessionCredentials]]:
     """Run the step (or one of its what-ifs) for real and keep the result on the learner's progress row. Returns
-    the result and the sessions the run read or kept (the credentials cards need not read them again)."""
+    the result and the sessions the run kept (the credentials cards need not read them again)."""
     ctx = StepContext(sandbox, origin=_step_url(scenario, step))
     what_if = step.what_if(variant) if variant else None
     try:
@@ -251,11 +251,11 @@ def run_step(request: SandboxRequest, scenario: Scenario, step: Step) -> HttpRes
         raise Http404(f"This step has no “what if” called “{variant}”.")
     sandbox = request.sandbox
     writes = OPERATOR.policy_writes()
-    _, known = run_and_store(sandbox, scenario, step, variant)
+    _, kept = run_and_store(sandbox, scenario, step, variant)
     # Unless the step itself changed a policy behind the engine's back (a what-if that swaps one in and restores
     # it), the documents the engine just evaluated are the sandbox's: the panels need not read them again.
     return _after_post(request, sandbox, scenario, step, evaluated=OPERATOR.policy_writes() == writes,
-                       kept_sessions=known)
+                       kept_sessions=kept)
 
 
 @require_POST
@@ -315,10 +315,10 @@ def save_trust_policy(request: SandboxRequest, scenario: Scenario, step: Step) -
     TrustPolicyEdit.objects.update_or_create(sandbox=sandbox, account_name=ref.account, role_name=ref.role,
                                              defaults={"document": text})
     writes = OPERATOR.policy_writes()
-    _, known = run_and_store(sandbox, scenario, step)  # the step re-runs against the learner's policy
+    _, kept = run_and_store(sandbox, scenario, step)  # the step re-runs against the learner's policy
     if request.htmx:
         return _render_step(request, _context(request, sandbox, scenario, step, editor_saved=True,
-                                              evaluated=OPERATOR.policy_writes() == writes, kept_sessions=known))
+                                              evaluated=OPERATOR.policy_writes() == writes, kept_sessions=kept))
     return redirect(_step_url(scenario, step) + "#result")
 
 
