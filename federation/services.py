@@ -20,6 +20,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+
 from engine.federation.idp import (GITHUB_ACTIONS_AUDIENCE, GITHUB_ACTIONS_ISSUER, OidcIssuer, SamlIdp,
                                    SamlPerson)
 from engine.federation.keys import KeyPool, SigningKey
@@ -42,7 +44,7 @@ SANDBOX_KEY_PURPOSES = ("corporate-idp", "github-actions", "identity-center")
 _KEY_CACHE_SIZE = 512
 
 # RSA keys made ahead of need (a sandbox build takes two): engine.federation.keys.KeyPool
-KEY_POOL = KeyPool()
+KEY_POOL = KeyPool(key_size=settings.LAB_IDP_KEY_BITS)
 
 _lock = threading.Lock()
 _keys: "OrderedDict[tuple[str | None, str], SigningKey]" = OrderedDict()
@@ -81,7 +83,7 @@ def _stored_key(name: str, sandbox_id: str | None) -> SigningKey:
             return SigningKey.from_json(SigningKeyRecord.objects.get(purpose=name, sandbox_id=sandbox_id).key_json)
         return key
     except DatabaseError:        # no table yet (e.g. before migrate): a key for this process only
-        return SigningKey.generate(f"{name}.securecart.example")
+        return SigningKey.generate(f"{name}.securecart.example", key_size=settings.LAB_IDP_KEY_BITS)
 
 
 def saml_idp(sandbox_id: str) -> SamlIdp:

@@ -194,6 +194,9 @@ if not LAB_REDIS_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     SESSION_CACHE_ALIAS = "sessions"
 LAB_REGION = envstr("LAB_REGION", "us-east-1")
+# The mock identity providers' RSA keys (federation/services.py KEY_POOL; two per sandbox): 2048 bits, the least
+# NIST SP 800-131A and PyJWT accept without a warning. A code constant, not an operator's setting.
+LAB_IDP_KEY_BITS = 2048
 # Sandboxes kept built ahead of time, so a new learner's first page only claims one (sandboxes/pool.py); 0 = off.
 LAB_SANDBOX_POOL = envint("LAB_SANDBOX_POOL", "4")
 # `manage.py serve` frees the memory of sandboxes unused this long (rebuilt from the DB on next use); 0 = never.
