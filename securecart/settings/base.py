@@ -194,8 +194,8 @@ if not LAB_REDIS_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     SESSION_CACHE_ALIAS = "sessions"
 LAB_REGION = envstr("LAB_REGION", "us-east-1")
-# The mock identity providers' RSA keys (federation/services.py KEY_POOL; two per sandbox): 2048 bits, the least
-# NIST SP 800-131A and PyJWT accept without a warning. A code constant, not an operator's setting.
+# The mock identity providers' RSA keys (federation/services.py KEY_POOL; two per sandbox): 2048 bits, the minimum
+# NIST SP 800-131A recommends (PyJWT warns below it). A code constant, not an operator's setting.
 LAB_IDP_KEY_BITS = 2048
 # Sandboxes kept built ahead of time, so a new learner's first page only claims one (sandboxes/pool.py); 0 = off.
 LAB_SANDBOX_POOL = envint("LAB_SANDBOX_POOL", "4")
