@@ -64,5 +64,5 @@ def test_the_key_made_without_a_database_has_the_configured_size(monkeypatch):
         raise DatabaseError("no such table: federation_signingkeyrecord")
 
     monkeypatch.setattr(SigningKeyRecord.objects, "filter", no_table)
-    key = services._stored_key("corporate-idp", "sbx-no-database")
+    key = services.signing_key("corporate-idp", "sbx-no-database")
     assert key.private_key.key_size == settings.LAB_IDP_KEY_BITS
