@@ -106,7 +106,7 @@ def main() -> int:
     print(f"{'kind':<38}{'core-s':>9}{'share':>8}{'processes':>11}")
     for kind, cpu in by_kind.most_common():
         print(f"{kind:<38}{cpu:>9.1f}{cpu / machine:>8.1%}{processes[kind]:>11}")
-    keys = [json.load(open(path)) for path in glob.glob(os.path.join(probe_dir, "*.json"))]
+    keys = [json.loads(Path(path).read_text()) for path in glob.glob(os.path.join(probe_dir, "*.json"))]
     count, cpu = sum(k["keys"] for k in keys), sum(k["cpu"] for k in keys)
     sizes: collections.Counter[int] = collections.Counter()
     for k in keys:

@@ -6,7 +6,6 @@ import io
 import xml.etree.ElementTree as ET
 
 import pyotp
-import pytest
 import zxingcpp   # requirements-dev.txt: a missing decoder fails the tests, never skips them
 from PIL import Image
 
